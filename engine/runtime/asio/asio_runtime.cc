@@ -1,0 +1,411 @@
+#include "engine/runtime/asio/asio_runtime.h"
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+
+namespace metalgate::runtime::asio_live {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+std::error_code to_std(const boost::system::error_code& ec) {
+  if (ec == asio::error::eof) return std::make_error_code(std::errc::connection_aborted);
+  if (ec.category() == boost::system::system_category() || ec.category() == boost::system::generic_category())
+    return {ec.value(), std::system_category()};
+  return std::make_error_code(std::errc::io_error);
+}
+
+asio::ip::address to_asio(const net::IpAddress& a) {
+  if (a.is_v4()) return asio::ip::address_v4(a.v4_host_order());
+  asio::ip::address_v6::bytes_type b;
+  std::copy(a.bytes().begin(), a.bytes().end(), b.begin());
+  return asio::ip::address_v6(b);
+}
+
+net::IpAddress from_asio(const asio::ip::address& a) {
+  if (a.is_v4()) return net::IpAddress::v4(a.to_v4().to_uint());
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return net::IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
+  std::array<std::uint8_t, 16> b{};
+  auto bytes = v6.to_bytes();
+  std::copy(bytes.begin(), bytes.end(), b.begin());
+  return net::IpAddress::v6(b);
+}
+
+template <typename Endpoint>
+net::SocketAddress from_endpoint(const Endpoint& e) {
+  return {from_asio(e.address()), e.port()};
+}
+
+// ------------------------------------------------------------------------------------------------ timers
+
+struct TimerState {
+  explicit TimerState(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+  TimerCallback callback;
+  bool armed = false;
+  std::uint64_t generation = 0;
+  Duration period{0};
+};
+
+class AsioTimer final : public Timer {
+ public:
+  AsioTimer(asio::io_context& io, TimerCallback cb) : state_(std::make_shared<TimerState>(io)) {
+    state_->callback = std::move(cb);
+  }
+  ~AsioTimer() override { cancel(); }
+  void arm(Duration after) override { start(after, Duration{0}); }
+  void arm_periodic(Duration period) override { start(period, period); }
+  void cancel() override {
+    state_->armed = false;
+    ++state_->generation;
+    state_->timer.cancel();
+  }
+  bool armed() const override { return state_->armed; }
+
+ private:
+  void start(Duration after, Duration period) {
+    auto& s = *state_;
+    s.armed = true;
+    s.period = period;
+    s.timer.expires_after(after);
+    wait(state_, ++s.generation);
+  }
+  static void wait(const std::shared_ptr<TimerState>& state, std::uint64_t gen) {
+    state->timer.async_wait([weak = std::weak_ptr<TimerState>(state), gen](const boost::system::error_code& ec) {
+      auto s = weak.lock();
+      if (!s || ec || !s->armed || s->generation != gen) return;
+      if (s->period.count() > 0) {
+        s->timer.expires_at(s->timer.expiry() + s->period);  // no drift: next deadline from the last one
+        wait(s, gen);
+      } else {
+        s->armed = false;
+      }
+      s->callback();
+    });
+  }
+  std::shared_ptr<TimerState> state_;
+};
+
+// ------------------------------------------------------------------------------------------------ streams
+
+struct StreamState : std::enable_shared_from_this<StreamState> {
+  explicit StreamState(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  StreamHandler* handler = nullptr;
+  bool started = false, reading = true, read_in_flight = false, peer_eof = false;
+  bool connected = false, silenced = false, owner_closed = false, fin_queued = false, writing = false;
+  std::deque<Bytes> out;
+  std::size_t out_bytes = 0;
+  net::SocketAddress local, peer;
+  std::array<std::uint8_t, 16384> buffer;
+
+  void fail(std::error_code reason) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    out.clear();
+    out_bytes = 0;
+    if (!silenced && handler) {
+      silenced = true;
+      handler->on_closed(reason);
+    }
+    silenced = true;
+  }
+
+  void start_read() {
+    if (!started || !reading || read_in_flight || silenced || peer_eof || !connected) return;
+    read_in_flight = true;
+    socket.async_read_some(asio::buffer(buffer), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                             std::size_t n) {
+      self->read_in_flight = false;
+      if (self->silenced) return;
+      if (ec == asio::error::eof) {
+        self->peer_eof = true;
+        self->handler->on_peer_shutdown();
+        return;
+      }
+      if (ec) {
+        if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
+        return;
+      }
+      self->handler->on_data(ByteView(self->buffer.data(), n));
+      self->start_read();
+    });
+  }
+
+  void start_write() {
+    if (writing || !connected) return;
+    if (out.empty()) {
+      if (fin_queued) {
+        boost::system::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+      }
+      if (owner_closed) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+      return;
+    }
+    writing = true;
+    asio::async_write(socket, asio::buffer(out.front()),
+                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                        self->writing = false;
+                        if (ec) {
+                          if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
+                          return;
+                        }
+                        self->out_bytes -= n;
+                        self->out.pop_front();
+                        bool drained = self->out.empty();
+                        self->start_write();
+                        if (drained && !self->silenced && self->handler) self->handler->on_write_drained();
+                      });
+  }
+};
+
+class AsioStreamConnection final : public StreamConnection {
+ public:
+  explicit AsioStreamConnection(std::shared_ptr<StreamState> s) : s_(std::move(s)) {}
+  ~AsioStreamConnection() override {
+    if (!s_->owner_closed) reset();
+  }
+  void start(StreamHandler& handler) override {
+    s_->handler = &handler;
+    s_->started = true;
+    // Deliver from the loop, never from inside start(): the contract forbids re-entrant callbacks.
+    asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
+  }
+  void write(ByteView data) override {
+    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
+    s_->out.emplace_back(data.begin(), data.end());
+    s_->out_bytes += data.size();
+    s_->start_write();
+  }
+  std::size_t write_backlog() const override { return s_->out_bytes; }
+  void shutdown_write() override {
+    if (s_->fin_queued) return;
+    s_->fin_queued = true;
+    s_->start_write();
+  }
+  void close() override {
+    if (s_->owner_closed) return;
+    s_->silenced = true;
+    if (!s_->connected) return reset();
+    s_->fin_queued = true;
+    s_->owner_closed = true;
+    s_->start_write();
+  }
+  void reset() override {
+    s_->owner_closed = true;
+    s_->silenced = true;
+    boost::system::error_code ignored;
+    if (s_->socket.is_open()) {
+      s_->socket.set_option(asio::socket_base::linger(true, 0), ignored);  // close() then sends RST
+      s_->socket.close(ignored);
+    }
+    s_->out.clear();
+    s_->out_bytes = 0;
+  }
+  void set_reading(bool enabled) override {
+    s_->reading = enabled;
+    if (enabled) asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
+  }
+  net::SocketAddress local_address() const override { return s_->local; }
+  net::SocketAddress peer_address() const override { return s_->peer; }
+
+ private:
+  std::shared_ptr<StreamState> s_;
+};
+
+struct ListenerState : std::enable_shared_from_this<ListenerState> {
+  explicit ListenerState(asio::io_context& io) : acceptor(io), io_ref(io) {}
+  tcp::acceptor acceptor;
+  asio::io_context& io_ref;
+  AcceptCallback on_accept;
+  bool open = true;
+
+  void accept_next() {
+    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+      if (!self->open) return;
+      if (!ec) {
+        auto s = std::make_shared<StreamState>(self->io_ref);
+        s->socket = std::move(socket);
+        s->connected = true;
+        boost::system::error_code e1, e2;
+        s->local = from_endpoint(s->socket.local_endpoint(e1));
+        s->peer = from_endpoint(s->socket.remote_endpoint(e2));
+        s->socket.set_option(tcp::no_delay(true), e1);
+        self->on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
+      } else if (ec == asio::error::operation_aborted) {
+        return;
+      }
+      // Other accept errors (EMFILE, ECONNABORTED) are transient: keep accepting.
+      if (self->open) self->accept_next();
+    });
+  }
+};
+
+class AsioListener final : public StreamListener {
+ public:
+  explicit AsioListener(std::shared_ptr<ListenerState> s) : s_(std::move(s)) {}
+  ~AsioListener() override {
+    s_->open = false;
+    boost::system::error_code ignored;
+    s_->acceptor.close(ignored);
+  }
+  net::SocketAddress local_address() const override {
+    boost::system::error_code ec;
+    return from_endpoint(s_->acceptor.local_endpoint(ec));
+  }
+
+ private:
+  std::shared_ptr<ListenerState> s_;
+};
+
+// ------------------------------------------------------------------------------------------------ datagrams
+
+struct DatagramState : std::enable_shared_from_this<DatagramState> {
+  explicit DatagramState(asio::io_context& io) : socket(io) {}
+  udp::socket socket;
+  DatagramCallback on_datagram;
+  udp::endpoint from;
+  net::SocketAddress local;
+  std::array<std::uint8_t, 65536> buffer;
+  bool open = true;
+
+  void receive_next() {
+    socket.async_receive_from(asio::buffer(buffer), from,
+                              [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                if (!self->open || ec == asio::error::operation_aborted) return;
+                                if (!ec) self->on_datagram(from_endpoint(self->from), self->local,
+                                                           ByteView(self->buffer.data(), n));
+                                if (self->open) self->receive_next();
+                              });
+  }
+};
+
+class AsioDatagramSocket final : public DatagramSocket {
+ public:
+  explicit AsioDatagramSocket(std::shared_ptr<DatagramState> s) : s_(std::move(s)) {}
+  ~AsioDatagramSocket() override {
+    s_->open = false;
+    boost::system::error_code ignored;
+    s_->socket.close(ignored);
+  }
+  void send_to(const net::SocketAddress& to, ByteView payload) override {
+    boost::system::error_code ignored;  // UDP is best effort: ENOBUFS, ECONNREFUSED and friends are drops
+    s_->socket.send_to(asio::buffer(payload.data(), payload.size()), udp::endpoint(to_asio(to.ip), to.port), 0,
+                       ignored);
+  }
+  net::SocketAddress local_address() const override { return s_->local; }
+
+ private:
+  std::shared_ptr<DatagramState> s_;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ runtime
+
+AsioRuntime::AsioRuntime(asio::io_context& io, AsioRuntimeOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      random_(options_.seed),
+      logger_([this] { return now(); }, options_.log_sink, options_.log_level) {}
+
+AsioRuntime::~AsioRuntime() = default;
+
+Instant AsioRuntime::now() const {
+  return Instant(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
+}
+
+TimerPtr AsioRuntime::create_timer(TimerCallback on_fire) {
+  return std::make_unique<AsioTimer>(io_, std::move(on_fire));
+}
+
+void AsioRuntime::post(std::function<void()> task) { asio::post(io_, std::move(task)); }
+
+StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const ListenOptions& options,
+                                      AcceptCallback on_accept, std::error_code& error) {
+  auto s = std::make_shared<ListenerState>(io_);
+  s->on_accept = std::move(on_accept);
+  tcp::endpoint endpoint(to_asio(local.ip), local.port);
+  boost::system::error_code ec;
+  s->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && options.reuse_port) {
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    s->acceptor.set_option(reuse_port(true), ec);
+  }
+  if (!ec) s->acceptor.bind(endpoint, ec);
+  if (!ec) s->acceptor.listen(options.backlog, ec);
+  if (ec) {
+    error = to_std(ec);
+    return nullptr;
+  }
+  error.clear();
+  s->accept_next();
+  return std::make_unique<AsioListener>(std::move(s));
+}
+
+StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, StreamHandler& handler) {
+  auto s = std::make_shared<StreamState>(io_);
+  s->handler = &handler;
+  s->started = true;
+  s->peer = remote;
+  s->socket.async_connect(tcp::endpoint(to_asio(remote.ip), remote.port),
+                          [s](const boost::system::error_code& ec) {
+                            if (s->silenced) return;
+                            if (ec) return s->fail(to_std(ec));
+                            s->connected = true;
+                            boost::system::error_code e;
+                            s->local = from_endpoint(s->socket.local_endpoint(e));
+                            s->socket.set_option(tcp::no_delay(true), e);
+                            s->handler->on_connected();
+                            s->start_read();
+                            s->start_write();
+                          });
+  return std::make_unique<AsioStreamConnection>(std::move(s));
+}
+
+DatagramSocketPtr AsioRuntime::open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
+                                             std::error_code& error) {
+  auto s = std::make_shared<DatagramState>(io_);
+  s->on_datagram = std::move(on_datagram);
+  udp::endpoint endpoint(to_asio(local.ip), local.port);
+  boost::system::error_code ec;
+  s->socket.open(endpoint.protocol(), ec);
+  if (!ec) s->socket.bind(endpoint, ec);
+  if (ec) {
+    error = to_std(ec);
+    return nullptr;
+  }
+  s->local = from_endpoint(s->socket.local_endpoint(ec));
+  error.clear();
+  s->receive_next();
+  return std::make_unique<AsioDatagramSocket>(std::move(s));
+}
+
+FramePortPtr AsioRuntime::open_frame_port(const std::string& interface_name,
+                                          const std::vector<std::uint16_t>& ethertypes, FrameHandler& handler,
+                                          std::error_code& error) {
+  return open_linux_frame_port(io_, interface_name, ethertypes, handler, error);
+}
+
+std::error_code AsioRuntime::add_local_address(const net::IpAddress& address) {
+  return change_interface_address(options_.vip_interface, address, true);
+}
+
+std::error_code AsioRuntime::remove_local_address(const net::IpAddress& address) {
+  return change_interface_address(options_.vip_interface, address, false);
+}
+
+}  // namespace metalgate::runtime::asio_live

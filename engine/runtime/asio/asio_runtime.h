@@ -1,0 +1,57 @@
+// The runtime port for live use: Boost.Asio over epoll for time, TCP and UDP; AF_PACKET raw sockets for frames;
+// rtnetlink for link state and service addresses. One AsioRuntime per event loop (io_context), single-threaded.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <string>
+
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::runtime::asio_live {
+
+struct AsioRuntimeOptions {
+  std::uint64_t seed = 1;
+  // Where add_local_address() puts service addresses (a /32 or /128 each).
+  std::string vip_interface = "lo";
+  LogSink log_sink = stderr_log_sink();
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+class AsioRuntime final : public Runtime {
+ public:
+  AsioRuntime(boost::asio::io_context& io, AsioRuntimeOptions options = {});
+  ~AsioRuntime() override;
+
+  boost::asio::io_context& io() { return io_; }
+
+  Instant now() const override;
+  TimerPtr create_timer(TimerCallback on_fire) override;
+  void post(std::function<void()> task) override;
+  StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options, AcceptCallback on_accept,
+                           std::error_code& error) override;
+  StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler) override;
+  DatagramSocketPtr open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
+                                  std::error_code& error) override;
+  FramePortPtr open_frame_port(const std::string& interface_name, const std::vector<std::uint16_t>& ethertypes,
+                               FrameHandler& handler, std::error_code& error) override;
+  std::error_code add_local_address(const net::IpAddress& address) override;
+  std::error_code remove_local_address(const net::IpAddress& address) override;
+  SeededRandom& random() override { return random_; }
+  Logger& logger() override { return logger_; }
+
+ private:
+  boost::asio::io_context& io_;
+  AsioRuntimeOptions options_;
+  SeededRandom random_;
+  Logger logger_;
+};
+
+// Linux pieces the runtime is built from, usable on their own (the speaker's setup uses them too).
+FramePortPtr open_linux_frame_port(boost::asio::io_context& io, const std::string& interface_name,
+                                   const std::vector<std::uint16_t>& ethertypes, FrameHandler& handler,
+                                   std::error_code& error);
+// Adds or removes address/host-prefix on the interface through rtnetlink (needs CAP_NET_ADMIN).
+std::error_code change_interface_address(const std::string& interface_name, const net::IpAddress& address,
+                                         bool add);
+
+}  // namespace metalgate::runtime::asio_live

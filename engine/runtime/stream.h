@@ -1,0 +1,70 @@
+// Byte streams (TCP): a listener that hands out connections and connections that report events to a handler.
+// Callbacks, not blocking calls: every method returns at once and results arrive through StreamHandler.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <system_error>
+
+#include "engine/net/ip_address.h"
+#include "engine/runtime/bytes.h"
+
+namespace metalgate::runtime {
+
+// What a connection reports. After on_closed, or after the owner calls close() or reset(), nothing more is called.
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  // Only for connections made by connect(): the connection is established.
+  virtual void on_connected() {}
+  // Bytes from the peer; the view is valid only during the call.
+  virtual void on_data(ByteView data) = 0;
+  // The peer will send nothing more (FIN). Writing is still allowed: half-close.
+  virtual void on_peer_shutdown() = 0;
+  // The connection ended without our asking: refused, reset by the peer, timed out, unreachable.
+  virtual void on_closed(std::error_code reason) = 0;
+  // Everything written so far has left our send queue.
+  virtual void on_write_drained() {}
+};
+
+class StreamConnection {
+ public:
+  // Destroying an open connection resets it (RST) and silences its handler.
+  virtual ~StreamConnection() = default;
+  // Accepted connections deliver nothing until started with their handler.
+  virtual void start(StreamHandler& handler) = 0;
+  // Queues bytes (copied). Never blocks; watch write_backlog() and on_write_drained() for flow control.
+  virtual void write(ByteView data) = 0;
+  virtual std::size_t write_backlog() const = 0;
+  // Sends FIN after the queued bytes; reading goes on.
+  virtual void shutdown_write() = 0;
+  // Flushes queued bytes, then closes both directions. The handler is not called again.
+  virtual void close() = 0;
+  // Aborts at once with RST; queued bytes are dropped. The handler is not called again.
+  virtual void reset() = 0;
+  // Stops or resumes delivery of on_data (the peer is then held back by flow control).
+  virtual void set_reading(bool enabled) = 0;
+  virtual net::SocketAddress local_address() const = 0;
+  virtual net::SocketAddress peer_address() const = 0;
+};
+
+using StreamConnectionPtr = std::unique_ptr<StreamConnection>;
+using AcceptCallback = std::function<void(StreamConnectionPtr)>;
+
+class StreamListener {
+ public:
+  // Destroying the listener stops accepting; connections already handed out live on.
+  virtual ~StreamListener() = default;
+  virtual net::SocketAddress local_address() const = 0;
+};
+
+using StreamListenerPtr = std::unique_ptr<StreamListener>;
+
+struct ListenOptions {
+  int backlog = 1024;
+  // Several event loops may bind the same address (live mode runs one listener per thread).
+  bool reuse_port = false;
+};
+
+}  // namespace metalgate::runtime
