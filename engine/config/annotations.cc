@@ -1,0 +1,182 @@
+#include "engine/config/annotations.h"
+
+#include <array>
+
+namespace metalgate::config {
+
+namespace {
+constexpr std::uint8_t C = kConfigMap, I = kIngress, S = kService;
+constexpr auto kReal = AnnotationOrigin::kController;
+constexpr auto kSeed = AnnotationOrigin::kSeedExtension;
+
+// Real names and scopes from the HAProxy Kubernetes Ingress controller's annotation reference. Where metalgate
+// reads a real annotation in more places than the controller does (the seed puts timeout-client, maxconn and
+// cookie-persistence on an Ingress), metalgate_scopes is wider; validate notes the difference.
+constexpr std::array kAnnotations = {
+    AnnotationSpec{"allow-list", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"auth-realm", C | I, C | I, "Protected Content", kReal, ""},
+    AnnotationSpec{"auth-secret", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"auth-type", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"backend-config-snippet", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"blacklist", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"check", C | I | S, C | I | S, "true", kReal, ""},
+    AnnotationSpec{"check-http", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"check-interval", C | I | S, C | I | S, "2s", kReal, ""},
+    AnnotationSpec{"clean-certs", C, C, "true", kReal, ""},
+    AnnotationSpec{"client-ca", C, C, "", kReal, ""},
+    AnnotationSpec{"client-crt-optional", C, C, "false", kReal, ""},
+    AnnotationSpec{"client-strict-sni", C, C, "false", kReal, ""},
+    AnnotationSpec{"cookie-persistence", C | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"cookie-persistence-no-dynamic", C | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"cors-allow-credentials", C | I, C | I, "false", kReal, ""},
+    AnnotationSpec{"cors-allow-headers", C | I, C | I, "*", kReal, ""},
+    AnnotationSpec{"cors-allow-methods", C | I, C | I, "*", kReal, ""},
+    AnnotationSpec{"cors-allow-origin", C | I, C | I, "*", kReal, ""},
+    AnnotationSpec{"cors-enable", C | I, C | I, "false", kReal, ""},
+    AnnotationSpec{"cors-max-age", C | I, C | I, "5s", kReal, ""},
+    AnnotationSpec{"deny-list", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"dontlognull", C, C, "true", kReal, ""},
+    AnnotationSpec{"forwarded-for", C | I | S, C | I | S, "true", kReal, ""},
+    AnnotationSpec{"frontend-config-snippet", C, C, "", kReal, ""},
+    AnnotationSpec{"generate-certificates-signer", C, C, "", kReal, ""},
+    AnnotationSpec{"global-config-snippet", C, C, "", kReal, ""},
+    AnnotationSpec{"hard-stop-after", C, C, "30m", kReal, ""},
+    AnnotationSpec{"http-connection-mode", C, C, "http-keep-alive", kReal, ""},
+    AnnotationSpec{"http-keep-alive", C, C, "true", kReal, ""},
+    AnnotationSpec{"http-server-close", C, C, "false", kReal, ""},
+    AnnotationSpec{"load-balance", C | I | S, C | I | S, "roundrobin", kReal, ""},
+    AnnotationSpec{"log-format", C, C, "", kReal, ""},
+    AnnotationSpec{"log-format-tcp", C, C, "", kReal, ""},
+    AnnotationSpec{"logasap", C, C, "false", kReal, ""},
+    AnnotationSpec{"maxconn", C, C | I, "", kReal, ""},
+    AnnotationSpec{"nbthread", C, C, "", kReal, ""},
+    AnnotationSpec{"path-rewrite", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"pod-maxconn", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"proxy-protocol", C, C, "", kReal, ""},
+    AnnotationSpec{"quic-alt-svc-max-age", C, C, "", kReal, ""},
+    AnnotationSpec{"rate-limit-period", C | I, C | I, "1s", kReal, ""},
+    AnnotationSpec{"rate-limit-requests", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"rate-limit-size", C | I, C | I, "100k", kReal, ""},
+    AnnotationSpec{"rate-limit-status-code", C | I, C | I, "403", kReal, ""},
+    AnnotationSpec{"rate-limit-whitelist", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"request-capture", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"request-capture-len", C | I, C | I, "128", kReal, ""},
+    AnnotationSpec{"request-redirect", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"request-redirect-code", C | I, C | I, "302", kReal, ""},
+    AnnotationSpec{"request-set-header", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"response-set-header", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"route-acl", S, S, "", kReal, ""},
+    AnnotationSpec{"scale-server-slots", C | I | S, C | I | S, "42", kReal, ""},
+    AnnotationSpec{"send-proxy-protocol", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"server-ca", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"server-crt", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"server-proto", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"server-ssl", C | I | S, C | I | S, "false", kReal, ""},
+    AnnotationSpec{"set-host", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"src-ip-header", C | I, C | I, "", kReal, ""},
+    AnnotationSpec{"ssl-certificate", C, C, "", kReal, ""},
+    AnnotationSpec{"ssl-passthrough", C | I | S, C | I | S, "false", kReal, ""},
+    AnnotationSpec{"ssl-redirect", C | I, C | I, "false", kReal, ""},
+    AnnotationSpec{"ssl-redirect-code", C | I, C | I, "302", kReal, ""},
+    AnnotationSpec{"ssl-redirect-port", C | I, C | I, "8443", kReal, ""},
+    AnnotationSpec{"standalone-backend", I | S, I | S, "", kReal, ""},
+    AnnotationSpec{"stats-config-snippet", C, C, "", kReal, ""},
+    AnnotationSpec{"syslog-server", C, C, "address:127.0.0.1, facility: local0, level: notice", kReal, ""},
+    AnnotationSpec{"timeout-check", C | I | S, C | I | S, "", kReal, ""},
+    AnnotationSpec{"timeout-client", C, C | I, "50s", kReal, ""},
+    AnnotationSpec{"timeout-client-fin", C, C, "", kReal, ""},
+    AnnotationSpec{"timeout-connect", C, C | I | S, "5s", kReal, ""},
+    AnnotationSpec{"timeout-http-keep-alive", C, C | I, "1m", kReal, ""},
+    AnnotationSpec{"timeout-http-request", C, C | I, "5s", kReal, ""},
+    AnnotationSpec{"timeout-queue", C, C | I | S, "5s", kReal, ""},
+    AnnotationSpec{"timeout-server", C | I | S, C | I | S, "50s", kReal, ""},
+    AnnotationSpec{"timeout-server-fin", C, C, "", kReal, ""},
+    AnnotationSpec{"timeout-tunnel", C, C | I | S, "1h", kReal, ""},
+    AnnotationSpec{"tls-alpn", C, C, "h2,http/1.1", kReal, ""},
+    AnnotationSpec{"whitelist", C | I, C | I, "", kReal, ""},
+    // Names the seed tutorial uses that the real controller does not have.
+    AnnotationSpec{"access-log", 0, C | I, "false", kSeed,
+                   "ConfigMap syslog-server (and Helm controller.logging.traffic)"},
+    AnnotationSpec{"backend-check-interval", 0, C, "2s", kSeed, "check-interval"},
+    AnnotationSpec{"check-fall", 0, C | I | S, "3", kSeed, "backend-config-snippet: default-server fall N"},
+    AnnotationSpec{"check-rise", 0, C | I | S, "2", kSeed, "backend-config-snippet: default-server rise N"},
+    AnnotationSpec{"compression-algo", 0, C, "gzip", kSeed, "backend-config-snippet: compression algo gzip"},
+    AnnotationSpec{"compression-type", 0, C, "text/html text/plain text/css application/javascript", kSeed,
+                   "backend-config-snippet: compression type ..."},
+    AnnotationSpec{"cookie-indirect", 0, C | I | S, "true", kSeed,
+                   "implied: cookie-persistence always inserts 'indirect nocache'"},
+    AnnotationSpec{"cookie-nocache", 0, C | I | S, "true", kSeed,
+                   "implied: cookie-persistence always inserts 'indirect nocache'"},
+    AnnotationSpec{"headers", 0, C | I, "", kSeed, "response-set-header"},
+    AnnotationSpec{"health-check-fall", 0, C, "3", kSeed, "backend-config-snippet: default-server fall N"},
+    AnnotationSpec{"health-check-rise", 0, C, "2", kSeed, "backend-config-snippet: default-server rise N"},
+    AnnotationSpec{"hsts", 0, C | I, "false", kSeed, "response-set-header: Strict-Transport-Security ..."},
+    AnnotationSpec{"hsts-include-subdomains", 0, C | I, "false", kSeed,
+                   "response-set-header: Strict-Transport-Security ...; includeSubDomains"},
+    AnnotationSpec{"hsts-max-age", 0, C | I, "15768000", kSeed,
+                   "response-set-header: Strict-Transport-Security max-age=N"},
+    AnnotationSpec{"hsts-preload", 0, C | I, "false", kSeed,
+                   "response-set-header: Strict-Transport-Security ...; preload"},
+    AnnotationSpec{"http-reuse", 0, C | I | S, "safe", kSeed, "backend-config-snippet: http-reuse safe"},
+    AnnotationSpec{"request-buffer-size", 0, C | I, "16384", kSeed, "global-config-snippet: tune.bufsize N"},
+    AnnotationSpec{"response-compress", 0, C | I | S, "false", kSeed,
+                   "backend-config-snippet: compression algo gzip"},
+    AnnotationSpec{"ssl-options", 0, C, "no-sslv3 no-tlsv10 no-tlsv11", kSeed,
+                   "global-config-snippet: ssl-default-bind-options ..."},
+};
+}  // namespace
+
+std::span<const AnnotationSpec> haproxy_annotations() { return kAnnotations; }
+
+const AnnotationSpec* find_haproxy_annotation(std::string_view name) {
+  for (const auto& a : kAnnotations)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+std::vector<std::string_view> haproxy_annotation_names() {
+  std::vector<std::string_view> out;
+  for (const auto& a : kAnnotations) out.push_back(a.name);
+  return out;
+}
+
+std::optional<std::string_view> haproxy_annotation_name(std::string_view key) {
+  for (std::string_view prefix : {"haproxy.org/", "haproxy.com/", "ingress.kubernetes.io/"})
+    if (key.starts_with(prefix)) return key.substr(prefix.size());
+  return std::nullopt;
+}
+
+std::optional<MetalLbAnnotationMatch> metallb_annotation(std::string_view key) {
+  MetalLbAnnotationMatch m;
+  if (key.starts_with("metallb.io/")) {
+    m.name = key.substr(11);
+  } else if (key.starts_with("metallb.universe.tf/")) {
+    m.name = key.substr(20);
+    m.legacy_prefix = true;
+  } else {
+    return std::nullopt;
+  }
+  if (m.name == "address-pool") m.which = MetalLbAnnotation::kAddressPool;
+  if (m.name == "loadBalancerIPs") m.which = MetalLbAnnotation::kLoadBalancerIps;
+  if (m.name == "allow-shared-ip") m.which = MetalLbAnnotation::kAllowSharedIp;
+  if (m.name == "ip-allocated-from-pool") m.which = MetalLbAnnotation::kIpAllocatedFromPool;
+  return m;
+}
+
+std::vector<std::string_view> metallb_annotation_names() {
+  return {"address-pool", "loadBalancerIPs", "allow-shared-ip", "ip-allocated-from-pool"};
+}
+
+std::string scope_names(std::uint8_t scopes) {
+  std::string s;
+  auto add = [&](std::string_view n) {
+    if (!s.empty()) s += ", ";
+    s += n;
+  };
+  if (scopes & kConfigMap) add("ConfigMap");
+  if (scopes & kIngress) add("Ingress");
+  if (scopes & kService) add("Service");
+  return s.empty() ? "nowhere" : s;
+}
+
+}  // namespace metalgate::config

@@ -1,0 +1,28 @@
+// Kubernetes label selectors: matchLabels plus matchExpressions (In, NotIn, Exists, DoesNotExist).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace metalgate::config {
+
+using Labels = std::map<std::string, std::string>;
+
+struct LabelRequirement {
+  enum class Operator { kIn, kNotIn, kExists, kDoesNotExist };
+  std::string key;
+  Operator op = Operator::kIn;
+  std::vector<std::string> values;
+};
+
+struct LabelSelector {
+  Labels match_labels;
+  std::vector<LabelRequirement> match_expressions;
+  // An empty selector matches everything, as in Kubernetes.
+  bool matches(const Labels& labels) const;
+  bool empty() const { return match_labels.empty() && match_expressions.empty(); }
+  std::string to_string() const;  // "app=web,tier in (a,b)"
+};
+
+}  // namespace metalgate::config
