@@ -1,0 +1,80 @@
+// The desired state of the world that manifests describe, resolved: each LoadBalancer Service with its addresses and
+// who may announce them, the HTTP routing table, the TCP and UDP service maps, and TLS bindings. Speaker, proxy,
+// simulator and `metalgate validate` all work from this one shape.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config/manifest-t.h"
+#include "engine/ipam/allocator.h"
+#include "engine/routing/endpoints.h"
+#include "engine/routing/route_table.h"
+
+namespace metalgate::model {
+
+struct Announcement {
+  std::string l2_advertisement;          // "namespace/name"
+  std::vector<std::string> interfaces;   // empty: every interface
+  std::vector<config::LabelSelector> node_selectors;  // empty: every node
+  std::vector<std::string> nodes;        // Node objects that match, when Node objects were given
+};
+
+struct ResolvedService {
+  const config::Service* service = nullptr;
+  std::string key;
+  bool is_ingress_controller = false;
+  std::vector<net::IpAddress> addresses;
+  std::string pool;
+  bool shared = false;
+  std::string pending;  // why there is no address
+  std::vector<Announcement> announcements;
+};
+
+// One Service port that HTTP routes or the default backend lead to.
+struct HttpBackend {
+  std::string service_key;
+  std::uint16_t port = 0;
+  std::string port_name;
+  routing::EndpointResolution endpoints;
+  std::string ingress;  // the first Ingress that routes here
+};
+
+struct L4Service {
+  config::Protocol protocol = config::Protocol::kTcp;
+  std::uint16_t listen_port = 0;
+  std::string service_key;
+  std::uint16_t service_port = 0;
+  bool ssl = false;  // TLS offload (":ssl" suffix)
+  routing::EndpointResolution endpoints;
+  std::string config_map;  // where it was declared
+};
+
+struct TlsBinding {
+  std::string host;  // "" for the default certificate
+  std::string secret_key;
+  std::string ingress;
+};
+
+struct Model {
+  config::ManifestSet manifests;
+  std::vector<ResolvedService> services;
+  std::string ingress_class;
+  std::vector<std::string> ingresses;  // the ones this controller serves, "namespace/name"
+  std::vector<HttpBackend> backends;   // route targets index this
+  routing::RouteTable routes;
+  std::vector<L4Service> tcp_services;
+  std::vector<L4Service> udp_services;
+  std::vector<TlsBinding> tls;
+  std::map<std::string, std::string> controller_config;  // the controller ConfigMap's data
+
+  const ResolvedService* ingress_controller() const;
+};
+
+struct ResolveOptions {
+  ipam::PreviousAllocations previous_allocations;
+};
+
+}  // namespace metalgate::model

@@ -1,0 +1,328 @@
+#include "engine/model/resolve.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/config/manifest_loader.h"
+
+namespace metalgate::model {
+
+const ResolvedService* Model::ingress_controller() const {
+  for (const auto& s : services)
+    if (s.is_ingress_controller) return &s;
+  return nullptr;
+}
+
+namespace {
+
+using config::Diagnostics;
+
+const config::Service* find_service(const config::ManifestSet& set, const std::string& ns, const std::string& name) {
+  for (const auto& s : set.services)
+    if (s.meta.namespace_ == ns && s.meta.name == name) return &s;
+  return nullptr;
+}
+
+void resolve_addresses(Model& m, const ResolveOptions& options, Diagnostics& d) {
+  const auto& set = m.manifests;
+  std::vector<ipam::ServiceRequest> requests;
+  for (const auto& s : set.services) {
+    if (s.type != config::ServiceType::kLoadBalancer) continue;
+    if (s.load_balancer_class) {
+      d.note(s.meta.where, "Service " + s.meta.key(),
+             "loadBalancerClass '" + *s.load_balancer_class + "' is not MetalLB's; no address is assigned");
+      continue;
+    }
+    requests.push_back(ipam::ServiceRequest::from(s));
+  }
+  auto result = ipam::allocate(set.pools, requests, options.previous_allocations);
+
+  for (const auto& s : set.services) {
+    if (s.type != config::ServiceType::kLoadBalancer || s.load_balancer_class) continue;
+    ResolvedService r;
+    r.service = &s;
+    r.key = s.meta.key();
+    r.is_ingress_controller = config::is_controller_service(s, set);
+    if (auto it = result.assigned.find(r.key); it != result.assigned.end()) {
+      r.addresses = it->second.addresses;
+      r.pool = it->second.pool;
+      r.shared = it->second.shared;
+    } else {
+      r.pending = result.pending[r.key];
+      d.warning(s.meta.where, "Service " + r.key, "stays pending without an address: " + r.pending);
+    }
+    // Which L2Advertisements announce the pool, and on which nodes and interfaces.
+    if (!r.pool.empty()) {
+      const config::IpAddressPool* pool = nullptr;
+      for (const auto& p : set.pools)
+        if (p.meta.name == r.pool) pool = &p;
+      for (const auto& adv : set.l2_advertisements) {
+        bool selects = adv.ip_address_pools.empty() && adv.ip_address_pool_selectors.empty();
+        selects = selects || std::find(adv.ip_address_pools.begin(), adv.ip_address_pools.end(), r.pool) !=
+                                 adv.ip_address_pools.end();
+        for (const auto& sel : adv.ip_address_pool_selectors) selects = selects || (pool && sel.matches(pool->meta.labels));
+        if (!selects) continue;
+        Announcement a;
+        a.l2_advertisement = adv.meta.key();
+        a.interfaces = adv.interfaces;
+        a.node_selectors = adv.node_selectors;
+        for (const auto& n : set.nodes) {
+          bool ok = adv.node_selectors.empty();
+          for (const auto& sel : adv.node_selectors) ok = ok || sel.matches(n.meta.labels);
+          if (ok) a.nodes.push_back(n.meta.name);
+        }
+        r.announcements.push_back(std::move(a));
+      }
+      if (r.announcements.empty())
+        d.warning(s.meta.where, "Service " + r.key,
+                  "gets " + r.addresses.front().to_string() + " from pool " + r.pool +
+                      ", but no L2Advertisement selects that pool: nobody will answer ARP for it");
+    }
+    m.services.push_back(std::move(r));
+  }
+  for (const auto& adv : set.l2_advertisements)
+    for (const auto& name : adv.ip_address_pools)
+      if (std::none_of(set.pools.begin(), set.pools.end(), [&](const auto& p) { return p.meta.name == name; }))
+        d.warning(adv.meta.where, "L2Advertisement " + adv.meta.key(), "names pool '" + name + "', which does not exist");
+}
+
+// Returns the id of the backend for service:port, creating it on first use; nullopt (with a diagnostic) if invalid.
+std::optional<std::uint32_t> backend_for(Model& m, const std::string& ns, const config::IngressBackend& b,
+                                         const std::string& ingress, const config::SourceLocation& where,
+                                         Diagnostics& d) {
+  std::string field = "Ingress " + ingress;
+  if (b.resource_kind) {
+    d.warning(where, field, "resource backends (" + *b.resource_kind + ") cannot be served by a proxy; ignored");
+    return std::nullopt;
+  }
+  const config::Service* svc = find_service(m.manifests, ns, b.service_name);
+  if (!svc) {
+    d.error(where, field, "backend Service " + ns + "/" + b.service_name + " does not exist");
+    return std::nullopt;
+  }
+  const config::ServicePort* port = routing::find_service_port(*svc, b.service_port);
+  if (!port) {
+    d.error(where, field, "Service " + svc->meta.key() + " has no port " + b.service_port.to_string());
+    return std::nullopt;
+  }
+  for (std::uint32_t i = 0; i < m.backends.size(); ++i)
+    if (m.backends[i].service_key == svc->meta.key() && m.backends[i].port == port->port) return i;
+  HttpBackend hb;
+  hb.service_key = svc->meta.key();
+  hb.port = port->port;
+  hb.port_name = port->name;
+  hb.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
+  hb.ingress = ingress;
+  if (hb.endpoints.endpoints.empty())
+    d.warning(where, field, "backend " + svc->meta.key() + ":" + std::to_string(port->port) +
+                                " has no endpoints (" + hb.endpoints.problem + "): requests get 503");
+  m.backends.push_back(std::move(hb));
+  return static_cast<std::uint32_t>(m.backends.size() - 1);
+}
+
+void resolve_routes(Model& m, Diagnostics& d) {
+  const auto& set = m.manifests;
+  m.ingress_class = set.controller ? set.controller->ingress_class : "haproxy";
+  std::string controller_value = set.controller ? set.controller->ingress_class_controller : "haproxy.org/ingress-controller";
+  bool our_class_is_default = false;
+  for (const auto& c : set.ingress_classes)
+    if (c.controller == controller_value && c.is_default) our_class_is_default = true;
+  std::set<std::string> our_classes{m.ingress_class};
+  for (const auto& c : set.ingress_classes)
+    if (c.controller == controller_value) our_classes.insert(c.meta.name);
+
+  std::vector<const config::Ingress*> ours;
+  for (const auto& in : set.ingresses) {
+    std::optional<std::string> cls = in.ingress_class_name ? in.ingress_class_name : in.legacy_class;
+    if (in.ingress_class_name && in.legacy_class && *in.ingress_class_name != *in.legacy_class)
+      d.warning(in.meta.where, "Ingress " + in.meta.key(),
+                "spec.ingressClassName '" + *in.ingress_class_name + "' and annotation kubernetes.io/ingress.class '" +
+                    *in.legacy_class + "' disagree; spec.ingressClassName wins");
+    bool mine = cls ? our_classes.count(*cls) > 0 : our_class_is_default;
+    if (!mine) {
+      d.note(in.meta.where, "Ingress " + in.meta.key(),
+             cls ? "class '" + *cls + "' belongs to another controller; not served"
+                 : "has no ingress class and no default IngressClass is ours; not served");
+      continue;
+    }
+    ours.push_back(&in);
+  }
+  // Stable order so that conflicts resolve the same way whatever order the files came in.
+  std::sort(ours.begin(), ours.end(), [](auto* a, auto* b) { return a->meta.key() < b->meta.key(); });
+
+  for (const auto* in : ours) {
+    m.ingresses.push_back(in->meta.key());
+    for (const auto& rule : in->rules) {
+      for (const auto& p : rule.paths) {
+        auto id = backend_for(m, in->meta.namespace_, p.backend, in->meta.key(), p.backend.where, d);
+        if (!id) continue;
+        m.routes.add({rule.host, p.path, p.path_type, *id, "Ingress " + in->meta.key()});
+      }
+    }
+    if (in->default_backend) {
+      if (auto id = backend_for(m, in->meta.namespace_, *in->default_backend, in->meta.key(), in->default_backend->where, d)) {
+        if (m.routes.default_target() && *m.routes.default_target() != *id)
+          d.warning(in->meta.where, "Ingress " + in->meta.key(), "a second spec.defaultBackend; the first one stays");
+        else
+          m.routes.set_default_target(*id);
+      }
+    }
+    for (const auto& tls : in->tls) {
+      const config::Secret* secret = nullptr;
+      for (const auto& s : set.secrets)
+        if (s.meta.namespace_ == in->meta.namespace_ && s.meta.name == tls.secret_name) secret = &s;
+      if (tls.secret_name.empty())
+        d.warning(in->meta.where, "Ingress " + in->meta.key(), "spec.tls entry without secretName uses the default certificate");
+      else if (!secret)
+        d.error(in->meta.where, "Ingress " + in->meta.key(), "TLS Secret " + in->meta.namespace_ + "/" + tls.secret_name + " does not exist");
+      else if (!secret->is_tls())
+        d.error(secret->meta.where, "Secret " + secret->meta.key(), "is referenced for TLS but its type is " + secret->type);
+      for (const auto& h : tls.hosts) m.tls.push_back({h, in->meta.namespace_ + "/" + tls.secret_name, in->meta.key()});
+    }
+  }
+  // The chart's controller.defaultBackendService serves unmatched requests when no Ingress sets spec.defaultBackend.
+  if (set.controller && set.controller->default_backend_service && !m.routes.default_target()) {
+    const std::string& ref = *set.controller->default_backend_service;
+    auto where = set.controller->files.empty() ? config::SourceLocation{} : set.controller->files.front();
+    auto slash = ref.find('/');
+    const config::Service* svc =
+        slash == std::string::npos ? nullptr : find_service(set, ref.substr(0, slash), ref.substr(slash + 1));
+    if (!svc || svc->ports.empty()) {
+      d.warning(where, "Helm values: controller.defaultBackendService",
+                "Service '" + ref + "' does not exist; unmatched requests get the built-in 404");
+    } else {
+      config::IngressBackend b;
+      b.service_name = svc->meta.name;
+      b.service_port.number = svc->ports.front().port;
+      if (auto id = backend_for(m, svc->meta.namespace_, b, "(controller default backend)", where, d))
+        m.routes.set_default_target(*id);
+    }
+  }
+  for (const auto& c : m.routes.build())
+    d.warning({}, c.dropped.source,
+              "route " + (c.dropped.host.empty() ? std::string("*") : c.dropped.host) + c.dropped.path + " (" +
+                  std::string(config::to_string(c.dropped.type)) + ") is already defined by " + c.kept.source +
+                  ", which wins");
+}
+
+// "namespace/service:port[:ssl]" as the controller's TCP and UDP ConfigMaps write it.
+void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol protocol, Diagnostics& d) {
+  for (const auto& [key, value] : cm.data) {
+    auto where_it = cm.data_where.find(key);
+    config::SourceLocation where = where_it == cm.data_where.end() ? cm.meta.where : where_it->second;
+    std::string field = "ConfigMap " + cm.meta.key() + ": data." + key;
+    int listen = 0;
+    try {
+      std::size_t used = 0;
+      listen = std::stoi(key, &used);
+      if (used != key.size()) listen = 0;
+    } catch (...) {
+    }
+    if (listen < 1 || listen > 65535) {
+      d.error(where, field, "the key must be a port number 1-65535");
+      continue;
+    }
+    auto slash = value.find('/');
+    auto colon = value.find(':', slash == std::string::npos ? 0 : slash);
+    if (slash == std::string::npos || colon == std::string::npos) {
+      d.error(where, field, "'" + value + "' is not namespace/service:port[:ssl]");
+      continue;
+    }
+    std::string ns = value.substr(0, slash), name = value.substr(slash + 1, colon - slash - 1);
+    std::string rest = value.substr(colon + 1);
+    bool ssl = false;
+    if (auto c2 = rest.find(':'); c2 != std::string::npos) {
+      if (rest.substr(c2 + 1) != "ssl") {
+        d.error(where, field, "the only suffix allowed after the port is ':ssl'");
+        continue;
+      }
+      if (protocol == config::Protocol::kUdp) d.error(where, field, "':ssl' makes no sense for a UDP service");
+      ssl = true;
+      rest = rest.substr(0, c2);
+    }
+    const config::Service* svc = find_service(m.manifests, ns, name);
+    if (!svc) {
+      d.error(where, field, "Service " + ns + "/" + name + " does not exist");
+      continue;
+    }
+    config::PortRef ref;
+    if (!rest.empty() && std::all_of(rest.begin(), rest.end(), ::isdigit))
+      ref.number = static_cast<std::uint16_t>(std::stoi(rest));
+    else
+      ref.name = rest;
+    const config::ServicePort* port = nullptr;
+    for (const auto& p : svc->ports)
+      if (p.protocol == protocol && ((ref.number && p.port == *ref.number) || (!ref.name.empty() && p.name == ref.name)))
+        port = &p;
+    if (!port) {
+      d.error(where, field, "Service " + svc->meta.key() + " has no " + std::string(config::to_string(protocol)) + " port " + rest);
+      continue;
+    }
+    L4Service l4;
+    l4.protocol = protocol;
+    l4.listen_port = static_cast<std::uint16_t>(listen);
+    l4.service_key = svc->meta.key();
+    l4.service_port = port->port;
+    l4.ssl = ssl;
+    l4.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
+    l4.config_map = cm.meta.key();
+    if (l4.endpoints.endpoints.empty())
+      d.warning(where, field, "Service " + svc->meta.key() + " has no endpoints (" + l4.endpoints.problem + ")");
+    // The LoadBalancer Service in front of the controller must expose the port, or clients cannot reach it.
+    if (const auto* ctl = m.ingress_controller()) {
+      bool exposed = std::any_of(ctl->service->ports.begin(), ctl->service->ports.end(), [&](const auto& p) {
+        return p.port == listen && p.protocol == protocol;
+      });
+      if (!exposed)
+        d.warning(where, field, "port " + key + "/" + std::string(config::to_string(protocol)) +
+                                    " is not a port of the controller's Service " + ctl->key + ": clients cannot reach it");
+    }
+    (protocol == config::Protocol::kTcp ? m.tcp_services : m.udp_services).push_back(std::move(l4));
+  }
+}
+
+void resolve_l4(Model& m, Diagnostics& d) {
+  const auto& set = m.manifests;
+  auto by_name = [&](const std::optional<std::string>& name) -> const config::ConfigMap* {
+    if (!name) return nullptr;
+    auto slash = name->find('/');
+    for (const auto& cm : set.config_maps) {
+      if (slash == std::string::npos ? cm.meta.name == *name : cm.meta.key() == *name) return &cm;
+    }
+    return nullptr;
+  };
+  const config::ConfigMap* tcp = nullptr;
+  const config::ConfigMap* udp = nullptr;
+  if (set.controller) {
+    tcp = by_name(set.controller->tcp_services_config_map);
+    udp = by_name(set.controller->udp_services_config_map);
+    auto where = set.controller->files.empty() ? config::SourceLocation{} : set.controller->files.front();
+    if (set.controller->tcp_services_config_map && !tcp)
+      d.error(where, "Helm values: controller.tcpServices.configMapName",
+              "ConfigMap '" + *set.controller->tcp_services_config_map + "' does not exist");
+    if (set.controller->udp_services_config_map && !udp)
+      d.error(where, "Helm values: controller.udpServices.configMapName",
+              "ConfigMap '" + *set.controller->udp_services_config_map + "' does not exist");
+  }
+  if (tcp) resolve_l4_map(m, *tcp, config::Protocol::kTcp, d);
+  if (udp) resolve_l4_map(m, *udp, config::Protocol::kUdp, d);
+  std::set<std::uint16_t> http_ports;
+  if (set.controller) http_ports = {set.controller->http_port, set.controller->https_port};
+  for (const auto& l4 : m.tcp_services)
+    if (http_ports.count(l4.listen_port))
+      d.error({}, "ConfigMap " + l4.config_map, "TCP port " + std::to_string(l4.listen_port) + " is the HTTP(S) frontend's port");
+}
+
+}  // namespace
+
+Model resolve_model(config::ManifestSet manifests, const ResolveOptions& options, Diagnostics& d) {
+  Model m;
+  m.manifests = std::move(manifests);
+  if (m.manifests.controller) m.controller_config = m.manifests.controller->config;
+  resolve_addresses(m, options, d);
+  resolve_routes(m, d);
+  resolve_l4(m, d);
+  return m;
+}
+
+}  // namespace metalgate::model
