@@ -1,0 +1,25 @@
+// `metalgate validate PATH...`: load manifests, resolve the model, print it (text or JSON) with every diagnostic.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "engine/config/diagnostics.h"
+#include "engine/model/model-t.h"
+
+namespace metalgate::cli {
+
+struct ValidateOptions {
+  std::vector<std::string> paths;
+  bool json = false;
+  std::string state_file;  // previous allocations to keep (optional)
+};
+
+// Exit codes: 0 valid, 1 invalid (every error listed).
+int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err);
+
+std::string format_model_text(const model::Model& model, const config::Diagnostics& diagnostics);
+std::string format_model_json(const model::Model& model, const config::Diagnostics& diagnostics, bool valid);
+
+}  // namespace metalgate::cli
