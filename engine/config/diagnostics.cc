@@ -1,6 +1,7 @@
 #include "engine/config/diagnostics.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace metalgate::config {
 
@@ -42,11 +43,18 @@ std::size_t Diagnostics::count(Severity severity) const {
       std::count_if(items_.begin(), items_.end(), [&](const Diagnostic& d) { return d.severity == severity; }));
 }
 
+std::vector<Diagnostic> Diagnostics::sorted() const {
+  std::vector<Diagnostic> out = items_;
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.severity, a.where.file, a.where.line, a.where.column) <
+           std::tie(b.severity, b.where.file, b.where.line, b.where.column);
+  });
+  return out;
+}
+
 std::string Diagnostics::to_string() const {
   std::string out;
-  for (Severity s : {Severity::kError, Severity::kWarning, Severity::kNote})
-    for (const auto& d : items_)
-      if (d.severity == s) out += d.to_string() + "\n";
+  for (const auto& d : sorted()) out += d.to_string() + "\n";
   return out;
 }
 

@@ -37,6 +37,8 @@ class Diagnostics {
   std::size_t error_count() const { return errors_; }
   std::size_t count(Severity severity) const;
   const std::vector<Diagnostic>& items() const { return items_; }
+  // Errors, then warnings, then notes; each group by file, line and column.
+  std::vector<Diagnostic> sorted() const;
   // Every diagnostic, one a line, errors first, each group in input order.
   std::string to_string() const;
 

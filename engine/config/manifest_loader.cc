@@ -186,7 +186,7 @@ void check_haproxy_annotations(const ObjectMeta& meta, const YamlReader& doc, Sc
       continue;
     }
     if (!(spec->metalgate_scopes & scope)) {
-      at.warning("'" + std::string(*bare) + "' has no effect on a " + scope_names(scope) + "; it belongs on " +
+      at.warning("'" + std::string(*bare) + "' has no effect on " + (scope == kIngress ? "an " : "a ") + scope_names(scope) + "; it belongs on " +
                  scope_names(spec->metalgate_scopes));
     } else if (spec->origin == AnnotationOrigin::kSeedExtension) {
       at.note("'" + std::string(*bare) + "' is a metalgate extension the HAProxy controller does not have; "
@@ -588,7 +588,7 @@ void read_config_map(const YamlReader& doc, ManifestSet& set) {
   c.meta = read_meta(doc, true);
   for (auto& [key, value] : doc["data"].entries()) {
     c.data[key] = value.present() ? value.scalar().value_or("") : "";
-    c.data_where[key] = value.where();
+    c.data_where[key] = doc["data"].key_where(key);
   }
   set.config_maps.push_back(std::move(c));
 }
@@ -769,7 +769,7 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
   }
   for (auto& [key, value] : c["config"].entries()) {
     v.config[key] = value.present() ? value.scalar().value_or("") : "";
-    v.config_where[key] = value.where();
+    v.config_where[key] = c["config"].key_where(key);
   }
   if (auto t = c["tcpServices"]; t.present() && t.expect_map({"configMapName"}))
     v.tcp_services_config_map = t.string("configMapName");
@@ -854,7 +854,8 @@ void read_document(const YamlReader& doc, ManifestSet& set) {
     return;
   }
   std::string name = doc["metadata"].string("name").value_or("?");
-  std::string ns = doc["metadata"].string("namespace").value_or("");
+  bool cluster_wide = kind == "IngressClass" || kind == "Node" || kind == "Namespace";
+  std::string ns = cluster_wide ? "" : doc["metadata"].string("namespace").value_or("default");
   YamlReader obj = doc;
   obj.set_context(kind + " " + (ns.empty() ? name : ns + "/" + name));
 

@@ -33,6 +33,13 @@ std::string YamlReader::field() const {
   return context_ + ": " + path_;
 }
 
+SourceLocation YamlReader::key_where(std::string_view key) const {
+  if (node_.IsDefined() && node_.IsMap())
+    for (auto it = node_.begin(); it != node_.end(); ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == key) return location_of(it->first.Mark(), file_);
+  return where();
+}
+
 void YamlReader::error(std::string message) const { diagnostics_->error(where(), field(), std::move(message)); }
 void YamlReader::warning(std::string message) const {
   diagnostics_->warning(where(), field(), std::move(message));
@@ -44,14 +51,14 @@ YamlReader YamlReader::child(YAML::Node node, std::string path) const {
 }
 
 bool YamlReader::has(std::string_view key) const {
-  if (!node_.IsMap()) return false;
+  if (!node_.IsDefined() || !node_.IsMap()) return false;
   auto v = node_[std::string(key)];
   return v.IsDefined() && !v.IsNull();
 }
 
 YamlReader YamlReader::operator[](std::string_view key) const {
   std::string p = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  if (!node_.IsMap()) return child(YAML::Node(YAML::NodeType::Undefined), std::move(p));
+  if (!node_.IsDefined() || !node_.IsMap()) return child(YAML::Node(YAML::NodeType::Undefined), std::move(p));
   return child(node_[std::string(key)], std::move(p));
 }
 

@@ -55,6 +55,9 @@ class YamlReader {
   bool expect_map_lenient(const std::vector<std::string_view>& known,
                           const std::vector<std::string_view>& tolerated = {}) const;
 
+  // Where `key` itself stands in this mapping (for problems with the key rather than its value).
+  SourceLocation key_where(std::string_view key) const;
+
   void error(std::string message) const;
   void warning(std::string message) const;
   void note(std::string message) const;

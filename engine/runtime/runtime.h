@@ -36,7 +36,8 @@ class Runtime {
   virtual StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
                                    AcceptCallback on_accept, std::error_code& error) = 0;
   // Starts connecting; the handler hears on_connected or on_closed(reason). Destroying the result cancels.
-  virtual StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler) = 0;
+  virtual StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler,
+                                      const ConnectOptions& options = {}) = 0;
 
   virtual DatagramSocketPtr open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
                                           std::error_code& error) = 0;

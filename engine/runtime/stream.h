@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "engine/net/ip_address.h"
@@ -60,6 +61,11 @@ class StreamListener {
 };
 
 using StreamListenerPtr = std::unique_ptr<StreamListener>;
+
+struct ConnectOptions {
+  // The local address to connect from; the world chooses when unset.
+  std::optional<net::IpAddress> source;
+};
 
 struct ListenOptions {
   int backlog = 1024;

@@ -356,11 +356,25 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
   return std::make_unique<AsioListener>(std::move(s));
 }
 
-StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, StreamHandler& handler) {
+StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, StreamHandler& handler,
+                                         const ConnectOptions& options) {
   auto s = std::make_shared<StreamState>(io_);
   s->handler = &handler;
   s->started = true;
   s->peer = remote;
+  if (options.source) {
+    boost::system::error_code ec;
+    tcp::endpoint local(to_asio(*options.source), 0);
+    s->socket.open(local.protocol(), ec);
+    if (!ec) s->socket.bind(local, ec);
+    if (ec) {
+      // Report from the loop, never from inside connect().
+      asio::post(io_, [s, reason = to_std(ec)] {
+        if (!s->silenced) s->fail(reason);
+      });
+      return std::make_unique<AsioStreamConnection>(std::move(s));
+    }
+  }
   s->socket.async_connect(tcp::endpoint(to_asio(remote.ip), remote.port),
                           [s](const boost::system::error_code& ec) {
                             if (s->silenced) return;

@@ -29,7 +29,8 @@ class AsioRuntime final : public Runtime {
   void post(std::function<void()> task) override;
   StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options, AcceptCallback on_accept,
                            std::error_code& error) override;
-  StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler) override;
+  StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler,
+                              const ConnectOptions& options = {}) override;
   DatagramSocketPtr open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
                                   std::error_code& error) override;
   FramePortPtr open_frame_port(const std::string& interface_name, const std::vector<std::uint16_t>& ethertypes,

@@ -401,14 +401,22 @@ StreamListenerPtr MemoryHost::listen(const net::SocketAddress& local, const List
   return std::make_unique<MemoryListener>(*this, bound, std::move(state));
 }
 
-StreamConnectionPtr MemoryHost::connect(const net::SocketAddress& remote, StreamHandler& handler) {
+StreamConnectionPtr MemoryHost::connect(const net::SocketAddress& remote, StreamHandler& handler,
+                                        const ConnectOptions& options) {
   auto end = std::make_shared<StreamEnd>();
   end->world = &world_;
   end->host = this;
   end->handler = &handler;
   end->started = true;
   end->peer = remote;
-  end->local = net::SocketAddress{source_for(remote.ip), ephemeral_port()};
+  end->local = net::SocketAddress{options.source ? *options.source : source_for(remote.ip), ephemeral_port()};
+  if (options.source && !holds(*options.source) && !is_loopback(*options.source)) {
+    // Like bind(2) with an address this host does not have: the attempt fails at once.
+    world_.schedule(world_.now(), [weak = std::weak_ptr<StreamEnd>(end)] {
+      if (auto e = weak.lock()) e->notify_closed(std::make_error_code(std::errc::address_not_available));
+    });
+    return std::make_unique<MemoryStreamConnection>(end);
+  }
   auto conn = std::make_unique<MemoryStreamConnection>(end);
 
   // One SYN attempt; on failure to cross it schedules the next with exponential back-off, like Linux.
