@@ -71,18 +71,11 @@ bool fits_holders(const Holders& holders, const net::IpAddress& ip, const Servic
 }
 
 std::vector<net::IpFamily> wanted_families(const ServiceRequest& s, bool& all_required) {
-  all_required = true;
-  std::vector<net::IpFamily> f = s.families;
-  if (f.empty()) f.push_back(net::IpFamily::kV4);
-  switch (s.family_policy) {
-    case config::IpFamilyPolicy::kSingleStack: f.resize(1); break;
-    case config::IpFamilyPolicy::kPreferDualStack:
-    case config::IpFamilyPolicy::kRequireDualStack:
-      if (f.size() == 1) f.push_back(f[0] == net::IpFamily::kV4 ? net::IpFamily::kV6 : net::IpFamily::kV4);
-      all_required = s.family_policy == config::IpFamilyPolicy::kRequireDualStack;
-      break;
-  }
-  return f;
+  const net::IpFamily first = s.families.empty() ? net::IpFamily::kV4 : s.families.front();
+  const net::IpFamily other = first == net::IpFamily::kV4 ? net::IpFamily::kV6 : net::IpFamily::kV4;
+  all_required = s.family_policy != config::IpFamilyPolicy::kPreferDualStack;
+  if (s.family_policy == config::IpFamilyPolicy::kSingleStack) return {first};
+  return {first, other};
 }
 
 // The address a service takes from a pool: one already shared under its key, else the first free one.
