@@ -1,0 +1,356 @@
+// The loader on good and bad input. Bad input must name file, line, column and field, and list every error.
+#include <gtest/gtest.h>
+
+#include "engine/config/manifest_loader.h"
+
+namespace metalgate::config {
+namespace {
+
+struct Loaded {
+  ManifestSet set;
+  Diagnostics diagnostics;
+};
+
+Loaded load(const std::string& yaml) {
+  Loaded l;
+  load_manifest_text(yaml, "test.yaml", l.set, l.diagnostics);
+  finish_manifest_set(l.set, l.diagnostics);
+  return l;
+}
+
+// The diagnostics of one severity as "line:column: field: message" lines.
+std::vector<std::string> lines(const Diagnostics& d, Severity s = Severity::kError) {
+  std::vector<std::string> out;
+  for (const auto& x : d.sorted())
+    if (x.severity == s) out.push_back(std::to_string(x.where.line) + ":" + std::to_string(x.where.column) + ": " + x.field + ": " + x.message);
+  return out;
+}
+
+TEST(ManifestLoader, ReadsAPoolWithRangesCidrsAndAllocation) {
+  auto l = load(R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: p
+  namespace: metallb-system
+  labels: {tier: web}
+spec:
+  addresses: ["192.168.1.240-192.168.1.250", "fd00::/120"]
+  autoAssign: false
+  avoidBuggyIPs: true
+  serviceAllocation:
+    priority: 5
+    namespaces: [team-a]
+    serviceSelectors:
+    - matchExpressions: [{key: app, operator: In, values: [web]}]
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  ASSERT_EQ(l.set.pools.size(), 1u);
+  const auto& p = l.set.pools[0];
+  EXPECT_EQ(p.meta.key(), "metallb-system/p");
+  EXPECT_EQ(p.addresses.size(), 2u);
+  EXPECT_FALSE(p.auto_assign);
+  EXPECT_TRUE(p.avoid_buggy_ips);
+  ASSERT_TRUE(p.service_allocation);
+  EXPECT_EQ(p.service_allocation->priority, 5);
+  EXPECT_TRUE(p.service_allocation->service_selectors[0].matches({{"app", "web"}}));
+  EXPECT_FALSE(p.service_allocation->service_selectors[0].matches({{"app", "db"}}));
+}
+
+TEST(ManifestLoader, ListsEveryErrorWithPositionAndField) {
+  auto l = load(R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: p
+spec:
+  adresses: [10.0.0.1]
+  autoAssign: maybe
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  type: LoadBalancer
+  ports:
+  - port: 70000
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 4u) << l.diagnostics.to_string();
+  // A missing field is reported where its mapping starts; equal positions keep the order they were found in.
+  EXPECT_EQ(e[0], "6:3: IPAddressPool default/p: spec.adresses: unknown field 'adresses' (did you mean 'addresses'?)");
+  EXPECT_EQ(e[1], "6:3: IPAddressPool default/p: spec.addresses: is required: list the pool's CIDRs or ranges");
+  EXPECT_EQ(e[2], "7:15: IPAddressPool default/p: spec.autoAssign: must be true or false, not 'maybe'");
+  EXPECT_EQ(e[3], "16:11: Service default/s: spec.ports[0].port: must be between 1 and 65535, not 70000");
+}
+
+TEST(ManifestLoader, MalformedYamlNamesThePosition) {
+  auto l = load("apiVersion: v1\nkind: Service\nmetadata: {name: [unclosed\n");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("malformed YAML"), std::string::npos) << e[0];
+  EXPECT_EQ(l.diagnostics.items()[0].where.file, "test.yaml");
+  EXPECT_GT(l.diagnostics.items()[0].where.line, 0);
+}
+
+TEST(ManifestLoader, BadAddressesAreRefusedOneByOne) {
+  auto l = load(R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: p}
+spec:
+  addresses:
+  - 10.0.0.1/24
+  - 10.0.0.9-10.0.0.1
+  - 10.0.0.5
+  - 10.0.0.5
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 3u) << l.diagnostics.to_string();
+  EXPECT_EQ(e[0], "6:5: IPAddressPool default/p: spec.addresses[0]: '10.0.0.1/24': CIDR has host bits set");
+  EXPECT_EQ(e[1], "7:5: IPAddressPool default/p: spec.addresses[1]: '10.0.0.9-10.0.0.1': range end comes before its start");
+  EXPECT_EQ(e[2], "9:5: IPAddressPool default/p: spec.addresses[3]: '10.0.0.5' overlaps 10.0.0.5 in the same pool");
+}
+
+TEST(ManifestLoader, OverlappingPoolsAndDuplicatesAreErrors) {
+  auto l = load(R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: a}
+spec: {addresses: [10.0.0.0/24]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: b}
+spec: {addresses: [10.0.0.200-10.0.1.10]}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: a}
+spec: {addresses: [10.9.0.0/24]}
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 2u) << l.diagnostics.to_string();
+  EXPECT_EQ(e[0], "6:1: IPAddressPool default/b: addresses 10.0.0.200-10.0.1.10 overlap 10.0.0.0-10.0.0.255 of pool default/a (test.yaml:1:1)");
+  EXPECT_EQ(e[1], "11:1: IPAddressPool default/a: defined twice (first at test.yaml:1:1)");
+}
+
+TEST(ManifestLoader, ServiceWithMetalLbAnnotationsLegacyAndNew) {
+  auto l = load(R"(apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations:
+    metallb.universe.tf/address-pool: pool-a
+    metallb.io/loadBalancerIPs: "10.0.0.5, fd00::5"
+    metallb.io/allow-shared-ip: key1
+    metallb.io/adress-pool: typo
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  ipFamilyPolicy: RequireDualStack
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http}
+  - {name: dns, port: 53, protocol: UDP}
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  const auto& s = l.set.services.at(0);
+  EXPECT_EQ(s.address_pool, "pool-a");
+  ASSERT_EQ(s.requested_ips.size(), 2u);
+  EXPECT_EQ(s.sharing_key, "key1");
+  EXPECT_EQ(s.external_traffic_policy, TrafficPolicy::kLocal);
+  EXPECT_EQ(s.ip_family_policy, IpFamilyPolicy::kRequireDualStack);
+  EXPECT_EQ(s.ports[0].target_port.name, "http");
+  EXPECT_EQ(s.ports[1].protocol, Protocol::kUdp);
+  EXPECT_EQ(s.ports[1].target_port.number, 53);
+  auto w = lines(l.diagnostics, Severity::kWarning);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("unknown MetalLB annotation 'metallb.io/adress-pool' (did you mean 'metallb.io/address-pool'?)"),
+            std::string::npos) << w[0];
+}
+
+TEST(ManifestLoader, ServiceRulesKubernetesEnforces) {
+  auto l = load(R"(apiVersion: v1
+kind: Service
+metadata: {name: s, annotations: {metallb.io/loadBalancerIPs: 10.0.0.1}}
+spec:
+  type: LoadBalancer
+  loadBalancerIP: 10.0.0.2
+  ports:
+  - {port: 80}
+  - {port: 80}
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 4u) << l.diagnostics.to_string();
+  EXPECT_EQ(e[0], "6:19: Service default/s: spec.loadBalancerIP: set either spec.loadBalancerIP or the metallb.io/loadBalancerIPs annotation, not both");
+  EXPECT_EQ(e[1], "8:5: Service default/s: spec.ports[0].name: is required when a Service has several ports");
+  EXPECT_EQ(e[2], "9:5: Service default/s: spec.ports[1].name: is required when a Service has several ports");
+  EXPECT_EQ(e[3], "9:12: Service default/s: spec.ports[1].port: port 80/TCP is listed twice");
+}
+
+TEST(ManifestLoader, IngressRulesPathsAndTls) {
+  auto l = load(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: i
+  annotations: {kubernetes.io/ingress.class: haproxy}
+spec:
+  tls: [{hosts: [a.example.com], secretName: s}]
+  defaultBackend: {service: {name: fallback, port: {number: 8080}}}
+  rules:
+  - host: "*.example.com"
+    http:
+      paths:
+      - {path: /api, pathType: Exact, backend: {service: {name: api, port: {name: http}}}}
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  const auto& in = l.set.ingresses.at(0);
+  EXPECT_EQ(in.legacy_class, "haproxy");
+  EXPECT_EQ(in.rules[0].host, "*.example.com");
+  EXPECT_EQ(in.rules[0].paths[0].path_type, PathType::kExact);
+  EXPECT_EQ(in.rules[0].paths[0].backend.service_port.name, "http");
+  EXPECT_EQ(in.default_backend->service_port.number, 8080);
+  EXPECT_EQ(in.tls[0].secret_name, "s");
+}
+
+TEST(ManifestLoader, IngressMistakesAreCaught) {
+  auto l = load(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i}
+spec:
+  rules:
+  - host: 10.0.0.1
+    http:
+      paths:
+      - {path: api, pathType: Prefix, backend: {service: {name: api, port: {number: 80, name: http}}}}
+      - {path: /x, backend: {service: {name: api, port: {number: 80}}}}
+      - {path: /y, pathType: Regex, backend: {service: {name: api, port: {number: 80}}}}
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 5u) << l.diagnostics.to_string();
+  EXPECT_NE(e[0].find("spec.rules[0].host: '10.0.0.1' is not a valid host"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("spec.rules[0].http.paths[0].path: 'api' must be an absolute path"), std::string::npos) << e[1];
+  EXPECT_NE(e[2].find("spec.rules[0].http.paths[0].backend.service.port: give a number or a name, not both"), std::string::npos) << e[2];
+  EXPECT_NE(e[3].find("spec.rules[0].http.paths[1].pathType: is required"), std::string::npos) << e[3];
+  EXPECT_NE(e[4].find("must be Exact, Prefix or ImplementationSpecific, not 'Regex'"), std::string::npos) << e[4];
+}
+
+TEST(ManifestLoader, OldApiVersionsGetTheCurrentOne) {
+  auto l = load("apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec: {}\n");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "1:13: Ingress default/old: apiVersion: Ingress networking.k8s.io/v1beta1 is not supported; use networking.k8s.io/v1");
+}
+
+TEST(ManifestLoader, UnknownKindsAreSkippedWithANote) {
+  auto l = load(R"(apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: m}
+spec: {anything: goes}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: peer}
+spec: {}
+)");
+  EXPECT_FALSE(l.diagnostics.has_errors());
+  ASSERT_EQ(l.set.skipped.size(), 2u);
+  auto n = lines(l.diagnostics, Severity::kNote);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_NE(n[0].find("skipped: metalgate does not use ServiceMonitor objects"), std::string::npos);
+  EXPECT_NE(n[1].find("(metalgate announces in Layer 2 mode only)"), std::string::npos);
+}
+
+TEST(ManifestLoader, DeploymentSelectorMustMatchItsTemplate) {
+  auto l = load(R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers:
+      - name: c
+        ports: [{containerPort: 8080, name: http}]
+        readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 2}
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("spec.selector: selects app=a but the pod template's labels do not match it"), std::string::npos);
+  const auto& d = l.set.deployments.at(0);
+  EXPECT_EQ(d.replicas, 2);
+  EXPECT_EQ(d.containers[0].ports[0].container_port, 8080);
+  EXPECT_EQ(d.containers[0].readiness_probe->http_get->path, "/ready");
+  EXPECT_EQ(d.containers[0].readiness_probe->period, std::chrono::seconds(2));
+}
+
+TEST(ManifestLoader, TlsSecretsNeedPemBlocks) {
+  auto l = load(R"(apiVersion: v1
+kind: Secret
+metadata: {name: s}
+type: kubernetes.io/tls
+data:
+  tls.crt: bm90IGEgY2VydA==
+  tls.key: "***"
+)");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 3u) << l.diagnostics.to_string();
+  EXPECT_EQ(e[0], "6:3: Secret default/s: data: a kubernetes.io/tls Secret needs 'tls.key'");
+  EXPECT_EQ(e[1], "6:12: Secret default/s: data.tls.crt: 'tls.crt' does not hold a PEM block");
+  EXPECT_EQ(e[2], "7:12: Secret default/s: data.tls.key: is not valid base64");
+}
+
+TEST(ManifestLoader, EndpointsAndSlicesBecomeServiceEndpoints) {
+  auto l = load(R"(apiVersion: v1
+kind: Endpoints
+metadata: {name: db}
+subsets:
+- addresses: [{ip: 10.1.0.5, nodeName: n1, targetRef: {kind: Pod, name: db-0}}]
+  notReadyAddresses: [{ip: 10.1.0.6}]
+  ports: [{port: 5432}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints:
+- addresses: [10.1.0.7]
+  conditions: {ready: false}
+ports: [{name: http, port: 8080}]
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  ASSERT_EQ(l.set.endpoints.size(), 2u);
+  EXPECT_EQ(l.set.endpoints[0].addresses.size(), 2u);
+  EXPECT_FALSE(l.set.endpoints[0].addresses[1].ready);
+  EXPECT_EQ(l.set.endpoints[1].service_name, "web");
+  EXPECT_FALSE(l.set.endpoints[1].addresses[0].ready);
+}
+
+TEST(ManifestLoader, ListsOfObjectsAsKubectlPrintsThem) {
+  auto l = load(R"(apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {k: v}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}, data: {"5432": "default/db:5432"}}
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  EXPECT_EQ(l.set.config_maps.size(), 2u);
+}
+
+TEST(ManifestLoader, ADocumentThatIsNeitherObjectNorValuesIsAnError) {
+  auto l = load("just: data\n");
+  auto e = lines(l.diagnostics);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("neither a Kubernetes object"), std::string::npos);
+}
+
+TEST(ManifestLoader, MissingPathsAreErrors) {
+  Diagnostics d;
+  auto set = load_manifest_paths({"/nonexistent/metalgate"}, d);
+  ASSERT_TRUE(d.has_errors());
+  EXPECT_EQ(d.items()[0].message, "no such file or directory");
+}
+
+}  // namespace
+}  // namespace metalgate::config

@@ -1,0 +1,136 @@
+// Helm values merging, the controller objects built from them, annotation checks, durations and selectors.
+#include <gtest/gtest.h>
+
+#include "engine/config/annotations.h"
+#include "engine/config/duration.h"
+#include "engine/config/manifest_loader.h"
+
+namespace metalgate::config {
+namespace {
+
+TEST(HelmValues, FilesMergeInOrderAndBuildTheControllerService) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text(R"(controller:
+  service:
+    annotations: {metallb.universe.tf/address-pool: pool}
+    externalTrafficPolicy: Local
+    ports: {http: 8080, https: 8443}
+  replicaCount: 2
+  config: {timeout-client: "50s", load-balance: roundrobin}
+)", "10.yaml", set, d);
+  load_manifest_text(R"(controller:
+  service:
+    tcpPorts: [{name: postgresql, port: 5432, targetPort: 5432}]
+    udpPorts: [{name: dns, port: 53}]
+  replicaCount: 3
+  config: {load-balance: leastconn, timeout-clinet: "1s"}
+  resources: {limits: {cpu: 1}}
+  weirdKey: 1
+)", "20.yaml", set, d);
+  finish_manifest_set(set, d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_TRUE(set.controller);
+  const auto& v = *set.controller;
+  EXPECT_EQ(v.replica_count, 3);
+  EXPECT_EQ(v.config.at("timeout-client"), "50s");  // kept from the first file
+  EXPECT_EQ(v.config.at("load-balance"), "leastconn");
+  ASSERT_EQ(set.services.size(), 1u);
+  const auto& s = set.services[0];
+  EXPECT_EQ(s.meta.key(), "haproxy-ingress/haproxy-ingress-kubernetes-ingress");
+  EXPECT_EQ(s.type, ServiceType::kLoadBalancer);
+  EXPECT_EQ(s.address_pool, "pool");
+  EXPECT_EQ(s.external_traffic_policy, TrafficPolicy::kLocal);
+  ASSERT_EQ(s.ports.size(), 4u);
+  EXPECT_EQ(s.ports[0].port, 8080);
+  EXPECT_EQ(s.ports[2].port, 5432);
+  EXPECT_EQ(s.ports[3].protocol, Protocol::kUdp);
+  EXPECT_TRUE(is_controller_service(s, set));
+  ASSERT_EQ(set.deployments.size(), 1u);
+  EXPECT_EQ(set.deployments[0].replicas, 3);
+
+  std::vector<std::string> warnings;
+  for (const auto& x : d.sorted())
+    if (x.severity == Severity::kWarning) warnings.push_back(x.where.to_string() + " " + x.message);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0], "20.yaml:6:37 unknown controller setting 'timeout-clinet' (did you mean 'timeout-client'?); it has no effect");
+  EXPECT_EQ(warnings[1], "20.yaml:8:3 unknown field 'weirdKey'");
+}
+
+TEST(Annotations, PrefixesAreEquivalent) {
+  EXPECT_EQ(haproxy_annotation_name("haproxy.org/ssl-redirect"), "ssl-redirect");
+  EXPECT_EQ(haproxy_annotation_name("haproxy.com/ssl-redirect"), "ssl-redirect");
+  EXPECT_EQ(haproxy_annotation_name("ingress.kubernetes.io/ssl-redirect"), "ssl-redirect");
+  EXPECT_FALSE(haproxy_annotation_name("nginx.ingress.kubernetes.io/ssl-redirect"));
+}
+
+TEST(Annotations, EverySeedInventionNamesARealEquivalent) {
+  for (const char* name : {"check-fall", "check-rise", "access-log", "cookie-indirect", "cookie-nocache",
+                           "response-compress", "request-buffer-size", "headers", "hsts", "hsts-max-age",
+                           "hsts-include-subdomains", "ssl-options", "http-reuse", "backend-check-interval"}) {
+    const auto* spec = find_haproxy_annotation(name);
+    ASSERT_NE(spec, nullptr) << name;
+    EXPECT_EQ(spec->origin, AnnotationOrigin::kSeedExtension) << name;
+    EXPECT_FALSE(spec->controller_equivalent.empty()) << name;
+  }
+  EXPECT_EQ(find_haproxy_annotation("rate-limit-requests")->origin, AnnotationOrigin::kController);
+}
+
+TEST(Annotations, UnknownOnesGetTheClosestNameAndMisplacedOnesAWarning) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: i
+  annotations:
+    haproxy.com/rate-limit-request: "10"
+    haproxy.org/route-acl: "x"
+    haproxy.org/fancy-thing: "1"
+spec: {defaultBackend: {service: {name: s, port: {number: 80}}}}
+)", "i.yaml", set, d);
+  std::vector<std::string> w;
+  for (const auto& x : d.sorted())
+    if (x.severity == Severity::kWarning) w.push_back(x.message);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0], "unknown annotation 'haproxy.com/rate-limit-request' (did you mean 'haproxy.com/rate-limit-requests'?); it has no effect");
+  EXPECT_EQ(w[1], "'route-acl' has no effect on an Ingress; it belongs on Service");
+  EXPECT_EQ(w[2], "unknown annotation 'haproxy.org/fancy-thing'; it has no effect");
+}
+
+TEST(Duration, ParsesControllerTimeForms) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse_duration("5s"), milliseconds(5000));
+  EXPECT_EQ(parse_duration("100ms"), milliseconds(100));
+  EXPECT_EQ(parse_duration("1m"), milliseconds(60000));
+  EXPECT_EQ(parse_duration("2h"), milliseconds(7200000));
+  EXPECT_EQ(parse_duration("5000"), milliseconds(5000));  // bare numbers are milliseconds
+  EXPECT_FALSE(parse_duration("5 seconds"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration(""));
+  EXPECT_EQ(format_duration(milliseconds(60000)), "1m");
+  EXPECT_EQ(format_duration(milliseconds(1500)), "1500ms");
+  EXPECT_EQ(parse_bool("enabled"), true);
+  EXPECT_EQ(parse_bool("OFF"), false);
+  EXPECT_FALSE(parse_bool("perhaps"));
+}
+
+TEST(LabelSelector, ExpressionsFollowKubernetes) {
+  LabelSelector s;
+  s.match_labels = {{"app", "web"}};
+  s.match_expressions = {{"tier", LabelRequirement::Operator::kNotIn, {"db"}},
+                         {"zone", LabelRequirement::Operator::kExists, {}}};
+  EXPECT_TRUE(s.matches({{"app", "web"}, {"zone", "a"}}));
+  EXPECT_FALSE(s.matches({{"app", "web"}, {"zone", "a"}, {"tier", "db"}}));
+  EXPECT_FALSE(s.matches({{"app", "web"}}));
+  EXPECT_TRUE(LabelSelector{}.matches({}));
+  EXPECT_EQ(s.to_string(), "app=web,tier notin (db),zone");
+}
+
+TEST(ClosestName, SuggestsOnlyPlausibleTypos) {
+  EXPECT_EQ(closest_name("adresses", {"addresses", "autoAssign"}), "addresses");
+  EXPECT_EQ(closest_name("zzzzzz", {"addresses", "autoAssign"}), "");
+}
+
+}  // namespace
+}  // namespace metalgate::config
