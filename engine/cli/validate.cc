@@ -191,7 +191,7 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
     j[name] = arr;
   }
   json diags = json::array();
-  for (const auto& x : d.items())
+  for (const auto& x : d.sorted())
     diags.push_back({{"severity", config::to_string(x.severity)}, {"file", x.where.file}, {"line", x.where.line},
                      {"column", x.where.column}, {"field", x.field}, {"message", x.message}});
   j["diagnostics"] = diags;
