@@ -112,19 +112,23 @@ RouteTable::RouteTable(RouteTable&&) noexcept = default;
 RouteTable& RouteTable::operator=(RouteTable&&) noexcept = default;
 
 std::string_view normalize_host(std::string_view host, char (&buf)[256]) {
-  if (!host.empty() && host.front() == '[') {  // IPv6 literal: keep through ']'
-    auto close = host.find(']');
-    host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
-  } else if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  // One forward pass: lower-case into buf and remember where a port could start.
   std::size_t n = std::min(host.size(), sizeof buf);
+  std::size_t colon = n;
+  const bool literal_v6 = n > 0 && host[0] == '[';
   for (std::size_t i = 0; i < n; ++i) {
-    char c = host[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    auto c = static_cast<unsigned char>(host[i]);
+    if (c == ':') colon = i;
+    if (literal_v6 && c == ']') colon = n;  // colons inside [..] are the address's own
+    buf[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
   }
-  return {buf, n};
+  std::string_view h(buf, colon);
+  if (literal_v6) {
+    auto close = h.find(']');
+    h = std::string_view(buf, close == std::string_view::npos ? colon : close + 1);
+  }
+  if (!h.empty() && h.back() == '.') h.remove_suffix(1);
+  return h;
 }
 
 void RouteTable::add(Route route) {
@@ -134,13 +138,8 @@ void RouteTable::add(Route route) {
   storage_.push_back(std::make_unique<Route>(std::move(route)));
 }
 
-std::uint32_t RouteTable::intern(std::string_view bytes) {
-  auto offset = static_cast<std::uint32_t>(arena_.size());
-  arena_.append(bytes);
-  return offset;
-}
-
-std::int32_t RouteTable::build_path_set(std::vector<const Route*>& routes, std::vector<RouteConflict>& conflicts) {
+std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const Route*>& routes,
+                                     std::vector<RouteConflict>& conflicts) {
   // Drop rules equal to an earlier one (same key and type), keeping insertion order for what survives.
   std::vector<const Route*> kept;
   std::map<std::pair<std::string_view, int>, const Route*> seen;
@@ -151,28 +150,47 @@ std::int32_t RouteTable::build_path_set(std::vector<const Route*>& routes, std::
     else
       conflicts.push_back({*it->second, *r});
   }
-  PathSet set;
-  set.begin = static_cast<std::uint32_t>(entries_.size());
   // Longest key first, then Exact, Prefix, ImplementationSpecific: the first entry that matches is the best match.
   std::stable_sort(kept.begin(), kept.end(), [](const Route* a, const Route* b) {
     auto la = match_key(*a).size(), lb = match_key(*b).size();
     return la != lb ? la > lb : type_rank(a->type) < type_rank(b->type);
   });
-  for (const Route* r : kept) {
-    auto key = match_key(*r);
-    entries_.push_back({head_word(key), intern(key), static_cast<std::uint32_t>(key.size()), r->type, r});
-  }
-  set.end = static_cast<std::uint32_t>(entries_.size());
+  auto pad8 = [](std::size_t n) { return (n + 7) & ~std::size_t{7}; };
+  std::size_t host_bytes = pad8(host.size());
+  std::size_t entries_at = sizeof(BlockHeader) + host_bytes;
+  std::size_t tails_at = entries_at + kept.size() * sizeof(Entry);
+  std::size_t tail_bytes = 0;
+  for (const Route* r : kept) tail_bytes += match_key(*r).size() > 8 ? match_key(*r).size() - 8 : 0;
+  std::size_t total = pad8(tails_at + tail_bytes);
+
+  const std::size_t start = blocks_.size() * 8;
+  blocks_.resize(blocks_.size() + total / 8, 0);
+  char* block = reinterpret_cast<char*>(blocks_.data()) + start;
+  BlockHeader header{static_cast<std::uint32_t>(host.size()), static_cast<std::uint32_t>(kept.size()), -1, 0};
   if (kept.size() > kScanLimit) {
-    set.large = std::make_unique<LargeIndex>();
+    auto large = std::make_unique<LargeIndex>();
     for (const Route* r : kept) {
-      if (r->type == config::PathType::kExact) set.large->exact.emplace(std::string(match_key(*r)), r);
-      if (r->type == config::PathType::kPrefix) set.large->prefix.emplace(std::string(match_key(*r)), r);
-      if (r->type == config::PathType::kImplementationSpecific) set.large->implementation_specific.push_back(r);
+      if (r->type == config::PathType::kExact) large->exact.emplace(std::string(match_key(*r)), r);
+      if (r->type == config::PathType::kPrefix) large->prefix.emplace(std::string(match_key(*r)), r);
+      if (r->type == config::PathType::kImplementationSpecific) large->implementation_specific.push_back(r);
     }
+    header.large = static_cast<std::int32_t>(large_.size());
+    large_.push_back(std::move(large));
   }
-  sets_.push_back(std::move(set));
-  return static_cast<std::int32_t>(sets_.size() - 1);
+  std::memcpy(block, &header, sizeof header);
+  std::memcpy(block + sizeof header, host.data(), host.size());
+  std::size_t tail = tails_at;
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    auto key = match_key(*kept[i]);
+    Entry e{head_word(key), kept[i], static_cast<std::uint32_t>(tail), static_cast<std::uint16_t>(key.size()),
+            kept[i]->type};
+    if (key.size() > 8) {
+      std::memcpy(block + tail, key.data() + 8, key.size() - 8);
+      tail += key.size() - 8;
+    }
+    std::memcpy(block + entries_at + i * sizeof(Entry), &e, sizeof e);
+  }
+  return static_cast<std::uint32_t>(start);
 }
 
 void RouteTable::build_host_table(HostTable& table,
@@ -182,25 +200,28 @@ void RouteTable::build_host_table(HostTable& table,
   while (capacity < hosts.size() * 2) capacity *= 2;  // load factor at most one half
   table.slots.assign(capacity, HostSlot{});
   for (auto& [host, routes] : hosts) {
-    // The host's key goes into the arena right before its path keys: one lookup touches neighbouring lines.
-    std::uint32_t key_offset = intern(host);
-    std::int32_t set = build_path_set(routes, conflicts);
+    std::uint32_t block = build_block(host, routes, conflicts);
     std::uint64_t h = hash_bytes(host);
     std::size_t i = h & (capacity - 1);
-    while (table.slots[i].set >= 0) i = (i + 1) & (capacity - 1);
-    table.slots[i] = {h, key_offset, static_cast<std::uint32_t>(host.size()), set};
+    while (table.slots[i].used) i = (i + 1) & (capacity - 1);
+    table.slots[i] = {h, block, true};
   }
 }
 
-std::int32_t RouteTable::HostTable::find(std::string_view host, const std::string& arena) const {
-  if (slots.empty()) return -1;
+const char* RouteTable::find_block(const HostTable& table, std::string_view host) const {
+  if (table.slots.empty()) return nullptr;
+  const char* base = reinterpret_cast<const char*>(blocks_.data());
   std::uint64_t h = hash_bytes(host);
-  std::size_t mask = slots.size() - 1;
+  std::size_t mask = table.slots.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    const HostSlot& s = slots[i];
-    if (s.set < 0) return -1;
-    if (s.hash == h && s.key_length == host.size() && std::memcmp(arena.data() + s.key_offset, host.data(), host.size()) == 0)
-      return s.set;
+    const HostSlot& s = table.slots[i];
+    if (!s.used) return nullptr;
+    if (s.hash != h) continue;
+    const char* block = base + s.block;
+    BlockHeader header;
+    std::memcpy(&header, block, sizeof header);
+    if (header.host_length == host.size() && std::memcmp(block + sizeof header, host.data(), host.size()) == 0)
+      return block;
   }
 }
 
@@ -222,12 +243,11 @@ std::vector<RouteConflict> RouteTable::build() {
     if (fresh) list.emplace_back(key, std::vector<const Route*>{});
     list[it->second].second.push_back(r.get());
   }
-  arena_.clear();
-  entries_.clear();
-  sets_.clear();
+  blocks_.clear();
+  large_.clear();
   build_host_table(exact_hosts_, exact, conflicts);
   build_host_table(wildcard_hosts_, wildcard, conflicts);
-  any_host_set_ = any.empty() ? -1 : build_path_set(any, conflicts);
+  any_host_block_ = any.empty() ? std::int64_t{-1} : std::int64_t{build_block("", any, conflicts)};
   ordered_.clear();
   for (const auto& r : storage_) {
     bool dropped = std::any_of(conflicts.begin(), conflicts.end(), [&](const RouteConflict& c) {
@@ -239,18 +259,20 @@ std::vector<RouteConflict> RouteTable::build() {
   return conflicts;
 }
 
-const Route* RouteTable::match_set(const PathSet& set, std::string_view path, std::string_view stripped) const {
-  if (set.large) return set.large->match(path, stripped);
+const Route* RouteTable::match_block(const char* block, std::string_view path, std::string_view stripped) const {
+  BlockHeader header;
+  std::memcpy(&header, block, sizeof header);
+  if (header.large >= 0) return large_[static_cast<std::size_t>(header.large)]->match(path, stripped);
+  const char* entries = block + sizeof header + ((header.host_length + 7) & ~std::uint32_t{7});
   const std::uint64_t path_head = head_word(path);
-  for (std::uint32_t i = set.begin; i < set.end; ++i) {
-    const Entry& e = entries_[i];
-    // Length rules first, then the inline head word; the arena is read only for keys longer than 8 bytes.
+  for (std::uint32_t i = 0; i < header.count; ++i) {
+    Entry e;
+    std::memcpy(&e, entries + i * sizeof(Entry), sizeof e);
+    // Length rules first, then the inline head word; key bytes past the first 8 only when those agree.
     std::size_t available = e.type == config::PathType::kPrefix ? stripped.size() : path.size();
     if (e.type == config::PathType::kExact ? available != e.key_length : available < e.key_length) continue;
     if ((path_head & head_mask(e.key_length)) != e.head) continue;
-    if (e.key_length > 8 &&
-        std::memcmp(path.data() + 8, arena_.data() + e.key_offset + 8, e.key_length - 8) != 0)
-      continue;
+    if (e.key_length > 8 && std::memcmp(path.data() + 8, block + e.tail_offset, e.key_length - 8u) != 0) continue;
     if (e.type == config::PathType::kPrefix && stripped.size() != e.key_length && stripped[e.key_length] != '/')
       continue;
     return e.route;
@@ -269,16 +291,17 @@ const Route* RouteTable::match(std::string_view host, std::string_view path) con
   std::string_view stripped = strip_trailing_slashes(path);
   char buf[256];
   std::string_view h = normalize_host(host, buf);
-  if (std::int32_t s = exact_hosts_.find(h, arena_); s >= 0)
-    if (const Route* r = match_set(sets_[static_cast<std::size_t>(s)], path, stripped)) return r;
+  if (const char* b = find_block(exact_hosts_, h))
+    if (const Route* r = match_block(b, path, stripped)) return r;
   if (!wildcard_hosts_.slots.empty()) {
     // "*.example.com" covers "a.example.com" only: strip exactly the first label.
     auto dot = h.find('.');
     if (dot != std::string_view::npos && dot > 0)
-      if (std::int32_t s = wildcard_hosts_.find(h.substr(dot + 1), arena_); s >= 0)
-        if (const Route* r = match_set(sets_[static_cast<std::size_t>(s)], path, stripped)) return r;
+      if (const char* b = find_block(wildcard_hosts_, h.substr(dot + 1)))
+        if (const Route* r = match_block(b, path, stripped)) return r;
   }
-  if (any_host_set_ >= 0) return match_set(sets_[static_cast<std::size_t>(any_host_set_)], path, stripped);
+  if (any_host_block_ >= 0)
+    return match_block(reinterpret_cast<const char*>(blocks_.data()) + any_host_block_, path, stripped);
   return nullptr;
 }
 

@@ -53,44 +53,47 @@ class RouteTable {
   const std::vector<const Route*>& routes() const { return ordered_; }
 
  private:
-  // Layout for lookups (cache misses dominate at 10,000 hosts): one open-addressing table per host kind, every key
-  // byte in one arena, each host's paths contiguous and sorted so that the first match is the best one.
+  // Layout for lookups (cache misses dominate at 10,000 hosts): one open-addressing table per host kind whose slots
+  // point at one contiguous block per host in blocks_:
+  //   BlockHeader | host key (padded to 8) | Entry[count] (longest key first) | key bytes past the first 8
+  // so a lookup touches its slot and a few adjacent cache lines, and the first entry that matches is the best.
+  struct BlockHeader {
+    std::uint32_t host_length;
+    std::uint32_t count;
+    std::int32_t large;  // index into large_, or -1
+    std::uint32_t reserved;
+  };
   struct Entry {
-    std::uint64_t head;  // the key's first 8 bytes, zero-padded: most candidates are rejected on this word
-    std::uint32_t key_offset;
-    std::uint32_t key_length;
-    config::PathType type;
+    std::uint64_t head;         // the key's first 8 bytes, zero-padded
     const Route* route;
+    std::uint32_t tail_offset;  // from the block start, for keys longer than 8 bytes
+    std::uint16_t key_length;
+    config::PathType type;
   };
-  struct LargeIndex;  // per-element hash lookups for hosts with many paths
-  struct PathSet {
-    std::uint32_t begin = 0, end = 0;
-    std::unique_ptr<LargeIndex> large;
-  };
+  struct LargeIndex;  // per-path-element hash lookups for hosts with many paths
   struct HostSlot {
     std::uint64_t hash = 0;
-    std::uint32_t key_offset = 0, key_length = 0;
-    std::int32_t set = -1;  // -1: empty slot
+    std::uint32_t block = 0;  // byte offset of the block in blocks_
+    bool used = false;
   };
   struct HostTable {
     std::vector<HostSlot> slots;
-    std::int32_t find(std::string_view host, const std::string& arena) const;
   };
 
-  std::uint32_t intern(std::string_view bytes);
-  std::int32_t build_path_set(std::vector<const Route*>& routes, std::vector<RouteConflict>& conflicts);
+  std::uint32_t build_block(std::string_view host, std::vector<const Route*>& routes,
+                            std::vector<RouteConflict>& conflicts);
   void build_host_table(HostTable& table, std::vector<std::pair<std::string, std::vector<const Route*>>>& hosts,
                         std::vector<RouteConflict>& conflicts);
-  const Route* match_set(const PathSet& set, std::string_view path, std::string_view stripped) const;
+  const char* find_block(const HostTable& table, std::string_view host) const;
+  const Route* match_block(const char* block, std::string_view path, std::string_view stripped) const;
 
   std::vector<std::unique_ptr<Route>> storage_;
   std::vector<const Route*> ordered_;
-  std::string arena_;
-  std::vector<Entry> entries_;
-  std::vector<PathSet> sets_;
+  std::vector<std::uint64_t> blocks_;  // 8-byte aligned bytes
+  std::vector<std::unique_ptr<LargeIndex>> large_;
   HostTable exact_hosts_;
   HostTable wildcard_hosts_;  // keyed by the part after "*."
-  std::int32_t any_host_set_ = -1;
+  std::int64_t any_host_block_ = -1;
   std::optional<std::uint32_t> default_target_;
 };
 
