@@ -12,9 +12,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   metalgate::cli::ValidateOptions validate;
-  auto* v = app.add_subcommand("validate", "Load manifests, print the resolved model (addresses, routes, L4 maps) "
-                                           "and every problem; exit 0 when valid, 1 when not");
-  v->add_option("paths", validate.paths, "Manifest files or directories (*.yaml, *.yml, recursively)")->required();
+  auto* v = app.add_subcommand("validate",
+                               "Load manifests, print the resolved model (addresses, routes, L4 maps) "
+                               "and every problem; exit 0 when valid, 1 when not");
+  v->add_option("paths", validate.paths, "Manifest files or directories (*.yaml, *.yml, recursively)")
+      ->required();
   v->add_flag("--json", validate.json, "Print the model as JSON");
   v->add_option("--state", validate.state_file, "Allocation state file whose addresses services keep");
 

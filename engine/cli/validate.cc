@@ -14,19 +14,22 @@ namespace {
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string s;
-  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? sep : "") + items[i];
+  for (std::size_t i = 0; i < items.size(); ++i)
+    s += (i ? sep : "") + items[i];
   return s;
 }
 
 std::string addresses_text(const std::vector<net::IpAddress>& a) {
   std::vector<std::string> s;
-  for (const auto& ip : a) s.push_back(ip.to_string());
+  for (const auto& ip : a)
+    s.push_back(ip.to_string());
   return join(s, ", ");
 }
 
 std::string ports_text(const config::Service& s) {
   std::vector<std::string> p;
-  for (const auto& port : s.ports) p.push_back(std::to_string(port.port) + "/" + std::string(config::to_string(port.protocol)));
+  for (const auto& port : s.ports)
+    p.push_back(std::to_string(port.port) + "/" + std::string(config::to_string(port.protocol)));
   return join(p, " ");
 }
 
@@ -41,7 +44,8 @@ std::string who_announces(const model::ResolvedService& r, bool nodes_given) {
       nodes = "any node";
     } else {
       std::vector<std::string> sel;
-      for (const auto& s : a.node_selectors) sel.push_back(s.to_string());
+      for (const auto& s : a.node_selectors)
+        sel.push_back(s.to_string());
       nodes = "nodes matching " + join(sel, " or ");
     }
     std::string ifs = a.interfaces.empty() ? "any interface" : "interfaces " + join(a.interfaces, ", ");
@@ -57,7 +61,8 @@ std::string endpoints_text(const routing::EndpointResolution& e) {
   if (e.endpoints.empty()) return "no endpoints (" + e.problem + ")";
   std::vector<std::string> names;
   for (const auto& ep : e.endpoints)
-    names.push_back((ep.ip ? ep.ip->to_string() : ep.name) + ":" + std::to_string(ep.port) + (ep.ready ? "" : " (not ready)"));
+    names.push_back((ep.ip ? ep.ip->to_string() : ep.name) + ":" + std::to_string(ep.port) +
+                    (ep.ready ? "" : " (not ready)"));
   return std::to_string(e.endpoints.size()) + " endpoint" + (e.endpoints.size() == 1 ? "" : "s") + " [" +
          join(names, " ") + "] from " + e.source;
 }
@@ -99,7 +104,8 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
     if (r.addresses.empty())
       o << "    address: pending: " << r.pending << "\n";
     else
-      o << "    address: " << addresses_text(r.addresses) << " from pool " << r.pool << (r.shared ? " (shared)" : "") << "\n";
+      o << "    address: " << addresses_text(r.addresses) << " from pool " << r.pool
+        << (r.shared ? " (shared)" : "") << "\n";
     o << "    ports:   " << ports_text(*r.service) << "\n";
     o << "    announced by: " << who_announces(r, !set.nodes.empty()) << "\n";
   }
@@ -107,24 +113,28 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
   if (m.routes.routes().empty()) o << "  (none)\n";
   for (const auto* route : m.routes.routes()) {
     const auto& b = m.backends[route->target];
-    o << "  " << (route->host.empty() ? "*" : route->host) << route->path << "  (" << config::to_string(route->type)
-      << ")  -> " << b.service_key << ":" << b.port << " -> " << endpoints_text(b.endpoints) << "\n";
+    o << "  " << (route->host.empty() ? "*" : route->host) << route->path << "  ("
+      << config::to_string(route->type) << ")  -> " << b.service_key << ":" << b.port << " -> "
+      << endpoints_text(b.endpoints) << "\n";
   }
   if (auto t = m.routes.default_target())
     o << "  default backend -> " << m.backends[*t].service_key << ":" << m.backends[*t].port << "\n";
   else
     o << "  default backend -> built-in 404\n";
-  for (const auto& t : m.tls) o << "  TLS " << t.host << " with Secret " << t.secret_key << "\n";
-  for (auto [title, list] : {std::pair{"TCP services", &m.tcp_services}, std::pair{"UDP services", &m.udp_services}}) {
+  for (const auto& t : m.tls)
+    o << "  TLS " << t.host << " with Secret " << t.secret_key << "\n";
+  for (auto [title, list] :
+       {std::pair{"TCP services", &m.tcp_services}, std::pair{"UDP services", &m.udp_services}}) {
     o << "\n" << title << "\n";
     if (list->empty()) o << "  (none)\n";
     for (const auto& l4 : *list)
-      o << "  " << l4.listen_port << (l4.ssl ? " (TLS offload)" : "") << " -> " << l4.service_key << ":" << l4.service_port
-        << " -> " << endpoints_text(l4.endpoints) << "\n";
+      o << "  " << l4.listen_port << (l4.ssl ? " (TLS offload)" : "") << " -> " << l4.service_key << ":"
+        << l4.service_port << " -> " << endpoints_text(l4.endpoints) << "\n";
   }
   if (!d.items().empty()) {
-    o << "\nDiagnostics (" << d.count(config::Severity::kError) << " errors, " << d.count(config::Severity::kWarning)
-      << " warnings, " << d.count(config::Severity::kNote) << " notes)\n";
+    o << "\nDiagnostics (" << d.count(config::Severity::kError) << " errors, "
+      << d.count(config::Severity::kWarning) << " warnings, " << d.count(config::Severity::kNote)
+      << " notes)\n";
     o << d.to_string();
   }
   return o.str();
@@ -139,16 +149,23 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
   json pools = json::array();
   for (const auto& p : m.manifests.pools) {
     json ranges = json::array();
-    for (const auto& r : p.addresses) ranges.push_back(r.to_string());
-    pools.push_back({{"name", p.meta.key()}, {"addresses", ranges}, {"autoAssign", p.auto_assign},
+    for (const auto& r : p.addresses)
+      ranges.push_back(r.to_string());
+    pools.push_back({{"name", p.meta.key()},
+                     {"addresses", ranges},
+                     {"autoAssign", p.auto_assign},
                      {"avoidBuggyIPs", p.avoid_buggy_ips}});
   }
   j["pools"] = pools;
   json services = json::array();
   for (const auto& r : m.services) {
-    json s{{"service", r.key}, {"ingressController", r.is_ingress_controller}, {"pool", r.pool}, {"shared", r.shared}};
+    json s{{"service", r.key},
+           {"ingressController", r.is_ingress_controller},
+           {"pool", r.pool},
+           {"shared", r.shared}};
     json addrs = json::array();
-    for (const auto& a : r.addresses) addrs.push_back(a.to_string());
+    for (const auto& a : r.addresses)
+      addrs.push_back(a.to_string());
     s["addresses"] = addrs;
     if (!r.pending.empty()) s["pending"] = r.pending;
     json ports = json::array();
@@ -158,20 +175,28 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
     json ann = json::array();
     for (const auto& a : r.announcements) {
       json sel = json::array();
-      for (const auto& x : a.node_selectors) sel.push_back(x.to_string());
-      ann.push_back({{"l2Advertisement", a.l2_advertisement}, {"interfaces", a.interfaces}, {"nodeSelectors", sel},
+      for (const auto& x : a.node_selectors)
+        sel.push_back(x.to_string());
+      ann.push_back({{"l2Advertisement", a.l2_advertisement},
+                     {"interfaces", a.interfaces},
+                     {"nodeSelectors", sel},
                      {"nodes", a.nodes}});
     }
     s["announcements"] = ann;
-    s["externalTrafficPolicy"] = r.service->external_traffic_policy == config::TrafficPolicy::kLocal ? "Local" : "Cluster";
+    s["externalTrafficPolicy"] =
+        r.service->external_traffic_policy == config::TrafficPolicy::kLocal ? "Local" : "Cluster";
     services.push_back(std::move(s));
   }
   j["services"] = services;
   json routes = json::array();
   for (const auto* route : m.routes.routes()) {
     const auto& b = m.backends[route->target];
-    routes.push_back({{"host", route->host}, {"path", route->path}, {"pathType", config::to_string(route->type)},
-                      {"service", b.service_key}, {"port", b.port}, {"source", route->source},
+    routes.push_back({{"host", route->host},
+                      {"path", route->path},
+                      {"pathType", config::to_string(route->type)},
+                      {"service", b.service_key},
+                      {"port", b.port},
+                      {"source", route->source},
                       {"endpoints", endpoints_json(b.endpoints)}});
   }
   j["ingressClass"] = m.ingress_class;
@@ -181,19 +206,28 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
   else
     j["defaultBackend"] = nullptr;
   json tls = json::array();
-  for (const auto& t : m.tls) tls.push_back({{"host", t.host}, {"secret", t.secret_key}, {"ingress", t.ingress}});
+  for (const auto& t : m.tls)
+    tls.push_back({{"host", t.host}, {"secret", t.secret_key}, {"ingress", t.ingress}});
   j["tls"] = tls;
-  for (auto [name, list] : {std::pair{"tcpServices", &m.tcp_services}, std::pair{"udpServices", &m.udp_services}}) {
+  for (auto [name, list] :
+       {std::pair{"tcpServices", &m.tcp_services}, std::pair{"udpServices", &m.udp_services}}) {
     json arr = json::array();
     for (const auto& l4 : *list)
-      arr.push_back({{"port", l4.listen_port}, {"service", l4.service_key}, {"servicePort", l4.service_port},
-                     {"ssl", l4.ssl}, {"endpoints", endpoints_json(l4.endpoints)}});
+      arr.push_back({{"port", l4.listen_port},
+                     {"service", l4.service_key},
+                     {"servicePort", l4.service_port},
+                     {"ssl", l4.ssl},
+                     {"endpoints", endpoints_json(l4.endpoints)}});
     j[name] = arr;
   }
   json diags = json::array();
   for (const auto& x : d.sorted())
-    diags.push_back({{"severity", config::to_string(x.severity)}, {"file", x.where.file}, {"line", x.where.line},
-                     {"column", x.where.column}, {"field", x.field}, {"message", x.message}});
+    diags.push_back({{"severity", config::to_string(x.severity)},
+                     {"file", x.where.file},
+                     {"line", x.where.line},
+                     {"column", x.where.column},
+                     {"field", x.field},
+                     {"message", x.message}});
   j["diagnostics"] = diags;
   return j.dump(2) + "\n";
 }

@@ -1,4 +1,5 @@
-// `metalgate validate PATH...`: load manifests, resolve the model, print it (text or JSON) with every diagnostic.
+// `metalgate validate PATH...`: load manifests, resolve the model, print it (text or JSON) with every
+// diagnostic.
 #pragma once
 
 #include <iosfwd>

@@ -9,9 +9,9 @@ constexpr std::uint8_t C = kConfigMap, I = kIngress, S = kService;
 constexpr auto kReal = AnnotationOrigin::kController;
 constexpr auto kSeed = AnnotationOrigin::kSeedExtension;
 
-// Real names and scopes from the HAProxy Kubernetes Ingress controller's annotation reference. Where metalgate
-// reads a real annotation in more places than the controller does (the seed puts timeout-client, maxconn and
-// cookie-persistence on an Ingress), metalgate_scopes is wider; validate notes the difference.
+// Real names and scopes from the HAProxy Kubernetes Ingress controller's annotation reference. Where
+// metalgate reads a real annotation in more places than the controller does (the seed puts timeout-client,
+// maxconn and cookie-persistence on an Ingress), metalgate_scopes is wider; validate notes the difference.
 constexpr std::array kAnnotations = {
     AnnotationSpec{"allow-list", C | I, C | I, "", kReal, ""},
     AnnotationSpec{"auth-realm", C | I, C | I, "Protected Content", kReal, ""},
@@ -126,7 +126,9 @@ constexpr std::array kAnnotations = {
 };
 }  // namespace
 
-std::span<const AnnotationSpec> haproxy_annotations() { return kAnnotations; }
+std::span<const AnnotationSpec> haproxy_annotations() {
+  return kAnnotations;
+}
 
 const AnnotationSpec* find_haproxy_annotation(std::string_view name) {
   for (const auto& a : kAnnotations)
@@ -136,7 +138,8 @@ const AnnotationSpec* find_haproxy_annotation(std::string_view name) {
 
 std::vector<std::string_view> haproxy_annotation_names() {
   std::vector<std::string_view> out;
-  for (const auto& a : kAnnotations) out.push_back(a.name);
+  for (const auto& a : kAnnotations)
+    out.push_back(a.name);
   return out;
 }
 

@@ -1,6 +1,7 @@
-// Every HAProxy-controller annotation and ConfigMap key metalgate knows, where it may appear, its default, and
-// whether the real HAProxy Kubernetes Ingress controller has it or it is one of the names the seed tutorial
-// invented (metalgate implements those as the tutorial describes and names the real controller's equivalent).
+// Every HAProxy-controller annotation and ConfigMap key metalgate knows, where it may appear, its default,
+// and whether the real HAProxy Kubernetes Ingress controller has it or it is one of the names the seed
+// tutorial invented (metalgate implements those as the tutorial describes and names the real controller's
+// equivalent).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,7 @@ enum Scope : std::uint8_t { kConfigMap = 1, kIngress = 2, kService = 4 };
 enum class AnnotationOrigin { kController, kSeedExtension };
 
 struct AnnotationSpec {
-  std::string_view name;  // without prefix: "rate-limit-requests"
+  std::string_view name;           // without prefix: "rate-limit-requests"
   std::uint8_t controller_scopes;  // where the real controller reads it (0 for seed extensions)
   std::uint8_t metalgate_scopes;   // where metalgate reads it
   std::string_view default_value;
@@ -29,7 +30,8 @@ std::span<const AnnotationSpec> haproxy_annotations();
 const AnnotationSpec* find_haproxy_annotation(std::string_view name);
 std::vector<std::string_view> haproxy_annotation_names();
 
-// "haproxy.org/x", "haproxy.com/x" and "ingress.kubernetes.io/x" are one annotation "x"; nullopt for other keys.
+// "haproxy.org/x", "haproxy.com/x" and "ingress.kubernetes.io/x" are one annotation "x"; nullopt for other
+// keys.
 std::optional<std::string_view> haproxy_annotation_name(std::string_view key);
 
 // MetalLB service annotations, under metallb.io/ or the legacy metallb.universe.tf/.

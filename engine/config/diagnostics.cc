@@ -14,9 +14,12 @@ std::string SourceLocation::to_string() const {
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
-    case Severity::kError: return "error";
-    case Severity::kWarning: return "warning";
-    case Severity::kNote: return "note";
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
   }
   return "?";
 }
@@ -39,8 +42,8 @@ void Diagnostics::note(SourceLocation where, std::string field, std::string mess
 }
 
 std::size_t Diagnostics::count(Severity severity) const {
-  return static_cast<std::size_t>(
-      std::count_if(items_.begin(), items_.end(), [&](const Diagnostic& d) { return d.severity == severity; }));
+  return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(),
+                                                [&](const Diagnostic& d) { return d.severity == severity; }));
 }
 
 std::vector<Diagnostic> Diagnostics::sorted() const {
@@ -54,13 +57,15 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
 
 std::string Diagnostics::to_string() const {
   std::string out;
-  for (const auto& d : sorted()) out += d.to_string() + "\n";
+  for (const auto& d : sorted())
+    out += d.to_string() + "\n";
   return out;
 }
 
 static std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {

@@ -10,8 +10,8 @@ namespace metalgate::config {
 
 struct SourceLocation {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
+  int line = 0;                   // 1-based; 0 when unknown
+  int column = 0;                 // 1-based; 0 when unknown
   std::string to_string() const;  // "file:line:column"
 };
 
@@ -47,7 +47,8 @@ class Diagnostics {
   std::size_t errors_ = 0;
 };
 
-// The name among `candidates` closest to `name` (edit distance), or empty when none is close enough to suggest.
+// The name among `candidates` closest to `name` (edit distance), or empty when none is close enough to
+// suggest.
 std::string closest_name(std::string_view name, const std::vector<std::string_view>& candidates);
 
 }  // namespace metalgate::config

@@ -8,8 +8,10 @@
 namespace metalgate::config {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
   std::int64_t value = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

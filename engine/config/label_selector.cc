@@ -43,12 +43,21 @@ std::string LabelSelector::to_string() const {
   for (const auto& r : match_expressions) {
     sep();
     switch (r.op) {
-      case LabelRequirement::Operator::kExists: s += r.key; continue;
-      case LabelRequirement::Operator::kDoesNotExist: s += "!" + r.key; continue;
-      case LabelRequirement::Operator::kIn: s += r.key + " in ("; break;
-      case LabelRequirement::Operator::kNotIn: s += r.key + " notin ("; break;
+      case LabelRequirement::Operator::kExists:
+        s += r.key;
+        continue;
+      case LabelRequirement::Operator::kDoesNotExist:
+        s += "!" + r.key;
+        continue;
+      case LabelRequirement::Operator::kIn:
+        s += r.key + " in (";
+        break;
+      case LabelRequirement::Operator::kNotIn:
+        s += r.key + " notin (";
+        break;
     }
-    for (std::size_t i = 0; i < r.values.size(); ++i) s += (i ? "," : "") + r.values[i];
+    for (std::size_t i = 0; i < r.values.size(); ++i)
+      s += (i ? "," : "") + r.values[i];
     s += ")";
   }
   return s.empty() ? "(everything)" : s;

@@ -1,4 +1,5 @@
-// The Kubernetes objects metalgate reads, as typed values. Types only: manifest_loader.h reads them from YAML.
+// The Kubernetes objects metalgate reads, as typed values. Types only: manifest_loader.h reads them from
+// YAML.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,8 @@ struct ObjectMeta {
   std::string key() const { return namespace_.empty() ? name : namespace_ + "/" + name; }
 };
 
-// ----------------------------------------------------------------------------------------- metallb.io/v1beta1
+// -----------------------------------------------------------------------------------------
+// metallb.io/v1beta1
 
 struct ServiceAllocation {
   std::optional<int> priority;  // lower is preferred; pools with a priority come before pools without
@@ -141,7 +143,8 @@ struct EndpointPort {
   Protocol protocol = Protocol::kTcp;
 };
 
-// v1 Endpoints and discovery.k8s.io/v1 EndpointSlice, both reduced to one shape: the endpoints of one Service.
+// v1 Endpoints and discovery.k8s.io/v1 EndpointSlice, both reduced to one shape: the endpoints of one
+// Service.
 struct ServiceEndpoints {
   ObjectMeta meta;
   std::string service_name;  // Endpoints: its own name; EndpointSlice: label kubernetes.io/service-name
@@ -155,7 +158,8 @@ struct Node {
   std::vector<net::IpAddress> addresses;  // status.addresses InternalIP
 };
 
-// ----------------------------------------------------------------------------------------- networking.k8s.io/v1
+// -----------------------------------------------------------------------------------------
+// networking.k8s.io/v1
 
 enum class PathType { kExact, kPrefix, kImplementationSpecific };
 std::string_view to_string(PathType t);

@@ -17,28 +17,38 @@ namespace fs = std::filesystem;
 
 std::string_view to_string(Protocol p) {
   switch (p) {
-    case Protocol::kTcp: return "TCP";
-    case Protocol::kUdp: return "UDP";
-    case Protocol::kSctp: return "SCTP";
+    case Protocol::kTcp:
+      return "TCP";
+    case Protocol::kUdp:
+      return "UDP";
+    case Protocol::kSctp:
+      return "SCTP";
   }
   return "?";
 }
 
 std::string_view to_string(ServiceType t) {
   switch (t) {
-    case ServiceType::kClusterIP: return "ClusterIP";
-    case ServiceType::kNodePort: return "NodePort";
-    case ServiceType::kLoadBalancer: return "LoadBalancer";
-    case ServiceType::kExternalName: return "ExternalName";
+    case ServiceType::kClusterIP:
+      return "ClusterIP";
+    case ServiceType::kNodePort:
+      return "NodePort";
+    case ServiceType::kLoadBalancer:
+      return "LoadBalancer";
+    case ServiceType::kExternalName:
+      return "ExternalName";
   }
   return "?";
 }
 
 std::string_view to_string(PathType t) {
   switch (t) {
-    case PathType::kExact: return "Exact";
-    case PathType::kPrefix: return "Prefix";
-    case PathType::kImplementationSpecific: return "ImplementationSpecific";
+    case PathType::kExact:
+      return "Exact";
+    case PathType::kPrefix:
+      return "Prefix";
+    case PathType::kImplementationSpecific:
+      return "ImplementationSpecific";
   }
   return "?";
 }
@@ -46,11 +56,22 @@ std::string_view to_string(PathType t) {
 namespace {
 
 // Metadata fields Kubernetes fills in that pasted manifests often carry.
-const std::vector<std::string_view> kServerMetadata = {
-    "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "ownerReferences",
-    "finalizers", "generateName", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"};
+const std::vector<std::string_view> kServerMetadata = {"uid",
+                                                       "resourceVersion",
+                                                       "creationTimestamp",
+                                                       "generation",
+                                                       "managedFields",
+                                                       "ownerReferences",
+                                                       "finalizers",
+                                                       "generateName",
+                                                       "selfLink",
+                                                       "deletionTimestamp",
+                                                       "deletionGracePeriodSeconds"};
 
-bool is_dns_label_char(char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'; }
+bool is_dns_label_char(char c) {
+  return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+         c == '-';
+}
 
 // RFC 1123 subdomain, as Kubernetes requires for hosts and most names.
 bool is_dns_subdomain(std::string_view s) {
@@ -79,7 +100,8 @@ bool is_port_name(std::string_view s) {
 }
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s) {
-  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+  if (s.empty() || s.size() > 5 ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     return std::nullopt;
   int v = std::stoi(std::string(s));
   if (v < 1 || v > 65535) return std::nullopt;
@@ -93,7 +115,8 @@ PortRef read_port_ref(const YamlReader& r) {
   if (!s) return p;
   if (auto n = parse_port_number(*s)) {
     p.number = n;
-  } else if (!s->empty() && std::all_of(s->begin(), s->end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  } else if (!s->empty() && std::all_of(s->begin(), s->end(),
+                                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     r.error("port " + *s + " is outside 1-65535");
   } else if (is_port_name(*s)) {
     p.name = *s;
@@ -132,7 +155,8 @@ LabelSelector read_selector(const YamlReader& r) {
       req.op = LabelRequirement::Operator::kDoesNotExist;
     else
       e["operator"].error("must be In, NotIn, Exists or DoesNotExist, not '" + op + "'");
-    bool needs_values = req.op == LabelRequirement::Operator::kIn || req.op == LabelRequirement::Operator::kNotIn;
+    bool needs_values =
+        req.op == LabelRequirement::Operator::kIn || req.op == LabelRequirement::Operator::kNotIn;
     if (needs_values && req.values.empty()) e["values"].error("must not be empty for operator " + op);
     if (!needs_values && !req.values.empty()) e["values"].error("must be empty for operator " + op);
     sel.match_expressions.push_back(std::move(req));
@@ -142,7 +166,8 @@ LabelSelector read_selector(const YamlReader& r) {
 
 std::vector<LabelSelector> read_selectors(const YamlReader& r) {
   std::vector<LabelSelector> out;
-  for (const auto& item : r.items()) out.push_back(read_selector(item));
+  for (const auto& item : r.items())
+    out.push_back(read_selector(item));
   return out;
 }
 
@@ -168,8 +193,9 @@ ObjectMeta read_meta(const YamlReader& doc, bool namespaced) {
   return m;
 }
 
-// Haproxy-controller annotations: unknown ones get the closest known name; known ones used where metalgate does
-// not read them get a warning; seed extensions and wider-than-controller uses get a note with the real equivalent.
+// Haproxy-controller annotations: unknown ones get the closest known name; known ones used where metalgate
+// does not read them get a warning; seed extensions and wider-than-controller uses get a note with the real
+// equivalent.
 void check_haproxy_annotations(const ObjectMeta& meta, const YamlReader& doc, Scope scope) {
   auto annotations = doc["metadata"]["annotations"];
   static const auto names = haproxy_annotation_names();
@@ -181,16 +207,20 @@ void check_haproxy_annotations(const ObjectMeta& meta, const YamlReader& doc, Sc
     if (!spec) {
       std::string message = "unknown annotation '" + key + "'";
       auto suggestion = closest_name(*bare, names);
-      if (!suggestion.empty()) message += " (did you mean '" + std::string(key.substr(0, key.size() - bare->size())) + suggestion + "'?)";
+      if (!suggestion.empty())
+        message +=
+            " (did you mean '" + std::string(key.substr(0, key.size() - bare->size())) + suggestion + "'?)";
       at.warning(message + "; it has no effect");
       continue;
     }
     if (!(spec->metalgate_scopes & scope)) {
-      at.warning("'" + std::string(*bare) + "' has no effect on " + (scope == kIngress ? "an " : "a ") + scope_names(scope) + "; it belongs on " +
-                 scope_names(spec->metalgate_scopes));
+      at.warning("'" + std::string(*bare) + "' has no effect on " + (scope == kIngress ? "an " : "a ") +
+                 scope_names(scope) + "; it belongs on " + scope_names(spec->metalgate_scopes));
     } else if (spec->origin == AnnotationOrigin::kSeedExtension) {
-      at.note("'" + std::string(*bare) + "' is a metalgate extension the HAProxy controller does not have; "
-              "its equivalent there: " + std::string(spec->controller_equivalent));
+      at.note("'" + std::string(*bare) +
+              "' is a metalgate extension the HAProxy controller does not have; "
+              "its equivalent there: " +
+              std::string(spec->controller_equivalent));
     } else if (!(spec->controller_scopes & scope)) {
       at.note("metalgate reads '" + std::string(*bare) + "' here; the HAProxy controller reads it only on " +
               scope_names(spec->controller_scopes));
@@ -218,13 +248,15 @@ void read_pool(const YamlReader& doc, ManifestSet& set) {
       continue;
     }
     for (const auto& earlier : p.addresses)
-      if (earlier.overlaps(*range)) item.error("'" + *text + "' overlaps " + earlier.to_string() + " in the same pool");
+      if (earlier.overlaps(*range))
+        item.error("'" + *text + "' overlaps " + earlier.to_string() + " in the same pool");
     p.addresses.push_back(*range);
   }
   p.auto_assign = spec.boolean("autoAssign").value_or(true);
   p.avoid_buggy_ips = spec.boolean("avoidBuggyIPs").value_or(false);
   auto alloc = spec["serviceAllocation"];
-  if (alloc.present() && alloc.expect_map({"priority", "namespaces", "namespaceSelectors", "serviceSelectors"})) {
+  if (alloc.present() &&
+      alloc.expect_map({"priority", "namespaces", "namespaceSelectors", "serviceSelectors"})) {
     ServiceAllocation a;
     if (auto pr = alloc.integer("priority", 0, INT32_MAX)) a.priority = static_cast<int>(*pr);
     a.namespaces = alloc.string_list("namespaces");
@@ -262,23 +294,29 @@ void read_metallb_annotations(Service& s, const YamlReader& doc) {
       std::string message = "unknown MetalLB annotation '" + key + "'";
       auto suggestion = closest_name(m->name, names);
       if (!suggestion.empty())
-        message += " (did you mean '" + std::string(key.substr(0, key.size() - m->name.size())) + suggestion + "'?)";
+        message +=
+            " (did you mean '" + std::string(key.substr(0, key.size() - m->name.size())) + suggestion + "'?)";
       at.warning(message + "; it has no effect");
       continue;
     }
     switch (*m->which) {
       case MetalLbAnnotation::kAddressPool:
-        if (s.address_pool && *s.address_pool != value) at.error("conflicts with another address-pool annotation");
+        if (s.address_pool && *s.address_pool != value)
+          at.error("conflicts with another address-pool annotation");
         s.address_pool = value;
         break;
-      case MetalLbAnnotation::kAllowSharedIp: s.sharing_key = value; break;
-      case MetalLbAnnotation::kIpAllocatedFromPool: break;  // status MetalLB writes; nothing to read
+      case MetalLbAnnotation::kAllowSharedIp:
+        s.sharing_key = value;
+        break;
+      case MetalLbAnnotation::kIpAllocatedFromPool:
+        break;  // status MetalLB writes; nothing to read
       case MetalLbAnnotation::kLoadBalancerIps: {
         std::stringstream list(value);
         std::string item;
         while (std::getline(list, item, ',')) {
-          item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }),
-                     item.end());
+          item.erase(
+              std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }),
+              item.end());
           if (item.empty()) continue;
           if (auto ip = net::IpAddress::parse(item))
             s.requested_ips.push_back(*ip);
@@ -299,12 +337,12 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
   s.meta = read_meta(doc, true);
   auto spec = doc["spec"];
   if (!spec.present()) spec.error("is required");
-  spec.expect_map({"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
-                   "ipFamilies", "ipFamilyPolicy"},
-                  {"clusterIP", "clusterIPs", "sessionAffinity", "sessionAffinityConfig",
-                   "allocateLoadBalancerNodePorts", "internalTrafficPolicy", "healthCheckNodePort",
-                   "publishNotReadyAddresses", "loadBalancerSourceRanges", "externalIPs", "externalName",
-                   "trafficDistribution"});
+  spec.expect_map(
+      {"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
+       "ipFamilies", "ipFamilyPolicy"},
+      {"clusterIP", "clusterIPs", "sessionAffinity", "sessionAffinityConfig", "allocateLoadBalancerNodePorts",
+       "internalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges",
+       "externalIPs", "externalName", "trafficDistribution"});
   if (auto t = spec.string("type")) {
     if (*t == "ClusterIP")
       s.type = ServiceType::kClusterIP;
@@ -325,7 +363,8 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
     ServicePort p;
     p.name = pr.string("name").value_or("");
     if (ports.size() > 1 && p.name.empty()) pr["name"].error("is required when a Service has several ports");
-    if (!p.name.empty() && !seen_names.insert(p.name).second) pr["name"].error("'" + p.name + "' is used twice");
+    if (!p.name.empty() && !seen_names.insert(p.name).second)
+      pr["name"].error("'" + p.name + "' is used twice");
     p.protocol = read_protocol(pr["protocol"]);
     if (auto n = pr.integer("port", 1, 65535, true)) p.port = static_cast<std::uint16_t>(*n);
     if (pr.has("targetPort"))
@@ -334,7 +373,8 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
       p.target_port.number = p.port;
     if (auto n = pr.integer("nodePort", 1, 65535)) p.node_port = static_cast<std::uint16_t>(*n);
     if (p.port && !seen_ports.insert({p.port, p.protocol}).second)
-      pr["port"].error("port " + std::to_string(p.port) + "/" + std::string(to_string(p.protocol)) + " is listed twice");
+      pr["port"].error("port " + std::to_string(p.port) + "/" + std::string(to_string(p.protocol)) +
+                       " is listed twice");
     s.ports.push_back(std::move(p));
   }
   s.selector = spec.string_map("selector");
@@ -361,13 +401,15 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
     else if (*pol == "RequireDualStack")
       s.ip_family_policy = IpFamilyPolicy::kRequireDualStack;
     else
-      spec["ipFamilyPolicy"].error("must be SingleStack, PreferDualStack or RequireDualStack, not '" + *pol + "'");
+      spec["ipFamilyPolicy"].error("must be SingleStack, PreferDualStack or RequireDualStack, not '" + *pol +
+                                   "'");
   }
   s.load_balancer_class = spec.string("loadBalancerClass");
   read_metallb_annotations(s, doc);
   if (auto lbip = spec.string("loadBalancerIP")) {
     if (!s.requested_ips.empty())
-      spec["loadBalancerIP"].error("set either spec.loadBalancerIP or the metallb.io/loadBalancerIPs annotation, not both");
+      spec["loadBalancerIP"].error(
+          "set either spec.loadBalancerIP or the metallb.io/loadBalancerIPs annotation, not both");
     else if (auto ip = net::IpAddress::parse(*lbip))
       s.requested_ips.push_back(*ip);
     else
@@ -387,14 +429,16 @@ std::optional<Probe> read_probe(const YamlReader& r) {
                     {"exec", "grpc", "terminationGracePeriodSeconds"}))
     return std::nullopt;
   Probe p;
-  if (auto h = r["httpGet"]; h.present() && h.expect_map({"path", "port"}, {"scheme", "host", "httpHeaders"})) {
+  if (auto h = r["httpGet"];
+      h.present() && h.expect_map({"path", "port"}, {"scheme", "host", "httpHeaders"})) {
     HttpGetProbe g;
     g.path = h.string("path").value_or("/");
     g.port = read_port_ref(h["port"]);
     if (g.port.empty()) h["port"].error("is required");
     p.http_get = g;
   }
-  if (auto t = r["tcpSocket"]; t.present() && t.expect_map({"port"}, {"host"})) p.tcp_socket = read_port_ref(t["port"]);
+  if (auto t = r["tcpSocket"]; t.present() && t.expect_map({"port"}, {"host"}))
+    p.tcp_socket = read_port_ref(t["port"]);
   p.initial_delay = std::chrono::seconds(r.integer("initialDelaySeconds", 0, 86400).value_or(0));
   p.period = std::chrono::seconds(r.integer("periodSeconds", 1, 86400).value_or(10));
   p.timeout = std::chrono::seconds(r.integer("timeoutSeconds", 1, 86400).value_or(1));
@@ -408,8 +452,9 @@ void read_deployment(const YamlReader& doc, ManifestSet& set) {
   d.meta = read_meta(doc, true);
   auto spec = doc["spec"];
   if (!spec.present()) spec.error("is required");
-  spec.expect_map({"replicas", "selector", "template"},
-                  {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds", "paused"});
+  spec.expect_map(
+      {"replicas", "selector", "template"},
+      {"strategy", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds", "paused"});
   d.replicas = static_cast<int>(spec.integer("replicas", 0, 100000).value_or(1));
   if (!spec["selector"].present()) spec["selector"].error("is required");
   d.selector = read_selector(spec["selector"]);
@@ -417,7 +462,8 @@ void read_deployment(const YamlReader& doc, ManifestSet& set) {
   if (!tmpl.present()) tmpl.error("is required");
   d.pod_labels = tmpl["metadata"].string_map("labels");
   if (spec["selector"].present() && !d.selector.matches(d.pod_labels))
-    spec["selector"].error("selects " + d.selector.to_string() + " but the pod template's labels do not match it");
+    spec["selector"].error("selects " + d.selector.to_string() +
+                           " but the pod template's labels do not match it");
   // A pod spec has dozens of fields; metalgate reads containers and lets the rest through.
   auto containers = tmpl["spec"]["containers"];
   if (!containers.present()) containers.error("is required");
@@ -429,7 +475,8 @@ void read_deployment(const YamlReader& doc, ManifestSet& set) {
       if (!p.expect_map({"containerPort", "protocol", "name"}, {"hostPort", "hostIP"})) continue;
       ContainerPort cp;
       cp.name = p.string("name").value_or("");
-      if (auto n = p.integer("containerPort", 1, 65535, true)) cp.container_port = static_cast<std::uint16_t>(*n);
+      if (auto n = p.integer("containerPort", 1, 65535, true))
+        cp.container_port = static_cast<std::uint16_t>(*n);
       cp.protocol = read_protocol(p["protocol"]);
       ct.ports.push_back(std::move(cp));
     }
@@ -496,9 +543,11 @@ void read_endpoint_slice(const YamlReader& doc, ManifestSet& set) {
     doc["addressType"].warning("FQDN endpoints are not resolved by metalgate; this slice is ignored");
     return;
   }
-  if (type != "IPv4" && type != "IPv6") doc["addressType"].error("must be IPv4, IPv6 or FQDN, not '" + type + "'");
+  if (type != "IPv4" && type != "IPv6")
+    doc["addressType"].error("must be IPv4, IPv6 or FQDN, not '" + type + "'");
   for (const auto& ep : doc["endpoints"].items()) {
-    if (!ep.expect_map({"addresses", "conditions", "nodeName", "targetRef"}, {"hostname", "zone", "hints", "deprecatedTopology"}))
+    if (!ep.expect_map({"addresses", "conditions", "nodeName", "targetRef"},
+                       {"hostname", "zone", "hints", "deprecatedTopology"}))
       continue;
     bool ready = ep["conditions"].boolean("ready").value_or(true);
     for (const auto& a : ep["addresses"].items()) {
@@ -509,7 +558,8 @@ void read_endpoint_slice(const YamlReader& doc, ManifestSet& set) {
         a.error("'" + *ip + "' is not an IP address");
         continue;
       }
-      e.addresses.push_back({*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""), ready});
+      e.addresses.push_back(
+          {*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""), ready});
     }
   }
   e.ports = read_endpoint_ports(doc["ports"]);
@@ -527,7 +577,8 @@ void read_node(const YamlReader& doc, ManifestSet& set) {
 }
 
 std::string decode_base64(std::string_view in, bool& ok) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::uint32_t acc = 0;
   int bits = 0, padding = 0;
@@ -593,7 +644,8 @@ void read_config_map(const YamlReader& doc, ManifestSet& set) {
   set.config_maps.push_back(std::move(c));
 }
 
-// ------------------------------------------------------------------------------------------ networking.k8s.io/v1
+// ------------------------------------------------------------------------------------------
+// networking.k8s.io/v1
 
 bool valid_ingress_host(std::string_view host) {
   if (host.starts_with("*.")) host.remove_prefix(2);
@@ -632,7 +684,8 @@ std::optional<IngressBackend> read_ingress_backend(const YamlReader& r) {
       else
         port["name"].error("'" + *n + "' is not a valid port name");
     }
-    if (b.service_port.empty() && !port.has("number") && !port.has("name")) port.error("needs a number or a name");
+    if (b.service_port.empty() && !port.has("number") && !port.has("name"))
+      port.error("needs a number or a name");
   }
   return b;
 }
@@ -642,7 +695,8 @@ void read_ingress(const YamlReader& doc, ManifestSet& set) {
   in.meta = read_meta(doc, true);
   auto spec = doc["spec"];
   if (!spec.present()) spec.error("is required");
-  if (spec.has("backend")) spec["backend"].error("spec.backend was removed in networking.k8s.io/v1; use spec.defaultBackend");
+  if (spec.has("backend"))
+    spec["backend"].error("spec.backend was removed in networking.k8s.io/v1; use spec.defaultBackend");
   spec.expect_map({"ingressClassName", "defaultBackend", "tls", "rules"}, {"backend"});
   in.ingress_class_name = spec.string("ingressClassName");
   if (auto it = in.meta.annotations.find("kubernetes.io/ingress.class"); it != in.meta.annotations.end())
@@ -662,7 +716,8 @@ void read_ingress(const YamlReader& doc, ManifestSet& set) {
     IngressRule rule;
     rule.host = r.string("host").value_or("");
     if (!rule.host.empty() && !valid_ingress_host(rule.host))
-      r["host"].error("'" + rule.host + "' is not a valid host: lower-case DNS name, optionally '*.' first, no IP address");
+      r["host"].error("'" + rule.host +
+                      "' is not a valid host: lower-case DNS name, optionally '*.' first, no IP address");
     auto http = r["http"];
     if (http.present() && http.expect_map({"paths"})) {
       auto paths = http["paths"];
@@ -680,8 +735,10 @@ void read_ingress(const YamlReader& doc, ManifestSet& set) {
           ip.path_type = PathType::kImplementationSpecific;
         else if (type)
           p["pathType"].error("must be Exact, Prefix or ImplementationSpecific, not '" + *type + "'");
-        if (ip.path_type != PathType::kImplementationSpecific && ip.path.empty()) p["path"].error("is required for pathType " + type.value_or("?"));
-        if (!ip.path.empty() && ip.path.front() != '/') p["path"].error("'" + ip.path + "' must be an absolute path (start with '/')");
+        if (ip.path_type != PathType::kImplementationSpecific && ip.path.empty())
+          p["path"].error("is required for pathType " + type.value_or("?"));
+        if (!ip.path.empty() && ip.path.front() != '/')
+          p["path"].error("'" + ip.path + "' must be an absolute path (start with '/')");
         if (auto b = read_ingress_backend(p["backend"])) ip.backend = std::move(*b);
         rule.paths.push_back(std::move(ip));
       }
@@ -732,30 +789,66 @@ std::optional<TrafficPolicy> read_traffic_policy(const YamlReader& r) {
 void read_values(const YamlReader& doc, ManifestSet& set) {
   auto& v = set.controller ? *set.controller : set.controller.emplace();
   v.files.push_back(doc.where());
-  doc.expect_map_lenient({"controller"}, {"defaultBackend", "rbac", "serviceAccount", "podSecurityPolicy",
-                                          "crdjob", "imageCredentials", "alpine", "namespace", "fullnameOverride",
-                                          "nameOverride"});
+  doc.expect_map_lenient({"controller"},
+                         {"defaultBackend", "rbac", "serviceAccount", "podSecurityPolicy", "crdjob",
+                          "imageCredentials", "alpine", "namespace", "fullnameOverride", "nameOverride"});
   auto c = doc["controller"];
   if (!c.present()) return;
-  c.expect_map_lenient(
-      {"service", "replicaCount", "config", "tcpServices", "udpServices", "stats", "metrics", "ingressClass",
-       "ingressClassResource", "defaultBackendService", "logging"},
-      {"resources", "affinity", "podDisruptionBudget", "autoscaling", "topologySpreadConstraints",
-       "serviceMonitor", "nodeSelector", "tolerations", "image", "podAnnotations", "podLabels", "extraArgs",
-       "extraEnvs", "kind", "daemonset", "priorityClassName", "securityContext", "containerPort", "livenessProbe",
-       "readinessProbe", "startupProbe", "lifecycle", "terminationGracePeriodSeconds", "name", "minReadySeconds",
-       "strategy", "unprivileged", "defaultTLSSecret", "publishService", "allowPrivilegedPorts", "extraVolumes",
-       "extraVolumeMounts", "extraContainers", "initContainers", "dnsConfig", "dnsPolicy", "hostNetwork", "keda",
-       "sync", "sidecars", "podSecurityContext", "serviceAccount", "kubernetesIngressControllerConfig"});
+  c.expect_map_lenient({"service", "replicaCount", "config", "tcpServices", "udpServices", "stats", "metrics",
+                        "ingressClass", "ingressClassResource", "defaultBackendService", "logging"},
+                       {"resources",
+                        "affinity",
+                        "podDisruptionBudget",
+                        "autoscaling",
+                        "topologySpreadConstraints",
+                        "serviceMonitor",
+                        "nodeSelector",
+                        "tolerations",
+                        "image",
+                        "podAnnotations",
+                        "podLabels",
+                        "extraArgs",
+                        "extraEnvs",
+                        "kind",
+                        "daemonset",
+                        "priorityClassName",
+                        "securityContext",
+                        "containerPort",
+                        "livenessProbe",
+                        "readinessProbe",
+                        "startupProbe",
+                        "lifecycle",
+                        "terminationGracePeriodSeconds",
+                        "name",
+                        "minReadySeconds",
+                        "strategy",
+                        "unprivileged",
+                        "defaultTLSSecret",
+                        "publishService",
+                        "allowPrivilegedPorts",
+                        "extraVolumes",
+                        "extraVolumeMounts",
+                        "extraContainers",
+                        "initContainers",
+                        "dnsConfig",
+                        "dnsPolicy",
+                        "hostNetwork",
+                        "keda",
+                        "sync",
+                        "sidecars",
+                        "podSecurityContext",
+                        "serviceAccount",
+                        "kubernetesIngressControllerConfig"});
   if (auto n = c.integer("replicaCount", 0, 1000)) v.replica_count = static_cast<int>(*n);
   auto svc = c["service"];
-  if (svc.present() && svc.expect_map_lenient({"type", "annotations", "externalTrafficPolicy", "ports", "tcpPorts",
-                                               "udpPorts", "loadBalancerIP"},
-                                              {"enabled", "labels", "targetPorts", "nodePorts", "enablePorts",
-                                               "clusterIP", "loadBalancerSourceRanges", "externalIPs",
-                                               "sessionAffinity", "loadBalancerClass"})) {
+  if (svc.present() &&
+      svc.expect_map_lenient(
+          {"type", "annotations", "externalTrafficPolicy", "ports", "tcpPorts", "udpPorts", "loadBalancerIP"},
+          {"enabled", "labels", "targetPorts", "nodePorts", "enablePorts", "clusterIP",
+           "loadBalancerSourceRanges", "externalIPs", "sessionAffinity", "loadBalancerClass"})) {
     if (auto t = svc.string("type")) v.service_type = *t;
-    for (auto& [k, val] : svc.string_map("annotations")) v.service_annotations[k] = val;
+    for (auto& [k, val] : svc.string_map("annotations"))
+      v.service_annotations[k] = val;
     if (auto etp = read_traffic_policy(svc["externalTrafficPolicy"])) v.external_traffic_policy = *etp;
     if (auto ip = svc.string("loadBalancerIP")) v.load_balancer_ip = *ip;
     auto ports = svc["ports"];
@@ -789,7 +882,8 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
     if (auto n = m.integer("port", 1, 65535)) v.metrics_port = static_cast<std::uint16_t>(*n);
   }
   if (auto ic = c.string("ingressClass")) v.ingress_class = *ic;
-  if (auto r = c["ingressClassResource"]; r.present() && r.expect_map({"name", "enabled", "default", "controllerValue"})) {
+  if (auto r = c["ingressClassResource"];
+      r.present() && r.expect_map({"name", "enabled", "default", "controllerValue"})) {
     if (auto n = r.string("name")) v.ingress_class = *n;
     v.ingress_class_resource_enabled = r.boolean("enabled").value_or(v.ingress_class_resource_enabled);
     v.ingress_class_resource_default = r.boolean("default").value_or(v.ingress_class_resource_default);
@@ -850,7 +944,8 @@ void read_document(const YamlReader& doc, ManifestSet& set) {
   auto api = doc.string("apiVersion", true).value_or("");
   auto kind = doc.string("kind", true).value_or("");
   if (kind == "List") {
-    for (const auto& item : doc["items"].items()) read_document(item, set);
+    for (const auto& item : doc["items"].items())
+      read_document(item, set);
     return;
   }
   std::string name = doc["metadata"].string("name").value_or("?");
@@ -868,7 +963,8 @@ void read_document(const YamlReader& doc, ManifestSet& set) {
   }
   if (!match) {
     if (same_kind) {
-      obj["apiVersion"].error(kind + " " + api + " is not supported; use " + std::string(same_kind->api_version));
+      obj["apiVersion"].error(kind + " " + api + " is not supported; use " +
+                              std::string(same_kind->api_version));
       return;
     }
     std::string why = api.starts_with("metallb.io/") ? " (metalgate announces in Layer 2 mode only)" : "";
@@ -911,7 +1007,8 @@ void load_manifest_text(std::string_view text, const std::string& file_name, Man
     diagnostics.error(location_of(e.mark, file_name), "", "malformed YAML: " + e.msg);
     return;
   }
-  for (const auto& d : documents) read_document(YamlReader(d, file_name, "", diagnostics), set);
+  for (const auto& d : documents)
+    read_document(YamlReader(d, file_name, "", diagnostics), set);
 }
 
 ManifestSet load_manifest_paths(const std::vector<std::string>& paths, Diagnostics& diagnostics) {
@@ -935,14 +1032,15 @@ ManifestSet load_manifest_paths(const std::vector<std::string>& paths, Diagnosti
     }
     if (fs::is_directory(status)) {
       std::vector<fs::path> files;
-      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         auto ext = it->path().extension();
         if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
       }
       std::sort(files.begin(), files.end());
       if (files.empty()) diagnostics.warning({path, 0, 0}, "", "directory holds no .yaml or .yml files");
-      for (const auto& f : files) load_file(f);
+      for (const auto& f : files)
+        load_file(f);
     } else {
       load_file(path);
     }
@@ -966,7 +1064,8 @@ void check_duplicates(const std::vector<T>& objects, std::string_view kind, Diag
 }
 
 Labels controller_pod_labels() {
-  return {{"app.kubernetes.io/name", "kubernetes-ingress"}, {"app.kubernetes.io/instance", "haproxy-ingress"}};
+  return {{"app.kubernetes.io/name", "kubernetes-ingress"},
+          {"app.kubernetes.io/instance", "haproxy-ingress"}};
 }
 
 void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
@@ -974,8 +1073,9 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
   const SourceLocation where = v.files.empty() ? SourceLocation{} : v.files.front();
   const std::string ns(kControllerNamespace), name(kControllerName);
 
-  auto existing = std::find_if(set.services.begin(), set.services.end(),
-                               [&](const Service& s) { return s.meta.namespace_ == ns && s.meta.name == name; });
+  auto existing = std::find_if(set.services.begin(), set.services.end(), [&](const Service& s) {
+    return s.meta.namespace_ == ns && s.meta.name == name;
+  });
   if (existing != set.services.end()) {
     d.note(existing->meta.where, "Service " + ns + "/" + name,
            "defined explicitly; the Helm values' controller.service settings are not applied to it");
@@ -995,7 +1095,8 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
     auto add = [&](std::string port_name, std::uint16_t port, Protocol proto) {
       for (const auto& p : s.ports)
         if (p.port == port && p.protocol == proto) {
-          d.error(where, "Helm values: controller.service", "port " + std::to_string(port) + " is used twice");
+          d.error(where, "Helm values: controller.service",
+                  "port " + std::to_string(port) + " is used twice");
           return;
         }
       ServicePort p;
@@ -1008,8 +1109,10 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
     add("http", v.http_port, Protocol::kTcp);
     add("https", v.https_port, Protocol::kTcp);
     if (v.stat_port) add("stat", *v.stat_port, Protocol::kTcp);
-    for (const auto& p : v.tcp_ports) add(p.name.empty() ? "tcp-" + std::to_string(p.port) : p.name, p.port, Protocol::kTcp);
-    for (const auto& p : v.udp_ports) add(p.name.empty() ? "udp-" + std::to_string(p.port) : p.name, p.port, Protocol::kUdp);
+    for (const auto& p : v.tcp_ports)
+      add(p.name.empty() ? "tcp-" + std::to_string(p.port) : p.name, p.port, Protocol::kTcp);
+    for (const auto& p : v.udp_ports)
+      add(p.name.empty() ? "udp-" + std::to_string(p.port) : p.name, p.port, Protocol::kUdp);
     for (const auto& [key, value] : v.service_annotations) {
       auto m = metallb_annotation(key);
       if (!m || !m->which) continue;
@@ -1022,7 +1125,8 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
       if (auto ip = net::IpAddress::parse(*v.load_balancer_ip))
         s.requested_ips.push_back(*ip);
       else
-        d.error(where, "Helm values: controller.service.loadBalancerIP", "'" + *v.load_balancer_ip + "' is not an IP address");
+        d.error(where, "Helm values: controller.service.loadBalancerIP",
+                "'" + *v.load_balancer_ip + "' is not an IP address");
     }
     set.services.push_back(std::move(s));
   }
@@ -1069,10 +1173,14 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
       if (!s.empty()) message += " (did you mean '" + s + "'?)";
       d.warning(at, field, message + "; it has no effect");
     } else if (!(spec->metalgate_scopes & kConfigMap)) {
-      d.warning(at, field, "'" + key + "' cannot be set in the controller ConfigMap; it belongs on " + scope_names(spec->metalgate_scopes));
+      d.warning(at, field,
+                "'" + key + "' cannot be set in the controller ConfigMap; it belongs on " +
+                    scope_names(spec->metalgate_scopes));
     } else if (spec->origin == AnnotationOrigin::kSeedExtension) {
-      d.note(at, field, "'" + key + "' is a metalgate extension the HAProxy controller does not have; its equivalent there: " +
-                            std::string(spec->controller_equivalent));
+      d.note(at, field,
+             "'" + key +
+                 "' is a metalgate extension the HAProxy controller does not have; its equivalent there: " +
+                 std::string(spec->controller_equivalent));
     }
   }
 }
@@ -1105,9 +1213,9 @@ bool is_controller_service(const Service& service, const ManifestSet& set) {
   if (service.type != ServiceType::kLoadBalancer || service.selector.empty()) return false;
   for (const auto& dep : set.deployments) {
     if (dep.meta.namespace_ != service.meta.namespace_) continue;
-    bool is_controller = dep.synthesized_from_values ||
-                         (dep.pod_labels.count("app.kubernetes.io/name") &&
-                          dep.pod_labels.at("app.kubernetes.io/name") == "kubernetes-ingress");
+    bool is_controller =
+        dep.synthesized_from_values || (dep.pod_labels.count("app.kubernetes.io/name") &&
+                                        dep.pod_labels.at("app.kubernetes.io/name") == "kubernetes-ingress");
     if (is_controller && LabelSelector{service.selector, {}}.matches(dep.pod_labels)) return true;
   }
   auto it = service.selector.find("app.kubernetes.io/name");

@@ -1,6 +1,7 @@
 // Reads Kubernetes manifests (multi-document YAML files, directories of them, or inline text) and the ingress
-// controller's Helm values files into a ManifestSet. Every problem is reported with file:line:column and field path,
-// all at once; callers must not act on a set whose Diagnostics has errors (nothing is half-applied).
+// controller's Helm values files into a ManifestSet. Every problem is reported with file:line:column and
+// field path, all at once; callers must not act on a set whose Diagnostics has errors (nothing is
+// half-applied).
 #pragma once
 
 #include <string>
@@ -13,12 +14,13 @@
 namespace metalgate::config {
 
 // Where the Helm chart's objects live when built from values files (the tutorial installs the release
-// "haproxy-ingress" into the namespace "haproxy-ingress"; the chart names its objects "<release>-kubernetes-ingress").
+// "haproxy-ingress" into the namespace "haproxy-ingress"; the chart names its objects
+// "<release>-kubernetes-ingress").
 inline constexpr std::string_view kControllerNamespace = "haproxy-ingress";
 inline constexpr std::string_view kControllerName = "haproxy-ingress-kubernetes-ingress";
 
-// Files are read in the order given; a directory contributes its *.yaml and *.yml files, recursively, sorted by
-// path (so values files named 10-…, 20-… merge in that order, as `helm -f a -f b` would).
+// Files are read in the order given; a directory contributes its *.yaml and *.yml files, recursively, sorted
+// by path (so values files named 10-…, 20-… merge in that order, as `helm -f a -f b` would).
 ManifestSet load_manifest_paths(const std::vector<std::string>& paths, Diagnostics& diagnostics);
 
 // Reads one YAML text of one or more documents as the file `file_name` (used for inline scenario manifests).

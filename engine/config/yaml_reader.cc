@@ -40,11 +40,15 @@ SourceLocation YamlReader::key_where(std::string_view key) const {
   return where();
 }
 
-void YamlReader::error(std::string message) const { diagnostics_->error(where(), field(), std::move(message)); }
+void YamlReader::error(std::string message) const {
+  diagnostics_->error(where(), field(), std::move(message));
+}
 void YamlReader::warning(std::string message) const {
   diagnostics_->warning(where(), field(), std::move(message));
 }
-void YamlReader::note(std::string message) const { diagnostics_->note(where(), field(), std::move(message)); }
+void YamlReader::note(std::string message) const {
+  diagnostics_->note(where(), field(), std::move(message));
+}
 
 YamlReader YamlReader::child(YAML::Node node, std::string path) const {
   return YamlReader(std::move(node), file_, context_, *diagnostics_, std::move(path), where());

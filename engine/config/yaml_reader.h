@@ -1,5 +1,6 @@
 // Typed, position-aware reading of one YAML node for the manifest loaders. Every problem becomes a diagnostic
-// naming file:line:column and the field path ("spec.addresses[1]"); reading goes on so that all errors are found.
+// naming file:line:column and the field path ("spec.addresses[1]"); reading goes on so that all errors are
+// found.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -47,8 +48,8 @@ class YamlReader {
   // A string-to-string map (labels, annotations, ConfigMap data): any scalar value is taken as its text.
   std::map<std::string, std::string> string_map(std::string_view key) const;
 
-  // Requires a mapping; reports keys outside `known` (with the closest known name) as errors and repeated keys.
-  // `tolerated` keys are accepted and ignored: real Kubernetes fields metalgate does not use.
+  // Requires a mapping; reports keys outside `known` (with the closest known name) as errors and repeated
+  // keys. `tolerated` keys are accepted and ignored: real Kubernetes fields metalgate does not use.
   bool expect_map(const std::vector<std::string_view>& known,
                   const std::vector<std::string_view>& tolerated = {}) const;
   // The same, but unknown keys are only warnings (for files whose schema is open, like Helm values).

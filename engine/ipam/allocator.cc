@@ -9,13 +9,15 @@ namespace {
 
 using Holders = std::map<net::IpAddress, std::vector<const ServiceRequest*>>;
 
-const config::IpAddressPool* find_pool(const std::vector<config::IpAddressPool>& pools, const std::string& name) {
+const config::IpAddressPool* find_pool(const std::vector<config::IpAddressPool>& pools,
+                                       const std::string& name) {
   for (const auto& p : pools)
     if (p.meta.name == name) return &p;
   return nullptr;
 }
 
-const config::IpAddressPool* pool_of(const std::vector<config::IpAddressPool>& pools, const net::IpAddress& ip) {
+const config::IpAddressPool* pool_of(const std::vector<config::IpAddressPool>& pools,
+                                     const net::IpAddress& ip) {
   for (const auto& p : pools)
     for (const auto& r : p.addresses)
       if (r.contains(ip)) return &p;
@@ -31,27 +33,31 @@ bool allocation_matches(const config::IpAddressPool& pool, const ServiceRequest&
     config::Labels ns_labels{{"kubernetes.io/metadata.name", s.namespace_}};
     if (auto it = namespace_labels.find(s.namespace_); it != namespace_labels.end())
       ns_labels.insert(it->second.begin(), it->second.end());
-    for (const auto& sel : a.namespace_selectors) ok = ok || sel.matches(ns_labels);
+    for (const auto& sel : a.namespace_selectors)
+      ok = ok || sel.matches(ns_labels);
     if (!ok) return false;
   }
   if (!a.service_selectors.empty()) {
     bool ok = false;
-    for (const auto& sel : a.service_selectors) ok = ok || sel.matches(s.labels);
+    for (const auto& sel : a.service_selectors)
+      ok = ok || sel.matches(s.labels);
     if (!ok) return false;
   }
   return true;
 }
 
-// Pools a service without a pool annotation or requested address may draw from, in MetalLB's order of preference.
-std::vector<const config::IpAddressPool*> candidate_pools(const std::vector<config::IpAddressPool>& pools,
-                                                          const ServiceRequest& s,
-                                                          const std::map<std::string, config::Labels>& ns_labels) {
+// Pools a service without a pool annotation or requested address may draw from, in MetalLB's order of
+// preference.
+std::vector<const config::IpAddressPool*> candidate_pools(
+    const std::vector<config::IpAddressPool>& pools, const ServiceRequest& s,
+    const std::map<std::string, config::Labels>& ns_labels) {
   std::vector<const config::IpAddressPool*> out;
   for (const auto& p : pools)
     if (p.auto_assign && allocation_matches(p, s, ns_labels)) out.push_back(&p);
   auto rank = [](const config::IpAddressPool* p) {
     bool prioritized = p->service_allocation && p->service_allocation->priority;
-    return std::make_tuple(prioritized ? 0 : 1, prioritized ? *p->service_allocation->priority : 0, p->meta.name);
+    return std::make_tuple(prioritized ? 0 : 1, prioritized ? *p->service_allocation->priority : 0,
+                           p->meta.name);
   };
   std::sort(out.begin(), out.end(), [&](auto* a, auto* b) { return rank(a) < rank(b); });
   return out;
@@ -145,7 +151,8 @@ ServiceRequest ServiceRequest::from(const config::Service& service) {
   r.pool = service.address_pool;
   r.requested = service.requested_ips;
   r.sharing_key = service.sharing_key;
-  for (const auto& p : service.ports) r.ports.emplace_back(p.protocol, p.port);
+  for (const auto& p : service.ports)
+    r.ports.emplace_back(p.protocol, p.port);
   r.families = service.ip_families;
   r.family_policy = service.ip_family_policy;
   r.local_traffic_policy = service.external_traffic_policy == config::TrafficPolicy::kLocal;
@@ -153,8 +160,8 @@ ServiceRequest ServiceRequest::from(const config::Service& service) {
   return r;
 }
 
-AllocationResult allocate(const std::vector<config::IpAddressPool>& pools, std::vector<ServiceRequest> services,
-                          const PreviousAllocations& previous,
+AllocationResult allocate(const std::vector<config::IpAddressPool>& pools,
+                          std::vector<ServiceRequest> services, const PreviousAllocations& previous,
                           const std::map<std::string, config::Labels>& namespace_labels) {
   std::sort(services.begin(), services.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
   AllocationResult result;
@@ -173,14 +180,16 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools, std::
   };
 
   // Where a service's addresses may come from, or why none can.
-  auto pools_for = [&](const ServiceRequest& s, std::string& why) -> std::vector<const config::IpAddressPool*> {
+  auto pools_for = [&](const ServiceRequest& s,
+                       std::string& why) -> std::vector<const config::IpAddressPool*> {
     if (s.pool) {
       if (auto* p = find_pool(pools, *s.pool)) return {p};
       why = "address pool '" + *s.pool + "' does not exist";
       return {};
     }
     auto c = candidate_pools(pools, s, namespace_labels);
-    if (c.empty()) why = pools.empty() ? "no IPAddressPool is defined" : "no pool with autoAssign serves this service";
+    if (c.empty())
+      why = pools.empty() ? "no IPAddressPool is defined" : "no pool with autoAssign serves this service";
     return c;
   };
 
@@ -210,7 +219,8 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools, std::
     bool all_required = true;
     auto wanted = wanted_families(s, all_required);
     if (s.requested.empty())
-      for (auto f : families) ok = ok && std::find(wanted.begin(), wanted.end(), f) != wanted.end();
+      for (auto f : families)
+        ok = ok && std::find(wanted.begin(), wanted.end(), f) != wanted.end();
     if (ok && pool) assign(s, it->second, pool->meta.name);
   }
 
@@ -275,8 +285,11 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools, std::
       if (best_pool) {
         assign(s, best, best_pool->meta.name);
       } else {
-        std::string need = families.size() == 2 ? "an IPv4 and an IPv6 address" : std::string("an ") + std::string(net::to_string(families[0])) + " address";
-        result.pending[s.key] = "no free address: needs " + need + "; pools tried: " + describe_pools(candidates, holders);
+        std::string need = families.size() == 2
+                               ? "an IPv4 and an IPv6 address"
+                               : std::string("an ") + std::string(net::to_string(families[0])) + " address";
+        result.pending[s.key] =
+            "no free address: needs " + need + "; pools tried: " + describe_pools(candidates, holders);
       }
     }
   }

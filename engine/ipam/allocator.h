@@ -1,9 +1,9 @@
 // Service addresses from MetalLB IPAddressPools, with MetalLB's rules: pool choice by annotation or by
-// serviceAllocation (priority, namespaces, selectors) among autoAssign pools; requested addresses honoured or refused
-// with a reason; avoidBuggyIPs; sharing by allow-shared-ip key only without port clashes; IPv4, IPv6, dual-stack.
-// A pure function of its inputs: the same pools, services and previous allocations give the same result whatever
-// order the manifests came in, and previous allocations are kept while still valid, so an address does not move when
-// unrelated services come and go.
+// serviceAllocation (priority, namespaces, selectors) among autoAssign pools; requested addresses honoured or
+// refused with a reason; avoidBuggyIPs; sharing by allow-shared-ip key only without port clashes; IPv4, IPv6,
+// dual-stack. A pure function of its inputs: the same pools, services and previous allocations give the same
+// result whatever order the manifests came in, and previous allocations are kept while still valid, so an
+// address does not move when unrelated services come and go.
 #pragma once
 
 #include <map>
@@ -44,8 +44,8 @@ struct AllocationResult {
 
 using PreviousAllocations = std::map<std::string, std::vector<net::IpAddress>>;
 
-AllocationResult allocate(const std::vector<config::IpAddressPool>& pools, std::vector<ServiceRequest> services,
-                          const PreviousAllocations& previous = {},
+AllocationResult allocate(const std::vector<config::IpAddressPool>& pools,
+                          std::vector<ServiceRequest> services, const PreviousAllocations& previous = {},
                           const std::map<std::string, config::Labels>& namespace_labels = {});
 
 // MetalLB's avoidBuggyIPs: IPv4 addresses ending in .0 or .255 confuse some old firmware.

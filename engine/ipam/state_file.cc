@@ -50,7 +50,8 @@ std::error_code write_state_file(const std::string& path, const AllocationResult
   text += '\n';
   for (const auto& [key, a] : allocations.assigned) {
     text += key + ' ';
-    for (std::size_t i = 0; i < a.addresses.size(); ++i) text += (i ? "," : "") + a.addresses[i].to_string();
+    for (std::size_t i = 0; i < a.addresses.size(); ++i)
+      text += (i ? "," : "") + a.addresses[i].to_string();
     text += '\n';
   }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());

@@ -1,5 +1,6 @@
 // Allocations kept across restarts in live mode: one line per service, "namespace/name addr[,addr]".
-// Written atomically (temporary file, fsync, rename, fsync of the directory): a crash leaves the old or the new file.
+// Written atomically (temporary file, fsync, rename, fsync of the directory): a crash leaves the old or the
+// new file.
 #pragma once
 
 #include <string>

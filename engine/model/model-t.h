@@ -1,6 +1,6 @@
-// The desired state of the world that manifests describe, resolved: each LoadBalancer Service with its addresses and
-// who may announce them, the HTTP routing table, the TCP and UDP service maps, and TLS bindings. Speaker, proxy,
-// simulator and `metalgate validate` all work from this one shape.
+// The desired state of the world that manifests describe, resolved: each LoadBalancer Service with its
+// addresses and who may announce them, the HTTP routing table, the TCP and UDP service maps, and TLS
+// bindings. Speaker, proxy, simulator and `metalgate validate` all work from this one shape.
 #pragma once
 
 #include <map>
@@ -16,10 +16,10 @@
 namespace metalgate::model {
 
 struct Announcement {
-  std::string l2_advertisement;          // "namespace/name"
-  std::vector<std::string> interfaces;   // empty: every interface
+  std::string l2_advertisement;                       // "namespace/name"
+  std::vector<std::string> interfaces;                // empty: every interface
   std::vector<config::LabelSelector> node_selectors;  // empty: every node
-  std::vector<std::string> nodes;        // Node objects that match, when Node objects were given
+  std::vector<std::string> nodes;                     // Node objects that match, when Node objects were given
 };
 
 struct ResolvedService {

@@ -17,7 +17,8 @@ namespace {
 
 using config::Diagnostics;
 
-const config::Service* find_service(const config::ManifestSet& set, const std::string& ns, const std::string& name) {
+const config::Service* find_service(const config::ManifestSet& set, const std::string& ns,
+                                    const std::string& name) {
   for (const auto& s : set.services)
     if (s.meta.namespace_ == ns && s.meta.name == name) return &s;
   return nullptr;
@@ -60,7 +61,8 @@ void resolve_addresses(Model& m, const ResolveOptions& options, Diagnostics& d) 
         bool selects = adv.ip_address_pools.empty() && adv.ip_address_pool_selectors.empty();
         selects = selects || std::find(adv.ip_address_pools.begin(), adv.ip_address_pools.end(), r.pool) !=
                                  adv.ip_address_pools.end();
-        for (const auto& sel : adv.ip_address_pool_selectors) selects = selects || (pool && sel.matches(pool->meta.labels));
+        for (const auto& sel : adv.ip_address_pool_selectors)
+          selects = selects || (pool && sel.matches(pool->meta.labels));
         if (!selects) continue;
         Announcement a;
         a.l2_advertisement = adv.meta.key();
@@ -68,7 +70,8 @@ void resolve_addresses(Model& m, const ResolveOptions& options, Diagnostics& d) 
         a.node_selectors = adv.node_selectors;
         for (const auto& n : set.nodes) {
           bool ok = adv.node_selectors.empty();
-          for (const auto& sel : adv.node_selectors) ok = ok || sel.matches(n.meta.labels);
+          for (const auto& sel : adv.node_selectors)
+            ok = ok || sel.matches(n.meta.labels);
           if (ok) a.nodes.push_back(n.meta.name);
         }
         r.announcements.push_back(std::move(a));
@@ -82,17 +85,21 @@ void resolve_addresses(Model& m, const ResolveOptions& options, Diagnostics& d) 
   }
   for (const auto& adv : set.l2_advertisements)
     for (const auto& name : adv.ip_address_pools)
-      if (std::none_of(set.pools.begin(), set.pools.end(), [&](const auto& p) { return p.meta.name == name; }))
-        d.warning(adv.meta.where, "L2Advertisement " + adv.meta.key(), "names pool '" + name + "', which does not exist");
+      if (std::none_of(set.pools.begin(), set.pools.end(),
+                       [&](const auto& p) { return p.meta.name == name; }))
+        d.warning(adv.meta.where, "L2Advertisement " + adv.meta.key(),
+                  "names pool '" + name + "', which does not exist");
 }
 
-// Returns the id of the backend for service:port, creating it on first use; nullopt (with a diagnostic) if invalid.
+// Returns the id of the backend for service:port, creating it on first use; nullopt (with a diagnostic) if
+// invalid.
 std::optional<std::uint32_t> backend_for(Model& m, const std::string& ns, const config::IngressBackend& b,
                                          const std::string& ingress, const config::SourceLocation& where,
                                          Diagnostics& d) {
   std::string field = "Ingress " + ingress;
   if (b.resource_kind) {
-    d.warning(where, field, "resource backends (" + *b.resource_kind + ") cannot be served by a proxy; ignored");
+    d.warning(where, field,
+              "resource backends (" + *b.resource_kind + ") cannot be served by a proxy; ignored");
     return std::nullopt;
   }
   const config::Service* svc = find_service(m.manifests, ns, b.service_name);
@@ -114,8 +121,9 @@ std::optional<std::uint32_t> backend_for(Model& m, const std::string& ns, const 
   hb.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
   hb.ingress = ingress;
   if (hb.endpoints.endpoints.empty())
-    d.warning(where, field, "backend " + svc->meta.key() + ":" + std::to_string(port->port) +
-                                " has no endpoints (" + hb.endpoints.problem + "): requests get 503");
+    d.warning(where, field,
+              "backend " + svc->meta.key() + ":" + std::to_string(port->port) + " has no endpoints (" +
+                  hb.endpoints.problem + "): requests get 503");
   m.backends.push_back(std::move(hb));
   return static_cast<std::uint32_t>(m.backends.size() - 1);
 }
@@ -123,7 +131,8 @@ std::optional<std::uint32_t> backend_for(Model& m, const std::string& ns, const 
 void resolve_routes(Model& m, Diagnostics& d) {
   const auto& set = m.manifests;
   m.ingress_class = set.controller ? set.controller->ingress_class : "haproxy";
-  std::string controller_value = set.controller ? set.controller->ingress_class_controller : "haproxy.org/ingress-controller";
+  std::string controller_value =
+      set.controller ? set.controller->ingress_class_controller : "haproxy.org/ingress-controller";
   bool our_class_is_default = false;
   for (const auto& c : set.ingress_classes)
     if (c.controller == controller_value && c.is_default) our_class_is_default = true;
@@ -136,8 +145,9 @@ void resolve_routes(Model& m, Diagnostics& d) {
     std::optional<std::string> cls = in.ingress_class_name ? in.ingress_class_name : in.legacy_class;
     if (in.ingress_class_name && in.legacy_class && *in.ingress_class_name != *in.legacy_class)
       d.warning(in.meta.where, "Ingress " + in.meta.key(),
-                "spec.ingressClassName '" + *in.ingress_class_name + "' and annotation kubernetes.io/ingress.class '" +
-                    *in.legacy_class + "' disagree; spec.ingressClassName wins");
+                "spec.ingressClassName '" + *in.ingress_class_name +
+                    "' and annotation kubernetes.io/ingress.class '" + *in.legacy_class +
+                    "' disagree; spec.ingressClassName wins");
     bool mine = cls ? our_classes.count(*cls) > 0 : our_class_is_default;
     if (!mine) {
       d.note(in.meta.where, "Ingress " + in.meta.key(),
@@ -160,9 +170,11 @@ void resolve_routes(Model& m, Diagnostics& d) {
       }
     }
     if (in->default_backend) {
-      if (auto id = backend_for(m, in->meta.namespace_, *in->default_backend, in->meta.key(), in->default_backend->where, d)) {
+      if (auto id = backend_for(m, in->meta.namespace_, *in->default_backend, in->meta.key(),
+                                in->default_backend->where, d)) {
         if (m.routes.default_target() && *m.routes.default_target() != *id)
-          d.warning(in->meta.where, "Ingress " + in->meta.key(), "a second spec.defaultBackend; the first one stays");
+          d.warning(in->meta.where, "Ingress " + in->meta.key(),
+                    "a second spec.defaultBackend; the first one stays");
         else
           m.routes.set_default_target(*id);
       }
@@ -172,15 +184,20 @@ void resolve_routes(Model& m, Diagnostics& d) {
       for (const auto& s : set.secrets)
         if (s.meta.namespace_ == in->meta.namespace_ && s.meta.name == tls.secret_name) secret = &s;
       if (tls.secret_name.empty())
-        d.warning(in->meta.where, "Ingress " + in->meta.key(), "spec.tls entry without secretName uses the default certificate");
+        d.warning(in->meta.where, "Ingress " + in->meta.key(),
+                  "spec.tls entry without secretName uses the default certificate");
       else if (!secret)
-        d.error(in->meta.where, "Ingress " + in->meta.key(), "TLS Secret " + in->meta.namespace_ + "/" + tls.secret_name + " does not exist");
+        d.error(in->meta.where, "Ingress " + in->meta.key(),
+                "TLS Secret " + in->meta.namespace_ + "/" + tls.secret_name + " does not exist");
       else if (!secret->is_tls())
-        d.error(secret->meta.where, "Secret " + secret->meta.key(), "is referenced for TLS but its type is " + secret->type);
-      for (const auto& h : tls.hosts) m.tls.push_back({h, in->meta.namespace_ + "/" + tls.secret_name, in->meta.key()});
+        d.error(secret->meta.where, "Secret " + secret->meta.key(),
+                "is referenced for TLS but its type is " + secret->type);
+      for (const auto& h : tls.hosts)
+        m.tls.push_back({h, in->meta.namespace_ + "/" + tls.secret_name, in->meta.key()});
     }
   }
-  // The chart's controller.defaultBackendService serves unmatched requests when no Ingress sets spec.defaultBackend.
+  // The chart's controller.defaultBackendService serves unmatched requests when no Ingress sets
+  // spec.defaultBackend.
   if (set.controller && set.controller->default_backend_service && !m.routes.default_target()) {
     const std::string& ref = *set.controller->default_backend_service;
     auto where = set.controller->files.empty() ? config::SourceLocation{} : set.controller->files.front();
@@ -200,9 +217,9 @@ void resolve_routes(Model& m, Diagnostics& d) {
   }
   for (const auto& c : m.routes.build())
     d.warning({}, c.dropped.source,
-              "route " + (c.dropped.host.empty() ? std::string("*") : c.dropped.host) + c.dropped.path + " (" +
-                  std::string(config::to_string(c.dropped.type)) + ") is already defined by " + c.kept.source +
-                  ", which wins");
+              "route " + (c.dropped.host.empty() ? std::string("*") : c.dropped.host) + c.dropped.path +
+                  " (" + std::string(config::to_string(c.dropped.type)) + ") is already defined by " +
+                  c.kept.source + ", which wins");
 }
 
 // "namespace/service:port[:ssl]" as the controller's TCP and UDP ConfigMaps write it.
@@ -236,7 +253,8 @@ void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol prot
         d.error(where, field, "the only suffix allowed after the port is ':ssl'");
         continue;
       }
-      if (protocol == config::Protocol::kUdp) d.error(where, field, "':ssl' makes no sense for a UDP service");
+      if (protocol == config::Protocol::kUdp)
+        d.error(where, field, "':ssl' makes no sense for a UDP service");
       ssl = true;
       rest = rest.substr(0, c2);
     }
@@ -252,10 +270,13 @@ void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol prot
       ref.name = rest;
     const config::ServicePort* port = nullptr;
     for (const auto& p : svc->ports)
-      if (p.protocol == protocol && ((ref.number && p.port == *ref.number) || (!ref.name.empty() && p.name == ref.name)))
+      if (p.protocol == protocol &&
+          ((ref.number && p.port == *ref.number) || (!ref.name.empty() && p.name == ref.name)))
         port = &p;
     if (!port) {
-      d.error(where, field, "Service " + svc->meta.key() + " has no " + std::string(config::to_string(protocol)) + " port " + rest);
+      d.error(where, field,
+              "Service " + svc->meta.key() + " has no " + std::string(config::to_string(protocol)) +
+                  " port " + rest);
       continue;
     }
     L4Service l4;
@@ -267,15 +288,16 @@ void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol prot
     l4.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
     l4.config_map = cm.meta.key();
     if (l4.endpoints.endpoints.empty())
-      d.warning(where, field, "Service " + svc->meta.key() + " has no endpoints (" + l4.endpoints.problem + ")");
+      d.warning(where, field,
+                "Service " + svc->meta.key() + " has no endpoints (" + l4.endpoints.problem + ")");
     // The LoadBalancer Service in front of the controller must expose the port, or clients cannot reach it.
     if (const auto* ctl = m.ingress_controller()) {
-      bool exposed = std::any_of(ctl->service->ports.begin(), ctl->service->ports.end(), [&](const auto& p) {
-        return p.port == listen && p.protocol == protocol;
-      });
+      bool exposed = std::any_of(ctl->service->ports.begin(), ctl->service->ports.end(),
+                                 [&](const auto& p) { return p.port == listen && p.protocol == protocol; });
       if (!exposed)
-        d.warning(where, field, "port " + key + "/" + std::string(config::to_string(protocol)) +
-                                    " is not a port of the controller's Service " + ctl->key + ": clients cannot reach it");
+        d.warning(where, field,
+                  "port " + key + "/" + std::string(config::to_string(protocol)) +
+                      " is not a port of the controller's Service " + ctl->key + ": clients cannot reach it");
     }
     (protocol == config::Protocol::kTcp ? m.tcp_services : m.udp_services).push_back(std::move(l4));
   }
@@ -310,7 +332,8 @@ void resolve_l4(Model& m, Diagnostics& d) {
   if (set.controller) http_ports = {set.controller->http_port, set.controller->https_port};
   for (const auto& l4 : m.tcp_services)
     if (http_ports.count(l4.listen_port))
-      d.error({}, "ConfigMap " + l4.config_map, "TCP port " + std::to_string(l4.listen_port) + " is the HTTP(S) frontend's port");
+      d.error({}, "ConfigMap " + l4.config_map,
+              "TCP port " + std::to_string(l4.listen_port) + " is the HTTP(S) frontend's port");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Turns a ManifestSet into a Model, reporting dangling references and unreachable configuration as diagnostics.
+// Turns a ManifestSet into a Model, reporting dangling references and unreachable configuration as
+// diagnostics.
 #pragma once
 
 #include "engine/config/diagnostics.h"
@@ -6,6 +7,7 @@
 
 namespace metalgate::model {
 
-Model resolve_model(config::ManifestSet manifests, const ResolveOptions& options, config::Diagnostics& diagnostics);
+Model resolve_model(config::ManifestSet manifests, const ResolveOptions& options,
+                    config::Diagnostics& diagnostics);
 
 }  // namespace metalgate::model

@@ -9,7 +9,9 @@ namespace metalgate::net {
 
 __extension__ typedef unsigned __int128 u128;  // GCC/Clang builtin; fine for pool arithmetic
 
-std::string_view to_string(IpFamily family) { return family == IpFamily::kV4 ? "IPv4" : "IPv6"; }
+std::string_view to_string(IpFamily family) {
+  return family == IpFamily::kV4 ? "IPv4" : "IPv6";
+}
 
 IpAddress IpAddress::v4(std::uint32_t host_order) {
   IpAddress a;
@@ -50,8 +52,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 std::uint32_t IpAddress::v4_host_order() const {
-  return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) | (std::uint32_t{bytes_[2]} << 8) |
-         bytes_[3];
+  return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) |
+         (std::uint32_t{bytes_[2]} << 8) | bytes_[3];
 }
 
 bool IpAddress::is_unspecified() const {
@@ -100,8 +102,10 @@ static bool parse_int(std::string_view s, int& out) {
 }
 
 static std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -140,7 +144,9 @@ bool Cidr::contains(const IpAddress& address) const {
   return address.family() == network.family() && network <= address && address <= last();
 }
 
-std::string Cidr::to_string() const { return network.to_string() + "/" + std::to_string(prefix_length); }
+std::string Cidr::to_string() const {
+  return network.to_string() + "/" + std::to_string(prefix_length);
+}
 
 std::optional<AddressRange> AddressRange::parse(std::string_view text, std::string* why) {
   auto fail = [&](std::string reason) -> std::optional<AddressRange> {
@@ -188,7 +194,8 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
   std::string_view host, port_text;
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
     host = text.substr(1, close - 1);
     port_text = text.substr(close + 2);
   } else {
@@ -205,9 +212,11 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
 
 }  // namespace metalgate::net
 
-std::size_t std::hash<metalgate::net::IpAddress>::operator()(const metalgate::net::IpAddress& a) const noexcept {
+std::size_t std::hash<metalgate::net::IpAddress>::operator()(
+    const metalgate::net::IpAddress& a) const noexcept {
   std::uint64_t h = 1469598103934665603ull ^ static_cast<std::uint64_t>(a.family());
-  for (std::size_t i = 0; i < a.byte_length(); ++i) h = (h ^ a.bytes()[i]) * 1099511628211ull;
+  for (std::size_t i = 0; i < a.byte_length(); ++i)
+    h = (h ^ a.bytes()[i]) * 1099511628211ull;
   return static_cast<std::size_t>(h);
 }
 

@@ -18,13 +18,14 @@ EndpointResolution resolve_endpoints(const config::ManifestSet& set, const confi
     if (e.meta.namespace_ != service.meta.namespace_ || e.service_name != service.meta.name) continue;
     std::optional<std::uint16_t> target;
     for (const auto& ep : e.ports)
-      if (ep.protocol == port.protocol && (ep.name == port.name || (e.ports.size() == 1 && service.ports.size() == 1)))
+      if (ep.protocol == port.protocol &&
+          (ep.name == port.name || (e.ports.size() == 1 && service.ports.size() == 1)))
         target = ep.port;
     if (!target) continue;
     out.source = std::string(e.from_slice ? "EndpointSlice " : "Endpoints ") + e.meta.key();
     for (const auto& a : e.addresses)
-      out.endpoints.push_back({a.target_name.empty() ? a.ip.to_string() : a.target_name, a.ip, *target, a.ready,
-                               a.node_name, ""});
+      out.endpoints.push_back({a.target_name.empty() ? a.ip.to_string() : a.target_name, a.ip, *target,
+                               a.ready, a.node_name, ""});
   }
   if (!out.source.empty()) {
     if (out.endpoints.empty()) out.problem = out.source + " lists no addresses";
@@ -45,13 +46,15 @@ EndpointResolution resolve_endpoints(const config::ManifestSet& set, const confi
           if (cp.name == port.target_port.name && cp.protocol == port.protocol) target = cp.container_port;
     }
     if (!target) {
-      out.problem = "targetPort '" + port.target_port.name + "' names no container port of Deployment " + d.meta.key();
+      out.problem =
+          "targetPort '" + port.target_port.name + "' names no container port of Deployment " + d.meta.key();
       continue;
     }
     if (!out.source.empty()) out.source += ", ";
     out.source += "Deployment " + d.meta.key();
     for (int i = 0; i < d.replicas; ++i)
-      out.endpoints.push_back({d.meta.name + "-" + std::to_string(i), std::nullopt, *target, true, "", d.meta.key()});
+      out.endpoints.push_back(
+          {d.meta.name + "-" + std::to_string(i), std::nullopt, *target, true, "", d.meta.key()});
   }
   if (out.source.empty() && out.problem.empty())
     out.problem = "no Deployment in namespace " + service.meta.namespace_ + " has pods matching selector " +

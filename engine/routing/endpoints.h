@@ -1,6 +1,6 @@
-// Where a Service port's traffic goes: the addresses of its Endpoints/EndpointSlices when the manifests carry them,
-// otherwise the pods of the Deployments its selector picks (named <deployment>-<n>; their addresses are given by
-// the world they run in: the simulator or the live harness).
+// Where a Service port's traffic goes: the addresses of its Endpoints/EndpointSlices when the manifests carry
+// them, otherwise the pods of the Deployments its selector picks (named <deployment>-<n>; their addresses are
+// given by the world they run in: the simulator or the live harness).
 #pragma once
 
 #include <optional>
@@ -12,12 +12,12 @@
 namespace metalgate::routing {
 
 struct ResolvedEndpoint {
-  std::string name;                   // pod name, or the address when the Endpoints name no pod
-  std::optional<net::IpAddress> ip;   // unknown for pods of a Deployment until a world places them
+  std::string name;                  // pod name, or the address when the Endpoints name no pod
+  std::optional<net::IpAddress> ip;  // unknown for pods of a Deployment until a world places them
   std::uint16_t port = 0;
   bool ready = true;
   std::string node;
-  std::string deployment;             // "namespace/name" when it comes from a Deployment
+  std::string deployment;  // "namespace/name" when it comes from a Deployment
 };
 
 struct EndpointResolution {

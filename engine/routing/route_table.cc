@@ -10,7 +10,8 @@ namespace metalgate::routing {
 namespace {
 
 std::string_view strip_trailing_slashes(std::string_view p) {
-  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  while (!p.empty() && p.back() == '/')
+    p.remove_suffix(1);
   return p;
 }
 
@@ -38,9 +39,12 @@ std::uint64_t hash_bytes(std::string_view s) {
 
 int type_rank(config::PathType t) {
   switch (t) {
-    case config::PathType::kExact: return 0;
-    case config::PathType::kPrefix: return 1;
-    case config::PathType::kImplementationSpecific: return 2;
+    case config::PathType::kExact:
+      return 0;
+    case config::PathType::kPrefix:
+      return 1;
+    case config::PathType::kImplementationSpecific:
+      return 2;
   }
   return 3;
 }
@@ -139,7 +143,7 @@ void RouteTable::add(Route route) {
 }
 
 std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const Route*>& routes,
-                                     std::vector<RouteConflict>& conflicts) {
+                                      std::vector<RouteConflict>& conflicts) {
   // Drop rules equal to an earlier one (same key and type), keeping insertion order for what survives.
   std::vector<const Route*> kept;
   std::map<std::pair<std::string_view, int>, const Route*> seen;
@@ -150,7 +154,8 @@ std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const R
     else
       conflicts.push_back({*it->second, *r});
   }
-  // Longest key first, then Exact, Prefix, ImplementationSpecific: the first entry that matches is the best match.
+  // Longest key first, then Exact, Prefix, ImplementationSpecific: the first entry that matches is the best
+  // match.
   std::stable_sort(kept.begin(), kept.end(), [](const Route* a, const Route* b) {
     auto la = match_key(*a).size(), lb = match_key(*b).size();
     return la != lb ? la > lb : type_rank(a->type) < type_rank(b->type);
@@ -160,7 +165,8 @@ std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const R
   std::size_t entries_at = sizeof(BlockHeader) + host_bytes;
   std::size_t tails_at = entries_at + kept.size() * sizeof(Entry);
   std::size_t tail_bytes = 0;
-  for (const Route* r : kept) tail_bytes += match_key(*r).size() > 8 ? match_key(*r).size() - 8 : 0;
+  for (const Route* r : kept)
+    tail_bytes += match_key(*r).size() > 8 ? match_key(*r).size() - 8 : 0;
   std::size_t total = pad8(tails_at + tail_bytes);
 
   const std::size_t start = blocks_.size() * 8;
@@ -197,13 +203,15 @@ void RouteTable::build_host_table(HostTable& table,
                                   std::vector<std::pair<std::string, std::vector<const Route*>>>& hosts,
                                   std::vector<RouteConflict>& conflicts) {
   std::size_t capacity = 16;
-  while (capacity < hosts.size() * 2) capacity *= 2;  // load factor at most one half
+  while (capacity < hosts.size() * 2)
+    capacity *= 2;  // load factor at most one half
   table.slots.assign(capacity, HostSlot{});
   for (auto& [host, routes] : hosts) {
     std::uint32_t block = build_block(host, routes, conflicts);
     std::uint64_t h = hash_bytes(host);
     std::size_t i = h & (capacity - 1);
-    while (table.slots[i].used) i = (i + 1) & (capacity - 1);
+    while (table.slots[i].used)
+      i = (i + 1) & (capacity - 1);
     table.slots[i] = {h, block, true};
   }
 }
@@ -220,7 +228,8 @@ const char* RouteTable::find_block(const HostTable& table, std::string_view host
     const char* block = base + s.block;
     BlockHeader header;
     std::memcpy(&header, block, sizeof header);
-    if (header.host_length == host.size() && std::memcmp(block + sizeof header, host.data(), host.size()) == 0)
+    if (header.host_length == host.size() &&
+        std::memcmp(block + sizeof header, host.data(), host.size()) == 0)
       return block;
   }
 }
@@ -259,7 +268,8 @@ std::vector<RouteConflict> RouteTable::build() {
   return conflicts;
 }
 
-const Route* RouteTable::match_block(const char* block, std::string_view path, std::string_view stripped) const {
+const Route* RouteTable::match_block(const char* block, std::string_view path,
+                                     std::string_view stripped) const {
   BlockHeader header;
   std::memcpy(&header, block, sizeof header);
   if (header.large >= 0) return large_[static_cast<std::size_t>(header.large)]->match(path, stripped);
@@ -272,8 +282,10 @@ const Route* RouteTable::match_block(const char* block, std::string_view path, s
     std::size_t available = e.type == config::PathType::kPrefix ? stripped.size() : path.size();
     if (e.type == config::PathType::kExact ? available != e.key_length : available < e.key_length) continue;
     if ((path_head & head_mask(e.key_length)) != e.head) continue;
-    if (e.key_length > 8 && std::memcmp(path.data() + 8, block + e.tail_offset, e.key_length - 8u) != 0) continue;
-    if (e.type == config::PathType::kPrefix && stripped.size() != e.key_length && stripped[e.key_length] != '/')
+    if (e.key_length > 8 && std::memcmp(path.data() + 8, block + e.tail_offset, e.key_length - 8u) != 0)
+      continue;
+    if (e.type == config::PathType::kPrefix && stripped.size() != e.key_length &&
+        stripped[e.key_length] != '/')
       continue;
     return e.route;
   }

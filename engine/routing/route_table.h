@@ -1,18 +1,20 @@
 // HTTP routes from Ingress rules, matched as the Kubernetes Ingress specification says:
-// - host: exact, or wildcard "*.example.com" (matches exactly one more label); case-insensitive; a port is ignored;
-//   rules without a host apply to every host. Exact hosts are tried before wildcards, wildcards before host-less
-//   rules; the first of those with a matching path wins.
-// - path: Exact (whole path), Prefix (element-wise by '/', trailing slash ignored), ImplementationSpecific (plain
-//   string prefix, as the HAProxy controller does). The longest match wins; on equal length Exact beats Prefix beats
-//   ImplementationSpecific. The query string is not part of the path.
+// - host: exact, or wildcard "*.example.com" (matches exactly one more label); case-insensitive; a port is
+// ignored;
+//   rules without a host apply to every host. Exact hosts are tried before wildcards, wildcards before
+//   host-less rules; the first of those with a matching path wins.
+// - path: Exact (whole path), Prefix (element-wise by '/', trailing slash ignored), ImplementationSpecific
+// (plain
+//   string prefix, as the HAProxy controller does). The longest match wins; on equal length Exact beats
+//   Prefix beats ImplementationSpecific. The query string is not part of the path.
 // Built once per configuration, then read-only: lookups allocate nothing.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <vector>
 
 #include "engine/config/manifest-t.h"
@@ -53,10 +55,11 @@ class RouteTable {
   const std::vector<const Route*>& routes() const { return ordered_; }
 
  private:
-  // Layout for lookups (cache misses dominate at 10,000 hosts): one open-addressing table per host kind whose slots
-  // point at one contiguous block per host in blocks_:
+  // Layout for lookups (cache misses dominate at 10,000 hosts): one open-addressing table per host kind whose
+  // slots point at one contiguous block per host in blocks_:
   //   BlockHeader | host key (padded to 8) | Entry[count] (longest key first) | key bytes past the first 8
-  // so a lookup touches its slot and a few adjacent cache lines, and the first entry that matches is the best.
+  // so a lookup touches its slot and a few adjacent cache lines, and the first entry that matches is the
+  // best.
   struct BlockHeader {
     std::uint32_t host_length;
     std::uint32_t count;
@@ -64,7 +67,7 @@ class RouteTable {
     std::uint32_t reserved;
   };
   struct Entry {
-    std::uint64_t head;         // the key's first 8 bytes, zero-padded
+    std::uint64_t head;  // the key's first 8 bytes, zero-padded
     const Route* route;
     std::uint32_t tail_offset;  // from the block start, for keys longer than 8 bytes
     std::uint16_t key_length;
@@ -82,7 +85,8 @@ class RouteTable {
 
   std::uint32_t build_block(std::string_view host, std::vector<const Route*>& routes,
                             std::vector<RouteConflict>& conflicts);
-  void build_host_table(HostTable& table, std::vector<std::pair<std::string, std::vector<const Route*>>>& hosts,
+  void build_host_table(HostTable& table,
+                        std::vector<std::pair<std::string, std::vector<const Route*>>>& hosts,
                         std::vector<RouteConflict>& conflicts);
   const char* find_block(const HostTable& table, std::string_view host) const;
   const Route* match_block(const char* block, std::string_view path, std::string_view stripped) const;
@@ -97,7 +101,8 @@ class RouteTable {
   std::optional<std::uint32_t> default_target_;
 };
 
-// Lower-cases and strips the port and a trailing dot: "App.Example.com:443" -> "app.example.com". Writes into `buf`.
+// Lower-cases and strips the port and a trailing dot: "App.Example.com:443" -> "app.example.com". Writes into
+// `buf`.
 std::string_view normalize_host(std::string_view host, char (&buf)[256]);
 
 }  // namespace metalgate::routing

@@ -1,6 +1,6 @@
 // Ethernet frames of chosen EtherTypes on one named interface: how the speaker sends and hears ARP and NDP.
-// Shaped after what every world can give: Linux AF_PACKET and ns-3's PacketSocket hand over the payload after the
-// Ethernet header, the source MAC, the interface index and a packet kind, so that is the whole contract.
+// Shaped after what every world can give: Linux AF_PACKET and ns-3's PacketSocket hand over the payload after
+// the Ethernet header, the source MAC, the interface index and a packet kind, so that is the whole contract.
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,10 @@
 // The runtime port: the one door through which the engine reaches time and I/O.
 //
-// Three worlds implement it: runtime/asio (live: epoll, AF_PACKET, rtnetlink), sim/ (ns-3), and runtime/memory
-// (deterministic, in-memory, for unit tests). Engine code takes a Runtime& and never knows which world it is in.
-// Single-threaded by contract: every callback runs on the runtime's own loop, one at a time, never re-entrantly
-// from inside a call the engine made (results of a call always arrive in a later callback).
+// Three worlds implement it: runtime/asio (live: epoll, AF_PACKET, rtnetlink), sim/ (ns-3), and
+// runtime/memory (deterministic, in-memory, for unit tests). Engine code takes a Runtime& and never knows
+// which world it is in. Single-threaded by contract: every callback runs on the runtime's own loop, one at a
+// time, never re-entrantly from inside a call the engine made (results of a call always arrive in a later
+// callback).
 #pragma once
 
 #include <memory>
@@ -32,7 +33,8 @@ class Runtime {
   // Runs `task` on the loop after the current callback returns.
   virtual void post(std::function<void()> task) = 0;
 
-  // Accepts connections on `local` (port 0 picks a free port; an unspecified address means every local address).
+  // Accepts connections on `local` (port 0 picks a free port; an unspecified address means every local
+  // address).
   virtual StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
                                    AcceptCallback on_accept, std::error_code& error) = 0;
   // Starts connecting; the handler hears on_connected or on_closed(reason). Destroying the result cancels.
@@ -47,9 +49,9 @@ class Runtime {
                                        const std::vector<std::uint16_t>& ethertypes, FrameHandler& handler,
                                        std::error_code& error) = 0;
 
-  // A service address (VIP) this node accepts traffic for. It must not make the world's own network stack answer
-  // ARP/NDP for it (only the speaker does): live mode puts it on a VIP interface that the kernel keeps quiet about,
-  // ns-3 on the loopback device, the in-memory world never answers ARP at all.
+  // A service address (VIP) this node accepts traffic for. It must not make the world's own network stack
+  // answer ARP/NDP for it (only the speaker does): live mode puts it on a VIP interface that the kernel keeps
+  // quiet about, ns-3 on the loopback device, the in-memory world never answers ARP at all.
   virtual std::error_code add_local_address(const net::IpAddress& address) = 0;
   virtual std::error_code remove_local_address(const net::IpAddress& address) = 0;
 

@@ -11,10 +11,13 @@ static std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 SeededRandom::SeededRandom(std::uint64_t seed) {
-  for (auto& s : s_) s = splitmix64(seed);
+  for (auto& s : s_)
+    s = splitmix64(seed);
 }
 
 std::uint64_t SeededRandom::next_u64() {
@@ -38,8 +41,12 @@ std::uint64_t SeededRandom::below(std::uint64_t bound) {
   }
 }
 
-double SeededRandom::unit() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double SeededRandom::unit() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
-SeededRandom SeededRandom::fork(std::uint64_t stream) { return SeededRandom(next_u64() ^ (stream * 0x9e3779b97f4a7c15ull)); }
+SeededRandom SeededRandom::fork(std::uint64_t stream) {
+  return SeededRandom(next_u64() ^ (stream * 0x9e3779b97f4a7c15ull));
+}
 
 }  // namespace metalgate::runtime

@@ -13,7 +13,8 @@
 
 namespace metalgate::runtime {
 
-// What a connection reports. After on_closed, or after the owner calls close() or reset(), nothing more is called.
+// What a connection reports. After on_closed, or after the owner calls close() or reset(), nothing more is
+// called.
 class StreamHandler {
  public:
   virtual ~StreamHandler() = default;

@@ -1,5 +1,6 @@
-// Time as the runtime sees it: a monotonic instant and durations, both in nanoseconds. The engine never reads a
-// clock of its own; it asks its Runtime for now(), so virtual time (tests, ns-3) and real time look the same.
+// Time as the runtime sees it: a monotonic instant and durations, both in nanoseconds. The engine never reads
+// a clock of its own; it asks its Runtime for now(), so virtual time (tests, ns-3) and real time look the
+// same.
 #pragma once
 
 #include <chrono>

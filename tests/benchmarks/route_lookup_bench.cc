@@ -27,7 +27,8 @@ RouteTable& table() {
         rt->add({host, "/api/v" + std::to_string(p) + "/items", type, id++, "bench"});
       }
     }
-    for (int w = 0; w < 100; ++w) rt->add({"*.tenant-" + std::to_string(w) + ".example.com", "/", PathType::kPrefix, id++, "bench"});
+    for (int w = 0; w < 100; ++w)
+      rt->add({"*.tenant-" + std::to_string(w) + ".example.com", "/", PathType::kPrefix, id++, "bench"});
     rt->add({"", "/", PathType::kPrefix, id++, "bench"});
     rt->build();
     return rt;
@@ -39,8 +40,8 @@ struct Request {
   std::string host, path;
 };
 
-// Request bytes packed into one buffer, as a proxy holds a just-parsed request: the benchmark measures the lookup,
-// not cache misses on 8,192 scattered heap strings of its own.
+// Request bytes packed into one buffer, as a proxy holds a just-parsed request: the benchmark measures the
+// lookup, not cache misses on 8,192 scattered heap strings of its own.
 struct PackedRequests {
   std::string bytes;
   std::vector<std::pair<std::string_view, std::string_view>> views;
@@ -69,10 +70,12 @@ std::vector<Request> requests(int kind) {
     int h = static_cast<int>((x >> 33) % kHosts), p = static_cast<int>((x >> 20) % kPathsPerHost);
     switch (kind) {
       case 0:  // exact host, a path under one of its prefixes
-        out.push_back({"svc-" + std::to_string(h) + ".apps.example.com", "/api/v" + std::to_string(p) + "/items/42?x=1"});
+        out.push_back({"svc-" + std::to_string(h) + ".apps.example.com",
+                       "/api/v" + std::to_string(p) + "/items/42?x=1"});
         break;
       case 1:  // wildcard host
-        out.push_back({"app" + std::to_string(i) + ".tenant-" + std::to_string(h % 100) + ".example.com", "/index.html"});
+        out.push_back({"app" + std::to_string(i) + ".tenant-" + std::to_string(h % 100) + ".example.com",
+                       "/index.html"});
         break;
       default:  // unknown host, falls to the catch-all rule; mixed case and a port
         out.push_back({"Unknown-" + std::to_string(h) + ".Example.org:8080", "/some/deep/path/here"});
@@ -92,9 +95,15 @@ void run(benchmark::State& state, int kind) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_ExactHostPrefixPath(benchmark::State& s) { run(s, 0); }
-void BM_WildcardHost(benchmark::State& s) { run(s, 1); }
-void BM_CatchAllHost(benchmark::State& s) { run(s, 2); }
+void BM_ExactHostPrefixPath(benchmark::State& s) {
+  run(s, 0);
+}
+void BM_WildcardHost(benchmark::State& s) {
+  run(s, 1);
+}
+void BM_CatchAllHost(benchmark::State& s) {
+  run(s, 2);
+}
 BENCHMARK(BM_ExactHostPrefixPath);
 BENCHMARK(BM_WildcardHost);
 BENCHMARK(BM_CatchAllHost);

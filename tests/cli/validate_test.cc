@@ -40,14 +40,20 @@ TEST(Validate, SeedJsonIsMachineReadable) {
 TEST(Validate, InvalidInputExitsOneWithEveryError) {
   auto dir = std::filesystem::temp_directory_path() / ("metalgate-validate-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "bad.yaml") << "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  typ: LoadBalancer\n"
-                                     "  ports: [{port: 0}]\n";
+  std::ofstream(dir / "bad.yaml")
+      << "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  typ: LoadBalancer\n"
+         "  ports: [{port: 0}]\n";
   std::ostringstream out, err;
   EXPECT_EQ(run_validate({{dir.string()}, false, ""}, out, err), 1);
-  EXPECT_NE(out.str().find("bad.yaml:5:3: error: Service default/s: spec.typ: unknown field 'typ' (did you mean 'type'?)"),
-            std::string::npos) << out.str();
-  EXPECT_NE(out.str().find("bad.yaml:6:18: error: Service default/s: spec.ports[0].port: must be between 1 and 65535"),
-            std::string::npos) << out.str();
+  EXPECT_NE(
+      out.str().find(
+          "bad.yaml:5:3: error: Service default/s: spec.typ: unknown field 'typ' (did you mean 'type'?)"),
+      std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find(
+                "bad.yaml:6:18: error: Service default/s: spec.ports[0].port: must be between 1 and 65535"),
+            std::string::npos)
+      << out.str();
   EXPECT_EQ(err.str(), "metalgate: 2 error(s); the configuration is invalid\n");
   std::filesystem::remove_all(dir);
 }

@@ -22,7 +22,9 @@ Loaded load(const std::string& yaml) {
 std::vector<std::string> lines(const Diagnostics& d, Severity s = Severity::kError) {
   std::vector<std::string> out;
   for (const auto& x : d.sorted())
-    if (x.severity == s) out.push_back(std::to_string(x.where.line) + ":" + std::to_string(x.where.column) + ": " + x.field + ": " + x.message);
+    if (x.severity == s)
+      out.push_back(std::to_string(x.where.line) + ":" + std::to_string(x.where.column) + ": " + x.field +
+                    ": " + x.message);
   return out;
 }
 
@@ -77,8 +79,11 @@ spec:
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 4u) << l.diagnostics.to_string();
   // A missing field is reported where its mapping starts; equal positions keep the order they were found in.
-  EXPECT_EQ(e[0], "6:3: IPAddressPool default/p: spec.adresses: unknown field 'adresses' (did you mean 'addresses'?)");
-  EXPECT_EQ(e[1], "6:3: IPAddressPool default/p: spec.addresses: is required: list the pool's CIDRs or ranges");
+  EXPECT_EQ(
+      e[0],
+      "6:3: IPAddressPool default/p: spec.adresses: unknown field 'adresses' (did you mean 'addresses'?)");
+  EXPECT_EQ(e[1],
+            "6:3: IPAddressPool default/p: spec.addresses: is required: list the pool's CIDRs or ranges");
   EXPECT_EQ(e[2], "7:15: IPAddressPool default/p: spec.autoAssign: must be true or false, not 'maybe'");
   EXPECT_EQ(e[3], "16:11: Service default/s: spec.ports[0].port: must be between 1 and 65535, not 70000");
 }
@@ -106,8 +111,11 @@ spec:
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 3u) << l.diagnostics.to_string();
   EXPECT_EQ(e[0], "6:5: IPAddressPool default/p: spec.addresses[0]: '10.0.0.1/24': CIDR has host bits set");
-  EXPECT_EQ(e[1], "7:5: IPAddressPool default/p: spec.addresses[1]: '10.0.0.9-10.0.0.1': range end comes before its start");
-  EXPECT_EQ(e[2], "9:5: IPAddressPool default/p: spec.addresses[3]: '10.0.0.5' overlaps 10.0.0.5 in the same pool");
+  EXPECT_EQ(e[1],
+            "7:5: IPAddressPool default/p: spec.addresses[1]: '10.0.0.9-10.0.0.1': range end comes before "
+            "its start");
+  EXPECT_EQ(e[2],
+            "9:5: IPAddressPool default/p: spec.addresses[3]: '10.0.0.5' overlaps 10.0.0.5 in the same pool");
 }
 
 TEST(ManifestLoader, OverlappingPoolsAndDuplicatesAreErrors) {
@@ -128,7 +136,9 @@ spec: {addresses: [10.9.0.0/24]}
 )");
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 2u) << l.diagnostics.to_string();
-  EXPECT_EQ(e[0], "6:1: IPAddressPool default/b: addresses 10.0.0.200-10.0.1.10 overlap 10.0.0.0-10.0.0.255 of pool default/a (test.yaml:1:1)");
+  EXPECT_EQ(e[0],
+            "6:1: IPAddressPool default/b: addresses 10.0.0.200-10.0.1.10 overlap 10.0.0.0-10.0.0.255 of "
+            "pool default/a (test.yaml:1:1)");
   EXPECT_EQ(e[1], "11:1: IPAddressPool default/a: defined twice (first at test.yaml:1:1)");
 }
 
@@ -163,8 +173,11 @@ spec:
   EXPECT_EQ(s.ports[1].target_port.number, 53);
   auto w = lines(l.diagnostics, Severity::kWarning);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_NE(w[0].find("unknown MetalLB annotation 'metallb.io/adress-pool' (did you mean 'metallb.io/address-pool'?)"),
-            std::string::npos) << w[0];
+  EXPECT_NE(
+      w[0].find(
+          "unknown MetalLB annotation 'metallb.io/adress-pool' (did you mean 'metallb.io/address-pool'?)"),
+      std::string::npos)
+      << w[0];
 }
 
 TEST(ManifestLoader, ServiceRulesKubernetesEnforces) {
@@ -180,7 +193,9 @@ spec:
 )");
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 4u) << l.diagnostics.to_string();
-  EXPECT_EQ(e[0], "6:19: Service default/s: spec.loadBalancerIP: set either spec.loadBalancerIP or the metallb.io/loadBalancerIPs annotation, not both");
+  EXPECT_EQ(e[0],
+            "6:19: Service default/s: spec.loadBalancerIP: set either spec.loadBalancerIP or the "
+            "metallb.io/loadBalancerIPs annotation, not both");
   EXPECT_EQ(e[1], "8:5: Service default/s: spec.ports[0].name: is required when a Service has several ports");
   EXPECT_EQ(e[2], "9:5: Service default/s: spec.ports[1].name: is required when a Service has several ports");
   EXPECT_EQ(e[3], "9:12: Service default/s: spec.ports[1].port: port 80/TCP is listed twice");
@@ -228,17 +243,23 @@ spec:
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 5u) << l.diagnostics.to_string();
   EXPECT_NE(e[0].find("spec.rules[0].host: '10.0.0.1' is not a valid host"), std::string::npos) << e[0];
-  EXPECT_NE(e[1].find("spec.rules[0].http.paths[0].path: 'api' must be an absolute path"), std::string::npos) << e[1];
-  EXPECT_NE(e[2].find("spec.rules[0].http.paths[0].backend.service.port: give a number or a name, not both"), std::string::npos) << e[2];
+  EXPECT_NE(e[1].find("spec.rules[0].http.paths[0].path: 'api' must be an absolute path"), std::string::npos)
+      << e[1];
+  EXPECT_NE(e[2].find("spec.rules[0].http.paths[0].backend.service.port: give a number or a name, not both"),
+            std::string::npos)
+      << e[2];
   EXPECT_NE(e[3].find("spec.rules[0].http.paths[1].pathType: is required"), std::string::npos) << e[3];
-  EXPECT_NE(e[4].find("must be Exact, Prefix or ImplementationSpecific, not 'Regex'"), std::string::npos) << e[4];
+  EXPECT_NE(e[4].find("must be Exact, Prefix or ImplementationSpecific, not 'Regex'"), std::string::npos)
+      << e[4];
 }
 
 TEST(ManifestLoader, OldApiVersionsGetTheCurrentOne) {
   auto l = load("apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec: {}\n");
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(e[0], "1:13: Ingress default/old: apiVersion: Ingress networking.k8s.io/v1beta1 is not supported; use networking.k8s.io/v1");
+  EXPECT_EQ(e[0],
+            "1:13: Ingress default/old: apiVersion: Ingress networking.k8s.io/v1beta1 is not supported; use "
+            "networking.k8s.io/v1");
 }
 
 TEST(ManifestLoader, UnknownKindsAreSkippedWithANote) {
@@ -277,7 +298,8 @@ spec:
 )");
   auto e = lines(l.diagnostics);
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_NE(e[0].find("spec.selector: selects app=a but the pod template's labels do not match it"), std::string::npos);
+  EXPECT_NE(e[0].find("spec.selector: selects app=a but the pod template's labels do not match it"),
+            std::string::npos);
   const auto& d = l.set.deployments.at(0);
   EXPECT_EQ(d.replicas, 2);
   EXPECT_EQ(d.containers[0].ports[0].container_port, 8080);

@@ -18,7 +18,8 @@ TEST(HelmValues, FilesMergeInOrderAndBuildTheControllerService) {
     ports: {http: 8080, https: 8443}
   replicaCount: 2
   config: {timeout-client: "50s", load-balance: roundrobin}
-)", "10.yaml", set, d);
+)",
+                     "10.yaml", set, d);
   load_manifest_text(R"(controller:
   service:
     tcpPorts: [{name: postgresql, port: 5432, targetPort: 5432}]
@@ -27,7 +28,8 @@ TEST(HelmValues, FilesMergeInOrderAndBuildTheControllerService) {
   config: {load-balance: leastconn, timeout-clinet: "1s"}
   resources: {limits: {cpu: 1}}
   weirdKey: 1
-)", "20.yaml", set, d);
+)",
+                     "20.yaml", set, d);
   finish_manifest_set(set, d);
   ASSERT_FALSE(d.has_errors()) << d.to_string();
   ASSERT_TRUE(set.controller);
@@ -53,7 +55,9 @@ TEST(HelmValues, FilesMergeInOrderAndBuildTheControllerService) {
   for (const auto& x : d.sorted())
     if (x.severity == Severity::kWarning) warnings.push_back(x.where.to_string() + " " + x.message);
   ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_EQ(warnings[0], "20.yaml:6:37 unknown controller setting 'timeout-clinet' (did you mean 'timeout-client'?); it has no effect");
+  EXPECT_EQ(warnings[0],
+            "20.yaml:6:37 unknown controller setting 'timeout-clinet' (did you mean 'timeout-client'?); it "
+            "has no effect");
   EXPECT_EQ(warnings[1], "20.yaml:8:3 unknown field 'weirdKey'");
 }
 
@@ -65,9 +69,10 @@ TEST(Annotations, PrefixesAreEquivalent) {
 }
 
 TEST(Annotations, EverySeedInventionNamesARealEquivalent) {
-  for (const char* name : {"check-fall", "check-rise", "access-log", "cookie-indirect", "cookie-nocache",
-                           "response-compress", "request-buffer-size", "headers", "hsts", "hsts-max-age",
-                           "hsts-include-subdomains", "ssl-options", "http-reuse", "backend-check-interval"}) {
+  for (const char* name :
+       {"check-fall", "check-rise", "access-log", "cookie-indirect", "cookie-nocache", "response-compress",
+        "request-buffer-size", "headers", "hsts", "hsts-max-age", "hsts-include-subdomains", "ssl-options",
+        "http-reuse", "backend-check-interval"}) {
     const auto* spec = find_haproxy_annotation(name);
     ASSERT_NE(spec, nullptr) << name;
     EXPECT_EQ(spec->origin, AnnotationOrigin::kSeedExtension) << name;
@@ -88,12 +93,15 @@ metadata:
     haproxy.org/route-acl: "x"
     haproxy.org/fancy-thing: "1"
 spec: {defaultBackend: {service: {name: s, port: {number: 80}}}}
-)", "i.yaml", set, d);
+)",
+                     "i.yaml", set, d);
   std::vector<std::string> w;
   for (const auto& x : d.sorted())
     if (x.severity == Severity::kWarning) w.push_back(x.message);
   ASSERT_EQ(w.size(), 3u);
-  EXPECT_EQ(w[0], "unknown annotation 'haproxy.com/rate-limit-request' (did you mean 'haproxy.com/rate-limit-requests'?); it has no effect");
+  EXPECT_EQ(w[0],
+            "unknown annotation 'haproxy.com/rate-limit-request' (did you mean "
+            "'haproxy.com/rate-limit-requests'?); it has no effect");
   EXPECT_EQ(w[1], "'route-acl' has no effect on an Ingress; it belongs on Service");
   EXPECT_EQ(w[2], "unknown annotation 'haproxy.org/fancy-thing'; it has no effect");
 }

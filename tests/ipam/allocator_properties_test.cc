@@ -16,7 +16,8 @@ struct Scenario {
   std::vector<ServiceRequest> services;
 };
 
-// Pools 10.<i>.0.<first>-10.<i>.0.<last>, never overlapping; services with random ports, sharing keys, requests.
+// Pools 10.<i>.0.<first>-10.<i>.0.<last>, never overlapping; services with random ports, sharing keys,
+// requests.
 rc::Gen<Scenario> scenarios() {
   return rc::gen::exec([] {
     Scenario s;
@@ -26,8 +27,9 @@ rc::Gen<Scenario> scenarios() {
       p.meta.name = "pool-" + std::to_string(i);
       int first = *rc::gen::inRange(0, 250);
       int last = std::min(255, first + *rc::gen::inRange(0, 12));
-      p.addresses.push_back({net::IpAddress::v4(10, static_cast<std::uint8_t>(i), 0, static_cast<std::uint8_t>(first)),
-                             net::IpAddress::v4(10, static_cast<std::uint8_t>(i), 0, static_cast<std::uint8_t>(last))});
+      p.addresses.push_back(
+          {net::IpAddress::v4(10, static_cast<std::uint8_t>(i), 0, static_cast<std::uint8_t>(first)),
+           net::IpAddress::v4(10, static_cast<std::uint8_t>(i), 0, static_cast<std::uint8_t>(last))});
       p.auto_assign = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
       p.avoid_buggy_ips = *rc::gen::arbitrary<bool>();
       s.pools.push_back(std::move(p));
@@ -41,16 +43,18 @@ rc::Gen<Scenario> scenarios() {
       for (int k = 0; k < port_count; ++k) {
         auto proto = *rc::gen::element(config::Protocol::kTcp, config::Protocol::kUdp);
         auto port = static_cast<std::uint16_t>(*rc::gen::element(53, 80, 443, 5432));
-        if (std::find(r.ports.begin(), r.ports.end(), std::pair{proto, port}) == r.ports.end()) r.ports.emplace_back(proto, port);
+        if (std::find(r.ports.begin(), r.ports.end(), std::pair{proto, port}) == r.ports.end())
+          r.ports.emplace_back(proto, port);
       }
       int share = *rc::gen::inRange(0, 4);
       if (share == 1) r.sharing_key = "k1";
       if (share == 2) r.sharing_key = "k2";
       if (*rc::gen::weightedElement<bool>({{4, false}, {1, true}}))
-        r.pool = "pool-" + std::to_string(*rc::gen::inRange(0, pool_count + 1));  // sometimes a pool that does not exist
+        r.pool = "pool-" + std::to_string(
+                               *rc::gen::inRange(0, pool_count + 1));  // sometimes a pool that does not exist
       if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}}))
-        r.requested = {net::IpAddress::v4(10, static_cast<std::uint8_t>(*rc::gen::inRange(0, pool_count + 1)), 0,
-                                          static_cast<std::uint8_t>(*rc::gen::inRange(0, 256)))};
+        r.requested = {net::IpAddress::v4(10, static_cast<std::uint8_t>(*rc::gen::inRange(0, pool_count + 1)),
+                                          0, static_cast<std::uint8_t>(*rc::gen::inRange(0, 256)))};
       r.local_traffic_policy = *rc::gen::weightedElement<bool>({{4, false}, {1, true}});
       s.services.push_back(std::move(r));
     }
@@ -66,7 +70,8 @@ const config::IpAddressPool* pool_named(const Scenario& s, const std::string& na
 
 PreviousAllocations as_previous(const AllocationResult& r) {
   PreviousAllocations p;
-  for (const auto& [k, a] : r.assigned) p[k] = a.addresses;
+  for (const auto& [k, a] : r.assigned)
+    p[k] = a.addresses;
   return p;
 }
 
@@ -80,7 +85,8 @@ RC_GTEST_PROP(AllocatorProperties, EveryAddressLiesInTheNamedPoolAndRespectsItsR
     const auto* pool = pool_named(s, it->second.pool);
     RC_ASSERT(pool != nullptr);
     for (const auto& ip : it->second.addresses) {
-      RC_ASSERT(std::any_of(pool->addresses.begin(), pool->addresses.end(), [&](auto& rg) { return rg.contains(ip); }));
+      RC_ASSERT(std::any_of(pool->addresses.begin(), pool->addresses.end(),
+                            [&](auto& rg) { return rg.contains(ip); }));
       RC_ASSERT(!(pool->avoid_buggy_ips && is_buggy_ip(ip)));
     }
     if (svc.pool) RC_ASSERT(*svc.pool == pool->meta.name);
@@ -97,7 +103,8 @@ RC_GTEST_PROP(AllocatorProperties, AnAddressIsSharedOnlyWhenSharingRulesAllow, (
       auto a = r.assigned.find(s.services[i].key), b = r.assigned.find(s.services[j].key);
       if (a == r.assigned.end() || b == r.assigned.end()) continue;
       for (const auto& ip : a->second.addresses)
-        if (std::find(b->second.addresses.begin(), b->second.addresses.end(), ip) != b->second.addresses.end())
+        if (std::find(b->second.addresses.begin(), b->second.addresses.end(), ip) !=
+            b->second.addresses.end())
           RC_ASSERT(can_share(s.services[i], s.services[j]));
     }
 }
@@ -126,7 +133,8 @@ RC_GTEST_PROP(AllocatorProperties, AddressesStayPutWhenUnrelatedServicesArrive, 
     more.push_back(r);
   }
   auto after = allocate(s.pools, more, as_previous(before));
-  for (const auto& [k, v] : before.assigned) RC_ASSERT(after.assigned.at(k).addresses == v.addresses);
+  for (const auto& [k, v] : before.assigned)
+    RC_ASSERT(after.assigned.at(k).addresses == v.addresses);
 }
 
 RC_GTEST_PROP(AllocatorProperties, AnswersAreFixedPointsOfThemselves, ()) {
@@ -134,7 +142,8 @@ RC_GTEST_PROP(AllocatorProperties, AnswersAreFixedPointsOfThemselves, ()) {
   auto s = *scenarios();
   auto first = allocate(s.pools, s.services);
   auto again = allocate(s.pools, s.services, as_previous(first));
-  for (const auto& [k, v] : first.assigned) RC_ASSERT(again.assigned.at(k).addresses == v.addresses);
+  for (const auto& [k, v] : first.assigned)
+    RC_ASSERT(again.assigned.at(k).addresses == v.addresses);
   RC_ASSERT(again.pending.size() == first.pending.size());
 }
 
@@ -155,7 +164,8 @@ RC_GTEST_PROP(AllocatorProperties, UniqueValidRequestsAreAllHonoured, ()) {
   }
   auto r = allocate(s.pools, kept);
   RC_ASSERT(r.pending.empty());
-  for (const auto& svc : kept) RC_ASSERT(r.assigned.at(svc.key).addresses == svc.requested);
+  for (const auto& svc : kept)
+    RC_ASSERT(r.assigned.at(svc.key).addresses == svc.requested);
 }
 
 }  // namespace

@@ -6,18 +6,22 @@
 namespace metalgate::ipam {
 namespace {
 
-net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
+net::IpAddress ip(const char* s) {
+  return *net::IpAddress::parse(s);
+}
 
 config::IpAddressPool pool(std::string name, std::vector<const char*> ranges, bool auto_assign = true) {
   config::IpAddressPool p;
   p.meta.name = std::move(name);
   p.meta.namespace_ = "metallb-system";
-  for (auto r : ranges) p.addresses.push_back(*net::AddressRange::parse(r));
+  for (auto r : ranges)
+    p.addresses.push_back(*net::AddressRange::parse(r));
   p.auto_assign = auto_assign;
   return p;
 }
 
-ServiceRequest svc(std::string key, std::vector<std::pair<config::Protocol, std::uint16_t>> ports = {{config::Protocol::kTcp, 80}}) {
+ServiceRequest svc(std::string key, std::vector<std::pair<config::Protocol, std::uint16_t>> ports = {
+                                        {config::Protocol::kTcp, 80}}) {
   ServiceRequest s;
   s.key = key;
   s.namespace_ = key.substr(0, key.find('/'));
@@ -61,8 +65,9 @@ TEST(Allocator, RequestedAddressesAreHonouredOrRefusedWithAReason) {
   EXPECT_EQ(r.pending.at("ns/outside"), "192.168.9.9 is not in any IPAddressPool");
   EXPECT_EQ(r.pending.at("ns/wrong-pool"), "10.0.1.1 is in pool b, not in the annotated pool a");
   EXPECT_EQ(r.assigned.at("ns/first").addresses, std::vector{ip("10.0.0.5")});
-  EXPECT_EQ(r.pending.at("ns/second"),
-            "10.0.0.5 is already used by ns/first (sharing needs the same metallb.io/allow-shared-ip key on both)");
+  EXPECT_EQ(
+      r.pending.at("ns/second"),
+      "10.0.0.5 is already used by ns/first (sharing needs the same metallb.io/allow-shared-ip key on both)");
 }
 
 TEST(Allocator, AvoidBuggyIpsSkipsDotZeroAndDot255) {
@@ -112,13 +117,16 @@ TEST(Allocator, LocalPolicyServicesShareOnlyWithTheSameSelector) {
 
 TEST(Allocator, ServiceAllocationPriorityNamespacesAndSelectors) {
   auto low = pool("low", {"10.0.2.0/30"});
-  low.service_allocation = config::ServiceAllocation{.priority = 50, .namespaces = {}, .namespace_selectors = {}, .service_selectors = {}};
+  low.service_allocation = config::ServiceAllocation{
+      .priority = 50, .namespaces = {}, .namespace_selectors = {}, .service_selectors = {}};
   auto high = pool("high", {"10.0.1.0/30"});
-  high.service_allocation = config::ServiceAllocation{.priority = 10, .namespaces = {"team-a"}, .namespace_selectors = {}, .service_selectors = {}};
+  high.service_allocation = config::ServiceAllocation{
+      .priority = 10, .namespaces = {"team-a"}, .namespace_selectors = {}, .service_selectors = {}};
   auto general = pool("general", {"10.0.0.0/30"});
   auto r = allocate({general, low, high}, {svc("team-a/x"), svc("team-b/y")});
   EXPECT_EQ(r.assigned.at("team-a/x").pool, "high");
-  EXPECT_EQ(r.assigned.at("team-b/y").pool, "low");  // high is for team-a only; low outranks unprioritized pools
+  EXPECT_EQ(r.assigned.at("team-b/y").pool,
+            "low");  // high is for team-a only; low outranks unprioritized pools
 }
 
 TEST(Allocator, DualStackTakesOneAddressPerFamilyFromOnePool) {
@@ -140,7 +148,8 @@ TEST(Allocator, PreviousAllocationsSurviveNewcomers) {
   std::vector pools{pool("a", {"10.0.0.1-10.0.0.9"})};
   auto first = allocate(pools, {svc("ns/m"), svc("ns/n")});
   PreviousAllocations prev;
-  for (const auto& [k, a] : first.assigned) prev[k] = a.addresses;
+  for (const auto& [k, a] : first.assigned)
+    prev[k] = a.addresses;
   auto second = allocate(pools, {svc("ns/a-newcomer"), svc("ns/m"), svc("ns/n")}, prev);
   EXPECT_EQ(second.assigned.at("ns/m").addresses, first.assigned.at("ns/m").addresses);
   EXPECT_EQ(second.assigned.at("ns/n").addresses, first.assigned.at("ns/n").addresses);
@@ -156,7 +165,8 @@ TEST(Allocator, PreviousAllocationOutsideTheCurrentPoolsIsReplaced) {
 TEST(Allocator, MissingPoolAnnotationIsAReason) {
   auto s = svc("ns/x");
   s.pool = "nope";
-  EXPECT_EQ(allocate({pool("a", {"10.0.0.0/30"})}, {s}).pending.at("ns/x"), "address pool 'nope' does not exist");
+  EXPECT_EQ(allocate({pool("a", {"10.0.0.0/30"})}, {s}).pending.at("ns/x"),
+            "address pool 'nope' does not exist");
   EXPECT_EQ(allocate({}, {svc("ns/y")}).pending.at("ns/y"), "no IPAddressPool is defined");
 }
 

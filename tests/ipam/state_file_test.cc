@@ -22,7 +22,8 @@ class StateFileTest : public ::testing::Test {
 
 TEST_F(StateFileTest, RoundTripsAllocations) {
   AllocationResult r;
-  r.assigned["default/web"] = {{*net::IpAddress::parse("10.0.0.1"), *net::IpAddress::parse("fd00::1")}, "a", false};
+  r.assigned["default/web"] = {
+      {*net::IpAddress::parse("10.0.0.1"), *net::IpAddress::parse("fd00::1")}, "a", false};
   r.assigned["ns/db"] = {{*net::IpAddress::parse("10.0.0.2")}, "a", false};
   ASSERT_FALSE(write_state_file(path("state"), r));
   std::string error;

@@ -10,14 +10,17 @@ namespace {
 class SeedModel : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto set = config::load_manifest_paths({std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed"}, diagnostics);
+    auto set =
+        config::load_manifest_paths({std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed"}, diagnostics);
     model = resolve_model(std::move(set), {}, diagnostics);
   }
   config::Diagnostics diagnostics;
   Model model;
 };
 
-TEST_F(SeedModel, IsValid) { EXPECT_FALSE(diagnostics.has_errors()) << diagnostics.to_string(); }
+TEST_F(SeedModel, IsValid) {
+  EXPECT_FALSE(diagnostics.has_errors()) << diagnostics.to_string();
+}
 
 TEST_F(SeedModel, TheProxyServiceGetsTheFirstPoolAddress) {
   const auto* ctl = model.ingress_controller();
@@ -33,7 +36,8 @@ TEST_F(SeedModel, TheProxyServiceGetsTheFirstPoolAddress) {
 
 TEST_F(SeedModel, BothIngressesRouteTheirHostToTheWebApp) {
   EXPECT_EQ(model.ingress_class, "haproxy");
-  EXPECT_EQ(model.ingresses, (std::vector<std::string>{"default/advanced-web-ingress", "default/web-app-ingress"}));
+  EXPECT_EQ(model.ingresses,
+            (std::vector<std::string>{"default/advanced-web-ingress", "default/web-app-ingress"}));
   for (const char* host : {"app.example.com", "advanced.example.com", "APP.example.com:443"}) {
     const auto* r = model.routes.match(host, "/any/path");
     ASSERT_NE(r, nullptr) << host;
@@ -71,7 +75,8 @@ TEST_F(SeedModel, ControllerSettingsFromTheValuesFiles) {
 TEST_F(SeedModel, InventedAnnotationsAreNotedWithTheirRealEquivalent) {
   int notes = 0;
   for (const auto& d : diagnostics.items())
-    if (d.severity == config::Severity::kNote && d.message.find("its equivalent there") != std::string::npos) ++notes;
+    if (d.severity == config::Severity::kNote && d.message.find("its equivalent there") != std::string::npos)
+      ++notes;
   EXPECT_GE(notes, 15);
 }
 

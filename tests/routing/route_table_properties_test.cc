@@ -10,19 +10,25 @@ namespace {
 
 using config::PathType;
 
-int rank(PathType t) { return t == PathType::kExact ? 0 : t == PathType::kPrefix ? 1 : 2; }
+int rank(PathType t) {
+  return t == PathType::kExact ? 0 : t == PathType::kPrefix ? 1 : 2;
+}
 
 std::string strip(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
+  while (!s.empty() && s.back() == '/')
+    s.pop_back();
   return s;
 }
 
-std::string key_of(const Route& r) { return r.type == PathType::kPrefix ? strip(r.path) : r.path; }
+std::string key_of(const Route& r) {
+  return r.type == PathType::kPrefix ? strip(r.path) : r.path;
+}
 
-// The reference: scan every rule of the first host tier (exact, wildcard, any) that yields a match; the longest key
-// wins, Exact before Prefix before ImplementationSpecific; of equal rules the first added.
+// The reference: scan every rule of the first host tier (exact, wildcard, any) that yields a match; the
+// longest key wins, Exact before Prefix before ImplementationSpecific; of equal rules the first added.
 std::optional<std::uint32_t> reference(const std::vector<Route>& routes, std::string host, std::string path) {
-  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : host)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string stripped = strip(path);
   auto tier_of = [&](const Route& r) -> int {
     if (r.host.empty()) return 2;
@@ -42,7 +48,8 @@ std::optional<std::uint32_t> reference(const std::vector<Route>& routes, std::st
       if (r.type == PathType::kPrefix)
         ok = stripped.compare(0, key.size(), key) == 0 && stripped.size() >= key.size() &&
              (stripped.size() == key.size() || stripped[key.size()] == '/');
-      if (r.type == PathType::kImplementationSpecific) ok = path.compare(0, key.size(), key) == 0 && path.size() >= key.size();
+      if (r.type == PathType::kImplementationSpecific)
+        ok = path.compare(0, key.size(), key) == 0 && path.size() >= key.size();
       if (!ok) continue;
       if (!best || key.size() > key_of(*best).size() ||
           (key.size() == key_of(*best).size() && rank(r.type) < rank(best->type)))
@@ -59,22 +66,25 @@ rc::Gen<std::string> paths() {
                                              rc::gen::element<std::string>("a", "ab", "b", "", "a/"))),
                       [](const std::vector<std::string>& parts) {
                         std::string p;
-                        for (const auto& s : parts) p += "/" + s;
+                        for (const auto& s : parts)
+                          p += "/" + s;
                         return p.empty() ? std::string("/") : p;
                       });
 }
 
 RC_GTEST_PROP(RouteTableProperties, AnswersLikeTheSpecReference, ()) {
-  auto hosts = rc::gen::element<std::string>("", "a.example.com", "b.example.com", "*.example.com", "*.a.example.com",
-                                             "A.example.com");
+  auto hosts = rc::gen::element<std::string>("", "a.example.com", "b.example.com", "*.example.com",
+                                             "*.a.example.com", "A.example.com");
   int count = *rc::gen::inRange(0, 40);
   std::vector<Route> routes;
   RouteTable table;
   for (int i = 0; i < count; ++i) {
-    Route r{*hosts, *paths(), *rc::gen::element(PathType::kExact, PathType::kPrefix, PathType::kImplementationSpecific),
+    Route r{*hosts, *paths(),
+            *rc::gen::element(PathType::kExact, PathType::kPrefix, PathType::kImplementationSpecific),
             static_cast<std::uint32_t>(i), "r" + std::to_string(i)};
     table.add(r);
-    for (auto& c : r.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : r.host)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     routes.push_back(r);
   }
   table.build();

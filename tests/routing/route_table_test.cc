@@ -7,12 +7,14 @@ namespace metalgate::routing {
 namespace {
 
 using config::PathType;
-constexpr PathType kExact = PathType::kExact, kPrefix = PathType::kPrefix, kImpl = PathType::kImplementationSpecific;
+constexpr PathType kExact = PathType::kExact, kPrefix = PathType::kPrefix,
+                   kImpl = PathType::kImplementationSpecific;
 
 struct PathCase {
   std::vector<std::pair<PathType, std::string>> rules;
   std::string request;
-  std::optional<std::size_t> expected;  // index of the rule that must win; nullopt: no match (default backend)
+  std::optional<std::size_t>
+      expected;  // index of the rule that must win; nullopt: no match (default backend)
 };
 
 class KubernetesPathTable : public ::testing::TestWithParam<PathCase> {};
@@ -35,44 +37,73 @@ TEST_P(KubernetesPathTable, MatchesAsTheSpecSays) {
 // https://kubernetes.io/docs/concepts/services-networking/ingress/#examples — row by row.
 INSTANTIATE_TEST_SUITE_P(
     IngressDocs, KubernetesPathTable,
-    ::testing::Values(
-        PathCase{{{kPrefix, "/"}}, "/anything/at/all", 0},          // Prefix / : all paths
-        PathCase{{{kExact, "/foo"}}, "/foo", 0},                   // Exact /foo : /foo yes
-        PathCase{{{kExact, "/foo"}}, "/bar", std::nullopt},        // Exact /foo : /bar no
-        PathCase{{{kExact, "/foo"}}, "/foo/", std::nullopt},       // Exact /foo : /foo/ no
-        PathCase{{{kExact, "/foo/"}}, "/foo", std::nullopt},       // Exact /foo/ : /foo no
-        PathCase{{{kPrefix, "/foo"}}, "/foo", 0},                  // Prefix /foo : /foo, /foo/ yes
-        PathCase{{{kPrefix, "/foo"}}, "/foo/", 0},
-        PathCase{{{kPrefix, "/foo/"}}, "/foo", 0},                 // Prefix /foo/ : /foo, /foo/ yes
-        PathCase{{{kPrefix, "/foo/"}}, "/foo/", 0},
-        PathCase{{{kPrefix, "/aaa/bb"}}, "/aaa/bbb", std::nullopt},  // Prefix /aaa/bb : /aaa/bbb no
-        PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb", 0},            // Prefix /aaa/bbb : /aaa/bbb yes
-        PathCase{{{kPrefix, "/aaa/bbb/"}}, "/aaa/bbb", 0},           // trailing slash ignored
-        PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb/", 0},           // matches trailing slash
-        PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb/ccc", 0},        // matches subpath
-        PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbbxyz", std::nullopt},  // not a string prefix
-        PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}}, "/aaa/ccc", 1},    // matches /aaa prefix
-        PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}, {kPrefix, "/aaa/bbb"}}, "/aaa/bbb", 2},
-        PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}, {kPrefix, "/aaa/bbb"}}, "/ccc", 0},
-        PathCase{{{kPrefix, "/aaa"}}, "/ccc", std::nullopt},             // uses default backend
-        PathCase{{{kPrefix, "/foo"}, {kExact, "/foo"}}, "/foo", 1},      // Mixed: prefers Exact
-        // ImplementationSpecific is a plain string prefix here, as in the HAProxy controller.
-        PathCase{{{kImpl, "/aaa/bb"}}, "/aaa/bbb", 0},
-        PathCase{{{kImpl, "/api"}, {kPrefix, "/api/v1"}}, "/api/v1/x", 1},
-        PathCase{{{kPrefix, "/api"}, {kImpl, "/api/v"}}, "/api/v1", 1},
-        // The query string is not part of the path.
-        PathCase{{{kExact, "/search"}}, "/search?q=x", 0},
-        // Many prefixes take the hashed path-element route; same answers.
-        PathCase{{{kPrefix, "/p0"}, {kPrefix, "/p1"}, {kPrefix, "/p2"}, {kPrefix, "/p3"}, {kPrefix, "/p4"},
-                  {kPrefix, "/p5"}, {kPrefix, "/p6"}, {kPrefix, "/p7"}, {kPrefix, "/p8"}, {kPrefix, "/p9"},
-                  {kPrefix, "/pa"}, {kPrefix, "/pb"}, {kPrefix, "/pc"}, {kPrefix, "/pd"}, {kPrefix, "/pe"},
-                  {kPrefix, "/pf"}, {kPrefix, "/pf/deep"}, {kPrefix, "/"}},
-                 "/pf/deep/er", 16},
-        PathCase{{{kPrefix, "/p0"}, {kPrefix, "/p1"}, {kPrefix, "/p2"}, {kPrefix, "/p3"}, {kPrefix, "/p4"},
-                  {kPrefix, "/p5"}, {kPrefix, "/p6"}, {kPrefix, "/p7"}, {kPrefix, "/p8"}, {kPrefix, "/p9"},
-                  {kPrefix, "/pa"}, {kPrefix, "/pb"}, {kPrefix, "/pc"}, {kPrefix, "/pd"}, {kPrefix, "/pe"},
-                  {kPrefix, "/pf"}, {kPrefix, "/pf/deep"}},
-                 "/pfx", std::nullopt}));
+    ::testing::Values(PathCase{{{kPrefix, "/"}}, "/anything/at/all", 0},    // Prefix / : all paths
+                      PathCase{{{kExact, "/foo"}}, "/foo", 0},              // Exact /foo : /foo yes
+                      PathCase{{{kExact, "/foo"}}, "/bar", std::nullopt},   // Exact /foo : /bar no
+                      PathCase{{{kExact, "/foo"}}, "/foo/", std::nullopt},  // Exact /foo : /foo/ no
+                      PathCase{{{kExact, "/foo/"}}, "/foo", std::nullopt},  // Exact /foo/ : /foo no
+                      PathCase{{{kPrefix, "/foo"}}, "/foo", 0},             // Prefix /foo : /foo, /foo/ yes
+                      PathCase{{{kPrefix, "/foo"}}, "/foo/", 0},
+                      PathCase{{{kPrefix, "/foo/"}}, "/foo", 0},  // Prefix /foo/ : /foo, /foo/ yes
+                      PathCase{{{kPrefix, "/foo/"}}, "/foo/", 0},
+                      PathCase{
+                          {{kPrefix, "/aaa/bb"}}, "/aaa/bbb", std::nullopt},  // Prefix /aaa/bb : /aaa/bbb no
+                      PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb", 0},      // Prefix /aaa/bbb : /aaa/bbb yes
+                      PathCase{{{kPrefix, "/aaa/bbb/"}}, "/aaa/bbb", 0},     // trailing slash ignored
+                      PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb/", 0},     // matches trailing slash
+                      PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbb/ccc", 0},  // matches subpath
+                      PathCase{{{kPrefix, "/aaa/bbb"}}, "/aaa/bbbxyz", std::nullopt},  // not a string prefix
+                      PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}}, "/aaa/ccc", 1},    // matches /aaa prefix
+                      PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}, {kPrefix, "/aaa/bbb"}}, "/aaa/bbb", 2},
+                      PathCase{{{kPrefix, "/"}, {kPrefix, "/aaa"}, {kPrefix, "/aaa/bbb"}}, "/ccc", 0},
+                      PathCase{{{kPrefix, "/aaa"}}, "/ccc", std::nullopt},         // uses default backend
+                      PathCase{{{kPrefix, "/foo"}, {kExact, "/foo"}}, "/foo", 1},  // Mixed: prefers Exact
+                      // ImplementationSpecific is a plain string prefix here, as in the HAProxy controller.
+                      PathCase{{{kImpl, "/aaa/bb"}}, "/aaa/bbb", 0},
+                      PathCase{{{kImpl, "/api"}, {kPrefix, "/api/v1"}}, "/api/v1/x", 1},
+                      PathCase{{{kPrefix, "/api"}, {kImpl, "/api/v"}}, "/api/v1", 1},
+                      // The query string is not part of the path.
+                      PathCase{{{kExact, "/search"}}, "/search?q=x", 0},
+                      // Many prefixes take the hashed path-element route; same answers.
+                      PathCase{{{kPrefix, "/p0"},
+                                {kPrefix, "/p1"},
+                                {kPrefix, "/p2"},
+                                {kPrefix, "/p3"},
+                                {kPrefix, "/p4"},
+                                {kPrefix, "/p5"},
+                                {kPrefix, "/p6"},
+                                {kPrefix, "/p7"},
+                                {kPrefix, "/p8"},
+                                {kPrefix, "/p9"},
+                                {kPrefix, "/pa"},
+                                {kPrefix, "/pb"},
+                                {kPrefix, "/pc"},
+                                {kPrefix, "/pd"},
+                                {kPrefix, "/pe"},
+                                {kPrefix, "/pf"},
+                                {kPrefix, "/pf/deep"},
+                                {kPrefix, "/"}},
+                               "/pf/deep/er",
+                               16},
+                      PathCase{{{kPrefix, "/p0"},
+                                {kPrefix, "/p1"},
+                                {kPrefix, "/p2"},
+                                {kPrefix, "/p3"},
+                                {kPrefix, "/p4"},
+                                {kPrefix, "/p5"},
+                                {kPrefix, "/p6"},
+                                {kPrefix, "/p7"},
+                                {kPrefix, "/p8"},
+                                {kPrefix, "/p9"},
+                                {kPrefix, "/pa"},
+                                {kPrefix, "/pb"},
+                                {kPrefix, "/pc"},
+                                {kPrefix, "/pd"},
+                                {kPrefix, "/pe"},
+                                {kPrefix, "/pf"},
+                                {kPrefix, "/pf/deep"}},
+                               "/pfx",
+                               std::nullopt}));
 
 RouteTable host_table() {
   RouteTable t;

@@ -7,7 +7,9 @@ namespace metalgate::runtime::memory {
 namespace {
 
 using namespace std::chrono_literals;
-net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
+net::IpAddress ip(const char* s) {
+  return *net::IpAddress::parse(s);
+}
 
 struct Sink : StreamHandler {
   std::string data;
@@ -33,10 +35,13 @@ TEST_F(MemoryWorldTest, StreamBytesWrittenDuringAPartitionArriveAfterItHeals) {
   StreamConnectionPtr server;
   Sink server_sink, client_sink;
   std::error_code ec;
-  auto l = b.listen({ip("10.0.0.2"), 80}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server->start(server_sink);
-  }, ec);
+  auto l = b.listen(
+      {ip("10.0.0.2"), 80}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server->start(server_sink);
+      },
+      ec);
   auto c = a.connect({ip("10.0.0.2"), 80}, client_sink);
   ASSERT_TRUE(world.run_until([&] { return client_sink.connected; }, 1s));
   world.partition({{"a"}, {"b"}});
@@ -49,7 +54,8 @@ TEST_F(MemoryWorldTest, StreamBytesWrittenDuringAPartitionArriveAfterItHeals) {
 
 TEST_F(MemoryWorldTest, ConnectAcrossAPartitionTimesOutLikeLinux) {
   std::error_code ec;
-  auto l = b.listen({ip("10.0.0.2"), 80}, {}, [](StreamConnectionPtr) {}, ec);
+  auto l = b.listen(
+      {ip("10.0.0.2"), 80}, {}, [](StreamConnectionPtr) {}, ec);
   world.partition({{"a"}, {"b"}});
   Sink s;
   Instant start = world.now();
@@ -62,8 +68,10 @@ TEST_F(MemoryWorldTest, ConnectAcrossAPartitionTimesOutLikeLinux) {
 TEST_F(MemoryWorldTest, DatagramsAcrossAPartitionAreDropped) {
   int got = 0;
   std::error_code ec;
-  auto sb = b.open_datagram({ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView) { ++got; }, ec);
-  auto sa = a.open_datagram({ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
+  auto sb = b.open_datagram(
+      {ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView) { ++got; }, ec);
+  auto sa = a.open_datagram(
+      {ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
   world.partition({{"a"}, {"b"}});
   sa->send_to({ip("10.0.0.2"), 53}, as_bytes("x"));
   world.run_for(1s);
@@ -78,8 +86,10 @@ TEST_F(MemoryWorldTest, PathLatencyDelaysDelivery) {
   world.set_conditions("a", "b", {.latency = 10ms, .loss = 0});
   Instant sent{}, received{};
   std::error_code ec;
-  auto sb = b.open_datagram({ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView) { received = world.now(); }, ec);
-  auto sa = a.open_datagram({ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
+  auto sb = b.open_datagram(
+      {ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView) { received = world.now(); }, ec);
+  auto sa = a.open_datagram(
+      {ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
   sent = world.now();
   sa->send_to({ip("10.0.0.2"), 53}, as_bytes("x"));
   world.run_for(1s);
@@ -94,8 +104,10 @@ std::vector<int> delivered_pattern(std::uint64_t seed) {
   w.set_default_conditions({.latency = 1ms, .loss = 0.3});
   std::vector<int> got;
   std::error_code ec;
-  auto sb = b.open_datagram({ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView p) { got.push_back(p[0]); }, ec);
-  auto sa = a.open_datagram({ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
+  auto sb = b.open_datagram(
+      {ip("10.0.0.2"), 53}, [&](auto&, auto&, ByteView p) { got.push_back(p[0]); }, ec);
+  auto sa = a.open_datagram(
+      {ip("10.0.0.1"), 0}, [](auto&, auto&, ByteView) {}, ec);
   for (int i = 0; i < 100; ++i) {
     std::uint8_t v = static_cast<std::uint8_t>(i);
     sa->send_to({ip("10.0.0.2"), 53}, ByteView(&v, 1));
@@ -119,9 +131,12 @@ TEST_F(MemoryWorldTest, SharedAddressGoesToTheSteeredHolder) {
   auto& c = world.add_host("c", {ip("10.0.0.3")});
   std::string at;
   std::error_code ec;
-  auto sa = a.open_datagram({vip, 53}, [&](auto&, auto&, ByteView) { at = "a"; }, ec);
-  auto sb = b.open_datagram({vip, 53}, [&](auto&, auto&, ByteView) { at = "b"; }, ec);
-  auto sc = c.open_datagram({ip("10.0.0.3"), 0}, [](auto&, auto&, ByteView) {}, ec);
+  auto sa = a.open_datagram(
+      {vip, 53}, [&](auto&, auto&, ByteView) { at = "a"; }, ec);
+  auto sb = b.open_datagram(
+      {vip, 53}, [&](auto&, auto&, ByteView) { at = "b"; }, ec);
+  auto sc = c.open_datagram(
+      {ip("10.0.0.3"), 0}, [](auto&, auto&, ByteView) {}, ec);
   sc->send_to({vip, 53}, as_bytes("q"));
   world.run_for(10ms);
   EXPECT_EQ(at, "a");  // first holder by default

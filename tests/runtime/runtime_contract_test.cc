@@ -48,7 +48,8 @@ class RuntimeContract : public ::testing::TestWithParam<testing_worlds::WorldFac
  protected:
   void SetUp() override {
     world_ = GetParam().make();
-    if (!world_) GTEST_SKIP() << GetParam().unavailable_reason();  // Asio world needs CAP_SYS_ADMIN for its netns
+    if (!world_)
+      GTEST_SKIP() << GetParam().unavailable_reason();  // Asio world needs CAP_SYS_ADMIN for its netns
   }
   ContractWorld& w() { return *world_; }
   std::unique_ptr<ContractWorld> world_;
@@ -116,11 +117,14 @@ TEST_P(RuntimeContract, StreamRoundTripWithAddresses) {
   StreamConnectionPtr server;
   Recorder server_rec, client_rec;
   std::error_code ec;
-  auto listener = w().b().listen({w().addr_b(), 0}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server_rec.on_bytes = [&](ByteView d) { server->write(d); };  // echo
-    server->start(server_rec);
-  }, ec);
+  auto listener = w().b().listen(
+      {w().addr_b(), 0}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server_rec.on_bytes = [&](ByteView d) { server->write(d); };  // echo
+        server->start(server_rec);
+      },
+      ec);
   ASSERT_FALSE(ec) << ec.message();
   auto port = listener->local_address().port;
   ASSERT_NE(port, 0);
@@ -140,7 +144,8 @@ TEST_P(RuntimeContract, ConnectWithoutListenerIsRefused) {
   Recorder rec;
   std::error_code ec;
   // Find a free port by binding and releasing it.
-  auto probe = w().b().listen({w().addr_b(), 0}, {}, [](StreamConnectionPtr) {}, ec);
+  auto probe = w().b().listen(
+      {w().addr_b(), 0}, {}, [](StreamConnectionPtr) {}, ec);
   ASSERT_FALSE(ec);
   auto port = probe->local_address().port;
   probe.reset();
@@ -154,10 +159,13 @@ TEST_P(RuntimeContract, HalfCloseKeepsTheOtherDirectionOpen) {
   StreamConnectionPtr server;
   Recorder server_rec, client_rec;
   std::error_code ec;
-  auto listener = w().b().listen({w().addr_b(), 0}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server->start(server_rec);
-  }, ec);
+  auto listener = w().b().listen(
+      {w().addr_b(), 0}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server->start(server_rec);
+      },
+      ec);
   ASSERT_FALSE(ec);
   auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
   ASSERT_TRUE(w().run_until([&] { return client_rec.connected; }, 2s));
@@ -176,10 +184,13 @@ TEST_P(RuntimeContract, ResetReachesThePeerAsConnectionReset) {
   StreamConnectionPtr server;
   Recorder server_rec, client_rec;
   std::error_code ec;
-  auto listener = w().b().listen({w().addr_b(), 0}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server->start(server_rec);
-  }, ec);
+  auto listener = w().b().listen(
+      {w().addr_b(), 0}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server->start(server_rec);
+      },
+      ec);
   ASSERT_FALSE(ec);
   auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
   ASSERT_TRUE(w().run_until([&] { return client_rec.connected && server; }, 2s));
@@ -193,15 +204,19 @@ TEST_P(RuntimeContract, LargeTransferArrivesWholeAndInOrder) {
   StreamConnectionPtr server;
   Recorder server_rec, client_rec;
   std::error_code ec;
-  auto listener = w().b().listen({w().addr_b(), 0}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server->start(server_rec);
-  }, ec);
+  auto listener = w().b().listen(
+      {w().addr_b(), 0}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server->start(server_rec);
+      },
+      ec);
   ASSERT_FALSE(ec);
   auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
   ASSERT_TRUE(w().run_until([&] { return client_rec.connected; }, 2s));
   std::string payload;
-  for (int i = 0; i < 200000; ++i) payload += static_cast<char>('a' + (i * 7) % 26);
+  for (int i = 0; i < 200000; ++i)
+    payload += static_cast<char>('a' + (i * 7) % 26);
   for (std::size_t off = 0; off < payload.size(); off += 4096)
     client->write(as_bytes(std::string_view(payload).substr(off, 4096)));
   client->shutdown_write();
@@ -213,9 +228,11 @@ TEST_P(RuntimeContract, LargeTransferArrivesWholeAndInOrder) {
 
 TEST_P(RuntimeContract, SecondListenerOnTheSameAddressIsRefused) {
   std::error_code ec;
-  auto first = w().b().listen({w().addr_b(), 0}, {}, [](StreamConnectionPtr) {}, ec);
+  auto first = w().b().listen(
+      {w().addr_b(), 0}, {}, [](StreamConnectionPtr) {}, ec);
   ASSERT_FALSE(ec);
-  auto second = w().b().listen(first->local_address(), {}, [](StreamConnectionPtr) {}, ec);
+  auto second = w().b().listen(
+      first->local_address(), {}, [](StreamConnectionPtr) {}, ec);
   EXPECT_EQ(second, nullptr);
   EXPECT_EQ(ec, std::errc::address_in_use);
 }
@@ -225,15 +242,21 @@ TEST_P(RuntimeContract, DatagramsCarrySourceAndAllowAReply) {
   std::string got_at_b, got_at_a;
   net::SocketAddress from_seen;
   DatagramSocketPtr b_sock;
-  b_sock = w().b().open_datagram({w().addr_b(), 0}, [&](const net::SocketAddress& from, const net::SocketAddress&, ByteView p) {
-    got_at_b = std::string(as_chars(p));
-    from_seen = from;
-    b_sock->send_to(from, as_bytes("pong"));
-  }, ec);
+  b_sock = w().b().open_datagram(
+      {w().addr_b(), 0},
+      [&](const net::SocketAddress& from, const net::SocketAddress&, ByteView p) {
+        got_at_b = std::string(as_chars(p));
+        from_seen = from;
+        b_sock->send_to(from, as_bytes("pong"));
+      },
+      ec);
   ASSERT_FALSE(ec);
-  auto a_sock = w().a().open_datagram({w().addr_a(), 0}, [&](const net::SocketAddress&, const net::SocketAddress&, ByteView p) {
-    got_at_a = std::string(as_chars(p));
-  }, ec);
+  auto a_sock = w().a().open_datagram(
+      {w().addr_a(), 0},
+      [&](const net::SocketAddress&, const net::SocketAddress&, ByteView p) {
+        got_at_a = std::string(as_chars(p));
+      },
+      ec);
   ASSERT_FALSE(ec);
   a_sock->send_to(b_sock->local_address(), as_bytes("ping"));
   ASSERT_TRUE(w().run_until([&] { return !got_at_a.empty(); }, 2s));
@@ -312,10 +335,13 @@ TEST_P(RuntimeContract, LocalServiceAddressAcceptsConnectionsUntilRemoved) {
   StreamConnectionPtr server;
   Recorder server_rec, client_rec;
   std::error_code ec;
-  auto listener = w().b().listen({vip, 0}, {}, [&](StreamConnectionPtr c) {
-    server = std::move(c);
-    server->start(server_rec);
-  }, ec);
+  auto listener = w().b().listen(
+      {vip, 0}, {},
+      [&](StreamConnectionPtr c) {
+        server = std::move(c);
+        server->start(server_rec);
+      },
+      ec);
   ASSERT_FALSE(ec) << ec.message();
   auto client = w().a().connect({vip, listener->local_address().port}, client_rec);
   ASSERT_TRUE(w().run_until([&] { return client_rec.connected && server; }, 2s));
@@ -336,7 +362,8 @@ TEST_P(RuntimeContract, RandomnessIsReproducibleFromTheSeed) {
   }
   EXPECT_NE(SeededRandom(42).next_u64(), SeededRandom(43).next_u64());
   auto& r = w().a().random();
-  for (int i = 0; i < 1000; ++i) EXPECT_LT(r.below(7), 7u);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_LT(r.below(7), 7u);
 }
 
 TEST_P(RuntimeContract, LogLinesCarryTheRuntimeClock) {

@@ -18,7 +18,9 @@ namespace metalgate::runtime::testing_worlds {
 
 namespace {
 
-net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
+net::IpAddress ip(const char* s) {
+  return *net::IpAddress::parse(s);
+}
 
 class InMemoryContractWorld final : public ContractWorld {
  public:
@@ -34,7 +36,9 @@ class InMemoryContractWorld final : public ContractWorld {
   bool frames_supported() const override { return true; }
   bool local_addresses_supported() const override { return true; }
   void set_link_b(bool up) override { world_.set_link_up("b", "eth0", up); }
-  bool run_until(const std::function<bool()>& done, Duration limit) override { return world_.run_until(done, limit); }
+  bool run_until(const std::function<bool()>& done, Duration limit) override {
+    return world_.run_until(done, limit);
+  }
   void run_for(Duration d) override { world_.run_for(d); }
 
  private:
@@ -44,12 +48,14 @@ class InMemoryContractWorld final : public ContractWorld {
 };
 
 // The live world runs in a network namespace of its own (when root): a veth pair mga0 <-> mgb0, 10.77.0.1 and
-// 10.77.0.2. The namespace belongs to this test process alone and vanishes with it; the root namespace is untouched.
-// Without root it still tests timers and sockets, on 127.0.0.1 and 127.0.0.2.
+// 10.77.0.2. The namespace belongs to this test process alone and vanishes with it; the root namespace is
+// untouched. Without root it still tests timers and sockets, on 127.0.0.1 and 127.0.0.2.
 bool g_namespace_tried = false;
 bool g_namespace_ready = false;
 
-bool run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
+bool run(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
 
 bool interface_running(const char* name) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -68,7 +74,8 @@ bool prepare_namespace() {
   g_namespace_ready = run("ip link set lo up") && run("ip link add mga0 type veth peer name mgb0") &&
                       run("ip addr add 10.77.0.1/24 dev mga0") && run("ip addr add 10.77.0.2/24 dev mgb0") &&
                       run("ip link set mga0 up") && run("ip link set mgb0 up");
-  for (int i = 0; g_namespace_ready && i < 200 && !(interface_running("mga0") && interface_running("mgb0")); ++i)
+  for (int i = 0; g_namespace_ready && i < 200 && !(interface_running("mga0") && interface_running("mgb0"));
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return g_namespace_ready;
 }
@@ -113,7 +120,8 @@ class LiveAsioContractWorld final : public ContractWorld {
 }  // namespace
 
 WorldFactory memory_world_factory() {
-  return {[] { return std::unique_ptr<ContractWorld>(new InMemoryContractWorld()); }, [] { return std::string(); }};
+  return {[] { return std::unique_ptr<ContractWorld>(new InMemoryContractWorld()); },
+          [] { return std::string(); }};
 }
 
 WorldFactory asio_world_factory() {

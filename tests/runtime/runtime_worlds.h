@@ -1,5 +1,5 @@
-// The worlds the runtime-port contract runs in: two hosts (a and b) that can reach each other by stream, datagram
-// and Ethernet frame, and a way to let time pass (virtual or real).
+// The worlds the runtime-port contract runs in: two hosts (a and b) that can reach each other by stream,
+// datagram and Ethernet frame, and a way to let time pass (virtual or real).
 #pragma once
 
 #include <chrono>
@@ -37,7 +37,9 @@ struct WorldFactory {
 };
 
 WorldFactory memory_world_factory();
-inline void PrintTo(const WorldFactory&, std::ostream* os) { *os << "world"; }
+inline void PrintTo(const WorldFactory&, std::ostream* os) {
+  *os << "world";
+}
 WorldFactory asio_world_factory();
 
 }  // namespace metalgate::runtime::testing_worlds

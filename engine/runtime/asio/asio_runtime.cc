@@ -33,7 +33,8 @@ asio::ip::address to_asio(const net::IpAddress& a) {
 net::IpAddress from_asio(const asio::ip::address& a) {
   if (a.is_v4()) return net::IpAddress::v4(a.to_v4().to_uint());
   auto v6 = a.to_v6();
-  if (v6.is_v4_mapped()) return net::IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
+  if (v6.is_v4_mapped())
+    return net::IpAddress::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
   std::array<std::uint8_t, 16> b{};
   auto bytes = v6.to_bytes();
   std::copy(bytes.begin(), bytes.end(), b.begin());
@@ -80,17 +81,18 @@ class AsioTimer final : public Timer {
     wait(state_, ++s.generation);
   }
   static void wait(const std::shared_ptr<TimerState>& state, std::uint64_t gen) {
-    state->timer.async_wait([weak = std::weak_ptr<TimerState>(state), gen](const boost::system::error_code& ec) {
-      auto s = weak.lock();
-      if (!s || ec || !s->armed || s->generation != gen) return;
-      if (s->period.count() > 0) {
-        s->timer.expires_at(s->timer.expiry() + s->period);  // no drift: next deadline from the last one
-        wait(s, gen);
-      } else {
-        s->armed = false;
-      }
-      s->callback();
-    });
+    state->timer.async_wait(
+        [weak = std::weak_ptr<TimerState>(state), gen](const boost::system::error_code& ec) {
+          auto s = weak.lock();
+          if (!s || ec || !s->armed || s->generation != gen) return;
+          if (s->period.count() > 0) {
+            s->timer.expires_at(s->timer.expiry() + s->period);  // no drift: next deadline from the last one
+            wait(s, gen);
+          } else {
+            s->armed = false;
+          }
+          s->callback();
+        });
   }
   std::shared_ptr<TimerState> state_;
 };
@@ -123,22 +125,22 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   void start_read() {
     if (!started || !reading || read_in_flight || silenced || peer_eof || !connected) return;
     read_in_flight = true;
-    socket.async_read_some(asio::buffer(buffer), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                             std::size_t n) {
-      self->read_in_flight = false;
-      if (self->silenced) return;
-      if (ec == asio::error::eof) {
-        self->peer_eof = true;
-        self->handler->on_peer_shutdown();
-        return;
-      }
-      if (ec) {
-        if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
-        return;
-      }
-      self->handler->on_data(ByteView(self->buffer.data(), n));
-      self->start_read();
-    });
+    socket.async_read_some(asio::buffer(buffer),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                             self->read_in_flight = false;
+                             if (self->silenced) return;
+                             if (ec == asio::error::eof) {
+                               self->peer_eof = true;
+                               self->handler->on_peer_shutdown();
+                               return;
+                             }
+                             if (ec) {
+                               if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
+                               return;
+                             }
+                             self->handler->on_data(ByteView(self->buffer.data(), n));
+                             self->start_read();
+                           });
   }
 
   void start_write() {
@@ -233,23 +235,24 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   bool open = true;
 
   void accept_next() {
-    acceptor.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-      if (!self->open) return;
-      if (!ec) {
-        auto s = std::make_shared<StreamState>(self->io_ref);
-        s->socket = std::move(socket);
-        s->connected = true;
-        boost::system::error_code e1, e2;
-        s->local = from_endpoint(s->socket.local_endpoint(e1));
-        s->peer = from_endpoint(s->socket.remote_endpoint(e2));
-        s->socket.set_option(tcp::no_delay(true), e1);
-        self->on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
-      } else if (ec == asio::error::operation_aborted) {
-        return;
-      }
-      // Other accept errors (EMFILE, ECONNABORTED) are transient: keep accepting.
-      if (self->open) self->accept_next();
-    });
+    acceptor.async_accept(
+        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+          if (!self->open) return;
+          if (!ec) {
+            auto s = std::make_shared<StreamState>(self->io_ref);
+            s->socket = std::move(socket);
+            s->connected = true;
+            boost::system::error_code e1, e2;
+            s->local = from_endpoint(s->socket.local_endpoint(e1));
+            s->peer = from_endpoint(s->socket.remote_endpoint(e2));
+            s->socket.set_option(tcp::no_delay(true), e1);
+            self->on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
+          } else if (ec == asio::error::operation_aborted) {
+            return;
+          }
+          // Other accept errors (EMFILE, ECONNABORTED) are transient: keep accepting.
+          if (self->open) self->accept_next();
+        });
   }
 };
 
@@ -282,13 +285,14 @@ struct DatagramState : std::enable_shared_from_this<DatagramState> {
   bool open = true;
 
   void receive_next() {
-    socket.async_receive_from(asio::buffer(buffer), from,
-                              [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                if (!self->open || ec == asio::error::operation_aborted) return;
-                                if (!ec) self->on_datagram(from_endpoint(self->from), self->local,
-                                                           ByteView(self->buffer.data(), n));
-                                if (self->open) self->receive_next();
-                              });
+    socket.async_receive_from(
+        asio::buffer(buffer), from,
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          if (!self->open || ec == asio::error::operation_aborted) return;
+          if (!ec)
+            self->on_datagram(from_endpoint(self->from), self->local, ByteView(self->buffer.data(), n));
+          if (self->open) self->receive_next();
+        });
   }
 };
 
@@ -302,8 +306,8 @@ class AsioDatagramSocket final : public DatagramSocket {
   }
   void send_to(const net::SocketAddress& to, ByteView payload) override {
     boost::system::error_code ignored;  // UDP is best effort: ENOBUFS, ECONNREFUSED and friends are drops
-    s_->socket.send_to(asio::buffer(payload.data(), payload.size()), udp::endpoint(to_asio(to.ip), to.port), 0,
-                       ignored);
+    s_->socket.send_to(asio::buffer(payload.data(), payload.size()), udp::endpoint(to_asio(to.ip), to.port),
+                       0, ignored);
   }
   net::SocketAddress local_address() const override { return s_->local; }
 
@@ -331,7 +335,9 @@ TimerPtr AsioRuntime::create_timer(TimerCallback on_fire) {
   return std::make_unique<AsioTimer>(io_, std::move(on_fire));
 }
 
-void AsioRuntime::post(std::function<void()> task) { asio::post(io_, std::move(task)); }
+void AsioRuntime::post(std::function<void()> task) {
+  asio::post(io_, std::move(task));
+}
 
 StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const ListenOptions& options,
                                       AcceptCallback on_accept, std::error_code& error) {

@@ -1,5 +1,6 @@
-// The runtime port for live use: Boost.Asio over epoll for time, TCP and UDP; AF_PACKET raw sockets for frames;
-// rtnetlink for link state and service addresses. One AsioRuntime per event loop (io_context), single-threaded.
+// The runtime port for live use: Boost.Asio over epoll for time, TCP and UDP; AF_PACKET raw sockets for
+// frames; rtnetlink for link state and service addresses. One AsioRuntime per event loop (io_context),
+// single-threaded.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -27,14 +28,15 @@ class AsioRuntime final : public Runtime {
   Instant now() const override;
   TimerPtr create_timer(TimerCallback on_fire) override;
   void post(std::function<void()> task) override;
-  StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options, AcceptCallback on_accept,
-                           std::error_code& error) override;
+  StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
+                           AcceptCallback on_accept, std::error_code& error) override;
   StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler,
                               const ConnectOptions& options = {}) override;
   DatagramSocketPtr open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
                                   std::error_code& error) override;
-  FramePortPtr open_frame_port(const std::string& interface_name, const std::vector<std::uint16_t>& ethertypes,
-                               FrameHandler& handler, std::error_code& error) override;
+  FramePortPtr open_frame_port(const std::string& interface_name,
+                               const std::vector<std::uint16_t>& ethertypes, FrameHandler& handler,
+                               std::error_code& error) override;
   std::error_code add_local_address(const net::IpAddress& address) override;
   std::error_code remove_local_address(const net::IpAddress& address) override;
   SeededRandom& random() override { return random_; }

@@ -1,6 +1,6 @@
-// Frames through AF_PACKET SOCK_RAW sockets (one per EtherType, so the kernel filters for us) and link state from
-// an rtnetlink RTMGRP_LINK subscription. SOCK_RAW rather than SOCK_DGRAM because only the raw form tells us the
-// destination MAC, which the speaker checks before answering.
+// Frames through AF_PACKET SOCK_RAW sockets (one per EtherType, so the kernel filters for us) and link state
+// from an rtnetlink RTMGRP_LINK subscription. SOCK_RAW rather than SOCK_DGRAM because only the raw form tells
+// us the destination MAC, which the speaker checks before answering.
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -23,7 +23,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::error_code last_error() { return {errno, std::system_category()}; }
+std::error_code last_error() {
+  return {errno, std::system_category()};
+}
 
 struct PortState : std::enable_shared_from_this<PortState> {
   PortState(asio::io_context& io) : io_ref(io), link_watch(io) {}
@@ -52,8 +54,9 @@ struct PortState : std::enable_shared_from_this<PortState> {
     for (int budget = 64; budget > 0 && open; --budget) {
       sockaddr_ll from{};
       socklen_t len = sizeof from;
-      ssize_t n = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-      if (n < 0) return;  // EAGAIN: drained
+      ssize_t n = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                             reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) return;                                  // EAGAIN: drained
       if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own sends, looped back to packet sockets
       if (n < 14) continue;                               // runt: not even an Ethernet header
       ReceivedFrame f;
@@ -65,10 +68,18 @@ struct PortState : std::enable_shared_from_this<PortState> {
       f.source = net::MacAddress(src);
       f.ethertype = static_cast<std::uint16_t>((buffer[12] << 8) | buffer[13]);
       switch (from.sll_pkttype) {
-        case PACKET_HOST: f.addressing = FrameAddressing::kToUs; break;
-        case PACKET_BROADCAST: f.addressing = FrameAddressing::kBroadcast; break;
-        case PACKET_MULTICAST: f.addressing = FrameAddressing::kMulticast; break;
-        default: f.addressing = FrameAddressing::kToOtherHost; break;
+        case PACKET_HOST:
+          f.addressing = FrameAddressing::kToUs;
+          break;
+        case PACKET_BROADCAST:
+          f.addressing = FrameAddressing::kBroadcast;
+          break;
+        case PACKET_MULTICAST:
+          f.addressing = FrameAddressing::kMulticast;
+          break;
+        default:
+          f.addressing = FrameAddressing::kToOtherHost;
+          break;
       }
       f.payload = ByteView(buffer.data() + 14, static_cast<std::size_t>(n) - 14);
       handler->on_frame(f);
@@ -94,7 +105,8 @@ struct PortState : std::enable_shared_from_this<PortState> {
         if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;
         auto* info = static_cast<ifinfomsg*>(NLMSG_DATA(h));
         if (info->ifi_index != ifindex) continue;
-        bool now_up = h->nlmsg_type == RTM_NEWLINK && (info->ifi_flags & IFF_UP) && (info->ifi_flags & IFF_RUNNING);
+        bool now_up =
+            h->nlmsg_type == RTM_NEWLINK && (info->ifi_flags & IFF_UP) && (info->ifi_flags & IFF_RUNNING);
         if (now_up != up) {
           up = now_up;
           handler->on_link_change(up);
@@ -111,7 +123,8 @@ class LinuxFramePort final : public FramePort {
   ~LinuxFramePort() override {
     s_->open = false;
     boost::system::error_code ignored;
-    for (auto& sock : s_->sockets) sock->close(ignored);
+    for (auto& sock : s_->sockets)
+      sock->close(ignored);
     s_->link_watch.close(ignored);
   }
   void send(const net::MacAddress& destination, std::uint16_t ethertype, ByteView payload) override {
@@ -207,7 +220,8 @@ FramePortPtr open_linux_frame_port(asio::io_context& io, const std::string& inte
   }
   s->link_watch.assign(nl);
 
-  for (std::size_t i = 0; i < s->sockets.size(); ++i) s->wait_frames(i);
+  for (std::size_t i = 0; i < s->sockets.size(); ++i)
+    s->wait_frames(i);
   s->wait_link();
   error.clear();
   return std::make_unique<LinuxFramePort>(std::move(s));

@@ -15,7 +15,8 @@ namespace metalgate::runtime::asio_live {
 
 namespace {
 
-void add_attribute(nlmsghdr* h, std::size_t capacity, unsigned short type, const void* data, std::size_t len) {
+void add_attribute(nlmsghdr* h, std::size_t capacity, unsigned short type, const void* data,
+                   std::size_t len) {
   std::size_t at = NLMSG_ALIGN(h->nlmsg_len);
   std::size_t total = RTA_LENGTH(len);
   if (at + RTA_ALIGN(total) > capacity) return;

@@ -51,7 +51,8 @@ class MemoryTimer final : public Timer {
     s.deadline = deadline;
     schedule_event(world_, state_, ++s.generation);
   }
-  static void schedule_event(MemoryWorld& world, const std::shared_ptr<TimerState>& state, std::uint64_t gen) {
+  static void schedule_event(MemoryWorld& world, const std::shared_ptr<TimerState>& state,
+                             std::uint64_t gen) {
     world.schedule(state->deadline, [&world, weak = std::weak_ptr<TimerState>(state), gen] {
       auto s = weak.lock();
       if (!s || !s->armed || s->generation != gen) return;
@@ -68,7 +69,8 @@ class MemoryTimer final : public Timer {
   std::shared_ptr<TimerState> state_;
 };
 
-// ---------------------------------------------------------------------------------------------------- streams
+// ----------------------------------------------------------------------------------------------------
+// streams
 
 struct Segment {
   Bytes data;
@@ -252,7 +254,8 @@ class MemoryListener final : public StreamListener {
   std::shared_ptr<ListenerState> state_;
 };
 
-// ---------------------------------------------------------------------------------------------------- datagrams
+// ----------------------------------------------------------------------------------------------------
+// datagrams
 
 struct DatagramState {
   DatagramCallback on_datagram;
@@ -269,17 +272,16 @@ class MemoryDatagramSocket final : public DatagramSocket {
     if (!dest || !world.can_cross(host_, *dest)) return;
     net::SocketAddress from = local_;
     if (from.ip.is_unspecified()) from.ip = host_.source_for(to.ip);
-    world.schedule(world.now() + world.latency(host_, *dest),
-                   [dest, from, to, data = Bytes(payload.begin(), payload.end())] {
-                     auto it = dest->datagram_sockets_.find(to);
-                     if (it == dest->datagram_sockets_.end()) {
-                       net::SocketAddress any{to.ip.is_v4() ? net::IpAddress::v4(0) : net::IpAddress::v6({}),
-                                              to.port};
-                       it = dest->datagram_sockets_.find(any);
-                     }
-                     if (it == dest->datagram_sockets_.end()) return;
-                     if (auto s = it->second.lock()) s->on_datagram(from, to, data);
-                   });
+    world.schedule(world.now() + world.latency(host_, *dest), [dest, from, to,
+                                                               data = Bytes(payload.begin(), payload.end())] {
+      auto it = dest->datagram_sockets_.find(to);
+      if (it == dest->datagram_sockets_.end()) {
+        net::SocketAddress any{to.ip.is_v4() ? net::IpAddress::v4(0) : net::IpAddress::v6({}), to.port};
+        it = dest->datagram_sockets_.find(any);
+      }
+      if (it == dest->datagram_sockets_.end()) return;
+      if (auto s = it->second.lock()) s->on_datagram(from, to, data);
+    });
   }
   net::SocketAddress local_address() const override { return local_; }
 
@@ -305,7 +307,9 @@ class MemoryFramePort final : public FramePort {
   }
   const std::string& interface_name() const override { return name_; }
   int ifindex() const override { return ifindex_; }
-  net::MacAddress mac() const override { return host_.interfaces_[static_cast<std::size_t>(ifindex_ - 1)].mac; }
+  net::MacAddress mac() const override {
+    return host_.interfaces_[static_cast<std::size_t>(ifindex_ - 1)].mac;
+  }
   bool link_up() const override { return host_.interfaces_[static_cast<std::size_t>(ifindex_ - 1)].up; }
 
  private:
@@ -342,7 +346,9 @@ int MemoryHost::add_interface(const std::string& interface_name, const std::stri
   return interfaces_.back().ifindex;
 }
 
-void MemoryHost::assign_address(const net::IpAddress& address) { addresses_.push_back(address); }
+void MemoryHost::assign_address(const net::IpAddress& address) {
+  addresses_.push_back(address);
+}
 
 bool MemoryHost::holds(const net::IpAddress& address) const {
   return std::find(addresses_.begin(), addresses_.end(), address) != addresses_.end() ||
@@ -373,13 +379,17 @@ std::uint16_t MemoryHost::ephemeral_port() {
   return p;
 }
 
-Instant MemoryHost::now() const { return world_.now(); }
+Instant MemoryHost::now() const {
+  return world_.now();
+}
 
 TimerPtr MemoryHost::create_timer(TimerCallback on_fire) {
   return std::make_unique<MemoryTimer>(world_, std::move(on_fire));
 }
 
-void MemoryHost::post(std::function<void()> task) { world_.schedule(world_.now(), std::move(task)); }
+void MemoryHost::post(std::function<void()> task) {
+  world_.schedule(world_.now(), std::move(task));
+}
 
 StreamListenerPtr MemoryHost::listen(const net::SocketAddress& local, const ListenOptions& /*options*/,
                                      AcceptCallback on_accept, std::error_code& error) {
@@ -428,7 +438,8 @@ StreamConnectionPtr MemoryHost::connect(const net::SocketAddress& remote, Stream
       MemoryHost* dest = w.resolve(e->peer.ip, *e->host);
       if (!dest || !w.can_cross(*e->host, *dest)) {
         if (tries_left <= 1) return e->notify_closed(std::make_error_code(std::errc::timed_out));
-        w.schedule(w.now() + backoff, [weak, tries_left, backoff] { attempt(weak, tries_left - 1, backoff * 2); });
+        w.schedule(w.now() + backoff,
+                   [weak, tries_left, backoff] { attempt(weak, tries_left - 1, backoff * 2); });
         return;
       }
       Duration one_way = w.latency(*e->host, *dest);
@@ -532,7 +543,8 @@ std::error_code MemoryHost::remove_local_address(const net::IpAddress& address) 
 MemoryWorld::MemoryWorld(std::uint64_t seed) : random_(seed) {}
 MemoryWorld::~MemoryWorld() {
   // Drop pending events before the hosts they point into.
-  while (!queue_.empty()) queue_.pop();
+  while (!queue_.empty())
+    queue_.pop();
 }
 
 MemoryHost& MemoryWorld::add_host(const std::string& name, std::vector<net::IpAddress> addresses,
@@ -543,7 +555,8 @@ MemoryHost& MemoryWorld::add_host(const std::string& name, std::vector<net::IpAd
   hosts_.push_back(std::make_unique<MemoryHost>(*this, name, index, random_.next_u64()));
   auto& host = *hosts_.back();
   host.add_interface("eth0", segment);
-  for (const auto& a : addresses) host.assign_address(a);
+  for (const auto& a : addresses)
+    host.assign_address(a);
   return host;
 }
 
@@ -596,7 +609,8 @@ const PathConditions& MemoryWorld::conditions(const MemoryHost& a, const MemoryH
 void MemoryWorld::partition(const std::vector<std::vector<std::string>>& groups) {
   partition_group_.clear();
   for (std::size_t g = 0; g < groups.size(); ++g)
-    for (const auto& name : groups[g]) partition_group_[name] = static_cast<int>(g);
+    for (const auto& name : groups[g])
+      partition_group_[name] = static_cast<int>(g);
 }
 
 bool MemoryWorld::partitioned(const MemoryHost& a, const MemoryHost& b) const {
@@ -684,7 +698,8 @@ void MemoryWorld::deliver_frame(MemoryHost& from, int ifindex, const net::MacAdd
         for (const auto& weak : iface.ports) {
           auto p = weak.lock();
           if (!p) continue;
-          if (std::find(p->ethertypes.begin(), p->ethertypes.end(), f.ethertype) == p->ethertypes.end()) continue;
+          if (std::find(p->ethertypes.begin(), p->ethertypes.end(), f.ethertype) == p->ethertypes.end())
+            continue;
           p->handler->on_frame(f);
         }
       });

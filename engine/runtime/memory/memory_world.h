@@ -1,11 +1,12 @@
-// A deterministic in-memory world for unit tests: virtual time, virtual hosts that each implement the runtime port,
-// in-memory streams and datagrams between them, and one switched Ethernet segment per name for frames.
+// A deterministic in-memory world for unit tests: virtual time, virtual hosts that each implement the runtime
+// port, in-memory streams and datagrams between them, and one switched Ethernet segment per name for frames.
 // Faults: loss, extra delay, partitions, interfaces down. One seed reproduces a whole run.
 //
 // Model, briefly (docs/architecture.md has more):
 // - IP traffic goes to the host holding the destination address; when several hold it (a VIP on every node),
 //   to the one steered with steer(), else to the first that added it.
-// - Streams keep order; a segment that cannot cross (partition, link down, loss) is retried every 200 ms, like a
+// - Streams keep order; a segment that cannot cross (partition, link down, loss) is retried every 200 ms,
+// like a
 //   TCP retransmission, so a healed partition delivers what was written. SYNs retry at 1, 2, 4, 8, 16 s, then
 //   connect fails with timed_out. No listener: connection_refused after one round trip.
 // - Datagrams and frames that cannot cross are dropped.
@@ -53,14 +54,15 @@ class MemoryHost final : public Runtime {
   Instant now() const override;
   TimerPtr create_timer(TimerCallback on_fire) override;
   void post(std::function<void()> task) override;
-  StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options, AcceptCallback on_accept,
-                           std::error_code& error) override;
+  StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
+                           AcceptCallback on_accept, std::error_code& error) override;
   StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler,
                               const ConnectOptions& options = {}) override;
   DatagramSocketPtr open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
                                   std::error_code& error) override;
-  FramePortPtr open_frame_port(const std::string& interface_name, const std::vector<std::uint16_t>& ethertypes,
-                               FrameHandler& handler, std::error_code& error) override;
+  FramePortPtr open_frame_port(const std::string& interface_name,
+                               const std::vector<std::uint16_t>& ethertypes, FrameHandler& handler,
+                               std::error_code& error) override;
   std::error_code add_local_address(const net::IpAddress& address) override;
   std::error_code remove_local_address(const net::IpAddress& address) override;
   SeededRandom& random() override { return random_; }
@@ -138,8 +140,8 @@ class MemoryWorld {
   MemoryHost* resolve(const net::IpAddress& address, const MemoryHost& from);
   bool can_cross(const MemoryHost& a, const MemoryHost& b);  // draws loss
   Duration latency(const MemoryHost& a, const MemoryHost& b) const;
-  void deliver_frame(MemoryHost& from, int ifindex, const net::MacAddress& destination, std::uint16_t ethertype,
-                     ByteView payload);
+  void deliver_frame(MemoryHost& from, int ifindex, const net::MacAddress& destination,
+                     std::uint16_t ethertype, ByteView payload);
 
  private:
   struct Event {
