@@ -17,6 +17,16 @@ struct PathCase {
       expected;  // index of the rule that must win; nullopt: no match (default backend)
 };
 
+// Sixteen one-element Prefix rules /p0../pf, then `more`: enough paths for a host's hashed index.
+std::vector<std::pair<PathType, std::string>> many_prefixes(std::vector<std::string> more) {
+  std::vector<std::pair<PathType, std::string>> rules;
+  for (char c : std::string("0123456789abcdef"))
+    rules.emplace_back(kPrefix, std::string("/p") + c);
+  for (auto& m : more)
+    rules.emplace_back(kPrefix, std::move(m));
+  return rules;
+}
+
 class KubernetesPathTable : public ::testing::TestWithParam<PathCase> {};
 
 TEST_P(KubernetesPathTable, MatchesAsTheSpecSays) {
@@ -65,45 +75,8 @@ INSTANTIATE_TEST_SUITE_P(
                       // The query string is not part of the path.
                       PathCase{{{kExact, "/search"}}, "/search?q=x", 0},
                       // Many prefixes take the hashed path-element route; same answers.
-                      PathCase{{{kPrefix, "/p0"},
-                                {kPrefix, "/p1"},
-                                {kPrefix, "/p2"},
-                                {kPrefix, "/p3"},
-                                {kPrefix, "/p4"},
-                                {kPrefix, "/p5"},
-                                {kPrefix, "/p6"},
-                                {kPrefix, "/p7"},
-                                {kPrefix, "/p8"},
-                                {kPrefix, "/p9"},
-                                {kPrefix, "/pa"},
-                                {kPrefix, "/pb"},
-                                {kPrefix, "/pc"},
-                                {kPrefix, "/pd"},
-                                {kPrefix, "/pe"},
-                                {kPrefix, "/pf"},
-                                {kPrefix, "/pf/deep"},
-                                {kPrefix, "/"}},
-                               "/pf/deep/er",
-                               16},
-                      PathCase{{{kPrefix, "/p0"},
-                                {kPrefix, "/p1"},
-                                {kPrefix, "/p2"},
-                                {kPrefix, "/p3"},
-                                {kPrefix, "/p4"},
-                                {kPrefix, "/p5"},
-                                {kPrefix, "/p6"},
-                                {kPrefix, "/p7"},
-                                {kPrefix, "/p8"},
-                                {kPrefix, "/p9"},
-                                {kPrefix, "/pa"},
-                                {kPrefix, "/pb"},
-                                {kPrefix, "/pc"},
-                                {kPrefix, "/pd"},
-                                {kPrefix, "/pe"},
-                                {kPrefix, "/pf"},
-                                {kPrefix, "/pf/deep"}},
-                               "/pfx",
-                               std::nullopt}));
+                      PathCase{many_prefixes({"/pf/deep", "/"}), "/pf/deep/er", 16},
+                      PathCase{many_prefixes({"/pf/deep"}), "/pfx", std::nullopt}));
 
 RouteTable host_table() {
   RouteTable t;

@@ -52,6 +52,36 @@ class RuntimeContract : public ::testing::TestWithParam<testing_worlds::WorldFac
       GTEST_SKIP() << GetParam().unavailable_reason();  // Asio world needs CAP_SYS_ADMIN for its netns
   }
   ContractWorld& w() { return *world_; }
+
+  // A listener on b at `at` (port 0: any), a connection from a to it, and both ends' recorders.
+  struct StreamPair {
+    StreamListenerPtr listener;
+    StreamConnectionPtr server, client;
+    Recorder server_rec, client_rec;
+    bool echo = false;
+  };
+  std::unique_ptr<StreamPair> open_pair(net::SocketAddress at, const ConnectOptions& options = {},
+                                        bool echo = false) {
+    auto p = std::make_unique<StreamPair>();
+    p->echo = echo;
+    std::error_code ec;
+    StreamPair* raw = p.get();
+    p->listener = w().b().listen(
+        at, {},
+        [raw](StreamConnectionPtr c) {
+          raw->server = std::move(c);
+          if (raw->echo) raw->server_rec.on_bytes = [raw](ByteView d) { raw->server->write(d); };
+          raw->server->start(raw->server_rec);
+        },
+        ec);
+    EXPECT_FALSE(ec) << ec.message();
+    if (ec) return nullptr;
+    p->client = w().a().connect({at.ip, p->listener->local_address().port}, p->client_rec, options);
+    bool up = w().run_until([raw] { return raw->client_rec.connected && raw->server; }, 2s);
+    EXPECT_TRUE(up);
+    return up ? std::move(p) : nullptr;
+  }
+
   std::unique_ptr<ContractWorld> world_;
 };
 
@@ -114,30 +144,17 @@ TEST_P(RuntimeContract, PostedTaskRunsAfterTheCurrentCallback) {
 }
 
 TEST_P(RuntimeContract, StreamRoundTripWithAddresses) {
-  StreamConnectionPtr server;
-  Recorder server_rec, client_rec;
-  std::error_code ec;
-  auto listener = w().b().listen(
-      {w().addr_b(), 0}, {},
-      [&](StreamConnectionPtr c) {
-        server = std::move(c);
-        server_rec.on_bytes = [&](ByteView d) { server->write(d); };  // echo
-        server->start(server_rec);
-      },
-      ec);
-  ASSERT_FALSE(ec) << ec.message();
-  auto port = listener->local_address().port;
+  auto p = open_pair({w().addr_b(), 0}, {.source = w().addr_a()}, /*echo=*/true);
+  ASSERT_TRUE(p);
+  auto port = p->listener->local_address().port;
   ASSERT_NE(port, 0);
-  auto client = w().a().connect({w().addr_b(), port}, client_rec, {.source = w().addr_a()});
-  ASSERT_TRUE(w().run_until([&] { return client_rec.connected; }, 2s));
-  client->write(as_bytes("hello"));
-  ASSERT_TRUE(w().run_until([&] { return client_rec.data == "hello"; }, 2s));
-  EXPECT_EQ(client->peer_address(), (net::SocketAddress{w().addr_b(), port}));
-  EXPECT_EQ(client->local_address().ip, w().addr_a());
-  ASSERT_TRUE(server);
-  EXPECT_EQ(server->peer_address(), client->local_address());
-  EXPECT_EQ(server->local_address(), (net::SocketAddress{w().addr_b(), port}));
-  EXPECT_FALSE(client_rec.closed);
+  p->client->write(as_bytes("hello"));
+  ASSERT_TRUE(w().run_until([&] { return p->client_rec.data == "hello"; }, 2s));
+  EXPECT_EQ(p->client->peer_address(), (net::SocketAddress{w().addr_b(), port}));
+  EXPECT_EQ(p->client->local_address().ip, w().addr_a());
+  EXPECT_EQ(p->server->peer_address(), p->client->local_address());
+  EXPECT_EQ(p->server->local_address(), (net::SocketAddress{w().addr_b(), port}));
+  EXPECT_FALSE(p->client_rec.closed);
 }
 
 TEST_P(RuntimeContract, ConnectWithoutListenerIsRefused) {
@@ -156,74 +173,41 @@ TEST_P(RuntimeContract, ConnectWithoutListenerIsRefused) {
 }
 
 TEST_P(RuntimeContract, HalfCloseKeepsTheOtherDirectionOpen) {
-  StreamConnectionPtr server;
-  Recorder server_rec, client_rec;
-  std::error_code ec;
-  auto listener = w().b().listen(
-      {w().addr_b(), 0}, {},
-      [&](StreamConnectionPtr c) {
-        server = std::move(c);
-        server->start(server_rec);
-      },
-      ec);
-  ASSERT_FALSE(ec);
-  auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
-  ASSERT_TRUE(w().run_until([&] { return client_rec.connected; }, 2s));
-  client->write(as_bytes("request"));
-  client->shutdown_write();
-  ASSERT_TRUE(w().run_until([&] { return server_rec.peer_shutdown; }, 2s));
-  EXPECT_EQ(server_rec.data, "request");
-  server->write(as_bytes("response"));
-  server->close();
-  ASSERT_TRUE(w().run_until([&] { return client_rec.peer_shutdown; }, 2s));
-  EXPECT_EQ(client_rec.data, "response");
-  EXPECT_FALSE(client_rec.closed);
+  auto p = open_pair({w().addr_b(), 0});
+  ASSERT_TRUE(p);
+  p->client->write(as_bytes("request"));
+  p->client->shutdown_write();
+  ASSERT_TRUE(w().run_until([&] { return p->server_rec.peer_shutdown; }, 2s));
+  EXPECT_EQ(p->server_rec.data, "request");
+  p->server->write(as_bytes("response"));
+  p->server->close();
+  ASSERT_TRUE(w().run_until([&] { return p->client_rec.peer_shutdown; }, 2s));
+  EXPECT_EQ(p->client_rec.data, "response");
+  EXPECT_FALSE(p->client_rec.closed);
 }
 
 TEST_P(RuntimeContract, ResetReachesThePeerAsConnectionReset) {
-  StreamConnectionPtr server;
-  Recorder server_rec, client_rec;
-  std::error_code ec;
-  auto listener = w().b().listen(
-      {w().addr_b(), 0}, {},
-      [&](StreamConnectionPtr c) {
-        server = std::move(c);
-        server->start(server_rec);
-      },
-      ec);
-  ASSERT_FALSE(ec);
-  auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
-  ASSERT_TRUE(w().run_until([&] { return client_rec.connected && server; }, 2s));
-  client->reset();
-  ASSERT_TRUE(w().run_until([&] { return server_rec.closed || server_rec.peer_shutdown; }, 2s));
-  EXPECT_TRUE(server_rec.closed);
-  EXPECT_EQ(server_rec.reason, std::errc::connection_reset);
+  auto p = open_pair({w().addr_b(), 0});
+  ASSERT_TRUE(p);
+  p->client->reset();
+  ASSERT_TRUE(w().run_until([&] { return p->server_rec.closed || p->server_rec.peer_shutdown; }, 2s));
+  EXPECT_TRUE(p->server_rec.closed);
+  EXPECT_EQ(p->server_rec.reason, std::errc::connection_reset);
 }
 
 TEST_P(RuntimeContract, LargeTransferArrivesWholeAndInOrder) {
-  StreamConnectionPtr server;
-  Recorder server_rec, client_rec;
-  std::error_code ec;
-  auto listener = w().b().listen(
-      {w().addr_b(), 0}, {},
-      [&](StreamConnectionPtr c) {
-        server = std::move(c);
-        server->start(server_rec);
-      },
-      ec);
-  ASSERT_FALSE(ec);
-  auto client = w().a().connect({w().addr_b(), listener->local_address().port}, client_rec);
-  ASSERT_TRUE(w().run_until([&] { return client_rec.connected; }, 2s));
+  auto p = open_pair({w().addr_b(), 0});
+  ASSERT_TRUE(p);
   std::string payload;
   for (int i = 0; i < 200000; ++i)
     payload += static_cast<char>('a' + (i * 7) % 26);
   for (std::size_t off = 0; off < payload.size(); off += 4096)
-    client->write(as_bytes(std::string_view(payload).substr(off, 4096)));
-  client->shutdown_write();
-  ASSERT_TRUE(w().run_until([&] { return server_rec.peer_shutdown; }, 5s));
-  EXPECT_EQ(server_rec.data.size(), payload.size());
-  EXPECT_TRUE(server_rec.data == payload);
-  EXPECT_EQ(client->write_backlog(), 0u);
+    p->client->write(as_bytes(std::string_view(payload).substr(off, 4096)));
+  p->client->shutdown_write();
+  ASSERT_TRUE(w().run_until([&] { return p->server_rec.peer_shutdown; }, 5s));
+  EXPECT_EQ(p->server_rec.data.size(), payload.size());
+  EXPECT_TRUE(p->server_rec.data == payload);
+  EXPECT_EQ(p->client->write_backlog(), 0u);
 }
 
 TEST_P(RuntimeContract, SecondListenerOnTheSameAddressIsRefused) {
@@ -332,23 +316,10 @@ TEST_P(RuntimeContract, LocalServiceAddressAcceptsConnectionsUntilRemoved) {
   auto vip = w().service_address();
   ASSERT_FALSE(w().b().add_local_address(vip));
   EXPECT_TRUE(w().b().add_local_address(vip)) << "adding twice must fail";
-  StreamConnectionPtr server;
-  Recorder server_rec, client_rec;
-  std::error_code ec;
-  auto listener = w().b().listen(
-      {vip, 0}, {},
-      [&](StreamConnectionPtr c) {
-        server = std::move(c);
-        server->start(server_rec);
-      },
-      ec);
-  ASSERT_FALSE(ec) << ec.message();
-  auto client = w().a().connect({vip, listener->local_address().port}, client_rec);
-  ASSERT_TRUE(w().run_until([&] { return client_rec.connected && server; }, 2s));
-  EXPECT_EQ(server->local_address().ip, vip);
-  client.reset();
-  server.reset();
-  listener.reset();
+  auto p = open_pair({vip, 0});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->server->local_address().ip, vip);
+  p.reset();
   EXPECT_FALSE(w().b().remove_local_address(vip));
   EXPECT_TRUE(w().b().remove_local_address(vip)) << "removing twice must fail";
 }

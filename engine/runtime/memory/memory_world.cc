@@ -391,24 +391,33 @@ void MemoryHost::post(std::function<void()> task) {
   world_.schedule(world_.now(), std::move(task));
 }
 
+template <typename State>
+std::optional<net::SocketAddress> MemoryHost::bind_address(
+    const net::SocketAddress& local, const std::map<net::SocketAddress, std::weak_ptr<State>>& bound,
+    std::error_code& error) {
+  net::SocketAddress address = local;
+  if (!address.ip.is_unspecified() && !holds(address.ip) && !is_loopback(address.ip)) {
+    error = std::make_error_code(std::errc::address_not_available);
+    return std::nullopt;
+  }
+  if (address.port == 0) address.port = ephemeral_port();
+  auto existing = bound.find(address);
+  if (existing != bound.end() && !existing->second.expired()) {
+    error = std::make_error_code(std::errc::address_in_use);
+    return std::nullopt;
+  }
+  error.clear();
+  return address;
+}
+
 StreamListenerPtr MemoryHost::listen(const net::SocketAddress& local, const ListenOptions& /*options*/,
                                      AcceptCallback on_accept, std::error_code& error) {
-  net::SocketAddress bound = local;
-  if (!bound.ip.is_unspecified() && !holds(bound.ip) && !is_loopback(bound.ip)) {
-    error = std::make_error_code(std::errc::address_not_available);
-    return nullptr;
-  }
-  if (bound.port == 0) bound.port = ephemeral_port();
-  auto existing = listeners_.find(bound);
-  if (existing != listeners_.end() && !existing->second.expired()) {
-    error = std::make_error_code(std::errc::address_in_use);
-    return nullptr;
-  }
+  auto bound = bind_address(local, listeners_, error);
+  if (!bound) return nullptr;
   auto state = std::make_shared<ListenerState>();
   state->on_accept = std::move(on_accept);
-  listeners_[bound] = state;
-  error.clear();
-  return std::make_unique<MemoryListener>(*this, bound, std::move(state));
+  listeners_[*bound] = state;
+  return std::make_unique<MemoryListener>(*this, *bound, std::move(state));
 }
 
 StreamConnectionPtr MemoryHost::connect(const net::SocketAddress& remote, StreamHandler& handler,
@@ -490,22 +499,12 @@ StreamConnectionPtr MemoryHost::connect(const net::SocketAddress& remote, Stream
 
 DatagramSocketPtr MemoryHost::open_datagram(const net::SocketAddress& local, DatagramCallback on_datagram,
                                             std::error_code& error) {
-  net::SocketAddress bound = local;
-  if (!bound.ip.is_unspecified() && !holds(bound.ip) && !is_loopback(bound.ip)) {
-    error = std::make_error_code(std::errc::address_not_available);
-    return nullptr;
-  }
-  if (bound.port == 0) bound.port = ephemeral_port();
-  auto existing = datagram_sockets_.find(bound);
-  if (existing != datagram_sockets_.end() && !existing->second.expired()) {
-    error = std::make_error_code(std::errc::address_in_use);
-    return nullptr;
-  }
+  auto bound = bind_address(local, datagram_sockets_, error);
+  if (!bound) return nullptr;
   auto state = std::make_shared<DatagramState>();
   state->on_datagram = std::move(on_datagram);
-  datagram_sockets_[bound] = state;
-  error.clear();
-  return std::make_unique<MemoryDatagramSocket>(*this, bound, std::move(state));
+  datagram_sockets_[*bound] = state;
+  return std::make_unique<MemoryDatagramSocket>(*this, *bound, std::move(state));
 }
 
 FramePortPtr MemoryHost::open_frame_port(const std::string& interface_name,

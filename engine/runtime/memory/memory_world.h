@@ -85,6 +85,12 @@ class MemoryHost final : public Runtime {
   };
 
   net::IpAddress source_for(const net::IpAddress& destination) const;
+  // bind(2) for this world: the address must be ours (or unspecified), port 0 picks one, a live binding
+  // refuses.
+  template <typename State>
+  std::optional<net::SocketAddress> bind_address(
+      const net::SocketAddress& local, const std::map<net::SocketAddress, std::weak_ptr<State>>& bound,
+      std::error_code& error);
   std::uint16_t ephemeral_port();
   Interface* find_interface(const std::string& name);
   bool any_interface_up() const;
