@@ -1,0 +1,77 @@
+#include "engine/speaker/speaker_agent.h"
+
+namespace metalgate::speaker {
+
+struct SpeakerAgent::Port final : runtime::FrameHandler {
+  SpeakerAgent* agent = nullptr;
+  std::string name;
+  runtime::FramePortPtr port;
+  void on_frame(const runtime::ReceivedFrame& frame) override {
+    agent->send(agent->speaker_->on_frame(name, frame, agent->runtime_.now()));
+  }
+  void on_link_change(bool up) override {
+    agent->runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", up ? "link-up" : "link-down",
+                                 {{"interface", name}});
+    // Back on the wire: the switch may have forgotten us; announce everything we own again.
+    if (up) agent->reannounce();
+  }
+};
+
+SpeakerAgent::SpeakerAgent(runtime::Runtime& runtime, const std::vector<std::string>& interfaces,
+                           AnnouncePolicy policy, std::error_code& error)
+    : runtime_(runtime) {
+  std::vector<SpeakerInterface> described;
+  for (const auto& name : interfaces) {
+    auto p = std::make_unique<Port>();
+    p->agent = this;
+    p->name = name;
+    p->port = runtime_.open_frame_port(name, {runtime::kEtherTypeArp, runtime::kEtherTypeIpv6}, *p, error);
+    if (error) {
+      ports_.clear();
+      speaker_ = std::make_unique<Speaker>(std::vector<SpeakerInterface>{}, policy);
+      return;
+    }
+    described.push_back({name, p->port->mac()});
+    ports_.push_back(std::move(p));
+  }
+  speaker_ = std::make_unique<Speaker>(std::move(described), policy);
+  timer_ = runtime_.create_timer([this] { send(speaker_->handle_timeout(runtime_.now())); });
+}
+
+SpeakerAgent::~SpeakerAgent() = default;
+
+void SpeakerAgent::set_owned(const Speaker::Owned& owned) {
+  for (const auto& address : speaker_->owned_addresses())
+    if (!owned.count(address))
+      runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-lost",
+                            {{"vip", address.to_string()}});
+  for (const auto& [address, interfaces] : owned)
+    if (!speaker_->owns(address))
+      runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-gained",
+                            {{"vip", address.to_string()}});
+  send(speaker_->set_owned(owned, runtime_.now()));
+}
+
+void SpeakerAgent::reannounce() {
+  send(speaker_->reannounce(runtime_.now()));
+}
+
+void SpeakerAgent::send(const std::vector<OutgoingFrame>& frames) {
+  for (const auto& f : frames)
+    for (const auto& p : ports_)
+      if (p->name == f.interface) p->port->send(f.destination, f.ethertype, f.payload);
+  rearm();
+}
+
+void SpeakerAgent::rearm() {
+  if (!timer_) return;
+  auto next = speaker_->next_timeout();
+  if (!next) {
+    timer_->cancel();
+    return;
+  }
+  auto now = runtime_.now();
+  timer_->arm(*next > now ? *next - now : runtime::Duration::zero());
+}
+
+}  // namespace metalgate::speaker
