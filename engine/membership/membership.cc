@@ -1,0 +1,434 @@
+#include "engine/membership/membership.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+namespace metalgate::membership {
+
+std::string_view to_string(MemberState s) {
+  switch (s) {
+    case MemberState::kAlive:
+      return "alive";
+    case MemberState::kSuspect:
+      return "suspect";
+    case MemberState::kDead:
+      return "dead";
+    case MemberState::kLeft:
+      return "left";
+  }
+  return "?";
+}
+
+namespace {
+
+// Wire format, big-endian: "MG" 1 | kind u8 | seq u32 | sender name, incarnation u32 | target name, address
+// | update count u8 | updates (name, address, incarnation u32, state u8). Names are u8-length-prefixed;
+// an address is family u8 (4 or 6), 16 address bytes, port u16.
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out.push_back(v); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v >> 8));
+    u8(static_cast<std::uint8_t>(v));
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v));
+  }
+  void name(const std::string& s) {
+    u8(static_cast<std::uint8_t>(std::min<std::size_t>(s.size(), 255)));
+    out.insert(out.end(), s.begin(),
+               s.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(s.size(), 255)));
+  }
+  void address(const net::SocketAddress& a) {
+    u8(a.ip.is_v4() ? 4 : 6);
+    out.insert(out.end(), a.ip.bytes().begin(), a.ip.bytes().end());
+    u16(a.port);
+  }
+  runtime::Bytes out;
+};
+
+class Reader {
+ public:
+  explicit Reader(runtime::ByteView b) : b_(b) {}
+  bool ok() const { return ok_; }
+  bool done() const { return at_ == b_.size(); }
+  std::uint8_t u8() {
+    if (at_ + 1 > b_.size()) return fail();
+    return b_[at_++];
+  }
+  std::uint16_t u16() { return static_cast<std::uint16_t>((u8() << 8) | u8()); }
+  std::uint32_t u32() { return (static_cast<std::uint32_t>(u16()) << 16) | u16(); }
+  std::string name() {
+    std::size_t n = u8();
+    if (!ok_ || at_ + n > b_.size()) return fail(), std::string();
+    std::string s(reinterpret_cast<const char*>(b_.data() + at_), n);
+    at_ += n;
+    return s;
+  }
+  net::SocketAddress address() {
+    std::uint8_t family = u8();
+    if (!ok_ || (family != 4 && family != 6) || at_ + 18 > b_.size()) return fail(), net::SocketAddress{};
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), b_.data() + at_, 16);
+    at_ += 16;
+    net::IpAddress ip =
+        family == 4 ? net::IpAddress::v4(bytes[0], bytes[1], bytes[2], bytes[3]) : net::IpAddress::v6(bytes);
+    return {ip, u16()};
+  }
+
+ private:
+  std::uint8_t fail() {
+    ok_ = false;
+    return 0;
+  }
+  runtime::ByteView b_;
+  std::size_t at_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Membership::Membership(std::string self, net::SocketAddress self_address, MembershipConfig config,
+                       std::uint64_t seed)
+    : self_(std::move(self)), config_(config), random_(seed) {
+  members_[self_] = Member{self_, self_address, 0, MemberState::kAlive};
+}
+
+void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now) {
+  seeds_ = seeds;
+  joined_ = true;
+  left_ = false;
+  next_probe_ = now;
+  next_reconnect_ = now + config_.reconnect_interval;
+  gossip(members_[self_]);
+  handle_timeout(now);
+}
+
+void Membership::leave(runtime::Instant now) {
+  (void)now;
+  if (left_) return;
+  Member& me = members_[self_];
+  set_state(me, MemberState::kLeft, "graceful leave");
+  gossip(me);
+  // Everyone hears it directly: the next owner takes over without waiting for failure detection.
+  for (const auto& [name, m] : members_)
+    if (name != self_ && (m.state == MemberState::kAlive || m.state == MemberState::kSuspect))
+      send(Kind::kLeave, m.address, ++seq_);
+  left_ = true;
+  probe_.reset();
+}
+
+void Membership::set_state(Member& m, MemberState state, const std::string& reason) {
+  if (m.state == state) return;
+  m.state = state;
+  events_.push_back({m.name, state, reason});
+  if (state != MemberState::kSuspect) {
+    suspect_deadlines_.erase(m.name);
+    suspect_rechecks_.erase(m.name);
+  }
+}
+
+void Membership::suspect(Member& m, runtime::Instant now) {
+  suspect_deadlines_[m.name] = now + config_.suspicion_timeout;
+  suspect_rechecks_[m.name] = now + config_.suspicion_timeout / 2;
+  gossip(m);
+  // Tell the suspect directly (the ping carries the suspicion): gossip alone may not reach it before the
+  // deadline. Its ack carries its refutation straight back.
+  send(Kind::kPing, m.address, ++seq_);
+}
+
+void Membership::gossip(const Member& m) {
+  updates_.erase(std::remove_if(updates_.begin(), updates_.end(),
+                                [&](const Update& u) { return u.member.name == m.name; }),
+                 updates_.end());
+  int n = static_cast<int>(members_.size());
+  int repeats = config_.gossip_repeats * std::max(1, static_cast<int>(std::ceil(std::log2(n + 1))));
+  updates_.push_back({m, repeats});
+}
+
+bool Membership::apply(const Member& u, runtime::Instant now, const std::string& reason) {
+  if (u.name == self_) {
+    Member& me = members_[self_];
+    if (left_ || (u.state != MemberState::kSuspect && u.state != MemberState::kDead)) return false;
+    if (u.incarnation < me.incarnation) return false;
+    me.incarnation = u.incarnation + 1;  // refute: we are alive, with a newer incarnation
+    gossip(me);
+    return false;
+  }
+  auto it = members_.find(u.name);
+  if (it == members_.end()) {
+    Member m = u;
+    auto state = m.state;
+    m.state = MemberState::kDead;  // placeholder so set_state reports the transition
+    auto& stored = members_[u.name] = m;
+    if (state == MemberState::kDead) {
+      stored.state = state;  // learned of a member already gone: remember it, no event
+    } else {
+      set_state(stored, state, reason.empty() ? "joined" : reason);
+      if (state == MemberState::kSuspect) suspect(stored, now);
+      // A newcomer needs the whole view, not only recent news: gossip every live member once more.
+      for (const auto& [name, other] : members_)
+        if (other.state == MemberState::kAlive || other.state == MemberState::kSuspect) gossip(other);
+    }
+    gossip(stored);
+    return true;
+  }
+  Member& e = it->second;
+  bool gone = e.state == MemberState::kDead || e.state == MemberState::kLeft;
+  bool accept = false;
+  switch (u.state) {
+    case MemberState::kAlive:
+      accept = u.incarnation > e.incarnation;
+      break;
+    case MemberState::kSuspect:
+      accept = !gone && (e.state == MemberState::kAlive ? u.incarnation >= e.incarnation
+                                                        : u.incarnation > e.incarnation);
+      break;
+    case MemberState::kDead:
+    case MemberState::kLeft:
+      accept = gone ? u.incarnation > e.incarnation : u.incarnation >= e.incarnation;
+      break;
+  }
+  if (!accept) return false;
+  e.incarnation = u.incarnation;
+  if (u.state == MemberState::kAlive) e.address = u.address;
+  bool rejoined = gone && u.state == MemberState::kAlive;
+  set_state(e, u.state, rejoined ? "rejoined" : reason);
+  if (u.state == MemberState::kSuspect)
+    suspect(e, now);
+  else
+    gossip(e);
+  if (rejoined)
+    for (const auto& [name, other] : members_)
+      if (other.state == MemberState::kAlive || other.state == MemberState::kSuspect) gossip(other);
+  return true;
+}
+
+void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq, const std::string& target,
+                      const net::SocketAddress& target_address) {
+  Writer w;
+  w.u8('M');
+  w.u8('G');
+  w.u8(1);
+  w.u8(static_cast<std::uint8_t>(kind));
+  w.u32(seq);
+  const Member& me = members_[self_];
+  w.name(self_);
+  w.u32(me.incarnation);
+  w.name(target);
+  w.address(target_address);
+  // The least-told updates first.
+  std::stable_sort(updates_.begin(), updates_.end(),
+                   [](const Update& a, const Update& b) { return a.remaining > b.remaining; });
+  std::size_t count = std::min(updates_.size(), config_.max_updates_per_message);
+  w.u8(static_cast<std::uint8_t>(count));
+  for (std::size_t i = 0; i < count; ++i) {
+    const Member& m = updates_[i].member;
+    w.name(m.name);
+    w.address(m.address);
+    w.u32(m.incarnation);
+    w.u8(static_cast<std::uint8_t>(m.state));
+    --updates_[i].remaining;
+  }
+  updates_.erase(
+      std::remove_if(updates_.begin(), updates_.end(), [](const Update& u) { return u.remaining <= 0; }),
+      updates_.end());
+  outgoing_.push_back({to, std::move(w.out)});
+}
+
+void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView payload,
+                             runtime::Instant now) {
+  Reader r(payload);
+  bool magic = r.u8() == 'M' && r.u8() == 'G' && r.u8() == 1;
+  auto kind = static_cast<Kind>(r.u8());
+  std::uint32_t seq = r.u32();
+  std::string sender = r.name();
+  std::uint32_t sender_incarnation = r.u32();
+  std::string target = r.name();
+  net::SocketAddress target_address = r.address();
+  std::vector<Member> updates(r.u8());
+  for (auto& m : updates) {
+    m.name = r.name();
+    m.address = r.address();
+    m.incarnation = r.u32();
+    auto state = r.u8();
+    m.state = static_cast<MemberState>(state);
+    if (state > 3) magic = false;
+  }
+  if (!magic || !r.ok() || !r.done() || sender.empty() || kind < Kind::kPing || kind > Kind::kLeave) {
+    ++malformed_;
+    return;
+  }
+  if (left_ || sender == self_) return;
+
+  // The sender is alive (or leaving): that is an update in itself.
+  Member about_sender{sender, from, sender_incarnation,
+                      kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive};
+  if (!apply(about_sender, now, kind == Kind::kLeave ? "left" : "")) {
+    // A member we hold as gone talks to us: tell it, so it can refute with a higher incarnation.
+    auto it = members_.find(sender);
+    if (it != members_.end() && kind != Kind::kLeave &&
+        (it->second.state == MemberState::kDead || it->second.state == MemberState::kLeft))
+      gossip(it->second);
+  }
+  for (const auto& u : updates)
+    apply(u, now, "gossip from " + sender);
+
+  switch (kind) {
+    case Kind::kPing:
+      send(Kind::kAck, from, seq);
+      break;
+    case Kind::kAck:
+      if (probe_ && probe_->seq == seq) probe_.reset();
+      if (auto relay = relays_.find(seq); relay != relays_.end()) {
+        send(Kind::kAck, relay->second.requester, relay->second.requester_seq);
+        relays_.erase(relay);
+      }
+      break;
+    case Kind::kPingReq: {
+      std::uint32_t relay_seq = ++seq_;
+      relays_[relay_seq] = {from, seq, now + config_.probe_interval};
+      send(Kind::kPing, target_address, relay_seq);
+      break;
+    }
+    case Kind::kLeave:
+      break;
+  }
+}
+
+std::string Membership::next_probe_target() {
+  auto live = [&](const std::string& n) {
+    auto it = members_.find(n);
+    return it != members_.end() && n != self_ &&
+           (it->second.state == MemberState::kAlive || it->second.state == MemberState::kSuspect);
+  };
+  while (!round_.empty() && !live(round_.back()))
+    round_.pop_back();
+  if (round_.empty()) {
+    for (const auto& [name, m] : members_)
+      if (live(name)) round_.push_back(name);
+    for (std::size_t i = round_.size(); i > 1; --i)
+      std::swap(round_[i - 1], round_[random_.below(i)]);
+  }
+  if (round_.empty()) return {};
+  std::string t = round_.back();
+  round_.pop_back();
+  return t;
+}
+
+void Membership::start_probe(runtime::Instant now) {
+  std::string target = next_probe_target();
+  if (target.empty()) {
+    // Nobody known yet: keep knocking on the seeds' doors.
+    for (const auto& s : seeds_)
+      send(Kind::kPing, s, ++seq_);
+    return;
+  }
+  std::uint32_t seq = ++seq_;
+  send(Kind::kPing, members_[target].address, seq);
+  probe_ = Probe{target, seq, now + config_.probe_timeout, now + config_.probe_interval, false};
+}
+
+void Membership::handle_timeout(runtime::Instant now) {
+  for (auto it = suspect_deadlines_.begin(); it != suspect_deadlines_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    std::string name = it->first;
+    it = suspect_deadlines_.erase(it);
+    Member& m = members_[name];
+    if (m.state != MemberState::kSuspect) continue;
+    set_state(m, MemberState::kDead, "suspicion not refuted");
+    gossip(m);
+  }
+  for (auto it = suspect_rechecks_.begin(); it != suspect_rechecks_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    send(Kind::kPing, members_[it->first].address, ++seq_);
+    it = suspect_rechecks_.erase(it);
+  }
+  for (auto it = relays_.begin(); it != relays_.end();)
+    it = it->second.expires <= now ? relays_.erase(it) : std::next(it);
+  if (!joined_ || left_) return;
+
+  if (probe_ && !probe_->indirect_sent && now >= probe_->direct_deadline) {
+    probe_->indirect_sent = true;
+    std::vector<std::string> helpers;
+    for (const auto& [name, m] : members_)
+      if (name != self_ && name != probe_->target && m.state == MemberState::kAlive) helpers.push_back(name);
+    for (std::size_t i = helpers.size(); i > 1; --i)
+      std::swap(helpers[i - 1], helpers[random_.below(i)]);
+    helpers.resize(std::min<std::size_t>(helpers.size(), static_cast<std::size_t>(config_.indirect_probes)));
+    const Member& t = members_[probe_->target];
+    for (const auto& h : helpers)
+      send(Kind::kPingReq, members_[h].address, probe_->seq, t.name, t.address);
+  }
+  if (probe_ && now >= probe_->final_deadline) {
+    Member& t = members_[probe_->target];
+    if (t.state == MemberState::kAlive) {
+      set_state(t, MemberState::kSuspect, "no ack, direct or indirect");
+      suspect(t, now);
+    }
+    probe_.reset();
+  }
+  if (now >= next_probe_) {
+    next_probe_ = now + config_.probe_interval;
+    if (!probe_) start_probe(now);
+  }
+  if (now >= next_reconnect_) {
+    next_reconnect_ = now + config_.reconnect_interval;
+    std::vector<const Member*> dead;
+    for (const auto& [name, m] : members_)
+      if (m.state == MemberState::kDead) dead.push_back(&m);
+    if (!dead.empty()) {
+      const Member* d = dead[random_.below(dead.size())];
+      gossip(*d);  // the ping carries its death record, so a live peer can refute it
+      send(Kind::kPing, d->address, ++seq_);
+    } else if (live_members().size() <= 1) {
+      for (const auto& s : seeds_)
+        send(Kind::kPing, s, ++seq_);
+    }
+  }
+}
+
+std::optional<runtime::Instant> Membership::next_timeout() const {
+  std::optional<runtime::Instant> next;
+  auto consider = [&](runtime::Instant t) {
+    if (!next || t < *next) next = t;
+  };
+  for (const auto& [name, t] : suspect_deadlines_)
+    consider(t);
+  for (const auto& [name, t] : suspect_rechecks_)
+    consider(t);
+  for (const auto& [seq, r] : relays_)
+    consider(r.expires);
+  if (joined_ && !left_) {
+    consider(next_probe_);
+    consider(next_reconnect_);
+    if (probe_) consider(probe_->indirect_sent ? probe_->final_deadline : probe_->direct_deadline);
+  }
+  return next;
+}
+
+std::vector<OutgoingDatagram> Membership::take_outgoing() {
+  return std::exchange(outgoing_, {});
+}
+std::vector<MembershipEvent> Membership::take_events() {
+  return std::exchange(events_, {});
+}
+
+std::vector<std::string> Membership::live_members() const {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : members_)
+    if ((m.state == MemberState::kAlive || m.state == MemberState::kSuspect) && !(name == self_ && left_))
+      out.push_back(name);
+  return out;
+}
+
+}  // namespace metalgate::membership

@@ -1,0 +1,130 @@
+// SWIM-style membership and failure detection, sans I/O: datagrams and `now` in, datagrams and events out.
+//
+// Every probe interval a node pings the next member of a shuffled round; without an ack within probe_timeout
+// it asks `indirect_probes` other members to ping on its behalf; without any ack by the end of the interval
+// the member is suspected, and declared dead when the suspicion is not refuted within suspicion_timeout. A
+// suspected node refutes by raising its incarnation. Updates ride on every message, each repeated a few times
+// (gossip). A graceful leave is told to every member at once, so the next owner takes over without waiting
+// for detection. Defaults and the trade-off between failover time and false alarms are in docs/speaker.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/net/ip_address.h"
+#include "engine/runtime/bytes.h"
+#include "engine/runtime/seeded_random.h"
+#include "engine/runtime/time.h"
+
+namespace metalgate::membership {
+
+using namespace std::chrono_literals;
+
+struct MembershipConfig {
+  runtime::Duration probe_interval = 50ms;
+  runtime::Duration probe_timeout = 20ms;  // direct ack wait; the rest of the interval is for indirect probes
+  int indirect_probes = 3;
+  runtime::Duration suspicion_timeout = 100ms;
+  int gossip_repeats = 4;  // times each update rides on outgoing messages (scaled by log n)
+  std::size_t max_updates_per_message = 16;
+  // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted
+  // nodes find each other again.
+  runtime::Duration reconnect_interval = 1s;
+};
+
+enum class MemberState : std::uint8_t { kAlive = 0, kSuspect = 1, kDead = 2, kLeft = 3 };
+std::string_view to_string(MemberState s);
+
+struct Member {
+  std::string name;
+  net::SocketAddress address;
+  std::uint32_t incarnation = 0;
+  MemberState state = MemberState::kAlive;
+};
+
+struct OutgoingDatagram {
+  net::SocketAddress to;
+  runtime::Bytes payload;
+};
+
+struct MembershipEvent {
+  std::string member;
+  MemberState state;  // what it became
+  std::string reason;
+};
+
+class Membership {
+ public:
+  Membership(std::string self, net::SocketAddress self_address, MembershipConfig config, std::uint64_t seed);
+
+  // Starts talking to `seeds` (addresses of other nodes; unknown names are learned from their answers).
+  void join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now);
+  // Graceful leave: every known member hears it directly.
+  void leave(runtime::Instant now);
+
+  void on_datagram(const net::SocketAddress& from, runtime::ByteView payload, runtime::Instant now);
+  void handle_timeout(runtime::Instant now);
+  std::optional<runtime::Instant> next_timeout() const;
+
+  std::vector<OutgoingDatagram> take_outgoing();
+  std::vector<MembershipEvent> take_events();
+
+  // Members that count for election: alive or suspected (a suspect is not dead yet), self included, sorted.
+  std::vector<std::string> live_members() const;
+  const std::map<std::string, Member>& members() const { return members_; }
+  std::uint64_t malformed() const { return malformed_; }
+  const std::string& self() const { return self_; }
+
+ private:
+  enum class Kind : std::uint8_t { kPing = 1, kAck = 2, kPingReq = 3, kLeave = 4 };
+  struct Update {
+    Member member;
+    int remaining = 0;
+  };
+  struct Probe {
+    std::string target;
+    std::uint32_t seq = 0;
+    runtime::Instant direct_deadline{}, final_deadline{};
+    bool indirect_sent = false;
+  };
+  struct Relay {
+    net::SocketAddress requester;
+    std::uint32_t requester_seq;
+    runtime::Instant expires;
+  };
+
+  void send(Kind kind, const net::SocketAddress& to, std::uint32_t seq, const std::string& target = {},
+            const net::SocketAddress& target_address = {});
+  bool apply(const Member& update, runtime::Instant now, const std::string& reason);
+  void gossip(const Member& m);
+  void set_state(Member& m, MemberState state, const std::string& reason);
+  // Starts (or restarts) suspicion of `m`: a deadline, and direct pings so that it can refute at once.
+  void suspect(Member& m, runtime::Instant now);
+  void start_probe(runtime::Instant now);
+  std::string next_probe_target();
+
+  std::string self_;
+  MembershipConfig config_;
+  runtime::SeededRandom random_;
+  std::map<std::string, Member> members_;
+  std::map<std::string, runtime::Instant> suspect_deadlines_;
+  std::map<std::string, runtime::Instant> suspect_rechecks_;  // second direct ping to a suspect
+  std::vector<Update> updates_;
+  std::vector<std::string> round_;
+  std::optional<Probe> probe_;
+  std::map<std::uint32_t, Relay> relays_;
+  std::vector<net::SocketAddress> seeds_;
+  runtime::Instant next_probe_{};
+  runtime::Instant next_reconnect_{};
+  bool joined_ = false, left_ = false;
+  std::uint32_t seq_ = 0;
+  std::uint64_t malformed_ = 0;
+  std::vector<OutgoingDatagram> outgoing_;
+  std::vector<MembershipEvent> events_;
+};
+
+}  // namespace metalgate::membership

@@ -1,0 +1,54 @@
+#include "engine/membership/membership_agent.h"
+
+namespace metalgate::membership {
+
+MembershipAgent::MembershipAgent(runtime::Runtime& runtime, std::string self, net::SocketAddress bind,
+                                 MembershipConfig config, std::error_code& error)
+    : runtime_(runtime),
+      core_(std::make_unique<Membership>(self, bind, config, runtime.random().next_u64())) {
+  socket_ = runtime_.open_datagram(
+      bind,
+      [this](const net::SocketAddress& from, const net::SocketAddress&, runtime::ByteView payload) {
+        core_->on_datagram(from, payload, runtime_.now());
+        after_input();
+      },
+      error);
+  timer_ = runtime_.create_timer([this] {
+    core_->handle_timeout(runtime_.now());
+    after_input();
+  });
+}
+
+MembershipAgent::~MembershipAgent() = default;
+
+void MembershipAgent::join(const std::vector<net::SocketAddress>& seeds) {
+  core_->join(seeds, runtime_.now());
+  after_input();
+}
+
+void MembershipAgent::leave() {
+  core_->leave(runtime_.now());
+  after_input();
+}
+
+void MembershipAgent::after_input() {
+  if (socket_)
+    for (const auto& d : core_->take_outgoing())
+      socket_->send_to(d.to, d.payload);
+  for (const auto& e : core_->take_events())
+    runtime_.logger().log(runtime::LogLevel::kInfo, "membership", "member-" + std::string(to_string(e.state)),
+                          {{"self", core_->self()}, {"member", e.member}, {"reason", e.reason}});
+  auto view = core_->live_members();
+  if (view != last_view_) {
+    last_view_ = view;
+    if (on_view_) on_view_(view);
+  }
+  if (auto next = core_->next_timeout()) {
+    auto now = runtime_.now();
+    timer_->arm(*next > now ? *next - now : runtime::Duration::zero());
+  } else {
+    timer_->cancel();
+  }
+}
+
+}  // namespace metalgate::membership

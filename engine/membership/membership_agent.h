@@ -1,0 +1,40 @@
+// Runs Membership over any Runtime: one datagram socket, one timer, events logged, view changes reported.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "engine/membership/membership.h"
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::membership {
+
+class MembershipAgent {
+ public:
+  using ViewCallback = std::function<void(const std::vector<std::string>& live_members)>;
+
+  MembershipAgent(runtime::Runtime& runtime, std::string self, net::SocketAddress bind,
+                  MembershipConfig config, std::error_code& error);
+  ~MembershipAgent();
+
+  void join(const std::vector<net::SocketAddress>& seeds);
+  void leave();
+  // Called whenever the set of live members changes (and once after join).
+  void on_view_change(ViewCallback callback) { on_view_ = std::move(callback); }
+  const Membership& core() const { return *core_; }
+
+ private:
+  void after_input();
+
+  runtime::Runtime& runtime_;
+  std::unique_ptr<Membership> core_;
+  runtime::DatagramSocketPtr socket_;
+  runtime::TimerPtr timer_;
+  ViewCallback on_view_;
+  std::vector<std::string> last_view_;
+};
+
+}  // namespace metalgate::membership

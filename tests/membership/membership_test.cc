@@ -1,0 +1,201 @@
+// SWIM membership over the in-memory world: convergence, detection, leave, loss, partitions, restarts.
+#include "engine/membership/membership_agent.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdio>
+#include <set>
+
+#include "engine/election/election.h"
+#include "engine/runtime/memory/memory_world.h"
+
+namespace metalgate::membership {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr std::uint16_t kPort = 7946;
+
+// N nodes on one LAN, each running a MembershipAgent; nodes can crash (state lost) and restart.
+class Cluster {
+ public:
+  explicit Cluster(int n, std::uint64_t seed = 1) : world(seed) {
+    for (int i = 0; i < n; ++i) {
+      names.push_back("node-" + std::to_string(i));
+      world.add_host(names.back(), {address(i)});
+    }
+    agents.resize(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i)
+      start(i);
+  }
+  static net::IpAddress address(int i) {
+    return net::IpAddress::v4(10, 0, 0, static_cast<std::uint8_t>(10 + i));
+  }
+  void start(int i) {
+    std::error_code ec;
+    auto& a = agents[static_cast<std::size_t>(i)];
+    a = std::make_unique<MembershipAgent>(world.host(names[static_cast<std::size_t>(i)]),
+                                          names[static_cast<std::size_t>(i)],
+                                          net::SocketAddress{address(i), kPort}, MembershipConfig{}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    std::vector<net::SocketAddress> seeds;
+    for (int j = 0; j < static_cast<int>(names.size()); ++j)
+      if (j != i) seeds.push_back({address(j), kPort});
+    a->join(seeds);
+  }
+  void crash(int i) { agents[static_cast<std::size_t>(i)].reset(); }
+  bool running(int i) const { return agents[static_cast<std::size_t>(i)] != nullptr; }
+  std::vector<std::string> expected_view() const {
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (agents[i]) v.push_back(names[i]);
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  // Every running node sees exactly the running nodes.
+  bool converged() const {
+    auto want = expected_view();
+    for (const auto& a : agents)
+      if (a && a->core().live_members() != want) return false;
+    return true;
+  }
+
+  runtime::memory::MemoryWorld world;
+  std::vector<std::string> names;
+  std::vector<std::unique_ptr<MembershipAgent>> agents;
+};
+
+TEST(Membership, FiveNodesConverge) {
+  Cluster c(5);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  EXPECT_LT(c.world.now().time_since_epoch(), 500ms);
+}
+
+TEST(Membership, ACrashedNodeIsDeclaredDeadByEveryoneQuickly) {
+  // Over 30 seeds (who probes whom, and when, differs): the slowest survivor to learn of the crash.
+  std::vector<runtime::Duration> detections;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    Cluster c(5, seed);
+    ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+    c.world.run_for(
+        std::chrono::milliseconds(1000 + 7 * seed));  // crash at varying phases of the probe round
+    auto crashed_at = c.world.now();
+    c.crash(static_cast<int>(seed % 5));
+    ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
+    detections.push_back(c.world.now() - crashed_at);
+  }
+  std::sort(detections.begin(), detections.end());
+  auto ms = [](runtime::Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  // Probe round + indirect probes + suspicion, with the defaults (50 ms, 20 ms, 100 ms) on a 100 us LAN.
+  EXPECT_LT(detections.back(), 300ms)
+      << "median " << ms(detections[15]) << " ms, max " << ms(detections.back()) << " ms";
+  std::printf("crash detected by all survivors: min %ld ms, median %ld ms, max %ld ms\n",
+              static_cast<long>(ms(detections.front())), static_cast<long>(ms(detections[15])),
+              static_cast<long>(ms(detections.back())));
+}
+
+TEST(Membership, AGracefulLeaveIsKnownWithinOneHop) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.world.run_for(500ms);
+  auto left_at = c.world.now();
+  c.agents[1]->leave();
+  auto others_know = [&] {
+    for (int i : {0, 2, 3})
+      for (const auto& n : c.agents[static_cast<std::size_t>(i)]->core().live_members())
+        if (n == "node-1") return false;
+    return true;
+  };
+  ASSERT_TRUE(c.world.run_until(others_know, 1s));
+  EXPECT_LE(c.world.now() - left_at, 1ms);
+  EXPECT_EQ(c.agents[1]->core().members().at("node-1").state, MemberState::kLeft);
+}
+
+TEST(Membership, ThreePercentLossCausesNoFalseDeaths) {
+  for (std::uint64_t seed : {7, 11, 13, 17, 19}) {
+    Cluster c(5, seed);
+    ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+    c.world.set_default_conditions({.latency = 100us, .loss = 0.03});
+    int deaths = 0, suspicions = 0;
+    c.world.set_log_sink([&](const runtime::LogRecord& r) {
+      if (r.event == "member-dead") ++deaths;
+      if (r.event == "member-suspect") ++suspicions;
+    });
+    c.world.run_for(60s);
+    EXPECT_EQ(deaths, 0) << "seed " << seed << ", " << suspicions << " suspicions";
+    EXPECT_TRUE(c.converged()) << "seed " << seed;
+  }
+}
+
+TEST(Membership, PartitionedSidesDropEachOtherAndReuniteAfterHealing) {
+  Cluster c(5);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.world.partition({{"node-0", "node-1", "node-2"}, {"node-3", "node-4"}});
+  c.world.run_for(3s);
+  EXPECT_EQ(c.agents[0]->core().live_members(), (std::vector<std::string>{"node-0", "node-1", "node-2"}));
+  EXPECT_EQ(c.agents[4]->core().live_members(), (std::vector<std::string>{"node-3", "node-4"}));
+  c.world.heal();
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 10s));
+}
+
+TEST(Membership, ARestartedNodeRejoinsWithAHigherIncarnation) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.crash(3);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
+  c.start(3);  // state lost: incarnation starts at 0 again
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
+  EXPECT_GT(c.agents[0]->core().members().at("node-3").incarnation, 0u);
+}
+
+TEST(Membership, MalformedDatagramsAreCountedAndIgnored) {
+  Membership m("a", {Cluster::address(0), kPort}, {}, 1);
+  runtime::Bytes junk{'M', 'G', 1, 1, 0, 0};
+  m.on_datagram({Cluster::address(1), kPort}, junk, runtime::Instant{});
+  m.on_datagram({Cluster::address(1), kPort}, runtime::Bytes(300, 0xff), runtime::Instant{});
+  EXPECT_EQ(m.malformed(), 2u);
+  EXPECT_EQ(m.live_members(), std::vector<std::string>{"a"});
+}
+
+// Random crashes, restarts, loss and delay; once the network is quiet again every running node must hold the
+// same view (so every node elects the same single owner for each address).
+RC_GTEST_PROP(MembershipProperties, ConvergesAfterRandomFaults, ()) {
+  const int n = *rc::gen::inRange(3, 7);
+  Cluster c(n, *rc::gen::arbitrary<std::uint32_t>());
+  RC_ASSERT(c.world.run_until([&] { return c.converged(); }, 3s));
+  int steps = *rc::gen::inRange(1, 8);
+  for (int s = 0; s < steps; ++s) {
+    int node = *rc::gen::inRange(0, n);
+    switch (*rc::gen::inRange(0, 4)) {
+      case 0:
+        if (c.running(node)) c.crash(node);
+        break;
+      case 1:
+        if (!c.running(node)) c.start(node);
+        break;
+      case 2:
+        c.world.set_default_conditions({.latency = std::chrono::microseconds(*rc::gen::inRange(50, 20000)),
+                                        .loss = *rc::gen::inRange(0, 20) / 100.0});
+        break;
+      default:
+        break;
+    }
+    c.world.run_for(std::chrono::milliseconds(*rc::gen::inRange(10, 2000)));
+  }
+  c.world.set_default_conditions({});
+  RC_ASSERT(c.world.run_until([&] { return c.converged(); }, 20s));
+  auto view = c.expected_view();
+  for (std::uint32_t i = 0; i < 16; ++i) {
+    auto vip = net::IpAddress::v4(192, 168, 1, static_cast<std::uint8_t>(240 + i));
+    std::set<std::string> owners;
+    for (const auto& a : c.agents)
+      if (a) owners.insert(election::elect_owner(vip, a->core().live_members()).value_or(""));
+    RC_ASSERT(owners.size() <= 1u);
+  }
+}
+
+}  // namespace
+}  // namespace metalgate::membership
