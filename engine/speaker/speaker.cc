@@ -27,13 +27,13 @@ void Speaker::start_burst(Ownership& o, runtime::Instant now) {
   o.scheduled = true;
 }
 
-std::vector<OutgoingFrame> Speaker::set_owned(const Owned& owned, runtime::Instant now) {
+std::vector<OutgoingFrame> Speaker::set_owned(const Owned& owned, runtime::Instant now, bool restart_all) {
   for (auto it = owned_.begin(); it != owned_.end();)
     it = owned.count(it->first) ? std::next(it) : owned_.erase(it);
   for (const auto& [address, interfaces] : owned) {
     auto [it, fresh] = owned_.try_emplace(address);
     it->second.interfaces = interfaces;
-    if (fresh) start_burst(it->second, now);
+    if (fresh || restart_all) start_burst(it->second, now);
   }
   return handle_timeout(now);
 }

@@ -70,7 +70,8 @@ class Speaker {
 
   // Replaces what this node owns. Newly owned addresses are announced at once (the frames are returned) and
   // then per the policy through handle_timeout; addresses no longer owned get no answer from now on.
-  std::vector<OutgoingFrame> set_owned(const Owned& owned, runtime::Instant now);
+  // With restart_all, addresses already owned start a new burst too (exactly one burst each).
+  std::vector<OutgoingFrame> set_owned(const Owned& owned, runtime::Instant now, bool restart_all = false);
   // Starts a new announcement burst for everything owned (the owner re-announces on every membership change).
   std::vector<OutgoingFrame> reannounce(runtime::Instant now);
 

@@ -40,7 +40,7 @@ SpeakerAgent::SpeakerAgent(runtime::Runtime& runtime, const std::vector<std::str
 
 SpeakerAgent::~SpeakerAgent() = default;
 
-void SpeakerAgent::set_owned(const Speaker::Owned& owned) {
+void SpeakerAgent::set_owned(const Speaker::Owned& owned, bool restart_all) {
   for (const auto& address : speaker_->owned_addresses())
     if (!owned.count(address))
       runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-lost",
@@ -49,7 +49,7 @@ void SpeakerAgent::set_owned(const Speaker::Owned& owned) {
     if (!speaker_->owns(address))
       runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-gained",
                             {{"vip", address.to_string()}});
-  send(speaker_->set_owned(owned, runtime_.now()));
+  send(speaker_->set_owned(owned, runtime_.now(), restart_all));
 }
 
 void SpeakerAgent::reannounce() {

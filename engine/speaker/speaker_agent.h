@@ -20,7 +20,7 @@ class SpeakerAgent {
                std::error_code& error);
   ~SpeakerAgent();
 
-  void set_owned(const Speaker::Owned& owned);
+  void set_owned(const Speaker::Owned& owned, bool restart_all = false);
   void reannounce();
   const Speaker& core() const { return *speaker_; }
 

@@ -1,0 +1,175 @@
+// Three speaker nodes and a client on the in-memory LAN: the client keeps finding the service address while
+// its owner crashes, leaves, or comes back.
+#include "engine/speaker/layer2_node.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "engine/config/manifest_loader.h"
+#include "engine/model/resolve.h"
+#include "engine/runtime/memory/memory_world.h"
+#include "engine/speaker/arp.h"
+
+namespace metalgate::speaker {
+namespace {
+
+using namespace std::chrono_literals;
+net::IpAddress ip(const char* s) {
+  return *net::IpAddress::parse(s);
+}
+const net::IpAddress kVip = ip("192.168.1.240");
+
+// Asks for the VIP every 10 ms, like a client with a short neighbour timeout; remembers the last MAC that
+// answered.
+struct ArpingClient : runtime::FrameHandler {
+  runtime::memory::MemoryWorld* world = nullptr;
+  runtime::FramePortPtr port;
+  runtime::TimerPtr timer;
+  std::vector<std::pair<runtime::Instant, net::MacAddress>> answers;
+  void on_frame(const runtime::ReceivedFrame& f) override {
+    auto a = parse_arp(f.payload);
+    if (a && a->operation == ArpOperation::kReply && a->sender_ip == kVip && a->target_ip != kVip)
+      answers.emplace_back(world->now(), a->sender_mac);
+  }
+  void on_link_change(bool) override {}
+  void ask() {
+    port->send(
+        net::MacAddress::broadcast(), runtime::kEtherTypeArp,
+        serialize_arp({ArpOperation::kRequest, port->mac(), ip("192.168.1.9"), net::MacAddress(), kVip}));
+  }
+};
+
+class Layer2NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 3; ++i)
+      world.add_host(name(i), {address(i)});
+    auto& client_host = world.add_host("client", {ip("192.168.1.9")});
+    for (int i = 0; i < 3; ++i)
+      start(i);
+    client.world = &world;
+    std::error_code ec;
+    client.port = client_host.open_frame_port("eth0", {runtime::kEtherTypeArp}, client, ec);
+    ASSERT_FALSE(ec);
+    client.timer = client_host.create_timer([this] { client.ask(); });
+    client.timer->arm_periodic(10ms);
+    ASSERT_TRUE(world.run_until([&] { return !client.answers.empty() && agreed(); }, 2s));
+  }
+  static std::string name(int i) { return "node-" + std::to_string(i); }
+  static net::IpAddress address(int i) {
+    return net::IpAddress::v4(192, 168, 1, static_cast<std::uint8_t>(10 + i));
+  }
+  void start(int i) {
+    Layer2NodeConfig cfg;
+    cfg.name = name(i);
+    cfg.interfaces = {"eth0"};
+    cfg.membership_address = {address(i), 7946};
+    for (int j = 0; j < 3; ++j)
+      if (j != i) cfg.seeds.push_back({address(j), 7946});
+    std::error_code ec;
+    auto& n = nodes[static_cast<std::size_t>(i)];
+    n = std::make_unique<Layer2Node>(world.host(name(i)), cfg, ec);
+    ASSERT_FALSE(ec);
+    n->set_assignments({Layer2Assignment{"haproxy-ingress/controller", {kVip}, {}, {}, false, {}}});
+    n->start();
+  }
+  // Every running node names the same owner.
+  bool agreed() const {
+    std::set<std::string> owners;
+    for (const auto& n : nodes)
+      if (n) owners.insert(n->owners().count(kVip) ? n->owners().at(kVip) : "");
+    return owners.size() == 1 && !owners.begin()->empty();
+  }
+  int owner_index() const {
+    for (const auto& n : nodes)
+      if (n) return std::stoi(n->owners().at(kVip).substr(5));
+    return -1;
+  }
+  // Time from `since` until a MAC other than `old` first answers.
+  std::optional<runtime::Duration> new_owner_answers_after(runtime::Instant since,
+                                                           const net::MacAddress& old) const {
+    for (const auto& [t, mac] : client.answers)
+      if (t >= since && mac != old) return t - since;
+    return std::nullopt;
+  }
+
+  runtime::memory::MemoryWorld world{3};
+  std::array<std::unique_ptr<Layer2Node>, 3> nodes;
+  ArpingClient client;
+};
+
+TEST_F(Layer2NodeTest, ExactlyOneNodeAnswersOnceConverged) {
+  world.run_for(1s);
+  client.answers.clear();
+  world.run_for(1s);
+  std::set<net::MacAddress> macs;
+  for (const auto& [t, mac] : client.answers)
+    macs.insert(mac);
+  EXPECT_EQ(macs.size(), 1u);
+  EXPECT_GE(client.answers.size(), 95u);  // one answer per question
+}
+
+TEST_F(Layer2NodeTest, ClientFindsTheNewOwnerAfterTheOwnerCrashes) {
+  world.run_for(1s);
+  int owner = owner_index();
+  auto old_mac = client.answers.back().second;
+  auto crashed_at = world.now();
+  nodes[static_cast<std::size_t>(owner)].reset();
+  world.set_link_up(name(owner), "eth0", false);  // a dead machine answers nothing
+  world.run_for(2s);
+  auto failover = new_owner_answers_after(crashed_at, old_mac);
+  ASSERT_TRUE(failover);
+  EXPECT_LT(*failover, 400ms);
+  std::printf("client saw the new owner %ld ms after the crash\n",
+              static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*failover).count()));
+  EXPECT_TRUE(agreed());
+  EXPECT_NE(owner_index(), owner);
+}
+
+TEST_F(Layer2NodeTest, AGracefulLeaveHandsOverWithinOneQuestion) {
+  world.run_for(1s);
+  int owner = owner_index();
+  auto old_mac = client.answers.back().second;
+  auto left_at = world.now();
+  nodes[static_cast<std::size_t>(owner)]->leave();
+  world.run_for(1s);
+  auto failover = new_owner_answers_after(left_at, old_mac);
+  ASSERT_TRUE(failover);
+  EXPECT_LE(*failover, 10ms + 1ms);
+  for (const auto& [t, mac] : client.answers)
+    if (t > left_at) {
+      EXPECT_NE(mac, old_mac) << "the leaver must not answer any more";
+    }
+}
+
+TEST_F(Layer2NodeTest, ARestartedNodeDoesNotLeaveTwoOwnersAnswering) {
+  world.run_for(1s);
+  int victim = (owner_index() + 1) % 3;  // a non-owner crashes and comes back
+  nodes[static_cast<std::size_t>(victim)].reset();
+  world.run_for(1s);
+  start(victim);
+  world.run_for(3s);
+  ASSERT_TRUE(agreed());
+  client.answers.clear();
+  world.run_for(1s);
+  std::set<net::MacAddress> macs;
+  for (const auto& [t, mac] : client.answers)
+    macs.insert(mac);
+  EXPECT_EQ(macs.size(), 1u);
+}
+
+TEST(Layer2Assignments, TheSeedAnnouncesTheControllerAddressEverywhere) {
+  config::Diagnostics d;
+  auto m = model::resolve_model(
+      config::load_manifest_paths({std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed"}, d), {}, d);
+  auto a = layer2_assignments(m);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].addresses, std::vector<net::IpAddress>{kVip});
+  EXPECT_TRUE(a[0].interfaces.empty());
+  EXPECT_TRUE(a[0].node_selectors.empty());
+  EXPECT_TRUE(a[0].local_traffic_policy);  // the seed asks for externalTrafficPolicy: Local
+}
+
+}  // namespace
+}  // namespace metalgate::speaker
