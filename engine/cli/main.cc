@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "engine/cli/serve.h"
 #include "engine/cli/validate.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,20 @@ int main(int argc, char** argv) {
   v->add_flag("--json", validate.json, "Print the model as JSON");
   v->add_option("--state", validate.state_file, "Allocation state file whose addresses services keep");
 
+  metalgate::cli::ServeOptions serve;
+  auto* s = app.add_subcommand("serve",
+                               "Run this node live: announce the manifests' LoadBalancer addresses over "
+                               "ARP/NDP (MetalLB Layer 2) with the other nodes given as peers");
+  s->add_option("--manifests", serve.manifests, "Manifest files or directories")->required();
+  s->add_option("--node", serve.node, "This node's name (as in Node objects and nodeSelectors)")->required();
+  s->add_option("--interface", serve.interfaces, "Interface to announce on (repeatable)")->required();
+  s->add_option("--bind", serve.bind, "Membership address of this node, ip:port")->required();
+  s->add_option("--peer", serve.peers, "Membership address of another node, ip:port (repeatable)");
+  s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
+  s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");
+  s->add_option("--seed", serve.seed, "Seed for this node's randomness");
+  s->add_flag("--debug", serve.debug, "Log at debug level");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,5 +42,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // --help and --version exit 0; usage errors 2
   }
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
+  if (s->parsed()) return metalgate::cli::run_serve(serve);
   return 2;
 }

@@ -57,4 +57,14 @@ FramePortPtr open_linux_frame_port(boost::asio::io_context& io, const std::strin
 std::error_code change_interface_address(const std::string& interface_name, const net::IpAddress& address,
                                          bool add);
 
+// Why a live speaker cannot run here (missing CAP_NET_RAW or CAP_NET_ADMIN), as a sentence; empty when it
+// can.
+std::string missing_live_capabilities();
+// Makes the kernel answer ARP only for addresses on the interface a request arrives on, and announce only
+// such addresses (net.ipv4.conf.{all,default}.arp_ignore=1, arp_announce=2): service addresses on `lo` then
+// get no answer from the kernel, only from the speaker, and none at all once the speaker is gone.
+std::error_code quiet_kernel_arp();
+// Calls `on_signal` once for SIGTERM or SIGINT (from the loop, never from a signal handler).
+void on_termination_signal(boost::asio::io_context& io, std::function<void(int)> on_signal);
+
 }  // namespace metalgate::runtime::asio_live

@@ -6,8 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+#include <linux/if_ether.h>
+#include <sys/syscall.h>
+#include <boost/asio/signal_set.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <memory>
 
 #include "engine/runtime/asio/asio_runtime.h"
 
@@ -75,6 +81,41 @@ std::error_code change_interface_address(const std::string& interface_name, cons
   }
   ::close(fd);
   return result;
+}
+
+std::string missing_live_capabilities() {
+  // Read the effective capability set; probing by trying would change the system.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0)
+    return "cannot read capabilities: " + std::string(std::strerror(errno));
+  auto has = [&](int cap) { return (data[cap / 32].effective & (1u << (cap % 32))) != 0; };
+  std::string missing;
+  if (!has(CAP_NET_RAW)) missing += "CAP_NET_RAW (raw ARP/NDP frames)";
+  if (!has(CAP_NET_ADMIN))
+    missing += std::string(missing.empty() ? "" : " and ") + "CAP_NET_ADMIN (service addresses, ARP sysctls)";
+  return missing.empty()
+             ? ""
+             : "missing " + missing + ": run as root or grant them (setcap cap_net_raw,cap_net_admin+ep)";
+}
+
+std::error_code quiet_kernel_arp() {
+  for (const char* conf : {"all", "default"}) {
+    for (auto [key, value] : {std::pair{"arp_ignore", "1"}, std::pair{"arp_announce", "2"}}) {
+      std::string path = std::string("/proc/sys/net/ipv4/conf/") + conf + "/" + key;
+      std::ofstream out(path);
+      if (!(out << value << "\n")) return {errno ? errno : EACCES, std::system_category()};
+    }
+  }
+  return {};
+}
+
+void on_termination_signal(boost::asio::io_context& io, std::function<void(int)> on_signal) {
+  auto signals = std::make_shared<boost::asio::signal_set>(io, SIGTERM, SIGINT);
+  signals->async_wait(
+      [signals, on_signal = std::move(on_signal)](const boost::system::error_code& ec, int number) {
+        if (!ec) on_signal(number);
+      });
 }
 
 }  // namespace metalgate::runtime::asio_live

@@ -1,0 +1,25 @@
+// `metalgate serve`: run this node live. Today: the Layer-2 speaker (membership, election, ARP/NDP) for every
+// LoadBalancer address the manifests give; the proxy joins it in the same process when it lands.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace metalgate::cli {
+
+struct ServeOptions {
+  std::vector<std::string> manifests;
+  std::string node;
+  std::vector<std::string> interfaces;
+  std::string bind;                // membership address, "ip:port"
+  std::vector<std::string> peers;  // other nodes' membership addresses
+  std::string vip_interface = "lo";
+  std::string state_file;
+  std::uint64_t seed = 1;
+  bool debug = false;
+};
+
+// Returns the process exit code: 0 after a graceful stop, 1 on invalid input or missing privileges.
+int run_serve(const ServeOptions& options);
+
+}  // namespace metalgate::cli
