@@ -78,7 +78,16 @@ int run_serve(const ServeOptions& options) {
 
   runtime::TimerPtr stop_timer;
   runtime::asio_live::on_termination_signal(io, [&](int signal) {
-    rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping", {{"signal", std::to_string(signal)}});
+    const auto& c = node.speaker().core().counters();
+    rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping",
+                    {{"signal", std::to_string(signal)},
+                     {"arp_requests_seen", std::to_string(c.arp_requests_seen)},
+                     {"arp_replies_sent", std::to_string(c.arp_replies_sent)},
+                     {"ns_seen", std::to_string(c.neighbor_solicitations_seen)},
+                     {"na_sent", std::to_string(c.neighbor_advertisements_sent)},
+                     {"announcements_sent", std::to_string(c.announcements_sent)},
+                     {"malformed", std::to_string(c.malformed)},
+                     {"conflicts", std::to_string(c.conflicts_seen)}});
     node.leave();  // the others take over at once
     stop_timer = rt.create_timer([&] { io.stop(); });
     stop_timer->arm(std::chrono::milliseconds(50));  // let the leave datagrams go out
