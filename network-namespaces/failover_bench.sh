@@ -28,34 +28,14 @@ teardown() {
 }
 trap 'teardown; rm -rf "$tmp"' EXIT
 
+source "$(dirname "$(readlink -f "$0")")/lan.sh"
 setup_lan() {
-  ip netns add "$br"; ip -n "$br" link add br0 type bridge; ip -n "$br" link set br0 up
+  lan_bridge "$br"
   local i
-  for i in 0 1 2 c; do
-    local ns=$client addr=10.99.0.100
-    [ "$i" != c ] && ns=${nodes[$i]} addr=10.99.0.1$i
-    ip netns add "$ns"
-    ip -n "$br" link add "mgq$i-$id" type veth peer name eth0 netns "$ns"
-    ip -n "$br" link set "mgq$i-$id" master br0 up
-    ip -n "$ns" link set lo up; ip -n "$ns" addr add "$addr/24" dev eth0; ip -n "$ns" link set eth0 up
-  done
+  for i in 0 1 2; do lan_attach "$br" "${nodes[$i]}" "mgq$i-$id" "10.99.0.1$i"; done
+  lan_attach "$br" "$client" "mgqc-$id" 10.99.0.100
 }
-
-cat > "$tmp/lan.yaml" <<YAML
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: lan, namespace: metallb-system}
-spec: {addresses: [10.99.0.240-10.99.0.250]}
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: {name: lan, namespace: metallb-system}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
-YAML
+lan_manifests "$tmp/lan.yaml"
 
 start_daemons() {  # system
   local i

@@ -26,40 +26,12 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for i in 0 1 2; do echo "--- node-$i log"; tail -n 20 "$tmp/node-$i.log"; done; exit 1; }
 now_ms() { date +%s%3N; }
 
-ip netns add "$br"
-ip -n "$br" link add br0 type bridge
-ip -n "$br" link set br0 up
-attach() {  # namespace, bridge port name, address
-  ip netns add "$1"
-  ip -n "$br" link add "$2" type veth peer name eth0 netns "$1"
-  ip -n "$br" link set "$2" master br0 up
-  ip -n "$1" link set lo up
-  ip -n "$1" addr add "$3/24" dev eth0
-  ip -n "$1" link set eth0 up
-}
-for i in 0 1 2; do attach "${nodes[$i]}" "mgp$i-$id" "10.99.0.1$i"; done
-attach "$client" "mgpc-$id" 10.99.0.100
-
+source "$(dirname "$(readlink -f "$0")")/lan.sh"
+lan_bridge "$br"
+for i in 0 1 2; do lan_attach "$br" "${nodes[$i]}" "mgp$i-$id" "10.99.0.1$i"; done
+lan_attach "$br" "$client" "mgpc-$id" 10.99.0.100
 mkdir "$tmp/manifests"
-cat > "$tmp/manifests/lan.yaml" <<YAML
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: lan, namespace: metallb-system}
-spec: {addresses: [10.99.0.240-10.99.0.250]}
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: {name: lan, namespace: metallb-system}
-spec: {ipAddressPools: [lan]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec:
-  type: LoadBalancer
-  selector: {app: web}
-  ports: [{port: 80}]
-YAML
+lan_manifests "$tmp/manifests/lan.yaml"
 
 start_node() {
   local i=$1 peers=()

@@ -86,6 +86,15 @@ class Layer2NodeTest : public ::testing::Test {
       if (n) return std::stoi(n->owners().at(kVip).substr(5));
     return -1;
   }
+  // The MACs that answer the client's questions during the next `d`.
+  std::set<net::MacAddress> answering_macs_over(runtime::Duration d) {
+    client.answers.clear();
+    world.run_for(d);
+    std::set<net::MacAddress> macs;
+    for (const auto& [t, mac] : client.answers)
+      macs.insert(mac);
+    return macs;
+  }
   // Time from `since` until a MAC other than `old` first answers.
   std::optional<runtime::Duration> new_owner_answers_after(runtime::Instant since,
                                                            const net::MacAddress& old) const {
@@ -101,12 +110,7 @@ class Layer2NodeTest : public ::testing::Test {
 
 TEST_F(Layer2NodeTest, ExactlyOneNodeAnswersOnceConverged) {
   world.run_for(1s);
-  client.answers.clear();
-  world.run_for(1s);
-  std::set<net::MacAddress> macs;
-  for (const auto& [t, mac] : client.answers)
-    macs.insert(mac);
-  EXPECT_EQ(macs.size(), 1u);
+  EXPECT_EQ(answering_macs_over(1s).size(), 1u);
   EXPECT_GE(client.answers.size(), 95u);  // one answer per question
 }
 
@@ -151,12 +155,7 @@ TEST_F(Layer2NodeTest, ARestartedNodeDoesNotLeaveTwoOwnersAnswering) {
   start(victim);
   world.run_for(3s);
   ASSERT_TRUE(agreed());
-  client.answers.clear();
-  world.run_for(1s);
-  std::set<net::MacAddress> macs;
-  for (const auto& [t, mac] : client.answers)
-    macs.insert(mac);
-  EXPECT_EQ(macs.size(), 1u);
+  EXPECT_EQ(answering_macs_over(1s).size(), 1u);
 }
 
 TEST(Layer2Assignments, TheSeedAnnouncesTheControllerAddressEverywhere) {

@@ -1,0 +1,39 @@
+# Shared by the harness scripts (sourced): a switched LAN built from namespaces, and the manifests its nodes serve.
+# The caller creates unique names and removes every namespace it made.
+
+# lan_bridge NS: a namespace holding the bridge br0 (the switch lives in its own namespace).
+lan_bridge() {
+  ip netns add "$1"
+  ip -n "$1" link add br0 type bridge
+  ip -n "$1" link set br0 up
+}
+
+# lan_attach BRIDGE_NS NS PORT ADDR: a namespace whose eth0 is a veth into br0, with ADDR/24.
+lan_attach() {
+  ip netns add "$2"
+  ip -n "$1" link add "$3" type veth peer name eth0 netns "$2"
+  ip -n "$1" link set "$3" master br0 up
+  ip -n "$2" link set lo up
+  ip -n "$2" addr add "$4/24" dev eth0
+  ip -n "$2" link set eth0 up
+}
+
+# lan_manifests FILE: an address pool 10.99.0.240-250, its L2Advertisement, and one LoadBalancer Service.
+lan_manifests() {
+  cat > "$1" <<YAML
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: lan, namespace: metallb-system}
+spec: {addresses: [10.99.0.240-10.99.0.250]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: lan, namespace: metallb-system}
+spec: {ipAddressPools: [lan]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
+YAML
+}
