@@ -39,7 +39,8 @@ int run_serve(const ServeOptions& options) {
   }
 
   if (auto missing = runtime::asio_live::missing_live_capabilities(); !missing.empty()) return fail(missing);
-  if (auto ec = runtime::asio_live::quiet_kernel_arp())
+  std::vector<std::pair<std::string, std::string>> previous_sysctls;
+  if (auto ec = runtime::asio_live::quiet_kernel_arp(&previous_sysctls))
     return fail("cannot set net.ipv4.conf.*.arp_ignore/arp_announce: " + ec.message());
 
   boost::asio::io_context io;
@@ -93,6 +94,9 @@ int run_serve(const ServeOptions& options) {
     stop_timer->arm(std::chrono::milliseconds(50));  // let the leave datagrams go out
   });
   io.run();
+  // A graceful exit puts the kernel's ARP behaviour back as it found it (after SIGKILL the quiet settings
+  // stay, which is what keeps a dead node from answering for a VIP it still holds on lo).
+  runtime::asio_live::restore_kernel_arp(previous_sysctls);
   return 0;
 }
 

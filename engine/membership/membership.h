@@ -25,10 +25,10 @@ namespace metalgate::membership {
 using namespace std::chrono_literals;
 
 struct MembershipConfig {
-  runtime::Duration probe_interval = 50ms;
-  runtime::Duration probe_timeout = 20ms;  // direct ack wait; the rest of the interval is for indirect probes
+  runtime::Duration probe_interval = 30ms;
+  runtime::Duration probe_timeout = 12ms;  // direct ack wait; the rest of the interval is for indirect probes
   int indirect_probes = 3;
-  runtime::Duration suspicion_timeout = 100ms;
+  runtime::Duration suspicion_timeout = 60ms;
   int gossip_repeats = 4;  // times each update rides on outgoing messages (scaled by log n)
   std::size_t max_updates_per_message = 16;
   // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted

@@ -63,7 +63,9 @@ std::string missing_live_capabilities();
 // Makes the kernel answer ARP only for addresses on the interface a request arrives on, and announce only
 // such addresses (net.ipv4.conf.{all,default}.arp_ignore=1, arp_announce=2): service addresses on `lo` then
 // get no answer from the kernel, only from the speaker, and none at all once the speaker is gone.
-std::error_code quiet_kernel_arp();
+// Returns what it replaced, for restore_kernel_arp() on a graceful exit.
+std::error_code quiet_kernel_arp(std::vector<std::pair<std::string, std::string>>* previous = nullptr);
+void restore_kernel_arp(const std::vector<std::pair<std::string, std::string>>& previous);
 // Calls `on_signal` once for SIGTERM or SIGINT (from the loop, never from a signal handler).
 void on_termination_signal(boost::asio::io_context& io, std::function<void(int)> on_signal);
 

@@ -99,15 +99,25 @@ std::string missing_live_capabilities() {
              : "missing " + missing + ": run as root or grant them (setcap cap_net_raw,cap_net_admin+ep)";
 }
 
-std::error_code quiet_kernel_arp() {
+std::error_code quiet_kernel_arp(std::vector<std::pair<std::string, std::string>>* previous) {
   for (const char* conf : {"all", "default"}) {
     for (auto [key, value] : {std::pair{"arp_ignore", "1"}, std::pair{"arp_announce", "2"}}) {
       std::string path = std::string("/proc/sys/net/ipv4/conf/") + conf + "/" + key;
+      if (previous) {
+        std::ifstream in(path);
+        std::string old;
+        if (in >> old) previous->emplace_back(path, old);
+      }
       std::ofstream out(path);
       if (!(out << value << "\n")) return {errno ? errno : EACCES, std::system_category()};
     }
   }
   return {};
+}
+
+void restore_kernel_arp(const std::vector<std::pair<std::string, std::string>>& previous) {
+  for (const auto& [path, value] : previous)
+    std::ofstream(path) << value << "\n";
 }
 
 void on_termination_signal(boost::asio::io_context& io, std::function<void(int)> on_signal) {
