@@ -94,10 +94,14 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   std::deque<Segment> inbox;
   std::deque<std::pair<Instant, Segment>> outbox;
   std::size_t outbox_bytes = 0;
+  // Set by close(): the socket outlives its owner until what was queued (and the FIN) has left, as a kernel
+  // keeps a closed socket's send queue going.
+  std::shared_ptr<StreamEnd> linger;
   bool pump_scheduled = false;
   Instant pump_at{};
 
   void notify_closed(std::error_code reason) {
+    auto keep = std::move(linger);
     terminated = true;
     outbox.clear();
     outbox_bytes = 0;
@@ -152,6 +156,8 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
       schedule_pump(outbox.front().first);
     } else if (!silenced && handler) {
       handler->on_write_drained();
+    } else if (owner_closed && linger) {
+      auto keep = std::move(linger);  // everything has left: let go (after this function returns)
     }
   }
 
@@ -180,6 +186,7 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   }
 
   void send_reset() {
+    auto keep = std::move(linger);
     terminated = true;
     silenced = true;
     outbox.clear();
@@ -220,6 +227,7 @@ class MemoryStreamConnection final : public StreamConnection {
     shutdown_write();
     end_->owner_closed = true;
     end_->silenced = true;
+    end_->linger = end_;
   }
   void reset() override {
     end_->owner_closed = true;
@@ -228,7 +236,11 @@ class MemoryStreamConnection final : public StreamConnection {
   }
   void set_reading(bool enabled) override {
     end_->reading = enabled;
-    if (enabled) end_->deliver_inbox();
+    // Deliver from the loop, never from inside the call (the port's no-re-entrancy rule).
+    if (enabled)
+      end_->world->schedule(end_->world->now(), [weak = std::weak_ptr<StreamEnd>(end_)] {
+        if (auto e = weak.lock()) e->deliver_inbox();
+      });
   }
   net::SocketAddress local_address() const override { return end_->local; }
   net::SocketAddress peer_address() const override { return end_->peer; }

@@ -1,0 +1,261 @@
+#include "engine/proxy/backend.h"
+
+#include <algorithm>
+
+#include "engine/proxy/health.h"
+
+namespace metalgate::proxy {
+
+// ------------------------------------------------------------------------------------------ ServerConnection
+
+ServerConnection::~ServerConnection() = default;
+
+void ServerConnection::connect(runtime::Runtime& rt, const net::SocketAddress& address) {
+  stream_ = rt.connect(address, *this);
+}
+
+void ServerConnection::on_connected() {
+  connected_ = true;
+  if (owner_) owner_->on_server_connected();
+}
+
+void ServerConnection::on_data(runtime::ByteView data) {
+  if (owner_) return owner_->on_server_data(data);
+  backend_.drop_idle(this);  // an idle server has nothing to say: the connection is unusable
+}
+
+void ServerConnection::on_peer_shutdown() {
+  if (owner_) return owner_->on_server_shutdown();
+  backend_.drop_idle(this);
+}
+
+void ServerConnection::on_closed(std::error_code reason) {
+  if (owner_) return owner_->on_server_closed(reason);
+  backend_.drop_idle(this);
+}
+
+void ServerConnection::on_write_drained() {
+  if (owner_) owner_->on_server_drained();
+}
+
+// ------------------------------------------------------------------------------------------ health checks
+
+namespace {
+
+class CheckHandler final : public runtime::StreamHandler {
+ public:
+  explicit CheckHandler(std::function<void(bool, std::string)> done) : done_(std::move(done)) {}
+  std::function<void(runtime::StreamConnection&)> on_up;
+  std::string response;
+  bool http = false;
+
+  void on_connected() override { on_up_called(); }
+  void on_data(runtime::ByteView data) override {
+    response.append(runtime::as_chars(data));
+    auto eol = response.find('\n');
+    if (eol == std::string::npos) {
+      if (response.size() > 1024) finish(false, "L7RSP invalid status line");
+      return;
+    }
+    // "HTTP/1.x NNN": 2xx and 3xx pass, as HAProxy's httpchk decides by default.
+    if (response.size() < 12 || response.compare(0, 7, "HTTP/1.") != 0)
+      return finish(false, "L7RSP invalid status line");
+    int status = std::atoi(response.c_str() + 9);
+    finish(status >= 200 && status < 400,
+           (status >= 200 && status < 400 ? "L7OK " : "L7STS ") + std::to_string(status));
+  }
+  void on_peer_shutdown() override { finish(false, "L7RSP connection closed before the status line"); }
+  void on_closed(std::error_code reason) override { finish(false, "L4CON " + reason.message()); }
+
+  runtime::StreamConnection* stream = nullptr;
+
+ private:
+  void on_up_called() {
+    if (on_up && stream) on_up(*stream);
+  }
+  void finish(bool passed, std::string what) {
+    if (finished_) return;
+    finished_ = true;
+    done_(passed, std::move(what));
+  }
+  std::function<void(bool, std::string)> done_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------ Backend
+
+Backend::Backend(runtime::Runtime& rt, const BackendConfig& config)
+    : rt_(rt), config_(config), balancer_(config.balance) {
+  servers_.resize(config_.servers.size());
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    servers_[i].config = config_.servers[i];
+    servers_[i].load.weight = config_.servers[i].weight;
+    servers_[i].load.maxconn = config_.servers[i].maxconn;
+    servers_[i].health = initial_health(config_.check.rise);
+  }
+  loads_.resize(servers_.size());
+}
+
+Backend::~Backend() {
+  for (auto& s : servers_)
+    for (auto& c : s.idle)
+      c->attach(nullptr);
+}
+
+bool Backend::any_up() const {
+  return std::any_of(servers_.begin(), servers_.end(), [](const ServerState& s) { return s.load.up; });
+}
+
+void Backend::start_checks() {
+  if (!config_.check.enabled) return;
+  auto interval = std::chrono::duration_cast<runtime::Duration>(config_.check.interval);
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    servers_[i].check_timer = rt_.create_timer([this, i] {
+      ServerState& s = servers_[i];
+      if (s.check_stream) return finish_check(i, false, "L4TOUT check timed out");
+      run_check(i);
+    });
+    // Spread the first checks over one interval, as HAProxy does, so that servers are not probed in bursts.
+    auto offset = runtime::Duration(static_cast<std::int64_t>(
+        rt_.random().below(static_cast<std::uint64_t>(std::max<std::int64_t>(interval.count(), 1)))));
+    servers_[i].check_timer->arm(offset);
+  }
+}
+
+void Backend::run_check(std::size_t i) {
+  ServerState& s = servers_[i];
+  auto handler = std::make_unique<CheckHandler>(
+      [this, i](bool passed, std::string what) { finish_check(i, passed, std::move(what)); });
+  CheckHandler* h = handler.get();
+  const HealthCheck& check = config_.check;
+  h->on_up = [this, i, http = check.http,
+              request = check.method + " " + check.uri +
+                        " HTTP/1.0\r\nConnection: close\r\n\r\n"](runtime::StreamConnection& stream) {
+    if (!http) return finish_check(i, true, "L4OK");
+    stream.write(runtime::as_bytes(request));
+  };
+  s.check_handler = std::move(handler);
+  s.check_stream = rt_.connect(s.config.address, *h);
+  h->stream = s.check_stream.get();
+  auto timeout = std::chrono::duration_cast<runtime::Duration>(check.timeout.value_or(check.interval));
+  s.check_timer->arm(timeout);
+}
+
+void Backend::finish_check(std::size_t i, bool passed, std::string what) {
+  ServerState& s = servers_[i];
+  // The check's objects may be the caller: let them go after this callback returns.
+  if (s.check_stream) {
+    s.check_stream->close();
+    auto stream = std::make_shared<runtime::StreamConnectionPtr>(std::move(s.check_stream));
+    auto handler = std::make_shared<std::unique_ptr<runtime::StreamHandler>>(std::move(s.check_handler));
+    rt_.post([stream, handler] {});
+  }
+  s.last_check = std::move(what);
+  bool changed = record_check(s.health, passed, config_.check.rise, config_.check.fall);
+  s.load.up = s.health.up;
+  if (changed) {
+    rt_.logger().log(s.health.up ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning, "proxy",
+                     s.health.up ? "server-up" : "server-down",
+                     {{"backend", config_.name}, {"server", s.config.name}, {"check", s.last_check}});
+    if (!s.health.up) s.idle.clear();
+    if (on_state_change) on_state_change(i, s.health.up);
+    if (s.health.up) serve_queue();
+  }
+  s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(config_.check.interval));
+}
+
+std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* all_full) {
+  for (std::size_t i = 0; i < servers_.size(); ++i)
+    loads_[i] = servers_[i].load;
+  return balancer_.pick(loads_, client, all_full);
+}
+
+std::optional<std::size_t> Backend::find_server(std::string_view name) const {
+  for (std::size_t i = 0; i < servers_.size(); ++i)
+    if (servers_[i].config.name == name && servers_[i].load.up && servers_[i].load.has_room()) return i;
+  return std::nullopt;
+}
+
+void Backend::acquire(std::size_t server) {
+  ++servers_[server].load.active;
+  ++servers_[server].requests;
+}
+
+void Backend::release(std::size_t server) {
+  --servers_[server].load.active;
+  serve_queue();
+}
+
+void Backend::enqueue(QueuedRequest* request) {
+  queue_.push_back(request);
+}
+
+void Backend::dequeue(QueuedRequest* request) {
+  auto it = std::find(queue_.begin(), queue_.end(), request);
+  if (it != queue_.end()) queue_.erase(it);
+}
+
+void Backend::serve_queue() {
+  while (!queue_.empty()) {
+    bool all_full = false;
+    // Queued requests have no client address preference left to honour: any server with room serves them.
+    std::optional<std::size_t> server;
+    for (std::size_t i = 0; i < servers_.size(); ++i)
+      loads_[i] = servers_[i].load;
+    server = balancer_.pick(loads_, net::IpAddress::v4(0), &all_full);
+    if (!server) return;
+    QueuedRequest* next = queue_.front();
+    queue_.pop_front();
+    next->on_server_slot(*server);
+  }
+}
+
+ServerConnectionPtr Backend::take_idle(std::size_t server) {
+  auto& idle = servers_[server].idle;
+  if (idle.empty()) return nullptr;
+  ServerConnectionPtr c = std::move(idle.back());
+  idle.pop_back();
+  c->idle_ = false;
+  ++connections_reused_;
+  return c;
+}
+
+void Backend::park(ServerConnectionPtr connection) {
+  ServerState& s = servers_[connection->server()];
+  connection->attach(nullptr);
+  if (!s.load.up || s.idle.size() >= kMaxIdlePerServer || config_.http_reuse == "never" ||
+      !connection->connected()) {
+    connection->stream().close();
+    return;
+  }
+  connection->idle_ = true;
+  s.idle.push_back(std::move(connection));
+}
+
+ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner) {
+  auto c = std::make_unique<ServerConnection>(*this, server);
+  c->attach(owner);
+  ++connections_opened_;
+  c->connect(rt_, servers_[server].config.address);
+  return c;
+}
+
+void Backend::drop_idle(ServerConnection* connection) {
+  auto& idle = servers_[connection->server()].idle;
+  auto it = std::find_if(idle.begin(), idle.end(), [&](const auto& p) { return p.get() == connection; });
+  if (it == idle.end()) return;
+  (*it)->stream().close();
+  graveyard_.push_back(std::move(*it));
+  idle.erase(it);
+  if (!burying_) {
+    burying_ = true;
+    rt_.post([this] {
+      graveyard_.clear();
+      burying_ = false;
+    });
+  }
+}
+
+}  // namespace metalgate::proxy

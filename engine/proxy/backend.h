@@ -1,0 +1,149 @@
+// A backend at run time: its servers' health, load and idle connections, the balancer, the queue of requests
+// waiting for a server slot, and the health checks, all over the runtime port.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/proxy/balancer.h"
+#include "engine/proxy/health-t.h"
+#include "engine/proxy/proxy_config-t.h"
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::proxy {
+
+class Backend;
+
+// What a session hears from the backend connection it holds.
+class ServerEvents {
+ public:
+  virtual ~ServerEvents() = default;
+  virtual void on_server_connected() = 0;
+  virtual void on_server_data(runtime::ByteView data) = 0;
+  virtual void on_server_shutdown() = 0;
+  virtual void on_server_closed(std::error_code reason) = 0;
+  virtual void on_server_drained() = 0;
+};
+
+// One connection to a server. Held by one session at a time, or idle in its server's pool.
+class ServerConnection final : public runtime::StreamHandler {
+ public:
+  ServerConnection(Backend& backend, std::size_t server) : backend_(backend), server_(server) {}
+  ~ServerConnection() override;
+
+  runtime::StreamConnection& stream() { return *stream_; }
+  std::size_t server() const { return server_; }
+  Backend& backend() { return backend_; }
+  bool connected() const { return connected_; }
+  // How many requests it has carried (0 for a fresh one).
+  std::uint32_t uses = 0;
+
+  void attach(ServerEvents* owner) { owner_ = owner; }
+  void connect(runtime::Runtime& rt, const net::SocketAddress& address);
+
+  // StreamHandler
+  void on_connected() override;
+  void on_data(runtime::ByteView data) override;
+  void on_peer_shutdown() override;
+  void on_closed(std::error_code reason) override;
+  void on_write_drained() override;
+
+ private:
+  friend class Backend;
+  Backend& backend_;
+  std::size_t server_;
+  runtime::StreamConnectionPtr stream_;
+  ServerEvents* owner_ = nullptr;
+  bool connected_ = false;
+  bool idle_ = false;
+};
+using ServerConnectionPtr = std::unique_ptr<ServerConnection>;
+
+struct ServerState {
+  ServerConfig config;
+  ServerLoad load;
+  HealthState health;
+  std::vector<ServerConnectionPtr> idle;  // reusable connections, most recent last
+  std::uint64_t requests = 0;
+  std::uint64_t failed_connects = 0;
+  std::string last_check;  // "L7OK 200", "L4CON refused", … for logs and stats
+  // Health checking.
+  runtime::TimerPtr check_timer;
+  runtime::StreamConnectionPtr check_stream;
+  std::unique_ptr<runtime::StreamHandler> check_handler;
+  std::string check_response;
+};
+
+// A request waiting for a server slot (per-server maxconn reached everywhere).
+class QueuedRequest {
+ public:
+  virtual ~QueuedRequest() = default;
+  virtual void on_server_slot(std::size_t server) = 0;
+};
+
+class Backend {
+ public:
+  Backend(runtime::Runtime& rt, const BackendConfig& config);
+  ~Backend();
+
+  const BackendConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  std::vector<ServerState>& servers() { return servers_; }
+  const std::vector<ServerState>& servers() const { return servers_; }
+  bool any_up() const;
+
+  // Starts the health checks (when enabled); until a check says otherwise every server is up.
+  void start_checks();
+
+  // Chooses a server for a request from `client`; nullopt with *all_full when every up server is at maxconn.
+  std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full);
+  // The server named by a persistence cookie, if it exists, is up and has room.
+  std::optional<std::size_t> find_server(std::string_view name) const;
+
+  // Server slots: a request holds one from dispatch until its response ends.
+  void acquire(std::size_t server);
+  void release(std::size_t server);
+
+  // The queue (FIFO, like HAProxy's backend queue).
+  void enqueue(QueuedRequest* request);
+  void dequeue(QueuedRequest* request);
+  std::size_t queued() const { return queue_.size(); }
+
+  // Connection reuse: an idle connection to `server`, or nullptr.
+  ServerConnectionPtr take_idle(std::size_t server);
+  // Keeps a finished connection for reuse (or closes it when the pool is full).
+  void park(ServerConnectionPtr connection);
+  ServerConnectionPtr open(std::size_t server, ServerEvents* owner);
+
+  std::uint64_t connections_opened() const { return connections_opened_; }
+  std::uint64_t connections_reused() const { return connections_reused_; }
+  void count_reuse() { ++connections_reused_; }
+
+  // Called by ServerConnection when an idle one closes or misbehaves.
+  void drop_idle(ServerConnection* connection);
+  // Called when a health check changes a server's state (for logs and to move queued requests).
+  std::function<void(std::size_t server, bool up)> on_state_change;
+
+  static constexpr std::size_t kMaxIdlePerServer = 256;
+
+ private:
+  void run_check(std::size_t server);
+  void finish_check(std::size_t server, bool passed, std::string what);
+  void serve_queue();
+
+  runtime::Runtime& rt_;
+  BackendConfig config_;
+  std::vector<ServerState> servers_;
+  std::vector<ServerLoad> loads_;  // scratch for the balancer
+  Balancer balancer_;
+  std::deque<QueuedRequest*> queue_;
+  std::uint64_t connections_opened_ = 0;
+  std::uint64_t connections_reused_ = 0;
+  std::vector<ServerConnectionPtr> graveyard_;  // dropped from inside their own callbacks
+  bool burying_ = false;
+};
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,1058 @@
+#include "engine/proxy/http_session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/http/message.h"
+#include "engine/http/parser.h"
+#include "engine/proxy/compression.h"
+#include "engine/proxy/proxy.h"
+#include "engine/proxy/rate_limiter.h"
+
+namespace metalgate::proxy {
+
+namespace {
+
+using runtime::ByteView;
+using runtime::Duration;
+using std::chrono::duration_cast;
+
+// Stop reading the other side while this much is queued towards a slow peer (bounded buffering).
+constexpr std::size_t kHighWater = 256 * 1024;
+
+Duration to_duration(milliseconds ms) {
+  return duration_cast<Duration>(ms);
+}
+
+std::int64_t ms_between(runtime::Instant a, runtime::Instant b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+// HAProxy's error pages: small HTML bodies, never cached, connection closed.
+std::string error_body(int status) {
+  std::string_view detail;
+  switch (status) {
+    case 400:
+      detail = "Your browser sent an invalid request.";
+      break;
+    case 403:
+      detail = "Request forbidden by administrative rules.";
+      break;
+    case 404:
+      detail = "The requested URL was not found on this server.";
+      break;
+    case 408:
+      detail = "Your browser didn't send a complete request in time.";
+      break;
+    case 502:
+      detail = "The server returned an invalid or incomplete response.";
+      break;
+    case 503:
+      detail = "No server is available to handle this request.";
+      break;
+    case 504:
+      detail = "The server didn't respond in time.";
+      break;
+    default:
+      detail = "";
+  }
+  std::string body = "<html><body><h1>" + std::to_string(status) + " " +
+                     std::string(http::reason_phrase(status)) + "</h1>\n" + std::string(detail) +
+                     "\n</body></html>\n";
+  return body;
+}
+
+bool is_hop_by_hop(std::string_view name) {
+  return http::equals_ignore_case(name, "connection") || http::equals_ignore_case(name, "keep-alive") ||
+         http::equals_ignore_case(name, "proxy-connection");
+}
+
+bool named_in(std::string_view name, const std::vector<HeaderSetting>& settings) {
+  for (const auto& s : settings)
+    if (http::equals_ignore_case(name, s.name)) return true;
+  return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client)
+    : proxy_(proxy), frontend_(frontend), rt_(proxy.runtime()), client_(std::move(client)) {}
+
+HttpSession::~HttpSession() {
+  if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
+  if (holds_slot_ && backend_ && server_) backend_->release(*server_);
+  *alive_ = false;
+  if (conn_) {
+    conn_->attach(nullptr);
+    conn_->stream().reset();
+  }
+  // A session's private connection becomes shareable when the session ends (http-reuse safe).
+  if (own_) own_->backend().park(std::move(own_));
+}
+
+void HttpSession::start() {
+  t_start_ = rt_.now();
+  timer_ = rt_.create_timer([this] { on_timer(); });
+  set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
+  client_->start(*this);
+}
+
+// ------------------------------------------------------------------------------------------ client events
+
+void HttpSession::on_data(ByteView data) {
+  switch (phase_) {
+    case Phase::kClosed:
+    case Phase::kLocalReply:
+      return;
+    case Phase::kTunnel:
+      if (conn_) {
+        conn_->stream().write(data);
+        set_server_deadline(to_duration(backend_->config().timeouts.tunnel));
+        if (conn_->stream().write_backlog() > kHighWater) client_->set_reading(false), client_paused_ = true;
+      }
+      return;
+    case Phase::kWaitRequest:
+      phase_ = Phase::kRequestHead;
+      t_start_ = rt_.now();
+      set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
+      [[fallthrough]];
+    default:
+      break;
+  }
+  // Zero copy for request bodies: when nothing is buffered and the server is ready, forward the view.
+  if (phase_ == Phase::kExchange && in_.empty() && !req_body_done_ && conn_ && conn_->connected()) {
+    std::size_t take = 0;
+    if (req_.facts.framing == http::BodyFraming::kContentLength) {
+      take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, data.size()));
+      req_body_left_ -= take;
+      req_body_done_ = req_body_left_ == 0;
+    } else {
+      auto r = req_chunks_.feed(data, [](ByteView) {});
+      if (r.error) return reply_error(400, 'C', 'D');
+      take = r.consumed;
+      req_body_done_ = r.done;
+    }
+    conn_->stream().write(data.subspan(0, take));
+    if (take < data.size()) in_.append(runtime::as_chars(data.subspan(take)));
+    set_client_deadline(req_body_done_
+                            ? std::nullopt
+                            : std::optional<Duration>(to_duration(proxy_.config().frontend_timeouts.client)));
+    if (conn_->stream().write_backlog() > kHighWater) client_->set_reading(false), client_paused_ = true;
+    return;
+  }
+  if (!head_sent_ && (phase_ == Phase::kQueued || phase_ == Phase::kConnecting)) {
+    // req_ views into in_: in_ must not grow (and move) until the head has gone out. Hold the bytes aside.
+    held_.append(runtime::as_chars(data));
+    if (held_.size() > proxy_.config().limits.max_head_bytes && !client_paused_) {
+      client_->set_reading(false);
+      client_paused_ = true;
+    }
+    return;
+  }
+  in_.append(runtime::as_chars(data));
+  advance();
+}
+
+void HttpSession::on_peer_shutdown() {
+  client_shut_ = true;
+  if (phase_ == Phase::kTunnel) {
+    if (conn_) conn_->stream().shutdown_write();
+    return;
+  }
+  if (phase_ == Phase::kWaitRequest || (phase_ == Phase::kRequestHead && in_.empty())) return close_client();
+  if (phase_ == Phase::kRequestHead) {
+    // Half a request and then FIN: HAProxy answers 400 ("CR").
+    return reply_error(400, 'C', 'R');
+  }
+  if (!req_body_done_) {
+    // The client gave up while sending its body: the server will never get a complete request.
+    term_[0] = 'C';
+    term_[1] = 'D';
+    drop_server(false);
+    return close_client(true);
+  }
+  // Request complete: the response still goes out (HAProxy's default without abortonclose), then close.
+  client_keep_alive_ = false;
+}
+
+void HttpSession::on_closed(std::error_code) {
+  if (phase_ == Phase::kClosed) return;
+  if (term_[0] == '-') {
+    term_[0] = 'C';
+    term_[1] = phase_ == Phase::kExchange ? (resp_head_done_ ? 'D' : 'H') : 'R';
+  }
+  if (phase_ != Phase::kWaitRequest && !(phase_ == Phase::kRequestHead && in_.empty())) log_request();
+  drop_server(false);
+  phase_ = Phase::kClosed;
+  timer_.reset();
+  proxy_.finished(this);
+}
+
+void HttpSession::on_write_drained() {
+  if (phase_ == Phase::kLocalReply) return close_client();
+  if (server_paused_ && conn_) {
+    server_paused_ = false;
+    conn_->stream().set_reading(true);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ request
+
+void HttpSession::advance() {
+  if (phase_ != Phase::kRequestHead) {
+    if (phase_ == Phase::kExchange) pump_request_body();
+    // Pipelined bytes wait until the current response ends; do not let them pile up without bound.
+    if (in_.size() > proxy_.config().limits.max_head_bytes && !client_paused_) {
+      client_->set_reading(false);
+      client_paused_ = true;
+    }
+    return;
+  }
+  http::ParseError error;
+  auto outcome = http::parse_request(in_.data(), in_.size(), proxy_.config().limits, req_, error);
+  if (outcome == http::ParseOutcome::kIncomplete) return;
+  t_head_ = rt_.now();
+  if (outcome == http::ParseOutcome::kError) {
+    ++proxy_.counters().bad_requests;
+    request_line_ = "<BADREQ>";
+    rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request",
+                     {{"client", client_->peer_address().to_string()},
+                      {"reason", error.reason},
+                      {"offset", std::to_string(error.offset)}});
+    return reply_error(error.status, 'P', 'R');
+  }
+  handle_request();
+}
+
+void HttpSession::handle_request() {
+  const ProxyConfig& cfg = proxy_.config();
+  ++proxy_.counters().requests;
+  request_line_.assign(req_.method);
+  request_line_ += ' ';
+  request_line_.append(req_.target);
+  request_line_ += ' ';
+  request_line_.append(http::version_text(req_.version));
+  is_head_ = req_.is_head();
+  client_http10_ = req_.version == http::Version::kHttp10;
+  client_keep_alive_ = req_.facts.keep_alive && !client_shut_;
+  is_upgrade_ = req_.facts.upgrade;
+  head_sent_ = false;
+  auto accept_encoding = http::find_header(req_.headers, "accept-encoding");
+  accepts_gzip_ = accept_encoding && http::list_contains(*accept_encoding, "gzip");
+  req_body_left_ = req_.facts.content_length;
+  req_body_done_ = req_.facts.framing == http::BodyFraming::kNone;
+  req_chunks_.reset();
+  resp_head_done_ = false;
+  response_started_ = false;
+  status_ = 0;
+  bytes_out_ = 0;
+  term_[0] = term_[1] = '-';
+  retries_ = 0;
+  connect_attempts_ = 0;
+  logged_ = false;
+  backend_ = nullptr;
+  policy_ = &cfg.policies[0];
+  set_client_deadline(std::nullopt);
+
+  char host_buf[256];
+  host_ = routing::normalize_host(req_.host, host_buf);
+  const routing::Route* route = cfg.model->routes.match(host_, req_.path());
+  std::optional<std::uint32_t> target;
+  if (route) {
+    target = route->target;
+    auto it = cfg.route_policy.find(route);
+    if (it != cfg.route_policy.end()) policy_ = &cfg.policies[it->second];
+  } else {
+    target = cfg.default_backend;
+  }
+  if (target) {
+    backend_index_ = *target;
+    backend_ = proxy_.backend(*target);
+  }
+
+  const net::IpAddress client_ip = client_->peer_address().ip;
+  const RoutePolicy& p = *policy_;
+  auto in_list = [&](const std::vector<net::Cidr>& list) {
+    return std::any_of(list.begin(), list.end(), [&](const net::Cidr& c) { return c.contains(client_ip); });
+  };
+  if ((!p.allow_list.empty() && !in_list(p.allow_list)) || (!p.deny_list.empty() && in_list(p.deny_list))) {
+    ++proxy_.counters().denied;
+    return reply_error(403, 'P', 'R');
+  }
+  if (p.rate_limit.requests > 0 && !in_list(p.rate_limit.whitelist)) {
+    std::uint32_t rate = proxy_.rate_table(p.rate_table).count(client_ip, rt_.now());
+    if (rate > p.rate_limit.requests) {
+      ++proxy_.counters().rate_limited;
+      return reply_error(p.rate_limit.status, 'P', 'R');
+    }
+  }
+  if (p.ssl_redirect && !frontend_.tls && !cfg.tls.certificates.empty()) {
+    ++proxy_.counters().redirects;
+    std::uint16_t port = p.ssl_redirect_port.value_or(cfg.https_port);
+    std::string location = "location: https://" + host_;
+    if (port != 443) location += ":" + std::to_string(port);
+    location.append(req_.target.empty() || req_.target.front() != '/' ? std::string_view("/") : req_.target);
+    location += "\r\n";
+    return reply(p.ssl_redirect_code, location, !req_body_done_, 'P', 'R');
+  }
+  if (!backend_) return reply_error(404, '-', '-');
+  dispatch();
+}
+
+void HttpSession::dispatch() {
+  const net::IpAddress client_ip = client_->peer_address().ip;
+  t_dispatched_ = rt_.now();
+  cookie_valid_ = false;
+  server_.reset();
+  if (backend_->config().cookie) {
+    std::string_view named = persistence_cookie();
+    if (!named.empty()) {
+      server_ = backend_->find_server(named);
+      cookie_valid_ = server_.has_value();
+    }
+  }
+  if (!server_) {
+    if (!backend_->any_up()) return reply_error(503, 's', 'C');
+    bool all_full = false;
+    server_ = backend_->choose(client_ip, &all_full);
+    if (!server_) {
+      if (!all_full) return reply_error(503, 's', 'C');
+      phase_ = Phase::kQueued;
+      backend_->enqueue(this);
+      set_server_deadline(to_duration(backend_->config().timeouts.queue));
+      return;
+    }
+  }
+  backend_->acquire(*server_);
+  holds_slot_ = true;
+  connect_server();
+}
+
+void HttpSession::on_server_slot(std::size_t server) {
+  server_ = server;
+  backend_->acquire(server);
+  holds_slot_ = true;
+  set_server_deadline(std::nullopt);
+  connect_server();
+}
+
+void HttpSession::connect_server() {
+  phase_ = Phase::kConnecting;
+  const BackendConfig& bc = backend_->config();
+  sent_on_reused_ = false;
+  // http-reuse: the session's own connection first; then, except for a session's first request under
+  // "safe" (the client could not retry it), an idle one from the pool; else a new one.
+  if (own_ && own_->server() == *server_ && own_->connected()) {
+    conn_ = std::move(own_);
+    sent_on_reused_ = true;
+  } else {
+    if (own_) own_->backend().park(std::move(own_));
+    bool may_share = bc.http_reuse == "always" || bc.http_reuse == "aggressive" ||
+                     (bc.http_reuse == "safe" && !first_request_);
+    if (may_share && !is_upgrade_) conn_ = backend_->take_idle(*server_);
+    if (conn_) sent_on_reused_ = true;
+  }
+  if (conn_) {
+    conn_->attach(this);
+    ++conn_->uses;
+    t_connected_ = rt_.now();
+    phase_ = Phase::kExchange;
+    send_request_head();
+    return;
+  }
+  ++connect_attempts_;
+  conn_ = backend_->open(*server_, this);
+  set_server_deadline(to_duration(bc.timeouts.connect));
+}
+
+void HttpSession::on_server_connected() {
+  if (phase_ != Phase::kConnecting) return;
+  t_connected_ = rt_.now();
+  phase_ = Phase::kExchange;
+  ++conn_->uses;
+  send_request_head();
+}
+
+void HttpSession::build_request_head() {
+  const RoutePolicy& p = *policy_;
+  const auto& cookie = backend_->config().cookie;
+  out_.clear();
+  out_.append(req_.method);
+  out_ += ' ';
+  out_.append(req_.target);
+  out_ += ' ';
+  out_.append(http::version_text(req_.version));
+  out_.append("\r\n");
+  bool chunked_wins = req_.facts.framing == http::BodyFraming::kChunked && req_.facts.has_content_length;
+  for (const http::Header& h : req_.headers) {
+    if (is_hop_by_hop(h.name)) continue;
+    if (chunked_wins && http::equals_ignore_case(h.name, "content-length")) continue;
+    if (p.set_host && http::equals_ignore_case(h.name, "host")) continue;
+    if (frontend_.tls && http::equals_ignore_case(h.name, "x-forwarded-proto")) continue;
+    if (!p.request_set_headers.empty() && named_in(h.name, p.request_set_headers)) continue;
+    if (cookie && cookie->indirect && http::equals_ignore_case(h.name, "cookie")) {
+      // Strip our persistence cookie; keep the application's.
+      std::string kept;
+      std::string_view rest = h.value;
+      while (!rest.empty()) {
+        std::size_t semi = rest.find(';');
+        std::string_view item = rest.substr(0, semi);
+        while (!item.empty() && item.front() == ' ')
+          item.remove_prefix(1);
+        std::size_t eq = item.find('=');
+        if (!(eq != std::string_view::npos && item.substr(0, eq) == cookie->name) && !item.empty()) {
+          if (!kept.empty()) kept += "; ";
+          kept.append(item);
+        }
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 1);
+      }
+      if (!kept.empty()) append_header(out_, h.name, kept);
+      continue;
+    }
+    append_header(out_, h.name, h.value);
+  }
+  if (p.set_host) append_header(out_, "Host", *p.set_host);
+  for (const auto& s : p.request_set_headers)
+    append_header(out_, s.name, s.value);
+  if (frontend_.tls) append_header(out_, "X-Forwarded-Proto", "https");
+  if (p.forwarded_for) append_header(out_, "X-Forwarded-For", client_->peer_address().ip.to_string());
+  if (is_upgrade_) {
+    out_.append("Connection: upgrade\r\n");
+  } else if (client_http10_) {
+    // Keep the server connection reusable even for HTTP/1.0 clients.
+    out_.append("Connection: keep-alive\r\n");
+  }
+  out_.append("\r\n");
+}
+
+void HttpSession::send_request_head() {
+  if (!head_sent_) {
+    build_request_head();
+    // The head's bytes leave in_ now: views into it (req_.headers) are not used after this point.
+    in_.erase(0, req_.head_length);
+    head_sent_ = true;
+    if (!held_.empty()) {
+      in_.append(held_);
+      std::string().swap(held_);
+    }
+    req_chunks_.reset();
+  }
+  // out_ holds the head until the response starts, so a retry on a new connection sends it again.
+  conn_->stream().write(runtime::as_bytes(out_));
+  pump_request_body();
+  set_server_deadline(to_duration(backend_->config().timeouts.server));
+}
+
+void HttpSession::pump_request_body() {
+  if (req_body_done_ || !conn_ || !conn_->connected() || in_.empty()) return;
+  std::size_t take = 0;
+  if (req_.facts.framing == http::BodyFraming::kContentLength) {
+    take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, in_.size()));
+    req_body_left_ -= take;
+    req_body_done_ = req_body_left_ == 0;
+  } else {
+    auto r = req_chunks_.feed(runtime::as_bytes(in_), [](ByteView) {});
+    if (r.error) {
+      drop_server(false);
+      return reply_error(400, 'C', 'D');
+    }
+    take = r.consumed;
+    req_body_done_ = r.done;
+  }
+  conn_->stream().write(runtime::as_bytes(std::string_view(in_).substr(0, take)));
+  in_.erase(0, take);
+  if (!req_body_done_) set_client_deadline(to_duration(proxy_.config().frontend_timeouts.client));
+  if (conn_->stream().write_backlog() > kHighWater && !client_paused_) {
+    client_->set_reading(false);
+    client_paused_ = true;
+  }
+}
+
+void HttpSession::on_server_drained() {
+  if (client_paused_ && phase_ != Phase::kClosed) {
+    client_paused_ = false;
+    client_->set_reading(true);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ response
+
+void HttpSession::on_server_data(ByteView data) {
+  if (phase_ == Phase::kTunnel) {
+    client_->write(data);
+    bytes_out_ += data.size();
+    set_server_deadline(to_duration(backend_->config().timeouts.tunnel));
+    if (client_->write_backlog() > kHighWater) conn_->stream().set_reading(false), server_paused_ = true;
+    return;
+  }
+  if (phase_ != Phase::kExchange) return;
+  response_started_ = true;
+  if (resp_head_done_) return forward_response_body(data);
+
+  srv_in_.append(runtime::as_chars(data));
+  while (true) {
+    http::ParseError error;
+    auto outcome =
+        http::parse_response(srv_in_.data(), srv_in_.size(), proxy_.config().limits, is_head_, resp_, error);
+    if (outcome == http::ParseOutcome::kIncomplete) return;
+    if (outcome == http::ParseOutcome::kError) {
+      rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response",
+                       {{"backend", backend_->name()},
+                        {"server", backend_->servers()[*server_].config.name},
+                        {"reason", error.reason}});
+      drop_server(false);
+      return reply_error(502, 'S', 'H');
+    }
+    if (resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) {
+      // Interim responses (100 Continue, 103 Early Hints) pass through; the final one follows.
+      client_->write(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
+      srv_in_.erase(0, resp_.head_length);
+      continue;
+    }
+    break;
+  }
+  resp_head_done_ = true;
+  t_response_ = rt_.now();
+  status_ = resp_.status;
+  out_.clear();
+  if (resp_.status == 101 && is_upgrade_) {
+    // Switching Protocols: forward the head untouched and tunnel both ways.
+    client_->write(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
+    bytes_out_ += resp_.head_length;
+    std::string rest = srv_in_.substr(resp_.head_length);
+    srv_in_.clear();
+    start_tunnel();
+    if (!rest.empty()) on_server_data(runtime::as_bytes(rest));
+    return;
+  }
+  resp_body_left_ = resp_.facts.content_length;
+  resp_chunks_.reset();
+  build_response_head();
+  client_->write(runtime::as_bytes(out_));
+  bytes_out_ += out_.size();
+  out_.clear();
+  std::string rest = srv_in_.substr(resp_.head_length);
+  srv_in_.clear();
+  set_server_deadline(to_duration(backend_->config().timeouts.server));
+  if (resp_.facts.framing == http::BodyFraming::kNone) {
+    if (!rest.empty()) resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
+    return finish_exchange();
+  }
+  if (!rest.empty()) forward_response_body(runtime::as_bytes(rest));
+}
+
+bool HttpSession::should_compress() const {
+  // HAProxy's rules: the client accepts gzip, status 200-203, a body, not already encoded, not no-transform,
+  // and a listed content type.
+  const Compression& c = policy_->compression;
+  if (!c.enabled || !accepts_gzip_ || is_head_) return false;
+  if (resp_.status < 200 || resp_.status > 203) return false;
+  if (resp_.facts.framing == http::BodyFraming::kNone) return false;
+  if (http::find_header(resp_.headers, "content-encoding")) return false;
+  if (auto cc = http::find_header(resp_.headers, "cache-control");
+      cc && http::list_contains(*cc, "no-transform"))
+    return false;
+  auto type = http::find_header(resp_.headers, "content-type");
+  return type && content_type_listed(*type, c.types);
+}
+
+void HttpSession::build_response_head() {
+  const RoutePolicy& p = *policy_;
+  const bool compress = should_compress();
+  if (compress) compressor_ = std::make_unique<Compressor>();
+  // A transformed body, or a chunked one for an HTTP/1.0 client, is re-framed by us.
+  chunk_to_client_ = compress && !client_http10_;
+  const bool until_close_to_client = (compress && client_http10_) ||
+                                     (client_http10_ && resp_.facts.framing == http::BodyFraming::kChunked) ||
+                                     resp_.facts.framing == http::BodyFraming::kUntilClose;
+  if (until_close_to_client) client_keep_alive_ = false;
+  if (!req_body_done_) client_keep_alive_ = false;  // answered before the request body ended: close after
+  if (req_.facts.close_after || resp_.facts.close_after) client_keep_alive_ = false;
+  dechunk_to_client_ = client_http10_ && resp_.facts.framing == http::BodyFraming::kChunked && !compress;
+
+  out_.append(http::version_text(client_http10_ ? http::Version::kHttp10 : http::Version::kHttp11));
+  out_ += ' ';
+  out_.append(std::to_string(resp_.status));
+  out_ += ' ';
+  out_.append(resp_.reason);
+  out_.append("\r\n");
+  const auto& cookie = backend_->config().cookie;
+  for (const http::Header& h : resp_.headers) {
+    if (is_hop_by_hop(h.name)) continue;
+    if (!p.response_set_headers.empty() && named_in(h.name, p.response_set_headers)) continue;
+    if (frontend_.tls && p.hsts.enabled && http::equals_ignore_case(h.name, "strict-transport-security"))
+      continue;
+    if (compress || dechunk_to_client_) {
+      if (http::equals_ignore_case(h.name, "content-length")) continue;
+      if (http::equals_ignore_case(h.name, "transfer-encoding")) continue;
+    }
+    if (resp_.facts.close_after && http::equals_ignore_case(h.name, "content-length")) continue;
+    if (compress && http::equals_ignore_case(h.name, "etag")) {
+      // A strong validator no longer matches the bytes we send: weaken it (RFC 9110 §8.8.1).
+      if (h.value.substr(0, 2) == "W/")
+        append_header(out_, h.name, h.value);
+      else
+        append_header(out_, h.name, "W/" + std::string(h.value));
+      continue;
+    }
+    if (compress && http::equals_ignore_case(h.name, "vary")) continue;  // rewritten below
+    append_header(out_, h.name, h.value);
+  }
+  if (compress) {
+    std::string vary;
+    for (const http::Header& h : resp_.headers)
+      if (http::equals_ignore_case(h.name, "vary")) vary = std::string(h.value);
+    if (vary.empty())
+      vary = "Accept-Encoding";
+    else if (!http::list_contains(vary, "accept-encoding"))
+      vary += ", Accept-Encoding";
+    append_header(out_, "Vary", vary);
+    append_header(out_, "Content-Encoding", "gzip");
+    if (chunk_to_client_) append_header(out_, "Transfer-Encoding", "chunked");
+  }
+  for (const auto& s : p.response_set_headers)
+    append_header(out_, s.name, s.value);
+  if (frontend_.tls && p.hsts.enabled)
+    append_header(out_, "Strict-Transport-Security", p.hsts.header_value());
+  if (cookie && server_ && !cookie_valid_) {
+    // insert: tell the client which server served it, unless it already presented that (indirect keeps it
+    // from the server; nocache keeps shared caches from storing it).
+    append_header(out_, "Set-Cookie",
+                  cookie->name + "=" + backend_->servers()[*server_].config.name + "; path=/");
+    if (cookie->nocache) append_header(out_, "Cache-Control", "private");
+  }
+  if (!client_keep_alive_ && !client_http10_) out_.append("Connection: close\r\n");
+  if (client_keep_alive_ && client_http10_) out_.append("Connection: keep-alive\r\n");
+  out_.append("\r\n");
+}
+
+void HttpSession::forward_response_body(ByteView data) {
+  set_server_deadline(to_duration(backend_->config().timeouts.server));
+  std::size_t take = data.size();
+  bool done = false;
+  const bool transform = compressor_ || dechunk_to_client_;
+  std::string transformed;
+  auto emit = [&](ByteView piece) {
+    if (compressor_)
+      compressor_->compress(piece, transformed);
+    else if (dechunk_to_client_)
+      transformed.append(runtime::as_chars(piece));
+  };
+  switch (resp_.facts.framing) {
+    case http::BodyFraming::kContentLength:
+      take = static_cast<std::size_t>(std::min<std::uint64_t>(resp_body_left_, data.size()));
+      resp_body_left_ -= take;
+      done = resp_body_left_ == 0;
+      if (transform) emit(data.subspan(0, take));
+      break;
+    case http::BodyFraming::kChunked: {
+      http::ChunkedDecoder::Result r;
+      if (transform)
+        r = resp_chunks_.feed(data, emit);
+      else
+        r = resp_chunks_.feed(data, [](ByteView) {});
+      if (r.error) {
+        rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
+                         {{"backend", backend_->name()}, {"reason", r.why}});
+        term_[0] = 'S';
+        term_[1] = 'D';
+        drop_server(false);
+        return close_client(true);
+      }
+      take = r.consumed;
+      done = r.done;
+      break;
+    }
+    case http::BodyFraming::kUntilClose:
+      if (transform) emit(data);
+      break;
+    case http::BodyFraming::kNone:
+      take = 0;
+      done = true;
+      break;
+  }
+  if (take < data.size()) resp_.facts.keep_alive = false;  // the server sent more than the body: not reusable
+  if (done && compressor_) compressor_->finish(transformed);
+  if (transform) {
+    if (chunk_to_client_ && !transformed.empty()) {
+      char size[20];
+      int n = std::snprintf(size, sizeof size, "%zx\r\n", transformed.size());
+      client_->write(runtime::as_bytes(std::string_view(size, static_cast<std::size_t>(n))));
+      transformed.append("\r\n");
+      bytes_out_ += static_cast<std::size_t>(n);
+    }
+    if (done && chunk_to_client_) transformed.append("0\r\n\r\n");
+    client_->write(runtime::as_bytes(transformed));
+    bytes_out_ += transformed.size();
+  } else {
+    client_->write(data.subspan(0, take));
+    bytes_out_ += take;
+  }
+  if (client_->write_backlog() > kHighWater && conn_ && !server_paused_) {
+    conn_->stream().set_reading(false);
+    server_paused_ = true;
+  }
+  if (done) finish_exchange();
+}
+
+void HttpSession::finish_exchange() {
+  // The response is complete.
+  compressor_.reset();
+  log_request();
+  first_request_ = false;
+  set_server_deadline(std::nullopt);
+  if (holds_slot_) {
+    holds_slot_ = false;
+    backend_->release(*server_);
+  }
+  drop_server(resp_.facts.keep_alive && req_body_done_);
+  out_.clear();
+  if (!client_keep_alive_ || client_shut_) {
+    phase_ = Phase::kLocalReply;
+    if (client_->write_backlog() == 0) close_client();
+    return;
+  }
+  phase_ = Phase::kWaitRequest;
+  set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
+  if (client_paused_ && !server_paused_) {
+    client_paused_ = false;
+    client_->set_reading(true);
+  }
+  if (!in_.empty()) {
+    // A pipelined request is already here.
+    phase_ = Phase::kRequestHead;
+    t_start_ = rt_.now();
+    set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
+    advance();
+  } else if (in_.capacity() > 4096) {
+    std::string().swap(in_);  // idle keep-alive connections hold no large buffers
+  }
+}
+
+void HttpSession::start_tunnel() {
+  phase_ = Phase::kTunnel;
+  set_client_deadline(std::nullopt);
+  set_server_deadline(to_duration(backend_->config().timeouts.tunnel));
+  log_request();
+  if (!in_.empty()) {
+    conn_->stream().write(runtime::as_bytes(in_));
+    in_.clear();
+  }
+}
+
+void HttpSession::on_server_shutdown() {
+  if (phase_ == Phase::kTunnel) {
+    client_->shutdown_write();
+    return;
+  }
+  if (phase_ != Phase::kExchange) return;
+  if (resp_head_done_ && resp_.facts.framing == http::BodyFraming::kUntilClose) {
+    resp_.facts.keep_alive = false;
+    if (compressor_) {
+      std::string tail;
+      compressor_->finish(tail);
+      client_->write(runtime::as_bytes(tail));
+      bytes_out_ += tail.size();
+    }
+    return finish_exchange();
+  }
+  on_server_closed(std::make_error_code(std::errc::connection_reset));
+}
+
+void HttpSession::on_server_closed(std::error_code reason) {
+  if (phase_ == Phase::kTunnel) {
+    term_[0] = 'S';
+    term_[1] = 'D';
+    conn_.reset();
+    return close_client();
+  }
+  if (phase_ == Phase::kConnecting) {
+    ++backend_->servers()[*server_].failed_connects;
+    return retry_or_fail(reason.message());
+  }
+  if (phase_ != Phase::kExchange) return;
+  if (!response_started_ && sent_on_reused_ && req_.facts.framing == http::BodyFraming::kNone) {
+    // A kept-alive connection the server had closed meanwhile: send the request again on a new one.
+    conn_->attach(nullptr);
+    conn_.reset();
+    sent_on_reused_ = false;
+    ++retries_;
+    ++connect_attempts_;
+    phase_ = Phase::kConnecting;
+    conn_ = backend_->open(*server_, this);
+    set_server_deadline(to_duration(backend_->config().timeouts.connect));
+    return;
+  }
+  term_[0] = 'S';
+  term_[1] = resp_head_done_ ? 'D' : 'H';
+  drop_server(false);
+  if (!resp_head_done_) return reply_error(502, 'S', 'H');
+  close_client(true);  // mid-body: the client must see the response was cut
+}
+
+void HttpSession::retry_or_fail(std::string_view why) {
+  const BackendConfig& bc = backend_->config();
+  if (conn_) {
+    conn_->attach(nullptr);
+    conn_.reset();
+  }
+  if (connect_attempts_ <= bc.timeouts.connect_retries) {
+    ++retries_;
+    ++proxy_.counters().connect_retries;
+    // The last retry goes to another server when there is one (HAProxy's option redispatch).
+    if (connect_attempts_ == bc.timeouts.connect_retries && backend_->servers().size() > 1) {
+      bool all_full = false;
+      if (auto other = backend_->choose(client_->peer_address().ip, &all_full); other && *other != *server_) {
+        backend_->release(*server_);
+        server_ = other;
+        backend_->acquire(*server_);
+      }
+    }
+    ++connect_attempts_;
+    conn_ = backend_->open(*server_, this);
+    set_server_deadline(to_duration(bc.timeouts.connect));
+    return;
+  }
+  rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "connect-failed",
+                   {{"backend", backend_->name()},
+                    {"server", backend_->servers()[*server_].config.name},
+                    {"reason", std::string(why)}});
+  reply_error(503, 'S', 'C');
+}
+
+// ------------------------------------------------------------------------------------------ local replies
+
+void HttpSession::reply(int status, std::string_view extra_headers, bool close, char term0, char term1) {
+  status_ = status;
+  term_[0] = term0;
+  term_[1] = term1;
+  if (close || !req_body_done_) client_keep_alive_ = false;
+  if (!client_keep_alive_) close = true;
+  std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
+                         std::string(http::reason_phrase(status)) + "\r\ncontent-length: 0\r\n";
+  response.append(extra_headers);
+  response.append(close ? "connection: close\r\n\r\n" : "\r\n");
+  send_local(response, close);
+}
+
+void HttpSession::reply_error(int status, char term0, char term1) {
+  status_ = status;
+  term_[0] = term0;
+  term_[1] = term1;
+  std::string body = error_body(status);
+  // HAProxy closes after its own errors, except 404/403 from rules on a healthy request stream.
+  bool close = status == 400 || status == 408 || status >= 500 || !req_body_done_ || !client_keep_alive_;
+  if (close) client_keep_alive_ = false;
+  std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
+                         std::string(http::reason_phrase(status)) +
+                         "\r\ncontent-length: " + std::to_string(body.size()) +
+                         "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n";
+  response.append(close ? "connection: close\r\n\r\n" : "\r\n");
+  response.append(body);
+  send_local(response, close);
+}
+
+void HttpSession::send_local(const std::string& response, bool close) {
+  if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
+  if (holds_slot_) {
+    holds_slot_ = false;
+    backend_->release(*server_);
+  }
+  client_->write(runtime::as_bytes(response));
+  bytes_out_ += response.size();
+  log_request();
+  set_server_deadline(std::nullopt);
+  if (close) {
+    drop_server(false);
+    phase_ = Phase::kLocalReply;
+    set_client_deadline(to_duration(proxy_.config().frontend_timeouts.client));
+    if (client_->write_backlog() == 0) close_client();
+    return;
+  }
+  // Kept alive: the request head (and no body) is consumed; go on with the next one.
+  if (!head_sent_) in_.erase(0, std::min(in_.size(), req_.head_length));
+  first_request_ = false;
+  phase_ = Phase::kWaitRequest;
+  set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
+  if (!in_.empty()) {
+    phase_ = Phase::kRequestHead;
+    t_start_ = rt_.now();
+    set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
+    rt_.post([this, alive = alive_] {
+      if (*alive) advance();
+    });
+  }
+}
+
+void HttpSession::close_client(bool reset) {
+  if (phase_ == Phase::kClosed) return;
+  drop_server(false);
+  phase_ = Phase::kClosed;
+  // The connection object lives until the session is destroyed (it may be the caller).
+  if (reset)
+    client_->reset();
+  else
+    client_->close();
+  timer_.reset();
+  proxy_.finished(this);
+}
+
+void HttpSession::drop_server(bool reusable) {
+  if (!conn_) return;
+  if (server_paused_) {
+    conn_->stream().set_reading(true);
+    server_paused_ = false;
+  }
+  if (reusable && conn_->connected()) {
+    conn_->attach(nullptr);
+    own_ = std::move(conn_);  // kept private to this session until it ends or goes elsewhere
+    return;
+  }
+  conn_->attach(nullptr);
+  if (reusable)
+    conn_->stream().close();
+  else
+    conn_->stream().reset();
+  conn_.reset();
+}
+
+// ------------------------------------------------------------------------------------------ logging
+
+void HttpSession::log_request() {
+  if (logged_) return;
+  logged_ = true;
+  int cls = status_ / 100;
+  ++proxy_.counters().responses_by_class[cls >= 1 && cls <= 5 ? cls : 0];
+  if (!proxy_.logs_access() || !(proxy_.config().access_log || (policy_ && policy_->access_log))) return;
+  const runtime::Instant now = rt_.now();
+  AccessRecord r;
+  r.client = client_->peer_address();
+  r.unix_ms = proxy_.unix_ms(t_start_);
+  std::string frontend_name = frontend_.tls ? frontend_.name + "~" : frontend_.name;  // HAProxy marks TLS "~"
+  r.frontend = frontend_name;
+  r.backend = backend_ ? std::string_view(backend_->name()) : std::string_view("<NOSRV>");
+  r.server = backend_ && server_ ? std::string_view(backend_->servers()[*server_].config.name)
+                                 : std::string_view("<NOSRV>");
+  auto since = [&](runtime::Instant from, runtime::Instant to) { return ms_between(from, to); };
+  r.t_request = t_head_ >= t_start_ ? since(t_start_, t_head_) : -1;
+  const bool dispatched = t_dispatched_ >= t_head_ && server_.has_value();
+  r.t_queue = dispatched ? 0 : -1;
+  r.t_connect = dispatched && t_connected_ >= t_dispatched_ ? since(t_dispatched_, t_connected_) : -1;
+  r.t_response = resp_head_done_ && t_response_ >= t_connected_ ? since(t_connected_, t_response_) : -1;
+  r.t_active = since(t_start_, now);
+  r.status = status_;
+  r.bytes = bytes_out_;
+  r.termination[0] = term_[0];
+  r.termination[1] = term_[1];
+  r.frontend_connections = static_cast<std::uint32_t>(proxy_.sessions());
+  r.active_connections = r.frontend_connections;
+  if (backend_) {
+    r.backend_queue = static_cast<std::uint32_t>(backend_->queued());
+    if (server_) r.server_connections = static_cast<std::uint32_t>(backend_->servers()[*server_].load.active);
+    for (const auto& s : backend_->servers())
+      r.backend_connections += static_cast<std::uint32_t>(s.load.active);
+  }
+  r.retries = retries_;
+  r.request_line = request_line_;
+  proxy_.log_access(r);
+}
+
+std::string_view HttpSession::persistence_cookie() const {
+  const auto& cookie = backend_->config().cookie;
+  for (const http::Header& h : req_.headers) {
+    if (!http::equals_ignore_case(h.name, "cookie")) continue;
+    std::string_view rest = h.value;
+    while (!rest.empty()) {
+      std::size_t semi = rest.find(';');
+      std::string_view item = rest.substr(0, semi);
+      while (!item.empty() && item.front() == ' ')
+        item.remove_prefix(1);
+      std::size_t eq = item.find('=');
+      if (eq != std::string_view::npos && item.substr(0, eq) == cookie->name) return item.substr(eq + 1);
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
+  }
+  return {};
+}
+
+// ------------------------------------------------------------------------------------------ timers
+
+void HttpSession::set_client_deadline(std::optional<Duration> after) {
+  client_deadline_ = after ? std::optional<runtime::Instant>(rt_.now() + *after) : std::nullopt;
+  rearm();
+}
+
+void HttpSession::set_server_deadline(std::optional<Duration> after) {
+  server_deadline_ = after ? std::optional<runtime::Instant>(rt_.now() + *after) : std::nullopt;
+  rearm();
+}
+
+void HttpSession::rearm() {
+  if (!timer_) return;
+  std::optional<runtime::Instant> next = client_deadline_;
+  if (server_deadline_ && (!next || *server_deadline_ < *next)) next = server_deadline_;
+  if (!next) return;  // a timer left armed for an earlier deadline finds nothing due and re-arms
+  // Deadlines mostly move later: re-arm only when the new one is earlier than what the timer waits for.
+  if (armed_for_ && timer_->armed() && *armed_for_ <= *next) return;
+  armed_for_ = next;
+  timer_->arm(*next - rt_.now());
+}
+
+void HttpSession::on_timer() {
+  armed_for_.reset();
+  const runtime::Instant now = rt_.now();
+  if (server_deadline_ && now >= *server_deadline_) {
+    server_deadline_.reset();
+    switch (phase_) {
+      case Phase::kQueued:
+        backend_->dequeue(this);
+        phase_ = Phase::kExchange;
+        return reply_error(503, 's', 'Q');
+      case Phase::kConnecting:
+        return retry_or_fail("connect timeout");
+      case Phase::kExchange:
+        term_[0] = 's';
+        term_[1] = resp_head_done_ ? 'D' : 'H';
+        drop_server(false);
+        if (!resp_head_done_) return reply_error(504, 's', 'H');
+        return close_client(true);
+      case Phase::kTunnel:
+        term_[0] = 's';
+        term_[1] = 'D';
+        return close_client();
+      default:
+        break;
+    }
+  }
+  if (client_deadline_ && now >= *client_deadline_) {
+    client_deadline_.reset();
+    switch (phase_) {
+      case Phase::kWaitRequest:
+        return close_client();  // keep-alive timeout: quietly
+      case Phase::kRequestHead:
+        if (in_.empty() && !first_request_) return close_client();
+        return reply_error(408, 'c', 'R');
+      case Phase::kExchange:
+        term_[0] = 'c';
+        term_[1] = 'D';
+        drop_server(false);
+        return close_client(true);
+      case Phase::kLocalReply:
+        return close_client(true);
+      default:
+        break;
+    }
+  }
+  rearm();
+}
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,147 @@
+// One client connection's HTTP/1.1 exchange: read a request head, route it, apply the route's policies, pick
+// a server (persistence cookie, then the balancer; queue when every server is full), connect or reuse a
+// connection, stream the request body and then the response back, and start over for the next request on a
+// kept-alive connection. Requests are answered in order (pipelining); Upgrade turns the session into a
+// tunnel. Timeouts follow the controller's defaults and the route's overrides.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/http/chunked.h"
+#include "engine/http/message-t.h"
+#include "engine/proxy/access_log.h"
+#include "engine/proxy/backend.h"
+#include "engine/proxy/proxy_config-t.h"
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::proxy {
+
+class Proxy;
+class Compressor;
+
+class HttpSession final : public runtime::StreamHandler, public ServerEvents, public QueuedRequest {
+ public:
+  HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client);
+  ~HttpSession() override;
+
+  void start();
+
+  // Client side (StreamHandler).
+  void on_data(runtime::ByteView data) override;
+  void on_peer_shutdown() override;
+  void on_closed(std::error_code reason) override;
+  void on_write_drained() override;
+
+  // Server side (ServerEvents).
+  void on_server_connected() override;
+  void on_server_data(runtime::ByteView data) override;
+  void on_server_shutdown() override;
+  void on_server_closed(std::error_code reason) override;
+  void on_server_drained() override;
+
+  // QueuedRequest.
+  void on_server_slot(std::size_t server) override;
+
+ private:
+  enum class Phase : std::uint8_t {
+    kWaitRequest,  // keep-alive: no byte of the next request yet
+    kRequestHead,  // some bytes of a head
+    kQueued,       // waiting for a server slot
+    kConnecting,   // connecting to the chosen server
+    kExchange,     // request forwarded (body may still stream); response awaited or streaming
+    kLocalReply,   // the proxy answered itself; waiting for the write to drain before closing
+    kTunnel,       // after 101 Switching Protocols
+    kClosed,
+  };
+
+  void advance();
+  void handle_request();
+  void dispatch();
+  void connect_server();
+  void send_request_head();
+  void pump_request_body();
+  void forward_response_body(runtime::ByteView data);
+  void finish_exchange();
+  void start_tunnel();
+  void retry_or_fail(std::string_view why);
+
+  // Answers from the proxy itself (errors, redirects, denials) and logs it.
+  void reply(int status, std::string_view extra_headers, bool close, char term0, char term1);
+  void reply_error(int status, char term0, char term1);
+  void send_local(const std::string& response, bool close);
+  void close_client(bool reset = false);
+  void drop_server(bool reusable);
+  void log_request();
+
+  void build_request_head();
+  void build_response_head();
+  bool should_compress() const;
+  std::string_view persistence_cookie() const;  // the server name the client's cookie names, if any
+
+  // Deadlines: one timer, armed for the earliest.
+  void set_client_deadline(std::optional<runtime::Duration> after);
+  void set_server_deadline(std::optional<runtime::Duration> after);
+  void rearm();
+  void on_timer();
+
+  Proxy& proxy_;
+  const Frontend& frontend_;
+  runtime::Runtime& rt_;
+  runtime::StreamConnectionPtr client_;
+  runtime::TimerPtr timer_;
+  std::optional<runtime::Instant> client_deadline_, server_deadline_;
+  std::optional<runtime::Instant> armed_for_;
+
+  Phase phase_ = Phase::kRequestHead;
+  std::string in_;      // client bytes not yet forwarded
+  std::string held_;    // bytes that arrived while the parsed head waited for a server (in_ must not move)
+  std::string out_;     // the outgoing request head (kept until the response starts, for retries)
+  std::string srv_in_;  // response head bytes while incomplete
+  http::RequestHead req_;
+  http::ResponseHead resp_;
+  http::ChunkedDecoder req_chunks_, resp_chunks_;
+  std::uint64_t req_body_left_ = 0, resp_body_left_ = 0;
+  bool req_body_done_ = true;
+  bool resp_head_done_ = false;
+  bool client_keep_alive_ = true;
+  bool client_shut_ = false;
+  bool is_head_ = false;
+  bool is_upgrade_ = false;
+  bool first_request_ = true;
+  bool sent_on_reused_ = false;
+  bool response_started_ = false;  // any response byte seen from the server
+  bool client_paused_ = false, server_paused_ = false;
+  bool client_http10_ = false;
+  bool chunk_to_client_ = false;    // re-chunking a transformed body
+  bool dechunk_to_client_ = false;  // an HTTP/1.0 client gets a chunked body as plain bytes until close
+  bool accepts_gzip_ = false;
+  bool head_sent_ = false;  // out_ holds the rewritten head and in_ no longer does
+  std::unique_ptr<Compressor> compressor_;
+
+  // The request being served.
+  std::uint32_t backend_index_ = 0;
+  Backend* backend_ = nullptr;
+  const RoutePolicy* policy_ = nullptr;
+  std::optional<std::size_t> server_;
+  bool holds_slot_ = false;
+  bool cookie_valid_ = false;
+  ServerConnectionPtr conn_;  // in use for this request
+  ServerConnectionPtr own_;   // this session's private connection, kept between requests (http-reuse safe)
+  int connect_attempts_ = 0;
+  std::string host_;  // normalized, for redirects and logs
+
+  // Log fields.
+  runtime::Instant t_start_{}, t_head_{}, t_dispatched_{}, t_connected_{}, t_response_{};
+  bool logged_ = false;
+  AccessRecord log_;
+  std::string request_line_;
+  std::uint64_t bytes_out_ = 0;
+  int status_ = 0;
+  char term_[2] = {'-', '-'};
+  std::uint32_t retries_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards tasks posted to the loop
+};
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,109 @@
+#include "engine/proxy/proxy.h"
+
+#include "engine/proxy/http_session.h"
+#include "engine/tls/tls_stream.h"
+
+namespace metalgate::proxy {
+
+Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, ProxyOptions options)
+    : rt_(rt), config_(std::move(config)), options_(std::move(options)) {
+  for (const auto& b : config_->backends)
+    backends_.push_back(std::make_unique<Backend>(rt_, b));
+  for (auto period : config_->rate_periods)
+    rate_tables_.push_back(
+        std::make_unique<RateTable>(std::chrono::duration_cast<runtime::Duration>(period)));
+}
+
+Proxy::~Proxy() {
+  *alive_ = false;
+  listeners_.clear();
+  // Sessions go first: they hand their connections back to the backends.
+  sessions_.clear();
+  finished_.clear();
+}
+
+std::error_code Proxy::start() {
+  if (!config_->tls.certificates.empty()) {
+    tls::ServerSettings settings;
+    for (const auto& c : config_->tls.certificates)
+      settings.certificates.push_back({c.hosts, c.certificate_pem, c.private_key_pem, c.source});
+    settings.min_version = config_->tls.min_version;
+    settings.alpn = config_->tls.alpn;
+    std::string error;
+    tls_ = tls::ServerContext::create(settings, error);
+    if (!tls_) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", error}});
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+  }
+  for (std::size_t i = 0; i < config_->frontends.size(); ++i) {
+    std::error_code ec;
+    runtime::ListenOptions lo;
+    lo.reuse_port = true;
+    auto listener = rt_.listen(
+        config_->frontends[i].bind, lo,
+        [this, i](runtime::StreamConnectionPtr c) { accept(i, std::move(c)); }, ec);
+    if (ec) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
+                       {{"frontend", config_->frontends[i].name},
+                        {"address", config_->frontends[i].bind.to_string()},
+                        {"error", ec.message()}});
+      listeners_.clear();
+      return ec;
+    }
+    listeners_.push_back(std::move(listener));
+  }
+  for (auto& b : backends_)
+    b->start_checks();
+  return {};
+}
+
+net::SocketAddress Proxy::frontend_address(std::size_t index) const {
+  return listeners_.at(index)->local_address();
+}
+
+void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection) {
+  if (config_->maxconn && sessions_.size() >= config_->maxconn) {
+    connection->close();  // HAProxy would leave it in the backlog; refusing keeps memory bounded
+    return;
+  }
+  ++counters_.connections;
+  const Frontend& fe = config_->frontends[frontend];
+  if (fe.tls) {
+    connection = tls_->wrap(std::move(connection), [this, alive = alive_](const std::string& why) {
+      if (!*alive) return;
+      ++counters_.tls_handshake_failures;
+      rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "tls-handshake-failed", {{"reason", why}});
+    });
+  }
+  auto session = std::make_unique<HttpSession>(*this, fe, std::move(connection));
+  HttpSession* raw = session.get();
+  sessions_.emplace(raw, std::move(session));
+  raw->start();
+}
+
+void Proxy::finished(HttpSession* session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  finished_.push_back(std::move(it->second));
+  sessions_.erase(it);
+  if (!sweeping_) {
+    sweeping_ = true;
+    rt_.post([this, alive = alive_] {
+      if (!*alive) return;
+      finished_.clear();
+      sweeping_ = false;
+    });
+  }
+}
+
+void Proxy::log_access(const AccessRecord& record) {
+  if (options_.access_log) options_.access_log(format_access_record(record));
+}
+
+std::int64_t Proxy::unix_ms(runtime::Instant t) const {
+  if (options_.unix_ms) return options_.unix_ms(t);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,90 @@
+// The HTTP proxy over the runtime port: listens on the configured frontends, runs one HttpSession per client
+// connection, and owns the backends (servers, health checks, queues, idle connections), the rate tables and
+// the TLS contexts. Same code live (asio), in ns-3 and in the in-memory world.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/proxy/access_log.h"
+#include "engine/proxy/backend.h"
+#include "engine/proxy/proxy_config-t.h"
+#include "engine/proxy/rate_limiter.h"
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::tls {
+class ServerContext;
+}
+
+namespace metalgate::proxy {
+
+class HttpSession;
+
+struct ProxyOptions {
+  AccessLogSink access_log;  // where access lines go (none: not logged)
+  // Converts the runtime's clock to Unix time for log dates. The default maps runtime time zero to the Unix
+  // epoch, which is what simulations want (dates are then deterministic); live mode passes the wall clock.
+  std::function<std::int64_t(runtime::Instant)> unix_ms;
+};
+
+struct ProxyCounters {
+  std::uint64_t connections = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t responses_by_class[6] = {};  // [1]=1xx … [5]=5xx; [0] other
+  std::uint64_t bad_requests = 0;
+  std::uint64_t denied = 0;  // allow/deny lists
+  std::uint64_t rate_limited = 0;
+  std::uint64_t redirects = 0;
+  std::uint64_t connect_retries = 0;
+  std::uint64_t tls_handshake_failures = 0;
+};
+
+class Proxy {
+ public:
+  Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, ProxyOptions options = {});
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Binds every frontend and starts the health checks. On error nothing is left listening.
+  std::error_code start();
+  // The address a frontend ended up bound to (port 0 in tests picks one).
+  net::SocketAddress frontend_address(std::size_t index) const;
+
+  const ProxyConfig& config() const { return *config_; }
+  const ProxyCounters& counters() const { return counters_; }
+  ProxyCounters& counters() { return counters_; }
+  std::vector<std::unique_ptr<Backend>>& backends() { return backends_; }
+  Backend* backend(std::size_t index) { return index < backends_.size() ? backends_[index].get() : nullptr; }
+  RateTable& rate_table(std::uint32_t index) { return *rate_tables_[index]; }
+  runtime::Runtime& runtime() { return rt_; }
+  std::size_t sessions() const { return sessions_.size(); }
+
+  // Used by sessions.
+  void log_access(const AccessRecord& record);
+  bool logs_access() const { return static_cast<bool>(options_.access_log); }
+  std::int64_t unix_ms(runtime::Instant t) const;
+  void finished(HttpSession* session);  // destroys it after the current callback
+
+ private:
+  void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
+
+  runtime::Runtime& rt_;
+  std::shared_ptr<const ProxyConfig> config_;
+  ProxyOptions options_;
+  ProxyCounters counters_;
+  std::vector<runtime::StreamListenerPtr> listeners_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<std::unique_ptr<RateTable>> rate_tables_;
+  std::unique_ptr<tls::ServerContext> tls_;
+  std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
+  std::vector<std::unique_ptr<HttpSession>> finished_;
+  bool sweeping_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,157 @@
+// What the HTTP proxy runs from: frontends, backends with their servers and policies, and per-Ingress route
+// policies, all resolved from the Model and the HAProxy annotations (proxy_config.h builds it). Types only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/config/diagnostics.h"
+#include "engine/http/message-t.h"
+#include "engine/model/model-t.h"
+#include "engine/net/ip_address.h"
+#include "engine/routing/route_table.h"
+#include "engine/runtime/time.h"
+
+namespace metalgate::proxy {
+
+using std::chrono::milliseconds;
+
+enum class Balance : std::uint8_t { kRoundRobin, kLeastConn, kSource };
+std::string_view to_string(Balance b);
+
+// The controller's timeouts (its defaults, not HAProxy's bare ones).
+struct Timeouts {
+  milliseconds connect{5000};
+  int connect_retries = 3;
+  milliseconds client{50000};
+  milliseconds server{50000};
+  milliseconds http_request{5000};
+  milliseconds http_keep_alive{60000};
+  milliseconds queue{5000};
+  milliseconds tunnel{3600000};
+};
+
+struct HealthCheck {
+  bool enabled = true;  // `check`
+  bool http = false;    // `check-http` given
+  std::string method = "GET";
+  std::string uri = "/";
+  milliseconds interval{2000};          // `check-interval`
+  std::optional<milliseconds> timeout;  // `timeout-check`; HAProxy uses `inter` when unset
+  int rise = 2;
+  int fall = 3;
+};
+
+struct CookiePersistence {
+  std::string name;
+  bool indirect = true;  // strip the cookie before the request reaches the server
+  bool nocache = true;   // Cache-Control: private on responses that set it
+};
+
+struct ServerConfig {
+  std::string name;  // the pod, "SRV_1" style names when the endpoint has none
+  net::SocketAddress address;
+  int weight = 1;
+  int maxconn = 0;  // 0: no limit
+};
+
+struct HeaderSetting {
+  std::string name;
+  std::string value;
+};
+
+struct Compression {
+  bool enabled = false;
+  std::vector<std::string> types{"text/html", "text/plain", "text/css", "application/javascript"};
+};
+
+struct Hsts {
+  bool enabled = false;
+  std::int64_t max_age = 15768000;
+  bool include_subdomains = false;
+  bool preload = false;
+  std::string header_value() const;
+};
+
+struct RateLimit {
+  std::uint32_t requests = 0;  // 0: off
+  milliseconds period{1000};
+  int status = 403;
+  std::vector<net::Cidr> whitelist;
+};
+
+// What a route's Ingress asks for, applied after routing (HAProxy applies these per Ingress rule).
+struct RoutePolicy {
+  std::string ingress;  // "namespace/name"; empty for the built-in default
+  std::vector<net::Cidr> allow_list;
+  std::vector<net::Cidr> deny_list;
+  RateLimit rate_limit;
+  std::uint32_t rate_table = 0;  // which rate table counts its requests (one per distinct period)
+  bool ssl_redirect = false;
+  int ssl_redirect_code = 302;
+  std::optional<std::uint16_t> ssl_redirect_port;  // unset: the HTTPS frontend's port
+  Hsts hsts;
+  std::vector<HeaderSetting> request_set_headers;
+  std::vector<HeaderSetting> response_set_headers;
+  std::optional<std::string> set_host;
+  bool forwarded_for = true;
+  Compression compression;
+  bool access_log = true;
+  std::optional<milliseconds> client_timeout;  // Ingress timeout-client
+};
+
+struct BackendConfig {
+  std::string name;  // HAProxy controller style: "default_web-app_80"
+  std::vector<ServerConfig> servers;
+  Balance balance = Balance::kRoundRobin;
+  HealthCheck check;
+  Timeouts timeouts;
+  std::optional<CookiePersistence> cookie;
+  std::string http_reuse = "safe";  // never | safe | aggressive | always
+  std::string problem;              // why it has no servers
+};
+
+struct TlsCertificate {
+  std::vector<std::string> hosts;  // SNI names it serves ("*.example.com" allowed); empty: the default
+  std::string certificate_pem;
+  std::string private_key_pem;
+  std::string source;  // "Secret default/app-tls-secret"
+};
+
+struct TlsSettings {
+  std::vector<TlsCertificate> certificates;  // the first one is the default
+  int min_version = 0x0303;                  // TLS 1.2 (ssl-options no-tlsv10 no-tlsv11)
+  std::vector<std::string> alpn{"http/1.1"};
+};
+
+struct Frontend {
+  std::string name;  // "http" / "https"
+  net::SocketAddress bind;
+  bool tls = false;
+};
+
+struct ProxyConfig {
+  std::vector<Frontend> frontends;
+  std::vector<BackendConfig> backends;                                    // indexed like Model::backends
+  std::vector<RoutePolicy> policies;                                      // [0] is the default (no Ingress)
+  std::unordered_map<const routing::Route*, std::uint32_t> route_policy;  // route -> policies index
+  std::vector<milliseconds> rate_periods;  // one rate table per distinct period
+  // The Model the routes live in (route_policy keys point into its route table); shared so that a running
+  // proxy keeps the configuration it serves alive across reloads.
+  std::shared_ptr<const model::Model> model;
+  std::optional<std::uint32_t> default_backend;
+  Timeouts frontend_timeouts;  // client, http-request, http-keep-alive from the ConfigMap
+  http::Limits limits;
+  TlsSettings tls;
+  std::uint16_t https_port = 443;
+  std::size_t maxconn = 0;  // global cap on client connections (0: none)
+  bool access_log = false;  // ConfigMap-level: log every request (Ingress access-log adds per route)
+};
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,496 @@
+#include "engine/proxy/proxy_config.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "engine/config/annotations.h"
+#include "engine/config/duration.h"
+
+namespace metalgate::proxy {
+
+std::string_view to_string(Balance b) {
+  switch (b) {
+    case Balance::kRoundRobin:
+      return "roundrobin";
+    case Balance::kLeastConn:
+      return "leastconn";
+    case Balance::kSource:
+      return "source";
+  }
+  return "?";
+}
+
+std::string Hsts::header_value() const {
+  std::string v = "max-age=" + std::to_string(max_age);
+  if (include_subdomains) v += "; includeSubDomains";
+  if (preload) v += "; preload";
+  return v;
+}
+
+namespace {
+
+using config::Diagnostics;
+
+// One place an annotation value can come from, with what to say when it is wrong.
+struct Layer {
+  const std::map<std::string, std::string>* values = nullptr;
+  bool prefixed =
+      false;  // Ingress/Service annotations carry "haproxy.org/" and friends; ConfigMap keys do not
+  config::SourceLocation where;
+  std::string field_prefix;  // "Ingress default/web: annotation " / "ConfigMap …: data."
+};
+
+struct Found {
+  std::string value;
+  config::SourceLocation where;
+  std::string field;
+};
+
+// Looks up annotations from the least specific layer to the most specific one; the last hit wins.
+class Lookup {
+ public:
+  explicit Lookup(std::vector<Layer> layers) : layers_(std::move(layers)) {}
+
+  std::optional<Found> get(std::string_view name) const {
+    std::optional<Found> hit;
+    for (const Layer& layer : layers_) {
+      if (!layer.values) continue;
+      for (const auto& [key, value] : *layer.values) {
+        std::optional<std::string_view> bare =
+            layer.prefixed ? config::haproxy_annotation_name(key) : std::optional<std::string_view>(key);
+        if (bare && *bare == name) hit = Found{value, layer.where, layer.field_prefix + key};
+      }
+    }
+    return hit;
+  }
+  // The first name that is set, in order (seed aliases after the controller's name).
+  std::optional<Found> get_any(std::initializer_list<std::string_view> names) const {
+    for (auto n : names)
+      if (auto f = get(n)) return f;
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<Layer> layers_;
+};
+
+void read_duration(const Lookup& l, std::initializer_list<std::string_view> names, milliseconds& out,
+                   Diagnostics& d) {
+  auto f = l.get_any(names);
+  if (!f) return;
+  if (auto v = config::parse_duration(f->value))
+    out = *v;
+  else
+    d.error(f->where, f->field, "'" + f->value + "' is not a duration (5s, 100ms, 1m or milliseconds)");
+}
+
+void read_bool(const Lookup& l, std::initializer_list<std::string_view> names, bool& out, Diagnostics& d) {
+  auto f = l.get_any(names);
+  if (!f) return;
+  if (auto v = config::parse_bool(f->value))
+    out = *v;
+  else
+    d.error(f->where, f->field, "'" + f->value + "' is not true or false");
+}
+
+template <typename Int>
+void read_int(const Lookup& l, std::initializer_list<std::string_view> names, Int& out, long long min,
+              long long max, Diagnostics& d) {
+  auto f = l.get_any(names);
+  if (!f) return;
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(f->value, &used);
+    if (used == f->value.size() && v >= min && v <= max) {
+      out = static_cast<Int>(v);
+      return;
+    }
+  } catch (...) {
+  }
+  d.error(
+      f->where, f->field,
+      "'" + f->value + "' is not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+}
+
+std::vector<net::Cidr> read_cidrs(const Found& f, Diagnostics& d) {
+  std::vector<net::Cidr> out;
+  std::string text = f.value;
+  std::replace(text.begin(), text.end(), ',', ' ');
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    std::optional<net::Cidr> c = net::Cidr::parse(item, true);
+    if (!c) {
+      if (auto ip = net::IpAddress::parse(item)) c = net::Cidr{*ip, ip->is_v4() ? 32 : 128};
+    }
+    if (c)
+      out.push_back(*c);
+    else
+      d.error(f.where, f.field, "'" + item + "' is not an address or CIDR");
+  }
+  return out;
+}
+
+// "Name: value" lines (the seed's `headers`, request-set-header, response-set-header); HAProxy's own form is
+// "Name value".
+std::vector<HeaderSetting> read_headers(const Found& f, Diagnostics& d) {
+  std::vector<HeaderSetting> out;
+  std::istringstream in(f.value);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line[b] == '#') continue;
+    line = line.substr(b);
+    auto sep = line.find_first_of(": \t");
+    if (sep == std::string::npos || sep == 0) {
+      d.error(f.where, f.field, "'" + line + "' is not 'Header-Name: value'");
+      continue;
+    }
+    std::string name = line.substr(0, sep);
+    std::string value = line.substr(sep + (line[sep] == ':' ? 1 : 0));
+    auto vb = value.find_first_not_of(" \t");
+    value = vb == std::string::npos ? "" : value.substr(vb);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+      value.pop_back();
+    out.push_back({name, value});
+  }
+  return out;
+}
+
+// The parts of backend-config-snippet that metalgate understands: `default-server maxconn|inter|rise|fall N`,
+// `timeout queue|server|connect|tunnel|check T`, `http-reuse MODE`, `balance ALGO`. Other lines are
+// warnings (HAProxy configuration metalgate does not run).
+void apply_backend_snippet(const Found& f, BackendConfig& b, int& maxconn, Diagnostics& d) {
+  std::istringstream in(f.value);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    std::string x;
+    while (words >> x)
+      w.push_back(x);
+    if (w.empty() || w[0][0] == '#') continue;
+    bool ok = false;
+    if (w[0] == "default-server") {
+      ok = w.size() >= 3 && w.size() % 2 == 1;
+      for (std::size_t i = 1; ok && i + 1 < w.size(); i += 2) {
+        try {
+          if (w[i] == "maxconn")
+            maxconn = std::stoi(w[i + 1]);
+          else if (w[i] == "rise")
+            b.check.rise = std::stoi(w[i + 1]);
+          else if (w[i] == "fall")
+            b.check.fall = std::stoi(w[i + 1]);
+          else if (w[i] == "weight")
+            for (auto& s : b.servers)
+              s.weight = std::stoi(w[i + 1]);
+          else if (w[i] == "inter") {
+            auto v = config::parse_duration(w[i + 1]);
+            ok = v.has_value();
+            if (v) b.check.interval = *v;
+          } else
+            ok = false;
+        } catch (...) {
+          ok = false;
+        }
+      }
+    } else if (w[0] == "timeout" && w.size() == 3) {
+      auto v = config::parse_duration(w[2]);
+      ok = v.has_value();
+      if (v) {
+        if (w[1] == "queue")
+          b.timeouts.queue = *v;
+        else if (w[1] == "server")
+          b.timeouts.server = *v;
+        else if (w[1] == "connect")
+          b.timeouts.connect = *v;
+        else if (w[1] == "tunnel")
+          b.timeouts.tunnel = *v;
+        else if (w[1] == "check")
+          b.check.timeout = *v;
+        else
+          ok = false;
+      }
+    } else if (w[0] == "http-reuse" && w.size() == 2) {
+      ok = w[1] == "never" || w[1] == "safe" || w[1] == "aggressive" || w[1] == "always";
+      if (ok) b.http_reuse = w[1];
+    } else if (w[0] == "balance" && w.size() == 2) {
+      ok = true;
+      if (w[1] == "roundrobin")
+        b.balance = Balance::kRoundRobin;
+      else if (w[1] == "leastconn")
+        b.balance = Balance::kLeastConn;
+      else if (w[1] == "source")
+        b.balance = Balance::kSource;
+      else
+        ok = false;
+    }
+    if (!ok) d.warning(f.where, f.field, "snippet line '" + line + "' is not one metalgate applies; ignored");
+  }
+}
+
+Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
+  std::vector<Layer> layers;
+  Layer cm;
+  cm.values = &m.controller_config;
+  cm.field_prefix = "controller ConfigMap: data.";
+  if (m.manifests.controller && !m.manifests.controller->files.empty())
+    cm.where = m.manifests.controller->files.front();
+  layers.push_back(cm);
+  if (ingress)
+    layers.push_back({&ingress->meta.annotations, true, ingress->meta.where,
+                      "Ingress " + ingress->meta.key() + ": metadata.annotations."});
+  if (service)
+    layers.push_back({&service->meta.annotations, true, service->meta.where,
+                      "Service " + service->meta.key() + ": metadata.annotations."});
+  return Lookup(std::move(layers));
+}
+
+const config::Ingress* find_ingress(const model::Model& m, std::string_view key) {
+  for (const auto& in : m.manifests.ingresses)
+    if (in.meta.key() == key) return &in;
+  return nullptr;
+}
+
+const config::Service* find_service(const model::Model& m, std::string_view key) {
+  for (const auto& s : m.manifests.services)
+    if (s.meta.key() == key) return &s;
+  return nullptr;
+}
+
+void read_timeouts(const Lookup& l, Timeouts& t, Diagnostics& d) {
+  read_duration(l, {"timeout-connect"}, t.connect, d);
+  read_duration(l, {"timeout-client"}, t.client, d);
+  read_duration(l, {"timeout-server"}, t.server, d);
+  read_duration(l, {"timeout-http-request"}, t.http_request, d);
+  read_duration(l, {"timeout-http-keep-alive"}, t.http_keep_alive, d);
+  read_duration(l, {"timeout-queue"}, t.queue, d);
+  read_duration(l, {"timeout-tunnel"}, t.tunnel, d);
+}
+
+BackendConfig build_backend(const model::Model& m, const model::HttpBackend& hb, const BuildOptions& o,
+                            Diagnostics& d) {
+  BackendConfig b;
+  std::string svc_name = hb.service_key;
+  std::replace(svc_name.begin(), svc_name.end(), '/', '_');
+  b.name = svc_name + "_" + std::to_string(hb.port);
+  const config::Service* service = find_service(m, hb.service_key);
+  const config::Ingress* ingress = find_ingress(m, hb.ingress);
+  Lookup l = lookup_for(m, ingress, service);
+
+  int index = 0;
+  for (const auto& ep : hb.endpoints.endpoints) {
+    ++index;
+    if (!ep.ready) continue;
+    std::optional<net::IpAddress> ip = ep.ip;
+    if (!ip && o.place_endpoint) ip = o.place_endpoint(ep);
+    if (!ip) continue;
+    ServerConfig s;
+    s.name = ep.name.empty() ? "SRV_" + std::to_string(index) : ep.name;
+    s.address = {*ip, ep.port};
+    b.servers.push_back(std::move(s));
+  }
+  if (b.servers.empty())
+    b.problem = hb.endpoints.problem.empty() ? "no placed endpoints" : hb.endpoints.problem;
+
+  if (auto f = l.get("load-balance")) {
+    if (f->value == "roundrobin")
+      b.balance = Balance::kRoundRobin;
+    else if (f->value == "leastconn")
+      b.balance = Balance::kLeastConn;
+    else if (f->value == "source")
+      b.balance = Balance::kSource;
+    else
+      d.error(f->where, f->field, "'" + f->value + "' is not one of roundrobin, leastconn, source");
+  }
+  read_timeouts(l, b.timeouts, d);
+  read_bool(l, {"check"}, b.check.enabled, d);
+  read_duration(l, {"check-interval", "backend-check-interval"}, b.check.interval, d);
+  read_int(l, {"check-rise", "health-check-rise"}, b.check.rise, 1, 1000, d);
+  read_int(l, {"check-fall", "health-check-fall"}, b.check.fall, 1, 1000, d);
+  if (auto f = l.get("timeout-check")) {
+    if (auto v = config::parse_duration(f->value))
+      b.check.timeout = *v;
+    else
+      d.error(f->where, f->field, "'" + f->value + "' is not a duration");
+  }
+  if (auto f = l.get("check-http")) {
+    std::istringstream in(f->value);
+    std::vector<std::string> w;
+    std::string x;
+    while (in >> x)
+      w.push_back(x);
+    if (w.size() == 1 && w[0][0] == '/') {
+      b.check.http = true;
+      b.check.uri = w[0];
+    } else if (w.size() >= 2 && w[1][0] == '/') {
+      b.check.http = true;
+      b.check.method = w[0];
+      b.check.uri = w[1];
+    } else {
+      d.error(f->where, f->field, "'" + f->value + "' is neither \"URI\" nor \"METHOD URI\"");
+    }
+  }
+  int maxconn = 0;
+  read_int(l, {"pod-maxconn"}, maxconn, 0, 1000000, d);
+  if (auto f = l.get("backend-config-snippet")) apply_backend_snippet(*f, b, maxconn, d);
+  for (auto& s : b.servers)
+    s.maxconn = maxconn;
+  if (auto f = l.get("http-reuse")) {
+    if (f->value == "never" || f->value == "safe" || f->value == "aggressive" || f->value == "always")
+      b.http_reuse = f->value;
+    else
+      d.error(f->where, f->field, "'" + f->value + "' is not never, safe, aggressive or always");
+  }
+  if (auto f = l.get("cookie-persistence"); f && !f->value.empty()) {
+    CookiePersistence c;
+    c.name = f->value;
+    read_bool(l, {"cookie-indirect"}, c.indirect, d);
+    read_bool(l, {"cookie-nocache"}, c.nocache, d);
+    b.cookie = c;
+  }
+  return b;
+}
+
+RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, Diagnostics& d) {
+  RoutePolicy p;
+  if (ingress) p.ingress = ingress->meta.key();
+  Lookup l = lookup_for(m, ingress, nullptr);
+  if (auto f = l.get_any({"allow-list", "whitelist"})) p.allow_list = read_cidrs(*f, d);
+  if (auto f = l.get_any({"deny-list", "blacklist"})) p.deny_list = read_cidrs(*f, d);
+  read_int(l, {"rate-limit-requests"}, p.rate_limit.requests, 0, 100000000, d);
+  read_duration(l, {"rate-limit-period"}, p.rate_limit.period, d);
+  read_int(l, {"rate-limit-status-code"}, p.rate_limit.status, 100, 599, d);
+  if (auto f = l.get("rate-limit-whitelist")) p.rate_limit.whitelist = read_cidrs(*f, d);
+  if (p.rate_limit.period.count() <= 0) p.rate_limit.period = milliseconds(1000);
+  read_bool(l, {"ssl-redirect"}, p.ssl_redirect, d);
+  read_int(l, {"ssl-redirect-code"}, p.ssl_redirect_code, 300, 399, d);
+  if (auto f = l.get("ssl-redirect-port")) {
+    std::uint16_t port = 0;
+    read_int(l, {"ssl-redirect-port"}, port, 1, 65535, d);
+    if (port) p.ssl_redirect_port = port;
+  }
+  // The controller turns ssl-redirect on for hosts of spec.tls when it has a certificate for them.
+  if (ingress && !ingress->tls.empty() && !l.get("ssl-redirect")) p.ssl_redirect = true;
+  read_bool(l, {"hsts"}, p.hsts.enabled, d);
+  read_int(l, {"hsts-max-age"}, p.hsts.max_age, 0, 1LL << 40, d);
+  read_bool(l, {"hsts-include-subdomains"}, p.hsts.include_subdomains, d);
+  read_bool(l, {"hsts-preload"}, p.hsts.preload, d);
+  if (auto f = l.get("request-set-header")) p.request_set_headers = read_headers(*f, d);
+  if (auto f = l.get("response-set-header")) p.response_set_headers = read_headers(*f, d);
+  if (auto f = l.get("headers")) {
+    auto more = read_headers(*f, d);
+    p.response_set_headers.insert(p.response_set_headers.end(), more.begin(), more.end());
+  }
+  if (auto f = l.get("set-host"); f && !f->value.empty()) p.set_host = f->value;
+  read_bool(l, {"forwarded-for"}, p.forwarded_for, d);
+  read_bool(l, {"response-compress"}, p.compression.enabled, d);
+  if (auto f = l.get("compression-type")) {
+    std::istringstream in(f->value);
+    p.compression.types.clear();
+    std::string t;
+    while (in >> t)
+      p.compression.types.push_back(t);
+  }
+  if (auto f = l.get("compression-algo"); f && f->value != "gzip")
+    d.error(f->where, f->field, "only gzip is supported");
+  // A ConfigMap listing compression types turns compression on for every route, as HAProxy's
+  // `compression type` in the defaults section does.
+  if (!l.get("response-compress") && l.get("compression-type")) p.compression.enabled = true;
+  p.access_log = true;
+  read_bool(l, {"access-log"}, p.access_log, d);
+  if (ingress) {
+    milliseconds t{0};
+    bool set = false;
+    for (const auto& [k, v] : ingress->meta.annotations)
+      if (config::haproxy_annotation_name(k) == std::optional<std::string_view>("timeout-client")) set = true;
+    if (set) {
+      read_duration(l, {"timeout-client"}, t, d);
+      p.client_timeout = t;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& o,
+                               Diagnostics& d) {
+  ProxyConfig c;
+  c.model = model;
+  const model::Model& m = *model;
+  Lookup global = lookup_for(m, nullptr, nullptr);
+  read_timeouts(global, c.frontend_timeouts, d);
+  read_int(global, {"request-buffer-size"}, c.limits.max_head_bytes, 1024, 1 << 24, d);
+  read_int(global, {"maxconn"}, c.maxconn, 0, 10000000, d);
+  read_bool(global, {"access-log"}, c.access_log, d);
+  if (auto f = global.get("ssl-options")) {
+    // "no-sslv3 no-tlsv10 no-tlsv11 [no-tlsv12]": the lowest version left allowed becomes the minimum.
+    int min = 0x0301;
+    std::istringstream in(f->value);
+    std::set<std::string> opts;
+    std::string w;
+    while (in >> w)
+      opts.insert(w);
+    if (opts.count("no-tlsv10")) min = 0x0302;
+    if (opts.count("no-tlsv10") && opts.count("no-tlsv11")) min = 0x0303;
+    if (min == 0x0303 && opts.count("no-tlsv12")) min = 0x0304;
+    c.tls.min_version = min;
+  }
+
+  std::uint16_t http_port = 80, https_port = 443;
+  if (m.manifests.controller) {
+    http_port = m.manifests.controller->http_port;
+    https_port = m.manifests.controller->https_port;
+  }
+  if (o.http_port) http_port = *o.http_port;
+  if (o.https_port) https_port = *o.https_port;
+  c.https_port = https_port;
+  c.frontends.push_back({"http", {o.bind_address, http_port}, false});
+
+  for (const auto& hb : m.backends)
+    c.backends.push_back(build_backend(m, hb, o, d));
+  c.default_backend = m.routes.default_target();
+
+  c.policies.push_back(build_policy(m, nullptr, d));
+  std::map<std::string, std::uint32_t> by_ingress;
+  for (const routing::Route* r : m.routes.routes()) {
+    std::string key = r->source.rfind("Ingress ", 0) == 0 ? r->source.substr(8) : r->source;
+    auto [it, inserted] = by_ingress.emplace(key, static_cast<std::uint32_t>(c.policies.size()));
+    if (inserted) c.policies.push_back(build_policy(m, find_ingress(m, key), d));
+    c.route_policy[r] = it->second;
+  }
+  for (auto& p : c.policies) {
+    auto it = std::find(c.rate_periods.begin(), c.rate_periods.end(), p.rate_limit.period);
+    if (it == c.rate_periods.end()) {
+      c.rate_periods.push_back(p.rate_limit.period);
+      it = c.rate_periods.end() - 1;
+    }
+    p.rate_table = static_cast<std::uint32_t>(it - c.rate_periods.begin());
+  }
+
+  // TLS: one certificate per Secret, serving the hosts that spec.tls lists for it.
+  std::map<std::string, std::size_t> by_secret;
+  for (const auto& binding : m.tls) {
+    const config::Secret* secret = nullptr;
+    for (const auto& s : m.manifests.secrets)
+      if (s.meta.key() == binding.secret_key) secret = &s;
+    if (!secret || !secret->is_tls()) continue;
+    auto crt = secret->data.find("tls.crt");
+    auto key = secret->data.find("tls.key");
+    if (crt == secret->data.end() || key == secret->data.end()) {
+      d.error(secret->meta.where, "Secret " + secret->meta.key(),
+              "a kubernetes.io/tls Secret needs tls.crt and tls.key");
+      continue;
+    }
+    auto [it, inserted] = by_secret.emplace(binding.secret_key, c.tls.certificates.size());
+    if (inserted)
+      c.tls.certificates.push_back({{}, crt->second, key->second, "Secret " + secret->meta.key()});
+    if (!binding.host.empty()) c.tls.certificates[it->second].hosts.push_back(binding.host);
+  }
+  if (!c.tls.certificates.empty()) c.frontends.push_back({"https", {o.bind_address, https_port}, true});
+  return c;
+}
+
+}  // namespace metalgate::proxy

@@ -1,0 +1,370 @@
+#include "engine/tls/tls_stream.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <map>
+
+namespace metalgate::tls {
+
+namespace {
+
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+struct CtxDeleter {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using CtxPtr = std::unique_ptr<SSL_CTX, CtxDeleter>;
+
+// Wire-format ALPN list ("\x08http/1.1").
+std::string alpn_wire(const std::vector<std::string>& protocols) {
+  std::string out;
+  for (const auto& p : protocols) {
+    out += static_cast<char>(p.size());
+    out += p;
+  }
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------ the stream
+
+class TlsStream final : public runtime::StreamConnection, public runtime::StreamHandler {
+ public:
+  TlsStream(SSL_CTX* ctx, bool server, std::function<void(const std::string&)> on_failure)
+      : on_failure_(std::move(on_failure)) {
+    ssl_ = SSL_new(ctx);
+    BIO* rbio = BIO_new(BIO_s_mem());
+    BIO* wbio = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(rbio, -1);
+    SSL_set_bio(ssl_, rbio, wbio);
+    rbio_ = rbio;
+    wbio_ = wbio;
+    if (server)
+      SSL_set_accept_state(ssl_);
+    else
+      SSL_set_connect_state(ssl_);
+  }
+  ~TlsStream() override {
+    *alive_ = false;
+    SSL_free(ssl_);
+  }
+
+  SSL* ssl() { return ssl_; }
+  void set_raw(runtime::StreamConnectionPtr raw) { raw_ = std::move(raw); }
+  void set_client_handler(runtime::StreamHandler& handler) { handler_ = &handler; }
+
+  // StreamConnection: the plaintext face.
+  void start(runtime::StreamHandler& handler) override {
+    handler_ = &handler;
+    raw_->start(*this);
+  }
+  void write(runtime::ByteView data) override {
+    if (closed_ || data.empty()) return;
+    if (!handshake_done_) {
+      pending_.insert(pending_.end(), data.begin(), data.end());
+      return;
+    }
+    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    flush();
+  }
+  std::size_t write_backlog() const override { return raw_->write_backlog() + pending_.size(); }
+  void shutdown_write() override {
+    if (closed_) return;
+    SSL_shutdown(ssl_);  // close_notify
+    flush();
+    raw_->shutdown_write();
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    if (handshake_done_) {
+      SSL_shutdown(ssl_);
+      flush();
+    }
+    raw_->close();
+  }
+  void reset() override {
+    closed_ = true;
+    raw_->reset();
+  }
+  void set_reading(bool enabled) override { raw_->set_reading(enabled); }
+  net::SocketAddress local_address() const override { return raw_->local_address(); }
+  net::SocketAddress peer_address() const override { return raw_->peer_address(); }
+
+  // StreamHandler: the ciphertext side.
+  void on_connected() override { advance(); }  // client role: start the handshake
+  void on_data(runtime::ByteView data) override {
+    if (closed_) return;
+    BIO_write(rbio_, data.data(), static_cast<int>(data.size()));
+    advance();
+  }
+  void on_peer_shutdown() override {
+    if (!closed_ && handler_) handler_->on_peer_shutdown();
+  }
+  void on_closed(std::error_code reason) override {
+    if (closed_) return;
+    closed_ = true;
+    if (handler_) handler_->on_closed(reason);
+  }
+  void on_write_drained() override {
+    if (!closed_ && handler_ && handshake_done_) handler_->on_write_drained();
+  }
+
+ private:
+  void advance() {
+    std::shared_ptr<bool> alive = alive_;
+    if (!handshake_done_) {
+      int r = SSL_do_handshake(ssl_);
+      flush();
+      if (r != 1) {
+        int e = SSL_get_error(ssl_, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+        return fail("TLS handshake failed: " + openssl_error());
+      }
+      handshake_done_ = true;
+      if (!pending_.empty()) {
+        SSL_write(ssl_, pending_.data(), static_cast<int>(pending_.size()));
+        pending_.clear();
+        pending_.shrink_to_fit();
+        flush();
+      }
+      if (!server_role() && handler_) {
+        handler_->on_connected();
+        if (!*alive || closed_) return;
+      }
+    }
+    unsigned char buf[16384];
+    while (!closed_) {
+      int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) {
+        handler_->on_data(runtime::ByteView(buf, static_cast<std::size_t>(n)));
+        if (!*alive) return;
+        continue;
+      }
+      int e = SSL_get_error(ssl_, n);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
+      if (e == SSL_ERROR_ZERO_RETURN) {  // close_notify: the peer sends nothing more
+        flush();
+        if (handler_) handler_->on_peer_shutdown();
+        return;
+      }
+      return fail("TLS error: " + openssl_error());
+    }
+    flush();  // TLS 1.3 may answer (key updates, tickets)
+  }
+
+  bool server_role() const { return SSL_is_server(ssl_) == 1; }
+
+  void flush() {
+    char buf[16384];
+    while (BIO_ctrl_pending(wbio_) > 0) {
+      int n = BIO_read(wbio_, buf, sizeof buf);
+      if (n <= 0) break;
+      raw_->write(runtime::ByteView(reinterpret_cast<const std::uint8_t*>(buf), static_cast<std::size_t>(n)));
+    }
+  }
+
+  void fail(const std::string& why) {
+    ERR_clear_error();
+    closed_ = true;
+    if (on_failure_) on_failure_(why);
+    raw_->reset();
+    if (handler_) handler_->on_closed(std::make_error_code(std::errc::protocol_error));
+  }
+
+  SSL* ssl_ = nullptr;
+  BIO* rbio_ = nullptr;
+  BIO* wbio_ = nullptr;
+  runtime::StreamConnectionPtr raw_;
+  runtime::StreamHandler* handler_ = nullptr;
+  std::vector<std::uint8_t> pending_;  // plaintext written before the handshake finished
+  bool handshake_done_ = false;
+  bool closed_ = false;
+  std::function<void(const std::string&)> on_failure_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// ------------------------------------------------------------------------------------------ server context
+
+struct ServerContext::Impl {
+  std::vector<CtxPtr> contexts;  // [0] default
+  std::map<std::string, SSL_CTX*> exact;
+  std::map<std::string, SSL_CTX*> wildcard;  // "example.com" for "*.example.com"
+  std::string alpn;
+  int min_version = TLS1_2_VERSION;
+
+  SSL_CTX* for_name(const char* name) const {
+    if (!name) return nullptr;
+    std::string n = lower(name);
+    if (auto it = exact.find(n); it != exact.end()) return it->second;
+    auto dot = n.find('.');
+    if (dot != std::string::npos)
+      if (auto it = wildcard.find(n.substr(dot + 1)); it != wildcard.end()) return it->second;
+    return nullptr;
+  }
+};
+
+namespace {
+
+int on_servername(SSL* ssl, int*, void* arg) {
+  auto* impl = static_cast<ServerContext::Impl*>(arg);
+  if (SSL_CTX* ctx = impl->for_name(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)))
+    SSL_set_SSL_CTX(ssl, ctx);
+  return SSL_TLSEXT_ERR_OK;
+}
+
+int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+            unsigned int inlen, void* arg) {
+  auto* impl = static_cast<ServerContext::Impl*>(arg);
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(impl->alpn.data()),
+                            static_cast<unsigned int>(impl->alpn.size()), in,
+                            inlen) == OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN, as HAProxy does
+}
+
+CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::string& error) {
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_min_proto_version(ctx.get(), impl.min_version);
+  // Idle connections keep no read/write buffers (memory per idle connection matters at 10k connections).
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>("metalgate"), 9);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(cert.certificate_pem.data(), static_cast<int>(cert.certificate_pem.size())), BIO_free);
+  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
+    X509_free(leaf);
+    error = cert.source + ": tls.crt is not a PEM certificate (" + openssl_error() + ")";
+    return nullptr;
+  }
+  X509_free(leaf);
+  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+    SSL_CTX_add0_chain_cert(ctx.get(), extra);
+  ERR_clear_error();
+  std::unique_ptr<BIO, decltype(&BIO_free)> kbio(
+      BIO_new_mem_buf(cert.private_key_pem.data(), static_cast<int>(cert.private_key_pem.size())), BIO_free);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr);
+  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key) != 1) {
+    EVP_PKEY_free(key);
+    error = cert.source + ": tls.key is not a PEM private key (" + openssl_error() + ")";
+    return nullptr;
+  }
+  EVP_PKEY_free(key);
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    error = cert.source + ": tls.key does not match tls.crt";
+    ERR_clear_error();
+    return nullptr;
+  }
+  SSL_CTX_set_tlsext_servername_callback(ctx.get(), on_servername);
+  SSL_CTX_set_tlsext_servername_arg(ctx.get(), &impl);
+  if (!impl.alpn.empty()) SSL_CTX_set_alpn_select_cb(ctx.get(), on_alpn, &impl);
+  return ctx;
+}
+
+}  // namespace
+
+ServerContext::ServerContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerContext::~ServerContext() = default;
+
+std::unique_ptr<ServerContext> ServerContext::create(const ServerSettings& settings, std::string& error) {
+  if (settings.certificates.empty()) {
+    error = "no certificate";
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->alpn = alpn_wire(settings.alpn);
+  impl->min_version = settings.min_version;
+  for (const auto& cert : settings.certificates) {
+    CtxPtr ctx = make_server_ctx(cert, *impl, error);
+    if (!ctx) return nullptr;
+    SSL_CTX* raw = ctx.get();
+    impl->contexts.push_back(std::move(ctx));
+    for (const auto& h : cert.hosts) {
+      std::string host = lower(h);
+      if (host.rfind("*.", 0) == 0)
+        impl->wildcard.emplace(host.substr(2), raw);
+      else
+        impl->exact.emplace(host, raw);
+    }
+  }
+  // Tickets are encrypted with the default context's keys whichever certificate SNI chose, so resumption
+  // works across names; share them.
+  unsigned char keys[80];
+  if (SSL_CTX_get_tlsext_ticket_keys(impl->contexts[0].get(), keys, sizeof keys) == 1)
+    for (std::size_t i = 1; i < impl->contexts.size(); ++i)
+      SSL_CTX_set_tlsext_ticket_keys(impl->contexts[i].get(), keys, sizeof keys);
+  return std::unique_ptr<ServerContext>(new ServerContext(std::move(impl)));
+}
+
+runtime::StreamConnectionPtr ServerContext::wrap(runtime::StreamConnectionPtr raw,
+                                                 std::function<void(const std::string&)> on_failure) {
+  auto s = std::make_unique<TlsStream>(impl_->contexts[0].get(), true, std::move(on_failure));
+  s->set_raw(std::move(raw));
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------ client
+
+namespace {
+
+struct ClientContext {
+  CtxPtr ctx;
+};
+
+}  // namespace
+
+runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
+                                            runtime::StreamHandler& handler, const ClientSettings& settings,
+                                            std::function<void(const std::string&)> on_failure) {
+  CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (settings.min_version) SSL_CTX_set_min_proto_version(ctx.get(), settings.min_version);
+  if (settings.max_version) SSL_CTX_set_max_proto_version(ctx.get(), settings.max_version);
+  if (!settings.ca_pem.empty()) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(settings.ca_pem.data(), static_cast<int>(settings.ca_pem.size())), BIO_free);
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+    while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(store, ca);
+      X509_free(ca);
+    }
+    ERR_clear_error();
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  }
+  if (!settings.alpn.empty()) {
+    std::string wire = alpn_wire(settings.alpn);
+    SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
+                            static_cast<unsigned int>(wire.size()));
+  }
+  auto s = std::make_unique<TlsStream>(ctx.get(), false, std::move(on_failure));  // SSL holds a reference
+  if (!settings.server_name.empty()) {
+    SSL_set_tlsext_host_name(s->ssl(), settings.server_name.c_str());
+    if (!settings.ca_pem.empty()) SSL_set1_host(s->ssl(), settings.server_name.c_str());
+  }
+  s->set_client_handler(handler);
+  s->set_raw(rt.connect(remote, *s));
+  return s;
+}
+
+}  // namespace metalgate::tls

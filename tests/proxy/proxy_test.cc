@@ -1,0 +1,640 @@
+// The HTTP proxy end to end in the in-memory world: clients, the proxy and backends that answer with their
+// own identity, configured by manifests and annotations, timeouts in virtual time.
+#include "engine/proxy/proxy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <zlib.h>
+
+#include "tests/proxy/proxy_world.h"
+
+namespace metalgate::proxy::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ingress(const std::string& annotations = "", const std::string& rules = "",
+                    const std::string& extra_spec = "") {
+  std::string r = rules.empty() ? R"(
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+)"
+                                : rules;
+  return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: default\n" +
+         (annotations.empty() ? std::string() : "  annotations:\n" + annotations) +
+         "spec:\n  ingressClassName: haproxy\n" + extra_spec + "  rules:" + r;
+}
+
+// ------------------------------------------------------------------------------------------ routing
+
+TEST(Proxy, RoutesByHostAndPathToTheBackendAndAnswers404Otherwise) {
+  ProxyWorld w;
+  std::string second = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: default}
+spec:
+  ports: [{port: 80, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: api, namespace: default}
+subsets:
+- addresses: [{ip: 10.0.2.1, targetRef: {kind: Pod, name: api-1}}]
+  ports: [{port: 9090}]
+)";
+  auto& api_host = w.world.add_host("api-1", {*net::IpAddress::parse("10.0.2.1")});
+  TestHttpServer api(api_host, {*net::IpAddress::parse("10.0.2.1"), 9090}, "api-1");
+  w.start(ingress("", R"(
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
+      - {path: /exact, pathType: Exact, backend: {service: {name: api, port: {number: 80}}}}
+)"),
+          {}, second);
+  auto r = w.request(get("app.example.com", "/api/users?id=1"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "api-1 GET /api/users");
+  r = w.request(get("APP.example.com:80", "/apiary"));  // not an element prefix of /api
+  ASSERT_TRUE(r);
+  EXPECT_THAT(r->body, HasSubstr("web-"));
+  r = w.request(get("app.example.com", "/exact"));
+  EXPECT_EQ(r->body, "api-1 GET /exact");
+  r = w.request(get("app.example.com", "/exact/more"));
+  EXPECT_THAT(r->body, HasSubstr("web-"));
+  r = w.request(get("other.example.com", "/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST(Proxy, DefaultBackendServesUnmatchedRequests) {
+  ProxyWorld w;
+  w.start(ingress("", "", "  defaultBackend: {service: {name: web, port: {number: 80}}}\n"));
+  auto r = w.request(get("nowhere.example", "/x"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("GET /x"));
+}
+
+// ------------------------------------------------------------------------------------------ balancing
+
+TEST(Proxy, RoundRobinSpreadsRequestsEvenly) {
+  ProxyWorld w;
+  w.start(ingress());
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 30; ++i) {
+    auto r = w.request(get("app.example.com", "/"));
+    ASSERT_TRUE(r);
+    ++seen[r->get("x-served-by")];
+  }
+  EXPECT_EQ(seen, (std::map<std::string, int>{{"web-1", 10}, {"web-2", 10}, {"web-3", 10}}));
+}
+
+TEST(Proxy, SourceBalancingKeepsAClientOnOneServer) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/load-balance: source\n"));
+  std::set<std::string> a, b;
+  for (int i = 0; i < 6; ++i) {
+    a.insert(w.request(get("app.example.com", "/"))->get("x-served-by"));
+    b.insert(w.request(get("app.example.com", "/"), 10s, true)->get("x-served-by"));
+  }
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_EQ(b.size(), 1u);
+}
+
+TEST(Proxy, LeastConnAvoidsTheBusyServer) {
+  ProxyWorld w;
+  w.servers["web-1"]->options.delay = 5s;
+  w.start(ingress("    haproxy.org/load-balance: leastconn\n"));
+  // A slow request pins web-1 (or whichever is chosen first) ...
+  TestClient slow(w.client_host, w.http_address());
+  slow.send(get("app.example.com", "/slow"));
+  w.world.run_for(100ms);
+  std::string busy = w.servers["web-1"]->requests == 1 ? "web-1" : "";
+  ASSERT_EQ(busy, "web-1") << "the first leastconn pick is the first server";
+  // ... and quick requests go to the others while it is busy.
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 6; ++i)
+    ++seen[w.request(get("app.example.com", "/"))->get("x-served-by")];
+  EXPECT_EQ(seen.count("web-1"), 0u);
+  EXPECT_EQ(seen["web-2"] + seen["web-3"], 6);
+}
+
+TEST(Proxy, CookiePersistenceInsertsIndirectNocache) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cookie-persistence: mycookie\n"));
+  auto first = w.request(get("app.example.com", "/"));
+  ASSERT_TRUE(first);
+  std::string server = first->get("x-served-by");
+  EXPECT_EQ(first->get("set-cookie"), "mycookie=" + server + "; path=/");
+  EXPECT_EQ(first->get("cache-control"), "private");
+  for (int i = 0; i < 5; ++i) {
+    auto r = w.request(get("app.example.com", "/", "Cookie: theme=dark; mycookie=" + server + "\r\n"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get("x-served-by"), server);
+    EXPECT_FALSE(r->has("set-cookie")) << "the client already holds a valid cookie";
+  }
+  // indirect: the server never sees the persistence cookie, but sees the application's.
+  const std::string& head = w.servers[server]->heads.back();
+  EXPECT_THAT(head, HasSubstr("theme=dark"));
+  EXPECT_THAT(head, ::testing::Not(HasSubstr("mycookie")));
+  // A cookie naming an unknown server is replaced.
+  auto r = w.request(get("app.example.com", "/", "Cookie: mycookie=nope\r\n"));
+  EXPECT_THAT(r->get("set-cookie"), HasSubstr("mycookie=web-"));
+}
+
+TEST(Proxy, PerServerMaxconnQueuesThenTimesOutWith503) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.delay = 3s;
+  w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n    haproxy.org/timeout-queue: 1s\n"));
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
+    clients.back()->send(get("app.example.com", "/"));
+  }
+  w.world.run_for(2s);
+  int answered_503 = 0;
+  for (auto& c : clients)
+    if (auto r = c->next(); r && r->status == 503) ++answered_503;
+  EXPECT_EQ(answered_503, 1) << "three servers with maxconn 1: the fourth request waits, then times out";
+  w.world.run_for(2s);
+  int ok = 0;
+  for (auto& c : clients)
+    if (auto r = c->next(); r && r->status == 200) ++ok;
+  EXPECT_EQ(ok, 3);
+  ASSERT_FALSE(w.access_log.empty());
+  EXPECT_THAT(w.access_log[0], HasSubstr(" 503 "));
+  EXPECT_THAT(w.access_log[0], HasSubstr(" sQ-- "));
+}
+
+TEST(Proxy, QueuedRequestIsServedWhenASlotFrees) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.delay = 1s;
+  w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
+    clients.back()->send(get("app.example.com", "/"));
+  }
+  w.world.run_for(2500ms);
+  for (auto& c : clients) {
+    auto r = c->next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ health
+
+TEST(Proxy, HealthChecksTakeFailingServersOutAndBringThemBack) {
+  ProxyWorld w;
+  w.servers["web-2"]->options.health_status = 500;
+  w.start(ingress("    haproxy.org/check-http: /health\n    haproxy.org/check-interval: 1s\n"));
+  w.world.run_for(1500ms);  // every server checked at least once
+  EXPECT_FALSE(w.proxy->backends()[0]->servers()[1].load.up)
+      << "a fresh server goes down on its first failure";
+  EXPECT_EQ(w.proxy->backends()[0]->servers()[1].last_check, "L7STS 500");
+  std::set<std::string> seen;
+  for (int i = 0; i < 9; ++i)
+    seen.insert(w.request(get("app.example.com", "/"))->get("x-served-by"));
+  EXPECT_EQ(seen, (std::set<std::string>{"web-1", "web-3"}));
+  // rise = 2: two passing checks bring it back.
+  w.servers["web-2"]->options.health_status = 200;
+  w.world.run_for(1000ms);
+  EXPECT_FALSE(w.proxy->backends()[0]->servers()[1].load.up);
+  w.world.run_for(1100ms);
+  EXPECT_TRUE(w.proxy->backends()[0]->servers()[1].load.up);
+}
+
+TEST(Proxy, AServerUpForAWhileNeedsFallFailuresToGoDown) {
+  ProxyWorld w;
+  w.start(
+      ingress("    haproxy.org/check-http: /health\n    haproxy.org/check-interval: 1s\n"
+              "    haproxy.org/check-fall: \"3\"\n"));
+  w.world.run_for(3s);
+  auto& s = w.proxy->backends()[0]->servers()[0];
+  EXPECT_EQ(s.health.health, 2 + 3 - 1);
+  w.servers["web-1"]->options.health_status = 503;
+  int checks_before = w.servers["web-1"]->health_checks;
+  w.world.run_until([&] { return !s.load.up; }, 10s);
+  EXPECT_EQ(w.servers["web-1"]->health_checks - checks_before, 3);
+}
+
+TEST(Proxy, TcpChecksNoticeAStoppedServerAndAllDownGives503) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/check-interval: 500ms\n"));
+  for (auto& [n, s] : w.servers)
+    s->stop();
+  w.world.run_for(2s);
+  EXPECT_FALSE(w.proxy->backends()[0]->any_up());
+  auto r = w.request(get("app.example.com", "/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+}
+
+// ------------------------------------------------------------------------------------------ timeouts
+
+TEST(Proxy, SilentServerGets504AfterTimeoutServer) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.silent = true;
+  w.start(ingress("    haproxy.org/timeout-server: 2s\n    haproxy.org/check: \"false\"\n"));
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/"));
+  w.world.run_for(1900ms);
+  EXPECT_FALSE(c.next());
+  w.world.run_for(200ms);
+  auto r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  EXPECT_THAT(w.access_log.back(), HasSubstr(" sH-- "));
+}
+
+TEST(Proxy, IncompleteRequestHeadGets408AfterTimeoutHttpRequest) {
+  ProxyWorld w;
+  w.start(ingress(), {{"timeout-http-request", "3s"}});
+  TestClient c(w.client_host, w.http_address());
+  c.send("GET / HTTP/1.1\r\nHost: app.exa");
+  w.world.run_for(2900ms);
+  EXPECT_FALSE(c.next());
+  w.world.run_for(200ms);
+  auto r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  w.world.run_for(100ms);
+  EXPECT_TRUE(c.peer_closed || c.closed);
+}
+
+TEST(Proxy, UnreachableServerGets503AfterConnectRetries) {
+  ProxyWorld w;
+  w.servers["web-1"]->stop();
+  w.servers["web-2"]->stop();
+  w.servers["web-3"]->stop();
+  w.start(ingress("    haproxy.org/check: \"false\"\n"));
+  auto r = w.request(get("app.example.com", "/"), 30s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_THAT(w.access_log.back(), HasSubstr(" SC-- "));
+  EXPECT_THAT(w.access_log.back(), HasSubstr("/3 "));  // three retries
+}
+
+TEST(Proxy, ConnectRetriesRedispatchToAnotherServerOnTheLastTry) {
+  ProxyWorld w;
+  w.servers["web-1"]->stop();
+  w.start(ingress("    haproxy.org/check: \"false\"\n"));
+  auto r = w.request(get("app.example.com", "/"), 30s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get("x-served-by"), "web-1");
+}
+
+TEST(Proxy, KeepAliveTimeoutClosesAnIdleClientQuietly) {
+  ProxyWorld w;
+  w.start(ingress(), {{"timeout-http-keep-alive", "2s"}});
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/"));
+  ASSERT_TRUE(w.await(c));
+  w.world.run_for(1900ms);
+  EXPECT_FALSE(c.peer_closed);
+  w.world.run_for(200ms);
+  EXPECT_TRUE(c.peer_closed);
+  EXPECT_TRUE(c.received.empty()) << "no 408 for an idle keep-alive connection";
+}
+
+// ------------------------------------------------------------------------------------------ HTTP/1.1
+// behaviour
+
+TEST(Proxy, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
+  ProxyWorld w;
+  w.servers["web-1"]->options.delay = 300ms;  // the first answer is the slowest
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/one") + get("app.example.com", "/two") + get("app.example.com", "/three"));
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 3; ++i) {
+    auto r = w.await(c);
+    ASSERT_TRUE(r) << i;
+    bodies.push_back(r->body.substr(r->body.find(' ') + 1));
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"GET /one", "GET /two", "GET /three"}));
+  EXPECT_FALSE(c.peer_closed);
+}
+
+TEST(Proxy, ReusesServerConnectionsTheWayHttpReuseSafeSays) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/load-balance: source\n    haproxy.org/check: \"false\"\n"));
+  TestClient c(w.client_host, w.http_address());
+  for (int i = 0; i < 5; ++i) {
+    c.send(get("app.example.com", "/"));
+    ASSERT_TRUE(w.await(c));
+  }
+  auto& b = *w.proxy->backends()[0];
+  EXPECT_EQ(b.connections_opened(), 1u) << "one session keeps its own server connection";
+  // A new session's first request never takes another session's idle connection ...
+  TestClient c2(w.client_host, w.http_address());
+  c2.send(get("app.example.com", "/"));
+  ASSERT_TRUE(w.await(c2));
+  EXPECT_EQ(b.connections_opened(), 2u);
+  // ... but its second one may.
+  c.conn->close();
+  w.world.run_for(100ms);
+  c2.send(get("app.example.com", "/"));
+  ASSERT_TRUE(w.await(c2));
+  EXPECT_EQ(b.connections_opened(), 2u);
+}
+
+TEST(Proxy, StreamsChunkedBodiesBothWays) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.chunked = true;
+  w.start(ingress());
+  auto r = w.request(
+      "POST /upload HTTP/1.1\r\nHost: app.example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get("transfer-encoding"), "chunked");
+  EXPECT_THAT(r->body, HasSubstr("POST /upload"));
+  std::string all;
+  for (auto& [n, s] : w.servers)
+    for (auto& b : s->bodies)
+      all += b;
+  EXPECT_EQ(all, "Wikipedia");
+}
+
+TEST(Proxy, StreamsALargeContentLengthBody) {
+  ProxyWorld w;
+  w.start(ingress());
+  std::string body(3 * 1024 * 1024, 'z');
+  TestClient c(w.client_host, w.http_address());
+  c.send("PUT /big HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n");
+  for (std::size_t off = 0; off < body.size(); off += 65536)
+    c.send(std::string_view(body).substr(off, 65536));
+  auto r = w.await(c, 30s);
+  std::size_t got = 0;
+  for (auto& [n, s] : w.servers)
+    for (auto& b : s->bodies)
+      got += b.size();
+  ASSERT_TRUE(r) << "the servers got " << got << " bytes";
+  EXPECT_EQ(r->status, 200);
+  got = 0;
+  for (auto& [n, s] : w.servers)
+    for (auto& b : s->bodies)
+      got += b.size();
+  EXPECT_EQ(got, body.size());
+}
+
+TEST(Proxy, SmugglingAttemptsAreRefusedOrNeutralised) {
+  ProxyWorld w;
+  w.start(ingress());
+  auto bad = w.request(
+      "POST / HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->get("connection"), "close");
+  // CL + TE: forwarded as chunked without Content-Length, connection closed after the response.
+  TestClient c(w.client_host, w.http_address());
+  c.send(
+      "POST /a HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: app.example.com\r\n\r\n");
+  auto r = w.await(c);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get("connection"), "close");
+  w.world.run_for(1s);
+  int smuggled = 0;
+  for (auto& [n, s] : w.servers)
+    for (auto& h : s->heads) {
+      EXPECT_THAT(h, ::testing::Not(HasSubstr("Content-Length")));
+      if (h.find("/smuggled") != std::string::npos) ++smuggled;
+    }
+  EXPECT_EQ(smuggled, 0);
+}
+
+TEST(Proxy, Http10ClientsGetHttp10ResponsesAndAClose) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.chunked = true;
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send("GET /old HTTP/1.0\r\nHost: app.example.com\r\n\r\n");
+  w.world.run_for(1s);
+  EXPECT_TRUE(c.peer_closed || c.closed);
+  auto r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->head.substr(0, 8), "HTTP/1.0");
+  EXPECT_FALSE(r->has("transfer-encoding"));
+  EXPECT_THAT(r->body, HasSubstr("GET /old"));
+}
+
+TEST(Proxy, ExpectContinueReachesTheServerAndTheInterimResponseTheClient) {
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send("PUT /x HTTP/1.1\r\nHost: app.example.com\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok");
+  auto r = w.await(c);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  bool expect_forwarded = false;
+  for (auto& [n, s] : w.servers)
+    for (auto& h : s->heads)
+      expect_forwarded |= h.find("Expect: 100-continue") != std::string::npos;
+  EXPECT_TRUE(expect_forwarded);
+}
+
+TEST(Proxy, HeadResponsesCarryNoBody) {
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send("HEAD / HTTP/1.1\r\nHost: app.example.com\r\n\r\n" + get("app.example.com", "/after"));
+  auto h = w.await(c, 10s, true);
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->body.empty());
+  auto after = w.await(c);
+  ASSERT_TRUE(after);
+  EXPECT_THAT(after->body, HasSubstr("/after"));
+}
+
+// ------------------------------------------------------------------------------------------ policies
+
+TEST(Proxy, RateLimitRefusesTheRequestAfterTheNth) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/rate-limit-requests: \"3\"\n    haproxy.org/rate-limit-period: 10s\n"));
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i)
+    statuses.push_back(w.request(get("app.example.com", "/"))->status);
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 403, 403}));
+  EXPECT_EQ(w.request(get("app.example.com", "/"), 10s, true)->status, 200) << "rates are per source address";
+  w.world.run_for(20s);
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 200) << "the window slides";
+}
+
+TEST(Proxy, RateLimitStatusAndWhitelist) {
+  ProxyWorld w;
+  w.start(
+      ingress("    haproxy.org/rate-limit-requests: \"1\"\n    haproxy.org/rate-limit-status-code: \"429\"\n"
+              "    haproxy.org/rate-limit-whitelist: 10.0.0.101\n"));
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 200);
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 429);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(w.request(get("app.example.com", "/"), 10s, true)->status, 200);
+}
+
+TEST(Proxy, AllowAndDenyListsAnswer403) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/allow-list: 10.0.0.0/30, 10.0.0.100\n"));
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 200);
+  EXPECT_EQ(w.request(get("app.example.com", "/"), 10s, true)->status, 403);
+  ProxyWorld d;
+  d.start(ingress("    haproxy.org/deny-list: 10.0.0.101/32\n"));
+  EXPECT_EQ(d.request(get("app.example.com", "/"))->status, 200);
+  EXPECT_EQ(d.request(get("app.example.com", "/"), 10s, true)->status, 403);
+  EXPECT_THAT(d.access_log.back(), HasSubstr(" PR-- "));
+}
+
+TEST(Proxy, SetsRequestAndResponseHeadersAndForwardedFor) {
+  ProxyWorld w;
+  w.start(
+      ingress("    haproxy.org/request-set-header: |\n      X-Env prod\n      X-Team: web\n"
+              "    haproxy.org/response-set-header: |\n      X-Frame-Options: DENY\n"
+              "    haproxy.org/headers: |\n      X-Content-Type-Options: nosniff\n"
+              "    haproxy.org/set-host: internal.svc\n"));
+  auto r = w.request(get("app.example.com", "/", "X-Env: dev\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get("x-frame-options"), "DENY");
+  EXPECT_EQ(r->get("x-content-type-options"), "nosniff");
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    if (!s->heads.empty()) head = s->heads.back();
+  EXPECT_THAT(head, HasSubstr("X-Env: prod\r\n"));
+  EXPECT_THAT(head, ::testing::Not(HasSubstr("X-Env: dev")));
+  EXPECT_THAT(head, HasSubstr("X-Team: web\r\n"));
+  EXPECT_THAT(head, HasSubstr("Host: internal.svc\r\n"));
+  EXPECT_THAT(head, ::testing::Not(HasSubstr("app.example.com")));
+  EXPECT_THAT(head, HasSubstr("X-Forwarded-For: 10.0.0.100\r\n"));
+}
+
+std::string gunzip(const std::string& in) {
+  z_stream z{};
+  inflateInit2(&z, 15 + 16);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  std::string out(1 << 20, '\0');
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "<inflate error>";
+}
+
+TEST(Proxy, CompressesListedTypesWithHaproxysRules) {
+  ProxyWorld w;
+  std::string page(5000, 'a');
+  for (auto& [n, s] : w.servers) {
+    s->options.body = page;
+    s->options.content_type = "text/html; charset=utf-8";
+    s->options.extra_headers = {{"ETag", "\"v1\""}};
+  }
+  w.start(ingress("    haproxy.org/response-compress: \"true\"\n"));
+  auto r = w.request(get("app.example.com", "/", "Accept-Encoding: br, gzip\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get("content-encoding"), "gzip");
+  EXPECT_EQ(r->get("vary"), "Accept-Encoding");
+  EXPECT_EQ(r->get("etag"), "W/\"v1\"");
+  EXPECT_FALSE(r->has("content-length"));
+  EXPECT_EQ(gunzip(r->body), page);
+  EXPECT_LT(r->body.size(), page.size() / 10);
+  auto plain = w.request(get("app.example.com", "/"));
+  EXPECT_FALSE(plain->has("content-encoding")) << "no Accept-Encoding, no compression";
+  EXPECT_EQ(plain->body, page);
+  for (auto& [n, s] : w.servers)
+    s->options.content_type = "image/png";
+  auto png = w.request(get("app.example.com", "/", "Accept-Encoding: gzip\r\n"));
+  EXPECT_FALSE(png->has("content-encoding")) << "unlisted type";
+}
+
+TEST(Proxy, UpgradeTunnelsBothWays) {
+  ProxyWorld w;
+  // A server that switches protocols and echoes.
+  auto& host = w.world.add_host("ws", {*net::IpAddress::parse("10.0.3.1")});
+  struct Echo : runtime::StreamHandler {
+    runtime::StreamConnectionPtr c;
+    bool upgraded = false;
+    std::string in;
+    void on_data(runtime::ByteView d) override {
+      if (upgraded) return c->write(d);
+      in.append(runtime::as_chars(d));
+      if (in.find("\r\n\r\n") != std::string::npos) {
+        upgraded = true;
+        c->write(runtime::as_bytes(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"));
+      }
+    }
+    void on_peer_shutdown() override { c->close(); }
+    void on_closed(std::error_code) override {}
+  } echo;
+  std::error_code ec;
+  auto listener = host.listen(
+      {*net::IpAddress::parse("10.0.3.1"), 7000}, {},
+      [&](runtime::StreamConnectionPtr c) {
+        echo.c = std::move(c);
+        echo.c->start(echo);
+      },
+      ec);
+  // No health checks: the echo server takes one connection only.
+  w.start(ingress("    haproxy.org/check: \"false\"\n", R"(
+  - host: ws.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: ws, port: {number: 80}}}}
+)"),
+          {}, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: ws, namespace: default}
+spec:
+  ports: [{port: 80, targetPort: 7000}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: ws, namespace: default}
+subsets:
+- addresses: [{ip: 10.0.3.1}]
+  ports: [{port: 7000}]
+)");
+  TestClient c(w.client_host, w.http_address());
+  c.send("GET /chat HTTP/1.1\r\nHost: ws.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+  w.world.run_for(1s);
+  ASSERT_THAT(c.received, HasSubstr("101 Switching Protocols"));
+  c.received.clear();
+  c.send("ping-1");
+  w.world.run_for(1s);
+  EXPECT_EQ(c.received, "ping-1");
+}
+
+TEST(Proxy, AccessLogLinesUseHaproxysHttpFormat) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/access-log: \"true\"\n"));
+  w.world.run_for(1s);
+  ASSERT_EQ(w.request(get("app.example.com", "/path?q=1"))->status, 200);
+  ASSERT_EQ(w.access_log.size(), 1u);
+  // 10.0.0.100:32768 [01/Jan/1970:00:00:01.000] http default_web_80/web-1 0/0/0/0/0 200 120 - - ---- ...
+  EXPECT_THAT(
+      w.access_log[0],
+      ::testing::MatchesRegex(R"(10\.0\.0\.100:[0-9]+ \[01/Jan/1970:00:00:01\.[0-9]{3}\] http )"
+                              R"(default_web_80/web-[123] [0-9]+/0/[0-9]+/[0-9]+/[0-9]+ 200 [0-9]+ - - ---- )"
+                              R"([0-9]+/[0-9]+/[0-9]+/[0-9]+/0 0/0 "GET /path\?q=1 HTTP/1\.1")"));
+}
+
+}  // namespace
+}  // namespace metalgate::proxy::testing
