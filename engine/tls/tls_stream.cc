@@ -341,6 +341,7 @@ runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::Soc
   CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (settings.min_version) SSL_CTX_set_min_proto_version(ctx.get(), settings.min_version);
   if (settings.max_version) SSL_CTX_set_max_proto_version(ctx.get(), settings.max_version);
+  if (settings.security_level >= 0) SSL_CTX_set_security_level(ctx.get(), settings.security_level);
   if (!settings.ca_pem.empty()) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(
         BIO_new_mem_buf(settings.ca_pem.data(), static_cast<int>(settings.ca_pem.size())), BIO_free);

@@ -53,6 +53,7 @@ struct ClientSettings {
   std::string ca_pem;
   int min_version = 0;  // 0: OpenSSL's default
   int max_version = 0;
+  int security_level = -1;  // -1: OpenSSL's default; tests lower it to offer old protocol versions
   std::vector<std::string> alpn;
 };
 // Connects and handshakes; `handler` hears on_connected once the handshake is done (or on_closed).

@@ -1,0 +1,186 @@
+// TLS termination in the proxy, in the in-memory world: SNI picks the certificate, old protocol versions are
+// refused, HTTP is redirected to HTTPS for hosts of spec.tls, HSTS and X-Forwarded-Proto on the TLS side.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+
+#include "engine/tls/tls_stream.h"
+#include "tests/proxy/proxy_world.h"
+#include "tests/tls/test_certificates.h"
+
+namespace metalgate::proxy::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using tls::testing::make_certificate;
+
+std::string indent(const std::string& pem, const std::string& pad) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < pem.size()) {
+    std::size_t end = pem.find('\n', start);
+    out += pad + pem.substr(start, end - start) + "\n";
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string tls_secret(const std::string& name, const tls::testing::TestCertificate& c) {
+  return "---\napiVersion: v1\nkind: Secret\nmetadata: {name: " + name +
+         ", namespace: default}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n" +
+         indent(c.certificate_pem, "    ") + "  tls.key: |\n" + indent(c.private_key_pem, "    ");
+}
+
+class TlsClient final : public runtime::StreamHandler {
+ public:
+  TlsClient(runtime::Runtime& rt, net::SocketAddress to, tls::ClientSettings settings) {
+    conn = tls::connect_client(rt, to, *this, settings, [this](const std::string& why) { failure = why; });
+  }
+  void on_connected() override { connected = true; }
+  void on_data(runtime::ByteView d) override { received.append(runtime::as_chars(d)); }
+  void on_peer_shutdown() override { peer_closed = true; }
+  void on_closed(std::error_code) override { closed = true; }
+  runtime::StreamConnectionPtr conn;
+  std::string received, failure;
+  bool connected = false, closed = false, peer_closed = false;
+};
+
+class TlsProxy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    app = make_certificate({"app.example.com"});
+    api = make_certificate({"api.example.com", "*.api.example.com"});
+    std::string yaml = R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    haproxy.org/hsts: "true"
+    haproxy.org/hsts-max-age: "31536000"
+    haproxy.org/hsts-include-subdomains: "true"
+spec:
+  ingressClassName: haproxy
+  tls:
+  - hosts: [app.example.com]
+    secretName: app-tls
+  - hosts: [api.example.com, "*.api.example.com"]
+    secretName: api-tls
+  rules:
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+  - host: api.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+)";
+    w.start(yaml, {{"ssl-options", "no-sslv3 no-tlsv10 no-tlsv11"}},
+            tls_secret("app-tls", app) + tls_secret("api-tls", api));
+  }
+
+  std::optional<Response> https_get(const std::string& sni, const std::string& ca, const std::string& host) {
+    tls::ClientSettings s;
+    s.server_name = sni;
+    s.ca_pem = ca;
+    TlsClient c(w.client_host, w.https_address(), s);
+    c.conn->write(runtime::as_bytes(get(host, "/secure")));
+    std::optional<Response> r;
+    w.world.run_until(
+        [&] {
+          r = take_response(c.received, false, false);
+          return r.has_value() || c.closed;
+        },
+        10s);
+    last_failure = c.failure;
+    return r;
+  }
+
+  ProxyWorld w;
+  tls::testing::TestCertificate app, api;
+  std::string last_failure;
+};
+
+TEST_F(TlsProxy, SniChoosesTheCertificateAndTheRequestIsServed) {
+  auto r = https_get("app.example.com", app.certificate_pem, "app.example.com");
+  ASSERT_TRUE(r) << last_failure;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get("strict-transport-security"), "max-age=31536000; includeSubDomains");
+  r = https_get("api.example.com", api.certificate_pem, "api.example.com");
+  ASSERT_TRUE(r) << last_failure;
+  EXPECT_EQ(r->status, 200);
+  r = https_get("v2.api.example.com", api.certificate_pem, "api.example.com");
+  ASSERT_TRUE(r) << "wildcard certificate: " << last_failure;
+  // The wrong certificate for the name fails verification on the client.
+  EXPECT_FALSE(https_get("api.example.com", app.certificate_pem, "api.example.com"));
+  EXPECT_THAT(last_failure, HasSubstr("certificate verify failed"));
+}
+
+TEST_F(TlsProxy, NoSniGetsTheDefaultCertificate) {
+  auto r = https_get("", app.certificate_pem, "app.example.com");
+  ASSERT_TRUE(r) << last_failure;
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(TlsProxy, TheServerLearnsTheRequestCameOverTls) {
+  ASSERT_TRUE(https_get("app.example.com", app.certificate_pem, "app.example.com"));
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    if (!s->heads.empty()) head = s->heads.back();
+  EXPECT_THAT(head, HasSubstr("X-Forwarded-Proto: https\r\n"));
+  EXPECT_THAT(w.access_log.back(), HasSubstr(" https~ "));
+}
+
+TEST_F(TlsProxy, Tls10And11AreRefused) {
+  for (int version : {TLS1_VERSION, TLS1_1_VERSION}) {
+    tls::ClientSettings s;
+    s.server_name = "app.example.com";
+    s.max_version = version;
+    s.security_level = 0;  // the client offers it; the server must be the one to refuse
+    auto failures = w.proxy->counters().tls_handshake_failures;
+    TlsClient c(w.client_host, w.https_address(), s);
+    c.conn->write(runtime::as_bytes(get("app.example.com", "/")));
+    w.world.run_for(1s);
+    EXPECT_FALSE(c.connected) << version;
+    EXPECT_TRUE(c.closed) << version;
+    EXPECT_EQ(w.proxy->counters().tls_handshake_failures, failures + 1) << "the server refused " << version;
+  }
+  tls::ClientSettings ok;
+  ok.server_name = "app.example.com";
+  ok.max_version = TLS1_2_VERSION;
+  TlsClient c(w.client_host, w.https_address(), ok);
+  w.world.run_for(1s);
+  EXPECT_TRUE(c.connected) << "TLS 1.2 is allowed: " << c.failure;
+}
+
+TEST_F(TlsProxy, PlainHttpIsRedirectedForHostsOfSpecTls) {
+  auto r = w.request(get("app.example.com", "/login?next=/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 302);
+  EXPECT_EQ(r->get("location"), "https://app.example.com/login?next=/");
+  EXPECT_FALSE(r->has("strict-transport-security")) << "HSTS only over TLS";
+}
+
+TEST_F(TlsProxy, ManyRequestsOnOneTlsConnection) {
+  tls::ClientSettings s;
+  s.server_name = "app.example.com";
+  s.ca_pem = app.certificate_pem;
+  TlsClient c(w.client_host, w.https_address(), s);
+  for (int i = 0; i < 20; ++i) {
+    c.conn->write(runtime::as_bytes(get("app.example.com", "/n" + std::to_string(i))));
+    std::optional<Response> r;
+    w.world.run_until(
+        [&] {
+          r = take_response(c.received, false, false);
+          return r.has_value() || c.closed;
+        },
+        10s);
+    ASSERT_TRUE(r) << i;
+    EXPECT_THAT(r->body, HasSubstr("/n" + std::to_string(i)));
+  }
+}
+
+}  // namespace
+}  // namespace metalgate::proxy::testing
