@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev
   libns3-dev libgsl-dev libsqlite3-dev libxml2-dev
-  iproute2 iputils-ping openssl
+  iproute2 iputils-ping openssl curl python3
 )
 
 missing=()

@@ -24,11 +24,18 @@ int main(int argc, char** argv) {
   metalgate::cli::ServeOptions serve;
   auto* s = app.add_subcommand("serve",
                                "Run this node live: announce the manifests' LoadBalancer addresses over "
-                               "ARP/NDP (MetalLB Layer 2) with the other nodes given as peers");
+                               "ARP/NDP (MetalLB Layer 2) with the other nodes given as peers, and proxy "
+                               "HTTP(S) to the Ingress backends");
   s->add_option("--manifests", serve.manifests, "Manifest files or directories")->required();
-  s->add_option("--node", serve.node, "This node's name (as in Node objects and nodeSelectors)")->required();
-  s->add_option("--interface", serve.interfaces, "Interface to announce on (repeatable)")->required();
-  s->add_option("--bind", serve.bind, "Membership address of this node, ip:port")->required();
+  s->add_option("--node", serve.node, "This node's name (as in Node objects and nodeSelectors)");
+  s->add_option("--interface", serve.interfaces, "Interface to announce on (repeatable)");
+  s->add_option("--bind", serve.bind, "Membership address of this node, ip:port");
+  s->add_flag("--no-speaker", serve.no_speaker, "Proxy only: announce nothing (needs no privileges)");
+  s->add_flag("--no-proxy", serve.no_proxy, "Speaker only: run no proxy");
+  s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends bind (default: every address)");
+  s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
+  s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
+  s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, or - for stdout");
   s->add_option("--peer", serve.peers, "Membership address of another node, ip:port (repeatable)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");

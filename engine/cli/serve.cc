@@ -1,10 +1,14 @@
 #include "engine/cli/serve.h"
 
+#include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "engine/config/manifest_loader.h"
 #include "engine/ipam/state_file.h"
 #include "engine/model/resolve.h"
+#include "engine/proxy/proxy.h"
+#include "engine/proxy/proxy_config.h"
 #include "engine/runtime/asio/asio_runtime.h"
 #include "engine/speaker/layer2_node.h"
 
@@ -15,8 +19,15 @@ int run_serve(const ServeOptions& options) {
     std::cerr << "metalgate serve: " << message << "\n";
     return 1;
   };
-  auto bind = net::SocketAddress::parse(options.bind);
+  if (options.no_speaker && options.no_proxy) return fail("--no-speaker and --no-proxy leave nothing to run");
+  const bool speaker_on = !options.no_speaker;
+  if (speaker_on && (options.node.empty() || options.interfaces.empty() || options.bind.empty()))
+    return fail("the speaker needs --node, --interface and --bind (or --no-speaker for a proxy only)");
+  auto bind = speaker_on ? net::SocketAddress::parse(options.bind) : net::SocketAddress{};
   if (!bind) return fail("--bind '" + options.bind + "' is not ip:port");
+  std::optional<net::IpAddress> listen = net::IpAddress::v4(0);
+  if (!options.listen.empty()) listen = net::IpAddress::parse(options.listen);
+  if (!listen) return fail("--listen '" + options.listen + "' is not an IP address");
   std::vector<net::SocketAddress> seeds;
   for (const auto& p : options.peers) {
     auto a = net::SocketAddress::parse(p);
@@ -32,16 +43,27 @@ int run_serve(const ServeOptions& options) {
     ro.previous_allocations = ipam::read_state_file(options.state_file, error);
     if (!error.empty()) d.error({options.state_file, 0, 0}, "", error);
   }
-  auto model = model::resolve_model(std::move(set), ro, d);
+  auto model = std::make_shared<model::Model>(model::resolve_model(std::move(set), ro, d));
+  std::shared_ptr<proxy::ProxyConfig> proxy_config;
+  if (!options.no_proxy) {
+    proxy::BuildOptions bo;
+    bo.bind_address = *listen;
+    bo.http_port = options.http_port;
+    bo.https_port = options.https_port;
+    proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, bo, d));
+  }
   if (d.has_errors()) {
     std::cerr << d.to_string();
     return fail(std::to_string(d.error_count()) + " error(s) in the manifests; nothing started");
   }
 
-  if (auto missing = runtime::asio_live::missing_live_capabilities(); !missing.empty()) return fail(missing);
   std::vector<std::pair<std::string, std::string>> previous_sysctls;
-  if (auto ec = runtime::asio_live::quiet_kernel_arp(&previous_sysctls))
-    return fail("cannot set net.ipv4.conf.*.arp_ignore/arp_announce: " + ec.message());
+  if (speaker_on) {
+    if (auto missing = runtime::asio_live::missing_live_capabilities(); !missing.empty())
+      return fail(missing);
+    if (auto ec = runtime::asio_live::quiet_kernel_arp(&previous_sysctls))
+      return fail("cannot set net.ipv4.conf.*.arp_ignore/arp_announce: " + ec.message());
+  }
 
   boost::asio::io_context io;
   runtime::asio_live::AsioRuntime rt(
@@ -50,22 +72,63 @@ int run_serve(const ServeOptions& options) {
            .log_sink = runtime::stderr_log_sink(),
            .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
 
+  // The proxy: log dates from the wall clock, lines to the chosen place.
+  std::unique_ptr<proxy::Proxy> http_proxy;
+  std::unique_ptr<std::ofstream> log_file;
+  if (proxy_config) {
+    proxy::ProxyOptions po;
+    if (!options.access_log.empty() && options.access_log != "-") {
+      log_file = std::make_unique<std::ofstream>(options.access_log, std::ios::app);
+      if (!*log_file) return fail("cannot open --access-log " + options.access_log);
+      po.access_log = [&log_file](std::string_view line) { *log_file << line << '\n' << std::flush; };
+    } else {
+      po.access_log = [](std::string_view line) { std::cout << line << '\n'; };
+    }
+    const auto wall_offset =
+        std::chrono::system_clock::now().time_since_epoch() - rt.now().time_since_epoch();
+    po.unix_ms = [wall_offset](runtime::Instant t) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + wall_offset)
+          .count();
+    };
+    http_proxy = std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po));
+    if (auto ec = http_proxy->start()) return fail("cannot start the proxy: " + ec.message());
+    std::string frontends;
+    for (std::size_t i = 0; i < proxy_config->frontends.size(); ++i)
+      frontends += (i ? "," : "") + proxy_config->frontends[i].name + "=" +
+                   http_proxy->frontend_address(i).to_string();
+    rt.logger().log(runtime::LogLevel::kInfo, "serve", "proxy-started",
+                    {{"frontends", frontends}, {"backends", std::to_string(proxy_config->backends.size())}});
+  }
+  if (!speaker_on) {
+    runtime::asio_live::on_termination_signal(io, [&](int signal) {
+      const auto& c = http_proxy->counters();
+      rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping",
+                      {{"signal", std::to_string(signal)},
+                       {"connections", std::to_string(c.connections)},
+                       {"requests", std::to_string(c.requests)}});
+      io.stop();
+    });
+    io.run();
+    http_proxy.reset();
+    return 0;
+  }
+
   speaker::Layer2NodeConfig cfg;
   cfg.name = options.node;
   cfg.interfaces = options.interfaces;
   cfg.membership_address = *bind;
   cfg.seeds = seeds;
-  for (const auto& n : model.manifests.nodes)
+  for (const auto& n : model->manifests.nodes)
     cfg.node_labels[n.meta.name] = n.meta.labels;
   std::error_code ec;
   speaker::Layer2Node node(rt, cfg, ec);
   if (ec) return fail("cannot open the interfaces or the membership socket: " + ec.message());
 
-  auto assignments = speaker::layer2_assignments(model);
+  auto assignments = speaker::layer2_assignments(*model);
   for (auto& a : assignments) {
     // Every metalgate node runs the proxy, so every live node holds a ready local endpoint of the ingress
     // controller's Service: externalTrafficPolicy: Local leaves all of them eligible.
-    for (const auto& s : model.services)
+    for (const auto& s : model->services)
       if (s.key == a.service && s.is_ingress_controller) a.local_traffic_policy = false;
   }
   std::string vips;

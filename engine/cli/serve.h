@@ -2,6 +2,7 @@
 // LoadBalancer address the manifests give; the proxy joins it in the same process when it lands.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ struct ServeOptions {
   std::string state_file;
   std::uint64_t seed = 1;
   bool debug = false;
+  bool no_speaker = false;
+  bool no_proxy = false;
+  std::string listen;  // frontends' bind address; empty: every address
+  std::optional<std::uint16_t> http_port, https_port;
+  std::string access_log;  // file path, "-" for stdout, empty: stdout when an Ingress asks for access logs
 };
 
 // Returns the process exit code: 0 after a graceful stop, 1 on invalid input or missing privileges.

@@ -5,7 +5,6 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <deque>
 
 namespace metalgate::runtime::asio_live {
@@ -99,16 +98,31 @@ class AsioTimer final : public Timer {
 
 // ------------------------------------------------------------------------------------------------ streams
 
+// Reactor style: wait for readiness, then read or write without blocking. Reads land in one buffer per
+// thread (an idle connection holds no read buffer at all); writes go straight to the socket and only what
+// the kernel does not take is queued. Both matter at 10,000 connections and at 30,000 requests a second.
 struct StreamState : std::enable_shared_from_this<StreamState> {
   explicit StreamState(asio::io_context& io) : socket(io) {}
   tcp::socket socket;
   StreamHandler* handler = nullptr;
-  bool started = false, reading = true, read_in_flight = false, peer_eof = false;
-  bool connected = false, silenced = false, owner_closed = false, fin_queued = false, writing = false;
+  bool started = false, reading = true, read_wait = false, peer_eof = false;
+  bool connected = false, silenced = false, owner_closed = false, fin_queued = false, write_wait = false;
   std::deque<Bytes> out;
+  std::size_t out_offset = 0;  // bytes of out.front() already sent
   std::size_t out_bytes = 0;
   net::SocketAddress local, peer;
-  std::array<std::uint8_t, 16384> buffer;
+
+  static std::array<std::uint8_t, 65536>& read_buffer() {
+    static thread_local std::array<std::uint8_t, 65536> buffer;
+    return buffer;
+  }
+
+  void on_established() {
+    connected = true;
+    boost::system::error_code e;
+    socket.non_blocking(true, e);
+    socket.set_option(tcp::no_delay(true), e);
+  }
 
   void fail(std::error_code reason) {
     boost::system::error_code ignored;
@@ -123,53 +137,115 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   void start_read() {
-    if (!started || !reading || read_in_flight || silenced || peer_eof || !connected) return;
-    read_in_flight = true;
-    socket.async_read_some(asio::buffer(buffer),
-                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                             self->read_in_flight = false;
-                             if (self->silenced) return;
-                             if (ec == asio::error::eof) {
-                               self->peer_eof = true;
-                               self->handler->on_peer_shutdown();
-                               return;
-                             }
-                             if (ec) {
-                               if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
-                               return;
-                             }
-                             self->handler->on_data(ByteView(self->buffer.data(), n));
-                             self->start_read();
-                           });
-  }
-
-  void start_write() {
-    if (writing || !connected) return;
-    if (out.empty()) {
-      if (fin_queued) {
-        boost::system::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_send, ignored);
-      }
-      if (owner_closed) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      }
-      return;
-    }
-    writing = true;
-    asio::async_write(socket, asio::buffer(out.front()),
-                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                        self->writing = false;
+    if (!started || !reading || read_wait || silenced || peer_eof || !connected) return;
+    read_wait = true;
+    socket.async_wait(tcp::socket::wait_read,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        self->read_wait = false;
+                        if (self->silenced) return;
                         if (ec) {
                           if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
                           return;
                         }
-                        self->out_bytes -= n;
-                        self->out.pop_front();
-                        bool drained = self->out.empty();
-                        self->start_write();
-                        if (drained && !self->silenced && self->handler) self->handler->on_write_drained();
+                        self->read_ready();
                       });
+  }
+
+  void read_ready() {
+    auto& buffer = read_buffer();
+    // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
+    for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
+      boost::system::error_code ec;
+      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec == asio::error::eof) {
+        peer_eof = true;
+        handler->on_peer_shutdown();
+        return;
+      }
+      if (ec) return fail(to_std(ec));
+      handler->on_data(ByteView(buffer.data(), n));
+      if (n < buffer.size()) break;
+    }
+    start_read();
+  }
+
+  // Sends what it can now; returns false after a failure.
+  bool send_now(ByteView data, std::size_t& sent) {
+    sent = 0;
+    while (sent < data.size()) {
+      boost::system::error_code ec;
+      std::size_t n = socket.write_some(asio::buffer(data.data() + sent, data.size() - sent), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+      if (ec) {
+        fail(to_std(ec));
+        return false;
+      }
+      sent += n;
+    }
+    return true;
+  }
+
+  void write(ByteView data) {
+    if (!connected || !out.empty() || write_wait) {
+      out.emplace_back(data.begin(), data.end());
+      out_bytes += data.size();
+      if (connected) wait_writable();
+      return;
+    }
+    std::size_t sent = 0;
+    if (!send_now(data, sent)) return;
+    if (sent < data.size()) {
+      out.emplace_back(data.begin() + static_cast<std::ptrdiff_t>(sent), data.end());
+      out_bytes += data.size() - sent;
+      wait_writable();
+    }
+  }
+
+  void wait_writable() {
+    if (write_wait || !connected || !socket.is_open()) return;
+    write_wait = true;
+    socket.async_wait(tcp::socket::wait_write,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        self->write_wait = false;
+                        if (ec) {
+                          if (ec != asio::error::operation_aborted && self->socket.is_open())
+                            self->fail(to_std(ec));
+                          return;
+                        }
+                        self->flush(true);
+                      });
+  }
+
+  // Sends queued bytes; when the queue empties, sends FIN or closes as the owner asked, and (from the loop
+  // only, `notify`) says so.
+  void flush(bool notify) {
+    while (!out.empty()) {
+      Bytes& front = out.front();
+      std::size_t sent = 0;
+      if (!send_now(ByteView(front.data() + out_offset, front.size() - out_offset), sent)) return;
+      out_offset += sent;
+      out_bytes -= sent;
+      if (out_offset < front.size()) return wait_writable();
+      out.pop_front();
+      out_offset = 0;
+    }
+    if (fin_queued) {
+      boost::system::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    if (owner_closed) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
+    if (notify && !silenced && handler) handler->on_write_drained();
+  }
+
+  void finish_when_drained() {
+    if (!connected) return;
+    if (out.empty() && !write_wait) return flush(false);
+    wait_writable();
   }
 };
 
@@ -187,15 +263,13 @@ class AsioStreamConnection final : public StreamConnection {
   }
   void write(ByteView data) override {
     if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
-    s_->out.emplace_back(data.begin(), data.end());
-    s_->out_bytes += data.size();
-    s_->start_write();
+    s_->write(data);
   }
   std::size_t write_backlog() const override { return s_->out_bytes; }
   void shutdown_write() override {
     if (s_->fin_queued) return;
     s_->fin_queued = true;
-    s_->start_write();
+    s_->finish_when_drained();
   }
   void close() override {
     if (s_->owner_closed) return;
@@ -203,7 +277,7 @@ class AsioStreamConnection final : public StreamConnection {
     if (!s_->connected) return reset();
     s_->fin_queued = true;
     s_->owner_closed = true;
-    s_->start_write();
+    s_->finish_when_drained();
   }
   void reset() override {
     s_->owner_closed = true;
@@ -241,11 +315,10 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
           if (!ec) {
             auto s = std::make_shared<StreamState>(self->io_ref);
             s->socket = std::move(socket);
-            s->connected = true;
+            s->on_established();
             boost::system::error_code e1, e2;
             s->local = from_endpoint(s->socket.local_endpoint(e1));
             s->peer = from_endpoint(s->socket.remote_endpoint(e2));
-            s->socket.set_option(tcp::no_delay(true), e1);
             self->on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
           } else if (ec == asio::error::operation_aborted) {
             return;
@@ -385,13 +458,13 @@ StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, Strea
                           [s](const boost::system::error_code& ec) {
                             if (s->silenced) return;
                             if (ec) return s->fail(to_std(ec));
-                            s->connected = true;
+                            s->on_established();
                             boost::system::error_code e;
                             s->local = from_endpoint(s->socket.local_endpoint(e));
-                            s->socket.set_option(tcp::no_delay(true), e);
                             s->handler->on_connected();
+                            if (s->silenced) return;
                             s->start_read();
-                            s->start_write();
+                            if (!s->out.empty() || s->fin_queued) s->finish_when_drained();
                           });
   return std::make_unique<AsioStreamConnection>(std::move(s));
 }

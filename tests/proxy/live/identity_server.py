@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""A backend for live tests: answers every request with its own name, the method and the path, and echoes
+the request headers it received (X-Seen-* headers) so tests can check what the proxy forwarded."""
+import http.server
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = f"{self.server.name} {self.command} {self.path}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Served-By", self.server.name)
+        for name in ("X-Forwarded-For", "X-Forwarded-Proto", "Host"):
+            if self.headers.get(name):
+                self.send_header("X-Seen-" + name, self.headers.get(name))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = answer
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    name, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    server = http.server.ThreadingHTTPServer((address, port), Handler)
+    server.name = name
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The proxy live: `metalgate serve --no-speaker` on loopback in front of two real backends the test starts,
+# driven by curl. Routing, balancing, 404, TLS with SNI (and TLS 1.1 refused), the HTTPS redirect, the rate
+# limit and the access log, from manifests as a user writes them. Needs no privileges; cleans up after itself.
+set -euo pipefail
+metalgate=$1
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/metalgate-live-proxy.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+backend_port=$(free_port)
+http_port=$(free_port)
+https_port=$(free_port)
+fail() { echo "FAIL: $*" >&2; echo "--- metalgate log" >&2; cat "$work/metalgate.log" >&2 || true; exit 1; }
+
+/usr/bin/python3 "$here/identity_server.py" web-1 127.0.0.11 "$backend_port" & pids+=($!)
+/usr/bin/python3 "$here/identity_server.py" web-2 127.0.0.12 "$backend_port" & pids+=($!)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=app.example.com \
+  -addext subjectAltName=DNS:app.example.com -keyout "$work/app.key" -out "$work/app.crt" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=api.example.com \
+  -addext subjectAltName=DNS:api.example.com -keyout "$work/api.key" -out "$work/api.crt" 2>/dev/null
+secret() {  # name crt key
+  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: default}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: %s\n  tls.key: %s\n' \
+    "$1" "$(base64 -w0 < "$2")" "$(base64 -w0 < "$3")"
+}
+{
+  cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  ports: [{port: 80, targetPort: $backend_port}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets:
+- addresses:
+  - {ip: 127.0.0.11, targetRef: {kind: Pod, name: web-1}}
+  - {ip: 127.0.0.12, targetRef: {kind: Pod, name: web-2}}
+  ports: [{port: $backend_port}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    haproxy.org/access-log: "true"
+    haproxy.org/check-http: /
+    haproxy.org/check-interval: 1s
+spec:
+  ingressClassName: haproxy
+  tls:
+  - {hosts: [app.example.com], secretName: app-tls}
+  - {hosts: [api.example.com], secretName: api-tls}
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+  - host: api.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: limited
+  namespace: default
+  annotations:
+    haproxy.org/rate-limit-requests: "3"
+    haproxy.org/rate-limit-period: 1m
+spec:
+  ingressClassName: haproxy
+  rules:
+  - host: limited.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+YAML
+  secret app-tls "$work/app.crt" "$work/app.key"
+  echo ---
+  secret api-tls "$work/api.crt" "$work/api.key"
+} > "$work/manifests.yaml"
+
+"$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
+  --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
+  > "$work/metalgate.log" 2>&1 & pids+=($!)
+
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break
+  sleep 0.1
+done
+
+c() { curl -sS --max-time 5 "$@"; }
+https() { c --cacert "$work/$1.crt" --resolve "$1.example.com:$https_port:127.0.0.1" "https://$1.example.com:$https_port$2" "${@:3}"; }
+
+# Routing and balancing: both backends answer, each with its identity.
+seen=""
+for _ in 1 2 3 4; do seen+=$(https app /hello -o - | cut -d' ' -f1)" "; done
+[[ $seen == *web-1* && $seen == *web-2* ]] || fail "round robin over both backends, saw: $seen"
+body=$(https app /hello/world)
+[[ $body == "web-"?" GET /hello/world" ]] || fail "body '$body'"
+
+# Unknown host: 404 from the default backend.
+code=$(c -o /dev/null -w '%{http_code}' -H 'Host: nowhere.example' "http://127.0.0.1:$http_port/")
+[[ $code == 404 ]] || fail "unknown host gave $code"
+
+# TLS: SNI picks each host's certificate (curl verifies it), the backend learns the request came over TLS.
+https api / -o /dev/null || fail "api.example.com certificate"
+proto=$(https app / -D - -o /dev/null | tr -d '\r' | awk -F': ' 'tolower($1)=="x-seen-x-forwarded-proto"{print $2}')
+[[ $proto == https ]] || fail "X-Forwarded-Proto '$proto'"
+if https app / --tls-max 1.1 -o /dev/null 2>/dev/null; then fail "TLS 1.1 was accepted"; fi
+
+# Plain HTTP to a host of spec.tls is redirected.
+location=$(c -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: app.example.com' "http://127.0.0.1:$http_port/x?y=1")
+[[ $location == "302 https://app.example.com:$https_port/x?y=1" ]] || fail "redirect: $location"
+
+# Rate limit: the fourth request in the period is refused.
+codes=""
+for _ in 1 2 3 4 5; do codes+=$(c -o /dev/null -w '%{http_code}' -H 'Host: limited.example.com' "http://127.0.0.1:$http_port/")" "; done
+[[ $codes == "200 200 200 403 403 " ]] || fail "rate limit codes: $codes"
+
+# Access log in HAProxy's HTTP format.
+sleep 0.2
+grep -Eq '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:.]+\] https~ default_web_80/web-[12] [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/[0-9]+ 200 [0-9]+ - - ---- .* "GET /hello/world HTTP/1.1"$' \
+  "$work/access.log" || { cat "$work/access.log" >&2; fail "access log format"; }
+
+echo "live proxy: all checks passed"
