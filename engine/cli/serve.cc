@@ -65,7 +65,8 @@ int run_serve(const ServeOptions& options) {
       return fail("cannot set net.ipv4.conf.*.arp_ignore/arp_announce: " + ec.message());
   }
 
-  boost::asio::io_context io;
+  // One thread runs the loop and nothing else touches it: no locking inside Asio.
+  boost::asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   runtime::asio_live::AsioRuntime rt(
       io, {.seed = options.seed,
            .vip_interface = options.vip_interface,

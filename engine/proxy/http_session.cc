@@ -485,9 +485,31 @@ void HttpSession::on_server_drained() {
 
 // ------------------------------------------------------------------------------------------ response
 
-void HttpSession::on_server_data(ByteView data) {
-  if (phase_ == Phase::kTunnel) {
+void HttpSession::to_client(ByteView data) {
+  if (cork_depth_ > 0)
+    cork_.append(runtime::as_chars(data));
+  else
     client_->write(data);
+}
+
+void HttpSession::flush_cork() {
+  if (cork_.empty()) return;
+  client_->write(runtime::as_bytes(cork_));
+  std::string().swap(cork_);
+}
+
+// Everything one server read produces for the client (a response head and the body bytes that came with it)
+// leaves in one write: one syscall, and over TLS one record.
+void HttpSession::on_server_data(ByteView data) {
+  ++cork_depth_;
+  server_data(data);
+  --cork_depth_;
+  if (phase_ != Phase::kClosed) flush_cork();
+}
+
+void HttpSession::server_data(ByteView data) {
+  if (phase_ == Phase::kTunnel) {
+    to_client(data);
     bytes_out_ += data.size();
     set_server_deadline(to_duration(backend_->config().timeouts.tunnel));
     if (client_->write_backlog() > kHighWater) conn_->stream().set_reading(false), server_paused_ = true;
@@ -513,7 +535,7 @@ void HttpSession::on_server_data(ByteView data) {
     }
     if (resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) {
       // Interim responses (100 Continue, 103 Early Hints) pass through; the final one follows.
-      client_->write(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
+      to_client(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
       srv_in_.erase(0, resp_.head_length);
       continue;
     }
@@ -525,28 +547,35 @@ void HttpSession::on_server_data(ByteView data) {
   out_.clear();
   if (resp_.status == 101 && is_upgrade_) {
     // Switching Protocols: forward the head untouched and tunnel both ways.
-    client_->write(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
+    to_client(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
     bytes_out_ += resp_.head_length;
     std::string rest = srv_in_.substr(resp_.head_length);
     srv_in_.clear();
     start_tunnel();
-    if (!rest.empty()) on_server_data(runtime::as_bytes(rest));
+    if (!rest.empty()) server_data(runtime::as_bytes(rest));
     return;
   }
   resp_body_left_ = resp_.facts.content_length;
   resp_chunks_.reset();
   build_response_head();
-  client_->write(runtime::as_bytes(out_));
+  to_client(runtime::as_bytes(out_));
   bytes_out_ += out_.size();
   out_.clear();
-  std::string rest = srv_in_.substr(resp_.head_length);
-  srv_in_.clear();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
+  const bool more = srv_in_.size() > resp_.head_length;
   if (resp_.facts.framing == http::BodyFraming::kNone) {
-    if (!rest.empty()) resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
+    srv_in_.clear();
+    if (more) resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
     return finish_exchange();
   }
-  if (!rest.empty()) forward_response_body(runtime::as_bytes(rest));
+  if (more) {
+    // The body bytes that came with the head, straight from the head buffer (it is not touched meanwhile).
+    std::string head_buffer;
+    head_buffer.swap(srv_in_);
+    forward_response_body(runtime::as_bytes(std::string_view(head_buffer).substr(resp_.head_length)));
+  } else {
+    srv_in_.clear();
+  }
 }
 
 bool HttpSession::should_compress() const {
@@ -685,15 +714,15 @@ void HttpSession::forward_response_body(ByteView data) {
     if (chunk_to_client_ && !transformed.empty()) {
       char size[20];
       int n = std::snprintf(size, sizeof size, "%zx\r\n", transformed.size());
-      client_->write(runtime::as_bytes(std::string_view(size, static_cast<std::size_t>(n))));
+      to_client(runtime::as_bytes(std::string_view(size, static_cast<std::size_t>(n))));
       transformed.append("\r\n");
       bytes_out_ += static_cast<std::size_t>(n);
     }
     if (done && chunk_to_client_) transformed.append("0\r\n\r\n");
-    client_->write(runtime::as_bytes(transformed));
+    to_client(runtime::as_bytes(transformed));
     bytes_out_ += transformed.size();
   } else {
-    client_->write(data.subspan(0, take));
+    to_client(data.subspan(0, take));
     bytes_out_ += take;
   }
   if (client_->write_backlog() > kHighWater && conn_ && !server_paused_) {
@@ -732,8 +761,13 @@ void HttpSession::finish_exchange() {
     t_start_ = rt_.now();
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
     advance();
-  } else if (in_.capacity() > 4096) {
-    std::string().swap(in_);  // idle keep-alive connections hold no large buffers
+  } else {
+    // Idle keep-alive connections hold no buffers (memory per idle connection is what limits 10k+ clients).
+    std::string().swap(in_);
+    std::string().swap(out_);
+    std::string().swap(srv_in_);
+    std::vector<http::Header>().swap(req_.headers);
+    std::vector<http::Header>().swap(resp_.headers);
   }
 }
 
@@ -759,7 +793,7 @@ void HttpSession::on_server_shutdown() {
     if (compressor_) {
       std::string tail;
       compressor_->finish(tail);
-      client_->write(runtime::as_bytes(tail));
+      to_client(runtime::as_bytes(tail));
       bytes_out_ += tail.size();
     }
     return finish_exchange();
@@ -866,7 +900,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
     holds_slot_ = false;
     backend_->release(*server_);
   }
-  client_->write(runtime::as_bytes(response));
+  to_client(runtime::as_bytes(response));
   bytes_out_ += response.size();
   log_request();
   set_server_deadline(std::nullopt);
@@ -894,6 +928,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
 
 void HttpSession::close_client(bool reset) {
   if (phase_ == Phase::kClosed) return;
+  if (!reset) flush_cork();
   drop_server(false);
   phase_ = Phase::kClosed;
   // The connection object lives until the session is destroyed (it may be the caller).

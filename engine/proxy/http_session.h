@@ -37,6 +37,7 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   // Server side (ServerEvents).
   void on_server_connected() override;
   void on_server_data(runtime::ByteView data) override;
+  void server_data(runtime::ByteView data);
   void on_server_shutdown() override;
   void on_server_closed(std::error_code reason) override;
   void on_server_drained() override;
@@ -72,6 +73,8 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   void reply_error(int status, char term0, char term1);
   void send_local(const std::string& response, bool close);
   void close_client(bool reset = false);
+  void to_client(runtime::ByteView data);
+  void flush_cork();
   void drop_server(bool reusable);
   void log_request();
 
@@ -99,6 +102,8 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   std::string held_;    // bytes that arrived while the parsed head waited for a server (in_ must not move)
   std::string out_;     // the outgoing request head (kept until the response starts, for retries)
   std::string srv_in_;  // response head bytes while incomplete
+  std::string cork_;    // client-bound bytes gathered during one server read
+  int cork_depth_ = 0;
   http::RequestHead req_;
   http::ResponseHead resp_;
   http::ChunkedDecoder req_chunks_, resp_chunks_;
@@ -135,7 +140,6 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   // Log fields.
   runtime::Instant t_start_{}, t_head_{}, t_dispatched_{}, t_connected_{}, t_response_{};
   bool logged_ = false;
-  AccessRecord log_;
   std::string request_line_;
   std::uint64_t bytes_out_ = 0;
   int status_ = 0;

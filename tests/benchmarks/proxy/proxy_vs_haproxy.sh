@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# metalgate's HTTP proxy side by side with Debian's HAProxy 2.6 on this machine, in one invocation:
+# both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
+# the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
+#   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
+# Needs root only to raise the open-file limit for the 10,000-connection memory case.
+set -euo pipefail
+metalgate=$(realpath "$1")
+report=""
+[ "${2:-}" = "--report" ] && report=$3
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8}
+CONNS=${CONNS:-50}
+IDLE=${IDLE:-9000}  # 2 descriptors each; the open-file limit here is 20,000
+here=$(cd "$(dirname "$0")" && pwd)
+
+need=()
+for p in haproxy wrk nginx-light; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/metalgate-proxy-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
+
+# The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
+mkdir -p "$work/www" "$work/nginx"
+chmod 755 "$work"  # nginx workers run as www-data
+head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
+head -c 16384 /dev/zero | tr '\0' b > "$work/www/16k"
+cat > "$work/nginx/nginx.conf" <<NGINX
+daemon off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
+events { worker_connections 40000; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$origin; root $work/www; } }
+NGINX
+taskset -c 0 nice -n -20 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+
+# One certificate (ECDSA P-256) for both proxies.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.local \
+  -addext subjectAltName=DNS:bench.local -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+cat "$work/tls.crt" "$work/tls.key" > "$work/tls.pem"
+
+# metalgate from manifests.
+cat > "$work/manifests.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {ports: [{port: 80, targetPort: $origin}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: origin}}], ports: [{port: $origin}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: bench
+  namespace: default
+  annotations: {haproxy.org/check: "false", haproxy.org/ssl-redirect: "false"}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [bench.local], secretName: bench-tls}]
+  rules:
+  - host: bench.local
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bench-tls, namespace: default}
+type: kubernetes.io/tls
+data: {tls.crt: $(base64 -w0 < "$work/tls.crt"), tls.key: $(base64 -w0 < "$work/tls.key")}
+YAML
+taskset -c 1 nice -n -20 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
+  --http-port "$mg_http" --https-port "$mg_https" > "$work/metalgate.log" 2>&1 & pids+=($!)
+mg_pid=$!
+
+# HAProxy with the equivalent configuration (what the controller generates for this Ingress, reduced).
+cat > "$work/haproxy.cfg" <<HAPROXY
+global
+  nbthread 1
+  maxconn 9500
+  tune.ssl.default-dh-param 2048
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 50s
+  timeout server 50s
+  timeout http-request 5s
+  timeout http-keep-alive 1m
+  timeout queue 5s
+  option http-keep-alive
+  option forwardfor
+  http-reuse safe
+frontend http
+  bind 127.0.0.1:$hp_http
+  bind 127.0.0.1:$hp_https ssl crt $work/tls.pem alpn http/1.1
+  http-request set-header X-Forwarded-Proto https if { ssl_fc }
+  use_backend default_web_80 if { req.hdr(host) -i bench.local }
+backend default_web_80
+  balance roundrobin
+  server origin 127.0.0.1:$origin
+HAPROXY
+taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+hp_pid=$!
+sleep 1
+for port in "$mg_http" "$hp_http"; do
+  code=$(curl -s -o /dev/null -w "%{http_code}" -H "Host: bench.local" "http://127.0.0.1:$port/100b" || true)
+  [ "$code" = 200 ] || { cat "$work"/*.log; echo "proxy on $port answered $code"; exit 1; }
+done
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# run PID URL [wrk args...] -> "req_per_s p99_ms cpu_us_per_req"
+run() {
+  local pid=$1 url=$2; shift 2
+  local before after out
+  before=$(cpu_ticks "$pid")
+  out=$(taskset -c 0 nice -n -20 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H 'Host: bench.local' "$@" "$url")
+  after=$(cpu_ticks "$pid")
+  local rps req p99
+  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  req=$(awk '/requests in/{print $1}' <<<"$out")
+  p99=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
+  local errors
+  errors=$(awk '/Non-2xx|Socket errors/{print}' <<<"$out")
+  [ -n "$errors" ] && echo "  ($errors)" >&2
+  echo "$rps $p99 $(awk -v t=$((after - before)) -v hz="$hz" -v n="$req" 'BEGIN{printf "%.1f", t * 1e6 / hz / n}')"
+}
+
+cases=("keep-alive 100 B|http|/100b|" "keep-alive 16 KiB|http|/16k|" "Connection: close 100 B|http|/100b|-H Connection:close"
+       "TLS keep-alive 100 B|https|/100b|" "TLS new handshakes (ECDSA P-256)|https|/100b|-H Connection:close")
+declare -A results
+for round in $(seq "$ROUNDS"); do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name scheme path extra <<<"$c"
+    for proxy in metalgate haproxy; do
+      if [ $proxy = metalgate ]; then pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http")
+      else pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http"); fi
+      # shellcheck disable=SC2086
+      r=$(run "$pid" "$scheme://127.0.0.1:$port$path" $extra)
+      echo "round $round  $name  $proxy: $r" >&2
+      results["$name|$proxy"]+="$r;"
+    done
+  done
+done
+
+median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+# Memory per idle keep-alive connection at $IDLE connections.
+rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+idle_case() {  # pid port -> bytes per connection
+  local pid=$1 port=$2 before after
+  before=$(rss_kb "$pid")
+  exec {fd}> >(true)
+  coproc IDLE_CLIENT { /usr/bin/python3 "$here/idle_connections.py" 127.0.0.1 "$port" "$IDLE" bench.local; }
+  local line
+  read -r line <&"${IDLE_CLIENT[0]}"
+  sleep 1
+  after=$(rss_kb "$pid")
+  exec {IDLE_CLIENT[1]}>&-
+  wait "$IDLE_CLIENT_PID" 2>/dev/null || true
+  echo "$line" | grep -q "ready $IDLE" || echo "  (idle client: $line)" >&2
+  awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN{printf "%.0f", (a - b) * 1024 / n}'
+}
+mg_idle=$(idle_case "$mg_pid" "$mg_http"); sleep 2
+hp_idle=$(idle_case "$hp_pid" "$hp_http")
+
+{
+  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name _ _ _ <<<"$c"
+    m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
+    mr=$(median 1 <<<"$m"); hr=$(median 1 <<<"$h"); mp=$(median 2 <<<"$m"); hp=$(median 2 <<<"$h")
+    mc=$(median 3 <<<"$m"); hc=$(median 3 <<<"$h")
+    awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" \
+      'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** |\n", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc}'
+  done
+  awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
+    'BEGIN{printf "\n| memory per idle keep-alive connection (%d connections) | metalgate %d B | HAProxy %d B | **%.2f×** |\n|---|---|---|---|\n", n, m, h, m/h}'
+} > "$work/table.md"
+cat "$work/table.md"
+if [ -n "$report" ]; then
+  {
+    echo "<!-- generated by: tests/benchmarks/proxy/proxy_vs_haproxy.sh $1 --report $report (ROUNDS=$ROUNDS DURATION=$DURATION CONNS=$CONNS IDLE=$IDLE) on $(date -u +%F) -->"
+    cat "$work/table.md"
+  } > "$report.table"
+fi
