@@ -10,6 +10,7 @@ packages=(
   pybind11-dev python3-dev
   libns3-dev libgsl-dev libsqlite3-dev libxml2-dev
   iproute2 iputils-ping openssl curl python3
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -423,7 +423,10 @@ void HttpSession::build_request_head() {
   for (const auto& s : p.request_set_headers)
     append_header(out_, s.name, s.value);
   if (frontend_.tls) append_header(out_, "X-Forwarded-Proto", "https");
-  if (p.forwarded_for) append_header(out_, "X-Forwarded-For", client_->peer_address().ip.to_string());
+  if (p.forwarded_for) {
+    if (client_ip_text_.empty()) client_ip_text_ = client_->peer_address().ip.to_string();  // once per connection
+    append_header(out_, "X-Forwarded-For", client_ip_text_);
+  }
   if (is_upgrade_) {
     out_.append("Connection: upgrade\r\n");
   } else if (client_http10_) {

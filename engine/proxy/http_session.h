@@ -135,7 +135,8 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   ServerConnectionPtr conn_;  // in use for this request
   ServerConnectionPtr own_;   // this session's private connection, kept between requests (http-reuse safe)
   int connect_attempts_ = 0;
-  std::string host_;  // normalized, for redirects and logs
+  std::string host_;            // normalized, for redirects and logs
+  std::string client_ip_text_;  // for X-Forwarded-For
 
   // Log fields.
   runtime::Instant t_start_{}, t_head_{}, t_dispatched_{}, t_connected_{}, t_response_{};
