@@ -123,6 +123,11 @@ constexpr std::array kAnnotations = {
                    "backend-config-snippet: compression algo gzip"},
     AnnotationSpec{"ssl-options", 0, C, "no-sslv3 no-tlsv10 no-tlsv11", kSeed,
                    "global-config-snippet: ssl-default-bind-options ..."},
+    // metalgate's UDP services (the HAProxy controller has none).
+    AnnotationSpec{"udp-check", 0, S, "", kSeed, "none: the HAProxy controller has no UDP services"},
+    AnnotationSpec{"udp-idle-timeout", 0, C | S, "30s", kSeed,
+                   "none: the HAProxy controller has no UDP services"},
+    AnnotationSpec{"udp-max-flows", 0, C, "65536", kSeed, "none: the HAProxy controller has no UDP services"},
 };
 }  // namespace
 

@@ -114,7 +114,7 @@ void Backend::start_checks() {
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].check_timer = rt_.create_timer([this, i] {
       ServerState& s = servers_[i];
-      if (s.check_stream) return finish_check(i, false, "L4TOUT check timed out");
+      if (s.check_stream || s.check_datagram) return finish_check(i, false, "L4TOUT check timed out");
       run_check(i);
     });
     // Spread the first checks over one interval, as HAProxy does, so that servers are not probed in bursts.
@@ -126,6 +126,26 @@ void Backend::start_checks() {
 
 void Backend::run_check(std::size_t i) {
   ServerState& s = servers_[i];
+  if (config_.check.udp) {
+    // A UDP probe: one datagram out, any answer that starts with the expected bytes passes.
+    std::error_code ec;
+    net::SocketAddress any{s.config.address.ip.is_v4() ? net::IpAddress::v4(0) : net::IpAddress::v6({}), 0};
+    s.check_datagram = rt_.open_datagram(
+        any,
+        [this, i](const net::SocketAddress& from, const net::SocketAddress&, runtime::ByteView payload) {
+          ServerState& st = servers_[i];
+          if (!st.check_datagram || from != st.config.address) return;
+          std::string_view got = runtime::as_chars(payload);
+          if (got.substr(0, config_.check.udp_expect.size()) == config_.check.udp_expect)
+            finish_check(i, true, "UDPOK");
+        },
+        ec);
+    if (ec) return finish_check(i, false, "UDP " + ec.message());
+    s.check_datagram->send_to(s.config.address, runtime::as_bytes(config_.check.udp_send));
+    s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(
+        config_.check.timeout.value_or(config_.check.interval)));
+    return;
+  }
   auto handler = std::make_unique<CheckHandler>(
       [this, i](bool passed, std::string what) { finish_check(i, passed, std::move(what)); });
   CheckHandler* h = handler.get();
@@ -151,6 +171,10 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
     auto stream = std::make_shared<runtime::StreamConnectionPtr>(std::move(s.check_stream));
     auto handler = std::make_shared<std::unique_ptr<runtime::StreamHandler>>(std::move(s.check_handler));
     rt_.post([stream, handler] {});
+  }
+  if (s.check_datagram) {
+    auto socket = std::make_shared<runtime::DatagramSocketPtr>(std::move(s.check_datagram));
+    rt_.post([socket] {});  // the probe's socket may be the caller
   }
   s.last_check = std::move(what);
   bool changed = record_check(s.health, passed, config_.check.rise, config_.check.fall);

@@ -73,6 +73,7 @@ struct ServerState {
   // Health checking.
   runtime::TimerPtr check_timer;
   runtime::StreamConnectionPtr check_stream;
+  runtime::DatagramSocketPtr check_datagram;
   std::unique_ptr<runtime::StreamHandler> check_handler;
   std::string check_response;
 };

@@ -424,7 +424,8 @@ void HttpSession::build_request_head() {
     append_header(out_, s.name, s.value);
   if (frontend_.tls) append_header(out_, "X-Forwarded-Proto", "https");
   if (p.forwarded_for) {
-    if (client_ip_text_.empty()) client_ip_text_ = client_->peer_address().ip.to_string();  // once per connection
+    if (client_ip_text_.empty())
+      client_ip_text_ = client_->peer_address().ip.to_string();  // once per connection
     append_header(out_, "X-Forwarded-For", client_ip_text_);
   }
   if (is_upgrade_) {

@@ -1,5 +1,7 @@
 #include "engine/proxy/proxy.h"
 
+#include "engine/l4/tcp_service.h"
+#include "engine/l4/udp_service.h"
 #include "engine/proxy/http_session.h"
 #include "engine/tls/tls_stream.h"
 
@@ -17,6 +19,8 @@ Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, Pr
 Proxy::~Proxy() {
   *alive_ = false;
   listeners_.clear();
+  tcp_services_.clear();
+  udp_services_.clear();
   // Sessions go first: they hand their connections back to the backends.
   sessions_.clear();
   finished_.clear();
@@ -52,6 +56,34 @@ std::error_code Proxy::start() {
       return ec;
     }
     listeners_.push_back(std::move(listener));
+  }
+  for (const auto& l4 : config_->l4_services) {
+    std::error_code ec;
+    if (l4.udp) {
+      auto svc = std::make_unique<l4::UdpService>(rt_, l4);
+      ec = svc->start();
+      udp_services_.push_back(std::move(svc));
+    } else {
+      if (l4.ssl && !tls_)
+        rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "tcp-ssl-without-certificate",
+                         {{"service", l4.name}});
+      auto svc = std::make_unique<l4::TcpService>(
+          rt_, l4, tls_.get(),
+          [this, alive = alive_](std::string_view line) {
+            if (*alive && options_.access_log) options_.access_log(line);
+          },
+          [this](runtime::Instant t) { return unix_ms(t); });
+      ec = svc->start();
+      tcp_services_.push_back(std::move(svc));
+    }
+    if (ec) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
+                       {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});
+      listeners_.clear();
+      tcp_services_.clear();
+      udp_services_.clear();
+      return ec;
+    }
   }
   for (auto& b : backends_)
     b->start_checks();

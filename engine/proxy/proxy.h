@@ -19,6 +19,10 @@
 namespace metalgate::tls {
 class ServerContext;
 }
+namespace metalgate::l4 {
+class TcpService;
+class UdpService;
+}  // namespace metalgate::l4
 
 namespace metalgate::proxy {
 
@@ -54,6 +58,9 @@ class Proxy {
   std::error_code start();
   // The address a frontend ended up bound to (port 0 in tests picks one).
   net::SocketAddress frontend_address(std::size_t index) const;
+  // The TCP and UDP services, in the order of config().l4_services (each list on its own).
+  std::vector<std::unique_ptr<l4::TcpService>>& tcp_services() { return tcp_services_; }
+  std::vector<std::unique_ptr<l4::UdpService>>& udp_services() { return udp_services_; }
 
   const ProxyConfig& config() const { return *config_; }
   const ProxyCounters& counters() const { return counters_; }
@@ -81,6 +88,8 @@ class Proxy {
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<std::unique_ptr<RateTable>> rate_tables_;
   std::unique_ptr<tls::ServerContext> tls_;
+  std::vector<std::unique_ptr<l4::TcpService>> tcp_services_;
+  std::vector<std::unique_ptr<l4::UdpService>> udp_services_;
   std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
   std::vector<std::unique_ptr<HttpSession>> finished_;
   bool sweeping_ = false;

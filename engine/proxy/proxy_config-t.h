@@ -40,6 +40,9 @@ struct Timeouts {
 struct HealthCheck {
   bool enabled = true;  // `check`
   bool http = false;    // `check-http` given
+  bool udp = false;     // a UDP probe (udp-check): send `udp_send`; a reply starting with `udp_expect` passes
+  std::string udp_send;
+  std::string udp_expect;
   std::string method = "GET";
   std::string uri = "/";
   milliseconds interval{2000};          // `check-interval`
@@ -136,6 +139,17 @@ struct Frontend {
   bool tls = false;
 };
 
+// A TCP or UDP service from the controller's TCP/UDP services ConfigMaps.
+struct L4ServiceConfig {
+  std::string name;  // "tcp-5432" / "udp-53", as the controller names its frontends
+  bool udp = false;
+  net::SocketAddress bind;
+  bool ssl = false;  // TLS offload (the ":ssl" suffix): the default certificate terminates TLS
+  BackendConfig backend;
+  milliseconds udp_idle_timeout{30000};
+  std::size_t udp_max_flows = 65536;
+};
+
 struct ProxyConfig {
   std::vector<Frontend> frontends;
   std::vector<BackendConfig> backends;                                    // indexed like Model::backends
@@ -152,6 +166,7 @@ struct ProxyConfig {
   std::uint16_t https_port = 443;
   std::size_t maxconn = 0;  // global cap on client connections (0: none)
   bool access_log = false;  // ConfigMap-level: log every request (Ingress access-log adds per route)
+  std::vector<L4ServiceConfig> l4_services;
 };
 
 }  // namespace metalgate::proxy

@@ -230,6 +230,25 @@ void apply_backend_snippet(const Found& f, BackendConfig& b, int& maxconn, Diagn
   }
 }
 
+// A DNS query for NAME's A record with a fixed ID (the health probe for DNS services).
+std::string dns_query(const std::string& name) {
+  std::string q = {'\x4d', '\x47', '\x01', '\x00', '\x00', '\x01',
+                   '\x00', '\x00', '\x00', '\x00', '\x00', '\x00'};
+  std::size_t start = 0;
+  while (start < name.size()) {
+    std::size_t dot = name.find('.', start);
+    std::string label = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!label.empty()) {
+      q += static_cast<char>(label.size());
+      q += label;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  q += std::string("\x00\x00\x01\x00\x01", 5);
+  return q;
+}
+
 Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
   std::vector<Layer> layers;
   Layer cm;
@@ -269,18 +288,19 @@ void read_timeouts(const Lookup& l, Timeouts& t, Diagnostics& d) {
   read_duration(l, {"timeout-tunnel"}, t.tunnel, d);
 }
 
-BackendConfig build_backend(const model::Model& m, const model::HttpBackend& hb, const BuildOptions& o,
-                            Diagnostics& d) {
+BackendConfig build_backend(const model::Model& m, const std::string& service_key, std::uint16_t port,
+                            const routing::EndpointResolution& endpoints, const std::string& ingress_key,
+                            const BuildOptions& o, Diagnostics& d) {
   BackendConfig b;
-  std::string svc_name = hb.service_key;
+  std::string svc_name = service_key;
   std::replace(svc_name.begin(), svc_name.end(), '/', '_');
-  b.name = svc_name + "_" + std::to_string(hb.port);
-  const config::Service* service = find_service(m, hb.service_key);
-  const config::Ingress* ingress = find_ingress(m, hb.ingress);
+  b.name = svc_name + "_" + std::to_string(port);
+  const config::Service* service = find_service(m, service_key);
+  const config::Ingress* ingress = find_ingress(m, ingress_key);
   Lookup l = lookup_for(m, ingress, service);
 
   int index = 0;
-  for (const auto& ep : hb.endpoints.endpoints) {
+  for (const auto& ep : endpoints.endpoints) {
     ++index;
     if (!ep.ready) continue;
     std::optional<net::IpAddress> ip = ep.ip;
@@ -291,8 +311,7 @@ BackendConfig build_backend(const model::Model& m, const model::HttpBackend& hb,
     s.address = {*ip, ep.port};
     b.servers.push_back(std::move(s));
   }
-  if (b.servers.empty())
-    b.problem = hb.endpoints.problem.empty() ? "no placed endpoints" : hb.endpoints.problem;
+  if (b.servers.empty()) b.problem = endpoints.problem.empty() ? "no placed endpoints" : endpoints.problem;
 
   if (auto f = l.get("load-balance")) {
     if (f->value == "roundrobin")
@@ -450,7 +469,49 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   c.frontends.push_back({"http", {o.bind_address, http_port}, false});
 
   for (const auto& hb : m.backends)
-    c.backends.push_back(build_backend(m, hb, o, d));
+    c.backends.push_back(build_backend(m, hb.service_key, hb.port, hb.endpoints, hb.ingress, o, d));
+
+  // TCP and UDP services: their backend Service's annotations over the ConfigMap's.
+  for (const auto* list : {&m.tcp_services, &m.udp_services}) {
+    for (const auto& l4 : *list) {
+      L4ServiceConfig s;
+      s.udp = l4.protocol == config::Protocol::kUdp;
+      s.name = std::string(s.udp ? "udp-" : "tcp-") + std::to_string(l4.listen_port);
+      s.bind = {o.bind_address, l4.listen_port};
+      s.ssl = l4.ssl;
+      s.backend = build_backend(m, l4.service_key, l4.service_port, l4.endpoints, "", o, d);
+      const config::Service* service = find_service(m, l4.service_key);
+      Lookup l = lookup_for(m, nullptr, service);
+      read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);
+      read_int(l, {"udp-max-flows"}, s.udp_max_flows, 1, 10000000, d);
+      if (s.udp) {
+        // UDP has no connection to check: probe only when asked (udp-check), otherwise trust the endpoints.
+        s.backend.check.enabled = false;
+        if (auto f = l.get("udp-check"); f && !f->value.empty()) {
+          std::istringstream in(f->value);
+          std::string kind, arg;
+          in >> kind >> arg;
+          if (kind == "dns" && !arg.empty()) {
+            s.backend.check.enabled = s.backend.check.udp = true;
+            s.backend.check.udp_send = dns_query(arg);
+            s.backend.check.udp_expect = s.backend.check.udp_send.substr(0, 2);  // the same query ID
+          } else if (kind == "send" && !arg.empty()) {
+            std::string rest;
+            std::getline(in, rest);
+            std::string text = arg + rest;
+            auto expect_at = text.find(" expect ");
+            s.backend.check.enabled = s.backend.check.udp = true;
+            s.backend.check.udp_send = text.substr(0, expect_at);
+            if (expect_at != std::string::npos) s.backend.check.udp_expect = text.substr(expect_at + 8);
+          } else {
+            d.error(f->where, f->field,
+                    "'" + f->value + "' is neither 'dns NAME' nor 'send TEXT [expect TEXT]'");
+          }
+        }
+      }
+      c.l4_services.push_back(std::move(s));
+    }
+  }
   c.default_backend = m.routes.default_target();
 
   c.policies.push_back(build_policy(m, nullptr, d));

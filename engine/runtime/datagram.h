@@ -9,7 +9,8 @@
 
 namespace metalgate::runtime {
 
-// A datagram arrived at `local` from `from`; the payload view is valid only during the call.
+// A datagram arrived at `local` (the address it was sent to, even on a wildcard-bound socket) from `from`;
+// the payload view is valid only during the call.
 using DatagramCallback =
     std::function<void(const net::SocketAddress& from, const net::SocketAddress& local, ByteView payload)>;
 
@@ -19,6 +20,9 @@ class DatagramSocket {
   virtual ~DatagramSocket() = default;
   // Best effort, like UDP: a datagram that cannot be delivered is dropped without an error.
   virtual void send_to(const net::SocketAddress& to, ByteView payload) = 0;
+  // Sends from `from` (one of this host's addresses) on this socket's port: a wildcard-bound service answers
+  // from the address it was reached at (a VIP), or clients drop the answer.
+  virtual void send_from(const net::IpAddress& from, const net::SocketAddress& to, ByteView payload) = 0;
   virtual net::SocketAddress local_address() const = 0;
 };
 

@@ -7,6 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
 namespace metalgate::runtime::asio_live {
 
 namespace asio = boost::asio;
@@ -351,24 +356,68 @@ class AsioListener final : public StreamListener {
 
 // ------------------------------------------------------------------------------------------------ datagrams
 
+// Reactor style like streams: recvmsg(2) into one buffer per thread (a UDP proxy opens a socket per flow;
+// none may carry 64 KiB), with IP_PKTINFO so a wildcard-bound socket learns which address a datagram was sent
+// to.
 struct DatagramState : std::enable_shared_from_this<DatagramState> {
   explicit DatagramState(asio::io_context& io) : socket(io) {}
   udp::socket socket;
   DatagramCallback on_datagram;
-  udp::endpoint from;
   net::SocketAddress local;
-  std::array<std::uint8_t, 65536> buffer;
   bool open = true;
 
   void receive_next() {
-    socket.async_receive_from(
-        asio::buffer(buffer), from,
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          if (!self->open || ec == asio::error::operation_aborted) return;
-          if (!ec)
-            self->on_datagram(from_endpoint(self->from), self->local, ByteView(self->buffer.data(), n));
-          if (self->open) self->receive_next();
-        });
+    socket.async_wait(udp::socket::wait_read,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        if (!self->open || ec == asio::error::operation_aborted) return;
+                        if (!ec) self->drain();
+                        if (self->open) self->receive_next();
+                      });
+  }
+
+  void drain() {
+    static thread_local std::array<std::uint8_t, 65536> buffer;
+    for (int round = 0; round < 64 && open; ++round) {
+      sockaddr_storage peer{};
+      iovec iov{buffer.data(), buffer.size()};
+      alignas(cmsghdr) char control[256];
+      msghdr msg{};
+      msg.msg_name = &peer;
+      msg.msg_namelen = sizeof peer;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(socket.native_handle(), &msg, MSG_DONTWAIT);
+      if (n < 0) return;  // EAGAIN, or an ICMP error queued on the socket: nothing to deliver
+      net::SocketAddress to = local;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo info;
+          std::memcpy(&info, CMSG_DATA(c), sizeof info);
+          to.ip = net::IpAddress::v4(ntohl(info.ipi_addr.s_addr));
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo info;
+          std::memcpy(&info, CMSG_DATA(c), sizeof info);
+          std::array<std::uint8_t, 16> b;
+          std::memcpy(b.data(), &info.ipi6_addr, 16);
+          to.ip = net::IpAddress::v6(b);
+        }
+      }
+      net::SocketAddress from = from_sockaddr(peer);
+      on_datagram(from, to, ByteView(buffer.data(), static_cast<std::size_t>(n)));
+    }
+  }
+
+  static net::SocketAddress from_sockaddr(const sockaddr_storage& ss) {
+    if (ss.ss_family == AF_INET) {
+      const auto& a = reinterpret_cast<const sockaddr_in&>(ss);
+      return {net::IpAddress::v4(ntohl(a.sin_addr.s_addr)), ntohs(a.sin_port)};
+    }
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(ss);
+    std::array<std::uint8_t, 16> b;
+    std::memcpy(b.data(), &a.sin6_addr, 16);
+    return {net::IpAddress::v6(b), ntohs(a.sin6_port)};
   }
 };
 
@@ -384,6 +433,37 @@ class AsioDatagramSocket final : public DatagramSocket {
     boost::system::error_code ignored;  // UDP is best effort: ENOBUFS, ECONNREFUSED and friends are drops
     s_->socket.send_to(asio::buffer(payload.data(), payload.size()), udp::endpoint(to_asio(to.ip), to.port),
                        0, ignored);
+  }
+  void send_from(const net::IpAddress& from, const net::SocketAddress& to, ByteView payload) override {
+    if (!s_->local.ip.is_unspecified() || from.family() != to.ip.family()) return send_to(to, payload);
+    udp::endpoint dest(to_asio(to.ip), to.port);
+    iovec iov{const_cast<std::uint8_t*>(payload.data()), payload.size()};
+    alignas(cmsghdr) char control[64] = {};
+    msghdr msg{};
+    msg.msg_name = dest.data();
+    msg.msg_namelen = static_cast<socklen_t>(dest.size());
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
+    if (from.is_v4()) {
+      msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+      in_pktinfo info{};
+      info.ipi_spec_dst.s_addr = htonl(from.v4_host_order());
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    } else {
+      msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+      in6_pktinfo info{};
+      std::memcpy(&info.ipi6_addr, from.bytes().data(), 16);
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    ::sendmsg(s_->socket.native_handle(), &msg, MSG_DONTWAIT);  // best effort, as send_to
   }
   net::SocketAddress local_address() const override { return s_->local; }
 
@@ -485,6 +565,12 @@ DatagramSocketPtr AsioRuntime::open_datagram(const net::SocketAddress& local, Da
     return nullptr;
   }
   s->local = from_endpoint(s->socket.local_endpoint(ec));
+  int on = 1;
+  if (endpoint.protocol() == udp::v4())
+    ::setsockopt(s->socket.native_handle(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+  else
+    ::setsockopt(s->socket.native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+  s->socket.non_blocking(true, ec);
   error.clear();
   s->receive_next();
   return std::make_unique<AsioDatagramSocket>(std::move(s));

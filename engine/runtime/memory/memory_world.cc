@@ -77,6 +77,8 @@ struct Segment {
   bool fin = false;
 };
 
+constexpr std::size_t kReceiveWindow = 256 * 1024;
+
 struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   MemoryWorld* world = nullptr;
   MemoryHost* host = nullptr;
@@ -92,6 +94,10 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   bool fin_queued = false;
   bool terminated = false;  // reset or failed: nothing crosses any more
   std::deque<Segment> inbox;
+  std::size_t inbox_bytes = 0;
+  // A receive window: a peer that does not read holds the sender back (its segments wait in its outbox), so
+  // flow control and slow readers behave as over TCP.
+  std::weak_ptr<StreamEnd> blocked_sender;
   std::deque<std::pair<Instant, Segment>> outbox;
   std::size_t outbox_bytes = 0;
   // Set by close(): the socket outlives its owner until what was queued (and the FIN) has left, as a kernel
@@ -106,6 +112,7 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
     outbox.clear();
     outbox_bytes = 0;
     inbox.clear();
+    inbox_bytes = 0;
     if (!silenced && handler) {
       silenced = true;
       handler->on_closed(reason);
@@ -142,6 +149,10 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
       return;
     }
     while (!outbox.empty() && outbox.front().first <= world->now()) {
+      if (!outbox.front().second.data.empty() && far->inbox_bytes >= kReceiveWindow) {
+        far->blocked_sender = weak_from_this();  // resumes when the far end reads
+        return;
+      }
       if (!world->can_cross(*host, *remote_host)) {
         outbox.front().first = world->now() + kRetransmitInterval;
         break;
@@ -168,6 +179,7 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
       send_reset();
       return;
     }
+    inbox_bytes += seg.data.size();
     inbox.push_back(std::move(seg));
     deliver_inbox();
   }
@@ -177,12 +189,22 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
     while (started && reading && !silenced && !inbox.empty()) {
       Segment seg = std::move(inbox.front());
       inbox.pop_front();
+      inbox_bytes -= seg.data.size();
       if (seg.fin)
         handler->on_peer_shutdown();
       else
         handler->on_data(seg.data);
     }
-    if (silenced) inbox.clear();
+    if (silenced) {
+      inbox.clear();
+      inbox_bytes = 0;
+    }
+    if (inbox_bytes < kReceiveWindow) {
+      if (auto sender = blocked_sender.lock()) {
+        blocked_sender.reset();
+        sender->schedule_pump(world->now());
+      }
+    }
   }
 
   void send_reset() {
@@ -278,11 +300,15 @@ class MemoryDatagramSocket final : public DatagramSocket {
   MemoryDatagramSocket(MemoryHost& host, net::SocketAddress local, std::shared_ptr<DatagramState> state)
       : host_(host), local_(local), state_(std::move(state)) {}
   ~MemoryDatagramSocket() override { host_.datagram_sockets_.erase(local_); }
-  void send_to(const net::SocketAddress& to, ByteView payload) override {
+  void send_to(const net::SocketAddress& to, ByteView payload) override { send(local_.ip, to, payload); }
+  void send_from(const net::IpAddress& from, const net::SocketAddress& to, ByteView payload) override {
+    send(host_.holds(from) ? from : local_.ip, to, payload);
+  }
+  void send(const net::IpAddress& source, const net::SocketAddress& to, ByteView payload) {
     auto& world = host_.world_;
     MemoryHost* dest = world.resolve(to.ip, host_);
     if (!dest || !world.can_cross(host_, *dest)) return;
-    net::SocketAddress from = local_;
+    net::SocketAddress from{source, local_.port};
     if (from.ip.is_unspecified()) from.ip = host_.source_for(to.ip);
     world.schedule(world.now() + world.latency(host_, *dest), [dest, from, to,
                                                                data = Bytes(payload.begin(), payload.end())] {

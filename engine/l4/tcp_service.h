@@ -1,0 +1,70 @@
+// TCP services from the controller's TCP services ConfigMap: a listener per port, each connection balanced to
+// one of the Service's endpoints (the same Backend as HTTP: roundrobin/leastconn/source, health checks,
+// per-server maxconn with a queue) and then bytes both ways. Half-close is passed on in each direction, a
+// reset as a reset; connect failures are retried (the last try on another server), and an idle connection
+// ends after `timeout-tunnel`. One line per connection in HAProxy's TCP log format.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "engine/proxy/backend.h"
+#include "engine/proxy/proxy_config-t.h"
+#include "engine/runtime/runtime.h"
+
+namespace metalgate::tls {
+class ServerContext;
+}
+
+namespace metalgate::l4 {
+
+class TcpSession;
+
+struct TcpServiceCounters {
+  std::uint64_t connections = 0;
+  std::uint64_t no_server = 0;  // refused: no server up, or the queue timed out
+  std::uint64_t connect_failures = 0;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+};
+
+class TcpService {
+ public:
+  using LogSink = std::function<void(std::string_view)>;
+  TcpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config, tls::ServerContext* tls, LogSink log,
+             std::function<std::int64_t(runtime::Instant)> unix_ms);
+  ~TcpService();
+
+  std::error_code start();
+  net::SocketAddress address() const { return listener_->local_address(); }
+  proxy::Backend& backend() { return backend_; }
+  const TcpServiceCounters& counters() const { return counters_; }
+  std::size_t sessions() const { return sessions_.size(); }
+
+  // Used by sessions.
+  runtime::Runtime& runtime() { return rt_; }
+  const proxy::L4ServiceConfig& config() const { return config_; }
+  TcpServiceCounters& mutable_counters() { return counters_; }
+  void log(std::string_view line) {
+    if (log_) log_(line);
+  }
+  std::int64_t unix_ms(runtime::Instant t) const {
+    return unix_ms_ ? unix_ms_(t) : t.time_since_epoch().count() / 1000000;
+  }
+  void finished(TcpSession* session);
+
+ private:
+  runtime::Runtime& rt_;
+  proxy::L4ServiceConfig config_;
+  tls::ServerContext* tls_;
+  LogSink log_;
+  std::function<std::int64_t(runtime::Instant)> unix_ms_;
+  proxy::Backend backend_;
+  runtime::StreamListenerPtr listener_;
+  TcpServiceCounters counters_;
+  std::unordered_map<TcpSession*, std::unique_ptr<TcpSession>> sessions_;
+  std::vector<std::unique_ptr<TcpSession>> finished_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace metalgate::l4
