@@ -11,6 +11,7 @@ packages=(
   libns3-dev libgsl-dev libsqlite3-dev libxml2-dev
   iproute2 iputils-ping openssl curl python3
   clang libclang-rt-14-dev
+  redis-server redis-tools postgresql dnsmasq-base bind9-dnsutils
 )
 
 missing=()

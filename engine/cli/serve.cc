@@ -83,7 +83,7 @@ int run_serve(const ServeOptions& options) {
       if (!*log_file) return fail("cannot open --access-log " + options.access_log);
       po.access_log = [&log_file](std::string_view line) { *log_file << line << '\n' << std::flush; };
     } else {
-      po.access_log = [](std::string_view line) { std::cout << line << '\n'; };
+      po.access_log = [](std::string_view line) { std::cout << line << '\n' << std::flush; };
     }
     const auto wall_offset =
         std::chrono::system_clock::now().time_since_epoch() - rt.now().time_since_epoch();
