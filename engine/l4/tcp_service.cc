@@ -101,7 +101,24 @@ class TcpSession final : public runtime::StreamHandler,
       client_->set_reading(true);
     }
     if (client_eof_) conn_->stream().shutdown_write();
+    // From here on bytes go socket to socket: splice(2) live, a copy elsewhere; this session only counts.
+    client_->forward_to(&conn_->stream());
+    conn_->stream().forward_to(client_.get());
     touch();
+  }
+  void on_forwarded(std::size_t bytes) override {  // client -> server
+    svc_.mutable_counters().bytes_in += bytes;
+    bytes_in_ += bytes;
+    touch();
+    if (conn_->stream().write_backlog() > kHighWater && !client_paused_)
+      client_->set_reading(false), client_paused_ = true;
+  }
+  void on_server_forwarded(std::size_t bytes) override {  // server -> client
+    svc_.mutable_counters().bytes_out += bytes;
+    bytes_out_ += bytes;
+    touch();
+    if (client_->write_backlog() > kHighWater && !server_paused_)
+      conn_->stream().set_reading(false), server_paused_ = true;
   }
   void on_server_data(ByteView data) override {
     if (done_) return;
@@ -209,7 +226,9 @@ class TcpSession final : public runtime::StreamHandler,
     done_ = true;
     term_[0] = t0;
     term_[1] = t1;
+    client_->forward_to(nullptr);
     if (conn_) {
+      conn_->stream().forward_to(nullptr);
       conn_->attach(nullptr);
       if (reset)
         conn_->stream().reset();

@@ -26,6 +26,7 @@ class ServerEvents {
   virtual void on_server_shutdown() = 0;
   virtual void on_server_closed(std::error_code reason) = 0;
   virtual void on_server_drained() = 0;
+  virtual void on_server_forwarded(std::size_t bytes) { (void)bytes; }
 };
 
 // One connection to a server. Held by one session at a time, or idle in its server's pool.
@@ -50,6 +51,9 @@ class ServerConnection final : public runtime::StreamHandler {
   void on_peer_shutdown() override;
   void on_closed(std::error_code reason) override;
   void on_write_drained() override;
+  void on_forwarded(std::size_t bytes) override {
+    if (owner_) owner_->on_server_forwarded(bytes);
+  }
 
  private:
   friend class Backend;

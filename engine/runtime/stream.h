@@ -28,6 +28,8 @@ class StreamHandler {
   virtual void on_closed(std::error_code reason) = 0;
   // Everything written so far has left our send queue.
   virtual void on_write_drained() {}
+  // While forwarding (StreamConnection::forward_to), `bytes` more went straight to the destination.
+  virtual void on_forwarded(std::size_t bytes) { (void)bytes; }
 };
 
 class StreamConnection {
@@ -47,6 +49,11 @@ class StreamConnection {
   virtual void reset() = 0;
   // Stops or resumes delivery of on_data (the peer is then held back by flow control).
   virtual void set_reading(bool enabled) = 0;
+  // Bytes arriving from now on go straight to `destination` (another connection of the same runtime) instead
+  // of to the handler, which hears on_forwarded(n) for each batch; end of stream and errors still reach it.
+  // Live, this is splice(2) through a pipe (the bytes never enter user space); other worlds copy. nullptr
+  // stops forwarding. Flow control stays the caller's: watch destination->write_backlog() and set_reading().
+  virtual void forward_to(StreamConnection* destination) = 0;
   virtual net::SocketAddress local_address() const = 0;
   virtual net::SocketAddress peer_address() const = 0;
 };

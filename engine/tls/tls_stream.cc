@@ -106,6 +106,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     raw_->reset();
   }
   void set_reading(bool enabled) override { raw_->set_reading(enabled); }
+  // Plaintext exists only here: forwarding is a copy after decryption.
+  void forward_to(StreamConnection* destination) override { forward_ = destination; }
   net::SocketAddress local_address() const override { return raw_->local_address(); }
   net::SocketAddress peer_address() const override { return raw_->peer_address(); }
 
@@ -155,7 +157,13 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     while (!closed_) {
       int n = SSL_read(ssl_, buf, sizeof buf);
       if (n > 0) {
-        handler_->on_data(runtime::ByteView(buf, static_cast<std::size_t>(n)));
+        runtime::ByteView plain(buf, static_cast<std::size_t>(n));
+        if (forward_) {
+          forward_->write(plain);
+          handler_->on_forwarded(plain.size());
+        } else {
+          handler_->on_data(plain);
+        }
         if (!*alive) return;
         continue;
       }
@@ -195,6 +203,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   BIO* wbio_ = nullptr;
   runtime::StreamConnectionPtr raw_;
   runtime::StreamHandler* handler_ = nullptr;
+  runtime::StreamConnection* forward_ = nullptr;
   std::vector<std::uint8_t> pending_;  // plaintext written before the handshake finished
   bool handshake_done_ = false;
   bool closed_ = false;

@@ -7,8 +7,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -118,6 +120,16 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   std::size_t out_offset = 0;
   std::size_t out_bytes = 0;
   net::SocketAddress local, peer;
+  // forward_to(): an Asio destination is spliced to through a pipe (created on first use); any other stream
+  // gets a copy.
+  std::weak_ptr<StreamState> splice_to;
+  StreamConnection* copy_to = nullptr;
+  int pipe_read = -1, pipe_write = -1;
+
+  ~StreamState() {
+    if (pipe_read >= 0) ::close(pipe_read);
+    if (pipe_write >= 0) ::close(pipe_write);
+  }
 
   static std::array<std::uint8_t, 65536>& read_buffer() {
     static thread_local std::array<std::uint8_t, 65536> buffer;
@@ -159,7 +171,50 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
                       });
   }
 
+  // splice(2): socket -> pipe -> destination socket, never through user space. What the destination cannot
+  // take at once is read back from the pipe into its send queue, so order is kept.
+  void splice_ready(const std::shared_ptr<StreamState>& dst) {
+    if (pipe_read < 0) {
+      int fds[2];
+      if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+        return fail(std::error_code(errno, std::system_category()));
+      pipe_read = fds[0];
+      pipe_write = fds[1];
+    }
+    for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
+      if (dst->out_bytes > 0 || !dst->socket.is_open()) break;  // keep order: let its queue drain first
+      ssize_t n = ::splice(socket.native_handle(), nullptr, pipe_write, nullptr, 1 << 16,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n == 0) {
+        peer_eof = true;
+        handler->on_peer_shutdown();
+        return;
+      }
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return fail(std::error_code(errno, std::system_category()));
+      }
+      ssize_t moved = ::splice(pipe_read, nullptr, dst->socket.native_handle(), nullptr,
+                               static_cast<std::size_t>(n), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (moved < 0) moved = 0;
+      if (moved < n) {
+        auto& buffer = read_buffer();
+        std::size_t left = static_cast<std::size_t>(n - moved);
+        while (left > 0) {
+          ssize_t r = ::read(pipe_read, buffer.data(), std::min(left, buffer.size()));
+          if (r <= 0) break;
+          dst->write(ByteView(buffer.data(), static_cast<std::size_t>(r)));
+          left -= static_cast<std::size_t>(r);
+        }
+      }
+      handler->on_forwarded(static_cast<std::size_t>(n));
+      if (silenced) return;
+    }
+    start_read();
+  }
+
   void read_ready() {
+    if (auto dst = splice_to.lock()) return splice_ready(dst);
     auto& buffer = read_buffer();
     // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
     for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
@@ -172,7 +227,12 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         return;
       }
       if (ec) return fail(to_std(ec));
-      handler->on_data(ByteView(buffer.data(), n));
+      if (copy_to) {
+        copy_to->write(ByteView(buffer.data(), n));
+        handler->on_forwarded(n);
+      } else {
+        handler->on_data(ByteView(buffer.data(), n));
+      }
       if (n < buffer.size()) break;
     }
     start_read();
@@ -301,6 +361,14 @@ class AsioStreamConnection final : public StreamConnection {
   void set_reading(bool enabled) override {
     s_->reading = enabled;
     if (enabled) asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
+  }
+  void forward_to(StreamConnection* destination) override {
+    s_->splice_to.reset();
+    s_->copy_to = nullptr;
+    if (auto* asio_destination = dynamic_cast<AsioStreamConnection*>(destination))
+      s_->splice_to = asio_destination->s_;
+    else
+      s_->copy_to = destination;
   }
   net::SocketAddress local_address() const override { return s_->local; }
   net::SocketAddress peer_address() const override { return s_->peer; }

@@ -86,6 +86,7 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   std::weak_ptr<StreamEnd> remote;
   MemoryHost* remote_host = nullptr;
   StreamHandler* handler = nullptr;
+  StreamConnection* forward = nullptr;  // forward_to(): data goes there instead of to the handler
   bool started = false;
   bool reading = true;
   bool connected = false;
@@ -100,14 +101,20 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   std::weak_ptr<StreamEnd> blocked_sender;
   std::deque<std::pair<Instant, Segment>> outbox;
   std::size_t outbox_bytes = 0;
-  // Set by close(): the socket outlives its owner until what was queued (and the FIN) has left, as a kernel
-  // keeps a closed socket's send queue going.
-  std::shared_ptr<StreamEnd> linger;
+  // Set by close(): the socket outlives its owner (held by the world) until what was queued (and the FIN) has
+  // left, as a kernel keeps a closed socket's send queue going.
+  bool lingering = false;
+  void stop_lingering() {
+    if (!lingering) return;
+    lingering = false;
+    world->unlinger(shared_from_this());
+  }
   bool pump_scheduled = false;
   Instant pump_at{};
 
   void notify_closed(std::error_code reason) {
-    auto keep = std::move(linger);
+    auto keep = shared_from_this();
+    stop_lingering();
     terminated = true;
     outbox.clear();
     outbox_bytes = 0;
@@ -167,8 +174,9 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
       schedule_pump(outbox.front().first);
     } else if (!silenced && handler) {
       handler->on_write_drained();
-    } else if (owner_closed && linger) {
-      auto keep = std::move(linger);  // everything has left: let go (after this function returns)
+    } else if (owner_closed && lingering) {
+      auto keep = shared_from_this();  // everything has left: let go (after this function returns)
+      stop_lingering();
     }
   }
 
@@ -190,10 +198,14 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
       Segment seg = std::move(inbox.front());
       inbox.pop_front();
       inbox_bytes -= seg.data.size();
-      if (seg.fin)
+      if (seg.fin) {
         handler->on_peer_shutdown();
-      else
+      } else if (forward) {
+        forward->write(seg.data);
+        handler->on_forwarded(seg.data.size());
+      } else {
         handler->on_data(seg.data);
+      }
     }
     if (silenced) {
       inbox.clear();
@@ -208,7 +220,8 @@ struct StreamEnd : std::enable_shared_from_this<StreamEnd> {
   }
 
   void send_reset() {
-    auto keep = std::move(linger);
+    auto keep = shared_from_this();
+    stop_lingering();
     terminated = true;
     silenced = true;
     outbox.clear();
@@ -249,7 +262,8 @@ class MemoryStreamConnection final : public StreamConnection {
     shutdown_write();
     end_->owner_closed = true;
     end_->silenced = true;
-    end_->linger = end_;
+    end_->lingering = true;
+    end_->world->linger(end_);
   }
   void reset() override {
     end_->owner_closed = true;
@@ -264,6 +278,7 @@ class MemoryStreamConnection final : public StreamConnection {
         if (auto e = weak.lock()) e->deliver_inbox();
       });
   }
+  void forward_to(StreamConnection* destination) override { end_->forward = destination; }
   net::SocketAddress local_address() const override { return end_->local; }
   net::SocketAddress peer_address() const override { return end_->peer; }
 

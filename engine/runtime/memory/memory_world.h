@@ -139,6 +139,11 @@ class MemoryWorld {
   void steer(const net::IpAddress& address, const std::string& host_name);
 
   void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
+
+  // Closed streams whose queued bytes have not left yet (kept here, not by themselves, so that a world torn
+  // down mid-flight frees them).
+  void linger(std::shared_ptr<StreamEnd> end) { lingering_.insert(std::move(end)); }
+  void unlinger(const std::shared_ptr<StreamEnd>& end) { lingering_.erase(end); }
   const LogSink& log_sink() const { return log_sink_; }
 
   // Used by the world's own objects.
@@ -170,6 +175,7 @@ class MemoryWorld {
   std::map<std::string, int> partition_group_;
   std::map<net::IpAddress, std::string> steering_;
   LogSink log_sink_;
+  std::set<std::shared_ptr<StreamEnd>> lingering_;
 };
 
 }  // namespace metalgate::runtime::memory
