@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends bind (default: every address)");
   s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
-  s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, or - for stdout");
+  s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, - for stdout, or off");
   s->add_option("--peer", serve.peers, "Membership address of another node, ip:port (repeatable)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");

@@ -78,7 +78,9 @@ int run_serve(const ServeOptions& options) {
   std::unique_ptr<std::ofstream> log_file;
   if (proxy_config) {
     proxy::ProxyOptions po;
-    if (!options.access_log.empty() && options.access_log != "-") {
+    if (options.access_log == "off") {
+      // No access log at all (benchmarks compare against a proxy configured without one).
+    } else if (!options.access_log.empty() && options.access_log != "-") {
       log_file = std::make_unique<std::ofstream>(options.access_log, std::ios::app);
       if (!*log_file) return fail("cannot open --access-log " + options.access_log);
       po.access_log = [&log_file](std::string_view line) { *log_file << line << '\n' << std::flush; };

@@ -125,6 +125,9 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   std::weak_ptr<StreamState> splice_to;
   StreamConnection* copy_to = nullptr;
   int pipe_read = -1, pipe_write = -1;
+  std::size_t pipe_pending = 0;  // spliced in, not yet out
+  bool eof_after_pipe = false;
+  std::weak_ptr<StreamState> resume_reader;  // a splicing source waiting for this one's queue to drain
 
   ~StreamState() {
     if (pipe_read >= 0) ::close(pipe_read);
@@ -157,7 +160,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   void start_read() {
-    if (!started || !reading || read_wait || silenced || peer_eof || !connected) return;
+    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_pending > 0) return;
     read_wait = true;
     socket.async_wait(tcp::socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -171,8 +174,9 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
                       });
   }
 
-  // splice(2): socket -> pipe -> destination socket, never through user space. What the destination cannot
-  // take at once is read back from the pipe into its send queue, so order is kept.
+  // splice(2): socket -> pipe -> destination socket, never through user space. The pipe is the only buffer:
+  // nothing more is read while it holds bytes the destination has not taken, and the end of stream is passed
+  // on only after the pipe has drained, so order is kept.
   void splice_ready(const std::shared_ptr<StreamState>& dst) {
     if (pipe_read < 0) {
       int fds[2];
@@ -181,36 +185,56 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       pipe_read = fds[0];
       pipe_write = fds[1];
     }
-    for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
-      if (dst->out_bytes > 0 || !dst->socket.is_open()) break;  // keep order: let its queue drain first
-      ssize_t n = ::splice(socket.native_handle(), nullptr, pipe_write, nullptr, 1 << 16,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n == 0) {
+    for (int round = 0; round < 8 && !silenced; ++round) {
+      if (pipe_pending > 0) {
+        ssize_t m = ::splice(pipe_read, nullptr, dst->socket.native_handle(), nullptr, pipe_pending,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+          return fail(std::error_code(errno, std::system_category()));
+        if (m > 0) {
+          pipe_pending -= static_cast<std::size_t>(m);
+          handler->on_forwarded(static_cast<std::size_t>(m));
+          if (silenced) return;
+        }
+        if (pipe_pending > 0) return wait_destination(dst);
+      }
+      if (eof_after_pipe) {
+        eof_after_pipe = false;
         peer_eof = true;
         handler->on_peer_shutdown();
         return;
+      }
+      if (!reading || peer_eof) return;
+      if (dst->out_bytes > 0) {  // the destination's own queue goes first
+        dst->resume_reader = weak_from_this();
+        return;
+      }
+      ssize_t n = ::splice(socket.native_handle(), nullptr, pipe_write, nullptr, 1 << 16,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n == 0) {
+        eof_after_pipe = true;
+        continue;
       }
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         return fail(std::error_code(errno, std::system_category()));
       }
-      ssize_t moved = ::splice(pipe_read, nullptr, dst->socket.native_handle(), nullptr,
-                               static_cast<std::size_t>(n), SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (moved < 0) moved = 0;
-      if (moved < n) {
-        auto& buffer = read_buffer();
-        std::size_t left = static_cast<std::size_t>(n - moved);
-        while (left > 0) {
-          ssize_t r = ::read(pipe_read, buffer.data(), std::min(left, buffer.size()));
-          if (r <= 0) break;
-          dst->write(ByteView(buffer.data(), static_cast<std::size_t>(r)));
-          left -= static_cast<std::size_t>(r);
-        }
-      }
-      handler->on_forwarded(static_cast<std::size_t>(n));
-      if (silenced) return;
+      pipe_pending += static_cast<std::size_t>(n);
     }
+    if (silenced) return;
+    // Out of rounds with bytes still in the pipe (or the end of stream still to pass on): continue once the
+    // destination can take more, without waiting for the source.
+    if (pipe_pending > 0 || eof_after_pipe) return wait_destination(dst);
     start_read();
+  }
+
+  void wait_destination(const std::shared_ptr<StreamState>& dst) {
+    dst->socket.async_wait(tcp::socket::wait_write,
+                           [self = shared_from_this(),
+                            weak = std::weak_ptr<StreamState>(dst)](const boost::system::error_code& ec) {
+                             if (ec || self->silenced) return;
+                             if (auto d = weak.lock()) self->splice_ready(d);
+                           });
   }
 
   void read_ready() {
@@ -297,6 +321,13 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       if (out_bytes > 0) return wait_writable();
       Bytes().swap(out);  // a drained connection keeps no buffer
       out_offset = 0;
+      if (auto reader = resume_reader.lock()) {
+        resume_reader.reset();
+        asio::post(socket.get_executor(), [reader] {
+          if (reader->silenced) return;
+          if (auto d = reader->splice_to.lock()) reader->splice_ready(d);
+        });
+      }
     }
     if (fin_queued) {
       boost::system::error_code ignored;

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# metalgate's TCP and UDP services side by side with Debian's HAProxy 2.6 in `mode tcp` (with splice, its
+# fastest), in one invocation: bulk throughput of a 1 GiB download, new connections per second, and UDP (DNS)
+# queries per second through metalgate against the same queries sent straight to the server.
+# Proxies single-threaded on CPU 1; curl, wrk, dnsperf, nginx and dnsmasq on CPU 0. Median of ROUNDS rounds.
+#   tests/benchmarks/l4/l4_vs_haproxy.sh build/release/engine/metalgate [--report reports/l4-bench.md]
+set -euo pipefail
+metalgate=$(realpath "$1")
+report=""
+[ "${2:-}" = "--report" ] && report=$3
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+
+need=()
+for p in haproxy wrk nginx-light dnsperf dnsmasq-base curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/metalgate-l4-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"; }
+origin=$(free_port); dns=$(free_port udp); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
+
+mkdir -p "$work/www" "$work/nginx"
+truncate -s 1G "$work/www/1g"
+head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
+cat > "$work/nginx/nginx.conf" <<NGINX
+daemon off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
+events { worker_connections 20000; }
+http { access_log off; sendfile on; keepalive_requests 1000000;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$origin; root $work/www; } }
+NGINX
+taskset -c 0 nice -n -20 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+taskset -c 0 dnsmasq --no-daemon --conf-file=/dev/null --user="$(id -un)" --port="$dns" --listen-address=127.0.0.1 \
+  --bind-interfaces --no-resolv --no-hosts --address=/bench.test/10.9.9.9 --cache-size=1000 --log-facility=/dev/null & pids+=($!)
+
+cat > "$work/manifests.yaml" <<YAML
+controller:
+  service:
+    tcpPorts: [{name: web, port: $mg_tcp, targetPort: $mg_tcp}]
+    udpPorts: [{name: dns, port: $mg_udp, targetPort: $mg_udp}]
+  tcpServices: {configMapName: tcp}
+  udpServices: {configMapName: udp}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tcp, namespace: haproxy-ingress}
+data: {"$mg_tcp": "default/web:80"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: udp, namespace: haproxy-ingress}
+data: {"$mg_udp": "default/dns:53"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default, annotations: {haproxy.org/check: "false"}}
+spec: {ports: [{port: 80, targetPort: $origin}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: origin}}], ports: [{port: $origin}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: default}
+spec: {ports: [{port: 53, targetPort: $dns, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dns, namespace: default}
+subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: dnsmasq}}], ports: [{port: $dns, protocol: UDP}]}]
+YAML
+taskset -c 1 nice -n -20 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
+  --http-port "$(free_port)" --access-log off > "$work/metalgate.log" 2>&1 & pids+=($!)
+mg_pid=$!
+cat > "$work/haproxy.cfg" <<HAPROXY
+global
+  nbthread 1
+  maxconn 5000
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 50s
+  timeout server 50s
+  timeout tunnel 1h
+  option splice-auto
+frontend tcp
+  bind 127.0.0.1:$hp_tcp
+  default_backend web
+backend web
+  server origin 127.0.0.1:$origin
+HAPROXY
+taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+hp_pid=$!
+sleep 1
+kill -0 "$hp_pid" 2>/dev/null || { cat "$work/haproxy.log"; exit 1; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+bulk() {  # pid port -> "Gbit/s cpu_s_per_GiB"
+  local before after speed
+  before=$(cpu_ticks "$1")
+  speed=$(taskset -c 0 curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$2/1g")
+  after=$(cpu_ticks "$1")
+  awk -v s="$speed" -v t=$((after - before)) -v hz="$hz" 'BEGIN{printf "%.2f %.2f", s*8/1e9, t/hz}'
+}
+conns() {  # pid port -> "conn/s cpu_us_per_conn"
+  local before after out
+  before=$(cpu_ticks "$1")
+  out=$(taskset -c 0 wrk -t1 -c50 -d"${DURATION}s" -H 'Connection: close' "http://127.0.0.1:$2/100b")
+  after=$(cpu_ticks "$1")
+  awk -v t=$((after - before)) -v hz="$hz" '/Requests\/sec/{r=$2} /requests in/{n=$1} END{printf "%.0f %.1f", r, t*1e6/hz/n}' <<<"$out"
+}
+for i in $(seq 1000); do echo "bench.test A"; done > "$work/queries"
+qps() {  # port -> queries/s
+  taskset -c 0 dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries" -c 20 -l "$DURATION" -q 200 2>/dev/null \
+    | awk '/Queries per second/{printf "%.0f", $4}'
+}
+
+declare -A r
+for round in $(seq "$ROUNDS"); do
+  r[bulk_mg]+="$(bulk "$mg_pid" "$mg_tcp");"; r[bulk_hp]+="$(bulk "$hp_pid" "$hp_tcp");"
+  r[conn_mg]+="$(conns "$mg_pid" "$mg_tcp");"; r[conn_hp]+="$(conns "$hp_pid" "$hp_tcp");"
+  r[udp_mg]+="$(qps "$mg_udp");"; r[udp_direct]+="$(qps "$dns");"
+  echo "round $round: bulk ${r[bulk_mg]##*;} / conns / udp done" >&2
+done
+median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+bm=$(median 1 <<<"${r[bulk_mg]}"); bh=$(median 1 <<<"${r[bulk_hp]}")
+bmc=$(median 2 <<<"${r[bulk_mg]}"); bhc=$(median 2 <<<"${r[bulk_hp]}")
+cm=$(median 1 <<<"${r[conn_mg]}"); ch=$(median 1 <<<"${r[conn_hp]}")
+cmc=$(median 2 <<<"${r[conn_mg]}"); chc=$(median 2 <<<"${r[conn_hp]}")
+um=$(median 1 <<<"${r[udp_mg]}"); ud=$(median 1 <<<"${r[udp_direct]}")
+{
+  echo "| case | metalgate | HAProxy (mode tcp, splice) / direct | ratio |"
+  echo "|---|---|---|---|"
+  awk -v a="$bm" -v b="$bh" -v ac="$bmc" -v bc="$bhc" 'BEGIN{printf "| TCP bulk, 1 GiB download | %.2f Gbit/s (%.2f CPU-s) | %.2f Gbit/s (%.2f CPU-s) | **%.2f×** |\n", a, ac, b, bc, a/b}'
+  awk -v a="$cm" -v b="$ch" -v ac="$cmc" -v bc="$chc" 'BEGIN{printf "| TCP new connections | %.0f /s (%.1f µs CPU each) | %.0f /s (%.1f µs CPU each) | **%.2f×** |\n", a, ac, b, bc, a/b}'
+  awk -v a="$um" -v b="$ud" 'BEGIN{printf "| UDP DNS queries (dnsperf, 20 clients) | %.0f /s | %.0f /s direct to dnsmasq | **%.2f×** of direct |\n", a, b, a/b}'
+} > "$work/table.md"
+cat "$work/table.md"
+[ -n "$report" ] && cp "$work/table.md" "$report.table"  # the text around the table is written by hand
+exit 0
