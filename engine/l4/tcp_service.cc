@@ -251,6 +251,7 @@ class TcpSession final : public runtime::StreamHandler,
   }
 
   void log() {
+    if (!svc_.logging()) return;
     const auto now = rt_.now();
     auto ms = [](runtime::Instant a, runtime::Instant b) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();

@@ -45,6 +45,7 @@ class TcpService {
   runtime::Runtime& runtime() { return rt_; }
   const proxy::L4ServiceConfig& config() const { return config_; }
   TcpServiceCounters& mutable_counters() { return counters_; }
+  bool logging() const { return static_cast<bool>(log_); }
   void log(std::string_view line) {
     if (log_) log_(line);
   }

@@ -67,12 +67,13 @@ std::error_code Proxy::start() {
       if (l4.ssl && !tls_)
         rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "tcp-ssl-without-certificate",
                          {{"service", l4.name}});
-      auto svc = std::make_unique<l4::TcpService>(
-          rt_, l4, tls_.get(),
-          [this, alive = alive_](std::string_view line) {
-            if (*alive && options_.access_log) options_.access_log(line);
-          },
-          [this](runtime::Instant t) { return unix_ms(t); });
+      l4::TcpService::LogSink sink;
+      if (options_.access_log)
+        sink = [this, alive = alive_](std::string_view line) {
+          if (*alive) options_.access_log(line);
+        };
+      auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_.get(), std::move(sink),
+                                                  [this](runtime::Instant t) { return unix_ms(t); });
       ec = svc->start();
       tcp_services_.push_back(std::move(svc));
     }

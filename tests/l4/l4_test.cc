@@ -135,7 +135,7 @@ class L4 : public ::testing::Test {
       dns.push_back(
           std::make_unique<UdpResponder>(uh, net::SocketAddress{uip, 53}, "dns-" + std::to_string(i)));
     }
-    w.start("", {}, kL4Manifests);
+    w.start("", controller_config_, kL4Manifests);
     ASSERT_EQ(w.proxy->tcp_services().size(), 1u)
         << w.diagnostics.to_string() << " model tcp=" << w.model->tcp_services.size()
         << " cfg l4=" << w.config->l4_services.size();
@@ -145,6 +145,7 @@ class L4 : public ::testing::Test {
   l4::UdpService& udp() { return *w.proxy->udp_services()[0]; }
   net::SocketAddress vip(std::uint16_t port) { return {*net::IpAddress::parse("10.0.0.1"), port}; }
 
+  std::map<std::string, std::string> controller_config_;
   ProxyWorld w;
   std::vector<std::unique_ptr<EchoServer>> db;
   std::vector<std::unique_ptr<UdpResponder>> dns;
@@ -303,20 +304,34 @@ TEST_F(L4, UdpFlowsMoveWhenTheirServerGoesDown) {
   EXPECT_EQ(udp().counters().flows_moved, 1u);
 }
 
-TEST_F(L4, TheFlowTableIsBoundedAndSaysSo) {
-  // 70,000 flows would be needed; the default bound is 65,536.
+class L4SmallFlowTable : public L4 {
+ protected:
+  L4SmallFlowTable() { controller_config_ = {{"udp-max-flows", "100"}}; }
+};
+
+TEST_F(L4SmallFlowTable, TheFlowTableIsBoundedAndSaysSo) {
   std::error_code ec;
   std::vector<runtime::DatagramSocketPtr> socks;
-  for (int i = 0; i < 300; ++i) {
+  int answered = 0;
+  for (int i = 0; i < 150; ++i) {
     socks.push_back(w.client_host.open_datagram(
         {*net::IpAddress::parse("10.0.0.100"), static_cast<std::uint16_t>(41000 + i)},
-        [](const net::SocketAddress&, const net::SocketAddress&, runtime::ByteView) {}, ec));
+        [&](const net::SocketAddress&, const net::SocketAddress&, runtime::ByteView) { ++answered; }, ec));
   }
   for (auto& s : socks)
     s->send_to(vip(53), runtime::as_bytes("x"));
   w.world.run_for(100ms);
-  EXPECT_EQ(udp().flows(), 300u);
-  EXPECT_EQ(udp().counters().dropped_table_full, 0u);
+  EXPECT_EQ(udp().flows(), 100u);
+  EXPECT_EQ(answered, 100);
+  EXPECT_EQ(udp().counters().dropped_table_full, 50u);
+  // Existing flows keep working while the table is full; room comes back as flows expire.
+  socks[0]->send_to(vip(53), runtime::as_bytes("again"));
+  w.world.run_for(100ms);
+  EXPECT_EQ(answered, 101);
+  w.world.run_for(7s);
+  socks[149]->send_to(vip(53), runtime::as_bytes("late"));
+  w.world.run_for(100ms);
+  EXPECT_EQ(answered, 102);
 }
 
 }  // namespace

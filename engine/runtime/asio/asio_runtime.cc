@@ -126,6 +126,9 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   StreamConnection* copy_to = nullptr;
   int pipe_read = -1, pipe_write = -1;
   std::size_t pipe_pending = 0;  // spliced in, not yet out
+  // Like HAProxy's splice-auto: the first bytes of a forwarded stream are copied, bulk is spliced.
+  static constexpr std::size_t kSpliceAfter = 64 * 1024;
+  std::size_t copied_before_splice = 0;
   bool eof_after_pipe = false;
   std::weak_ptr<StreamState> resume_reader;  // a splicing source waiting for this one's queue to drain
 
@@ -238,7 +241,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   void read_ready() {
-    if (auto dst = splice_to.lock()) return splice_ready(dst);
+    if (copied_before_splice >= kSpliceAfter || pipe_pending > 0 || eof_after_pipe)
+      if (auto dst = splice_to.lock()) return splice_ready(dst);
     auto& buffer = read_buffer();
     // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
     for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
@@ -251,7 +255,14 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         return;
       }
       if (ec) return fail(to_std(ec));
-      if (copy_to) {
+      if (auto dst = splice_to.lock()) {
+        // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe).
+        dst->write(ByteView(buffer.data(), n));
+        copied_before_splice += n;
+        handler->on_forwarded(n);
+        if (silenced) return;
+        if (copied_before_splice >= kSpliceAfter) break;
+      } else if (copy_to) {
         copy_to->write(ByteView(buffer.data(), n));
         handler->on_forwarded(n);
       } else {
@@ -415,24 +426,32 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   AcceptCallback on_accept;
   bool open = true;
 
+  // Readiness, then accept(2) until the queue is empty (at most a batch per wake-up, as HAProxy's maxaccept):
+  // one loop turn per burst of connections rather than one per connection.
   void accept_next() {
-    acceptor.async_accept(
-        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
-          if (!self->open) return;
-          if (!ec) {
-            auto s = std::make_shared<StreamState>(self->io_ref);
-            s->socket = std::move(socket);
-            s->on_established();
-            boost::system::error_code e1, e2;
-            s->local = from_endpoint(s->socket.local_endpoint(e1));
-            s->peer = from_endpoint(s->socket.remote_endpoint(e2));
-            self->on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
-          } else if (ec == asio::error::operation_aborted) {
-            return;
-          }
-          // Other accept errors (EMFILE, ECONNABORTED) are transient: keep accepting.
-          if (self->open) self->accept_next();
-        });
+    acceptor.async_wait(tcp::acceptor::wait_read,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                          if (!self->open || ec == asio::error::operation_aborted) return;
+                          if (!ec) self->accept_batch();
+                          if (self->open) self->accept_next();
+                        });
+  }
+
+  void accept_batch() {
+    for (int i = 0; i < 64 && open; ++i) {
+      boost::system::error_code ec;
+      tcp::socket socket(io_ref);
+      acceptor.accept(socket, ec);
+      // EAGAIN ends the batch; EMFILE, ECONNABORTED and friends are transient: try again on the next wake-up.
+      if (ec) return;
+      auto s = std::make_shared<StreamState>(io_ref);
+      s->socket = std::move(socket);
+      s->on_established();
+      boost::system::error_code e1, e2;
+      s->local = from_endpoint(s->socket.local_endpoint(e1));
+      s->peer = from_endpoint(s->socket.remote_endpoint(e2));
+      on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
+    }
   }
 };
 
@@ -608,6 +627,7 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
   }
   if (!ec) s->acceptor.bind(endpoint, ec);
   if (!ec) s->acceptor.listen(options.backlog, ec);
+  if (!ec) s->acceptor.non_blocking(true, ec);  // accept_batch() stops at EAGAIN
   if (ec) {
     error = to_std(ec);
     return nullptr;
