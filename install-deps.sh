@@ -8,7 +8,7 @@ packages=(
   libboost-dev libssl-dev libyaml-cpp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev
-  libns3-dev libgsl-dev libsqlite3-dev libxml2-dev
+  libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
   iproute2 iputils-ping openssl curl python3
   clang libclang-rt-14-dev
   redis-server redis-tools postgresql dnsmasq-base bind9-dnsutils

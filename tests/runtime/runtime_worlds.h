@@ -26,6 +26,10 @@ class ContractWorld {
   virtual bool frames_supported() const = 0;
   virtual bool local_addresses_supported() const = 0;
   virtual void set_link_b(bool up) = 0;
+  // What a world's model leaves out (ns-3: no user RST, no link state changes on CSMA).
+  virtual bool resets_supported() const { return true; }
+  virtual bool link_changes_supported() const { return true; }
+  virtual bool refusals_supported() const { return true; }
   // Lets time pass until done() holds or `limit` elapses; returns done().
   virtual bool run_until(const std::function<bool()>& done, Duration limit) = 0;
   virtual void run_for(Duration d) = 0;
@@ -41,5 +45,8 @@ inline void PrintTo(const WorldFactory&, std::ostream* os) {
   *os << "world";
 }
 WorldFactory asio_world_factory();
+#ifdef METALGATE_HAVE_NS3
+WorldFactory ns3_world_factory();
+#endif
 
 }  // namespace metalgate::runtime::testing_worlds

@@ -1,0 +1,593 @@
+#include "sim/runtime/ns3_host.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "ns3/inet-socket-address.h"
+#include "ns3/internet-module.h"
+#include "ns3/ipv4-packet-info-tag.h"
+#include "ns3/mac48-address.h"
+#include "ns3/network-module.h"
+#include "ns3/packet-socket-address.h"
+#include "ns3/packet-socket-factory.h"
+#include "ns3/simulator.h"
+#include "ns3/tcp-socket-factory.h"
+#include "ns3/udp-socket-factory.h"
+
+namespace metalgate::sim {
+
+using runtime::Bytes;
+using runtime::ByteView;
+
+namespace {
+
+ns3::Ipv4Address to_ns3(const net::IpAddress& a) {
+  return ns3::Ipv4Address(a.v4_host_order());
+}
+net::IpAddress from_ns3(const ns3::Ipv4Address& a) {
+  return net::IpAddress::v4(a.Get());
+}
+net::SocketAddress from_ns3(const ns3::Address& address) {
+  if (!ns3::InetSocketAddress::IsMatchingType(address)) return {};
+  auto inet = ns3::InetSocketAddress::ConvertFrom(address);
+  return {from_ns3(inet.GetIpv4()), inet.GetPort()};
+}
+net::MacAddress from_ns3(const ns3::Mac48Address& m) {
+  std::array<std::uint8_t, 6> b;
+  m.CopyTo(b.data());
+  return net::MacAddress(b);
+}
+ns3::Mac48Address to_ns3(const net::MacAddress& m) {
+  ns3::Mac48Address out;
+  out.CopyFrom(m.bytes().data());
+  return out;
+}
+runtime::Instant instant(ns3::Time t) {
+  return runtime::Instant(runtime::Duration(t.GetNanoSeconds()));
+}
+ns3::Time to_time(runtime::Duration d) {
+  return ns3::NanoSeconds(std::max<std::int64_t>(d.count(), 0));
+}
+
+// ------------------------------------------------------------------------------------------------ timers
+
+class Ns3Timer final : public runtime::Timer {
+ public:
+  explicit Ns3Timer(runtime::TimerCallback cb) : cb_(std::move(cb)) {}
+  ~Ns3Timer() override { event_.Cancel(); }
+  void arm(runtime::Duration after) override {
+    event_.Cancel();
+    period_ = runtime::Duration::zero();
+    event_ = ns3::Simulator::Schedule(to_time(after), &Ns3Timer::fire, this);
+  }
+  void arm_periodic(runtime::Duration period) override {
+    event_.Cancel();
+    period_ = period;
+    next_ = ns3::Simulator::Now() + to_time(period);
+    event_ = ns3::Simulator::Schedule(to_time(period), &Ns3Timer::fire, this);
+  }
+  void cancel() override {
+    event_.Cancel();
+    period_ = runtime::Duration::zero();
+  }
+  bool armed() const override { return event_.IsRunning(); }
+
+ private:
+  void fire() {
+    if (period_ > runtime::Duration::zero()) {
+      // Deadlines do not drift with callback latency: the next one is a period after this one was due.
+      next_ += to_time(period_);
+      event_ = ns3::Simulator::Schedule(next_ - ns3::Simulator::Now(), &Ns3Timer::fire, this);
+    }
+    cb_();  // may destroy this timer: nothing after
+  }
+  runtime::TimerCallback cb_;
+  ns3::EventId event_;
+  runtime::Duration period_{};
+  ns3::Time next_;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ streams
+
+// The state of one TCP connection; shared so that a connection its owner closed can finish sending.
+class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
+ public:
+  Ns3StreamState(Ns3Host& host, ns3::Ptr<ns3::Socket> socket) : host_(host), socket_(std::move(socket)) {}
+  ~Ns3StreamState() { detach(); }
+
+  void attach() {
+    socket_->SetRecvCallback(ns3::MakeCallback(&Ns3StreamState::on_recv, this));
+    socket_->SetSendCallback(ns3::MakeCallback(&Ns3StreamState::on_send_space, this));
+    socket_->SetCloseCallbacks(ns3::MakeCallback(&Ns3StreamState::on_normal_close, this),
+                               ns3::MakeCallback(&Ns3StreamState::on_error_close, this));
+  }
+  void detach() {
+    if (!socket_) return;
+    socket_->SetRecvCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+    socket_->SetSendCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, uint32_t>());
+    socket_->SetCloseCallbacks(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>(),
+                               ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+    socket_->SetConnectCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>(),
+                                ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+  }
+
+  void on_connect_ok(ns3::Ptr<ns3::Socket>) {
+    connected_ = true;
+    ns3::Address local;
+    socket_->GetSockName(local);
+    local_ = from_ns3(local);
+    if (handler_ && !silenced_) handler_->on_connected();
+    if (silenced_) return;
+    flush(false);
+    drain();
+  }
+  void on_connect_failed(ns3::Ptr<ns3::Socket>) { fail(std::make_error_code(std::errc::connection_refused)); }
+
+  // StreamConnection operations.
+  void start(runtime::StreamHandler& h) {
+    handler_ = &h;
+    started_ = true;
+    ns3::Simulator::ScheduleNow([weak = weak_from_this()] {
+      if (auto s = weak.lock()) s->drain();
+    });
+  }
+  void write(ByteView data) {
+    if (fin_queued_ || owner_closed_ || terminated_ || data.empty()) return;
+    queue_.emplace_back(data.begin(), data.end());
+    queued_bytes_ += data.size();
+    if (connected_) flush(false);
+  }
+  std::size_t backlog() const { return queued_bytes_; }
+  void shutdown_write() {
+    if (fin_queued_ || terminated_) return;
+    fin_queued_ = true;
+    if (connected_ && queue_.empty()) socket_->ShutdownSend();
+  }
+  void close() {
+    if (owner_closed_) return;
+    owner_closed_ = true;
+    silenced_ = true;
+    if (terminated_) return;
+    if (!connected_ || queue_.empty()) {
+      socket_->Close();
+      detach();
+      return;
+    }
+    fin_queued_ = true;
+    host_.linger(shared_from_this());  // finish sending, then close
+  }
+  void reset_if_open() {
+    if (!owner_closed_) reset();
+  }
+  void reset() {
+    owner_closed_ = silenced_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (!terminated_) socket_->Close();  // ns-3 has no user RST (see the header)
+    terminated_ = true;
+    detach();
+  }
+  void set_reading(bool enabled) {
+    reading_ = enabled;
+    if (enabled)
+      ns3::Simulator::ScheduleNow([weak = weak_from_this()] {
+        if (auto s = weak.lock()) s->drain();
+      });
+  }
+  net::SocketAddress local() const { return local_; }
+  net::SocketAddress peer() const { return peer_; }
+  void set_peer(net::SocketAddress p) { peer_ = p; }
+  void set_connected(bool c) {
+    connected_ = c;
+    if (c) {
+      ns3::Address local;
+      socket_->GetSockName(local);
+      local_ = from_ns3(local);
+    }
+  }
+  void set_handler(runtime::StreamHandler& h) { handler_ = &h; }
+  void set_started() { started_ = true; }
+  void set_forward(runtime::StreamConnection* f) { forward_ = f; }
+
+ private:
+  void on_recv(ns3::Ptr<ns3::Socket>) { drain(); }
+
+  // Hands received bytes to the handler while it reads; ns-3 keeps the rest and closes its window.
+  void drain() {
+    if (!started_ || silenced_ || !handler_) return;
+    auto keep = shared_from_this();
+    while (reading_ && !silenced_) {
+      ns3::Ptr<ns3::Packet> p = socket_->Recv();
+      if (!p || p->GetSize() == 0) break;
+      buffer_.resize(p->GetSize());
+      p->CopyData(buffer_.data(), p->GetSize());
+      if (forward_) {
+        forward_->write(ByteView(buffer_.data(), buffer_.size()));
+        handler_->on_forwarded(buffer_.size());
+      } else {
+        handler_->on_data(ByteView(buffer_.data(), buffer_.size()));
+      }
+    }
+    if (peer_fin_ && !fin_delivered_ && !silenced_ && socket_->GetRxAvailable() == 0) {
+      fin_delivered_ = true;
+      handler_->on_peer_shutdown();
+    }
+  }
+
+  void on_send_space(ns3::Ptr<ns3::Socket>, uint32_t) { flush(true); }
+
+  void flush(bool notify) {
+    if (terminated_) return;
+    bool had_queue = !queue_.empty();
+    while (!queue_.empty()) {
+      std::uint32_t room = socket_->GetTxAvailable();
+      if (room == 0) return;
+      Bytes& front = queue_.front();
+      std::size_t take = std::min<std::size_t>(room, front.size() - offset_);
+      int sent = socket_->Send(front.data() + offset_, static_cast<std::uint32_t>(take), 0);
+      if (sent <= 0) return;
+      offset_ += static_cast<std::size_t>(sent);
+      queued_bytes_ -= static_cast<std::size_t>(sent);
+      if (offset_ == front.size()) {
+        queue_.pop_front();
+        offset_ = 0;
+      }
+    }
+    if (fin_queued_) {
+      if (owner_closed_) {
+        socket_->Close();
+        detach();
+        auto keep = shared_from_this();
+        host_.unlinger(keep);
+        return;
+      }
+      socket_->ShutdownSend();
+    }
+    if (notify && had_queue && !silenced_ && handler_) handler_->on_write_drained();
+  }
+
+  void on_normal_close(ns3::Ptr<ns3::Socket>) {
+    if (!connected_) return fail(std::make_error_code(std::errc::connection_refused));  // RST to our SYN
+    // ns-3 says "normal close" when the peer's FIN arrives (half-close): pass it on after the data.
+    peer_fin_ = true;
+    drain();
+  }
+  void on_error_close(ns3::Ptr<ns3::Socket>) {
+    fail(std::make_error_code(connected_ ? std::errc::connection_reset : std::errc::connection_refused));
+  }
+
+  void fail(std::error_code reason) {
+    terminated_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    auto keep = shared_from_this();
+    host_.unlinger(keep);
+    if (!silenced_ && handler_) {
+      silenced_ = true;
+      handler_->on_closed(reason);
+    }
+    silenced_ = true;
+  }
+
+  Ns3Host& host_;
+  ns3::Ptr<ns3::Socket> socket_;
+  runtime::StreamHandler* handler_ = nullptr;
+  runtime::StreamConnection* forward_ = nullptr;
+  std::deque<Bytes> queue_;
+  std::size_t offset_ = 0, queued_bytes_ = 0;
+  Bytes buffer_;
+  net::SocketAddress local_, peer_;
+  bool started_ = false, reading_ = true, connected_ = false, silenced_ = false, owner_closed_ = false;
+  bool fin_queued_ = false, terminated_ = false, peer_fin_ = false, fin_delivered_ = false;
+};
+
+namespace {
+
+class Ns3Stream final : public runtime::StreamConnection {
+ public:
+  explicit Ns3Stream(std::shared_ptr<Ns3StreamState> s) : s_(std::move(s)) {}
+  ~Ns3Stream() override { s_->reset_if_open(); }
+  void start(runtime::StreamHandler& handler) override { s_->start(handler); }
+  void write(ByteView data) override { s_->write(data); }
+  std::size_t write_backlog() const override { return s_->backlog(); }
+  void shutdown_write() override { s_->shutdown_write(); }
+  void close() override { s_->close(); }
+  void reset() override { s_->reset(); }
+  void set_reading(bool enabled) override { s_->set_reading(enabled); }
+  void forward_to(runtime::StreamConnection* destination) override { s_->set_forward(destination); }
+  net::SocketAddress local_address() const override { return s_->local(); }
+  net::SocketAddress peer_address() const override { return s_->peer(); }
+
+ private:
+  std::shared_ptr<Ns3StreamState> s_;
+};
+
+class Ns3Listener final : public runtime::StreamListener {
+ public:
+  Ns3Listener(Ns3Host& host, ns3::Ptr<ns3::Socket> socket, runtime::AcceptCallback cb)
+      : host_(host), socket_(std::move(socket)), cb_(std::move(cb)) {
+    socket_->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+                               ns3::MakeCallback(&Ns3Listener::on_accept, this));
+  }
+  ~Ns3Listener() override {
+    socket_->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+                               ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
+    socket_->Close();
+  }
+  net::SocketAddress local_address() const override {
+    ns3::Address a;
+    socket_->GetSockName(a);
+    return from_ns3(a);
+  }
+
+ private:
+  void on_accept(ns3::Ptr<ns3::Socket> s, const ns3::Address& from) {
+    auto state = std::make_shared<Ns3StreamState>(host_, s);
+    state->attach();
+    state->set_peer(from_ns3(from));
+    state->set_connected(true);
+    cb_(std::make_unique<Ns3Stream>(std::move(state)));
+  }
+  Ns3Host& host_;
+  ns3::Ptr<ns3::Socket> socket_;
+  runtime::AcceptCallback cb_;
+};
+
+// ------------------------------------------------------------------------------------------------ datagrams
+
+class Ns3Datagram final : public runtime::DatagramSocket {
+ public:
+  Ns3Datagram(Ns3Host& host, net::SocketAddress local, runtime::DatagramCallback cb)
+      : host_(host), local_(local), cb_(std::move(cb)) {}
+  ~Ns3Datagram() override {
+    for (auto& [addr, s] : sockets_) {
+      s->SetRecvCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+      s->Close();
+    }
+  }
+  bool bind(std::error_code& error) {
+    auto s = open(local_.ip, error);
+    if (!s) return false;
+    ns3::Address a;
+    s->GetSockName(a);
+    local_ = from_ns3(a);
+    sockets_[local_.ip] = s;
+    return true;
+  }
+  void send_to(const net::SocketAddress& to, ByteView payload) override {
+    auto p = ns3::Create<ns3::Packet>(payload.data(), static_cast<std::uint32_t>(payload.size()));
+    sockets_.at(local_.ip)->SendTo(p, 0, ns3::InetSocketAddress(to_ns3(to.ip), to.port));
+  }
+  void send_from(const net::IpAddress& from, const net::SocketAddress& to, ByteView payload) override {
+    if (!local_.ip.is_unspecified() || from.is_unspecified()) return send_to(to, payload);
+    // ns-3 picks the source by route; a socket bound to (from, port) sends from it (and, being more specific,
+    // also receives what is sent to it, for the same callback).
+    auto it = sockets_.find(from);
+    if (it == sockets_.end()) {
+      std::error_code ec;
+      auto s = open(from, ec, local_.port);
+      if (!s) return send_to(to, payload);
+      it = sockets_.emplace(from, s).first;
+    }
+    auto p = ns3::Create<ns3::Packet>(payload.data(), static_cast<std::uint32_t>(payload.size()));
+    it->second->SendTo(p, 0, ns3::InetSocketAddress(to_ns3(to.ip), to.port));
+  }
+  net::SocketAddress local_address() const override { return local_; }
+
+ private:
+  ns3::Ptr<ns3::Socket> open(const net::IpAddress& ip, std::error_code& error, std::uint16_t port = 0) {
+    auto s = ns3::Socket::CreateSocket(host_.node(), ns3::UdpSocketFactory::GetTypeId());
+    if (s->Bind(ns3::InetSocketAddress(to_ns3(ip), port ? port : local_.port)) != 0) {
+      error = std::make_error_code(std::errc::address_in_use);
+      s->Close();
+      return nullptr;
+    }
+    s->SetRecvPktInfo(true);
+    s->SetRecvCallback(ns3::MakeCallback(&Ns3Datagram::on_recv, this));
+    return s;
+  }
+  void on_recv(ns3::Ptr<ns3::Socket> s) {
+    ns3::Address from;
+    while (ns3::Ptr<ns3::Packet> p = s->RecvFrom(from)) {
+      if (p->GetSize() == 0) break;
+      net::SocketAddress to = local_;
+      ns3::Ipv4PacketInfoTag tag;
+      if (p->RemovePacketTag(tag)) to.ip = from_ns3(tag.GetAddress());
+      buffer_.resize(p->GetSize());
+      p->CopyData(buffer_.data(), p->GetSize());
+      cb_(from_ns3(from), to, ByteView(buffer_.data(), buffer_.size()));
+    }
+  }
+  Ns3Host& host_;
+  net::SocketAddress local_;
+  runtime::DatagramCallback cb_;
+  std::map<net::IpAddress, ns3::Ptr<ns3::Socket>> sockets_;
+  Bytes buffer_;
+};
+
+// ------------------------------------------------------------------------------------------------ frames
+
+// Receives through a promiscuous protocol handler on the device (it alone tells the frame's real destination
+// and kind; a PacketSocket reports every frame as ours) and sends through a PacketSocket bound to the device.
+class Ns3FramePort final : public runtime::FramePort {
+ public:
+  Ns3FramePort(Ns3Host& host, std::string name, ns3::Ptr<ns3::NetDevice> device, runtime::FrameHandler& h)
+      : host_(host), name_(std::move(name)), device_(std::move(device)), handler_(h) {}
+  ~Ns3FramePort() override {
+    if (!handler_cb_.IsNull()) host_.node()->UnregisterProtocolHandler(handler_cb_);
+    if (socket_) socket_->Close();
+  }
+  bool open(const std::vector<std::uint16_t>& types) {
+    types_ = types;
+    socket_ = ns3::Socket::CreateSocket(host_.node(), ns3::PacketSocketFactory::GetTypeId());
+    ns3::PacketSocketAddress a;
+    a.SetSingleDevice(device_->GetIfIndex());
+    if (socket_->Bind(a) != 0) return false;
+    socket_->ShutdownRecv();
+    handler_cb_ = ns3::MakeCallback(&Ns3FramePort::on_frame, this);
+    host_.node()->RegisterProtocolHandler(handler_cb_, 0, device_, /*promiscuous=*/true);
+    return true;
+  }
+  void send(const net::MacAddress& destination, std::uint16_t ethertype, ByteView payload) override {
+    ns3::PacketSocketAddress a;
+    a.SetSingleDevice(device_->GetIfIndex());
+    a.SetProtocol(ethertype);
+    a.SetPhysicalAddress(to_ns3(destination));
+    auto p = ns3::Create<ns3::Packet>(payload.data(), static_cast<std::uint32_t>(payload.size()));
+    socket_->SendTo(p, 0, a);
+  }
+  const std::string& interface_name() const override { return name_; }
+  int ifindex() const override { return static_cast<int>(device_->GetIfIndex()) + 1; }
+  net::MacAddress mac() const override {
+    return from_ns3(ns3::Mac48Address::ConvertFrom(device_->GetAddress()));
+  }
+  bool link_up() const override { return device_->IsLinkUp(); }
+
+ private:
+  void on_frame(ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet> packet, uint16_t protocol,
+                const ns3::Address& from, const ns3::Address& to, ns3::NetDevice::PacketType type) {
+    if (std::find(types_.begin(), types_.end(), protocol) == types_.end()) return;
+    buffer_.resize(packet->GetSize());
+    packet->CopyData(buffer_.data(), packet->GetSize());
+    runtime::ReceivedFrame f;
+    f.ifindex = ifindex();
+    f.source = from_ns3(ns3::Mac48Address::ConvertFrom(from));
+    if (f.source == mac()) return;  // our own frames are not delivered back
+    f.destination = from_ns3(ns3::Mac48Address::ConvertFrom(to));
+    f.ethertype = protocol;
+    switch (type) {
+      case ns3::NetDevice::PACKET_HOST:
+        f.addressing = runtime::FrameAddressing::kToUs;
+        break;
+      case ns3::NetDevice::PACKET_BROADCAST:
+        f.addressing = runtime::FrameAddressing::kBroadcast;
+        break;
+      case ns3::NetDevice::PACKET_MULTICAST:
+        f.addressing = runtime::FrameAddressing::kMulticast;
+        break;
+      default:
+        f.addressing = runtime::FrameAddressing::kToOtherHost;
+        break;
+    }
+    f.payload = ByteView(buffer_.data(), buffer_.size());
+    handler_.on_frame(f);
+  }
+  Ns3Host& host_;
+  std::string name_;
+  ns3::Ptr<ns3::NetDevice> device_;
+  runtime::FrameHandler& handler_;
+  std::vector<std::uint16_t> types_;
+  ns3::Ptr<ns3::Socket> socket_;
+  ns3::Node::ProtocolHandler handler_cb_;
+  Bytes buffer_;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ host
+
+Ns3Host::Ns3Host(ns3::Ptr<ns3::Node> node, std::string name, Ns3HostOptions options)
+    : node_(std::move(node)),
+      name_(std::move(name)),
+      random_(options.seed),
+      logger_([] { return instant(ns3::Simulator::Now()); }, options.log_sink, options.log_level) {}
+
+Ns3Host::~Ns3Host() = default;
+
+void Ns3Host::name_interface(const std::string& interface_name, std::uint32_t device_index) {
+  interfaces_[interface_name] = device_index;
+}
+
+runtime::Instant Ns3Host::now() const {
+  return instant(ns3::Simulator::Now());
+}
+
+runtime::TimerPtr Ns3Host::create_timer(runtime::TimerCallback on_fire) {
+  return std::make_unique<Ns3Timer>(std::move(on_fire));
+}
+
+void Ns3Host::post(std::function<void()> task) {
+  ns3::Simulator::ScheduleNow(std::move(task));
+}
+
+runtime::StreamListenerPtr Ns3Host::listen(const net::SocketAddress& local, const runtime::ListenOptions&,
+                                           runtime::AcceptCallback on_accept, std::error_code& error) {
+  auto s = ns3::Socket::CreateSocket(node_, ns3::TcpSocketFactory::GetTypeId());
+  if (s->Bind(ns3::InetSocketAddress(to_ns3(local.ip), local.port)) != 0 || s->Listen() != 0) {
+    error = std::make_error_code(std::errc::address_in_use);
+    s->Close();
+    return nullptr;
+  }
+  error.clear();
+  return std::make_unique<Ns3Listener>(*this, s, std::move(on_accept));
+}
+
+runtime::StreamConnectionPtr Ns3Host::connect(const net::SocketAddress& remote,
+                                              runtime::StreamHandler& handler,
+                                              const runtime::ConnectOptions& options) {
+  auto s = ns3::Socket::CreateSocket(node_, ns3::TcpSocketFactory::GetTypeId());
+  auto state = std::make_shared<Ns3StreamState>(*this, s);
+  state->set_handler(handler);
+  state->set_started();
+  state->set_peer(remote);
+  state->attach();
+  s->SetConnectCallback(ns3::MakeCallback(&Ns3StreamState::on_connect_ok, state.get()),
+                        ns3::MakeCallback(&Ns3StreamState::on_connect_failed, state.get()));
+  if (options.source)
+    s->Bind(ns3::InetSocketAddress(to_ns3(*options.source), 0));
+  else
+    s->Bind();
+  s->Connect(ns3::InetSocketAddress(to_ns3(remote.ip), remote.port));
+  return std::make_unique<Ns3Stream>(std::move(state));
+}
+
+runtime::DatagramSocketPtr Ns3Host::open_datagram(const net::SocketAddress& local,
+                                                  runtime::DatagramCallback on_datagram,
+                                                  std::error_code& error) {
+  auto d = std::make_unique<Ns3Datagram>(*this, local, std::move(on_datagram));
+  if (!d->bind(error)) return nullptr;
+  error.clear();
+  return d;
+}
+
+runtime::FramePortPtr Ns3Host::open_frame_port(const std::string& interface_name,
+                                               const std::vector<std::uint16_t>& ethertypes,
+                                               runtime::FrameHandler& handler, std::error_code& error) {
+  auto it = interfaces_.find(interface_name);
+  if (it == interfaces_.end()) {
+    error = std::make_error_code(std::errc::no_such_device);
+    return nullptr;
+  }
+  auto port = std::make_unique<Ns3FramePort>(*this, interface_name, node_->GetDevice(it->second), handler);
+  if (!port->open(ethertypes)) {
+    error = std::make_error_code(std::errc::address_in_use);
+    return nullptr;
+  }
+  error.clear();
+  return port;
+}
+
+std::error_code Ns3Host::add_local_address(const net::IpAddress& address) {
+  auto ipv4 = node_->GetObject<ns3::Ipv4>();
+  if (!ipv4 || !address.is_v4()) return std::make_error_code(std::errc::address_family_not_supported);
+  if (ipv4->GetInterfaceForAddress(to_ns3(address)) >= 0) return std::make_error_code(std::errc::file_exists);
+  // Interface 0 is the loopback: ns-3's ARP never answers for it, and WeakEsModel accepts traffic to it.
+  ipv4->AddAddress(0, ns3::Ipv4InterfaceAddress(to_ns3(address), ns3::Ipv4Mask("/32")));
+  return {};
+}
+
+std::error_code Ns3Host::remove_local_address(const net::IpAddress& address) {
+  auto ipv4 = node_->GetObject<ns3::Ipv4>();
+  if (!ipv4) return std::make_error_code(std::errc::address_family_not_supported);
+  for (std::uint32_t i = 0; i < ipv4->GetNAddresses(0); ++i) {
+    if (ipv4->GetAddress(0, i).GetLocal() == to_ns3(address)) {
+      ipv4->RemoveAddress(0, i);
+      return {};
+    }
+  }
+  return std::make_error_code(std::errc::address_not_available);
+}
+
+}  // namespace metalgate::sim

@@ -1,0 +1,71 @@
+// The runtime port on ns-3 3.37: one Ns3Host per simulated node. Timers are Simulator events, the clock is
+// Simulator::Now(), streams and datagrams are ns3::Socket (TCP, UDP), frames go through PacketSocket (payload
+// after the Ethernet header, source MAC from the address, as on Linux AF_PACKET/SOCK_DGRAM), and service
+// addresses (VIPs) go on the node's loopback so ns-3's own ARP never answers for them (WeakEsModel accepts
+// traffic to them on every interface). The engine cannot tell this world from the live one.
+//
+// Limits of the model, documented in docs/simulator.md: ns-3 TCP has no user-triggered RST, so reset() ends a
+// connection with a FIN-and-close the peer sees as on_peer_shutdown; CSMA links have no up/down state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/runtime/runtime.h"
+#include "ns3/node.h"
+#include "ns3/ptr.h"
+
+namespace metalgate::sim {
+
+struct Ns3HostOptions {
+  std::uint64_t seed = 1;
+  runtime::LogSink log_sink;
+  runtime::LogLevel log_level = runtime::LogLevel::kInfo;
+};
+
+class Ns3StreamState;
+
+class Ns3Host final : public runtime::Runtime {
+ public:
+  Ns3Host(ns3::Ptr<ns3::Node> node, std::string name, Ns3HostOptions options = {});
+  ~Ns3Host() override;
+
+  const std::string& name() const { return name_; }
+  ns3::Ptr<ns3::Node> node() const { return node_; }
+  // Names a device ("eth0") for frame ports; the LAN builder does this for each host's CSMA device.
+  void name_interface(const std::string& interface_name, std::uint32_t device_index);
+
+  runtime::Instant now() const override;
+  runtime::TimerPtr create_timer(runtime::TimerCallback on_fire) override;
+  void post(std::function<void()> task) override;
+  runtime::StreamListenerPtr listen(const net::SocketAddress& local, const runtime::ListenOptions& options,
+                                    runtime::AcceptCallback on_accept, std::error_code& error) override;
+  runtime::StreamConnectionPtr connect(const net::SocketAddress& remote, runtime::StreamHandler& handler,
+                                       const runtime::ConnectOptions& options = {}) override;
+  runtime::DatagramSocketPtr open_datagram(const net::SocketAddress& local,
+                                           runtime::DatagramCallback on_datagram,
+                                           std::error_code& error) override;
+  runtime::FramePortPtr open_frame_port(const std::string& interface_name,
+                                        const std::vector<std::uint16_t>& ethertypes,
+                                        runtime::FrameHandler& handler, std::error_code& error) override;
+  std::error_code add_local_address(const net::IpAddress& address) override;
+  std::error_code remove_local_address(const net::IpAddress& address) override;
+  runtime::SeededRandom& random() override { return random_; }
+  runtime::Logger& logger() override { return logger_; }
+
+  // Streams closed by their owner whose queued bytes still have to reach ns-3's socket buffer.
+  void linger(std::shared_ptr<Ns3StreamState> state) { lingering_.insert(std::move(state)); }
+  void unlinger(const std::shared_ptr<Ns3StreamState>& state) { lingering_.erase(state); }
+
+ private:
+  ns3::Ptr<ns3::Node> node_;
+  std::string name_;
+  runtime::SeededRandom random_;
+  runtime::Logger logger_;
+  std::map<std::string, std::uint32_t> interfaces_;
+  std::set<std::shared_ptr<Ns3StreamState>> lingering_;
+};
+
+}  // namespace metalgate::sim
