@@ -4,6 +4,9 @@
 
 #include "engine/cli/serve.h"
 #include "engine/cli/validate.h"
+#ifdef METALGATE_HAVE_NS3
+#include "sim/cli/sim_command.h"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -42,6 +45,18 @@ int main(int argc, char** argv) {
   s->add_option("--seed", serve.seed, "Seed for this node's randomness");
   s->add_flag("--debug", serve.debug, "Log at debug level");
 
+#ifdef METALGATE_HAVE_NS3
+  metalgate::sim::SimCommandOptions sim;
+  auto* sm =
+      app.add_subcommand("sim",
+                         "Run a scenario (LAN, nodes, manifests, clients, faults, expectations) in the "
+                         "simulated LAN; exit 0 when every expectation holds, 1 when not, 2 on bad input");
+  sm->add_option("scenario", sim.scenario, "Scenario YAML file")->required();
+  sm->add_option("--out", sim.out_dir, "Where result.json and junit.xml go (default sim-out/<name>)");
+  sm->add_option("--seed", sim.seed, "Run with this seed instead of the scenario's");
+  sm->add_flag("--quiet", sim.quiet, "No progress line");
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,5 +65,8 @@ int main(int argc, char** argv) {
   }
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
   if (s->parsed()) return metalgate::cli::run_serve(serve);
+#ifdef METALGATE_HAVE_NS3
+  if (sm->parsed()) return metalgate::sim::run_sim_command(sim);
+#endif
   return 2;
 }

@@ -1,0 +1,20 @@
+// `metalgate sim SCENARIO.yaml`: runs a scenario in the simulated LAN, prints a summary, writes result.json
+// and junit.xml. Exit 0 when every expectation holds, 1 when one does not, 2 on invalid input.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace metalgate::sim {
+
+struct SimCommandOptions {
+  std::string scenario;
+  std::string out_dir;  // default: sim-out/<scenario name>
+  std::optional<std::uint64_t> seed;
+  bool quiet = false;
+};
+
+int run_sim_command(const SimCommandOptions& options);
+
+}  // namespace metalgate::sim

@@ -1,0 +1,35 @@
+// Runs a scenario in ns-3: builds the switched LAN, starts the engine (speaker, proxy) on every node, the
+// pods of the backends and the clients, applies the faults at their times, samples VIP ownership, and judges
+// the expectations. The result is plain data (result.json), identical for identical seeds: nothing in it
+// depends on the wall clock.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/config/diagnostics.h"
+#include "engine/runtime/log.h"
+#include "sim/scenario/scenario-t.h"
+
+namespace metalgate::sim {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;                       // overrides the scenario's
+  std::function<void(double simulated_seconds)> progress;  // called about every simulated second
+  runtime::LogLevel log_level = runtime::LogLevel::kWarning;
+};
+
+struct RunResult {
+  nlohmann::json result;  // the result.json document
+  bool passed = false;
+};
+
+// Diagnostics get errors for manifests that do not load; the run does not start then.
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options, config::Diagnostics& diagnostics);
+
+// JUnit XML for CI systems: one test case per expectation.
+std::string junit_xml(const nlohmann::json& result);
+
+}  // namespace metalgate::sim
