@@ -73,6 +73,25 @@ bool named_in(std::string_view name, const std::vector<HeaderSetting>& settings)
   return false;
 }
 
+// Calls visit(name, value, "name=value") for each cookie of a Cookie header until it returns true.
+template <typename Visit>
+void for_each_cookie(std::string_view header, Visit&& visit) {
+  while (!header.empty()) {
+    std::size_t semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    if (!item.empty()) {
+      std::size_t eq = item.find('=');
+      std::string_view name = item.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+      if (visit(name, value, item)) return;
+    }
+    if (semi == std::string_view::npos) return;
+    header.remove_prefix(semi + 1);
+  }
+}
+
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
@@ -400,20 +419,12 @@ void HttpSession::build_request_head() {
     if (cookie && cookie->indirect && http::equals_ignore_case(h.name, "cookie")) {
       // Strip our persistence cookie; keep the application's.
       std::string kept;
-      std::string_view rest = h.value;
-      while (!rest.empty()) {
-        std::size_t semi = rest.find(';');
-        std::string_view item = rest.substr(0, semi);
-        while (!item.empty() && item.front() == ' ')
-          item.remove_prefix(1);
-        std::size_t eq = item.find('=');
-        if (!(eq != std::string_view::npos && item.substr(0, eq) == cookie->name) && !item.empty()) {
-          if (!kept.empty()) kept += "; ";
-          kept.append(item);
-        }
-        if (semi == std::string_view::npos) break;
-        rest.remove_prefix(semi + 1);
-      }
+      for_each_cookie(h.value, [&](std::string_view name, std::string_view, std::string_view item) {
+        if (name == cookie->name) return false;
+        if (!kept.empty()) kept += "; ";
+        kept.append(item);
+        return false;
+      });
       if (!kept.empty()) append_header(out_, h.name, kept);
       continue;
     }
@@ -1006,19 +1017,15 @@ void HttpSession::log_request() {
 
 std::string_view HttpSession::persistence_cookie() const {
   const auto& cookie = backend_->config().cookie;
+  std::string_view found;
   for (const http::Header& h : req_.headers) {
     if (!http::equals_ignore_case(h.name, "cookie")) continue;
-    std::string_view rest = h.value;
-    while (!rest.empty()) {
-      std::size_t semi = rest.find(';');
-      std::string_view item = rest.substr(0, semi);
-      while (!item.empty() && item.front() == ' ')
-        item.remove_prefix(1);
-      std::size_t eq = item.find('=');
-      if (eq != std::string_view::npos && item.substr(0, eq) == cookie->name) return item.substr(eq + 1);
-      if (semi == std::string_view::npos) break;
-      rest.remove_prefix(semi + 1);
-    }
+    for_each_cookie(h.value, [&](std::string_view name, std::string_view value, std::string_view) {
+      if (name != cookie->name) return false;
+      found = value;
+      return true;
+    });
+    if (!found.empty()) return found;
   }
   return {};
 }

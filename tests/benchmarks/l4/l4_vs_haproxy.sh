@@ -11,24 +11,10 @@ report=""
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 
-need=()
-for p in haproxy wrk nginx-light dnsperf dnsmasq-base curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-work=$(mktemp -d /tmp/metalgate-l4-bench.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"; }
+source "$(dirname "$0")/../../lib/harness.sh"
+harness_need_packages haproxy wrk nginx-light dnsperf dnsmasq-base curl
+harness_start metalgate-l4-bench
+free_port() { harness_free_port "$@"; }
 origin=$(free_port); dns=$(free_port udp); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
 
 mkdir -p "$work/www" "$work/nginx"

@@ -14,28 +14,15 @@ CONNS=${CONNS:-50}
 IDLE=${IDLE:-9000}  # 2 descriptors each; the open-file limit here is 20,000
 here=$(cd "$(dirname "$0")" && pwd)
 
-need=()
-for p in haproxy wrk nginx-light; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p"); done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-work=$(mktemp -d /tmp/metalgate-proxy-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$here/../../lib/harness.sh"
+harness_need_packages haproxy wrk nginx-light
+harness_start metalgate-proxy-bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { harness_free_port "$@"; }
 origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
 
 # The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
 mkdir -p "$work/www" "$work/nginx"
-chmod 755 "$work"  # nginx workers run as www-data
 head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
 head -c 16384 /dev/zero | tr '\0' b > "$work/www/16k"
 cat > "$work/nginx/nginx.conf" <<NGINX

@@ -9,17 +9,10 @@ for tool in redis-server redis-cli psql dnsmasq dig; do
   command -v "$tool" >/dev/null || { echo "skip: $tool missing"; exit 77; }
 done
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-work=$(mktemp -d /tmp/metalgate-live-l4.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/../../lib/harness.sh"
+harness_start metalgate-live-l4
 fail() { echo "FAIL: $*" >&2; echo "--- metalgate log" >&2; cat "$work/metalgate.log" >&2 || true; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"; }
+free_port() { harness_free_port "$@"; }
 redis_port=$(free_port); pg_port=$(free_port); dns_port=$(free_port udp)
 tcp_redis=$(free_port); tcp_pg=$(free_port); udp_dns=$(free_port udp)
 

@@ -5,16 +5,9 @@
 set -euo pipefail
 metalgate=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/metalgate-live-proxy.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/../../lib/harness.sh"
+harness_start metalgate-live-proxy
+free_port() { harness_free_port "$@"; }
 backend_port=$(free_port)
 http_port=$(free_port)
 https_port=$(free_port)
