@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "sim/scenario/html_report.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
 
@@ -37,6 +38,7 @@ int run_sim_command(const SimCommandOptions& options) {
   std::filesystem::create_directories(out_dir);
   std::ofstream(out_dir + "/result.json") << r.result.dump(2) << "\n";
   std::ofstream(out_dir + "/junit.xml") << junit_xml(r.result);
+  std::ofstream(out_dir + "/report.html") << html_report(r.result);
 
   const auto& res = r.result;
   std::cout << "scenario " << res["scenario"].get<std::string>() << " (seed " << res["seed"]
@@ -57,7 +59,7 @@ int run_sim_command(const SimCommandOptions& options) {
   for (const auto& e : res["expectations"])
     std::cout << "  " << (e["passed"].get<bool>() ? "PASS" : "FAIL") << " " << e["name"].get<std::string>()
               << ": measured " << e["measured"].dump() << ", bound " << e["bound"].dump() << "\n";
-  std::cout << "  wrote " << out_dir << "/result.json and junit.xml\n";
+  std::cout << "  wrote " << out_dir << "/result.json, junit.xml and report.html\n";
   if (!r.passed)
     std::cout << "  replay: metalgate sim " << options.scenario << " --seed " << res["seed"] << "\n";
   return r.passed ? 0 : 1;

@@ -270,11 +270,14 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     std::int64_t total = 0, ok = 0, total_out = 0, ok_out = 0, wrong_backend = 0;
     std::vector<std::int64_t> latencies;
     std::map<std::string, std::int64_t> by_backend, errors;
+    std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> per_second;  // second -> (ok, failed)
     for (const auto& r : records) {
       if (r.start_us < 1000000) continue;                   // the first second: membership and ARP settle
       if (r.error == "still running at the end") continue;  // cut off by the end of the run, not failed
       ++total;
       bool good = r.status >= 200 && r.status < 400;
+      auto& second = per_second[r.start_us / 1000000];
+      (good ? second.first : second.second) += 1;
       if (good) {
         ++ok;
         latencies.push_back(r.end_us - r.start_us);
@@ -365,6 +368,13 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
         {"failovers", fo},
         {"faults", fault_log},
         {"owner_timeline", timeline},
+        {"per_second",
+         [&] {
+           json a = json::array();
+           for (const auto& [sec, c] : per_second)
+             a.push_back({{"second", sec}, {"ok", c.first}, {"failed", c.second}});
+           return a;
+         }()},
         {"expectations", expectations},
         {"passed", passed},
     };

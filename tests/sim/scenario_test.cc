@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/scenario/html_report.h"
 #include "sim/scenario/runner.h"
 
 namespace metalgate::sim {
@@ -62,6 +63,11 @@ TEST(Scenario, TheSmallSeedScenarioPassesItsExpectations) {
   ASSERT_EQ(r.result["failovers"].size(), 1u);
   EXPECT_GT(r.result["failovers"][0]["failover_ms"].get<int>(), 0);
   EXPECT_GT(r.result["requests"]["ok"].get<int>(), 80);
+  // The report draws the owner change and the crash on one timeline.
+  std::string html = html_report(r.result);
+  EXPECT_THAT(html, HasSubstr("<svg"));
+  EXPECT_THAT(html, HasSubstr("crash " + r.result["failovers"][0]["node"].get<std::string>()));
+  EXPECT_GE(r.result["owner_timeline"].size(), 2u) << "the VIP moved";
 }
 
 TEST(Scenario, AnExpectationThatCannotHoldFailsWithItsFigure) {
