@@ -7,9 +7,7 @@
 
 namespace metalgate::sim {
 
-namespace {
-
-std::string escape(const std::string& s) {
+std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     if (c == '&')
@@ -25,8 +23,6 @@ std::string escape(const std::string& s) {
   }
   return o;
 }
-
-}  // namespace
 
 std::string html_report(const nlohmann::json& r) {
   const double duration = std::max<double>(1, r.value("duration_ms", 1));
@@ -46,10 +42,10 @@ std::string html_report(const nlohmann::json& r) {
   const int height = chart_top + chart_h + 40;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
       << "' font-family='sans-serif' font-size='12'>";
-  svg << "<text x='4' y='16' font-weight='bold'>VIP " << escape(r.value("vip", "")) << " owner</text>";
+  svg << "<text x='4' y='16' font-weight='bold'>VIP " << xml_escape(r.value("vip", "")) << " owner</text>";
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     int y = top + lane * static_cast<int>(i);
-    svg << "<text x='4' y='" << y + 15 << "'>" << escape(nodes[i]) << "</text>";
+    svg << "<text x='4' y='" << y + 15 << "'>" << xml_escape(nodes[i]) << "</text>";
     svg << "<rect x='" << left << "' y='" << y << "' width='" << plot << "' height='" << lane - 4
         << "' fill='#f2f2f2'/>";
   }
@@ -63,7 +59,7 @@ std::string html_report(const nlohmann::json& r) {
     int y = top + lane * static_cast<int>(it - nodes.begin());
     svg << "<rect x='" << x(from) << "' y='" << y << "' width='" << std::max(1.0, x(to) - x(from))
         << "' height='" << lane - 4 << "' fill='" << (o == "several" ? "#d62728" : "#2ca02c") << "'><title>"
-        << escape(o) << " from " << from / 1000 << " s</title></rect>";
+        << xml_escape(o) << " from " << from / 1000 << " s</title></rect>";
   }
   // Requests per second: answered and failed, from the totals the runner kept per second.
   svg << "<text x='4' y='" << chart_top - 4
@@ -93,8 +89,8 @@ std::string html_report(const nlohmann::json& r) {
     double t = f["at_ms"].get<double>();
     svg << "<line x1='" << x(t) << "' x2='" << x(t) << "' y1='20' y2='" << chart_top + chart_h
         << "' stroke='#1f77b4' stroke-dasharray='4 3'/><text x='" << x(t) + 3 << "' y='"
-        << chart_top + chart_h + 14 << "' fill='#1f77b4'>" << escape(f["action"].get<std::string>()) << " "
-        << escape(f["node"].get<std::string>()) << "</text>";
+        << chart_top + chart_h + 14 << "' fill='#1f77b4'>" << xml_escape(f["action"].get<std::string>())
+        << " " << xml_escape(f["node"].get<std::string>()) << "</text>";
   }
   for (int s = 0; s <= static_cast<int>(duration / 1000);
        s += std::max(1, static_cast<int>(duration / 10000))) {
@@ -104,26 +100,26 @@ std::string html_report(const nlohmann::json& r) {
 
   std::ostringstream html;
   html << "<!doctype html><html><head><meta charset='utf-8'><title>metalgate sim: "
-       << escape(r.value("scenario", ""))
+       << xml_escape(r.value("scenario", ""))
        << "</title><style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 10px;text-align:left}"
           ".pass{color:#2ca02c}.fail{color:#d62728}</style></head><body>";
-  html << "<h1>Scenario " << escape(r.value("scenario", "")) << " — "
+  html << "<h1>Scenario " << xml_escape(r.value("scenario", "")) << " — "
        << (r.value("passed", false) ? "<span class='pass'>passed</span>" : "<span class='fail'>failed</span>")
        << "</h1><p>seed " << r["seed"] << ", " << duration / 1000 << " s simulated</p>";
   html << "<table><tr><th>expectation</th><th>result</th><th>measured</th><th>bound</th></tr>";
   for (const auto& e : r["expectations"])
-    html << "<tr><td>" << escape(e["name"].get<std::string>()) << "</td><td class='"
+    html << "<tr><td>" << xml_escape(e["name"].get<std::string>()) << "</td><td class='"
          << (e["passed"].get<bool>() ? "pass'>pass" : "fail'>FAIL") << "</td><td>"
-         << escape(e["measured"].dump()) << "</td><td>" << escape(e["bound"].dump()) << "</td></tr>";
+         << xml_escape(e["measured"].dump()) << "</td><td>" << xml_escape(e["bound"].dump()) << "</td></tr>";
   html << "</table><h2>Timeline</h2>" << svg.str();
   html << "<h2>Failovers</h2><table><tr><th>fault at</th><th>node</th><th>VIP</th><th>failover</th></tr>";
   for (const auto& f : r["failovers"])
     html << "<tr><td>" << f["fault_at_ms"].get<double>() / 1000 << " s</td><td>"
-         << escape(f["node"].get<std::string>()) << "</td><td>" << escape(f["vip"].get<std::string>())
+         << xml_escape(f["node"].get<std::string>()) << "</td><td>" << xml_escape(f["vip"].get<std::string>())
          << "</td><td>" << f["failover_ms"] << " ms</td></tr>";
   const auto& q = r["requests"];
   html << "</table><h2>Requests</h2><p>" << q["ok"] << " of " << q["total"] << " answered; p50 "
-       << q["p50_ms"] << " ms, p99 " << q["p99_ms"] << " ms</p><pre>" << escape(q.dump(2))
+       << q["p50_ms"] << " ms, p99 " << q["p99_ms"] << " ms</p><pre>" << xml_escape(q.dump(2))
        << "</pre></body></html>\n";
   return html.str();
 }

@@ -10,5 +10,7 @@
 namespace metalgate::sim {
 
 std::string html_report(const nlohmann::json& result);
+// &, <, >, " as entities: for text and attribute values in HTML and XML (report.html, junit.xml).
+std::string xml_escape(const std::string& text);
 
 }  // namespace metalgate::sim

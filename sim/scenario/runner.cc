@@ -13,6 +13,7 @@
 #include "sim/apps/apps.h"
 #include "sim/lan/switched_lan.h"
 #include "sim/runtime/deterministic_randomness.h"
+#include "sim/scenario/html_report.h"
 
 namespace metalgate::sim {
 
@@ -390,22 +391,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
 }
 
 std::string junit_xml(const json& result) {
-  auto escape = [](std::string s) {
-    std::string o;
-    for (char c : s) {
-      if (c == '&')
-        o += "&amp;";
-      else if (c == '<')
-        o += "&lt;";
-      else if (c == '>')
-        o += "&gt;";
-      else if (c == '"')
-        o += "&quot;";
-      else
-        o += c;
-    }
-    return o;
-  };
+  auto escape = [](const std::string& text) { return xml_escape(text); };
   std::string name = result.value("scenario", std::string("scenario"));
   int failures = 0;
   for (const auto& e : result["expectations"])
