@@ -136,6 +136,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
           for (const auto& n : s.nodes)
             if (n.proxy) a.nodes_with_ready_endpoints.insert(n.name);
     std::map<std::string, NodeEngine> engines;
+    std::map<std::string, bool> isolated;  // NIC down
     auto start_engine = [&](const ScenarioNode& n) {
       NodeEngine& e = engines[n.name];
       auto& rt = lan.host(n.name);
@@ -182,7 +183,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     auto owner_now = [&]() -> std::vector<std::string> {
       std::vector<std::string> claim;
       for (auto& [name, e] : engines) {
-        if (!e.up || !e.speaker) continue;
+        if (!e.up || !e.speaker || isolated[name]) continue;
         auto owners = e.speaker->owners();
         auto it = owners.find(vip);
         if (it != owners.end() && it->second == name) claim.push_back(name);
@@ -220,14 +221,22 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
           auto claim = owner_now();
           target = claim.empty() ? "" : claim.front();
         }
-        json entry = {{"at_ms", f.at.count()},
-                      {"action", f.kind == ScenarioFault::Kind::kCrash ? "crash" : "restart"},
-                      {"node", target}};
+        static const char* kActions[] = {"crash", "restart", "nic_down", "nic_up"};
+        json entry = {
+            {"at_ms", f.at.count()}, {"action", kActions[static_cast<int>(f.kind)]}, {"node", target}};
         fault_log.push_back(entry);
         if (target.empty()) return;
         auto it =
             std::find_if(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return n.name == target; });
-        if (f.kind == ScenarioFault::Kind::kCrash) {
+        if (f.kind == ScenarioFault::Kind::kNicDown || f.kind == ScenarioFault::Kind::kNicUp) {
+          const bool down = f.kind == ScenarioFault::Kind::kNicDown;
+          auto claim = owner_now();
+          if (down && std::find(claim.begin(), claim.end(), target) != claim.end())
+            failovers.push_back({f.at.count(), target, -1});
+          lan.set_host_link(target, !down);
+          // Cut off, the node still believes it owns the VIP: its claims do not count as a split.
+          isolated[target] = down;
+        } else if (f.kind == ScenarioFault::Kind::kCrash) {
           auto claim = owner_now();
           bool was_owner = std::find(claim.begin(), claim.end(), target) != claim.end();
           NodeEngine& e = engines[target];

@@ -47,8 +47,10 @@ struct ScenarioClient {
 
 struct ScenarioFault {
   milliseconds at{0};
-  enum class Kind { kCrash, kRestart } kind = Kind::kCrash;
-  std::string node;  // "owner": whoever owns the controller VIP at that moment
+  // crash: the engine and its state are lost; restart: a fresh engine; nic_down/nic_up: the node's network
+  // interface stops and starts (the engine keeps running and its state).
+  enum class Kind { kCrash, kRestart, kNicDown, kNicUp } kind = Kind::kCrash;
+  std::string node;  // "owner" (crash, nic_down): whoever owns the controller VIP at that moment
   config::SourceLocation where;
 };
 

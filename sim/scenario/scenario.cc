@@ -153,22 +153,34 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     s.clients.push_back(std::move(client));
   }
   for (const auto& f : r["faults"].items()) {
-    if (!f.expect_map({"at", "crash", "restart"})) continue;
+    static const std::vector<std::pair<std::string_view, ScenarioFault::Kind>> kinds = {
+        {"crash", ScenarioFault::Kind::kCrash},
+        {"restart", ScenarioFault::Kind::kRestart},
+        {"nic_down", ScenarioFault::Kind::kNicDown},
+        {"nic_up", ScenarioFault::Kind::kNicUp}};
+    if (!f.expect_map({"at", "crash", "restart", "nic_down", "nic_up"})) continue;
     ScenarioFault fault;
     fault.where = f.where();
     fault.at = duration(f, "at", true).value_or(milliseconds(0));
-    if (f.has("crash") == f.has("restart")) {
-      f.error("a fault is one of crash: NODE or restart: NODE");
+    int given = 0;
+    std::string_view key;
+    for (const auto& [k, kind] : kinds)
+      if (f.has(k)) {
+        ++given;
+        key = k;
+        fault.kind = kind;
+      }
+    if (given != 1) {
+      f.error("a fault is one of crash, restart, nic_down or nic_up: NODE");
       continue;
     }
-    fault.kind = f.has("crash") ? ScenarioFault::Kind::kCrash : ScenarioFault::Kind::kRestart;
-    fault.node = f.string(f.has("crash") ? "crash" : "restart", true).value_or("");
-    bool known = fault.node == "owner" && fault.kind == ScenarioFault::Kind::kCrash;
+    fault.node = f.string(key, true).value_or("");
+    const bool owner_allowed =
+        fault.kind == ScenarioFault::Kind::kCrash || fault.kind == ScenarioFault::Kind::kNicDown;
+    bool known = fault.node == "owner" && owner_allowed;
     for (const auto& n : s.nodes)
       known |= n.name == fault.node;
-    if (!known)
-      f.error("no node is named '" + fault.node + "'" +
-              (fault.kind == ScenarioFault::Kind::kCrash ? " (or 'owner')" : ""));
+    if (!known) f.error("no node is named '" + fault.node + "'" + (owner_allowed ? " (or 'owner')" : ""));
     if (fault.at > s.duration) f["at"].error("the fault comes after the scenario ends");
     s.faults.push_back(std::move(fault));
   }

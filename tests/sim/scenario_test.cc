@@ -70,6 +70,18 @@ TEST(Scenario, TheSmallSeedScenarioPassesItsExpectations) {
   EXPECT_GE(r.result["owner_timeline"].size(), 2u) << "the VIP moved";
 }
 
+TEST(Scenario, ANicGoingDownOnTheOwnerFailsOverToo) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(kSmall, d);
+  ASSERT_FALSE(d.has_errors());
+  s.faults[0].kind = ScenarioFault::Kind::kNicDown;  // "nic_down: owner" at 8 s: the engine lives on, cut off
+  RunResult r = run_scenario(s, {}, d);
+  EXPECT_TRUE(r.passed) << r.result.dump(2);
+  ASSERT_EQ(r.result["failovers"].size(), 1u);
+  EXPECT_EQ(r.result["faults"][0]["action"], "nic_down");
+  EXPECT_GT(r.result["failovers"][0]["failover_ms"].get<int>(), 0);
+}
+
 TEST(Scenario, AnExpectationThatCannotHoldFailsWithItsFigure) {
   config::Diagnostics d;
   Scenario s = load_scenario(kSmall, d);
