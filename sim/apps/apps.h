@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,33 @@ class HttpLoadClient {
   Options options_;
   runtime::TimerPtr ticker_;
   std::vector<std::unique_ptr<Request>> in_flight_;
+  std::vector<RequestRecord> records_;
+};
+
+// Sends one datagram at `rate` per second from one source port (one flow) and records each answer
+// ("<pod>:<payload>", as IdentityUdpServer sends) or its absence after `timeout`.
+class UdpLoadClient {
+ public:
+  struct Options {
+    net::SocketAddress target;
+    net::SocketAddress source;
+    double rate = 10;
+    runtime::Duration timeout = std::chrono::seconds(2);
+  };
+  UdpLoadClient(runtime::Runtime& rt, Options options);
+  void start();
+  void stop();
+  const std::vector<RequestRecord>& records() const { return records_; }
+
+ private:
+  void launch();
+  void expire();
+  runtime::Runtime& rt_;
+  Options options_;
+  runtime::DatagramSocketPtr socket_;
+  runtime::TimerPtr ticker_;
+  std::uint64_t next_ = 0;
+  std::map<std::string, RequestRecord> pending_;  // payload -> its record
   std::vector<RequestRecord> records_;
 };
 

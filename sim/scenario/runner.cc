@@ -167,7 +167,18 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       start_engine(n);
 
     std::vector<std::unique_ptr<HttpLoadClient>> clients;
+    std::vector<std::unique_ptr<UdpLoadClient>> udp_clients;
     for (const auto& c : s.clients) {
+      if (c.udp) {
+        UdpLoadClient::Options uo;
+        uo.target = {c.target.value_or(vip), c.port};
+        uo.source = {c.address, 40000};
+        uo.rate = c.rate;
+        uo.timeout = duration_cast<runtime::Duration>(c.timeout);
+        udp_clients.push_back(std::make_unique<UdpLoadClient>(lan.host(c.name), uo));
+        udp_clients.back()->start();
+        continue;
+      }
       HttpLoadClient::Options co;
       co.target = {c.target.value_or(vip), c.port};
       co.host = c.host;
@@ -256,6 +267,10 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     // Collect.
     std::vector<RequestRecord> records;
     for (auto& c : clients) {
+      c->stop();
+      records.insert(records.end(), c->records().begin(), c->records().end());
+    }
+    for (auto& c : udp_clients) {
       c->stop();
       records.insert(records.end(), c->records().begin(), c->records().end());
     }
@@ -390,6 +405,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     };
     out.passed = passed;
     clients.clear();
+    udp_clients.clear();
     engines.clear();
     http_servers.clear();
     udp_servers.clear();

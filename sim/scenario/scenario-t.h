@@ -42,6 +42,7 @@ struct ScenarioClient {
   std::optional<net::IpAddress> target;  // default: the ingress controller's first VIP
   std::uint16_t port = 80;               // 443 when https
   bool https = false;
+  bool udp = false;  // a datagram client (udp: {port, rate}): one flow, each datagram answered or timed out
   milliseconds timeout{2000};
 };
 

@@ -122,7 +122,7 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     s.backends.push_back(std::move(backend));
   }
   for (const auto& c : r["clients"].items()) {
-    if (!c.expect_map({"name", "address", "http", "https"})) continue;
+    if (!c.expect_map({"name", "address", "http", "https", "udp"})) continue;
     ScenarioClient client;
     client.name = c.string("name", true).value_or("");
     if (!names.insert(client.name).second)
@@ -132,11 +132,17 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
       in_subnet(c["address"], *a);
     }
     client.https = c.has("https");
-    if (c.has("http") == c.has("https")) c.error("a client is one of http: {...} or https: {...}");
-    auto h = c[client.https ? "https" : "http"];
-    if (h.present() && h.expect_map({"host", "path", "rate", "target", "port", "timeout"})) {
-      client.host = h.string("host", true).value_or("");
-      client.path = h.string("path").value_or("/");
+    client.udp = c.has("udp");
+    if (int(c.has("http")) + int(c.has("https")) + int(c.has("udp")) != 1)
+      c.error("a client is one of http: {...}, https: {...} or udp: {...}");
+    auto h = c[client.https ? "https" : client.udp ? "udp" : "http"];
+    const bool shaped = client.udp ? h.expect_map({"rate", "target", "port", "timeout"})
+                                   : h.expect_map({"host", "path", "rate", "target", "port", "timeout"});
+    if (h.present() && shaped) {
+      if (!client.udp) {
+        client.host = h.string("host", true).value_or("");
+        client.path = h.string("path").value_or("/");
+      }
       if (auto rate = h.string("rate")) {
         try {
           client.rate = std::stod(*rate);
@@ -147,7 +153,9 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
           h["rate"].error("'" + *rate + "' is not a rate from 0 to 10000 per second");
       }
       if (h.has("target")) client.target = address(h, "target");
-      client.port = static_cast<std::uint16_t>(h.integer("port", 1, 65535).value_or(client.https ? 443 : 80));
+      const std::int64_t default_port = client.https ? 443 : 80;
+      client.port =
+          static_cast<std::uint16_t>(h.integer("port", 1, 65535, client.udp).value_or(default_port));
       client.timeout = duration(h, "timeout").value_or(client.timeout);
     }
     s.clients.push_back(std::move(client));
