@@ -30,3 +30,33 @@ harness_need_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 }
+
+# nginx serving $work/www on 127.0.0.1:PORT, pinned to CPU 0 (the benchmarks' origin).
+harness_start_nginx() {
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<NGINX
+daemon off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
+events { worker_connections 40000; }
+http { access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 120s;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$1; root $work/www; } }
+NGINX
+  taskset -c 0 nice -n -20 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+}
+
+# The manifests of a Service "default/web" (port 80) whose one endpoint is 127.0.0.1:PORT, the pod "origin";
+# ANNOTATIONS (optional) is a YAML flow map for the Service.
+harness_origin_manifests() {
+  cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default, annotations: ${2:-{\}}}
+spec: {ports: [{port: 80, targetPort: $1}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: origin}}], ports: [{port: $1}]}]
+YAML
+}

@@ -17,18 +17,10 @@ harness_start metalgate-l4-bench
 free_port() { harness_free_port "$@"; }
 origin=$(free_port); dns=$(free_port udp); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
 
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 truncate -s 1G "$work/www/1g"
 head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
-cat > "$work/nginx/nginx.conf" <<NGINX
-daemon off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
-events { worker_connections 20000; }
-http { access_log off; sendfile on; keepalive_requests 1000000;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$origin; root $work/www; } }
-NGINX
-taskset -c 0 nice -n -20 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+harness_start_nginx "$origin"
 taskset -c 0 dnsmasq --no-daemon --conf-file=/dev/null --user="$(id -un)" --port="$dns" --listen-address=127.0.0.1 \
   --bind-interfaces --no-resolv --no-hosts --address=/bench.test/10.9.9.9 --cache-size=1000 --log-facility=/dev/null & pids+=($!)
 
@@ -50,15 +42,7 @@ kind: ConfigMap
 metadata: {name: udp, namespace: haproxy-ingress}
 data: {"$mg_udp": "default/dns:53"}
 ---
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default, annotations: {haproxy.org/check: "false"}}
-spec: {ports: [{port: 80, targetPort: $origin}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: web, namespace: default}
-subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: origin}}], ports: [{port: $origin}]}]
+$(harness_origin_manifests "$origin" '{haproxy.org/check: "false"}')
 ---
 apiVersion: v1
 kind: Service
@@ -117,6 +101,9 @@ qps() {  # port -> queries/s
     | awk '/Queries per second/{printf "%.0f", $4}'
 }
 
+# Warm-up: the first read of the 1 GiB file is slow (page cache, sendfile); it must not land on whichever proxy
+# runs first.
+curl -s -o /dev/null "http://127.0.0.1:$origin/1g"
 declare -A r
 for round in $(seq "$ROUNDS"); do
   r[bulk_mg]+="$(bulk "$mg_pid" "$mg_tcp");"; r[bulk_hp]+="$(bulk "$hp_pid" "$hp_tcp");"

@@ -22,18 +22,10 @@ free_port() { harness_free_port "$@"; }
 origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
 
 # The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
 head -c 16384 /dev/zero | tr '\0' b > "$work/www/16k"
-cat > "$work/nginx/nginx.conf" <<NGINX
-daemon off; worker_processes 1; pid $work/nginx/pid; error_log $work/nginx/error.log;
-events { worker_connections 40000; }
-http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$origin; root $work/www; } }
-NGINX
-taskset -c 0 nice -n -20 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+harness_start_nginx "$origin"
 
 # One certificate (ECDSA P-256) for both proxies.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.local \
@@ -42,15 +34,7 @@ cat "$work/tls.crt" "$work/tls.key" > "$work/tls.pem"
 
 # metalgate from manifests.
 cat > "$work/manifests.yaml" <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: default}
-spec: {ports: [{port: 80, targetPort: $origin}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: web, namespace: default}
-subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: origin}}], ports: [{port: $origin}]}]
+$(harness_origin_manifests "$origin")
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
