@@ -24,13 +24,17 @@ void ServerConnection::on_data(runtime::ByteView data) {
   backend_.drop_idle(this);  // an idle server has nothing to say: the connection is unusable
 }
 
+// Unattached, the connection is idle: in the pool, or kept by a session for its next request. Either way
+// a server that closed it must not get another request on it.
 void ServerConnection::on_peer_shutdown() {
   if (owner_) return owner_->on_server_shutdown();
+  connected_ = false;
   backend_.drop_idle(this);
 }
 
 void ServerConnection::on_closed(std::error_code reason) {
   if (owner_) return owner_->on_server_closed(reason);
+  connected_ = false;
   backend_.drop_idle(this);
 }
 
@@ -190,9 +194,18 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
   s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(config_.check.interval));
 }
 
-std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* all_full) {
-  for (std::size_t i = 0; i < servers_.size(); ++i)
+std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* all_full,
+                                           std::optional<std::size_t> avoid) {
+  // As HAProxy: roundrobin and leastconn avoid it; a map-based hash (balance source) maps the client to the
+  // same server whatever failed.
+  const std::size_t none = servers_.size();
+  const std::size_t avoided = avoid && balancer_.algorithm() != Balance::kSource ? *avoid : none;
+  bool alternative = false;
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
     loads_[i] = servers_[i].load;
+    alternative |= avoided != none && i != avoided && loads_[i].up && loads_[i].has_room();
+  }
+  if (alternative) loads_[avoided].up = false;
   return balancer_.pick(loads_, client, all_full);
 }
 

@@ -104,7 +104,10 @@ class Backend {
   void start_checks();
 
   // Chooses a server for a request from `client`; nullopt with *all_full when every up server is at maxconn.
-  std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full);
+  // `avoid`: a server that just failed; another one is chosen when one is up with room (HAProxy's redispatch;
+  // not under balance source, whose map-based hash ignores it there too).
+  std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full,
+                                    std::optional<std::size_t> avoid = std::nullopt);
   // The server named by a persistence cookie, if it exists, is up and has room.
   std::optional<std::size_t> find_server(std::string_view name) const;
 

@@ -834,6 +834,7 @@ void HttpSession::on_server_closed(std::error_code reason) {
     conn_.reset();
     sent_on_reused_ = false;
     ++retries_;
+    ++proxy_.counters().connect_retries;  // HAProxy counts these among its retries too
     ++connect_attempts_;
     phase_ = Phase::kConnecting;
     conn_ = backend_->open(*server_, this);
@@ -859,7 +860,8 @@ void HttpSession::retry_or_fail(std::string_view why) {
     // The last retry goes to another server when there is one (HAProxy's option redispatch).
     if (connect_attempts_ == bc.timeouts.connect_retries && backend_->servers().size() > 1) {
       bool all_full = false;
-      if (auto other = backend_->choose(client_->peer_address().ip, &all_full); other && *other != *server_) {
+      if (auto other = backend_->choose(client_->peer_address().ip, &all_full, server_);
+          other && *other != *server_) {
         backend_->release(*server_);
         server_ = other;
         backend_->acquire(*server_);

@@ -296,6 +296,26 @@ TEST(Proxy, ConnectRetriesRedispatchToAnotherServerOnTheLastTry) {
   EXPECT_NE(r->get("x-served-by"), "web-1");
 }
 
+TEST(Proxy, RedispatchAvoidsTheFailedServerUnderLeastconn) {
+  // leastconn counts a server that refuses every connection as idle: with the other two busy it would pick
+  // that one again on the last try, as HAProxy does not (it passes the failed server to avoid).
+  ProxyWorld w;
+  w.servers["web-1"]->stop();
+  w.servers["web-2"]->options.delay = 2s;
+  w.servers["web-3"]->options.delay = 2s;
+  w.start(ingress("    haproxy.org/check: \"false\"\n    haproxy.org/load-balance: leastconn\n"));
+  std::vector<std::unique_ptr<TestClient>> busy;
+  for (int i = 0; i < 4; ++i) {
+    busy.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
+    busy.back()->send(get("app.example.com", "/slow"));
+    w.world.run_for(10ms);
+  }
+  auto r = w.request(get("app.example.com", "/"), 30s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get("x-served-by"), "web-1");
+}
+
 TEST(Proxy, KeepAliveTimeoutClosesAnIdleClientQuietly) {
   ProxyWorld w;
   w.start(ingress(), {{"timeout-http-keep-alive", "2s"}});
@@ -349,6 +369,28 @@ TEST(Proxy, ReusesServerConnectionsTheWayHttpReuseSafeSays) {
   c2.send(get("app.example.com", "/"));
   ASSERT_TRUE(w.await(c2));
   EXPECT_EQ(b.connections_opened(), 2u);
+}
+
+TEST(Proxy, AKeptServerConnectionTheServerClosedIsNotUsedAgain) {
+  // The session keeps its server connection between requests; when the server closes it meanwhile (its
+  // keep-alive timeout, or its process ended), the next request goes on a new connection rather than into a
+  // connection whose peer may never answer.
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/load-balance: source\n    haproxy.org/check: \"false\"\n"));
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/one"));
+  ASSERT_TRUE(w.await(c));
+  auto& b = *w.proxy->backends()[0];
+  ASSERT_EQ(b.connections_opened(), 1u);
+  for (auto& [name, server] : w.servers)
+    server->close_connections();
+  w.world.run_for(100ms);
+  c.send(get("app.example.com", "/two"));
+  auto r = w.await(c, 3s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(b.connections_opened(), 2u);
+  EXPECT_EQ(w.proxy->counters().connect_retries, 0u);
 }
 
 TEST(Proxy, StreamsChunkedBodiesBothWays) {

@@ -185,6 +185,13 @@ void TestHttpServer::stop() {
   }
 }
 
+void TestHttpServer::close_connections() {
+  for (auto& c : conns_) {
+    if (c->open) c->stream->close();
+    c->open = false;
+  }
+}
+
 // ------------------------------------------------------------------------------------------ client
 
 TestClient::TestClient(runtime::Runtime& rt, net::SocketAddress to) {

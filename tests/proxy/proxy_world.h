@@ -65,7 +65,8 @@ class TestHttpServer final {
   int requests = 0;
   int health_checks = 0;
   int open_connections() const;
-  void stop();  // closes the listener and every connection
+  void stop();               // closes the listener and every connection
+  void close_connections();  // closes every connection (FIN), as a server's keep-alive timeout does
 
  private:
   struct Conn;
