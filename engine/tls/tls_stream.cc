@@ -338,15 +338,7 @@ runtime::StreamConnectionPtr ServerContext::wrap(runtime::StreamConnectionPtr ra
 
 namespace {
 
-struct ClientContext {
-  CtxPtr ctx;
-};
-
-}  // namespace
-
-runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
-                                            runtime::StreamHandler& handler, const ClientSettings& settings,
-                                            std::function<void(const std::string&)> on_failure) {
+CtxPtr make_client_context(const ClientSettings& settings) {
   CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (settings.min_version) SSL_CTX_set_min_proto_version(ctx.get(), settings.min_version);
   if (settings.max_version) SSL_CTX_set_max_proto_version(ctx.get(), settings.max_version);
@@ -367,10 +359,77 @@ runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::Soc
     SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
                             static_cast<unsigned int>(wire.size()));
   }
-  auto s = std::make_unique<TlsStream>(ctx.get(), false, std::move(on_failure));  // SSL holds a reference
+  return ctx;
+}
+
+struct SessionDeleter {
+  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionDeleter>;
+
+// A client context and, when clients resume, the last session ticket per server (name and address).
+struct ClientContext {
+  CtxPtr ctx;
+  std::map<std::string, SessionPtr> sessions;
+};
+
+using SessionSlot = std::pair<ClientContext*, std::string>;  // where a connection's new sessions go
+
+void free_session_slot(void*, void* slot, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<SessionSlot*>(slot);
+}
+
+int session_slot_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_session_slot);
+  return index;
+}
+
+// OpenSSL hands over each new session (in TLS 1.3 after the handshake, in a ticket); keep the newest.
+int keep_session(SSL* ssl, SSL_SESSION* session) {
+  auto* slot = static_cast<SessionSlot*>(SSL_get_ex_data(ssl, session_slot_index()));
+  if (!slot) return 0;
+  slot->first->sessions[slot->second].reset(session);
+  return 1;  // the reference is ours now
+}
+
+// An SSL_CTX costs far more to build than a handshake (OpenSSL 3 fetches its algorithms anew for each), so
+// clients with the same settings share one. Per thread: an SSL_CTX's setters are not thread-safe.
+ClientContext& client_context(const ClientSettings& settings) {
+  thread_local std::map<std::string, ClientContext> contexts;
+  std::string key = std::to_string(settings.min_version) + '/' + std::to_string(settings.max_version) + '/' +
+                    std::to_string(settings.security_level) + '/' + settings.ca_pem + '/' +
+                    (settings.resume_sessions ? "resume/" : "/");
+  for (const auto& protocol : settings.alpn)
+    key += protocol + ',';
+  auto it = contexts.find(key);
+  if (it == contexts.end()) {
+    it = contexts.emplace(key, ClientContext{make_client_context(settings), {}}).first;
+    if (settings.resume_sessions) {
+      SSL_CTX_set_session_cache_mode(it->second.ctx.get(),
+                                     SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_sess_set_new_cb(it->second.ctx.get(), keep_session);
+    }
+  }
+  return it->second;
+}
+
+}  // namespace
+
+runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
+                                            runtime::StreamHandler& handler, const ClientSettings& settings,
+                                            std::function<void(const std::string&)> on_failure) {
+  ClientContext& context = client_context(settings);
+  SSL_CTX* ctx = context.ctx.get();
+  auto s = std::make_unique<TlsStream>(ctx, false, std::move(on_failure));  // SSL holds a reference
   if (!settings.server_name.empty()) {
     SSL_set_tlsext_host_name(s->ssl(), settings.server_name.c_str());
     if (!settings.ca_pem.empty()) SSL_set1_host(s->ssl(), settings.server_name.c_str());
+  }
+  if (settings.resume_sessions) {
+    std::string peer = settings.server_name + '@' + remote.to_string();
+    auto known = context.sessions.find(peer);
+    if (known != context.sessions.end()) SSL_set_session(s->ssl(), known->second.get());
+    SSL_set_ex_data(s->ssl(), session_slot_index(), new SessionSlot(&context, peer));
   }
   s->set_client_handler(handler);
   s->set_raw(rt.connect(remote, *s));

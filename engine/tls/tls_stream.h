@@ -55,6 +55,9 @@ struct ClientSettings {
   int max_version = 0;
   int security_level = -1;  // -1: OpenSSL's default; tests lower it to offer old protocol versions
   std::vector<std::string> alpn;
+  // Offer the last session ticket this thread got from the same server name and address, as browsers do:
+  // an abbreviated handshake, without the certificate.
+  bool resume_sessions = false;
 };
 // Connects and handshakes; `handler` hears on_connected once the handshake is done (or on_closed).
 runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
