@@ -118,12 +118,20 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
     ns3::Address local;
     socket_->GetSockName(local);
     local_ = from_ns3(local);
+    host_.connected(local_.port);
     if (handler_ && !silenced_) handler_->on_connected();
     if (silenced_) return;
     flush(false);
     drain();
   }
   void on_connect_failed(ns3::Ptr<ns3::Socket>) { fail(std::make_error_code(std::errc::connection_refused)); }
+  // The peer answered our SYN with a RST (nothing listens there), which ns-3 3.37 itself misreads.
+  void refused() {
+    if (connected_ || terminated_) return;
+    detach();
+    socket_->Close();
+    fail(std::make_error_code(std::errc::connection_refused));
+  }
 
   // StreamConnection operations.
   void start(runtime::StreamHandler& h) {
@@ -494,7 +502,48 @@ Ns3Host::Ns3Host(ns3::Ptr<ns3::Node> node, std::string name, Ns3HostOptions opti
       random_(options.seed),
       logger_([] { return instant(ns3::Simulator::Now()); }, options.log_sink, options.log_level) {}
 
-Ns3Host::~Ns3Host() = default;
+Ns3Host::~Ns3Host() {
+  if (!ipv4_observer_.IsNull()) node_->UnregisterProtocolHandler(ipv4_observer_);
+}
+
+void Ns3Host::connecting(std::uint16_t local_port, const std::shared_ptr<Ns3StreamState>& state) {
+  if (ipv4_observer_.IsNull()) {
+    ipv4_observer_ = ns3::MakeCallback(&Ns3Host::on_ipv4_frame, this);
+    node_->RegisterProtocolHandler(ipv4_observer_, 0x0800, nullptr, false);
+  }
+  connecting_[local_port] = state;
+}
+
+// ns-3 3.37 answers a SYN to a closed port with a RST whose acknowledgement number is wrong, and the
+// connecting side takes it for a bare ACK and retries its SYN until the connect times out. Linux reports
+// "connection refused" at once, and a proxy depends on that to retry another server: so every host watches
+// the IPv4 frames it receives for a RST to one of its pending SYNs (a peek at the headers; ns-3's own stack
+// has seen the frame first).
+void Ns3Host::on_ipv4_frame(ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet> packet, uint16_t,
+                            const ns3::Address&, const ns3::Address&, ns3::NetDevice::PacketType) {
+  if (connecting_.empty()) return;
+  std::uint8_t head[80];
+  std::uint32_t size = packet->CopyData(head, sizeof head);
+  if (size < 20 || (head[0] >> 4) != 4 || head[9] != 6) return;  // IPv4, TCP
+  std::uint32_t ihl = (head[0] & 0x0f) * 4u;
+  if (size < ihl + 14) return;
+  if (!(head[ihl + 13] & 0x04)) return;  // RST
+  std::uint16_t from_port = static_cast<std::uint16_t>(head[ihl] << 8 | head[ihl + 1]);
+  std::uint16_t to_port = static_cast<std::uint16_t>(head[ihl + 2] << 8 | head[ihl + 3]);
+  auto it = connecting_.find(to_port);
+  if (it == connecting_.end()) return;
+  auto state = it->second.lock();
+  if (!state) {
+    connecting_.erase(it);
+    return;
+  }
+  net::SocketAddress from{net::IpAddress::v4(head[12], head[13], head[14], head[15]), from_port};
+  if (!(from == state->peer())) return;
+  connecting_.erase(it);
+  ns3::Simulator::ScheduleNow([weak = std::weak_ptr<Ns3StreamState>(state)] {
+    if (auto s = weak.lock()) s->refused();
+  });
+}
 
 void Ns3Host::name_interface(const std::string& interface_name, std::uint32_t device_index) {
   interfaces_[interface_name] = device_index;
@@ -540,6 +589,9 @@ runtime::StreamConnectionPtr Ns3Host::connect(const net::SocketAddress& remote,
   else
     s->Bind();
   s->Connect(ns3::InetSocketAddress(to_ns3(remote.ip), remote.port));
+  ns3::Address local;
+  s->GetSockName(local);
+  connecting(ns3::InetSocketAddress::ConvertFrom(local).GetPort(), state);
   return std::make_unique<Ns3Stream>(std::move(state));
 }
 

@@ -58,14 +58,22 @@ class Ns3Host final : public runtime::Runtime {
   // Streams closed by their owner whose queued bytes still have to reach ns-3's socket buffer.
   void linger(std::shared_ptr<Ns3StreamState> state) { lingering_.insert(std::move(state)); }
   void unlinger(const std::shared_ptr<Ns3StreamState>& state) { lingering_.erase(state); }
+  // Connections waiting for their SYN's answer, by local port (see on_ipv4_frame).
+  void connecting(std::uint16_t local_port, const std::shared_ptr<Ns3StreamState>& state);
+  void connected(std::uint16_t local_port) { connecting_.erase(local_port); }
 
  private:
+  void on_ipv4_frame(ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet> packet, uint16_t,
+                     const ns3::Address&, const ns3::Address&, ns3::NetDevice::PacketType);
+
   ns3::Ptr<ns3::Node> node_;
   std::string name_;
   runtime::SeededRandom random_;
   runtime::Logger logger_;
   std::map<std::string, std::uint32_t> interfaces_;
   std::set<std::shared_ptr<Ns3StreamState>> lingering_;
+  std::map<std::uint16_t, std::weak_ptr<Ns3StreamState>> connecting_;
+  ns3::Node::ProtocolHandler ipv4_observer_;
 };
 
 }  // namespace metalgate::sim

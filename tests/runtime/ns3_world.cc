@@ -62,7 +62,7 @@ class Ns3ContractWorld final : public ContractWorld {
   bool local_addresses_supported() const override { return true; }
   bool resets_supported() const override { return false; }
   bool link_changes_supported() const override { return false; }
-  bool refusals_supported() const override { return false; }
+
   void set_link_b(bool) override {}
   bool run_until(const std::function<bool()>& done, Duration limit) override {
     const ns3::Time end = ns3::Simulator::Now() + ns3::NanoSeconds(limit.count());
