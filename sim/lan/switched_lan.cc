@@ -2,14 +2,23 @@
 
 #include "ns3/arp-cache.h"
 #include "ns3/arp-header.h"
+#include "ns3/config.h"
 #include "ns3/csma-channel.h"
 #include "ns3/csma-helper.h"
+#include "ns3/double.h"
+#include "ns3/error-model.h"
+#include "ns3/ethernet-header.h"
 #include "ns3/internet-stack-helper.h"
 #include "ns3/ipv4-interface.h"
 #include "ns3/ipv4-l3-protocol.h"
+#include "ns3/pcap-file-wrapper.h"
+#include "ns3/random-variable-stream.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
+#include "ns3/trace-helper.h"
+
+#include <sstream>
 
 namespace metalgate::sim {
 
@@ -52,12 +61,65 @@ class SwitchedLan::ArpShim {
   std::map<uint32_t, ns3::Time> last_change_;
 };
 
+// Decides, frame by frame, what a link does to the frames reaching one of its ends: drops those from the
+// other side of a partition (the host's end only) and a share of all (loss, from its own seeded stream so
+// runs repeat), and holds the rest back by `delay`, as netem does. (The CSMA channel's own delay is no way to
+// add latency: the channel stays busy while a frame propagates, so a 20 ms link carries 50 frames a second.)
+class SwitchedLan::LinkFilter : public ns3::ErrorModel {
+ public:
+  LinkFilter(const SwitchedLan& lan, int* own_group, std::int64_t stream, ns3::Ptr<ns3::CsmaNetDevice> end,
+             ns3::Ptr<ns3::CsmaNetDevice> other_end)
+      : lan_(lan), own_group_(own_group), end_(end), other_end_(other_end) {
+    uniform_ = ns3::CreateObject<ns3::UniformRandomVariable>();
+    uniform_->SetStream(stream);
+  }
+  double loss = 0;
+  ns3::Time delay;
+  bool partitioned = false;  // the host's end: check the sender's group
+
+ private:
+  bool DoCorrupt(ns3::Ptr<ns3::Packet> p) override {
+    if (releasing_) return false;  // judged when it first arrived
+    if (partitioned && !lan_.group_of_mac_.empty()) {
+      ns3::EthernetHeader eth(false);
+      p->PeekHeader(eth);
+      std::ostringstream mac;
+      mac << eth.GetSource();
+      auto it = lan_.group_of_mac_.find(mac.str());
+      int from = it == lan_.group_of_mac_.end() ? 0 : it->second;
+      if (from != *own_group_) return true;
+    }
+    if (loss > 0 && uniform_->GetValue() < loss) return true;
+    if (delay.IsStrictlyPositive()) {
+      ns3::Simulator::Schedule(delay, &LinkFilter::release, ns3::Ptr<LinkFilter>(this), p->Copy());
+      return true;  // for now: it arrives after the delay
+    }
+    return false;
+  }
+  void release(ns3::Ptr<ns3::Packet> p) {
+    releasing_ = true;
+    end_->Receive(p, other_end_);
+    releasing_ = false;
+  }
+  void DoReset() override {}
+
+  const SwitchedLan& lan_;
+  int* own_group_;
+  ns3::Ptr<ns3::CsmaNetDevice> end_, other_end_;
+  ns3::Ptr<ns3::UniformRandomVariable> uniform_;
+  bool releasing_ = false;
+};
+
 SwitchedLan::SwitchedLan(LanOptions options) : options_(std::move(options)) {
   // One seed reproduces a run: ns-3's generator seed, and below, fixed stream numbers per host (ns-3
   // otherwise hands out streams from a process-wide counter, so a second run in the same process would
   // differ).
   ns3::RngSeedManager::SetSeed(static_cast<uint32_t>(options_.seed % 4294967291u) + 1);
   ns3::RngSeedManager::SetRun(1);
+  // TIME_WAIT is 2 x MSL: ns-3's default MSL of 120 s keeps every closed connection's endpoint for 4
+  // minutes, and its demultiplexer walks them all for each packet. One second is short enough to keep that
+  // list small and still long enough for a connection's last segments to drain on a LAN.
+  ns3::Config::SetDefault("ns3::TcpSocketBase::MaxSegLifetime", ns3::DoubleValue(1.0));
   switch_node_ = ns3::CreateObject<ns3::Node>();
   bridge_ = ns3::CreateObject<ns3::BridgeNetDevice>();
   switch_node_->AddDevice(bridge_);
@@ -94,7 +156,16 @@ Ns3Host& SwitchedLan::add_host(const std::string& name, const net::IpAddress& ad
       std::make_unique<Ns3Host>(h.node, name, Ns3HostOptions{seed, options_.log_sink, options_.log_level});
   h.runtime->name_interface("eth0", h.device->GetIfIndex());
   auto [it, inserted] = hosts_.emplace(name, std::move(h));
-  return *it->second.runtime;
+  Host& host = it->second;
+  auto host_end = ns3::DynamicCast<ns3::CsmaNetDevice>(host.device);
+  auto switch_end = ns3::DynamicCast<ns3::CsmaNetDevice>(host.switch_port);
+  host.inbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, host_end, switch_end);
+  host.inbound->partitioned = true;
+  host.outbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, switch_end, host_end);
+  host.inbound->loss = host.outbound->loss = options_.loss;
+  host_end->SetReceiveErrorModel(host.inbound);
+  switch_end->SetReceiveErrorModel(host.outbound);
+  return *host.runtime;
 }
 
 void SwitchedLan::finish() {
@@ -106,6 +177,64 @@ void SwitchedLan::finish() {
 void SwitchedLan::install_linux_arp(const std::string& name) {
   auto& h = hosts_.at(name);
   shims_.push_back(std::make_unique<ArpShim>(h.node, h.device));
+}
+
+void SwitchedLan::set_partition(const std::vector<std::vector<std::string>>& groups) {
+  group_of_mac_.clear();
+  for (auto& [name, h] : hosts_)
+    h.group = 0;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (const auto& name : groups[g])
+      hosts_.at(name).group = static_cast<int>(g);
+  if (groups.empty()) return;
+  for (auto& [name, h] : hosts_) {
+    std::ostringstream mac;
+    mac << ns3::Mac48Address::ConvertFrom(h.device->GetAddress());
+    group_of_mac_[mac.str()] = h.group;
+  }
+}
+
+void SwitchedLan::set_link_loss(const std::string& name, double loss) {
+  Host& h = hosts_.at(name);
+  h.inbound->loss = h.outbound->loss = loss;
+}
+
+void SwitchedLan::set_link_delay(const std::string& name, runtime::Duration delay) {
+  Host& h = hosts_.at(name);
+  h.inbound->delay = h.outbound->delay =
+      ns3::NanoSeconds(std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count());
+}
+
+void SwitchedLan::set_link_rate(const std::string& name, const std::string& rate) {
+  auto csma = ns3::DynamicCast<ns3::CsmaNetDevice>(hosts_.at(name).device);
+  csma->GetChannel()->SetAttribute("DataRate", ns3::StringValue(rate));
+}
+
+void SwitchedLan::enable_pcap(const std::string& directory) {
+  ns3::PcapHelper helper;
+  for (auto& [name, h] : hosts_) {
+    auto file =
+        helper.CreateFile(directory + "/" + name + ".pcap", std::ios::out, ns3::PcapHelper::DLT_EN10MB);
+    helper.HookDefaultSink<ns3::CsmaNetDevice>(ns3::DynamicCast<ns3::CsmaNetDevice>(h.device),
+                                               "PromiscSniffer", file);
+  }
+}
+
+std::string SwitchedLan::host_of_mac(const ns3::Address& mac) const {
+  for (const auto& [name, h] : hosts_)
+    if (h.device->GetAddress() == mac) return name;
+  return "";
+}
+
+std::string SwitchedLan::arp_entry_host(const std::string& name, const net::IpAddress& address) const {
+  const Host& h = hosts_.at(name);
+  auto ipv4 = h.node->GetObject<ns3::Ipv4L3Protocol>();
+  int32_t index = ipv4->GetInterfaceForDevice(h.device);
+  if (index < 0) return "";
+  auto cache = ipv4->GetInterface(static_cast<uint32_t>(index))->GetArpCache();
+  ns3::ArpCache::Entry* entry = cache->Lookup(ns3::Ipv4Address(address.v4_host_order()));
+  if (!entry || !entry->IsAlive()) return "";
+  return host_of_mac(entry->GetMacAddress());
 }
 
 void SwitchedLan::set_host_link(const std::string& name, bool up) {

@@ -21,6 +21,7 @@ struct LanOptions {
   std::uint64_t seed = 1;  // ns-3's own randomness (ARP jitter, CSMA backoff): fixed per host, from this seed
   std::string data_rate = "1Gbps";
   runtime::Duration link_delay = std::chrono::microseconds(5);
+  double loss = 0;  // every link, each direction
   runtime::LogSink log_sink;
   runtime::LogLevel log_level = runtime::LogLevel::kInfo;
 };
@@ -44,9 +45,28 @@ class SwitchedLan {
   void install_linux_arp(const std::string& name);
   // A NIC going down or up (CSMA has no link state: the device stops sending and receiving).
   void set_host_link(const std::string& name, bool up);
+  // Splits the LAN: a host reaches only the hosts of its own group (frames from others are dropped as they
+  // reach it, broadcasts included). Hosts not listed join the first group. An empty list heals.
+  void set_partition(const std::vector<std::vector<std::string>>& groups);
+  // A host's link: the share of frames lost in each direction, a delay added to each frame in each direction
+  // (as netem adds it: the round trip through this link grows by twice that), its rate.
+  void set_link_loss(const std::string& name, double loss);
+  void set_link_delay(const std::string& name, runtime::Duration delay);
+  void set_link_rate(const std::string& name, const std::string& rate);
+  // A pcap file (Ethernet) per host link, as the host's NIC sees it: `<directory>/<host>.pcap`.
+  void enable_pcap(const std::string& directory);
+  // The host whose NIC has `mac` ("" when none does).
+  std::string host_of_mac(const ns3::Address& mac) const;
+  // Which host's MAC `name`'s ARP cache holds for `address` ("" when it holds none).
+  std::string arp_entry_host(const std::string& name, const net::IpAddress& address) const;
+  bool has_host(const std::string& name) const { return hosts_.count(name) > 0; }
 
  private:
+  class LinkFilter;
   struct Host {
+    ns3::Ptr<LinkFilter> inbound;   // frames reaching the host: partition and loss
+    ns3::Ptr<LinkFilter> outbound;  // frames leaving it (at the switch port): loss
+    int group = 0;                  // partition group
     ns3::Ptr<ns3::Node> node;
     ns3::Ptr<ns3::NetDevice> device;       // the host's side of its link
     ns3::Ptr<ns3::NetDevice> switch_port;  // the switch's side
@@ -60,6 +80,7 @@ class SwitchedLan {
   std::map<std::string, Host> hosts_;
   std::int64_t next_stream_ = 0;
   std::vector<std::unique_ptr<ArpShim>> shims_;
+  std::map<std::string, int> group_of_mac_;  // partition: MAC (as text) -> group; empty when whole
 };
 
 }  // namespace metalgate::sim
