@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   sm->add_option("--out", sim.out_dir, "Where result.json and junit.xml go (default sim-out/<name>)");
   sm->add_option("--seed", sim.seed, "Run with this seed instead of the scenario's");
   sm->add_flag("--quiet", sim.quiet, "No progress line");
+  sm->add_flag("--pcap", sim.pcap, "Write a pcap file per host link into OUT/pcap/");
+  sm->add_flag("--debug", sim.debug,
+               "Log every engine's debug events to stderr, stamped with simulated time");
 #endif
 
   try {

@@ -42,9 +42,11 @@ struct IdentityHttpServer::Conn final : runtime::StreamHandler {
       if (in.size() < head.head_length + body) return;
       const bool keep = head.facts.keep_alive;
       std::string text = server.pod_ + " " + std::string(head.method) + " " + std::string(head.path()) + "\n";
-      std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Served-By: " + server.pod_ +
-                             "\r\nContent-Length: " + std::to_string(text.size()) + "\r\n" +
-                             (keep ? "" : "Connection: close\r\n") + "\r\n" + (head.is_head() ? "" : text);
+      std::string response =
+          std::string(server.healthy_ ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
+          "\r\nContent-Type: text/plain\r\nX-Served-By: " + server.pod_ +
+          "\r\nContent-Length: " + std::to_string(text.size()) + "\r\n" +
+          (keep ? "" : "Connection: close\r\n") + "\r\n" + (head.is_head() ? "" : text);
       in.erase(0, head.head_length + body);
       ++server.requests_;
       auto send = [this, response, keep] {
@@ -104,19 +106,33 @@ IdentityUdpServer::IdentityUdpServer(runtime::Runtime& rt, net::SocketAddress at
 
 // ------------------------------------------------------------------------------------------ HTTP client
 
-struct HttpLoadClient::Request final : runtime::StreamHandler {
+struct HttpLoadClient::Request {
   HttpLoadClient& client;
   RequestRecord record;
-  runtime::StreamConnectionPtr conn;
+  Connection* connection = nullptr;
   runtime::TimerPtr timeout;
-  std::string in;
+  int user = -1;  // closed loop: which virtual user sent it
   bool done = false;
   explicit Request(HttpLoadClient& c) : client(c) {}
+  void complete(int status, std::string error);
+};
+
+// One connection; carries one request at a time (no pipelining), then idles if kept alive.
+struct HttpLoadClient::Connection final : runtime::StreamHandler {
+  HttpLoadClient& client;
+  std::string host;  // SNI and the only Host it carries
+  runtime::StreamConnectionPtr stream;
+  Request* request = nullptr;
+  std::string in;
+  bool connected = false;
+  bool open = true;
+  bool keep = true;  // the server did not say close
+  std::uint64_t served = 0;
+  Connection(HttpLoadClient& c, std::string h) : client(c), host(std::move(h)) {}
 
   void on_connected() override {
-    std::string req = "GET " + client.options_.path + " HTTP/1.1\r\nHost: " + client.options_.host +
-                      "\r\nConnection: close\r\n\r\n";
-    conn->write(runtime::as_bytes(req));
+    connected = true;
+    if (request) client.send(*request, *this);
   }
   void on_data(runtime::ByteView data) override {
     in.append(runtime::as_chars(data));
@@ -124,51 +140,97 @@ struct HttpLoadClient::Request final : runtime::StreamHandler {
     http::ParseError error;
     std::string copy = in;
     auto outcome = http::parse_response(copy.data(), copy.size(), {}, false, head, error);
-    if (outcome == http::ParseOutcome::kError) return complete(0, "bad response: " + error.reason);
+    if (outcome == http::ParseOutcome::kError) return fail("bad response: " + error.reason);
     if (outcome != http::ParseOutcome::kComplete) return;
     if (head.facts.framing == http::BodyFraming::kContentLength &&
         copy.size() < head.head_length + head.facts.content_length)
       return;
     if (head.facts.framing == http::BodyFraming::kChunked ||
-        head.facts.framing == http::BodyFraming::kUntilClose)
+        head.facts.framing == http::BodyFraming::kUntilClose) {
+      keep = false;
       return;  // wait for the close
-    record.served_by = std::string(http::find_header(head.headers, "x-served-by").value_or(""));
-    complete(head.status, "");
+    }
+    std::size_t used =
+        head.head_length +
+        (head.facts.framing == http::BodyFraming::kContentLength ? head.facts.content_length : 0);
+    keep = keep && head.facts.keep_alive;
+    answered(head);
+    in.erase(0, used);
+  }
+  void answered(const http::ResponseHead& head) {
+    if (client.options_.cookies)
+      for (const auto& h : head.headers) {
+        if (!http::equals_ignore_case(h.name, "set-cookie")) continue;
+        std::string_view pair = h.value.substr(0, h.value.find(';'));
+        auto eq = pair.find('=');
+        if (eq != std::string_view::npos)
+          client.cookies_[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+      }
+    if (!request) return;
+    request->record.served_by = std::string(http::find_header(head.headers, "x-served-by").value_or(""));
+    Request* r = request;
+    request = nullptr;
+    r->complete(head.status, "");
+    if (!client.options_.keep_alive || !keep) close();
   }
   void on_peer_shutdown() override {
-    if (done) return;
     http::ResponseHead head;
     http::ParseError error;
     std::string copy = in;
-    if (http::parse_response(copy.data(), copy.size(), {}, false, head, error) ==
-        http::ParseOutcome::kComplete) {
-      record.served_by = std::string(http::find_header(head.headers, "x-served-by").value_or(""));
-      return complete(head.status, "");
-    }
-    complete(0, "closed before a response");
+    keep = false;
+    if (request && http::parse_response(copy.data(), copy.size(), {}, false, head, error) ==
+                       http::ParseOutcome::kComplete)
+      answered(head);
+    fail("closed before a response");
   }
-  void on_closed(std::error_code reason) override { complete(0, reason.message()); }
-  void complete(int status, std::string error) {
-    if (done) return;
-    done = true;
-    record.status = status;
-    record.error = std::move(error);
-    record.end_us = us(client.rt_.now());
-    if (conn) {
-      if (status == 0)
-        conn->reset();
-      else
-        conn->close();
-    }
-    client.finish(this);
+  void on_closed(std::error_code reason) override {
+    open = false;
+    if (request) fail(reason.message());
   }
+  void fail(const std::string& why) {
+    Request* r = request;
+    request = nullptr;
+    reset();
+    if (r) r->complete(0, why);
+  }
+  void close() {
+    if (!open) return;
+    open = false;
+    stream->close();
+  }
+  void reset() {
+    if (!open) return;
+    open = false;
+    stream->reset();
+  }
+  bool idle() const { return open && connected && keep && !request; }
 };
 
+void HttpLoadClient::Request::complete(int status, std::string error) {
+  if (done) return;
+  done = true;
+  record.status = status;
+  record.error = std::move(error);
+  record.end_us = us(client.rt_.now());
+  if (connection && connection->request == this) {
+    connection->request = nullptr;
+    connection->reset();  // timed out: the connection is of no further use
+  }
+  client.finish(this);
+}
+
 HttpLoadClient::HttpLoadClient(runtime::Runtime& rt, Options options)
-    : rt_(rt), options_(std::move(options)) {}
+    : rt_(rt), options_(std::move(options)), random_(rt.random().fork(0x6874747063)) {}
 HttpLoadClient::~HttpLoadClient() = default;
 
 void HttpLoadClient::start() {
+  if (options_.concurrency > 0) {
+    for (int user = 0; user < options_.concurrency; ++user) {
+      users_.push_back(rt_.create_timer([this, user] { launch(user); }));
+      users_.back()->arm(runtime::Duration::zero());
+    }
+    return;
+  }
   ticker_ = rt_.create_timer([this] { launch(); });
   ticker_->arm_periodic(
       std::chrono::duration_cast<runtime::Duration>(std::chrono::duration<double>(1.0 / options_.rate)));
@@ -176,6 +238,7 @@ void HttpLoadClient::start() {
 
 void HttpLoadClient::stop() {
   ticker_.reset();
+  users_.clear();
   for (auto& r : in_flight_) {
     if (!r->done) {
       r->record.error = "still running at the end";
@@ -184,32 +247,102 @@ void HttpLoadClient::stop() {
     }
   }
   in_flight_.clear();
+  connections_.clear();
 }
 
-void HttpLoadClient::launch() {
-  // Drop finished requests (their records are kept).
+void HttpLoadClient::launch(int user) {
+  // Drop finished requests (their records are kept) and closed connections.
   in_flight_.erase(
       std::remove_if(in_flight_.begin(), in_flight_.end(), [](const auto& r) { return r->done; }),
       in_flight_.end());
+  connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
+                                    [](const auto& c) { return !c->open && !c->request; }),
+                     connections_.end());
   auto r = std::make_unique<Request>(*this);
+  r->user = user;
   r->record.start_us = us(rt_.now());
+  r->record.host = options_.host;
+  r->record.path = options_.path;
+  if (!options_.mix.empty()) {
+    double total = 0;
+    for (const auto& t : options_.mix)
+      total += t.weight;
+    double pick = random_.unit() * total;
+    const Target* chosen = &options_.mix.back();
+    for (const auto& t : options_.mix) {
+      if (pick < t.weight) {
+        chosen = &t;
+        break;
+      }
+      pick -= t.weight;
+    }
+    r->record.host = chosen->host;
+    r->record.path = chosen->path;
+  }
+  if (options_.vip_node) r->record.vip_node = options_.vip_node();
   Request* raw = r.get();
   r->timeout = rt_.create_timer([raw] { raw->complete(0, "timed out"); });
   r->timeout->arm(options_.timeout);
+  in_flight_.push_back(std::move(r));
+
+  Connection* c = nullptr;
+  if (options_.keep_alive)
+    for (auto& candidate : connections_)
+      if (candidate->idle() && candidate->host == raw->record.host) {
+        c = candidate.get();
+        break;
+      }
+  if (c) {
+    raw->record.reused = true;
+    raw->connection = c;
+    c->request = raw;
+    send(*raw, *c);
+    return;
+  }
+  auto fresh = std::make_unique<Connection>(*this, raw->record.host);
+  c = fresh.get();
+  connections_.push_back(std::move(fresh));
+  raw->connection = c;
+  c->request = raw;
   if (options_.https) {
     tls::ClientSettings ts;
-    ts.server_name = options_.host;
-    r->conn = tls::connect_client(rt_, options_.target, *r, ts);
+    ts.server_name = raw->record.host;
+    ts.resume_sessions = options_.resume_sessions;
+    c->stream = tls::connect_client(rt_, options_.target, *c, ts);
   } else {
-    r->conn = rt_.connect(options_.target, *r);
+    c->stream = rt_.connect(options_.target, *c);
   }
-  in_flight_.push_back(std::move(r));
+}
+
+void HttpLoadClient::send(Request& r, Connection& c) {
+  std::string req = "GET " + r.record.path + " HTTP/1.1\r\nHost: " + r.record.host + "\r\n";
+  if (!options_.keep_alive) req += "Connection: close\r\n";
+  if (options_.cookies && !cookies_.empty()) {
+    req += "Cookie: ";
+    bool first = true;
+    for (const auto& [name, value] : cookies_) {
+      req += (first ? "" : "; ") + name + "=" + value;
+      first = false;
+    }
+    req += "\r\n";
+  }
+  req += "\r\n";
+  ++c.served;
+  c.stream->write(runtime::as_bytes(req));
 }
 
 void HttpLoadClient::finish(Request* r) {
   records_.push_back(r->record);
   r->timeout->cancel();
-  // The connection object may be the caller: let it go on the next launch() sweep.
+  // The objects may be the caller: they go on the next launch() sweep.
+  if (r->user >= 0) {
+    // A request that failed the instant it began (no ports left, say) would otherwise spin in zero
+    // simulated time: that user backs off 10 ms.
+    auto pause = options_.think;
+    if (r->record.end_us == r->record.start_us && r->record.status == 0)
+      pause = std::max<runtime::Duration>(pause, std::chrono::milliseconds(10));
+    users_[static_cast<std::size_t>(r->user)]->arm(pause);
+  }
 }
 
 // ------------------------------------------------------------------------------------------ UDP client

@@ -20,6 +20,12 @@ int run_sim_command(const SimCommandOptions& options) {
   }
   RunOptions ro;
   ro.seed = options.seed;
+  if (options.debug) ro.log_level = runtime::LogLevel::kDebug;
+  std::string out_dir = options.out_dir.empty() ? "sim-out/" + s.name : options.out_dir;
+  if (options.pcap || s.pcap) {
+    ro.pcap_directory = out_dir + "/pcap";
+    std::filesystem::create_directories(ro.pcap_directory);
+  }
   const auto wall_start = std::chrono::steady_clock::now();
   if (!options.quiet)
     ro.progress = [&](double sim_s) {
@@ -34,7 +40,6 @@ int run_sim_command(const SimCommandOptions& options) {
     std::cerr << d.to_string() << "metalgate sim: the scenario could not run\n";
     return 2;
   }
-  std::string out_dir = options.out_dir.empty() ? "sim-out/" + s.name : options.out_dir;
   std::filesystem::create_directories(out_dir);
   std::ofstream(out_dir + "/result.json") << r.result.dump(2) << "\n";
   std::ofstream(out_dir + "/junit.xml") << junit_xml(r.result);
@@ -50,8 +55,9 @@ int run_sim_command(const SimCommandOptions& options) {
   std::cout << "  requests: " << q["ok"] << "/" << q["total"] << " ok, p50 " << q["p50_ms"] << " ms, p99 "
             << q["p99_ms"] << " ms\n";
   for (const auto& f : res["failovers"])
-    std::cout << "  failover of " << f["vip"].get<std::string>() << " after " << f["node"].get<std::string>()
-              << " crashed at " << f["fault_at_ms"].get<std::int64_t>() / 1000.0 << " s: "
+    std::cout << "  failover of " << f["vip"].get<std::string>() << " from " << f["node"].get<std::string>()
+              << " (" << f["cause"].get<std::string>() << " at "
+              << f["fault_at_ms"].get<std::int64_t>() / 1000.0 << " s): "
               << (f["failover_ms"].get<std::int64_t>() < 0
                       ? std::string("never recovered")
                       : std::to_string(f["failover_ms"].get<std::int64_t>()) + " ms")
@@ -59,7 +65,8 @@ int run_sim_command(const SimCommandOptions& options) {
   for (const auto& e : res["expectations"])
     std::cout << "  " << (e["passed"].get<bool>() ? "PASS" : "FAIL") << " " << e["name"].get<std::string>()
               << ": measured " << e["measured"].dump() << ", bound " << e["bound"].dump() << "\n";
-  std::cout << "  wrote " << out_dir << "/result.json, junit.xml and report.html\n";
+  std::cout << "  wrote " << out_dir << "/result.json, junit.xml and report.html"
+            << (ro.pcap_directory.empty() ? "" : ", pcap/") << "\n";
   if (!r.passed)
     std::cout << "  replay: metalgate sim " << options.scenario << " --seed " << res["seed"] << "\n";
   return r.passed ? 0 : 1;

@@ -13,6 +13,9 @@ struct SimCommandOptions {
   std::string out_dir;  // default: sim-out/<scenario name>
   std::optional<std::uint64_t> seed;
   bool quiet = false;
+  bool pcap = false;
+  bool debug = false;  // the engines' debug logs on stderr  // a pcap per host link in <out>/pcap/ (also when
+                       // the scenario sets lan.pcap)
 };
 
 int run_sim_command(const SimCommandOptions& options);

@@ -119,6 +119,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
     socket_->GetSockName(local);
     local_ = from_ns3(local);
     host_.connected(local_.port);
+    connect_port_ = 0;
     if (handler_ && !silenced_) handler_->on_connected();
     if (silenced_) return;
     flush(false);
@@ -187,6 +188,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
   net::SocketAddress local() const { return local_; }
   net::SocketAddress peer() const { return peer_; }
   void set_peer(net::SocketAddress p) { peer_ = p; }
+  void set_connect_port(std::uint16_t port) { connect_port_ = port; }
   void set_connected(bool c) {
     connected_ = c;
     if (c) {
@@ -267,6 +269,8 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
   }
 
   void fail(std::error_code reason) {
+    if (connect_port_) host_.connected(connect_port_);
+    connect_port_ = 0;
     terminated_ = true;
     queue_.clear();
     queued_bytes_ = 0;
@@ -287,6 +291,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
   std::size_t offset_ = 0, queued_bytes_ = 0;
   Bytes buffer_;
   net::SocketAddress local_, peer_;
+  std::uint16_t connect_port_ = 0;  // while our SYN waits for its answer
   bool started_ = false, reading_ = true, connected_ = false, silenced_ = false, owner_closed_ = false;
   bool fin_queued_ = false, terminated_ = false, peer_fin_ = false, fin_delivered_ = false;
 };
@@ -500,17 +505,21 @@ Ns3Host::Ns3Host(ns3::Ptr<ns3::Node> node, std::string name, Ns3HostOptions opti
     : node_(std::move(node)),
       name_(std::move(name)),
       random_(options.seed),
-      logger_([] { return instant(ns3::Simulator::Now()); }, options.log_sink, options.log_level) {}
+      logger_([] { return instant(ns3::Simulator::Now()); }, options.log_sink, options.log_level) {
+  // Registered here, not on the first connect: that may come from inside ns-3's loop over these very
+  // handlers, which a new entry would invalidate.
+  ipv4_observer_ = ns3::MakeCallback(&Ns3Host::on_ipv4_frame, this);
+  node_->RegisterProtocolHandler(ipv4_observer_, 0x0800, nullptr, false);
+}
 
 Ns3Host::~Ns3Host() {
-  if (!ipv4_observer_.IsNull()) node_->UnregisterProtocolHandler(ipv4_observer_);
+  node_->UnregisterProtocolHandler(ipv4_observer_);
 }
 
 void Ns3Host::connecting(std::uint16_t local_port, const std::shared_ptr<Ns3StreamState>& state) {
-  if (ipv4_observer_.IsNull()) {
-    ipv4_observer_ = ns3::MakeCallback(&Ns3Host::on_ipv4_frame, this);
-    node_->RegisterProtocolHandler(ipv4_observer_, 0x0800, nullptr, false);
-  }
+  // Connects that ended another way (timeout, closed by their owner) leave expired entries behind.
+  if (connecting_.size() >= 32)
+    std::erase_if(connecting_, [](const auto& entry) { return entry.second.expired(); });
   connecting_[local_port] = state;
 }
 
@@ -591,7 +600,9 @@ runtime::StreamConnectionPtr Ns3Host::connect(const net::SocketAddress& remote,
   s->Connect(ns3::InetSocketAddress(to_ns3(remote.ip), remote.port));
   ns3::Address local;
   s->GetSockName(local);
-  connecting(ns3::InetSocketAddress::ConvertFrom(local).GetPort(), state);
+  const std::uint16_t port = ns3::InetSocketAddress::ConvertFrom(local).GetPort();
+  state->set_connect_port(port);
+  connecting(port, state);
   return std::make_unique<Ns3Stream>(std::move(state));
 }
 

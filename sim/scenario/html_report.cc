@@ -29,17 +29,28 @@ std::string html_report(const nlohmann::json& r) {
   const int width = 900, left = 110, plot = width - left - 20;
   auto x = [&](double ms) { return left + plot * ms / duration; };
 
-  // Owner lanes: one row per node that ever owned the VIP.
+  // Owner lanes: one row per node that ever claimed the VIP ("a+b" in the timeline: both claimed it).
+  auto claimants = [](const std::string& owner) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < owner.size()) {
+      auto plus = owner.find('+', start);
+      if (plus == std::string::npos) plus = owner.size();
+      out.push_back(owner.substr(start, plus - start));
+      start = plus + 1;
+    }
+    return out;
+  };
   std::vector<std::string> nodes;
-  for (const auto& t : r["owner_timeline"]) {
-    std::string o = t["owner"].get<std::string>();
-    if (!o.empty() && std::find(nodes.begin(), nodes.end(), o) == nodes.end()) nodes.push_back(o);
-  }
+  for (const auto& t : r["owner_timeline"])
+    for (const auto& o : claimants(t["owner"].get<std::string>()))
+      if (std::find(nodes.begin(), nodes.end(), o) == nodes.end()) nodes.push_back(o);
+  std::sort(nodes.begin(), nodes.end());
   std::ostringstream svg;
   const int lane = 22, top = 30;
   const int owners_h = top + lane * static_cast<int>(std::max<std::size_t>(nodes.size(), 1)) + 10;
   const int chart_top = owners_h + 20, chart_h = 120;
-  const int height = chart_top + chart_h + 40;
+  const int height = chart_top + chart_h + 54;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
       << "' font-family='sans-serif' font-size='12'>";
   svg << "<text x='4' y='16' font-weight='bold'>VIP " << xml_escape(r.value("vip", "")) << " owner</text>";
@@ -51,20 +62,23 @@ std::string html_report(const nlohmann::json& r) {
   }
   const auto& tl = r["owner_timeline"];
   for (std::size_t i = 0; i < tl.size(); ++i) {
-    std::string o = tl[i]["owner"].get<std::string>();
+    const auto owners = claimants(tl[i]["owner"].get<std::string>());
     double from = tl[i]["at_ms"].get<double>();
     double to = i + 1 < tl.size() ? tl[i + 1]["at_ms"].get<double>() : duration;
-    auto it = std::find(nodes.begin(), nodes.end(), o);
-    if (it == nodes.end()) continue;
-    int y = top + lane * static_cast<int>(it - nodes.begin());
-    svg << "<rect x='" << x(from) << "' y='" << y << "' width='" << std::max(1.0, x(to) - x(from))
-        << "' height='" << lane - 4 << "' fill='" << (o == "several" ? "#d62728" : "#2ca02c") << "'><title>"
-        << xml_escape(o) << " from " << from / 1000 << " s</title></rect>";
+    for (const auto& o : owners) {
+      auto it = std::find(nodes.begin(), nodes.end(), o);
+      int y = top + lane * static_cast<int>(it - nodes.begin());
+      // Red while several nodes claim it (a partition's sides, or a moment of overlap).
+      svg << "<rect x='" << x(from) << "' y='" << y << "' width='" << std::max(1.0, x(to) - x(from))
+          << "' height='" << lane - 4 << "' fill='" << (owners.size() > 1 ? "#d62728" : "#2ca02c")
+          << "'><title>" << xml_escape(tl[i]["owner"].get<std::string>()) << " from " << from / 1000
+          << " s</title></rect>";
+    }
   }
   // Requests per second: answered and failed, from the totals the runner kept per second.
   svg << "<text x='4' y='" << chart_top - 4
       << "' font-weight='bold'>requests per second (green answered, red "
-         "failed) and p99 latency</text>";
+         "failed) and p99 latency (orange)</text>";
   svg << "<rect x='" << left << "' y='" << chart_top << "' width='" << plot << "' height='" << chart_h
       << "' fill='#fafafa' stroke='#ccc'/>";
   if (r.contains("per_second")) {
@@ -83,14 +97,31 @@ std::string html_report(const nlohmann::json& r) {
             << std::max(1.0, bar - 1) << "' height='" << h_failed << "' fill='#d62728'><title>" << failed
             << " failed at " << s["second"] << " s</title></rect>";
     }
+    // p99 latency of the answered requests, per second, on its own scale (right).
+    double worst = 0;
+    for (const auto& s : r["per_second"])
+      worst = std::max(worst, s.value("p99_ms", 0.0));
+    if (worst > 0) {
+      svg << "<polyline fill='none' stroke='#ff7f0e' stroke-width='1.5' points='";
+      for (const auto& s : r["per_second"])
+        svg << x(s["second"].get<double>() * 1000 + 500) << ","
+            << chart_top + chart_h - chart_h * s.value("p99_ms", 0.0) / worst << " ";
+      svg << "'/><text x='" << left + plot - 150 << "' y='" << chart_top + 12 << "' fill='#ff7f0e'>p99 peak "
+          << worst << " ms</text>";
+    }
   }
   // Faults across both charts.
+  int nth = 0;
   for (const auto& f : r["faults"]) {
     double t = f["at_ms"].get<double>();
-    svg << "<line x1='" << x(t) << "' x2='" << x(t) << "' y1='20' y2='" << chart_top + chart_h
-        << "' stroke='#1f77b4' stroke-dasharray='4 3'/><text x='" << x(t) + 3 << "' y='"
-        << chart_top + chart_h + 14 << "' fill='#1f77b4'>" << xml_escape(f["action"].get<std::string>())
-        << " " << xml_escape(f["node"].get<std::string>()) << "</text>";
+    std::string label = f["action"].get<std::string>();
+    if (f.contains("node")) label += " " + f["node"].get<std::string>();
+    if (f.contains("groups")) label += " " + f["groups"].dump();
+    svg << "<line x1='" << x(t) << "' x2='" << x(t) << "' y1='20' y2='"
+        << chart_top + chart_h + 14 * (nth % 2) << "' stroke='#1f77b4' stroke-dasharray='4 3'/><text x='"
+        << x(t) + 3 << "' y='" << chart_top + chart_h + 14 + 14 * (nth % 2) << "' fill='#1f77b4'>"
+        << xml_escape(label) << "</text>";
+    ++nth;
   }
   for (int s = 0; s <= static_cast<int>(duration / 1000);
        s += std::max(1, static_cast<int>(duration / 10000))) {
@@ -112,11 +143,13 @@ std::string html_report(const nlohmann::json& r) {
          << (e["passed"].get<bool>() ? "pass'>pass" : "fail'>FAIL") << "</td><td>"
          << xml_escape(e["measured"].dump()) << "</td><td>" << xml_escape(e["bound"].dump()) << "</td></tr>";
   html << "</table><h2>Timeline</h2>" << svg.str();
-  html << "<h2>Failovers</h2><table><tr><th>fault at</th><th>node</th><th>VIP</th><th>failover</th></tr>";
+  html << "<h2>Failovers</h2><table><tr><th>fault at</th><th>cause</th><th>from node</th><th>VIP</th>"
+          "<th>failover</th></tr>";
   for (const auto& f : r["failovers"])
     html << "<tr><td>" << f["fault_at_ms"].get<double>() / 1000 << " s</td><td>"
-         << xml_escape(f["node"].get<std::string>()) << "</td><td>" << xml_escape(f["vip"].get<std::string>())
-         << "</td><td>" << f["failover_ms"] << " ms</td></tr>";
+         << xml_escape(f.value("cause", "")) << "</td><td>" << xml_escape(f["node"].get<std::string>())
+         << "</td><td>" << xml_escape(f["vip"].get<std::string>()) << "</td><td>" << f["failover_ms"]
+         << " ms</td></tr>";
   const auto& q = r["requests"];
   html << "</table><h2>Requests</h2><p>" << q["ok"] << " of " << q["total"] << " answered; p50 "
        << q["p50_ms"] << " ms, p99 " << q["p99_ms"] << " ms</p><pre>" << xml_escape(q.dump(2))

@@ -19,6 +19,8 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;                       // overrides the scenario's
   std::function<void(double simulated_seconds)> progress;  // called about every simulated second
   runtime::LogLevel log_level = runtime::LogLevel::kWarning;
+  std::string
+      pcap_directory;  // non-empty: a pcap per host link there (also when the scenario asks, lan.pcap)
 };
 
 struct RunResult {

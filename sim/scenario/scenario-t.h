@@ -33,12 +33,24 @@ struct ScenarioBackend {
   milliseconds latency{1};
 };
 
+struct ScenarioRequestMix {
+  std::string host;
+  std::string path = "/";
+  double weight = 1;
+};
+
 struct ScenarioClient {
   std::string name;
   net::IpAddress address;
   std::string host;  // HTTP Host header
   std::string path = "/";
-  double rate = 10;                      // requests per second, each on a new connection
+  std::vector<ScenarioRequestMix> mix;  // instead of host and path: each request draws one by weight
+  double rate = 10;                     // requests per second (open loop)
+  int concurrency = 0;                  // > 0: closed loop, this many requests always under way
+  milliseconds think{0};    // closed loop: each user's pause between an answer and its next request
+  bool keep_alive = false;  // reuse connections (else a new connection per request)
+  bool cookies = false;     // send back what Set-Cookie gave
+  bool resume = true;       // https: resume TLS sessions
   std::optional<net::IpAddress> target;  // default: the ingress controller's first VIP
   std::uint16_t port = 80;               // 443 when https
   bool https = false;
@@ -48,17 +60,48 @@ struct ScenarioClient {
 
 struct ScenarioFault {
   milliseconds at{0};
-  // crash: the engine and its state are lost; restart: a fresh engine; nic_down/nic_up: the node's network
-  // interface stops and starts (the engine keeps running and its state).
-  enum class Kind { kCrash, kRestart, kNicDown, kNicUp } kind = Kind::kCrash;
-  std::string node;  // "owner" (crash, nic_down): whoever owns the controller VIP at that moment
+  enum class Kind {
+    kCrash,             // the node's engine and its state are lost, nothing said on the way out
+    kRestart,           // a fresh engine on a node whose engine crashed or left
+    kLeave,             // graceful stop (SIGTERM): the speaker says goodbye, the proxy stops
+    kNicDown,           // the node's network interface stops (the engine keeps running and its state)
+    kNicUp,             //
+    kPartition,         // the LAN splits into groups of hosts that reach only each other
+    kHeal,              // the partition ends
+    kLink,              // a host's link gets loss, delay or rate
+    kBackendCrash,      // a pod's servers stop (connections close; new ones are refused)
+    kBackendRestart,    //
+    kBackendSlow,       // a pod's answers take `latency`
+    kBackendUnhealthy,  // a pod answers 503 to everything (health checks included)
+    kBackendHealthy,    //
+  } kind = Kind::kCrash;
+  std::string node;  // node, host or pod name; "owner": whoever owns the controller VIP at that moment
+  std::vector<std::vector<std::string>> groups;    // partition
+  std::optional<double> loss;                      // link: share of frames lost, each direction
+  std::optional<std::chrono::microseconds> delay;  // link
+  std::optional<std::string> rate;                 // link
+  milliseconds latency{0};                         // backend_slow
   config::SourceLocation where;
 };
 
 struct ScenarioExpectation {
-  enum class Kind { kSingleOwner, kSuccessRatio, kFailover, kRoutedToAllowedBackend } kind;
-  double min = 0;                 // success_ratio
-  milliseconds max{0};            // failover
+  enum class Kind {
+    kSingleOwner,
+    kSuccessRatio,
+    kFailover,
+    kRoutedToAllowedBackend,
+    kLatency,
+    kSticky,
+    kRateLimit
+  } kind;
+  std::string client;                // sticky, rate_limit: whose requests
+  std::vector<std::string> exclude;  // success_ratio, latency: clients left out (a rate limit's target)
+  std::int64_t limit = 0;            // rate_limit: most requests a backend may answer per `period`
+  milliseconds period{1000};         // rate_limit
+  double min = 0;                    // success_ratio
+  milliseconds max{0};               // failover
+  milliseconds settle{2000};  // single_owner: after a heal, NIC up or restart, how long claims may overlap
+  double percentile = 0.99;   // latency: which percentile (its bound is `max`)
   bool outside_failover = false;  // success_ratio: leave out requests started while a failover was under way
   std::string name;               // as written: "success_ratio"
   config::SourceLocation where;
@@ -72,6 +115,8 @@ struct Scenario {
   net::Cidr subnet;
   std::string link_rate = "1Gbps";
   std::chrono::microseconds link_delay{5};
+  double link_loss = 0;  // every link, each direction
+  bool pcap = false;     // a capture per host link
   std::vector<ScenarioNode> nodes;
   std::vector<std::string> manifests;  // resolved paths
   std::vector<ScenarioBackend> backends;

@@ -1,5 +1,6 @@
 #include "sim/scenario/scenario.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/config/duration.h"
@@ -27,6 +28,38 @@ std::optional<net::IpAddress> address(const config::YamlReader& r, std::string_v
   return a;
 }
 
+std::optional<double> number(const config::YamlReader& r, std::string_view key, double min, double max,
+                             std::string_view what, bool required = false) {
+  auto text = r.string(key, required);
+  if (!text) return std::nullopt;
+  double value = -1;
+  try {
+    std::size_t used = 0;
+    value = std::stod(*text, &used);
+    if (used != text->size()) value = min - 1;
+  } catch (...) {
+    value = min - 1;
+  }
+  if (value < min || value > max) {
+    r[key].error("'" + *text + "' is not " + std::string(what));
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Link delays are microseconds on a LAN: "5us", or any duration ("1ms").
+std::optional<std::chrono::microseconds> link_delay(const config::YamlReader& r, std::string_view key) {
+  auto text = r.string(key);
+  if (!text) return std::nullopt;
+  if (text->size() > 2 && text->substr(text->size() - 2) == "us" &&
+      text->find_first_not_of("0123456789") == text->size() - 2)
+    return std::chrono::microseconds(std::stoll(text->substr(0, text->size() - 2)));
+  if (auto ms = config::parse_duration(*text))
+    return std::chrono::duration_cast<std::chrono::microseconds>(*ms);
+  r[key].error("'" + *text + "' is not a delay (5us, 1ms)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
@@ -51,7 +84,7 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
   s.duration = duration(r, "duration", true).value_or(milliseconds(60000));
 
   auto lan = r["lan"];
-  if (lan.expect_map({"subnet", "rate", "delay"})) {
+  if (lan.expect_map({"subnet", "rate", "delay", "loss", "pcap"})) {
     if (auto text = lan.string("subnet", true)) {
       auto c = net::Cidr::parse(*text);
       if (!c || !c->network.is_v4())
@@ -60,14 +93,9 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
         s.subnet = *c;
     }
     s.link_rate = lan.string("rate").value_or(s.link_rate);
-    if (auto dl = lan.string("delay")) {
-      if (dl->size() > 2 && dl->substr(dl->size() - 2) == "us")
-        s.link_delay = std::chrono::microseconds(std::stoll(dl->substr(0, dl->size() - 2)));
-      else if (auto ms = config::parse_duration(*dl))
-        s.link_delay = std::chrono::duration_cast<std::chrono::microseconds>(*ms);
-      else
-        lan["delay"].error("'" + *dl + "' is not a delay (5us, 1ms)");
-    }
+    s.link_delay = link_delay(lan, "delay").value_or(s.link_delay);
+    s.link_loss = number(lan, "loss", 0, 1, "a share of frames from 0 to 1").value_or(0);
+    s.pcap = lan.boolean("pcap").value_or(false);
   }
   std::set<std::string> names;
   auto in_subnet = [&](const config::YamlReader& at, const net::IpAddress& a) {
@@ -136,22 +164,38 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     if (int(c.has("http")) + int(c.has("https")) + int(c.has("udp")) != 1)
       c.error("a client is one of http: {...}, https: {...} or udp: {...}");
     auto h = c[client.https ? "https" : client.udp ? "udp" : "http"];
-    const bool shaped = client.udp ? h.expect_map({"rate", "target", "port", "timeout"})
-                                   : h.expect_map({"host", "path", "rate", "target", "port", "timeout"});
+    const bool shaped = client.udp
+                            ? h.expect_map({"rate", "target", "port", "timeout"})
+                            : h.expect_map({"host", "path", "mix", "rate", "concurrency", "think",
+                                            "keepalive", "cookies", "resume", "target", "port", "timeout"});
     if (h.present() && shaped) {
       if (!client.udp) {
-        client.host = h.string("host", true).value_or("");
-        client.path = h.string("path").value_or("/");
-      }
-      if (auto rate = h.string("rate")) {
-        try {
-          client.rate = std::stod(*rate);
-        } catch (...) {
-          client.rate = -1;
+        for (const auto& m : h["mix"].items()) {
+          if (!m.expect_map({"host", "path", "weight"})) continue;
+          ScenarioRequestMix mix;
+          mix.host = m.string("host", true).value_or("");
+          mix.path = m.string("path").value_or("/");
+          mix.weight = number(m, "weight", 1e-9, 1e9, "a positive weight").value_or(1);
+          client.mix.push_back(std::move(mix));
         }
-        if (client.rate <= 0 || client.rate > 10000)
-          h["rate"].error("'" + *rate + "' is not a rate from 0 to 10000 per second");
+        if (h.has("mix") && (h.has("host") || h.has("path")))
+          h["mix"].error("give either host and path, or a mix of them");
+        if (!h.has("mix")) {
+          client.host = h.string("host", true).value_or("");
+          client.path = h.string("path").value_or("/");
+        }
+        client.concurrency = static_cast<int>(h.integer("concurrency", 1, 10000).value_or(0));
+        if (client.concurrency > 0 && h.has("rate"))
+          h["concurrency"].error("a client has a rate (open loop) or a concurrency (closed loop), not both");
+        client.think = duration(h, "think").value_or(client.think);
+        if (h.has("think") && client.concurrency == 0)
+          h["think"].error("think is the pause of a closed-loop client (concurrency: N)");
+        client.keep_alive = h.boolean("keepalive").value_or(false);
+        client.cookies = h.boolean("cookies").value_or(false);
+        client.resume = h.boolean("resume").value_or(true);
+        if (h.has("resume") && !client.https) h["resume"].error("resume is for https clients (TLS sessions)");
       }
+      client.rate = number(h, "rate", 1e-3, 10000, "a rate from 0 to 10000 per second").value_or(client.rate);
       if (h.has("target")) client.target = address(h, "target");
       const std::int64_t default_port = client.https ? 443 : 80;
       client.port =
@@ -160,13 +204,40 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     }
     s.clients.push_back(std::move(client));
   }
+  std::set<std::string> pods;
+  for (const auto& b : s.backends) {
+    auto slash = b.deployment.find('/');
+    std::string name = slash == std::string::npos ? b.deployment : b.deployment.substr(slash + 1);
+    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+      pods.insert(name + "-" + std::to_string(i));
+  }
+  std::set<std::string> node_names, host_names = pods;
+  for (const auto& n : s.nodes)
+    node_names.insert(n.name);
+  host_names.insert(names.begin(), names.end());
+  auto known = [](const std::set<std::string>& set, const std::string& name, bool owner_allowed) {
+    return set.count(name) > 0 || (owner_allowed && name == "owner");
+  };
   for (const auto& f : r["faults"].items()) {
-    static const std::vector<std::pair<std::string_view, ScenarioFault::Kind>> kinds = {
-        {"crash", ScenarioFault::Kind::kCrash},
-        {"restart", ScenarioFault::Kind::kRestart},
-        {"nic_down", ScenarioFault::Kind::kNicDown},
-        {"nic_up", ScenarioFault::Kind::kNicUp}};
-    if (!f.expect_map({"at", "crash", "restart", "nic_down", "nic_up"})) continue;
+    using K = ScenarioFault::Kind;
+    static const std::vector<std::pair<std::string_view, K>> kinds = {
+        {"crash", K::kCrash},
+        {"restart", K::kRestart},
+        {"leave", K::kLeave},
+        {"nic_down", K::kNicDown},
+        {"nic_up", K::kNicUp},
+        {"partition", K::kPartition},
+        {"heal", K::kHeal},
+        {"link", K::kLink},
+        {"backend_crash", K::kBackendCrash},
+        {"backend_restart", K::kBackendRestart},
+        {"backend_slow", K::kBackendSlow},
+        {"backend_unhealthy", K::kBackendUnhealthy},
+        {"backend_healthy", K::kBackendHealthy}};
+    std::vector<std::string_view> keys = {"at"};
+    for (const auto& [k, kind] : kinds)
+      keys.push_back(k);
+    if (!f.expect_map(keys)) continue;
     ScenarioFault fault;
     fault.where = f.where();
     fault.at = duration(f, "at", true).value_or(milliseconds(0));
@@ -179,24 +250,86 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
         fault.kind = kind;
       }
     if (given != 1) {
-      f.error("a fault is one of crash, restart, nic_down or nic_up: NODE");
+      f.error(
+          "a fault is one of crash, restart, leave, nic_down, nic_up (NODE), partition ([[HOST, ...], ...]), "
+          "heal, link ({host, loss, delay, rate}), backend_crash, backend_restart, backend_unhealthy, "
+          "backend_healthy (POD), backend_slow ({pod, latency})");
       continue;
     }
-    fault.node = f.string(key, true).value_or("");
-    const bool owner_allowed =
-        fault.kind == ScenarioFault::Kind::kCrash || fault.kind == ScenarioFault::Kind::kNicDown;
-    bool known = fault.node == "owner" && owner_allowed;
-    for (const auto& n : s.nodes)
-      known |= n.name == fault.node;
-    if (!known) f.error("no node is named '" + fault.node + "'" + (owner_allowed ? " (or 'owner')" : ""));
+    auto body = f[key];
+    switch (fault.kind) {
+      case K::kCrash:
+      case K::kRestart:
+      case K::kLeave:
+      case K::kNicDown:
+      case K::kNicUp: {
+        fault.node = f.string(key, true).value_or("");
+        const bool owner_allowed =
+            fault.kind == K::kCrash || fault.kind == K::kNicDown || fault.kind == K::kLeave;
+        const bool all_allowed = fault.kind == K::kRestart;
+        if (!known(node_names, fault.node, owner_allowed) && !(all_allowed && fault.node == "all"))
+          body.error("no node is named '" + fault.node + "'" + (owner_allowed ? " (or 'owner')" : "") +
+                     (all_allowed ? " (or 'all': every node whose engine is down)" : ""));
+        break;
+      }
+      case K::kPartition: {
+        std::set<std::string> seen;
+        for (const auto& group : body.items()) {
+          std::vector<std::string> members;
+          for (const auto& member : group.items()) {
+            std::string name = member.scalar(true).value_or("");
+            if (!known(host_names, name, true))
+              member.error("no host (node, pod or client) is named '" + name + "'");
+            else if (!seen.insert(name).second)
+              member.error("'" + name + "' is in two groups");
+            members.push_back(name);
+          }
+          if (members.empty()) group.error("a group of a partition lists at least one host");
+          fault.groups.push_back(std::move(members));
+        }
+        if (fault.groups.size() < 2)
+          body.error("a partition has at least two groups: [[node-1], [node-2, node-3]]");
+        break;
+      }
+      case K::kHeal:
+        if (!(body.node().IsMap() && body.node().size() == 0) &&
+            !(body.node().IsScalar() && body.node().Scalar() == "true"))
+          body.error("heal takes no argument: heal: true");
+        break;
+      case K::kLink:
+        if (!body.expect_map({"host", "loss", "delay", "rate"})) break;
+        fault.node = body.string("host", true).value_or("");
+        if (!known(host_names, fault.node, true)) body["host"].error("no host is named '" + fault.node + "'");
+        fault.loss = number(body, "loss", 0, 1, "a share of frames from 0 to 1");
+        fault.delay = link_delay(body, "delay");
+        fault.rate = body.string("rate");
+        if (!fault.loss && !fault.delay && !fault.rate) body.error("a link fault sets loss, delay or rate");
+        break;
+      case K::kBackendSlow:
+        if (!body.expect_map({"pod", "latency"})) break;
+        fault.node = body.string("pod", true).value_or("");
+        if (!pods.count(fault.node))
+          body["pod"].error("no pod is named '" + fault.node + "' (<deployment>-<n>)");
+        fault.latency = duration(body, "latency", true).value_or(milliseconds(0));
+        break;
+      default:
+        fault.node = f.string(key, true).value_or("");
+        if (!pods.count(fault.node)) body.error("no pod is named '" + fault.node + "' (<deployment>-<n>)");
+        break;
+    }
     if (fault.at > s.duration) f["at"].error("the fault comes after the scenario ends");
     s.faults.push_back(std::move(fault));
   }
   for (const auto& e : r["expect"].items()) {
-    if (!e.expect_map({"single_owner", "success_ratio", "failover", "routed_to_allowed_backend"})) continue;
+    if (!e.expect_map({"single_owner", "success_ratio", "failover", "routed_to_allowed_backend", "latency",
+                       "sticky", "rate_limit"}))
+      continue;
     auto entries = e.entries();
     if (entries.size() != 1) {
-      e.error("each expectation is one of single_owner, success_ratio, failover, routed_to_allowed_backend");
+      e.error(
+          "each expectation is one of single_owner, success_ratio, failover, routed_to_allowed_backend, "
+          "latency, "
+          "sticky, rate_limit");
       continue;
     }
     auto& [kind, body] = entries.front();
@@ -205,11 +338,39 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     x.where = e.where();
     if (kind == "single_owner") {
       x.kind = ScenarioExpectation::Kind::kSingleOwner;
+      if (body.present() && body.expect_map({"settle"}))
+        x.settle = duration(body, "settle").value_or(x.settle);
+    } else if (kind == "sticky" || kind == "rate_limit") {
+      const bool sticky = kind == "sticky";
+      x.kind = sticky ? ScenarioExpectation::Kind::kSticky : ScenarioExpectation::Kind::kRateLimit;
+      if (sticky ? body.expect_map({"client", "min"}) : body.expect_map({"client", "limit", "period"})) {
+        x.client = body.string("client", true).value_or("");
+        bool found = false;
+        for (const auto& c : s.clients)
+          found |= c.name == x.client && !c.udp;
+        if (!found && !x.client.empty()) body["client"].error("no HTTP client is named '" + x.client + "'");
+        if (sticky) {
+          x.min = number(body, "min", 0, 1, "a ratio from 0 to 1").value_or(1);
+        } else {
+          x.limit = body.integer("limit", 0, INT64_MAX, true).value_or(0);
+          x.period = duration(body, "period", true).value_or(x.period);
+          if (x.period.count() <= 0) body["period"].error("the period must be longer than 0");
+        }
+      }
+    } else if (kind == "latency") {
+      x.kind = ScenarioExpectation::Kind::kLatency;
+      if (body.expect_map({"percentile", "max", "exclude"})) {
+        x.exclude = body.string_list("exclude");
+        x.percentile =
+            number(body, "percentile", 0, 1, "a percentile from 0 to 1 (0.99)").value_or(x.percentile);
+        x.max = duration(body, "max", true).value_or(milliseconds(0));
+      }
     } else if (kind == "routed_to_allowed_backend") {
       x.kind = ScenarioExpectation::Kind::kRoutedToAllowedBackend;
     } else if (kind == "success_ratio") {
       x.kind = ScenarioExpectation::Kind::kSuccessRatio;
-      if (body.expect_map({"min", "outside_failover"})) {
+      if (body.expect_map({"min", "outside_failover", "exclude"})) {
+        x.exclude = body.string_list("exclude");
         if (auto m = body.string("min", true)) {
           try {
             x.min = std::stod(*m);
@@ -224,6 +385,9 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
       x.kind = ScenarioExpectation::Kind::kFailover;
       if (body.expect_map({"max"})) x.max = duration(body, "max", true).value_or(milliseconds(0));
     }
+    for (const auto& name : x.exclude)
+      if (std::none_of(s.clients.begin(), s.clients.end(), [&](const auto& c) { return c.name == name; }))
+        body["exclude"].error("no client is named '" + name + "'");
     s.expectations.push_back(std::move(x));
   }
   return s;

@@ -82,6 +82,195 @@ TEST(Scenario, ANicGoingDownOnTheOwnerFailsOverToo) {
   EXPECT_GT(r.result["failovers"][0]["failover_ms"].get<int>(), 0);
 }
 
+// A small LAN for one fault at a time: two proxy nodes and a speaker, three web pods, and `clients`, `faults`
+// and `expect` as given.
+std::string lan_with(const std::string& name, const std::string& clients, const std::string& faults,
+                     const std::string& expect, const std::string& duration = "12s") {
+  return write_temp(name + ".yaml", "name: " + name + "\nseed: 3\nduration: " + duration + R"(
+lan: {subnet: 192.168.1.0/24}
+nodes:
+  - {name: node-1, address: 192.168.1.11, roles: [speaker, proxy]}
+  - {name: node-2, address: 192.168.1.12, roles: [speaker, proxy]}
+  - {name: node-3, address: 192.168.1.13, roles: [speaker]}
+manifests: [)" + std::string(METALGATE_SOURCE_DIR) +
+                                        R"(/scenarios/seed]
+backends:
+  - {deployment: default/web-app, addresses: [192.168.1.31, 192.168.1.32, 192.168.1.33]}
+  - {deployment: default/coredns-custom, addresses: [192.168.1.43]}
+  - {deployment: default/redis, addresses: [192.168.1.42]}
+clients:
+)" + clients + "faults:\n" + faults + "expect:\n" +
+                                        expect);
+}
+
+const std::string kBrowser =
+    "  - {name: browser, address: 192.168.1.100, https: {host: app.example.com, rate: 8}}\n";
+
+RunResult run_file(const std::string& path, RunOptions options = {}) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(path, d);
+  EXPECT_FALSE(d.has_errors()) << d.to_string();
+  RunResult r = run_scenario(s, options, d);
+  EXPECT_FALSE(d.has_errors()) << d.to_string();
+  return r;
+}
+
+std::int64_t answers_from(const RunResult& r, const std::string& pod) {
+  return r.result["requests"]["by_backend"].value(pod, std::int64_t{0});
+}
+
+TEST(ScenarioFaults, AGracefulLeaveHandsTheVipOverFasterThanACrash) {
+  // A DNS client asking every 5 ms sees when the VIP answers again.
+  const std::string dns = "  - {name: dns, address: 192.168.1.100, udp: {port: 53, rate: 200}}\n";
+  auto crash = run_file(lan_with("crash", dns, "  - {at: 5s, crash: owner}\n", "  - failover: {max: 2s}\n"));
+  auto leave = run_file(lan_with("leave", dns, "  - {at: 5s, leave: owner}\n", "  - failover: {max: 2s}\n"));
+  ASSERT_TRUE(crash.passed) << crash.result.dump(2);
+  ASSERT_TRUE(leave.passed) << leave.result.dump(2);
+  ASSERT_EQ(leave.result["failovers"].size(), 1u);
+  EXPECT_EQ(leave.result["failovers"][0]["cause"], "leave");
+  // The goodbye spares the others the suspicion timeout; the clients' next request finds the new owner.
+  EXPECT_LT(leave.result["failovers"][0]["failover_ms"].get<int>(),
+            crash.result["failovers"][0]["failover_ms"].get<int>());
+}
+
+TEST(ScenarioFaults, APartitionGivesEachSideItsOwnerAndHealingLeavesOne) {
+  auto r = run_file(lan_with(
+      "partition", kBrowser, "  - {at: 4s, partition: [[node-3], [owner]]}\n  - {at: 8s, heal: true}\n",
+      "  - single_owner: {}\n  - failover: {max: 2s}\n  - success_ratio: {min: 0.95}\n"));
+  EXPECT_TRUE(r.passed) << r.result.dump(2);
+  ASSERT_GE(r.result["failovers"].size(), 1u);
+  EXPECT_EQ(r.result["failovers"][0]["cause"], "partition");
+  EXPECT_EQ(r.result["faults"][0]["groups"].size(), 2u);
+  bool both_sides_claimed = false;
+  for (const auto& t : r.result["owner_timeline"])
+    both_sides_claimed |= t["owner"].get<std::string>().find('+') != std::string::npos;
+  EXPECT_TRUE(both_sides_claimed)
+      << "the owner, cut off, keeps the VIP on its side; the other side elects one";
+  std::string last = r.result["owner_timeline"].back()["owner"].get<std::string>();
+  EXPECT_EQ(last.find('+'), std::string::npos) << "one owner after the heal: " << last;
+  EXPECT_FALSE(last.empty());
+}
+
+TEST(ScenarioFaults, LinkDelayAndLossShowInTheLatency) {
+  const std::string expect = "  - success_ratio: {min: 0.5}\n";
+  auto plain = run_file(lan_with("plain", kBrowser, "", expect));
+  auto delayed =
+      run_file(lan_with("delayed", kBrowser, "  - {at: 0s, link: {host: browser, delay: 20ms}}\n", expect));
+  auto lossy =
+      run_file(lan_with("lossy", kBrowser, "  - {at: 0s, link: {host: browser, loss: 0.02}}\n", expect));
+  ASSERT_TRUE(plain.passed) << plain.result.dump(2);
+  ASSERT_TRUE(delayed.passed) << delayed.result.dump(2);
+  ASSERT_TRUE(lossy.passed) << lossy.result["requests"].dump(2);
+  const double p50 = plain.result["requests"]["p50_ms"].get<double>();
+  // TCP and TLS handshakes and the request: at least two round trips of 2 x 20 ms each.
+  EXPECT_GT(delayed.result["requests"]["p50_ms"].get<double>(), 80.0);
+  EXPECT_LT(p50, 10.0);
+  // 2 % of the frames lost each way: retransmissions (ns-3's first RTO is 1 s) stretch the tail.
+  EXPECT_GT(lossy.result["requests"]["p99_ms"].get<double>(), 200.0);
+  EXPECT_EQ(lossy.result["faults"][0]["loss"].get<double>(), 0.02);
+}
+
+TEST(ScenarioFaults, ACrashedPodIsRetriedAroundAndServesAgainAfterItsRestart) {
+  auto crashed = run_file(lan_with("pod-crash", kBrowser, "  - {at: 0s, backend_crash: web-app-1}\n",
+                                   "  - success_ratio: {min: 1}\n"));
+  EXPECT_TRUE(crashed.passed) << crashed.result.dump(2);
+  EXPECT_EQ(answers_from(crashed, "web-app-1"), 0);
+  EXPECT_GT(answers_from(crashed, "web-app-0"), 0);
+  auto back =
+      run_file(lan_with("pod-restart", kBrowser,
+                        "  - {at: 0s, backend_crash: web-app-1}\n  - {at: 4s, backend_restart: web-app-1}\n",
+                        "  - success_ratio: {min: 1}\n", "20s"));
+  EXPECT_TRUE(back.passed) << back.result.dump(2);
+  // Health checks (every 5 s, rise 2) took it out and bring it back.
+  EXPECT_GT(answers_from(back, "web-app-1"), 0);
+}
+
+TEST(ScenarioFaults, ASlowPodStretchesTheTailAndAnUnhealthyOneAnswers503) {
+  auto slow = run_file(lan_with("pod-slow", kBrowser,
+                                "  - {at: 0s, backend_slow: {pod: web-app-0, latency: 300ms}}\n",
+                                "  - latency: {percentile: 0.99, max: 100ms}\n"));
+  EXPECT_FALSE(slow.passed);
+  EXPECT_GE(slow.result["expectations"][0]["measured"].get<double>(), 300.0);
+  auto sick = run_file(
+      lan_with("pod-sick", kBrowser,
+               "  - {at: 2s, backend_unhealthy: web-app-2}\n  - {at: 6s, backend_healthy: web-app-2}\n",
+               "  - success_ratio: {min: 0.5}\n"));
+  EXPECT_TRUE(sick.passed);
+  EXPECT_GT(sick.result["requests"]["errors"].value("status 503", 0), 0);
+  for (const auto& f : sick.result["requests"]["failures"]) {
+    EXPECT_GE(f["start_ms"].get<double>(), 2000.0);
+    EXPECT_LE(f["start_ms"].get<double>(), 6000.0);
+  }
+}
+
+TEST(ScenarioClients, KeepAliveCookiesMixAndTheRateLimit) {
+  auto r = run_file(lan_with(
+      "clients",
+      "  - name: shopper\n    address: 192.168.1.100\n    https:\n      mix:\n"
+      "        - {host: advanced.example.com, path: /a, weight: 3}\n"
+      "        - {host: advanced.example.com, path: /b}\n"
+      "      rate: 5\n      keepalive: true\n      cookies: true\n"
+      "  - {name: greedy, address: 192.168.1.101, https: {host: advanced.example.com, rate: 20, keepalive: "
+      "true}}\n"
+      "  - {name: closed-loop, address: 192.168.1.102, http: {host: redis, port: 6379, concurrency: 2, "
+      "think: "
+      "20ms}}\n",
+      "",
+      "  - sticky: {client: shopper, min: 1}\n"
+      "  - rate_limit: {client: greedy, limit: 100, period: 10s}\n"
+      "  - success_ratio: {min: 1, exclude: [greedy]}\n"
+      "  - rate_limit: {client: greedy, limit: 50, period: 10s}\n"));
+  const auto& e = r.result["expectations"];
+  EXPECT_TRUE(e[0]["passed"].get<bool>()) << e[0].dump();
+  EXPECT_TRUE(e[1]["passed"].get<bool>()) << e[1].dump();
+  EXPECT_GT(e[1]["measured"]["denied"].get<int>(), 0);
+  EXPECT_TRUE(e[2]["passed"].get<bool>()) << e[2].dump();
+  EXPECT_FALSE(e[3]["passed"].get<bool>()) << "100 pass per 10 s, more than a limit of 50";
+  EXPECT_GT(e[3]["measured"]["most_answered_in_a_period"].get<int>(), 90);
+  // Kept-alive connections carry most browser requests; the closed loop's two users ask again 20 ms after
+  // each answer: some 90 requests a second, against 25 for the two open-loop clients.
+  EXPECT_GT(r.result["requests"]["on_reused_connections"].get<int>(), 200);
+  EXPECT_GT(r.result["requests"]["total"].get<int>(), 1000);
+}
+
+TEST(ScenarioCapture, PcapPerHostLink) {
+  auto dir = std::filesystem::temp_directory_path() / "metalgate-scenario-test" / "pcap";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  RunOptions o;
+  o.pcap_directory = dir.string();
+  run_file(lan_with("pcap", kBrowser, "", "  - success_ratio: {min: 0.9}\n", "3s"), o);
+  for (const char* host : {"node-1", "browser", "web-app-0"}) {
+    auto file = dir / (std::string(host) + ".pcap");
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    std::ifstream in(file, std::ios::binary);
+    std::uint32_t magic = 0;
+    in.read(reinterpret_cast<char*>(&magic), 4);
+    EXPECT_EQ(magic, 0xa1b2c3d4u);
+    EXPECT_GT(std::filesystem::file_size(file), 1000u);
+  }
+}
+
+TEST(Scenario, NewFaultAndExpectationFieldsAreChecked) {
+  std::string bad =
+      lan_with("bad-faults", kBrowser,
+               "  - {at: 1s, partition: [[node-1], [nobody]]}\n"
+               "  - {at: 1s, link: {host: browser}}\n"
+               "  - {at: 1s, backend_slow: {pod: web-app-9, latency: 1s}}\n"
+               "  - {at: 1s, heal: now}\n",
+               "  - sticky: {client: ghost}\n  - success_ratio: {min: 1, exclude: [phantom]}\n");
+  config::Diagnostics d;
+  load_scenario(bad, d);
+  std::string text = d.to_string();
+  EXPECT_THAT(text, HasSubstr("no host (node, pod or client) is named 'nobody'"));
+  EXPECT_THAT(text, HasSubstr("a link fault sets loss, delay or rate"));
+  EXPECT_THAT(text, HasSubstr("no pod is named 'web-app-9'"));
+  EXPECT_THAT(text, HasSubstr("heal takes no argument"));
+  EXPECT_THAT(text, HasSubstr("no HTTP client is named 'ghost'"));
+  EXPECT_THAT(text, HasSubstr("no client is named 'phantom'"));
+  EXPECT_THAT(text, HasSubstr("bad-faults.yaml:17:37: error: scenario: faults[0].partition[1][0]"));
+}
+
 TEST(Scenario, AnExpectationThatCannotHoldFailsWithItsFigure) {
   config::Diagnostics d;
   Scenario s = load_scenario(kSmall, d);

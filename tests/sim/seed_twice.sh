@@ -9,6 +9,6 @@ trap 'rm -rf "$out"' EXIT
 "$metalgate" sim "$scenario" --out "$out/first" --quiet
 "$metalgate" sim "$scenario" --out "$out/second" --quiet > /dev/null
 cmp "$out/first/result.json" "$out/second/result.json"
-grep -q '<testsuite name="seed" tests="5" failures="0">' "$out/first/junit.xml"
+grep -q '<testsuite name="seed" tests="8" failures="0">' "$out/first/junit.xml"
 grep -q '<svg' "$out/first/report.html"
 echo "seed scenario: passed twice with identical result.json"
