@@ -56,7 +56,7 @@ class Layer2Node {
   const SpeakerAgent& speaker() const { return *speaker_; }
   const membership::MembershipAgent& membership() const { return *membership_; }
   // The owner of each address in this node's view, for logs and tests.
-  std::map<net::IpAddress, std::string> owners() const { return owners_; }
+  const std::map<net::IpAddress, std::string>& owners() const { return owners_; }
 
  private:
   void recompute(bool membership_changed);

@@ -150,7 +150,8 @@ Ns3Host& SwitchedLan::add_host(const std::string& name, const net::IpAddress& ad
   int32_t index = ipv4->AddInterface(h.device);
   ipv4->AddAddress(
       static_cast<uint32_t>(index),
-      ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(address.v4_host_order()), ns3::Ipv4Mask("/24")));
+      ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(address.v4_host_order()),
+                                ns3::Ipv4Mask(("/" + std::to_string(options_.prefix_length)).c_str())));
   ipv4->SetUp(static_cast<uint32_t>(index));
   h.runtime =
       std::make_unique<Ns3Host>(h.node, name, Ns3HostOptions{seed, options_.log_sink, options_.log_level});
@@ -169,9 +170,26 @@ Ns3Host& SwitchedLan::add_host(const std::string& name, const net::IpAddress& ad
 }
 
 void SwitchedLan::finish() {
-  // Nothing to undo: interfaces are added directly rather than through Ipv4AddressHelper::Assign, which is
-  // what installs the default FqCoDel qdisc (and TrafficControlHelper::Uninstall crashes on a device without
-  // one).
+  // Nothing to undo for traffic control: interfaces are added directly rather than through
+  // Ipv4AddressHelper::Assign, which is what installs the default FqCoDel qdisc (and
+  // TrafficControlHelper::Uninstall crashes on a device without one).
+  //
+  // Hosts know each other's MAC from the start, as hosts on a running LAN do: without that, a cold start has
+  // every node resolve every other at once, ns-3 queues only three packets per unresolved address, and the
+  // first membership probes are lost. The VIPs are not hosts' addresses: their ARP stays dynamic, under test.
+  for (auto& [name, h] : hosts_) {
+    auto ipv4 = h.node->GetObject<ns3::Ipv4L3Protocol>();
+    auto cache =
+        ipv4->GetInterface(static_cast<uint32_t>(ipv4->GetInterfaceForDevice(h.device)))->GetArpCache();
+    for (auto& [other_name, other] : hosts_) {
+      if (other_name == name) continue;
+      auto other_ipv4 = other.node->GetObject<ns3::Ipv4L3Protocol>();
+      auto other_if = static_cast<uint32_t>(other_ipv4->GetInterfaceForDevice(other.device));
+      ns3::ArpCache::Entry* entry = cache->Add(other_ipv4->GetAddress(other_if, 0).GetLocal());
+      entry->SetMacAddress(other.device->GetAddress());
+      entry->MarkPermanent();
+    }
+  }
 }
 
 void SwitchedLan::install_linux_arp(const std::string& name) {

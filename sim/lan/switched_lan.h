@@ -1,8 +1,8 @@
 // A switched Ethernet LAN in ns-3: every host gets one CSMA link into a learning switch (BridgeNetDevice), as
 // a bare-metal rack has, rather than one shared CSMA bus (a hub: 2.9x slower at scale, and not what users
-// run). Hosts get an address on the LAN's /24, the interface name "eth0" for frame ports, and an Ns3Host to
-// run the engine on. No traffic-control qdisc is installed (ns-3's default FqCoDel costs 15x the memory and
-// ~1.6x the time and models nothing metalgate needs).
+// run). Hosts get an address on the LAN's subnet, the interface name "eth0" for frame ports, and an Ns3Host
+// to run the engine on. No traffic-control qdisc is installed (ns-3's default FqCoDel costs 15x the memory
+// and ~1.6x the time and models nothing metalgate needs).
 #pragma once
 
 #include <map>
@@ -21,7 +21,8 @@ struct LanOptions {
   std::uint64_t seed = 1;  // ns-3's own randomness (ARP jitter, CSMA backoff): fixed per host, from this seed
   std::string data_rate = "1Gbps";
   runtime::Duration link_delay = std::chrono::microseconds(5);
-  double loss = 0;  // every link, each direction
+  double loss = 0;         // every link, each direction
+  int prefix_length = 24;  // of the LAN's subnet
   runtime::LogSink log_sink;
   runtime::LogLevel log_level = runtime::LogLevel::kInfo;
 };
@@ -31,7 +32,7 @@ class SwitchedLan {
   explicit SwitchedLan(LanOptions options = {});
   ~SwitchedLan();
 
-  // A host with `address` (/24) on its eth0; `seed` seeds its engine randomness.
+  // A host with `address` (in the LAN's subnet) on its eth0; `seed` seeds its engine randomness.
   Ns3Host& add_host(const std::string& name, const net::IpAddress& address, std::uint64_t seed);
   // Call once after the last add_host().
   void finish();

@@ -635,7 +635,9 @@ runtime::FramePortPtr Ns3Host::open_frame_port(const std::string& interface_name
 std::error_code Ns3Host::add_local_address(const net::IpAddress& address) {
   auto ipv4 = node_->GetObject<ns3::Ipv4>();
   if (!ipv4 || !address.is_v4()) return std::make_error_code(std::errc::address_family_not_supported);
-  if (ipv4->GetInterfaceForAddress(to_ns3(address)) >= 0) return std::make_error_code(std::errc::file_exists);
+  // Our own set answers "is it there": ns-3 keeps an interface's addresses in a list it indexes by walking,
+  // so its own lookup is quadratic in their number (a node with 500 VIPs).
+  if (!local_addresses_.insert(address).second) return std::make_error_code(std::errc::file_exists);
   // Interface 0 is the loopback: ns-3's ARP never answers for it, and WeakEsModel accepts traffic to it.
   ipv4->AddAddress(0, ns3::Ipv4InterfaceAddress(to_ns3(address), ns3::Ipv4Mask("/32")));
   return {};
@@ -644,13 +646,9 @@ std::error_code Ns3Host::add_local_address(const net::IpAddress& address) {
 std::error_code Ns3Host::remove_local_address(const net::IpAddress& address) {
   auto ipv4 = node_->GetObject<ns3::Ipv4>();
   if (!ipv4) return std::make_error_code(std::errc::address_family_not_supported);
-  for (std::uint32_t i = 0; i < ipv4->GetNAddresses(0); ++i) {
-    if (ipv4->GetAddress(0, i).GetLocal() == to_ns3(address)) {
-      ipv4->RemoveAddress(0, i);
-      return {};
-    }
-  }
-  return std::make_error_code(std::errc::address_not_available);
+  if (!local_addresses_.erase(address)) return std::make_error_code(std::errc::address_not_available);
+  ipv4->RemoveAddress(0, to_ns3(address));
+  return {};
 }
 
 }  // namespace metalgate::sim

@@ -73,6 +73,7 @@ class Ns3Host final : public runtime::Runtime {
   std::map<std::string, std::uint32_t> interfaces_;
   std::set<std::shared_ptr<Ns3StreamState>> lingering_;
   std::map<std::uint16_t, std::weak_ptr<Ns3StreamState>> connecting_;
+  std::set<net::IpAddress> local_addresses_;  // added to the loopback by add_local_address
   ns3::Node::ProtocolHandler ipv4_observer_;
 };
 

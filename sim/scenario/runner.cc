@@ -87,6 +87,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     lo.data_rate = s.link_rate;
     lo.link_delay = s.link_delay;
     lo.loss = s.link_loss;
+    if (s.subnet.prefix_length > 0) lo.prefix_length = s.subnet.prefix_length;
     lo.log_level = options.log_level;
     lo.log_sink = runtime::stderr_log_sink();
     SwitchedLan lan(lo);
@@ -223,17 +224,30 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       std::vector<std::string> claim;
       for (auto& [name, e] : engines) {
         if (!e.up || !e.speaker || isolated[name]) continue;
-        auto owners = e.speaker->owners();
+        const auto& owners = e.speaker->owners();
         auto it = owners.find(vip);
         if (it != owners.end() && it->second == name) claim.push_back(name);
       }
       return claim;
+    };
+    // The same for every VIP the speakers announce (single_owner holds for each).
+    std::map<net::IpAddress, std::vector<std::string>> claims;
+    auto all_claims = [&]() -> const std::map<net::IpAddress, std::vector<std::string>>& {
+      for (auto& [address, claimants] : claims)
+        claimants.clear();
+      for (auto& [name, e] : engines) {
+        if (!e.up || !e.speaker || isolated[name]) continue;
+        for (const auto& [address, owner] : e.speaker->owners())
+          if (owner == name) claims[address].push_back(name);
+      }
+      return claims;
     };
     // Nodes that can reach each other share a side: the same partition group and a working NIC.
     auto side_of = [&](const std::string& node) {
       return isolated[node] ? "nic-down:" + node : "group:" + std::to_string(group[node]);
     };
     std::int64_t samples = 0, dual = 0, none = 0, settling_dual = 0;
+    std::set<net::IpAddress> vips_seen, vips_split;
     std::vector<json> timeline;
     std::string last_owner = "?";
     std::int64_t settle_ms = 0;
@@ -245,12 +259,19 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       std::int64_t t = ns3::Simulator::Now().GetMilliSeconds();
       if (t >= 2000) {  // after the first membership round-trips
         ++samples;
-        std::map<std::string, int> per_side;
-        bool several = false;
-        for (const auto& c : claim)
-          several |= ++per_side[side_of(c)] > 1;
         bool settling = std::any_of(settling_since.begin(), settling_since.end(),
                                     [&](std::int64_t since) { return t >= since && t < since + settle_ms; });
+        bool several = false;
+        for (const auto& [address, claimants] : all_claims()) {
+          if (claimants.empty()) continue;
+          vips_seen.insert(address);
+          std::map<std::string, int> per_side;
+          bool split = false;
+          for (const auto& c : claimants)
+            split |= ++per_side[side_of(c)] > 1;
+          if (split && !settling) vips_split.insert(address);
+          several |= split;
+        }
         if (several) ++(settling ? settling_dual : dual);
         if (claim.empty()) ++none;
       }
@@ -540,6 +561,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
         case ScenarioExpectation::Kind::kSingleOwner:
           pass = dual == 0;
           e["measured"] = {{"samples", samples},
+                           {"vips", vips_seen.size()},
+                           {"vips_with_several_owners", vips_split.size()},
                            {"samples_with_several_owners", dual},
                            {"samples_with_several_owners_while_settling", settling_dual},
                            {"samples_without_owner", none}};
