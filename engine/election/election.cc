@@ -43,4 +43,28 @@ std::optional<std::string> elect_owner(const net::IpAddress& address,
   return best;
 }
 
+const ElectionKey& ElectionKeys::key(const std::string& node, const net::IpAddress& address) {
+  auto& per_node = keys_[address];
+  auto it = per_node.find(node);
+  if (it == per_node.end()) it = per_node.emplace(node, election_key(node, address)).first;
+  return it->second;
+}
+
+std::optional<std::string> ElectionKeys::elect_owner(const net::IpAddress& address,
+                                                     const std::vector<std::string>& eligible) {
+  auto& per_node = keys_[address];
+  const std::string* best = nullptr;
+  const ElectionKey* best_key = nullptr;
+  for (const auto& n : eligible) {
+    auto it = per_node.find(n);
+    if (it == per_node.end()) it = per_node.emplace(n, election_key(n, address)).first;
+    if (!best || it->second < *best_key) {
+      best = &n;
+      best_key = &it->second;
+    }
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
 }  // namespace metalgate::election

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,18 @@ std::vector<std::string> election_order(const net::IpAddress& address,
 // address, so both addresses move together, as MetalLB does.
 std::optional<std::string> elect_owner(const net::IpAddress& address,
                                        const std::vector<std::string>& eligible_nodes);
+
+// The same election with each node's key for each address computed once: a node's view changes many times
+// (every join, every failure) and each change re-elects every address, so with hundreds of VIPs and dozens of
+// nodes hashing dominates. Keys never change; the cache only grows with the nodes and addresses seen.
+class ElectionKeys {
+ public:
+  const ElectionKey& key(const std::string& node, const net::IpAddress& address);
+  std::optional<std::string> elect_owner(const net::IpAddress& address,
+                                         const std::vector<std::string>& eligible);
+
+ private:
+  std::map<net::IpAddress, std::map<std::string, ElectionKey, std::less<>>> keys_;
+};
 
 }  // namespace metalgate::election

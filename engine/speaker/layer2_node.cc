@@ -89,7 +89,7 @@ void Layer2Node::recompute(bool membership_changed) {
     std::vector<std::string> candidates;
     for (const auto& n : view_)
       if (eligible(n, a)) candidates.push_back(n);
-    auto owner = election::elect_owner(a.addresses.front(), candidates);
+    auto owner = keys_.elect_owner(a.addresses.front(), candidates);
     for (const auto& ip : a.addresses) {
       std::string before = owners_.count(ip) ? owners_.at(ip) : "";
       std::string after = owner.value_or("");

@@ -5,6 +5,8 @@
 // it).
 #pragma once
 
+#include "engine/election/election.h"
+
 #include <map>
 #include <memory>
 #include <set>
@@ -67,6 +69,7 @@ class Layer2Node {
   std::unique_ptr<SpeakerAgent> speaker_;
   std::unique_ptr<membership::MembershipAgent> membership_;
   std::vector<Layer2Assignment> assignments_;
+  election::ElectionKeys keys_;
   std::set<net::IpAddress> local_addresses_;
   std::vector<std::string> view_;
   std::map<net::IpAddress, std::string> owners_;
