@@ -67,8 +67,9 @@ class SwitchedLan::ArpShim {
 // add latency: the channel stays busy while a frame propagates, so a 20 ms link carries 50 frames a second.)
 class SwitchedLan::LinkFilter : public ns3::ErrorModel {
  public:
-  LinkFilter(const SwitchedLan& lan, int* own_group, std::int64_t stream, ns3::Ptr<ns3::CsmaNetDevice> end,
-             ns3::Ptr<ns3::CsmaNetDevice> other_end)
+  // Plain pointers to the devices: `end` owns this filter (a Ptr would make a cycle, and leak the LAN).
+  LinkFilter(const SwitchedLan& lan, int* own_group, std::int64_t stream, ns3::CsmaNetDevice* end,
+             ns3::CsmaNetDevice* other_end)
       : lan_(lan), own_group_(own_group), end_(end), other_end_(other_end) {
     uniform_ = ns3::CreateObject<ns3::UniformRandomVariable>();
     uniform_->SetStream(stream);
@@ -98,14 +99,15 @@ class SwitchedLan::LinkFilter : public ns3::ErrorModel {
   }
   void release(ns3::Ptr<ns3::Packet> p) {
     releasing_ = true;
-    end_->Receive(p, other_end_);
+    end_->Receive(p, ns3::Ptr<ns3::CsmaNetDevice>(other_end_));
     releasing_ = false;
   }
   void DoReset() override {}
 
   const SwitchedLan& lan_;
   int* own_group_;
-  ns3::Ptr<ns3::CsmaNetDevice> end_, other_end_;
+  ns3::CsmaNetDevice* end_;
+  ns3::CsmaNetDevice* other_end_;
   ns3::Ptr<ns3::UniformRandomVariable> uniform_;
   bool releasing_ = false;
 };
@@ -160,9 +162,11 @@ Ns3Host& SwitchedLan::add_host(const std::string& name, const net::IpAddress& ad
   Host& host = it->second;
   auto host_end = ns3::DynamicCast<ns3::CsmaNetDevice>(host.device);
   auto switch_end = ns3::DynamicCast<ns3::CsmaNetDevice>(host.switch_port);
-  host.inbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, host_end, switch_end);
+  host.inbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, ns3::PeekPointer(host_end),
+                                         ns3::PeekPointer(switch_end));
   host.inbound->partitioned = true;
-  host.outbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, switch_end, host_end);
+  host.outbound = ns3::Create<LinkFilter>(*this, &host.group, next_stream_++, ns3::PeekPointer(switch_end),
+                                          ns3::PeekPointer(host_end));
   host.inbound->loss = host.outbound->loss = options_.loss;
   host_end->SetReceiveErrorModel(host.inbound);
   switch_end->SetReceiveErrorModel(host.outbound);
