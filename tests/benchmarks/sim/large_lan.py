@@ -21,7 +21,7 @@ out = pathlib.Path(args.out)
 manifests = out / "manifests"
 if manifests.exists():
     shutil.rmtree(manifests)
-shutil.copytree(ROOT / "scenarios" / "seed", manifests, ignore=shutil.ignore_patterns("values"))
+shutil.copytree(ROOT / "scenarios" / "seed", manifests)
 
 # The second pool: 192.168.100.0 upwards, one address per Service.
 bulk = ["""apiVersion: metallb.io/v1beta1
