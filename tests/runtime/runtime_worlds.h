@@ -29,7 +29,6 @@ class ContractWorld {
   // What a world's model leaves out (ns-3: no user RST, no link state changes on CSMA).
   virtual bool resets_supported() const { return true; }
   virtual bool link_changes_supported() const { return true; }
-  virtual bool refusals_supported() const { return true; }
   // Lets time pass until done() holds or `limit` elapses; returns done().
   virtual bool run_until(const std::function<bool()>& done, Duration limit) = 0;
   virtual void run_for(Duration d) = 0;
