@@ -18,8 +18,6 @@
 #include "ns3/string.h"
 #include "ns3/trace-helper.h"
 
-#include <sstream>
-
 namespace metalgate::sim {
 
 // Linux's rules for gratuitous ARP on a host that already has an entry (see the header).
@@ -84,9 +82,7 @@ class SwitchedLan::LinkFilter : public ns3::ErrorModel {
     if (partitioned && !lan_.group_of_mac_.empty()) {
       ns3::EthernetHeader eth(false);
       p->PeekHeader(eth);
-      std::ostringstream mac;
-      mac << eth.GetSource();
-      auto it = lan_.group_of_mac_.find(mac.str());
+      auto it = lan_.group_of_mac_.find(eth.GetSource());
       int from = it == lan_.group_of_mac_.end() ? 0 : it->second;
       if (from != *own_group_) return true;
     }
@@ -210,9 +206,7 @@ void SwitchedLan::set_partition(const std::vector<std::vector<std::string>>& gro
       hosts_.at(name).group = static_cast<int>(g);
   if (groups.empty()) return;
   for (auto& [name, h] : hosts_) {
-    std::ostringstream mac;
-    mac << ns3::Mac48Address::ConvertFrom(h.device->GetAddress());
-    group_of_mac_[mac.str()] = h.group;
+    group_of_mac_[ns3::Mac48Address::ConvertFrom(h.device->GetAddress())] = h.group;
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "ns3/bridge-net-device.h"
 #include "ns3/csma-net-device.h"
+#include "ns3/mac48-address.h"
 #include "ns3/node.h"
 #include "sim/runtime/ns3_host.h"
 
@@ -81,7 +82,7 @@ class SwitchedLan {
   std::map<std::string, Host> hosts_;
   std::int64_t next_stream_ = 0;
   std::vector<std::unique_ptr<ArpShim>> shims_;
-  std::map<std::string, int> group_of_mac_;  // partition: MAC (as text) -> group; empty when whole
+  std::map<ns3::Mac48Address, int> group_of_mac_;  // partition: sender MAC -> group; empty when whole
 };
 
 }  // namespace metalgate::sim
