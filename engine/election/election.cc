@@ -67,4 +67,54 @@ std::optional<std::string> ElectionKeys::elect_owner(const net::IpAddress& addre
   return *best;
 }
 
+void IncrementalElection::set_races(std::vector<net::IpAddress> deciding_addresses) {
+  races_.clear();
+  races_.reserve(deciding_addresses.size());
+  for (auto& a : deciding_addresses)
+    races_.push_back({std::move(a), std::nullopt, {}});
+}
+
+void IncrementalElection::elect(std::size_t race, const std::vector<std::string>& view,
+                                const Eligible& eligible) {
+  Race& r = races_[race];
+  r.node.reset();
+  for (const auto& n : view) {
+    if (!eligible(n, race)) continue;
+    const auto& k = keys_.key(n, r.address);
+    if (!r.node || k < r.key || (k == r.key && n < *r.node)) {
+      r.node = n;
+      r.key = k;
+    }
+  }
+}
+
+void IncrementalElection::elect_all(const std::vector<std::string>& view, const Eligible& eligible) {
+  for (std::size_t i = 0; i < races_.size(); ++i)
+    elect(i, view, eligible);
+}
+
+bool IncrementalElection::update(const std::vector<std::string>& added,
+                                 const std::vector<std::string>& removed,
+                                 const std::vector<std::string>& view, const Eligible& eligible) {
+  bool changed = false;
+  for (std::size_t i = 0; i < races_.size(); ++i) {
+    Race& r = races_[i];
+    std::optional<std::string> before = r.node;
+    if (!r.node || std::find(removed.begin(), removed.end(), *r.node) != removed.end()) {
+      elect(i, view, eligible);
+    } else {
+      for (const auto& n : added) {
+        if (!eligible(n, i)) continue;
+        const auto& k = keys_.key(n, r.address);
+        if (k < r.key || (k == r.key && n < *r.node)) {
+          r.node = n;
+          r.key = k;
+        }
+      }
+    }
+    changed = changed || r.node != before;
+  }
+  return changed;
+}
+
 }  // namespace metalgate::election

@@ -23,9 +23,9 @@ std::string_view to_string(MemberState s) {
 
 namespace {
 
-// Wire format, big-endian: "MG" 1 | kind u8 | seq u32 | sender name, incarnation u32 | target name, address
-// | update count u8 | updates (name, address, incarnation u32, state u8). Names are u8-length-prefixed;
-// an address is family u8 (4 or 6), 16 address bytes, port u16.
+// Wire format, big-endian: "MG" 2 | kind u8 | seq u32 | sender name, incarnation u32, flags u8 | target name,
+// address | update count u8 | updates (name, address, incarnation u32, state u8, flags u8). Names are
+// u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready.
 class Writer {
  public:
   void u8(std::uint8_t v) { out.push_back(v); }
@@ -105,6 +105,15 @@ void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Ins
   next_reconnect_ = now + config_.reconnect_interval;
   gossip(members_[self_]);
   handle_timeout(now);
+}
+
+void Membership::set_ready(runtime::Instant now) {
+  (void)now;
+  Member& me = members_[self_];
+  if (me.ready) return;
+  me.ready = true;
+  ++me.incarnation;  // only a newer incarnation of a live member is news to the others
+  gossip(me);
 }
 
 void Membership::leave(runtime::Instant now) {
@@ -194,6 +203,7 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
   }
   if (!accept) return false;
   e.incarnation = u.incarnation;
+  e.ready = u.ready;
   if (u.state == MemberState::kAlive) e.address = u.address;
   bool rejoined = gone && u.state == MemberState::kAlive;
   set_state(e, u.state, rejoined ? "rejoined" : reason);
@@ -212,12 +222,13 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
   Writer w;
   w.u8('M');
   w.u8('G');
-  w.u8(1);
+  w.u8(2);
   w.u8(static_cast<std::uint8_t>(kind));
   w.u32(seq);
   const Member& me = members_[self_];
   w.name(self_);
   w.u32(me.incarnation);
+  w.u8(me.ready ? 1 : 0);
   w.name(target);
   w.address(target_address);
   // The least-told updates first.
@@ -231,6 +242,7 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
     w.address(m.address);
     w.u32(m.incarnation);
     w.u8(static_cast<std::uint8_t>(m.state));
+    w.u8(m.ready ? 1 : 0);
     --updates_[i].remaining;
   }
   updates_.erase(
@@ -242,11 +254,13 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
 void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView payload,
                              runtime::Instant now) {
   Reader r(payload);
-  bool magic = r.u8() == 'M' && r.u8() == 'G' && r.u8() == 1;
+  bool magic = r.u8() == 'M' && r.u8() == 'G' && r.u8() == 2;
   auto kind = static_cast<Kind>(r.u8());
   std::uint32_t seq = r.u32();
   std::string sender = r.name();
   std::uint32_t sender_incarnation = r.u32();
+  auto sender_flags = r.u8();
+  if (sender_flags > 1) magic = false;
   std::string target = r.name();
   net::SocketAddress target_address = r.address();
   std::vector<Member> updates(r.u8());
@@ -256,7 +270,9 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
     m.incarnation = r.u32();
     auto state = r.u8();
     m.state = static_cast<MemberState>(state);
-    if (state > 3) magic = false;
+    auto flags = r.u8();
+    m.ready = flags & 1;
+    if (state > 3 || flags > 1) magic = false;
   }
   if (!magic || !r.ok() || !r.done() || sender.empty() || kind < Kind::kPing || kind > Kind::kLeave) {
     ++malformed_;
@@ -266,7 +282,7 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
 
   // The sender is alive (or leaving): that is an update in itself.
   Member about_sender{sender, from, sender_incarnation,
-                      kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive};
+                      kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive, sender_flags == 1};
   if (!apply(about_sender, now, kind == Kind::kLeave ? "left" : "")) {
     // A member we hold as gone talks to us: tell it, so it can refute with a higher incarnation.
     auto it = members_.find(sender);
@@ -421,6 +437,15 @@ std::vector<OutgoingDatagram> Membership::take_outgoing() {
 }
 std::vector<MembershipEvent> Membership::take_events() {
   return std::exchange(events_, {});
+}
+
+std::vector<std::string> Membership::ready_members() const {
+  std::vector<std::string> out;
+  for (const auto& [name, m] : members_)
+    if ((m.state == MemberState::kAlive || m.state == MemberState::kSuspect) && m.ready &&
+        !(name == self_ && left_))
+      out.push_back(name);
+  return out;
 }
 
 std::vector<std::string> Membership::live_members() const {

@@ -44,6 +44,9 @@ struct Member {
   net::SocketAddress address;
   std::uint32_t incarnation = 0;
   MemberState state = MemberState::kAlive;
+  // The member has settled (heard the others) and may be elected; a (re)started node is not, for a while, so
+  // the others keep owning its addresses instead of handing them over to a node that does not claim them yet.
+  bool ready = false;
 };
 
 struct OutgoingDatagram {
@@ -65,6 +68,8 @@ class Membership {
   void join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now);
   // Graceful leave: every known member hears it directly.
   void leave(runtime::Instant now);
+  // This node is ready to be elected: a new incarnation tells the others.
+  void set_ready(runtime::Instant now);
 
   void on_datagram(const net::SocketAddress& from, runtime::ByteView payload, runtime::Instant now);
   void handle_timeout(runtime::Instant now);
@@ -75,6 +80,8 @@ class Membership {
 
   // Members that count for election: alive or suspected (a suspect is not dead yet), self included, sorted.
   std::vector<std::string> live_members() const;
+  // The live members that are ready (self only after set_ready), sorted.
+  std::vector<std::string> ready_members() const;
   const std::map<std::string, Member>& members() const { return members_; }
   std::uint64_t malformed() const { return malformed_; }
   const std::string& self() const { return self_; }

@@ -26,6 +26,11 @@ void MembershipAgent::join(const std::vector<net::SocketAddress>& seeds) {
   after_input();
 }
 
+void MembershipAgent::set_ready() {
+  core_->set_ready(runtime_.now());
+  after_input();
+}
+
 void MembershipAgent::leave() {
   core_->leave(runtime_.now());
   after_input();
@@ -39,8 +44,10 @@ void MembershipAgent::after_input() {
     runtime_.logger().log(runtime::LogLevel::kInfo, "membership", "member-" + std::string(to_string(e.state)),
                           {{"self", core_->self()}, {"member", e.member}, {"reason", e.reason}});
   auto view = core_->live_members();
-  if (view != last_view_) {
+  auto ready = core_->ready_members();
+  if (view != last_view_ || ready != last_ready_) {
     last_view_ = view;
+    last_ready_ = std::move(ready);
     if (on_view_) on_view_(view);
   }
   if (auto next = core_->next_timeout()) {

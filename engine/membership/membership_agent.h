@@ -22,7 +22,8 @@ class MembershipAgent {
 
   void join(const std::vector<net::SocketAddress>& seeds);
   void leave();
-  // Called whenever the set of live members changes (and once after join).
+  void set_ready();
+  // Called whenever the set of live members, or of ready ones, changes (and once after join).
   void on_view_change(ViewCallback callback) { on_view_ = std::move(callback); }
   const Membership& core() const { return *core_; }
 
@@ -34,7 +35,7 @@ class MembershipAgent {
   runtime::DatagramSocketPtr socket_;
   runtime::TimerPtr timer_;
   ViewCallback on_view_;
-  std::vector<std::string> last_view_;
+  std::vector<std::string> last_view_, last_ready_;
 };
 
 }  // namespace metalgate::membership

@@ -2,6 +2,10 @@
 
 #include "engine/election/election.h"
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
+
 namespace metalgate::speaker {
 
 std::vector<Layer2Assignment> layer2_assignments(const model::Model& model) {
@@ -28,15 +32,18 @@ std::vector<Layer2Assignment> layer2_assignments(const model::Model& model) {
 
 Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::error_code& error)
     : runtime_(runtime), config_(std::move(config)) {
+  for (auto& [node, labels] : config_.node_labels)
+    labels.emplace("kubernetes.io/hostname", node);
   speaker_ = std::make_unique<SpeakerAgent>(runtime_, config_.interfaces, config_.announce, error);
   if (error) return;
   membership_ = std::make_unique<membership::MembershipAgent>(
       runtime_, config_.name, config_.membership_address, config_.membership, error);
   if (error) return;
-  membership_->on_view_change([this](const std::vector<std::string>& view) {
-    view_ = view;
-    recompute(true);
-  });
+  membership_->on_view_change([this](const std::vector<std::string>& view) { on_view(view); });
+  grace_timer_ = runtime_.create_timer([this] { settle(); });
+  eligible_ = [this](const std::string& node, std::size_t race) {
+    return eligible(node, assignments_[race]);
+  };
 }
 
 Layer2Node::~Layer2Node() {
@@ -46,11 +53,41 @@ Layer2Node::~Layer2Node() {
 
 void Layer2Node::start() {
   membership_->join(config_.seeds);
+  if (config_.seeds.empty() || config_.join_grace <= runtime::Duration::zero())
+    settle();
+  else
+    grace_timer_->arm(config_.join_grace);
 }
 
 void Layer2Node::leave() {
+  grace_timer_->cancel();
   speaker_->set_owned({});
   membership_->leave();
+}
+
+void Layer2Node::settle() {
+  if (settled_) return;
+  settled_ = true;
+  grace_timer_->cancel();
+  runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "settled",
+                        {{"node", config_.name}, {"members", std::to_string(view_.size())}});
+  // Whoever we have heard of by now is a candidate: the established members, and newcomers as young as we.
+  established_ = {view_.begin(), view_.end()};
+  candidates_ = view_;
+  election_.elect_all(candidates_, eligible_);
+  apply(true, true);
+  membership_->set_ready();
+}
+
+bool Layer2Node::every_seed_alive() const {
+  const auto& members = membership_->core().members();
+  for (const auto& seed : config_.seeds) {
+    bool alive = false;
+    for (const auto& [name, m] : members)
+      if (m.address == seed && std::binary_search(view_.begin(), view_.end(), name)) alive = true;
+    if (!alive) return false;
+  }
+  return true;
 }
 
 void Layer2Node::set_assignments(std::vector<Layer2Assignment> assignments) {
@@ -68,33 +105,69 @@ void Layer2Node::set_assignments(std::vector<Layer2Assignment> assignments) {
   for (const auto& ip : local_addresses_)
     if (!wanted.count(ip)) runtime_.remove_local_address(ip);
   local_addresses_ = wanted;
-  recompute(false);
+  std::vector<net::IpAddress> deciding;
+  for (const auto& a : assignments_)
+    deciding.push_back(a.addresses.front());
+  election_.set_races(std::move(deciding));
+  if (!settled_) return;
+  election_.elect_all(candidates_, eligible_);
+  apply(false, false);
 }
 
 bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) const {
   if (a.local_traffic_policy && !a.nodes_with_ready_endpoints.count(node)) return false;
   if (a.node_selectors.empty()) return true;
   auto it = config_.node_labels.find(node);
-  config::Labels labels = it == config_.node_labels.end() ? config::Labels{} : it->second;
-  labels.emplace("kubernetes.io/hostname", node);
+  if (it == config_.node_labels.end()) {  // a member the configuration does not describe: its name only
+    config::Labels labels{{"kubernetes.io/hostname", node}};
+    for (const auto& s : a.node_selectors)
+      if (s.matches(labels)) return true;
+    return false;
+  }
   for (const auto& s : a.node_selectors)
-    if (s.matches(labels)) return true;
+    if (s.matches(it->second)) return true;
   return false;
 }
 
-void Layer2Node::recompute(bool membership_changed) {
+void Layer2Node::on_view(const std::vector<std::string>& view) {
+  view_ = view;
+  std::sort(view_.begin(), view_.end());
+  if (!settled_) {
+    if (every_seed_alive()) settle();
+    return;
+  }
+  for (auto it = established_.begin(); it != established_.end();)
+    it = std::binary_search(view_.begin(), view_.end(), *it) ? std::next(it) : established_.erase(it);
+  auto ready = membership_->core().ready_members();  // sorted
+  std::vector<std::string> next;
+  for (const auto& n : view_)
+    if (established_.count(n) || std::binary_search(ready.begin(), ready.end(), n)) next.push_back(n);
+  std::vector<std::string> added, removed;
+  std::set_difference(next.begin(), next.end(), candidates_.begin(), candidates_.end(),
+                      std::back_inserter(added));
+  std::set_difference(candidates_.begin(), candidates_.end(), next.begin(), next.end(),
+                      std::back_inserter(removed));
+  if (added.empty() && removed.empty()) return;
+  candidates_ = std::move(next);
+  bool changed = election_.update(added, removed, candidates_, eligible_);
+  if (!changed && added.empty()) return;
+  // A member that (re)appeared may have announced itself: the owners announce again, after it.
+  apply(true, !added.empty());
+}
+
+void Layer2Node::apply(bool membership_changed, bool restart_bursts) {
   Speaker::Owned owned;
   std::map<net::IpAddress, std::string> owners;
-  for (const auto& a : assignments_) {
-    std::vector<std::string> candidates;
-    for (const auto& n : view_)
-      if (eligible(n, a)) candidates.push_back(n);
-    auto owner = keys_.elect_owner(a.addresses.front(), candidates);
+  bool log = runtime_.logger().enabled(runtime::LogLevel::kInfo);
+  for (std::size_t i = 0; i < assignments_.size(); ++i) {
+    const auto& a = assignments_[i];
+    const auto& owner = election_.winner(i);
     for (const auto& ip : a.addresses) {
-      std::string before = owners_.count(ip) ? owners_.at(ip) : "";
-      std::string after = owner.value_or("");
+      const std::string after = owner.value_or("");
       owners[ip] = after;
-      if (before != after)
+      auto before_it = owners_.find(ip);
+      const std::string before = before_it == owners_.end() ? "" : before_it->second;
+      if (log && before != after)
         runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "owner-change",
                               {{"node", config_.name},
                                {"vip", ip.to_string()},
@@ -106,8 +179,7 @@ void Layer2Node::recompute(bool membership_changed) {
     }
   }
   owners_ = std::move(owners);
-  // The owner re-announces on every membership change: a node that came back may have announced itself.
-  speaker_->set_owned(owned, membership_changed);
+  speaker_->set_owned(owned, restart_bursts);
 }
 
 }  // namespace metalgate::speaker

@@ -3,6 +3,7 @@
 // the live membership view, every time it changes. Every service address is also added as a local address, so
 // this node accepts traffic for it the moment it becomes the owner (and its own stack never answers ARP for
 // it).
+// A view change re-elects incrementally (election::IncrementalElection).
 #pragma once
 
 #include "engine/election/election.h"
@@ -44,6 +45,13 @@ struct Layer2NodeConfig {
   std::vector<net::SocketAddress> seeds;
   membership::MembershipConfig membership;
   AnnouncePolicy announce;
+  // How long a starting node listens to the membership before it claims anything, at most: it settles as soon
+  // as every seed is alive in its view. Until then it knows too few members and would claim addresses that
+  // others own (after a restart, two nodes would answer for a moment; in a cold start every node would
+  // announce every address). With no seeds it claims at once. Settling marks the node ready in the
+  // membership; a member that appears after we settled becomes a candidate only once it is ready, so the
+  // current owners keep answering while a newcomer listens instead of handing over into silence.
+  runtime::Duration join_grace = std::chrono::milliseconds(250);
 };
 
 class Layer2Node {
@@ -61,7 +69,11 @@ class Layer2Node {
   const std::map<net::IpAddress, std::string>& owners() const { return owners_; }
 
  private:
-  void recompute(bool membership_changed);
+  void on_view(const std::vector<std::string>& view);
+  void settle();
+  bool every_seed_alive() const;
+  // Publishes the winners: owners_, logs, and what the speaker announces.
+  void apply(bool membership_changed, bool restart_bursts);
   bool eligible(const std::string& node, const Layer2Assignment& a) const;
 
   runtime::Runtime& runtime_;
@@ -69,10 +81,15 @@ class Layer2Node {
   std::unique_ptr<SpeakerAgent> speaker_;
   std::unique_ptr<membership::MembershipAgent> membership_;
   std::vector<Layer2Assignment> assignments_;
-  election::ElectionKeys keys_;
+  election::IncrementalElection election_;  // a race per assignment
+  election::IncrementalElection::Eligible eligible_;
   std::set<net::IpAddress> local_addresses_;
-  std::vector<std::string> view_;
+  std::vector<std::string> view_;        // sorted: the live members
+  std::vector<std::string> candidates_;  // sorted: live, and ready or known to us when we settled
+  std::set<std::string> established_;    // in our view when we settled, and in it ever since
   std::map<net::IpAddress, std::string> owners_;
+  bool settled_ = false;
+  runtime::TimerPtr grace_timer_;
 };
 
 }  // namespace metalgate::speaker

@@ -25,6 +25,7 @@ void Speaker::start_burst(Ownership& o, runtime::Instant now) {
   o.rounds_left = std::max(1, policy_.rounds);
   o.next_round = now;
   o.scheduled = true;
+  o.bursting = true;
 }
 
 std::vector<OutgoingFrame> Speaker::set_owned(const Owned& owned, runtime::Instant now, bool restart_all) {
@@ -33,7 +34,10 @@ std::vector<OutgoingFrame> Speaker::set_owned(const Owned& owned, runtime::Insta
   for (const auto& [address, interfaces] : owned) {
     auto [it, fresh] = owned_.try_emplace(address);
     it->second.interfaces = interfaces;
-    if (fresh || restart_all) start_burst(it->second, now);
+    if (fresh || (restart_all && !it->second.bursting))
+      start_burst(it->second, now);
+    else if (restart_all)
+      it->second.rounds_left = std::max(1, policy_.rounds);
   }
   return handle_timeout(now);
 }
@@ -75,10 +79,12 @@ std::vector<OutgoingFrame> Speaker::handle_timeout(runtime::Instant now) {
     if (--o.rounds_left > 0) {
       o.next_round = now + policy_.spacing;
     } else if (policy_.refresh > runtime::Duration::zero()) {
+      o.bursting = false;
       o.rounds_left = 1;
       o.next_round = now + policy_.refresh;
     } else {
       o.scheduled = false;
+      o.bursting = false;
     }
   }
   return out;

@@ -70,7 +70,9 @@ class Speaker {
 
   // Replaces what this node owns. Newly owned addresses are announced at once (the frames are returned) and
   // then per the policy through handle_timeout; addresses no longer owned get no answer from now on.
-  // With restart_all, addresses already owned start a new burst too (exactly one burst each).
+  // With restart_all, addresses already owned announce again too: at once when their burst is over, and by
+  // extending the burst when one is under way (a wave of membership changes, as when a whole rack boots,
+  // must not multiply the broadcasts: the burst already in flight keeps announcing after the latest change).
   std::vector<OutgoingFrame> set_owned(const Owned& owned, runtime::Instant now, bool restart_all = false);
   // Starts a new announcement burst for everything owned (the owner re-announces on every membership change).
   std::vector<OutgoingFrame> reannounce(runtime::Instant now);
@@ -90,6 +92,7 @@ class Speaker {
     int rounds_left = 0;
     runtime::Instant next_round{};
     bool scheduled = false;
+    bool bursting = false;  // within the `rounds` of a burst (not waiting for a refresh)
   };
   const SpeakerInterface* interface_named(const std::string& name) const;
   bool allowed_on(const Ownership& o, const std::string& interface) const;

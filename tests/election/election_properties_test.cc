@@ -6,7 +6,9 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <random>
+#include <set>
 
 namespace metalgate::election {
 namespace {
@@ -95,6 +97,67 @@ RC_GTEST_PROP(ElectionKeys, TheCacheElectsWhatThePureFunctionElects, ()) {
               elect_owner(vip, nodes));  // asked twice: cached the second time
     RC_ASSERT(cache.elect_owner(vip, nodes) == elect_owner(vip, nodes));
   }
+}
+
+}  // namespace
+}  // namespace metalgate::election
+
+namespace metalgate::election {
+namespace {
+
+// A sequence of view changes (joins, failures, several at once) with eligibility that differs per race: after
+// every step the incremental winners are what a full election over the new view gives.
+RC_GTEST_PROP(IncrementalElection, EveryStepElectsWhatAFullElectionElects, ()) {
+  const auto race_count = *rc::gen::inRange<std::size_t>(1, 30);
+  std::vector<net::IpAddress> races;
+  for (std::size_t i = 0; i < race_count; ++i)
+    races.push_back(net::IpAddress::v4(0xc0a80100u + static_cast<std::uint32_t>(i)));
+  // Race i admits node n unless (n + i) % modulus == 0: some races have few candidates, some none.
+  const int modulus = *rc::gen::inRange(1, 6);
+  auto allowed = [&](const std::string& node, std::size_t race) {
+    int n = std::stoi(node.substr(5));
+    return modulus == 1 || (n + static_cast<int>(race)) % modulus != 0;
+  };
+  IncrementalElection election;
+  election.set_races(races);
+  std::set<std::string> view;
+  election.elect_all({}, allowed);
+  const auto steps = *rc::gen::container<std::vector<std::vector<int>>>(
+      rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 24)));
+  for (const auto& toggles : steps) {
+    std::set<std::string> next = view;
+    for (int t : toggles) {
+      std::string n = "node-" + std::to_string(t);
+      if (!next.erase(n)) next.insert(n);
+    }
+    std::vector<std::string> added, removed;
+    std::set_difference(next.begin(), next.end(), view.begin(), view.end(), std::back_inserter(added));
+    std::set_difference(view.begin(), view.end(), next.begin(), next.end(), std::back_inserter(removed));
+    view = next;
+    std::vector<std::string> v(view.begin(), view.end());
+    election.update(added, removed, v, allowed);
+    for (std::size_t i = 0; i < race_count; ++i) {
+      std::vector<std::string> eligible;
+      for (const auto& n : v)
+        if (allowed(n, i)) eligible.push_back(n);
+      RC_ASSERT(election.winner(i) == elect_owner(races[i], eligible));
+    }
+  }
+}
+
+TEST(IncrementalElection, ReportsWhetherAnyWinnerChanged) {
+  IncrementalElection election;
+  auto vip = *net::IpAddress::parse("192.168.1.240");
+  election.set_races({vip});
+  auto all = [](const std::string&, std::size_t) { return true; };
+  auto order = election_order(vip, {"node-a", "node-b", "node-c"});
+  election.elect_all({order[1], order[2]}, all);
+  EXPECT_EQ(election.winner(0), order[1]);
+  EXPECT_FALSE(election.update({}, {order[2]}, {order[1]}, all));           // a non-owner goes
+  EXPECT_TRUE(election.update({order[0]}, {}, {order[0], order[1]}, all));  // the first in order joins
+  EXPECT_EQ(election.winner(0), order[0]);
+  EXPECT_TRUE(election.update({}, {order[0]}, {order[1]}, all));
+  EXPECT_EQ(election.winner(0), order[1]);
 }
 
 }  // namespace

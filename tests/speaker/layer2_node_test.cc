@@ -60,8 +60,9 @@ class Layer2NodeTest : public ::testing::Test {
   static net::IpAddress address(int i) {
     return net::IpAddress::v4(192, 168, 1, static_cast<std::uint8_t>(10 + i));
   }
-  void start(int i) {
+  void start(int i, std::vector<net::SocketAddress> extra_seeds = {}) {
     Layer2NodeConfig cfg;
+    cfg.seeds = std::move(extra_seeds);
     cfg.name = name(i);
     cfg.interfaces = {"eth0"};
     cfg.membership_address = {address(i), 7946};
@@ -156,6 +157,50 @@ TEST_F(Layer2NodeTest, ARestartedNodeDoesNotLeaveTwoOwnersAnswering) {
   world.run_for(3s);
   ASSERT_TRUE(agreed());
   EXPECT_EQ(answering_macs_over(1s).size(), 1u);
+}
+
+TEST_F(Layer2NodeTest, ARestartedOwnerTakesItsAddressBackWithoutASilentMoment) {
+  world.run_for(1s);
+  int owner = owner_index();
+  auto& slot = nodes[static_cast<std::size_t>(owner)];
+  slot.reset();
+  world.set_link_up(name(owner), "eth0", false);
+  world.run_for(2s);
+  ASSERT_NE(owner_index(), owner);
+  world.set_link_up(name(owner), "eth0", true);
+  client.answers.clear();
+  auto restarted_at = world.now();
+  // One of its seeds is a decommissioned machine: it waits its whole join grace before it claims anything.
+  start(owner, {{ip("192.168.1.99"), 7946}});
+  // The others hand over only once the restarted node is ready, so every question keeps getting an answer.
+  world.run_for(1s);
+  ASSERT_GE(client.answers.size(), 95u);
+  auto last = restarted_at;
+  for (const auto& [t, mac] : client.answers) {
+    EXPECT_LE(t - last, 11ms) << "nobody answered for a while";
+    last = t;
+  }
+  EXPECT_TRUE(agreed());
+  EXPECT_EQ(owner_index(), owner);  // MetalLB's election is deterministic: the VIP fails back
+  EXPECT_TRUE(slot->speaker().core().owns(kVip));
+  EXPECT_LT(client.answers.front().first - restarted_at, 11ms);
+  EXPECT_GE(slot->membership().core().members().at(name(owner)).incarnation, 1u);  // it told them: ready
+}
+
+TEST(Layer2NodeAlone, ANodeWithoutSeedsClaimsAtOnce) {
+  runtime::memory::MemoryWorld world{5};
+  world.add_host("solo", {ip("192.168.1.10")});
+  Layer2NodeConfig cfg;
+  cfg.name = "solo";
+  cfg.interfaces = {"eth0"};
+  cfg.membership_address = {ip("192.168.1.10"), 7946};
+  std::error_code ec;
+  Layer2Node node(world.host("solo"), cfg, ec);
+  ASSERT_FALSE(ec);
+  node.set_assignments({Layer2Assignment{"default/solo", {kVip}, {}, {}, false, {}}});
+  node.start();
+  EXPECT_TRUE(node.speaker().core().owns(kVip));
+  EXPECT_EQ(node.owners().at(kVip), "solo");
 }
 
 TEST(Layer2Assignments, TheSeedAnnouncesTheControllerAddressEverywhere) {

@@ -127,6 +127,29 @@ TEST_F(SpeakerTest, ReannounceStartsANewBurst) {
   EXPECT_EQ(speaker.next_timeout(), kT0 + 60s + 1100ms);
 }
 
+TEST_F(SpeakerTest, AMembershipChangeAfterTheBurstAnnouncesAtOnce) {
+  speaker.set_owned({{kVip, {}}}, kT0);
+  for (auto t = speaker.next_timeout(); t; t = speaker.next_timeout())
+    speaker.handle_timeout(*t);
+  EXPECT_EQ(speaker.set_owned({{kVip, {}}}, kT0 + 60s, /*restart_all=*/true).size(), 4u);
+  EXPECT_EQ(speaker.next_timeout(), kT0 + 60s + 1100ms);
+}
+
+TEST_F(SpeakerTest, AWaveOfMembershipChangesExtendsTheBurstInsteadOfMultiplyingIt) {
+  speaker.set_owned({{kVip, {}}}, kT0);                        // round 1 of 4
+  EXPECT_EQ(speaker.handle_timeout(kT0 + 1100ms).size(), 4u);  // round 2
+  // Ten membership changes within the next second: no extra broadcasts, and the burst starts over.
+  for (int i = 1; i <= 10; ++i)
+    EXPECT_TRUE(speaker.set_owned({{kVip, {}}}, kT0 + 1100ms + i * 50ms, true).empty());
+  int rounds = 0;
+  for (auto t = speaker.next_timeout(); t; t = speaker.next_timeout()) {
+    EXPECT_EQ(speaker.handle_timeout(*t).size(), 4u);
+    ++rounds;
+  }
+  EXPECT_EQ(rounds, 4);  // a whole burst after the last change
+  EXPECT_EQ(speaker.counters().announcements_sent, 6u * 4u);
+}
+
 runtime::Bytes ns_packet(net::IpAddress src, net::IpAddress dst, net::IpAddress target) {
   // A solicitation as Linux sends it, checksum and all, from the wire-format helpers' inverse: build an
   // NA-shaped buffer, then turn it into an NS (type 135, no flags, source link-layer option) and fix the
