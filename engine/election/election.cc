@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace metalgate::election {
 
@@ -43,24 +44,58 @@ std::optional<std::string> elect_owner(const net::IpAddress& address,
   return best;
 }
 
+struct KeyRow {
+  std::vector<ElectionKey> keys;
+  std::vector<bool> known;
+};
+
+namespace {
+
+// Every key computed on this thread, by address and interned node id. Keys are a pure function of their
+// inputs, so the simulated nodes of a LAN (one thread) share them: 64 nodes x 500 VIPs hash 32,000 times, not
+// two million. The table only grows with the nodes and addresses seen.
+struct KeyTable {
+  using Row = KeyRow;
+  std::unordered_map<std::string, std::uint32_t> ids;
+  std::vector<std::string> names;
+  std::unordered_map<net::IpAddress, Row> rows;
+
+  std::uint32_t id(const std::string& node) {
+    auto [it, fresh] = ids.try_emplace(node, static_cast<std::uint32_t>(names.size()));
+    if (fresh) names.push_back(node);
+    return it->second;
+  }
+  // The reference is valid until the next call.
+  const ElectionKey& key(Row& row, const net::IpAddress& address, std::uint32_t id) {
+    if (row.keys.size() <= id) {
+      row.keys.resize(names.size());
+      row.known.resize(names.size());
+    }
+    if (!row.known[id]) {
+      row.keys[id] = election_key(names[id], address);
+      row.known[id] = true;
+    }
+    return row.keys[id];
+  }
+};
+thread_local KeyTable key_table;
+
+}  // namespace
+
 const ElectionKey& ElectionKeys::key(const std::string& node, const net::IpAddress& address) {
-  auto& per_node = keys_[address];
-  auto it = per_node.find(node);
-  if (it == per_node.end()) it = per_node.emplace(node, election_key(node, address)).first;
-  return it->second;
+  auto& row = key_table.rows[address];
+  return key_table.key(row, address, key_table.id(node));
 }
 
 std::optional<std::string> ElectionKeys::elect_owner(const net::IpAddress& address,
                                                      const std::vector<std::string>& eligible) {
-  auto& per_node = keys_[address];
   const std::string* best = nullptr;
-  const ElectionKey* best_key = nullptr;
+  ElectionKey best_key{};  // a copy: the next key() may move the table's row
   for (const auto& n : eligible) {
-    auto it = per_node.find(n);
-    if (it == per_node.end()) it = per_node.emplace(n, election_key(n, address)).first;
-    if (!best || it->second < *best_key) {
+    const ElectionKey& k = key(n, address);
+    if (!best || k < best_key) {
       best = &n;
-      best_key = &it->second;
+      best_key = k;
     }
   }
   if (!best) return std::nullopt;
@@ -70,49 +105,62 @@ std::optional<std::string> ElectionKeys::elect_owner(const net::IpAddress& addre
 void IncrementalElection::set_races(std::vector<net::IpAddress> deciding_addresses) {
   races_.clear();
   races_.reserve(deciding_addresses.size());
-  for (auto& a : deciding_addresses)
-    races_.push_back({std::move(a), std::nullopt, {}});
+  for (auto& a : deciding_addresses) {
+    KeyRow* row = &key_table.rows[a];
+    races_.push_back({std::move(a), std::nullopt, {}, row});
+  }
 }
 
-void IncrementalElection::elect(std::size_t race, const std::vector<std::string>& view,
+void IncrementalElection::elect(std::size_t race, const std::vector<std::string>& view, const Ids& ids,
                                 const Eligible& eligible) {
   Race& r = races_[race];
+  auto& row = *r.keys;
   r.node.reset();
-  for (const auto& n : view) {
-    if (!eligible(n, race)) continue;
-    const auto& k = keys_.key(n, r.address);
-    if (!r.node || k < r.key || (k == r.key && n < *r.node)) {
-      r.node = n;
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    if (!eligible(view[i], race)) continue;
+    const auto& k = key_table.key(row, r.address, ids[i]);
+    if (!r.node || k < r.key || (k == r.key && view[i] < *r.node)) {
+      r.node = view[i];
       r.key = k;
     }
   }
 }
 
 void IncrementalElection::elect_all(const std::vector<std::string>& view, const Eligible& eligible) {
+  Ids ids;
+  for (const auto& n : view)
+    ids.push_back(key_table.id(n));
   for (std::size_t i = 0; i < races_.size(); ++i)
-    elect(i, view, eligible);
+    elect(i, view, ids, eligible);
 }
 
 bool IncrementalElection::update(const std::vector<std::string>& added,
                                  const std::vector<std::string>& removed,
                                  const std::vector<std::string>& view, const Eligible& eligible) {
+  Ids view_ids, added_ids;
+  for (const auto& n : view)
+    view_ids.push_back(key_table.id(n));
+  for (const auto& n : added)
+    added_ids.push_back(key_table.id(n));
   bool changed = false;
   for (std::size_t i = 0; i < races_.size(); ++i) {
     Race& r = races_[i];
-    std::optional<std::string> before = r.node;
     if (!r.node || std::find(removed.begin(), removed.end(), *r.node) != removed.end()) {
-      elect(i, view, eligible);
-    } else {
-      for (const auto& n : added) {
-        if (!eligible(n, i)) continue;
-        const auto& k = keys_.key(n, r.address);
-        if (k < r.key || (k == r.key && n < *r.node)) {
-          r.node = n;
-          r.key = k;
-        }
+      std::optional<std::string> before = std::move(r.node);
+      elect(i, view, view_ids, eligible);
+      changed = changed || r.node != before;
+      continue;
+    }
+    auto& row = *r.keys;
+    for (std::size_t j = 0; j < added.size(); ++j) {
+      if (!eligible(added[j], i)) continue;
+      const auto& k = key_table.key(row, r.address, added_ids[j]);
+      if (k < r.key || (k == r.key && added[j] < *r.node)) {
+        r.node = added[j];
+        r.key = k;
+        changed = true;
       }
     }
-    changed = changed || r.node != before;
   }
   return changed;
 }

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 namespace metalgate::election {
 
 using ElectionKey = std::array<std::uint8_t, 32>;
+struct KeyRow;  // election.cc: one address's keys, by node
 
 ElectionKey election_key(const std::string& node, const net::IpAddress& address);
 
@@ -29,17 +29,15 @@ std::vector<std::string> election_order(const net::IpAddress& address,
 std::optional<std::string> elect_owner(const net::IpAddress& address,
                                        const std::vector<std::string>& eligible_nodes);
 
-// The same election with each node's key for each address computed once: a node's view changes many times
-// (every join, every failure) and each change re-elects every address, so with hundreds of VIPs and dozens of
-// nodes hashing dominates. Keys never change; the cache only grows with the nodes and addresses seen.
+// The same election with each node's key for each address computed once: with hundreds of VIPs and dozens
+// of nodes hashing dominates. Keys are a pure function of their inputs, so one cache serves every election on
+// a thread (a simulated LAN runs all its nodes on one): it only grows with the nodes and addresses seen.
 class ElectionKeys {
  public:
+  // Valid until the next key computed on this thread.
   const ElectionKey& key(const std::string& node, const net::IpAddress& address);
   std::optional<std::string> elect_owner(const net::IpAddress& address,
                                          const std::vector<std::string>& eligible);
-
- private:
-  std::map<net::IpAddress, std::map<std::string, ElectionKey, std::less<>>> keys_;
 };
 
 // The owners of many addresses, kept current as the view changes one step at a time. A member that joins
@@ -67,10 +65,13 @@ class IncrementalElection {
     net::IpAddress address;
     std::optional<std::string> node;
     ElectionKey key{};
+    KeyRow* keys = nullptr;  // this address's row of the key table
   };
-  void elect(std::size_t race, const std::vector<std::string>& view, const Eligible& eligible);
+  // Nodes by their interned id (see election.cc): one hash lookup per node per change, not per race.
+  using Ids = std::vector<std::uint32_t>;
+  void elect(std::size_t race, const std::vector<std::string>& view, const Ids& ids,
+             const Eligible& eligible);
 
-  ElectionKeys keys_;
   std::vector<Race> races_;
 };
 

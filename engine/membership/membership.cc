@@ -112,6 +112,7 @@ void Membership::set_ready(runtime::Instant now) {
   Member& me = members_[self_];
   if (me.ready) return;
   me.ready = true;
+  ++view_version_;
   ++me.incarnation;  // only a newer incarnation of a live member is news to the others
   gossip(me);
 }
@@ -133,6 +134,7 @@ void Membership::leave(runtime::Instant now) {
 void Membership::set_state(Member& m, MemberState state, const std::string& reason) {
   if (m.state == state) return;
   m.state = state;
+  ++view_version_;
   events_.push_back({m.name, state, reason});
   if (state != MemberState::kSuspect) {
     suspect_deadlines_.erase(m.name);
@@ -150,12 +152,13 @@ void Membership::suspect(Member& m, runtime::Instant now) {
 }
 
 void Membership::gossip(const Member& m) {
-  updates_.erase(std::remove_if(updates_.begin(), updates_.end(),
-                                [&](const Update& u) { return u.member.name == m.name; }),
-                 updates_.end());
   int n = static_cast<int>(members_.size());
   int repeats = config_.gossip_repeats * std::max(1, static_cast<int>(std::ceil(std::log2(n + 1))));
-  updates_.push_back({m, repeats});
+  auto [it, fresh] = update_index_.try_emplace(m.name, updates_.size());
+  if (fresh)
+    updates_.push_back({m, repeats, ++update_order_});
+  else
+    updates_[it->second] = {m, repeats, ++update_order_};
 }
 
 bool Membership::apply(const Member& u, runtime::Instant now, const std::string& reason) {
@@ -203,6 +206,7 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
   }
   if (!accept) return false;
   e.incarnation = u.incarnation;
+  if (e.ready != u.ready) ++view_version_;
   e.ready = u.ready;
   if (u.state == MemberState::kAlive) e.address = u.address;
   bool rejoined = gone && u.state == MemberState::kAlive;
@@ -232,8 +236,9 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
   w.name(target);
   w.address(target_address);
   // The least-told updates first.
-  std::stable_sort(updates_.begin(), updates_.end(),
-                   [](const Update& a, const Update& b) { return a.remaining > b.remaining; });
+  std::sort(updates_.begin(), updates_.end(), [](const Update& a, const Update& b) {
+    return a.remaining != b.remaining ? a.remaining > b.remaining : a.order > b.order;
+  });
   std::size_t count = std::min(updates_.size(), config_.max_updates_per_message);
   w.u8(static_cast<std::uint8_t>(count));
   for (std::size_t i = 0; i < count; ++i) {
@@ -248,6 +253,9 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
   updates_.erase(
       std::remove_if(updates_.begin(), updates_.end(), [](const Update& u) { return u.remaining <= 0; }),
       updates_.end());
+  update_index_.clear();
+  for (std::size_t i = 0; i < updates_.size(); ++i)
+    update_index_.emplace(updates_[i].member.name, i);
   outgoing_.push_back({to, std::move(w.out)});
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/net/ip_address.h"
@@ -82,6 +83,8 @@ class Membership {
   std::vector<std::string> live_members() const;
   // The live members that are ready (self only after set_ready), sorted.
   std::vector<std::string> ready_members() const;
+  // Changes whenever a member's state or readiness may have: callers compare it before rebuilding views.
+  std::uint64_t view_version() const { return view_version_; }
   const std::map<std::string, Member>& members() const { return members_; }
   std::uint64_t malformed() const { return malformed_; }
   const std::string& self() const { return self_; }
@@ -91,6 +94,7 @@ class Membership {
   struct Update {
     Member member;
     int remaining = 0;
+    std::uint64_t order = 0;  // newer news goes first among equally told
   };
   struct Probe {
     std::string target;
@@ -114,13 +118,18 @@ class Membership {
   void start_probe(runtime::Instant now);
   std::string next_probe_target();
 
+  std::uint64_t view_version_ = 0;
   std::string self_;
   MembershipConfig config_;
   runtime::SeededRandom random_;
   std::map<std::string, Member> members_;
   std::map<std::string, runtime::Instant> suspect_deadlines_;
   std::map<std::string, runtime::Instant> suspect_rechecks_;  // second direct ping to a suspect
-  std::vector<Update> updates_;
+  std::vector<Update> updates_;                               // sorted by send(): least told first
+  // Where each member's pending update is: a cold start gossips every member to every newcomer, and a scan
+  // per update made that cubic in the cluster size.
+  std::unordered_map<std::string, std::size_t> update_index_;
+  std::uint64_t update_order_ = 0;
   std::vector<std::string> round_;
   std::optional<Probe> probe_;
   std::map<std::uint32_t, Relay> relays_;

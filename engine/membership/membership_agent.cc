@@ -40,15 +40,22 @@ void MembershipAgent::after_input() {
   if (socket_)
     for (const auto& d : core_->take_outgoing())
       socket_->send_to(d.to, d.payload);
-  for (const auto& e : core_->take_events())
-    runtime_.logger().log(runtime::LogLevel::kInfo, "membership", "member-" + std::string(to_string(e.state)),
-                          {{"self", core_->self()}, {"member", e.member}, {"reason", e.reason}});
-  auto view = core_->live_members();
-  auto ready = core_->ready_members();
-  if (view != last_view_ || ready != last_ready_) {
-    last_view_ = view;
-    last_ready_ = std::move(ready);
-    if (on_view_) on_view_(view);
+  auto events = core_->take_events();
+  if (runtime_.logger().enabled(runtime::LogLevel::kInfo))
+    for (const auto& e : events)
+      runtime_.logger().log(runtime::LogLevel::kInfo, "membership",
+                            "member-" + std::string(to_string(e.state)),
+                            {{"self", core_->self()}, {"member", e.member}, {"reason", e.reason}});
+  // Views are rebuilt only when something in them may have changed (most messages change nothing).
+  if (core_->view_version() != last_version_) {
+    last_version_ = core_->view_version();
+    auto view = core_->live_members();
+    auto ready = core_->ready_members();
+    if (view != last_view_ || ready != last_ready_) {
+      last_view_ = view;
+      last_ready_ = std::move(ready);
+      if (on_view_) on_view_(view);
+    }
   }
   if (auto next = core_->next_timeout()) {
     auto now = runtime_.now();

@@ -36,6 +36,7 @@ class MembershipAgent {
   runtime::TimerPtr timer_;
   ViewCallback on_view_;
   std::vector<std::string> last_view_, last_ready_;
+  std::uint64_t last_version_ = ~std::uint64_t{0};
 };
 
 }  // namespace metalgate::membership

@@ -147,12 +147,20 @@ void Layer2Node::on_view(const std::vector<std::string>& view) {
                       std::back_inserter(added));
   std::set_difference(candidates_.begin(), candidates_.end(), next.begin(), next.end(),
                       std::back_inserter(removed));
+  // Members we saw listening before they became ready cannot have announced anything stale; one that
+  // appears ready at once (the other side of a healed partition) may have, while it owned addresses.
+  bool reappeared_ready = false;
+  for (const auto& n : added)
+    reappeared_ready = reappeared_ready || !listening_.count(n);
+  listening_.clear();
+  for (const auto& n : view_)
+    if (!std::binary_search(next.begin(), next.end(), n)) listening_.insert(n);
   if (added.empty() && removed.empty()) return;
   candidates_ = std::move(next);
   bool changed = election_.update(added, removed, candidates_, eligible_);
-  if (!changed && added.empty()) return;
-  // A member that (re)appeared may have announced itself: the owners announce again, after it.
-  apply(true, !added.empty());
+  if (!changed && !reappeared_ready) return;
+  // The owners announce again, after the reappeared member's stale announcements.
+  apply(true, reappeared_ready);
 }
 
 void Layer2Node::apply(bool membership_changed, bool restart_bursts) {

@@ -87,6 +87,7 @@ class Layer2Node {
   std::vector<std::string> view_;        // sorted: the live members
   std::vector<std::string> candidates_;  // sorted: live, and ready or known to us when we settled
   std::set<std::string> established_;    // in our view when we settled, and in it ever since
+  std::set<std::string> listening_;      // live but not ready yet (not candidates)
   std::map<net::IpAddress, std::string> owners_;
   bool settled_ = false;
   runtime::TimerPtr grace_timer_;

@@ -41,12 +41,13 @@ SpeakerAgent::SpeakerAgent(runtime::Runtime& runtime, const std::vector<std::str
 SpeakerAgent::~SpeakerAgent() = default;
 
 void SpeakerAgent::set_owned(const Speaker::Owned& owned, bool restart_all) {
-  for (const auto& address : speaker_->owned_addresses())
+  const bool log = runtime_.logger().enabled(runtime::LogLevel::kInfo);
+  for (const auto& address : log ? speaker_->owned_addresses() : std::vector<net::IpAddress>{})
     if (!owned.count(address))
       runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-lost",
                             {{"vip", address.to_string()}});
   for (const auto& [address, interfaces] : owned)
-    if (!speaker_->owns(address))
+    if (log && !speaker_->owns(address))
       runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "ownership-gained",
                             {{"vip", address.to_string()}});
   send(speaker_->set_owned(owned, runtime_.now(), restart_all));

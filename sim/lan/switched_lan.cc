@@ -17,6 +17,7 @@
 #include "ns3/simulator.h"
 #include "ns3/string.h"
 #include "ns3/trace-helper.h"
+#include "sim/runtime/service_address_routing.h"
 
 namespace metalgate::sim {
 
@@ -141,6 +142,7 @@ Ns3Host& SwitchedLan::add_host(const std::string& name, const net::IpAddress& ad
   h.switch_port = devices.Get(1);
   bridge_->AddBridgePort(h.switch_port);
   ns3::InternetStackHelper stack;
+  stack.SetRoutingHelper(ServiceAddressRoutingHelper());
   stack.Install(h.node);
   next_stream_ += stack.AssignStreams(ns3::NodeContainer(h.node), next_stream_);
   next_stream_ += csma.AssignStreams(devices, next_stream_);

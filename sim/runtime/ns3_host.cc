@@ -1,5 +1,7 @@
 #include "sim/runtime/ns3_host.h"
 
+#include "sim/runtime/service_address_routing.h"
+
 #include <algorithm>
 #include <deque>
 
@@ -429,7 +431,9 @@ class Ns3FramePort final : public runtime::FramePort {
   Ns3FramePort(Ns3Host& host, std::string name, ns3::Ptr<ns3::NetDevice> device, runtime::FrameHandler& h)
       : host_(host), name_(std::move(name)), device_(std::move(device)), handler_(h) {}
   ~Ns3FramePort() override {
-    if (!handler_cb_.IsNull()) host_.node()->UnregisterProtocolHandler(handler_cb_);
+    if (!handler_cb_.IsNull())
+      for (std::size_t i = 0; i < types_.size(); ++i)  // ns-3 removes one registration per call
+        host_.node()->UnregisterProtocolHandler(handler_cb_);
     if (socket_) socket_->Close();
   }
   bool open(const std::vector<std::uint16_t>& types) {
@@ -440,7 +444,9 @@ class Ns3FramePort final : public runtime::FramePort {
     if (socket_->Bind(a) != 0) return false;
     socket_->ShutdownRecv();
     handler_cb_ = ns3::MakeCallback(&Ns3FramePort::on_frame, this);
-    host_.node()->RegisterProtocolHandler(handler_cb_, 0, device_, /*promiscuous=*/true);
+    // One registration per EtherType: the node then hands us none of the IPv4 traffic.
+    for (auto type : types)
+      host_.node()->RegisterProtocolHandler(handler_cb_, type, device_, /*promiscuous=*/true);
     return true;
   }
   void send(const net::MacAddress& destination, std::uint16_t ethertype, ByteView payload) override {
@@ -635,19 +641,18 @@ runtime::FramePortPtr Ns3Host::open_frame_port(const std::string& interface_name
 std::error_code Ns3Host::add_local_address(const net::IpAddress& address) {
   auto ipv4 = node_->GetObject<ns3::Ipv4>();
   if (!ipv4 || !address.is_v4()) return std::make_error_code(std::errc::address_family_not_supported);
-  // Our own set answers "is it there": ns-3 keeps an interface's addresses in a list it indexes by walking,
-  // so its own lookup is quadratic in their number (a node with 500 VIPs).
-  if (!local_addresses_.insert(address).second) return std::make_error_code(std::errc::file_exists);
-  // Interface 0 is the loopback: ns-3's ARP never answers for it, and WeakEsModel accepts traffic to it.
-  ipv4->AddAddress(0, ns3::Ipv4InterfaceAddress(to_ns3(address), ns3::Ipv4Mask("/32")));
+  auto routing = ns3::DynamicCast<ServiceAddressRouting>(ipv4->GetRoutingProtocol());
+  if (!routing) return std::make_error_code(std::errc::operation_not_supported);  // see ServiceAddressRouting
+  if (!routing->add(to_ns3(address))) return std::make_error_code(std::errc::file_exists);
   return {};
 }
 
 std::error_code Ns3Host::remove_local_address(const net::IpAddress& address) {
   auto ipv4 = node_->GetObject<ns3::Ipv4>();
   if (!ipv4) return std::make_error_code(std::errc::address_family_not_supported);
-  if (!local_addresses_.erase(address)) return std::make_error_code(std::errc::address_not_available);
-  ipv4->RemoveAddress(0, to_ns3(address));
+  auto routing = ns3::DynamicCast<ServiceAddressRouting>(ipv4->GetRoutingProtocol());
+  if (!routing || !routing->remove(to_ns3(address)))
+    return std::make_error_code(std::errc::address_not_available);
   return {};
 }
 

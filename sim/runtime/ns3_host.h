@@ -1,8 +1,9 @@
 // The runtime port on ns-3 3.37: one Ns3Host per simulated node. Timers are Simulator events, the clock is
 // Simulator::Now(), streams and datagrams are ns3::Socket (TCP, UDP), frames go through PacketSocket (payload
 // after the Ethernet header, source MAC from the address, as on Linux AF_PACKET/SOCK_DGRAM), and service
-// addresses (VIPs) go on the node's loopback so ns-3's own ARP never answers for them (WeakEsModel accepts
-// traffic to them on every interface). The engine cannot tell this world from the live one.
+// addresses (VIPs) go to the node's ServiceAddressRouting (install it with ServiceAddressRoutingHelper),
+// which delivers traffic to them as a VIP on Linux's loopback is, while ns-3's own ARP never answers for
+// them. The engine cannot tell this world from the live one.
 //
 // Limits of the model, documented in docs/simulator.md: ns-3 TCP has no user-triggered RST, so reset() ends a
 // connection with a FIN-and-close the peer sees as on_peer_shutdown; CSMA links have no up/down state.
@@ -73,7 +74,6 @@ class Ns3Host final : public runtime::Runtime {
   std::map<std::string, std::uint32_t> interfaces_;
   std::set<std::shared_ptr<Ns3StreamState>> lingering_;
   std::map<std::uint16_t, std::weak_ptr<Ns3StreamState>> connecting_;
-  std::set<net::IpAddress> local_addresses_;  // added to the loopback by add_local_address
   ns3::Node::ProtocolHandler ipv4_observer_;
 };
 

@@ -224,9 +224,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       std::vector<std::string> claim;
       for (auto& [name, e] : engines) {
         if (!e.up || !e.speaker || isolated[name]) continue;
-        const auto& owners = e.speaker->owners();
-        auto it = owners.find(vip);
-        if (it != owners.end() && it->second == name) claim.push_back(name);
+        if (e.speaker->speaker().core().owns(vip)) claim.push_back(name);
       }
       return claim;
     };
@@ -237,8 +235,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
         claimants.clear();
       for (auto& [name, e] : engines) {
         if (!e.up || !e.speaker || isolated[name]) continue;
-        for (const auto& [address, owner] : e.speaker->owners())
-          if (owner == name) claims[address].push_back(name);
+        for (const auto& address : e.speaker->speaker().core().owned_addresses())
+          claims[address].push_back(name);
       }
       return claims;
     };
@@ -448,12 +446,14 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     }
     std::sort(failovers.begin(), failovers.end(),
               [](const Failover& a, const Failover& b) { return a.fault_ms < b.fault_ms; });
+    // Recovered: the first answer to a request that started after the fault. (Not the answer to the first
+    // such request: one that started while the VIP was still unreachable may get through a second later on
+    // a SYN retransmission, after others were long answered.)
     for (auto& f : failovers) {
       for (const auto& r : records)
-        if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.fault_ms) {
-          f.recovered_ms = r.end_us / 1000;
-          break;
-        }
+        if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.fault_ms &&
+            (f.recovered_ms < 0 || static_cast<std::int64_t>(r.end_us / 1000) < f.recovered_ms))
+          f.recovered_ms = static_cast<std::int64_t>(r.end_us / 1000);
     }
     auto in_failover = [&](const RequestRecord& r) {
       for (const auto& f : failovers) {

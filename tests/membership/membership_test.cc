@@ -72,6 +72,28 @@ TEST(Membership, FiveNodesConverge) {
   EXPECT_LT(c.world.now().time_since_epoch(), 500ms);
 }
 
+TEST(Membership, ReadinessReachesEveryoneAndARestartStartsNotReady) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  for (const auto& a : c.agents)
+    EXPECT_TRUE(a->core().ready_members().empty());  // nobody said it is ready
+  c.agents[2]->set_ready();
+  auto everyone_sees = [&](const std::vector<std::string>& ready) {
+    for (const auto& a : c.agents)
+      if (a && a->core().ready_members() != ready) return false;
+    return true;
+  };
+  ASSERT_TRUE(c.world.run_until([&] { return everyone_sees({"node-2"}); }, 1s));
+  // A crashed node comes back as a newcomer: live at once, ready only once it says so again.
+  c.crash(2);
+  ASSERT_TRUE(c.world.run_until([&] { return everyone_sees({}); }, 2s));
+  c.start(2);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  EXPECT_TRUE(everyone_sees({}));
+  c.agents[2]->set_ready();
+  EXPECT_TRUE(c.world.run_until([&] { return everyone_sees({"node-2"}); }, 1s));
+}
+
 TEST(Membership, ACrashedNodeIsDeclaredDeadByEveryoneQuickly) {
   // Over 30 seeds (who probes whom, and when, differs): the slowest survivor to learn of the crash.
   std::vector<runtime::Duration> detections;

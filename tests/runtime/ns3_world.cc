@@ -11,6 +11,7 @@
 #include "ns3/string.h"
 #include "ns3/traffic-control-helper.h"
 #include "sim/runtime/ns3_host.h"
+#include "sim/runtime/service_address_routing.h"
 #include "tests/runtime/runtime_worlds.h"
 
 namespace metalgate::runtime::testing_worlds {
@@ -30,6 +31,7 @@ class Ns3ContractWorld final : public ContractWorld {
     csma.SetChannelAttribute("Delay", ns3::TimeValue(ns3::MicroSeconds(50)));
     devices_ = csma.Install(nodes_);
     ns3::InternetStackHelper stack;
+    stack.SetRoutingHelper(sim::ServiceAddressRoutingHelper());
     stack.Install(nodes_);
     ns3::Ipv4AddressHelper addresses;
     addresses.SetBase("10.77.0.0", "255.255.255.0");
