@@ -58,8 +58,13 @@ class Ns3Timer final : public runtime::Timer {
   explicit Ns3Timer(runtime::TimerCallback cb) : cb_(std::move(cb)) {}
   ~Ns3Timer() override { event_.Cancel(); }
   void arm(runtime::Duration after) override {
-    event_.Cancel();
     period_ = runtime::Duration::zero();
+    deadline_ = ns3::Simulator::Now() + to_time(after);
+    // Protocols re-arm after every input, to the same deadline or a later one (idle timeouts): the event
+    // already queued for an earlier or equal time stays, and fire() moves on to the real deadline. ns-3
+    // cancels lazily, so a fresh event per input would also leave a dead one in the queue.
+    if (event_.IsRunning() && event_.GetTs() <= static_cast<std::uint64_t>(deadline_.GetTimeStep())) return;
+    event_.Cancel();
     event_ = ns3::Simulator::Schedule(to_time(after), &Ns3Timer::fire, this);
   }
   void arm_periodic(runtime::Duration period) override {
@@ -76,6 +81,10 @@ class Ns3Timer final : public runtime::Timer {
 
  private:
   void fire() {
+    if (period_ == runtime::Duration::zero() && ns3::Simulator::Now() < deadline_) {
+      event_ = ns3::Simulator::Schedule(deadline_ - ns3::Simulator::Now(), &Ns3Timer::fire, this);
+      return;  // pushed back since this event was queued
+    }
     if (period_ > runtime::Duration::zero()) {
       // Deadlines do not drift with callback latency: the next one is a period after this one was due.
       next_ += to_time(period_);
@@ -87,6 +96,7 @@ class Ns3Timer final : public runtime::Timer {
   ns3::EventId event_;
   runtime::Duration period_{};
   ns3::Time next_;
+  ns3::Time deadline_;  // of a one-shot arm
 };
 
 }  // namespace
