@@ -3,6 +3,8 @@
 # both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
 # the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
 #   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
+# CASES=TLS runs only the cases whose name contains it; IDLE=0 leaves out the memory case; PROFILE=FILE
+# records metalgate with perf.
 # Needs root only to raise the open-file limit for the 10,000-connection memory case.
 set -euo pipefail
 metalgate=$(realpath "$1")
@@ -56,8 +58,10 @@ type: kubernetes.io/tls
 data: {tls.crt: $(base64 -w0 < "$work/tls.crt"), tls.key: $(base64 -w0 < "$work/tls.key")}
 YAML
 taskset -c 1 nice -n -20 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
-  --http-port "$mg_http" --https-port "$mg_https" > "$work/metalgate.log" 2>&1 & pids+=($!)
+  --http-port "$mg_http" --https-port "$mg_https" --access-log off > "$work/metalgate.log" 2>&1 & pids+=($!)
 mg_pid=$!
+# PROFILE=FILE records metalgate with perf for the whole run (pair it with CASES to profile one case).
+if [ -n "${PROFILE:-}" ]; then perf record -g -o "$PROFILE" -p "$mg_pid" 2>/dev/null & pids+=($!); fi
 
 # HAProxy with the equivalent configuration (what the controller generates for this Ingress, reduced).
 cat > "$work/haproxy.cfg" <<HAPROXY
@@ -120,6 +124,7 @@ declare -A results
 for round in $(seq "$ROUNDS"); do
   for c in "${cases[@]}"; do
     IFS='|' read -r name scheme path extra <<<"$c"
+    [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
     for proxy in metalgate haproxy; do
       if [ $proxy = metalgate ]; then pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http")
       else pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http"); fi
@@ -149,21 +154,25 @@ idle_case() {  # pid port -> bytes per connection
   echo "$line" | grep -q "ready $IDLE" || echo "  (idle client: $line)" >&2
   awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN{printf "%.0f", (a - b) * 1024 / n}'
 }
-mg_idle=$(idle_case "$mg_pid" "$mg_http"); sleep 2
-hp_idle=$(idle_case "$hp_pid" "$hp_http")
+mg_idle=0 hp_idle=0
+if [ "$IDLE" -gt 0 ]; then  # IDLE=0 leaves the memory case out
+  mg_idle=$(idle_case "$mg_pid" "$mg_http"); sleep 2
+  hp_idle=$(idle_case "$hp_pid" "$hp_http")
+fi
 
 {
   echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ _ _ <<<"$c"
+    [ -z "${results["$name|metalgate"]:-}" ] && continue  # left out by CASES
     m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
     mr=$(median 1 <<<"$m"); hr=$(median 1 <<<"$h"); mp=$(median 2 <<<"$m"); hp=$(median 2 <<<"$h")
     mc=$(median 3 <<<"$m"); hc=$(median 3 <<<"$h")
     awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" \
       'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** |\n", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc}'
   done
-  awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
+  [ "$IDLE" -gt 0 ] && awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
     'BEGIN{printf "\n| memory per idle keep-alive connection (%d connections) | metalgate %d B | HAProxy %d B | **%.2f×** |\n|---|---|---|---|\n", n, m, h, m/h}'
 } > "$work/table.md"
 cat "$work/table.md"
