@@ -51,9 +51,8 @@ struct KeyRow {
 
 namespace {
 
-// Every key computed on this thread, by address and interned node id. Keys are a pure function of their
-// inputs, so the simulated nodes of a LAN (one thread) share them: 64 nodes x 500 VIPs hash 32,000 times, not
-// two million. The table only grows with the nodes and addresses seen.
+// Every key computed on this thread, by address and interned node id (see IncrementalElection). The table
+// only grows with the nodes and addresses seen.
 struct KeyTable {
   using Row = KeyRow;
   std::unordered_map<std::string, std::uint32_t> ids;
@@ -81,26 +80,6 @@ struct KeyTable {
 thread_local KeyTable key_table;
 
 }  // namespace
-
-const ElectionKey& ElectionKeys::key(const std::string& node, const net::IpAddress& address) {
-  auto& row = key_table.rows[address];
-  return key_table.key(row, address, key_table.id(node));
-}
-
-std::optional<std::string> ElectionKeys::elect_owner(const net::IpAddress& address,
-                                                     const std::vector<std::string>& eligible) {
-  const std::string* best = nullptr;
-  ElectionKey best_key{};  // a copy: the next key() may move the table's row
-  for (const auto& n : eligible) {
-    const ElectionKey& k = key(n, address);
-    if (!best || k < best_key) {
-      best = &n;
-      best_key = k;
-    }
-  }
-  if (!best) return std::nullopt;
-  return *best;
-}
 
 void IncrementalElection::set_races(std::vector<net::IpAddress> deciding_addresses) {
   races_.clear();

@@ -118,14 +118,11 @@ bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) co
   if (a.local_traffic_policy && !a.nodes_with_ready_endpoints.count(node)) return false;
   if (a.node_selectors.empty()) return true;
   auto it = config_.node_labels.find(node);
-  if (it == config_.node_labels.end()) {  // a member the configuration does not describe: its name only
-    config::Labels labels{{"kubernetes.io/hostname", node}};
-    for (const auto& s : a.node_selectors)
-      if (s.matches(labels)) return true;
-    return false;
-  }
+  config::Labels undescribed;  // a member the configuration does not describe has its name only
+  if (it == config_.node_labels.end()) undescribed.emplace("kubernetes.io/hostname", node);
+  const config::Labels& labels = it == config_.node_labels.end() ? undescribed : it->second;
   for (const auto& s : a.node_selectors)
-    if (s.matches(it->second)) return true;
+    if (s.matches(labels)) return true;
   return false;
 }
 

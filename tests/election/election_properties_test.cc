@@ -86,25 +86,6 @@ RC_GTEST_PROP(ElectionProperties, OneFailureMovesOnlyTheFailedNodesAddresses, ()
 namespace metalgate::election {
 namespace {
 
-RC_GTEST_PROP(ElectionKeys, TheCacheElectsWhatThePureFunctionElects, ()) {
-  ElectionKeys cache;
-  const auto vips = *rc::gen::container<std::vector<std::uint8_t>>(rc::gen::inRange<std::uint8_t>(1, 250));
-  for (std::uint8_t last : vips) {
-    auto vip = net::IpAddress::v4(192, 168, 1, last);
-    auto nodes = *rc::gen::container<std::vector<std::string>>(
-        rc::gen::map(rc::gen::inRange(0, 40), [](int n) { return "node-" + std::to_string(n); }));
-    RC_ASSERT(cache.elect_owner(vip, nodes) ==
-              elect_owner(vip, nodes));  // asked twice: cached the second time
-    RC_ASSERT(cache.elect_owner(vip, nodes) == elect_owner(vip, nodes));
-  }
-}
-
-}  // namespace
-}  // namespace metalgate::election
-
-namespace metalgate::election {
-namespace {
-
 // A sequence of view changes (joins, failures, several at once) with eligibility that differs per race: after
 // every step the incremental winners are what a full election over the new view gives.
 RC_GTEST_PROP(IncrementalElection, EveryStepElectsWhatAFullElectionElects, ()) {
