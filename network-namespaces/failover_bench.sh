@@ -96,7 +96,7 @@ fault() {  # system fault node
 }
 
 declare -A results dual fails
-systems=(metalgate keepalived-1 keepalived-0.1)
+read -ra systems <<<"${SYSTEMS:-metalgate keepalived-1 keepalived-0.1}"  # SYSTEMS=metalgate: only those
 faults=(sigkill linkdown sigterm)
 for system in "${systems[@]}"; do
   window=3000; [ "$system" = keepalived-1 ] && window=6000
