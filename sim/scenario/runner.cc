@@ -171,6 +171,10 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
         cfg.name = n.name;
         cfg.interfaces = {"eth0"};
         cfg.membership_address = {n.address, 7946};
+        if (s.speaker.probe_interval) cfg.membership.probe_interval = *s.speaker.probe_interval;
+        if (s.speaker.probe_timeout) cfg.membership.probe_timeout = *s.speaker.probe_timeout;
+        if (s.speaker.suspicion_timeout) cfg.membership.suspicion_timeout = *s.speaker.suspicion_timeout;
+        if (s.speaker.join_grace) cfg.join_grace = *s.speaker.join_grace;
         for (const auto& m : members)
           if (m.ip != n.address) cfg.seeds.push_back(m);
         for (const auto& other : s.nodes)

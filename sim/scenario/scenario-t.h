@@ -107,6 +107,12 @@ struct ScenarioExpectation {
   config::SourceLocation where;
 };
 
+// The speakers' timing, for every node; unset keys keep the engine's defaults (docs/speaker.md). A large
+// LAN can trade failover speed for simulation speed with a longer probe interval.
+struct ScenarioSpeaker {
+  std::optional<milliseconds> probe_interval, probe_timeout, suspicion_timeout, join_grace;
+};
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -118,6 +124,7 @@ struct Scenario {
   double link_loss = 0;  // every link, each direction
   bool pcap = false;     // a capture per host link
   std::vector<ScenarioNode> nodes;
+  ScenarioSpeaker speaker;
   std::vector<std::string> manifests;  // resolved paths
   std::vector<ScenarioBackend> backends;
   std::vector<ScenarioClient> clients;

@@ -5,6 +5,7 @@
 
 #include "engine/config/duration.h"
 #include "engine/config/yaml_reader.h"
+#include "engine/membership/membership.h"
 
 namespace metalgate::sim {
 
@@ -76,8 +77,8 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     return s;
   }
   config::YamlReader r(root, path, "scenario", d);
-  if (!r.expect_map({"name", "seed", "duration", "lan", "nodes", "manifests", "backends", "clients", "faults",
-                     "expect"}))
+  if (!r.expect_map({"name", "seed", "duration", "lan", "nodes", "speaker", "manifests", "backends",
+                     "clients", "faults", "expect"}))
     return s;
   s.name = r.string("name", true).value_or("");
   s.seed = static_cast<std::uint64_t>(r.integer("seed", 0, INT64_MAX).value_or(1));
@@ -126,6 +127,31 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     s.nodes.push_back(std::move(node));
   }
   if (s.nodes.empty()) r["nodes"].error("a scenario needs at least one node");
+  auto speaker = r["speaker"];
+  if (speaker.expect_map({"probe_interval", "probe_timeout", "suspicion_timeout", "join_grace"})) {
+    auto positive = [&](std::string_view key) -> std::optional<milliseconds> {
+      auto value = duration(speaker, key);
+      if (value && value->count() <= 0) {
+        speaker[key].error("must be longer than 0ms");
+        return std::nullopt;
+      }
+      return value;
+    };
+    s.speaker.probe_interval = positive("probe_interval");
+    s.speaker.probe_timeout = positive("probe_timeout");
+    s.speaker.suspicion_timeout = positive("suspicion_timeout");
+    s.speaker.join_grace = duration(speaker, "join_grace");
+    membership::MembershipConfig defaults;
+    auto interval =
+        s.speaker.probe_interval.value_or(std::chrono::duration_cast<milliseconds>(defaults.probe_interval));
+    auto timeout =
+        s.speaker.probe_timeout.value_or(std::chrono::duration_cast<milliseconds>(defaults.probe_timeout));
+    if (timeout >= interval)
+      speaker[s.speaker.probe_timeout ? "probe_timeout" : "probe_interval"].error(
+          "the probe timeout (" + std::to_string(timeout.count()) +
+          "ms) must be shorter than the probe interval (" + std::to_string(interval.count()) +
+          "ms): indirect probes need the rest of the interval");
+  }
   const auto base = std::filesystem::path(path).parent_path();
   for (const auto& m : r.string_list("manifests")) {
     auto p = std::filesystem::path(m).is_absolute() ? std::filesystem::path(m) : base / m;

@@ -85,7 +85,8 @@ TEST(Scenario, ANicGoingDownOnTheOwnerFailsOverToo) {
 // A small LAN for one fault at a time: two proxy nodes and a speaker, three web pods, and `clients`, `faults`
 // and `expect` as given.
 std::string lan_with(const std::string& name, const std::string& clients, const std::string& faults,
-                     const std::string& expect, const std::string& duration = "12s") {
+                     const std::string& expect, const std::string& duration = "12s",
+                     const std::string& extra = "") {
   return write_temp(name + ".yaml", "name: " + name + "\nseed: 3\nduration: " + duration + R"(
 lan: {subnet: 192.168.1.0/24}
 nodes:
@@ -100,7 +101,7 @@ backends:
   - {deployment: default/redis, addresses: [192.168.1.42]}
 clients:
 )" + clients + "faults:\n" + faults + "expect:\n" +
-                                        expect);
+                                        expect + extra);
 }
 
 const std::string kBrowser =
@@ -131,6 +132,34 @@ TEST(ScenarioFaults, AGracefulLeaveHandsTheVipOverFasterThanACrash) {
   // The goodbye spares the others the suspicion timeout; the clients' next request finds the new owner.
   EXPECT_LT(leave.result["failovers"][0]["failover_ms"].get<int>(),
             crash.result["failovers"][0]["failover_ms"].get<int>());
+}
+
+TEST(ScenarioSpeaker, ALongerProbeIntervalDetectsTheCrashLater) {
+  const std::string dns = "  - {name: dns, address: 192.168.1.100, udp: {port: 53, rate: 200}}\n";
+  auto fast =
+      run_file(lan_with("probe-default", dns, "  - {at: 5s, crash: owner}\n", "  - failover: {max: 3s}\n"));
+  auto slow = run_file(
+      lan_with("probe-slow", dns, "  - {at: 5s, crash: owner}\n", "  - failover: {max: 3s}\n", "12s",
+               "speaker: {probe_interval: 300ms, probe_timeout: 100ms, suspicion_timeout: 600ms}\n"));
+  ASSERT_TRUE(fast.passed) << fast.result.dump(2);
+  ASSERT_TRUE(slow.passed) << slow.result.dump(2);
+  // Detection needs at least the suspicion window after the missed probe.
+  EXPECT_GE(slow.result["failovers"][0]["failover_ms"].get<int>(), 600);
+  EXPECT_LT(fast.result["failovers"][0]["failover_ms"].get<int>(), 400);
+}
+
+TEST(ScenarioSpeaker, TimingErrorsNameTheField) {
+  std::string bad =
+      lan_with("bad-speaker", kBrowser, "", "  - single_owner: {}\n", "12s",
+               "speaker: {probe_interval: 10ms, probe_timeout: 20ms, suspicion: 1s, join_grace: soon}\n");
+  config::Diagnostics d;
+  load_scenario(bad, d);
+  std::string text = d.to_string();
+  EXPECT_THAT(
+      text,
+      HasSubstr("speaker.probe_timeout: the probe timeout (20ms) must be shorter than the probe interval"));
+  EXPECT_THAT(text, HasSubstr("suspicion"));
+  EXPECT_THAT(text, HasSubstr("'soon' is not a duration"));
 }
 
 TEST(ScenarioFaults, APartitionGivesEachSideItsOwnerAndHealingLeavesOne) {
