@@ -40,6 +40,13 @@ int main(int argc, char** argv) {
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
   s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, - for stdout, or off");
   s->add_option("--peer", serve.peers, "Membership address of another node, ip:port (repeatable)");
+  s->add_option("--probe-interval", serve.probe_interval, "Membership probe period (default 30ms)");
+  s->add_option("--probe-timeout", serve.probe_timeout,
+                "Direct ack wait, shorter than the period (default 12ms)");
+  s->add_option("--suspicion-timeout", serve.suspicion_timeout,
+                "Time a suspect has to refute (default 60ms)");
+  s->add_option("--join-grace", serve.join_grace,
+                "Longest listening before claiming at start (default 250ms)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");
   s->add_option("--seed", serve.seed, "Seed for this node's randomness");

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "engine/config/duration.h"
 #include "engine/config/manifest_loader.h"
 #include "engine/ipam/state_file.h"
 #include "engine/model/resolve.h"
@@ -28,6 +29,24 @@ int run_serve(const ServeOptions& options) {
   std::optional<net::IpAddress> listen = net::IpAddress::v4(0);
   if (!options.listen.empty()) listen = net::IpAddress::parse(options.listen);
   if (!listen) return fail("--listen '" + options.listen + "' is not an IP address");
+  speaker::Layer2NodeConfig cfg;
+  auto timing = [](const std::string& text, runtime::Duration& out, bool zero_allowed) -> bool {
+    if (text.empty()) return true;
+    auto value = config::parse_duration(text);
+    if (!value || (!zero_allowed && value->count() <= 0)) return false;
+    out = *value;
+    return true;
+  };
+  if (!timing(options.probe_interval, cfg.membership.probe_interval, false))
+    return fail("--probe-interval '" + options.probe_interval + "' is not a duration above 0 (30ms)");
+  if (!timing(options.probe_timeout, cfg.membership.probe_timeout, false))
+    return fail("--probe-timeout '" + options.probe_timeout + "' is not a duration above 0 (12ms)");
+  if (!timing(options.suspicion_timeout, cfg.membership.suspicion_timeout, false))
+    return fail("--suspicion-timeout '" + options.suspicion_timeout + "' is not a duration above 0 (60ms)");
+  if (!timing(options.join_grace, cfg.join_grace, true))
+    return fail("--join-grace '" + options.join_grace + "' is not a duration (250ms)");
+  if (cfg.membership.probe_timeout >= cfg.membership.probe_interval)
+    return fail("--probe-timeout must be shorter than --probe-interval: indirect probes need the rest of it");
   std::vector<net::SocketAddress> seeds;
   for (const auto& p : options.peers) {
     auto a = net::SocketAddress::parse(p);
@@ -116,7 +135,6 @@ int run_serve(const ServeOptions& options) {
     return 0;
   }
 
-  speaker::Layer2NodeConfig cfg;
   cfg.name = options.node;
   cfg.interfaces = options.interfaces;
   cfg.membership_address = *bind;
