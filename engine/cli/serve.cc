@@ -45,7 +45,7 @@ int run_serve(const ServeOptions& options) {
     return fail("--suspicion-timeout '" + options.suspicion_timeout + "' is not a duration above 0 (60ms)");
   if (!timing(options.join_grace, cfg.join_grace, true))
     return fail("--join-grace '" + options.join_grace + "' is not a duration (250ms)");
-  if (cfg.membership.probe_timeout >= cfg.membership.probe_interval)
+  if (!membership::timing_problem(cfg.membership).empty())
     return fail("--probe-timeout must be shorter than --probe-interval: indirect probes need the rest of it");
   std::vector<net::SocketAddress> seeds;
   for (const auto& p : options.peers) {

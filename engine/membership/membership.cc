@@ -21,6 +21,16 @@ std::string_view to_string(MemberState s) {
   return "?";
 }
 
+std::string timing_problem(const MembershipConfig& config) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (config.probe_timeout < config.probe_interval) return {};
+  return "the probe timeout (" + std::to_string(duration_cast<milliseconds>(config.probe_timeout).count()) +
+         "ms) must be shorter than the probe interval (" +
+         std::to_string(duration_cast<milliseconds>(config.probe_interval).count()) +
+         "ms): indirect probes need the rest of the interval";
+}
+
 namespace {
 
 // Wire format, big-endian: "MG" 2 | kind u8 | seq u32 | sender name, incarnation u32, flags u8 | target name,

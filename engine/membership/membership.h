@@ -37,6 +37,10 @@ struct MembershipConfig {
   runtime::Duration reconnect_interval = 1s;
 };
 
+// Empty when the timing can work, else why not: the direct probe must leave part of the interval for the
+// indirect ones. Every front-end (scenario files, `serve` flags) checks timings with this.
+std::string timing_problem(const MembershipConfig& config);
+
 enum class MemberState : std::uint8_t { kAlive = 0, kSuspect = 1, kDead = 2, kLeft = 3 };
 std::string_view to_string(MemberState s);
 

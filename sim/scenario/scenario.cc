@@ -141,16 +141,11 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     s.speaker.probe_timeout = positive("probe_timeout");
     s.speaker.suspicion_timeout = positive("suspicion_timeout");
     s.speaker.join_grace = duration(speaker, "join_grace");
-    membership::MembershipConfig defaults;
-    auto interval =
-        s.speaker.probe_interval.value_or(std::chrono::duration_cast<milliseconds>(defaults.probe_interval));
-    auto timeout =
-        s.speaker.probe_timeout.value_or(std::chrono::duration_cast<milliseconds>(defaults.probe_timeout));
-    if (timeout >= interval)
-      speaker[s.speaker.probe_timeout ? "probe_timeout" : "probe_interval"].error(
-          "the probe timeout (" + std::to_string(timeout.count()) +
-          "ms) must be shorter than the probe interval (" + std::to_string(interval.count()) +
-          "ms): indirect probes need the rest of the interval");
+    membership::MembershipConfig timing;  // the engine's defaults, with what the scenario sets
+    if (s.speaker.probe_interval) timing.probe_interval = *s.speaker.probe_interval;
+    if (s.speaker.probe_timeout) timing.probe_timeout = *s.speaker.probe_timeout;
+    if (auto problem = membership::timing_problem(timing); !problem.empty())
+      speaker[s.speaker.probe_timeout ? "probe_timeout" : "probe_interval"].error(problem);
   }
   const auto base = std::filesystem::path(path).parent_path();
   for (const auto& m : r.string_list("manifests")) {
