@@ -110,8 +110,13 @@ answer=$(psql -h 127.0.0.1 -p "$tcp_pg" -U postgres -d postgres -tAc 'select 6 *
 [ "$answer" = 42 ] || fail "psql answered '$answer'"
 
 # DNS through the proxy: the answer comes back from the address asked, a client port sticks to one server,
-# and different client ports are spread over both.
-dig_from() { dig @127.0.0.1 -p "$udp_dns" -b "127.0.0.1#$1" svc.test +short +time=2 +tries=1; }
+# and different client ports are spread over both. A dig that gets no answer prints nothing (and the check
+# below says so) rather than ending the script silently.
+dig_from() { dig @127.0.0.1 -p "$udp_dns" -b "127.0.0.1#$1" svc.test +short +time=2 +tries=1 || true; }
+for _ in $(seq 50); do  # dnsmasq and the UDP service up (the first health checks run after start)
+  [[ $(dig @127.0.0.1 -p "$udp_dns" svc.test +short +time=1 +tries=1 2>/dev/null || true) == 10.9.9.* ]] && break
+  sleep 0.1
+done
 first=$(dig_from 45001)
 [[ $first == 10.9.9.[12] ]] || fail "dig answered '$first'"
 for _ in 1 2 3; do [ "$(dig_from 45001)" = "$first" ] || fail "flow affinity: one client port, one server"; done
