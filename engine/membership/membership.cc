@@ -38,6 +38,8 @@ namespace {
 // u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready.
 class Writer {
  public:
+  // Sized for a message's fixed part and a few updates: the pushes below then never reallocate.
+  explicit Writer(std::size_t updates) { out.reserve(40 + 32 * updates); }
   void u8(std::uint8_t v) { out.push_back(v); }
   void u16(std::uint16_t v) {
     u8(static_cast<std::uint8_t>(v >> 8));
@@ -104,7 +106,7 @@ class Reader {
 Membership::Membership(std::string self, net::SocketAddress self_address, MembershipConfig config,
                        std::uint64_t seed)
     : self_(std::move(self)), config_(config), random_(seed) {
-  members_[self_] = Member{self_, self_address, 0, MemberState::kAlive};
+  self_member_ = &(members_[self_] = Member{self_, self_address, 0, MemberState::kAlive});
 }
 
 void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now) {
@@ -233,24 +235,28 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
 
 void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq, const std::string& target,
                       const net::SocketAddress& target_address) {
-  Writer w;
+  std::size_t count = std::min(updates_.size(), config_.max_updates_per_message);
+  Writer w(count);
   w.u8('M');
   w.u8('G');
   w.u8(2);
   w.u8(static_cast<std::uint8_t>(kind));
   w.u32(seq);
-  const Member& me = members_[self_];
+  const Member& me = *self_member_;
   w.name(self_);
   w.u32(me.incarnation);
   w.u8(me.ready ? 1 : 0);
   w.name(target);
   w.address(target_address);
+  w.u8(static_cast<std::uint8_t>(count));
+  if (count == 0) {  // the usual case once the cluster is quiet: no news to order
+    outgoing_.push_back({to, std::move(w.out)});
+    return;
+  }
   // The least-told updates first.
   std::sort(updates_.begin(), updates_.end(), [](const Update& a, const Update& b) {
     return a.remaining != b.remaining ? a.remaining > b.remaining : a.order > b.order;
   });
-  std::size_t count = std::min(updates_.size(), config_.max_updates_per_message);
-  w.u8(static_cast<std::uint8_t>(count));
   for (std::size_t i = 0; i < count; ++i) {
     const Member& m = updates_[i].member;
     w.name(m.name);
@@ -308,8 +314,11 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
         (it->second.state == MemberState::kDead || it->second.state == MemberState::kLeft))
       gossip(it->second);
   }
-  for (const auto& u : updates)
-    apply(u, now, "gossip from " + sender);
+  if (!updates.empty()) {
+    const std::string reason = "gossip from " + sender;
+    for (const auto& u : updates)
+      apply(u, now, reason);
+  }
 
   switch (kind) {
     case Kind::kPing:

@@ -68,6 +68,8 @@ struct MembershipEvent {
 class Membership {
  public:
   Membership(std::string self, net::SocketAddress self_address, MembershipConfig config, std::uint64_t seed);
+  Membership(const Membership&) = delete;  // self_member_ points into members_
+  Membership& operator=(const Membership&) = delete;
 
   // Starts talking to `seeds` (addresses of other nodes; unknown names are learned from their answers).
   void join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now);
@@ -126,7 +128,8 @@ class Membership {
   std::string self_;
   MembershipConfig config_;
   runtime::SeededRandom random_;
-  std::map<std::string, Member> members_;
+  std::map<std::string, Member> members_;  // never erased from: the dead are remembered
+  Member* self_member_ = nullptr;          // members_[self_], looked up once
   std::map<std::string, runtime::Instant> suspect_deadlines_;
   std::map<std::string, runtime::Instant> suspect_rechecks_;  // second direct ping to a suspect
   std::vector<Update> updates_;                               // sorted by send(): least told first

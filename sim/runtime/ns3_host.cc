@@ -409,7 +409,9 @@ class Ns3Datagram final : public runtime::DatagramSocket {
       s->Close();
       return nullptr;
     }
-    s->SetRecvPktInfo(true);
+    // Only a socket bound to any address needs to be told which one a datagram was sent to (the tag costs an
+    // allocation per datagram).
+    s->SetRecvPktInfo(local_.ip.is_unspecified());
     s->SetRecvCallback(ns3::MakeCallback(&Ns3Datagram::on_recv, this));
     return s;
   }
