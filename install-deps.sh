@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
+  libmimalloc-dev
   iproute2 iputils-ping openssl curl python3
   clang libclang-rt-14-dev
   redis-server redis-tools postgresql dnsmasq-base bind9-dnsutils
