@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
   s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, - for stdout, or off");
+  s->add_option("--threads", serve.threads, "Proxy event loops (default: the ConfigMap's nbthread, else 1)")
+      ->check(CLI::Range(1, 256));
   s->add_option("--peer", serve.peers, "Membership address of another node, ip:port (repeatable)");
   s->add_option("--probe-interval", serve.probe_interval, "Membership probe period (default 30ms)");
   s->add_option("--probe-timeout", serve.probe_timeout,

@@ -1,8 +1,11 @@
 #include "engine/cli/serve.h"
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "engine/config/duration.h"
 #include "engine/config/manifest_loader.h"
@@ -95,6 +98,18 @@ int run_serve(const ServeOptions& options) {
   // The proxy: log dates from the wall clock, lines to the chosen place.
   std::unique_ptr<proxy::Proxy> http_proxy;
   std::unique_ptr<std::ofstream> log_file;
+  std::mutex log_mutex;  // the loops write whole lines, one at a time
+  // More event loops for the proxy (nbthread): each has its own Asio loop, runtime and proxy, listens on the
+  // same ports (SO_REUSEPORT lets the kernel spread connections) and shares health, server loads, rate
+  // tables and TLS contexts with the others. The first loop (this thread) is the primary one: it also runs
+  // the speaker, the health checks and the TCP and UDP services.
+  struct ExtraLoop {
+    boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+    std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
+    std::unique_ptr<proxy::Proxy> proxy;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<ExtraLoop>> extra_loops;
   if (proxy_config) {
     proxy::ProxyOptions po;
     if (options.access_log == "off") {
@@ -102,9 +117,15 @@ int run_serve(const ServeOptions& options) {
     } else if (!options.access_log.empty() && options.access_log != "-") {
       log_file = std::make_unique<std::ofstream>(options.access_log, std::ios::app);
       if (!*log_file) return fail("cannot open --access-log " + options.access_log);
-      po.access_log = [&log_file](std::string_view line) { *log_file << line << '\n' << std::flush; };
+      po.access_log = [&log_file, &log_mutex](std::string_view line) {
+        std::lock_guard lock(log_mutex);
+        *log_file << line << '\n' << std::flush;
+      };
     } else {
-      po.access_log = [](std::string_view line) { std::cout << line << '\n' << std::flush; };
+      po.access_log = [&log_mutex](std::string_view line) {
+        std::lock_guard lock(log_mutex);
+        std::cout << line << '\n' << std::flush;
+      };
     }
     const auto wall_offset =
         std::chrono::system_clock::now().time_since_epoch() - rt.now().time_since_epoch();
@@ -112,6 +133,27 @@ int run_serve(const ServeOptions& options) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + wall_offset)
           .count();
     };
+    const int threads = options.threads > 0 ? options.threads : proxy_config->nbthread;
+    if (threads > 1) {
+      std::string error;
+      po.shared = std::make_shared<proxy::SharedProxyState>(*proxy_config, error);
+      if (!error.empty()) return fail("cannot load the TLS certificates: " + error);
+    }
+    for (int i = 1; i < threads; ++i) {
+      auto loop = std::make_unique<ExtraLoop>();
+      loop->rt = std::make_unique<runtime::asio_live::AsioRuntime>(
+          loop->io, runtime::asio_live::AsioRuntimeOptions{
+                        .seed = options.seed + static_cast<std::uint64_t>(i),
+                        .vip_interface = options.vip_interface,
+                        .log_sink = runtime::stderr_log_sink(),
+                        .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
+      proxy::ProxyOptions extra = po;
+      extra.primary = false;
+      loop->proxy = std::make_unique<proxy::Proxy>(*loop->rt, proxy_config, std::move(extra));
+      if (auto ec = loop->proxy->start())
+        return fail("cannot start the proxy's event loop " + std::to_string(i) + ": " + ec.message());
+      extra_loops.push_back(std::move(loop));
+    }
     http_proxy = std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po));
     if (auto ec = http_proxy->start()) return fail("cannot start the proxy: " + ec.message());
     std::string frontends;
@@ -119,15 +161,46 @@ int run_serve(const ServeOptions& options) {
       frontends += (i ? "," : "") + proxy_config->frontends[i].name + "=" +
                    http_proxy->frontend_address(i).to_string();
     rt.logger().log(runtime::LogLevel::kInfo, "serve", "proxy-started",
-                    {{"frontends", frontends}, {"backends", std::to_string(proxy_config->backends.size())}});
+                    {{"frontends", frontends},
+                     {"backends", std::to_string(proxy_config->backends.size())},
+                     {"threads", std::to_string(threads)}});
   }
+  // The extra loops run until the primary one stops; then they stop too, and their proxies go with them.
+  for (auto& loop : extra_loops)
+    loop->thread = std::thread([&io = loop->io] {
+      auto work = boost::asio::make_work_guard(io);
+      io.run();
+    });
+  auto stop_extra_loops = [&extra_loops] {
+    for (auto& loop : extra_loops) {
+      loop->io.stop();
+      if (loop->thread.joinable()) loop->thread.join();
+    }
+  };
+  struct OnExit {
+    std::function<void()> run;
+    ~OnExit() { run(); }
+  } on_exit{[&] {
+    stop_extra_loops();
+    for (auto& loop : extra_loops)
+      loop->proxy.reset();
+  }};
   if (!speaker_on) {
     runtime::asio_live::on_termination_signal(io, [&](int signal) {
-      const auto& c = http_proxy->counters();
+      stop_extra_loops();  // then their counters hold still
+      std::uint64_t connections = http_proxy->counters().connections,
+                    requests = http_proxy->counters().requests;
+      std::string per_loop = std::to_string(connections);
+      for (const auto& loop : extra_loops) {
+        connections += loop->proxy->counters().connections;
+        requests += loop->proxy->counters().requests;
+        per_loop += "," + std::to_string(loop->proxy->counters().connections);
+      }
       rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping",
                       {{"signal", std::to_string(signal)},
-                       {"connections", std::to_string(c.connections)},
-                       {"requests", std::to_string(c.requests)}});
+                       {"connections", std::to_string(connections)},
+                       {"connections_per_loop", per_loop},
+                       {"requests", std::to_string(requests)}});
       io.stop();
     });
     io.run();

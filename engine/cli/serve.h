@@ -23,6 +23,7 @@ struct ServeOptions {
   std::string listen;  // frontends' bind address; empty: every address
   std::optional<std::uint16_t> http_port, https_port;
   std::string access_log;  // file path, "-" for stdout, empty: stdout when an Ingress asks for access logs
+  int threads = 0;         // the proxy's event loops; 0: the ConfigMap's nbthread (default 1)
   // The speaker's timing (durations such as "30ms"); empty keeps the defaults (docs/speaker.md).
   std::string probe_interval, probe_timeout, suspicion_timeout, join_grace;
 };

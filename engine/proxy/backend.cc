@@ -90,8 +90,8 @@ class CheckHandler final : public runtime::StreamHandler {
 
 // ------------------------------------------------------------------------------------------ Backend
 
-Backend::Backend(runtime::Runtime& rt, const BackendConfig& config)
-    : rt_(rt), config_(config), balancer_(config.balance) {
+Backend::Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer* shared, bool runs_checks)
+    : rt_(rt), config_(config), shared_(shared), runs_checks_(runs_checks), balancer_(config.balance) {
   servers_.resize(config_.servers.size());
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].config = config_.servers[i];
@@ -109,11 +109,22 @@ Backend::~Backend() {
 }
 
 bool Backend::any_up() const {
-  return std::any_of(servers_.begin(), servers_.end(), [](const ServerState& s) { return s.load.up; });
+  for (std::size_t i = 0; i < servers_.size(); ++i)
+    if (load(i).up) return true;
+  return false;
+}
+
+ServerLoad Backend::load(std::size_t server) const {
+  ServerLoad l = servers_[server].load;
+  if (shared_) {
+    l.up = shared_[server].up.load(std::memory_order_relaxed);
+    l.active = shared_[server].active.load(std::memory_order_relaxed);
+  }
+  return l;
 }
 
 void Backend::start_checks() {
-  if (!config_.check.enabled) return;
+  if (!config_.check.enabled || !runs_checks_) return;
   auto interval = std::chrono::duration_cast<runtime::Duration>(config_.check.interval);
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].check_timer = rt_.create_timer([this, i] {
@@ -183,6 +194,7 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
   s.last_check = std::move(what);
   bool changed = record_check(s.health, passed, config_.check.rise, config_.check.fall);
   s.load.up = s.health.up;
+  if (shared_) shared_[i].up.store(s.health.up, std::memory_order_relaxed);
   if (changed) {
     rt_.logger().log(s.health.up ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning, "proxy",
                      s.health.up ? "server-up" : "server-down",
@@ -202,7 +214,7 @@ std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* a
   const std::size_t avoided = avoid && balancer_.algorithm() != Balance::kSource ? *avoid : none;
   bool alternative = false;
   for (std::size_t i = 0; i < servers_.size(); ++i) {
-    loads_[i] = servers_[i].load;
+    loads_[i] = load(i);
     alternative |= avoided != none && i != avoided && loads_[i].up && loads_[i].has_room();
   }
   if (alternative) loads_[avoided].up = false;
@@ -210,23 +222,35 @@ std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* a
 }
 
 std::optional<std::size_t> Backend::find_server(std::string_view name) const {
-  for (std::size_t i = 0; i < servers_.size(); ++i)
-    if (servers_[i].config.name == name && servers_[i].load.up && servers_[i].load.has_room()) return i;
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i].config.name != name) continue;
+    ServerLoad l = load(i);
+    if (l.up && l.has_room()) return i;
+  }
   return std::nullopt;
 }
 
 void Backend::acquire(std::size_t server) {
   ++servers_[server].load.active;
   ++servers_[server].requests;
+  if (shared_) shared_[server].active.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Backend::release(std::size_t server) {
   --servers_[server].load.active;
+  if (shared_) shared_[server].active.fetch_sub(1, std::memory_order_relaxed);
   serve_queue();
 }
 
 void Backend::enqueue(QueuedRequest* request) {
   queue_.push_back(request);
+  if (!shared_) return;
+  if (!queue_retry_)
+    queue_retry_ = rt_.create_timer([this] {
+      serve_queue();
+      if (!queue_.empty()) queue_retry_->arm(kQueueRetry);
+    });
+  queue_retry_->arm(kQueueRetry);
 }
 
 void Backend::dequeue(QueuedRequest* request) {
@@ -240,7 +264,7 @@ void Backend::serve_queue() {
     // Queued requests have no client address preference left to honour: any server with room serves them.
     std::optional<std::size_t> server;
     for (std::size_t i = 0; i < servers_.size(); ++i)
-      loads_[i] = servers_[i].load;
+      loads_[i] = load(i);
     server = balancer_.pick(loads_, net::IpAddress::v4(0), &all_full);
     if (!server) return;
     QueuedRequest* next = queue_.front();
@@ -262,7 +286,7 @@ ServerConnectionPtr Backend::take_idle(std::size_t server) {
 void Backend::park(ServerConnectionPtr connection) {
   ServerState& s = servers_[connection->server()];
   connection->attach(nullptr);
-  if (!s.load.up || s.idle.size() >= kMaxIdlePerServer || config_.http_reuse == "never" ||
+  if (!load(connection->server()).up || s.idle.size() >= kMaxIdlePerServer || config_.http_reuse == "never" ||
       !connection->connected()) {
     connection->stream().close();
     return;

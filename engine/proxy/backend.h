@@ -11,6 +11,7 @@
 #include "engine/proxy/balancer.h"
 #include "engine/proxy/health-t.h"
 #include "engine/proxy/proxy_config-t.h"
+#include "engine/proxy/shared_state.h"
 #include "engine/runtime/runtime.h"
 
 namespace metalgate::proxy {
@@ -91,7 +92,10 @@ class QueuedRequest {
 
 class Backend {
  public:
-  Backend(runtime::Runtime& rt, const BackendConfig& config);
+  // `shared`: the servers' state shared with the other event loops (one entry per server), or nullptr for a
+  // proxy alone in its process. With it, only the loop with `runs_checks` checks health; the others read.
+  Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer* shared = nullptr,
+          bool runs_checks = true);
   ~Backend();
 
   const BackendConfig& config() const { return config_; }
@@ -102,6 +106,9 @@ class Backend {
 
   // Starts the health checks (when enabled); until a check says otherwise every server is up.
   void start_checks();
+  // A server's state for routing: its own, or, when loops share it, what the checking loop published and
+  // the requests every loop has in flight.
+  ServerLoad load(std::size_t server) const;
 
   // Chooses a server for a request from `client`; nullopt with *all_full when every up server is at maxconn.
   // `avoid`: a server that just failed; another one is chosen when one is up with room (HAProxy's redispatch;
@@ -144,6 +151,12 @@ class Backend {
 
   runtime::Runtime& rt_;
   BackendConfig config_;
+  SharedServer* shared_ = nullptr;
+  bool runs_checks_ = true;
+  // With shared state, a slot freed in another loop or a server brought up by the checking loop is no event
+  // here: queued requests look again at this interval until they are served or time out.
+  runtime::TimerPtr queue_retry_;
+  static constexpr runtime::Duration kQueueRetry = std::chrono::milliseconds(5);
   std::vector<ServerState> servers_;
   std::vector<ServerLoad> loads_;  // scratch for the balancer
   Balancer balancer_;

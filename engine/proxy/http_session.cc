@@ -1004,13 +1004,13 @@ void HttpSession::log_request() {
   r.bytes = bytes_out_;
   r.termination[0] = term_[0];
   r.termination[1] = term_[1];
-  r.frontend_connections = static_cast<std::uint32_t>(proxy_.sessions());
+  r.frontend_connections = static_cast<std::uint32_t>(proxy_.client_connections());
   r.active_connections = r.frontend_connections;
   if (backend_) {
     r.backend_queue = static_cast<std::uint32_t>(backend_->queued());
-    if (server_) r.server_connections = static_cast<std::uint32_t>(backend_->servers()[*server_].load.active);
-    for (const auto& s : backend_->servers())
-      r.backend_connections += static_cast<std::uint32_t>(s.load.active);
+    if (server_) r.server_connections = static_cast<std::uint32_t>(backend_->load(*server_).active);
+    for (std::size_t i = 0; i < backend_->servers().size(); ++i)
+      r.backend_connections += static_cast<std::uint32_t>(backend_->load(i).active);
   }
   r.retries = retries_;
   r.request_line = request_line_;

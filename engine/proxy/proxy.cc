@@ -9,11 +9,14 @@ namespace metalgate::proxy {
 
 Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, ProxyOptions options)
     : rt_(rt), config_(std::move(config)), options_(std::move(options)) {
-  for (const auto& b : config_->backends)
-    backends_.push_back(std::make_unique<Backend>(rt_, b));
-  for (auto period : config_->rate_periods)
-    rate_tables_.push_back(
-        std::make_unique<RateTable>(std::chrono::duration_cast<runtime::Duration>(period)));
+  auto* shared = options_.shared.get();
+  for (std::size_t i = 0; i < config_->backends.size(); ++i)
+    backends_.push_back(std::make_unique<Backend>(rt_, config_->backends[i],
+                                                  shared ? shared->servers(i) : nullptr, options_.primary));
+  for (std::size_t i = 0; i < config_->rate_periods.size(); ++i)
+    rate_tables_.push_back(shared ? shared->rate_table(i)
+                                  : std::make_shared<RateTable>(std::chrono::duration_cast<runtime::Duration>(
+                                        config_->rate_periods[i])));
 }
 
 Proxy::~Proxy() {
@@ -22,19 +25,18 @@ Proxy::~Proxy() {
   tcp_services_.clear();
   udp_services_.clear();
   // Sessions go first: they hand their connections back to the backends.
+  if (options_.shared) options_.shared->client_connections -= sessions_.size();
   sessions_.clear();
   finished_.clear();
 }
 
 std::error_code Proxy::start() {
-  if (!config_->tls.certificates.empty()) {
-    tls::ServerSettings settings;
-    for (const auto& c : config_->tls.certificates)
-      settings.certificates.push_back({c.hosts, c.certificate_pem, c.private_key_pem, c.source});
-    settings.min_version = config_->tls.min_version;
-    settings.alpn = config_->tls.alpn;
+  if (options_.shared) {
+    tls_ = options_.shared->tls();
+  } else if (!config_->tls.certificates.empty()) {
     std::string error;
-    tls_ = tls::ServerContext::create(settings, error);
+    own_tls_ = make_tls_context(*config_, error);
+    tls_ = own_tls_.get();
     if (!tls_) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", error}});
       return std::make_error_code(std::errc::invalid_argument);
@@ -58,6 +60,7 @@ std::error_code Proxy::start() {
     listeners_.push_back(std::move(listener));
   }
   for (const auto& l4 : config_->l4_services) {
+    if (!options_.primary) break;  // the TCP and UDP services run in the primary loop only
     std::error_code ec;
     if (l4.udp) {
       auto svc = std::make_unique<l4::UdpService>(rt_, l4);
@@ -72,7 +75,7 @@ std::error_code Proxy::start() {
         sink = [this, alive = alive_](std::string_view line) {
           if (*alive) options_.access_log(line);
         };
-      auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_.get(), std::move(sink),
+      auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_, std::move(sink),
                                                   [this](runtime::Instant t) { return unix_ms(t); });
       ec = svc->start();
       tcp_services_.push_back(std::move(svc));
@@ -96,11 +99,12 @@ net::SocketAddress Proxy::frontend_address(std::size_t index) const {
 }
 
 void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection) {
-  if (config_->maxconn && sessions_.size() >= config_->maxconn) {
+  if (config_->maxconn && client_connections() >= config_->maxconn) {
     connection->close();  // HAProxy would leave it in the backlog; refusing keeps memory bounded
     return;
   }
   ++counters_.connections;
+  if (options_.shared) ++options_.shared->client_connections;
   const Frontend& fe = config_->frontends[frontend];
   if (fe.tls) {
     connection = tls_->wrap(std::move(connection), [this, alive = alive_](const std::string& why) {
@@ -120,6 +124,7 @@ void Proxy::finished(HttpSession* session) {
   if (it == sessions_.end()) return;
   finished_.push_back(std::move(it->second));
   sessions_.erase(it);
+  if (options_.shared) --options_.shared->client_connections;
   if (!sweeping_) {
     sweeping_ = true;
     rt_.post([this, alive = alive_] {
@@ -128,6 +133,10 @@ void Proxy::finished(HttpSession* session) {
       sweeping_ = false;
     });
   }
+}
+
+std::size_t Proxy::client_connections() const {
+  return options_.shared ? options_.shared->client_connections.load() : sessions_.size();
 }
 
 void Proxy::log_access(const AccessRecord& record) {

@@ -14,6 +14,7 @@
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
+#include "engine/proxy/shared_state.h"
 #include "engine/runtime/runtime.h"
 
 namespace metalgate::tls {
@@ -33,6 +34,10 @@ struct ProxyOptions {
   // Converts the runtime's clock to Unix time for log dates. The default maps runtime time zero to the Unix
   // epoch, which is what simulations want (dates are then deterministic); live mode passes the wall clock.
   std::function<std::int64_t(runtime::Instant)> unix_ms;
+  // Several event loops in one process (nbthread): the state they share (nullptr: this proxy is alone), and
+  // whether this loop is the primary one, which runs the health checks and the TCP and UDP services.
+  std::shared_ptr<SharedProxyState> shared;
+  bool primary = true;
 };
 
 struct ProxyCounters {
@@ -68,6 +73,8 @@ class Proxy {
   std::vector<std::unique_ptr<Backend>>& backends() { return backends_; }
   Backend* backend(std::size_t index) { return index < backends_.size() ? backends_[index].get() : nullptr; }
   RateTable& rate_table(std::uint32_t index) { return *rate_tables_[index]; }
+  // Client connections open now: this loop's, or every loop's when they share state (the global maxconn).
+  std::size_t client_connections() const;
   runtime::Runtime& runtime() { return rt_; }
   std::size_t sessions() const { return sessions_.size(); }
 
@@ -86,8 +93,9 @@ class Proxy {
   ProxyCounters counters_;
   std::vector<runtime::StreamListenerPtr> listeners_;
   std::vector<std::unique_ptr<Backend>> backends_;
-  std::vector<std::unique_ptr<RateTable>> rate_tables_;
-  std::unique_ptr<tls::ServerContext> tls_;
+  std::vector<std::shared_ptr<RateTable>> rate_tables_;
+  std::unique_ptr<tls::ServerContext> own_tls_;
+  tls::ServerContext* tls_ = nullptr;  // own_tls_, or the one every loop shares
   std::vector<std::unique_ptr<l4::TcpService>> tcp_services_;
   std::vector<std::unique_ptr<l4::UdpService>> udp_services_;
   std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;

@@ -165,6 +165,7 @@ struct ProxyConfig {
   TlsSettings tls;
   std::uint16_t https_port = 443;
   std::size_t maxconn = 0;  // global cap on client connections (0: none)
+  int nbthread = 1;         // event loops of a live proxy (the simulator runs one per node)
   bool access_log = false;  // ConfigMap-level: log every request (Ingress access-log adds per route)
   std::vector<L4ServiceConfig> l4_services;
 };

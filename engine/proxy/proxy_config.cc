@@ -443,6 +443,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   read_timeouts(global, c.frontend_timeouts, d);
   read_int(global, {"request-buffer-size"}, c.limits.max_head_bytes, 1024, 1 << 24, d);
   read_int(global, {"maxconn"}, c.maxconn, 0, 10000000, d);
+  read_int(global, {"nbthread"}, c.nbthread, 1, 256, d);
   read_bool(global, {"access-log"}, c.access_log, d);
   if (auto f = global.get("ssl-options")) {
     // "no-sslv3 no-tlsv10 no-tlsv11 [no-tlsv12]": the lowest version left allowed becomes the minimum.

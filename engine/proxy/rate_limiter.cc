@@ -1,5 +1,7 @@
 #include "engine/proxy/rate_limiter.h"
 
+#include <algorithm>
+
 namespace metalgate::proxy {
 
 void RateTable::rotate(Entry& e, runtime::Instant now) const {
@@ -11,8 +13,9 @@ void RateTable::rotate(Entry& e, runtime::Instant now) const {
 }
 
 std::uint32_t RateTable::weighted(const Entry& e, runtime::Instant now) const {
-  // HAProxy's freq_ctr: curr + prev × (remaining part of the period).
-  auto into = now - e.period_start;
+  // HAProxy's freq_ctr: curr + prev × (remaining part of the period). Another event loop's clock may be a
+  // hair behind the one that started the period.
+  auto into = std::max(now - e.period_start, runtime::Duration::zero());
   auto remaining = period_ - into;
   std::uint64_t carried =
       (static_cast<std::uint64_t>(e.previous) * static_cast<std::uint64_t>(remaining.count()) +
@@ -22,6 +25,7 @@ std::uint32_t RateTable::weighted(const Entry& e, runtime::Instant now) const {
 }
 
 std::uint32_t RateTable::count(const net::IpAddress& source, runtime::Instant now) {
+  std::lock_guard lock(mutex_);
   auto it = entries_.find(source);
   if (it == entries_.end()) {
     if (entries_.size() >= capacity_) expire(now);
@@ -38,6 +42,7 @@ std::uint32_t RateTable::count(const net::IpAddress& source, runtime::Instant no
 }
 
 std::uint32_t RateTable::rate(const net::IpAddress& source, runtime::Instant now) const {
+  std::lock_guard lock(mutex_);
   auto it = entries_.find(source);
   if (it == entries_.end()) return 0;
   Entry e = it->second;

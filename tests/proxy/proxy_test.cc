@@ -678,5 +678,139 @@ TEST(Proxy, AccessLogLinesUseHaproxysHttpFormat) {
                               R"([0-9]+/[0-9]+/[0-9]+/[0-9]+/0 0/0 "GET /path\?q=1 HTTP/1\.1")"));
 }
 
+// ------------------------------------------------------------------------------------------ several loops
+
+// One request on a new connection to the second loop.
+std::optional<Response> request_loop2(ProxyWorld& w, const std::string& raw) {
+  TestClient client(w.client_host, w.loop2_http_address());
+  client.send(raw);
+  return w.await(client);
+}
+
+TEST(ProxyLoops, HealthCheckedOnceAndHonouredByEveryLoop) {
+  ProxyWorld w;
+  w.second_loop = true;
+  w.servers["web-2"]->options.health_status = 500;
+  w.start(ingress("    haproxy.org/check-http: /health\n    haproxy.org/check-interval: 1s\n"));
+  w.world.run_for(10500ms);
+  // Ten intervals: each server checked about ten times, not twice that.
+  for (auto& [name, s] : w.servers) {
+    EXPECT_GE(s->health_checks, 9) << name;
+    EXPECT_LE(s->health_checks, 11) << name << ": only the primary loop checks";
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < 9; ++i)
+    seen.insert(request_loop2(w, get("app.example.com", "/"))->get("x-served-by"));
+  EXPECT_EQ(seen, (std::set<std::string>{"web-1", "web-3"}))
+      << "the second loop avoids the server found down";
+  // Brought back by the primary's checks, used by the second loop too.
+  w.servers["web-2"]->options.health_status = 200;
+  w.world.run_for(2500ms);
+  seen.clear();
+  for (int i = 0; i < 9; ++i)
+    seen.insert(request_loop2(w, get("app.example.com", "/"))->get("x-served-by"));
+  EXPECT_EQ(seen, (std::set<std::string>{"web-1", "web-2", "web-3"}));
+  // All down: 503 from either loop.
+  for (auto& [n, s] : w.servers)
+    s->options.health_status = 503;
+  w.world.run_for(3500ms);
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 503);
+  EXPECT_EQ(request_loop2(w, get("app.example.com", "/"))->status, 503);
+}
+
+TEST(ProxyLoops, PerServerMaxconnCountsEveryLoopsRequests) {
+  ProxyWorld w;
+  w.second_loop = true;
+  for (auto& [n, s] : w.servers)
+    s->options.delay = 1s;
+  w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
+  // The first loop fills every server's only slot...
+  std::vector<std::unique_ptr<TestClient>> first;
+  for (int i = 0; i < 3; ++i) {
+    first.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
+    first.back()->send(get("app.example.com", "/"));
+  }
+  w.world.run_for(100ms);
+  // ... so a request to the second loop waits in its queue, and is served once a slot frees elsewhere.
+  TestClient second(w.client_host, w.loop2_http_address());
+  second.send(get("app.example.com", "/"));
+  w.world.run_for(700ms);
+  EXPECT_FALSE(second.next()) << "no server had room";
+  int busiest = 0;
+  for (auto& [n, s] : w.servers)
+    busiest = std::max(busiest, s->requests);
+  EXPECT_EQ(busiest, 1) << "no server got a second request while holding one";
+  auto r = w.await(second, 3s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  for (auto& c : first) {
+    auto fr = c->next();
+    ASSERT_TRUE(fr);
+    EXPECT_EQ(fr->status, 200);
+  }
+}
+
+TEST(ProxyLoops, LeastconnSeesTheOtherLoopsRequests) {
+  ProxyWorld w;
+  w.second_loop = true;
+  w.servers["web-1"]->options.delay = 5s;
+  w.start(ingress("    haproxy.org/load-balance: leastconn\n"));
+  TestClient slow(w.client_host, w.http_address());
+  slow.send(get("app.example.com", "/"));
+  w.world.run_for(100ms);
+  ASSERT_EQ(w.servers["web-1"]->requests, 1) << "the first leastconn pick is the first server";
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 6; ++i)
+    ++seen[request_loop2(w, get("app.example.com", "/"))->get("x-served-by")];
+  EXPECT_EQ(seen.count("web-1"), 0u) << "the second loop counts the first loop's request in flight";
+}
+
+TEST(ProxyLoops, RateLimitCountsRequestsInEveryLoop) {
+  ProxyWorld w;
+  w.second_loop = true;
+  w.start(ingress("    haproxy.org/rate-limit-requests: \"3\"\n    haproxy.org/rate-limit-period: 10s\n"));
+  std::vector<int> statuses;
+  for (int i = 0; i < 5; ++i) {
+    auto r = i % 2 ? request_loop2(w, get("app.example.com", "/")) : w.request(get("app.example.com", "/"));
+    statuses.push_back(r->status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 403, 403}));
+}
+
+TEST(ProxyLoops, PersistenceCookieFromOneLoopIsHonouredByTheOther) {
+  ProxyWorld w;
+  w.second_loop = true;
+  w.start(ingress("    haproxy.org/cookie-persistence: mycookie\n"));
+  auto first = w.request(get("app.example.com", "/"));
+  ASSERT_TRUE(first);
+  const std::string server = first->get("x-served-by");
+  const std::string cookie = first->get("set-cookie").substr(0, first->get("set-cookie").find(';'));
+  ASSERT_THAT(cookie, HasSubstr("mycookie=" + server));
+  for (int i = 0; i < 4; ++i) {
+    auto r = request_loop2(w, get("app.example.com", "/", "Cookie: " + cookie + "\r\n"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get("x-served-by"), server);
+    EXPECT_FALSE(r->has("set-cookie"));
+  }
+}
+
+TEST(ProxyLoops, GlobalMaxconnCountsEveryLoopsConnections) {
+  ProxyWorld w;
+  w.second_loop = true;
+  w.start(ingress(), {{"maxconn", "2"}});
+  TestClient a(w.client_host, w.http_address()), b(w.client_host, w.http_address());
+  w.world.run_for(100ms);
+  ASSERT_EQ(w.proxy->client_connections(), 2u);
+  TestClient c(w.client_host, w.loop2_http_address());
+  c.send(get("app.example.com", "/"));
+  w.world.run_for(500ms);
+  EXPECT_TRUE(c.closed || c.peer_closed) << "the second loop is over the process-wide maxconn";
+  EXPECT_FALSE(c.next());
+  a.conn->close();
+  w.world.run_for(100ms);
+  EXPECT_EQ(request_loop2(w, get("app.example.com", "/"))->status, 200)
+      << "a freed connection slot is usable";
+}
+
 }  // namespace
 }  // namespace metalgate::proxy::testing

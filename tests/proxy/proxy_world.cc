@@ -214,6 +214,7 @@ ProxyWorld::ProxyWorld(std::uint64_t seed)
 }
 
 ProxyWorld::~ProxyWorld() {
+  proxy2.reset();
   proxy.reset();
   servers.clear();
 }
@@ -254,6 +255,16 @@ subsets:
   ASSERT_FALSE(diagnostics.has_errors()) << diagnostics.to_string();
   ProxyOptions po;
   po.access_log = [this](std::string_view line) { access_log.emplace_back(line); };
+  if (second_loop) {
+    std::string error;
+    po.shared = std::make_shared<SharedProxyState>(*config, error);
+    ASSERT_EQ(error, "");
+    loop2_host = &world.add_host("proxy-loop2", {*net::IpAddress::parse("10.0.0.2")});
+    ProxyOptions second = po;
+    second.primary = false;
+    proxy2 = std::make_unique<Proxy>(*loop2_host, config, second);
+    ASSERT_FALSE(proxy2->start());
+  }
   proxy = std::make_unique<Proxy>(proxy_host, config, po);
   ASSERT_FALSE(proxy->start());
 }

@@ -127,6 +127,16 @@ class ProxyWorld {
   // Runs until `client` has a complete response.
   std::optional<Response> await(TestClient& client, Duration limit = 10s, bool head_request = false);
 
+  // Set before start(): a second event loop of the same proxy, as nbthread 2 runs. It listens on its own
+  // host (10.0.0.2), standing for the kernel handing that loop part of the connections, and shares health,
+  // server loads, rate tables and TLS with the first loop, which alone runs the health checks.
+  bool second_loop = false;
+  runtime::memory::MemoryHost* loop2_host = nullptr;
+  std::unique_ptr<Proxy> proxy2;
+  net::SocketAddress loop2_http_address() const {
+    return {*net::IpAddress::parse("10.0.0.2"), proxy2->frontend_address(0).port};
+  }
+
   std::shared_ptr<model::Model> model;
   std::shared_ptr<ProxyConfig> config;
   std::unique_ptr<Proxy> proxy;

@@ -2,8 +2,11 @@
 # The proxy live: `metalgate serve --no-speaker` on loopback in front of two real backends the test starts,
 # driven by curl. Routing, balancing, 404, TLS with SNI (and TLS 1.1 refused), the HTTPS redirect, the rate
 # limit and the access log, from manifests as a user writes them. Needs no privileges; cleans up after itself.
+# A second argument runs the proxy with that many event loops (nbthread): the same checks then also prove
+# that health, rate tables and TLS are shared, and the test checks that every loop took connections.
 set -euo pipefail
 metalgate=$1
+threads=${2:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../lib/harness.sh"
 harness_start metalgate-live-proxy
@@ -82,8 +85,9 @@ YAML
 } > "$work/manifests.yaml"
 
 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
-  --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
+  --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" --threads "$threads" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
+mg_pid=$!
 
 for _ in $(seq 100); do
   curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break
@@ -124,4 +128,18 @@ sleep 0.2
 grep -Eq '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:.]+\] https~ default_web_80/web-[12] [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/[0-9]+ 200 [0-9]+ - - ---- .* "GET /hello/world HTTP/1.1"$' \
   "$work/access.log" || { cat "$work/access.log" >&2; fail "access log format"; }
 
-echo "live proxy: all checks passed"
+# Every loop took connections (the kernel spreads them by SO_REUSEPORT's hash over 30 new connections), and
+# the counts add up after a graceful stop.
+if [ "$threads" -gt 1 ]; then
+  grep -q "threads=$threads" "$work/metalgate.log" || fail "the proxy did not start $threads loops"
+  for _ in $(seq 30); do c -o /dev/null -H 'Host: app.example.com' "http://127.0.0.1:$http_port/" || true; done
+  kill -TERM "$mg_pid"
+  wait "$mg_pid" 2>/dev/null || true
+  per_loop=$(grep -o 'connections_per_loop=[0-9,]*' "$work/metalgate.log" | cut -d= -f2)
+  [ -n "$per_loop" ] || fail "no per-loop connection counts in the stop line"
+  IFS=, read -ra counts <<<"$per_loop"
+  [ "${#counts[@]}" -eq "$threads" ] || fail "expected $threads loops, got counts '$per_loop'"
+  for n in "${counts[@]}"; do [ "$n" -gt 0 ] || fail "a loop took no connection: $per_loop"; done
+  echo "connections per loop: $per_loop"
+fi
+echo "live proxy ($threads event loop(s)): all checks passed"
