@@ -965,7 +965,15 @@ void HttpSession::drop_server(bool reusable) {
   }
   if (reusable && conn_->connected()) {
     conn_->attach(nullptr);
-    own_ = std::move(conn_);  // kept private to this session until it ends or goes elsewhere
+    if (backend_->config().http_reuse == "never") {
+      own_ = std::move(conn_);  // never shared: kept private to this session until it ends
+      return;
+    }
+    // Into the server's pool at once, as HAProxy's idle lists: this session's next request takes it back
+    // (or another's, under safe only for a request that is not its first), and an idle client then holds
+    // no server connection, so the pool's cap bounds them whatever the number of idle clients.
+    Backend& backend = conn_->backend();
+    backend.park(std::move(conn_));
     return;
   }
   conn_->attach(nullptr);

@@ -133,7 +133,7 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   bool holds_slot_ = false;
   bool cookie_valid_ = false;
   ServerConnectionPtr conn_;  // in use for this request
-  ServerConnectionPtr own_;   // this session's private connection, kept between requests (http-reuse safe)
+  ServerConnectionPtr own_;   // under http-reuse never: this session's connection, kept between requests
   int connect_attempts_ = 0;
   std::string host_;            // normalized, for redirects and logs
   std::string client_ip_text_;  // for X-Forwarded-For
