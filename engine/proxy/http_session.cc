@@ -105,6 +105,7 @@ HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::Stream
     : proxy_(proxy), frontend_(frontend), rt_(proxy.runtime()), client_(std::move(client)) {}
 
 HttpSession::~HttpSession() {
+  stop_timers();
   if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
   if (holds_slot_ && backend_ && server_) backend_->release(*server_);
   *alive_ = false;
@@ -118,7 +119,7 @@ HttpSession::~HttpSession() {
 
 void HttpSession::start() {
   t_start_ = rt_.now();
-  timer_ = rt_.create_timer([this] { on_timer(); });
+  timers_on_ = true;
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
   client_->start(*this);
 }
@@ -210,7 +211,7 @@ void HttpSession::on_closed(std::error_code) {
   if (phase_ != Phase::kWaitRequest && !(phase_ == Phase::kRequestHead && in_.empty())) log_request();
   drop_server(false);
   phase_ = Phase::kClosed;
-  timer_.reset();
+  stop_timers();
   proxy_.finished(this);
 }
 
@@ -953,7 +954,7 @@ void HttpSession::close_client(bool reset) {
     client_->reset();
   else
     client_->close();
-  timer_.reset();
+  stop_timers();
   proxy_.finished(this);
 }
 
@@ -1053,18 +1054,24 @@ void HttpSession::set_server_deadline(std::optional<Duration> after) {
 }
 
 void HttpSession::rearm() {
-  if (!timer_) return;
+  if (!timers_on_) return;
   std::optional<runtime::Instant> next = client_deadline_;
   if (server_deadline_ && (!next || *server_deadline_ < *next)) next = server_deadline_;
-  if (!next) return;  // a timer left armed for an earlier deadline finds nothing due and re-arms
-  // Deadlines mostly move later: re-arm only when the new one is earlier than what the timer waits for.
-  if (armed_for_ && timer_->armed() && *armed_for_ <= *next) return;
-  armed_for_ = next;
-  timer_->arm(*next - rt_.now());
+  if (!next) return;  // an entry left for an earlier deadline finds nothing due and re-arms
+  // Deadlines mostly move later: re-arm only when the new one is earlier than the entry waiting.
+  if (deadline_ && (*deadline_)->first <= *next) return;
+  if (deadline_) proxy_.deadlines().remove(*deadline_);
+  deadline_ = proxy_.deadlines().add(*next, this);
+}
+
+void HttpSession::stop_timers() {
+  timers_on_ = false;
+  if (deadline_) proxy_.deadlines().remove(*deadline_);
+  deadline_.reset();
 }
 
 void HttpSession::on_timer() {
-  armed_for_.reset();
+  deadline_.reset();  // the queue has let go of the entry
   const runtime::Instant now = rt_.now();
   if (server_deadline_ && now >= *server_deadline_) {
     server_deadline_.reset();

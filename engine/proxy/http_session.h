@@ -13,6 +13,7 @@
 #include "engine/http/message-t.h"
 #include "engine/proxy/access_log.h"
 #include "engine/proxy/backend.h"
+#include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/runtime/runtime.h"
 
@@ -21,7 +22,10 @@ namespace metalgate::proxy {
 class Proxy;
 class Compressor;
 
-class HttpSession final : public runtime::StreamHandler, public ServerEvents, public QueuedRequest {
+class HttpSession final : public runtime::StreamHandler,
+                          public ServerEvents,
+                          public QueuedRequest,
+                          public DeadlineOwner {
  public:
   HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client);
   ~HttpSession() override;
@@ -87,15 +91,17 @@ class HttpSession final : public runtime::StreamHandler, public ServerEvents, pu
   void set_client_deadline(std::optional<runtime::Duration> after);
   void set_server_deadline(std::optional<runtime::Duration> after);
   void rearm();
+  void stop_timers();
   void on_timer();
+  void on_deadline() override { on_timer(); }
 
   Proxy& proxy_;
   const Frontend& frontend_;
   runtime::Runtime& rt_;
   runtime::StreamConnectionPtr client_;
-  runtime::TimerPtr timer_;
+  bool timers_on_ = false;                         // from start() until the session closes
+  std::optional<DeadlineQueue::Handle> deadline_;  // in the proxy's queue, for the earliest deadline
   std::optional<runtime::Instant> client_deadline_, server_deadline_;
-  std::optional<runtime::Instant> armed_for_;
 
   Phase phase_ = Phase::kRequestHead;
   std::string in_;      // client bytes not yet forwarded

@@ -12,6 +12,7 @@
 
 #include "engine/proxy/access_log.h"
 #include "engine/proxy/backend.h"
+#include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
 #include "engine/proxy/shared_state.h"
@@ -76,6 +77,7 @@ class Proxy {
   // Client connections open now: this loop's, or every loop's when they share state (the global maxconn).
   std::size_t client_connections() const;
   runtime::Runtime& runtime() { return rt_; }
+  DeadlineQueue& deadlines() { return deadlines_; }
   std::size_t sessions() const { return sessions_.size(); }
 
   // Used by sessions.
@@ -88,6 +90,7 @@ class Proxy {
   void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
 
   runtime::Runtime& rt_;
+  DeadlineQueue deadlines_{rt_};  // every session's timeouts, behind one timer
   std::shared_ptr<const ProxyConfig> config_;
   ProxyOptions options_;
   ProxyCounters counters_;
