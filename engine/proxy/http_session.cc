@@ -149,12 +149,12 @@ void HttpSession::on_data(ByteView data) {
   // Zero copy for request bodies: when nothing is buffered and the server is ready, forward the view.
   if (phase_ == Phase::kExchange && in_.empty() && !req_body_done_ && conn_ && conn_->connected()) {
     std::size_t take = 0;
-    if (req_.facts.framing == http::BodyFraming::kContentLength) {
+    if (x().req_.facts.framing == http::BodyFraming::kContentLength) {
       take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, data.size()));
       req_body_left_ -= take;
       req_body_done_ = req_body_left_ == 0;
     } else {
-      auto r = req_chunks_.feed(data, [](ByteView) {});
+      auto r = x().req_chunks_.feed(data, [](ByteView) {});
       if (r.error) return reply_error(400, 'C', 'D');
       take = r.consumed;
       req_body_done_ = r.done;
@@ -168,9 +168,10 @@ void HttpSession::on_data(ByteView data) {
     return;
   }
   if (!head_sent_ && (phase_ == Phase::kQueued || phase_ == Phase::kConnecting)) {
-    // req_ views into in_: in_ must not grow (and move) until the head has gone out. Hold the bytes aside.
-    held_.append(runtime::as_chars(data));
-    if (held_.size() > proxy_.config().limits.max_head_bytes && !client_paused_) {
+    // x().req_ views into in_: in_ must not grow (and move) until the head has gone out. Hold the bytes
+    // aside.
+    x().held_.append(runtime::as_chars(data));
+    if (x().held_.size() > proxy_.config().limits.max_head_bytes && !client_paused_) {
       client_->set_reading(false);
       client_paused_ = true;
     }
@@ -236,12 +237,12 @@ void HttpSession::advance() {
     return;
   }
   http::ParseError error;
-  auto outcome = http::parse_request(in_.data(), in_.size(), proxy_.config().limits, req_, error);
+  auto outcome = http::parse_request(in_.data(), in_.size(), proxy_.config().limits, x().req_, error);
   if (outcome == http::ParseOutcome::kIncomplete) return;
   t_head_ = rt_.now();
   if (outcome == http::ParseOutcome::kError) {
     ++proxy_.counters().bad_requests;
-    request_line_ = "<BADREQ>";
+    x().request_line_ = "<BADREQ>";
     rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request",
                      {{"client", client_->peer_address().to_string()},
                       {"reason", error.reason},
@@ -254,21 +255,21 @@ void HttpSession::advance() {
 void HttpSession::handle_request() {
   const ProxyConfig& cfg = proxy_.config();
   ++proxy_.counters().requests;
-  request_line_.assign(req_.method);
-  request_line_ += ' ';
-  request_line_.append(req_.target);
-  request_line_ += ' ';
-  request_line_.append(http::version_text(req_.version));
-  is_head_ = req_.is_head();
-  client_http10_ = req_.version == http::Version::kHttp10;
-  client_keep_alive_ = req_.facts.keep_alive && !client_shut_;
-  is_upgrade_ = req_.facts.upgrade;
+  x().request_line_.assign(x().req_.method);
+  x().request_line_ += ' ';
+  x().request_line_.append(x().req_.target);
+  x().request_line_ += ' ';
+  x().request_line_.append(http::version_text(x().req_.version));
+  is_head_ = x().req_.is_head();
+  client_http10_ = x().req_.version == http::Version::kHttp10;
+  client_keep_alive_ = x().req_.facts.keep_alive && !client_shut_;
+  is_upgrade_ = x().req_.facts.upgrade;
   head_sent_ = false;
-  auto accept_encoding = http::find_header(req_.headers, "accept-encoding");
+  auto accept_encoding = http::find_header(x().req_.headers, "accept-encoding");
   accepts_gzip_ = accept_encoding && http::list_contains(*accept_encoding, "gzip");
-  req_body_left_ = req_.facts.content_length;
-  req_body_done_ = req_.facts.framing == http::BodyFraming::kNone;
-  req_chunks_.reset();
+  req_body_left_ = x().req_.facts.content_length;
+  req_body_done_ = x().req_.facts.framing == http::BodyFraming::kNone;
+  x().req_chunks_.reset();
   resp_head_done_ = false;
   response_started_ = false;
   status_ = 0;
@@ -282,8 +283,8 @@ void HttpSession::handle_request() {
   set_client_deadline(std::nullopt);
 
   char host_buf[256];
-  host_ = routing::normalize_host(req_.host, host_buf);
-  const routing::Route* route = cfg.model->routes.match(host_, req_.path());
+  x().host_ = routing::normalize_host(x().req_.host, host_buf);
+  const routing::Route* route = cfg.model->routes.match(x().host_, x().req_.path());
   std::optional<std::uint32_t> target;
   if (route) {
     target = route->target;
@@ -316,9 +317,10 @@ void HttpSession::handle_request() {
   if (p.ssl_redirect && !frontend_.tls && !cfg.tls.certificates.empty()) {
     ++proxy_.counters().redirects;
     std::uint16_t port = p.ssl_redirect_port.value_or(cfg.https_port);
-    std::string location = "location: https://" + host_;
+    std::string location = "location: https://" + x().host_;
     if (port != 443) location += ":" + std::to_string(port);
-    location.append(req_.target.empty() || req_.target.front() != '/' ? std::string_view("/") : req_.target);
+    location.append(x().req_.target.empty() || x().req_.target.front() != '/' ? std::string_view("/")
+                                                                              : x().req_.target);
     location += "\r\n";
     return reply(p.ssl_redirect_code, location, !req_body_done_, 'P', 'R');
   }
@@ -403,15 +405,16 @@ void HttpSession::on_server_connected() {
 void HttpSession::build_request_head() {
   const RoutePolicy& p = *policy_;
   const auto& cookie = backend_->config().cookie;
-  out_.clear();
-  out_.append(req_.method);
-  out_ += ' ';
-  out_.append(req_.target);
-  out_ += ' ';
-  out_.append(http::version_text(req_.version));
-  out_.append("\r\n");
-  bool chunked_wins = req_.facts.framing == http::BodyFraming::kChunked && req_.facts.has_content_length;
-  for (const http::Header& h : req_.headers) {
+  x().out_.clear();
+  x().out_.append(x().req_.method);
+  x().out_ += ' ';
+  x().out_.append(x().req_.target);
+  x().out_ += ' ';
+  x().out_.append(http::version_text(x().req_.version));
+  x().out_.append("\r\n");
+  bool chunked_wins =
+      x().req_.facts.framing == http::BodyFraming::kChunked && x().req_.facts.has_content_length;
+  for (const http::Header& h : x().req_.headers) {
     if (is_hop_by_hop(h.name)) continue;
     if (chunked_wins && http::equals_ignore_case(h.name, "content-length")) continue;
     if (p.set_host && http::equals_ignore_case(h.name, "host")) continue;
@@ -426,43 +429,43 @@ void HttpSession::build_request_head() {
         kept.append(item);
         return false;
       });
-      if (!kept.empty()) append_header(out_, h.name, kept);
+      if (!kept.empty()) append_header(x().out_, h.name, kept);
       continue;
     }
-    append_header(out_, h.name, h.value);
+    append_header(x().out_, h.name, h.value);
   }
-  if (p.set_host) append_header(out_, "Host", *p.set_host);
+  if (p.set_host) append_header(x().out_, "Host", *p.set_host);
   for (const auto& s : p.request_set_headers)
-    append_header(out_, s.name, s.value);
-  if (frontend_.tls) append_header(out_, "X-Forwarded-Proto", "https");
+    append_header(x().out_, s.name, s.value);
+  if (frontend_.tls) append_header(x().out_, "X-Forwarded-Proto", "https");
   if (p.forwarded_for) {
     if (client_ip_text_.empty())
       client_ip_text_ = client_->peer_address().ip.to_string();  // once per connection
-    append_header(out_, "X-Forwarded-For", client_ip_text_);
+    append_header(x().out_, "X-Forwarded-For", client_ip_text_);
   }
   if (is_upgrade_) {
-    out_.append("Connection: upgrade\r\n");
+    x().out_.append("Connection: upgrade\r\n");
   } else if (client_http10_) {
     // Keep the server connection reusable even for HTTP/1.0 clients.
-    out_.append("Connection: keep-alive\r\n");
+    x().out_.append("Connection: keep-alive\r\n");
   }
-  out_.append("\r\n");
+  x().out_.append("\r\n");
 }
 
 void HttpSession::send_request_head() {
   if (!head_sent_) {
     build_request_head();
-    // The head's bytes leave in_ now: views into it (req_.headers) are not used after this point.
-    in_.erase(0, req_.head_length);
+    // The head's bytes leave in_ now: views into it (x().req_.headers) are not used after this point.
+    in_.erase(0, x().req_.head_length);
     head_sent_ = true;
-    if (!held_.empty()) {
-      in_.append(held_);
-      std::string().swap(held_);
+    if (!x().held_.empty()) {
+      in_.append(x().held_);
+      std::string().swap(x().held_);
     }
-    req_chunks_.reset();
+    x().req_chunks_.reset();
   }
-  // out_ holds the head until the response starts, so a retry on a new connection sends it again.
-  conn_->stream().write(runtime::as_bytes(out_));
+  // x().out_ holds the head until the response starts, so a retry on a new connection sends it again.
+  conn_->stream().write(runtime::as_bytes(x().out_));
   pump_request_body();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
 }
@@ -470,12 +473,12 @@ void HttpSession::send_request_head() {
 void HttpSession::pump_request_body() {
   if (req_body_done_ || !conn_ || !conn_->connected() || in_.empty()) return;
   std::size_t take = 0;
-  if (req_.facts.framing == http::BodyFraming::kContentLength) {
+  if (x().req_.facts.framing == http::BodyFraming::kContentLength) {
     take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, in_.size()));
     req_body_left_ -= take;
     req_body_done_ = req_body_left_ == 0;
   } else {
-    auto r = req_chunks_.feed(runtime::as_bytes(in_), [](ByteView) {});
+    auto r = x().req_chunks_.feed(runtime::as_bytes(in_), [](ByteView) {});
     if (r.error) {
       drop_server(false);
       return reply_error(400, 'C', 'D');
@@ -502,24 +505,24 @@ void HttpSession::on_server_drained() {
 // ------------------------------------------------------------------------------------------ response
 
 void HttpSession::to_client(ByteView data) {
-  if (cork_depth_ > 0)
-    cork_.append(runtime::as_chars(data));
+  if (x().cork_depth_ > 0)
+    x().cork_.append(runtime::as_chars(data));
   else
     client_->write(data);
 }
 
 void HttpSession::flush_cork() {
-  if (cork_.empty()) return;
-  client_->write(runtime::as_bytes(cork_));
-  std::string().swap(cork_);
+  if (x().cork_.empty()) return;
+  client_->write(runtime::as_bytes(x().cork_));
+  std::string().swap(x().cork_);
 }
 
 // Everything one server read produces for the client (a response head and the body bytes that came with it)
 // leaves in one write: one syscall, and over TLS one record.
 void HttpSession::on_server_data(ByteView data) {
-  ++cork_depth_;
+  ++x().cork_depth_;
   server_data(data);
-  --cork_depth_;
+  --x().cork_depth_;
   if (phase_ != Phase::kClosed) flush_cork();
 }
 
@@ -535,11 +538,11 @@ void HttpSession::server_data(ByteView data) {
   response_started_ = true;
   if (resp_head_done_) return forward_response_body(data);
 
-  srv_in_.append(runtime::as_chars(data));
+  x().srv_in_.append(runtime::as_chars(data));
   while (true) {
     http::ParseError error;
-    auto outcome =
-        http::parse_response(srv_in_.data(), srv_in_.size(), proxy_.config().limits, is_head_, resp_, error);
+    auto outcome = http::parse_response(x().srv_in_.data(), x().srv_in_.size(), proxy_.config().limits,
+                                        is_head_, x().resp_, error);
     if (outcome == http::ParseOutcome::kIncomplete) return;
     if (outcome == http::ParseOutcome::kError) {
       rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response",
@@ -549,48 +552,48 @@ void HttpSession::server_data(ByteView data) {
       drop_server(false);
       return reply_error(502, 'S', 'H');
     }
-    if (resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) {
+    if (x().resp_.status >= 100 && x().resp_.status < 200 && x().resp_.status != 101) {
       // Interim responses (100 Continue, 103 Early Hints) pass through; the final one follows.
-      to_client(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
-      srv_in_.erase(0, resp_.head_length);
+      to_client(runtime::as_bytes(std::string_view(x().srv_in_).substr(0, x().resp_.head_length)));
+      x().srv_in_.erase(0, x().resp_.head_length);
       continue;
     }
     break;
   }
   resp_head_done_ = true;
   t_response_ = rt_.now();
-  status_ = resp_.status;
-  out_.clear();
-  if (resp_.status == 101 && is_upgrade_) {
+  status_ = x().resp_.status;
+  x().out_.clear();
+  if (x().resp_.status == 101 && is_upgrade_) {
     // Switching Protocols: forward the head untouched and tunnel both ways.
-    to_client(runtime::as_bytes(std::string_view(srv_in_).substr(0, resp_.head_length)));
-    bytes_out_ += resp_.head_length;
-    std::string rest = srv_in_.substr(resp_.head_length);
-    srv_in_.clear();
+    to_client(runtime::as_bytes(std::string_view(x().srv_in_).substr(0, x().resp_.head_length)));
+    bytes_out_ += x().resp_.head_length;
+    std::string rest = x().srv_in_.substr(x().resp_.head_length);
+    x().srv_in_.clear();
     start_tunnel();
     if (!rest.empty()) server_data(runtime::as_bytes(rest));
     return;
   }
-  resp_body_left_ = resp_.facts.content_length;
-  resp_chunks_.reset();
+  resp_body_left_ = x().resp_.facts.content_length;
+  x().resp_chunks_.reset();
   build_response_head();
-  to_client(runtime::as_bytes(out_));
-  bytes_out_ += out_.size();
-  out_.clear();
+  to_client(runtime::as_bytes(x().out_));
+  bytes_out_ += x().out_.size();
+  x().out_.clear();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
-  const bool more = srv_in_.size() > resp_.head_length;
-  if (resp_.facts.framing == http::BodyFraming::kNone) {
-    srv_in_.clear();
-    if (more) resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
+  const bool more = x().srv_in_.size() > x().resp_.head_length;
+  if (x().resp_.facts.framing == http::BodyFraming::kNone) {
+    x().srv_in_.clear();
+    if (more) x().resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
     return finish_exchange();
   }
   if (more) {
     // The body bytes that came with the head, straight from the head buffer (it is not touched meanwhile).
     std::string head_buffer;
-    head_buffer.swap(srv_in_);
-    forward_response_body(runtime::as_bytes(std::string_view(head_buffer).substr(resp_.head_length)));
+    head_buffer.swap(x().srv_in_);
+    forward_response_body(runtime::as_bytes(std::string_view(head_buffer).substr(x().resp_.head_length)));
   } else {
-    srv_in_.clear();
+    x().srv_in_.clear();
   }
 }
 
@@ -599,38 +602,39 @@ bool HttpSession::should_compress() const {
   // and a listed content type.
   const Compression& c = policy_->compression;
   if (!c.enabled || !accepts_gzip_ || is_head_) return false;
-  if (resp_.status < 200 || resp_.status > 203) return false;
-  if (resp_.facts.framing == http::BodyFraming::kNone) return false;
-  if (http::find_header(resp_.headers, "content-encoding")) return false;
-  if (auto cc = http::find_header(resp_.headers, "cache-control");
+  if (x().resp_.status < 200 || x().resp_.status > 203) return false;
+  if (x().resp_.facts.framing == http::BodyFraming::kNone) return false;
+  if (http::find_header(x().resp_.headers, "content-encoding")) return false;
+  if (auto cc = http::find_header(x().resp_.headers, "cache-control");
       cc && http::list_contains(*cc, "no-transform"))
     return false;
-  auto type = http::find_header(resp_.headers, "content-type");
+  auto type = http::find_header(x().resp_.headers, "content-type");
   return type && content_type_listed(*type, c.types);
 }
 
 void HttpSession::build_response_head() {
   const RoutePolicy& p = *policy_;
   const bool compress = should_compress();
-  if (compress) compressor_ = std::make_unique<Compressor>();
+  if (compress) x().compressor_ = std::make_unique<Compressor>();
   // A transformed body, or a chunked one for an HTTP/1.0 client, is re-framed by us.
   chunk_to_client_ = compress && !client_http10_;
-  const bool until_close_to_client = (compress && client_http10_) ||
-                                     (client_http10_ && resp_.facts.framing == http::BodyFraming::kChunked) ||
-                                     resp_.facts.framing == http::BodyFraming::kUntilClose;
+  const bool until_close_to_client =
+      (compress && client_http10_) ||
+      (client_http10_ && x().resp_.facts.framing == http::BodyFraming::kChunked) ||
+      x().resp_.facts.framing == http::BodyFraming::kUntilClose;
   if (until_close_to_client) client_keep_alive_ = false;
   if (!req_body_done_) client_keep_alive_ = false;  // answered before the request body ended: close after
-  if (req_.facts.close_after || resp_.facts.close_after) client_keep_alive_ = false;
-  dechunk_to_client_ = client_http10_ && resp_.facts.framing == http::BodyFraming::kChunked && !compress;
+  if (x().req_.facts.close_after || x().resp_.facts.close_after) client_keep_alive_ = false;
+  dechunk_to_client_ = client_http10_ && x().resp_.facts.framing == http::BodyFraming::kChunked && !compress;
 
-  out_.append(http::version_text(client_http10_ ? http::Version::kHttp10 : http::Version::kHttp11));
-  out_ += ' ';
-  out_.append(std::to_string(resp_.status));
-  out_ += ' ';
-  out_.append(resp_.reason);
-  out_.append("\r\n");
+  x().out_.append(http::version_text(client_http10_ ? http::Version::kHttp10 : http::Version::kHttp11));
+  x().out_ += ' ';
+  x().out_.append(std::to_string(x().resp_.status));
+  x().out_ += ' ';
+  x().out_.append(x().resp_.reason);
+  x().out_.append("\r\n");
   const auto& cookie = backend_->config().cookie;
-  for (const http::Header& h : resp_.headers) {
+  for (const http::Header& h : x().resp_.headers) {
     if (is_hop_by_hop(h.name)) continue;
     if (!p.response_set_headers.empty() && named_in(h.name, p.response_set_headers)) continue;
     if (frontend_.tls && p.hsts.enabled && http::equals_ignore_case(h.name, "strict-transport-security"))
@@ -639,59 +643,59 @@ void HttpSession::build_response_head() {
       if (http::equals_ignore_case(h.name, "content-length")) continue;
       if (http::equals_ignore_case(h.name, "transfer-encoding")) continue;
     }
-    if (resp_.facts.close_after && http::equals_ignore_case(h.name, "content-length")) continue;
+    if (x().resp_.facts.close_after && http::equals_ignore_case(h.name, "content-length")) continue;
     if (compress && http::equals_ignore_case(h.name, "etag")) {
       // A strong validator no longer matches the bytes we send: weaken it (RFC 9110 §8.8.1).
       if (h.value.substr(0, 2) == "W/")
-        append_header(out_, h.name, h.value);
+        append_header(x().out_, h.name, h.value);
       else
-        append_header(out_, h.name, "W/" + std::string(h.value));
+        append_header(x().out_, h.name, "W/" + std::string(h.value));
       continue;
     }
     if (compress && http::equals_ignore_case(h.name, "vary")) continue;  // rewritten below
-    append_header(out_, h.name, h.value);
+    append_header(x().out_, h.name, h.value);
   }
   if (compress) {
     std::string vary;
-    for (const http::Header& h : resp_.headers)
+    for (const http::Header& h : x().resp_.headers)
       if (http::equals_ignore_case(h.name, "vary")) vary = std::string(h.value);
     if (vary.empty())
       vary = "Accept-Encoding";
     else if (!http::list_contains(vary, "accept-encoding"))
       vary += ", Accept-Encoding";
-    append_header(out_, "Vary", vary);
-    append_header(out_, "Content-Encoding", "gzip");
-    if (chunk_to_client_) append_header(out_, "Transfer-Encoding", "chunked");
+    append_header(x().out_, "Vary", vary);
+    append_header(x().out_, "Content-Encoding", "gzip");
+    if (chunk_to_client_) append_header(x().out_, "Transfer-Encoding", "chunked");
   }
   for (const auto& s : p.response_set_headers)
-    append_header(out_, s.name, s.value);
+    append_header(x().out_, s.name, s.value);
   if (frontend_.tls && p.hsts.enabled)
-    append_header(out_, "Strict-Transport-Security", p.hsts.header_value());
+    append_header(x().out_, "Strict-Transport-Security", p.hsts.header_value());
   if (cookie && server_ && !cookie_valid_) {
     // insert: tell the client which server served it, unless it already presented that (indirect keeps it
     // from the server; nocache keeps shared caches from storing it).
-    append_header(out_, "Set-Cookie",
+    append_header(x().out_, "Set-Cookie",
                   cookie->name + "=" + backend_->servers()[*server_].config.name + "; path=/");
-    if (cookie->nocache) append_header(out_, "Cache-Control", "private");
+    if (cookie->nocache) append_header(x().out_, "Cache-Control", "private");
   }
-  if (!client_keep_alive_ && !client_http10_) out_.append("Connection: close\r\n");
-  if (client_keep_alive_ && client_http10_) out_.append("Connection: keep-alive\r\n");
-  out_.append("\r\n");
+  if (!client_keep_alive_ && !client_http10_) x().out_.append("Connection: close\r\n");
+  if (client_keep_alive_ && client_http10_) x().out_.append("Connection: keep-alive\r\n");
+  x().out_.append("\r\n");
 }
 
 void HttpSession::forward_response_body(ByteView data) {
   set_server_deadline(to_duration(backend_->config().timeouts.server));
   std::size_t take = data.size();
   bool done = false;
-  const bool transform = compressor_ || dechunk_to_client_;
+  const bool transform = x().compressor_ || dechunk_to_client_;
   std::string transformed;
   auto emit = [&](ByteView piece) {
-    if (compressor_)
-      compressor_->compress(piece, transformed);
+    if (x().compressor_)
+      x().compressor_->compress(piece, transformed);
     else if (dechunk_to_client_)
       transformed.append(runtime::as_chars(piece));
   };
-  switch (resp_.facts.framing) {
+  switch (x().resp_.facts.framing) {
     case http::BodyFraming::kContentLength:
       take = static_cast<std::size_t>(std::min<std::uint64_t>(resp_body_left_, data.size()));
       resp_body_left_ -= take;
@@ -701,9 +705,9 @@ void HttpSession::forward_response_body(ByteView data) {
     case http::BodyFraming::kChunked: {
       http::ChunkedDecoder::Result r;
       if (transform)
-        r = resp_chunks_.feed(data, emit);
+        r = x().resp_chunks_.feed(data, emit);
       else
-        r = resp_chunks_.feed(data, [](ByteView) {});
+        r = x().resp_chunks_.feed(data, [](ByteView) {});
       if (r.error) {
         rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
                          {{"backend", backend_->name()}, {"reason", r.why}});
@@ -724,8 +728,9 @@ void HttpSession::forward_response_body(ByteView data) {
       done = true;
       break;
   }
-  if (take < data.size()) resp_.facts.keep_alive = false;  // the server sent more than the body: not reusable
-  if (done && compressor_) compressor_->finish(transformed);
+  if (take < data.size())
+    x().resp_.facts.keep_alive = false;  // the server sent more than the body: not reusable
+  if (done && x().compressor_) x().compressor_->finish(transformed);
   if (transform) {
     if (chunk_to_client_ && !transformed.empty()) {
       char size[20];
@@ -750,7 +755,7 @@ void HttpSession::forward_response_body(ByteView data) {
 
 void HttpSession::finish_exchange() {
   // The response is complete.
-  compressor_.reset();
+  x().compressor_.reset();
   log_request();
   first_request_ = false;
   set_server_deadline(std::nullopt);
@@ -758,8 +763,8 @@ void HttpSession::finish_exchange() {
     holds_slot_ = false;
     backend_->release(*server_);
   }
-  drop_server(resp_.facts.keep_alive && req_body_done_);
-  out_.clear();
+  drop_server(x().resp_.facts.keep_alive && req_body_done_);
+  x().out_.clear();
   if (!client_keep_alive_ || client_shut_) {
     phase_ = Phase::kLocalReply;
     if (client_->write_backlog() == 0) close_client();
@@ -780,11 +785,22 @@ void HttpSession::finish_exchange() {
   } else {
     // Idle keep-alive connections hold no buffers (memory per idle connection is what limits 10k+ clients).
     std::string().swap(in_);
-    std::string().swap(out_);
-    std::string().swap(srv_in_);
-    std::vector<http::Header>().swap(req_.headers);
-    std::vector<http::Header>().swap(resp_.headers);
+    release_exchange_when_idle();
   }
+}
+
+HttpSession::Exchange::Exchange() = default;
+HttpSession::Exchange::~Exchange() = default;
+
+void HttpSession::new_exchange() const {
+  ex_ = std::make_unique<Exchange>();
+}
+
+void HttpSession::release_exchange_when_idle() {
+  // Not now: the callers of finish_exchange() may still look at the response's state on their way out.
+  rt_.post([this, alive = alive_] {
+    if (*alive && phase_ == Phase::kWaitRequest && in_.empty()) ex_.reset();
+  });
 }
 
 void HttpSession::start_tunnel() {
@@ -804,11 +820,11 @@ void HttpSession::on_server_shutdown() {
     return;
   }
   if (phase_ != Phase::kExchange) return;
-  if (resp_head_done_ && resp_.facts.framing == http::BodyFraming::kUntilClose) {
-    resp_.facts.keep_alive = false;
-    if (compressor_) {
+  if (resp_head_done_ && x().resp_.facts.framing == http::BodyFraming::kUntilClose) {
+    x().resp_.facts.keep_alive = false;
+    if (x().compressor_) {
       std::string tail;
-      compressor_->finish(tail);
+      x().compressor_->finish(tail);
       to_client(runtime::as_bytes(tail));
       bytes_out_ += tail.size();
     }
@@ -829,7 +845,7 @@ void HttpSession::on_server_closed(std::error_code reason) {
     return retry_or_fail(reason.message());
   }
   if (phase_ != Phase::kExchange) return;
-  if (!response_started_ && sent_on_reused_ && req_.facts.framing == http::BodyFraming::kNone) {
+  if (!response_started_ && sent_on_reused_ && x().req_.facts.framing == http::BodyFraming::kNone) {
     // A kept-alive connection the server had closed meanwhile: send the request again on a new one.
     conn_->attach(nullptr);
     conn_.reset();
@@ -930,7 +946,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
     return;
   }
   // Kept alive: the request head (and no body) is consumed; go on with the next one.
-  if (!head_sent_) in_.erase(0, std::min(in_.size(), req_.head_length));
+  if (!head_sent_) in_.erase(0, std::min(in_.size(), x().req_.head_length));
   first_request_ = false;
   phase_ = Phase::kWaitRequest;
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
@@ -1022,14 +1038,14 @@ void HttpSession::log_request() {
       r.backend_connections += static_cast<std::uint32_t>(backend_->load(i).active);
   }
   r.retries = retries_;
-  r.request_line = request_line_;
+  r.request_line = x().request_line_;
   proxy_.log_access(r);
 }
 
 std::string_view HttpSession::persistence_cookie() const {
   const auto& cookie = backend_->config().cookie;
   std::string_view found;
-  for (const http::Header& h : req_.headers) {
+  for (const http::Header& h : x().req_.headers) {
     if (!http::equals_ignore_case(h.name, "cookie")) continue;
     for_each_cookie(h.value, [&](std::string_view name, std::string_view value, std::string_view) {
       if (name != cookie->name) return false;
