@@ -154,11 +154,7 @@ TEST(Proxy, PerServerMaxconnQueuesThenTimesOutWith503) {
   for (auto& [n, s] : w.servers)
     s->options.delay = 3s;
   w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n    haproxy.org/timeout-queue: 1s\n"));
-  std::vector<std::unique_ptr<TestClient>> clients;
-  for (int i = 0; i < 4; ++i) {
-    clients.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
-    clients.back()->send(get("app.example.com", "/"));
-  }
+  auto clients = w.send_on_new_clients(4, get("app.example.com", "/"));
   w.world.run_for(2s);
   int answered_503 = 0;
   for (auto& c : clients)
@@ -179,11 +175,7 @@ TEST(Proxy, QueuedRequestIsServedWhenASlotFrees) {
   for (auto& [n, s] : w.servers)
     s->options.delay = 1s;
   w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
-  std::vector<std::unique_ptr<TestClient>> clients;
-  for (int i = 0; i < 5; ++i) {
-    clients.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
-    clients.back()->send(get("app.example.com", "/"));
-  }
+  auto clients = w.send_on_new_clients(5, get("app.example.com", "/"));
   w.world.run_for(2500ms);
   for (auto& c : clients) {
     auto r = c->next();
@@ -725,11 +717,7 @@ TEST(ProxyLoops, PerServerMaxconnCountsEveryLoopsRequests) {
     s->options.delay = 1s;
   w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
   // The first loop fills every server's only slot...
-  std::vector<std::unique_ptr<TestClient>> first;
-  for (int i = 0; i < 3; ++i) {
-    first.push_back(std::make_unique<TestClient>(w.client_host, w.http_address()));
-    first.back()->send(get("app.example.com", "/"));
-  }
+  auto first = w.send_on_new_clients(3, get("app.example.com", "/"));
   w.world.run_for(100ms);
   // ... so a request to the second loop waits in its queue, and is served once a slot frees elsewhere.
   TestClient second(w.client_host, w.loop2_http_address());

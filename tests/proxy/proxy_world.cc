@@ -287,6 +287,15 @@ std::optional<Response> ProxyWorld::request(const std::string& raw, Duration lim
   return await(client, limit, raw.rfind("HEAD ", 0) == 0);
 }
 
+std::vector<std::unique_ptr<TestClient>> ProxyWorld::send_on_new_clients(int count, const std::string& raw) {
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < count; ++i) {
+    clients.push_back(std::make_unique<TestClient>(client_host, http_address()));
+    clients.back()->send(raw);
+  }
+  return clients;
+}
+
 std::string get(const std::string& host, const std::string& path, const std::string& extra) {
   return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra + "\r\n";
 }

@@ -124,6 +124,8 @@ class ProxyWorld {
 
   // One request on a new connection from `client`; runs the world until the response is complete or `limit`.
   std::optional<Response> request(const std::string& raw, Duration limit = 10s, bool from_client2 = false);
+  // `count` new connections from the client host to the first loop, each sending `raw` (nothing is run).
+  std::vector<std::unique_ptr<TestClient>> send_on_new_clients(int count, const std::string& raw);
   // Runs until `client` has a complete response.
   std::optional<Response> await(TestClient& client, Duration limit = 10s, bool head_request = false);
 
