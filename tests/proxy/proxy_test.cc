@@ -149,6 +149,15 @@ TEST(Proxy, CookiePersistenceInsertsIndirectNocache) {
   EXPECT_THAT(r->get("set-cookie"), HasSubstr("mycookie=web-"));
 }
 
+// Every client has a complete response, each with `status`.
+void expect_all_answered(std::vector<std::unique_ptr<TestClient>>& clients, int status) {
+  for (auto& c : clients) {
+    auto r = c->next();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status);
+  }
+}
+
 TEST(Proxy, PerServerMaxconnQueuesThenTimesOutWith503) {
   ProxyWorld w;
   for (auto& [n, s] : w.servers)
@@ -177,11 +186,7 @@ TEST(Proxy, QueuedRequestIsServedWhenASlotFrees) {
   w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
   auto clients = w.send_on_new_clients(5, get("app.example.com", "/"));
   w.world.run_for(2500ms);
-  for (auto& c : clients) {
-    auto r = c->next();
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 200);
-  }
+  expect_all_answered(clients, 200);
 }
 
 // ------------------------------------------------------------------------------------------ health
@@ -731,11 +736,7 @@ TEST(ProxyLoops, PerServerMaxconnCountsEveryLoopsRequests) {
   auto r = w.await(second, 3s);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  for (auto& c : first) {
-    auto fr = c->next();
-    ASSERT_TRUE(fr);
-    EXPECT_EQ(fr->status, 200);
-  }
+  expect_all_answered(first, 200);
 }
 
 TEST(ProxyLoops, LeastconnSeesTheOtherLoopsRequests) {
