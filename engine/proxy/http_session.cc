@@ -439,9 +439,9 @@ void HttpSession::build_request_head() {
     append_header(x().out_, s.name, s.value);
   if (frontend_.tls) append_header(x().out_, "X-Forwarded-Proto", "https");
   if (p.forwarded_for) {
-    if (client_ip_text_.empty())
-      client_ip_text_ = client_->peer_address().ip.to_string();  // once per connection
-    append_header(x().out_, "X-Forwarded-For", client_ip_text_);
+    if (x().client_ip_text_.empty())
+      x().client_ip_text_ = client_->peer_address().ip.to_string();  // once per exchange
+    append_header(x().out_, "X-Forwarded-For", x().client_ip_text_);
   }
   if (is_upgrade_) {
     x().out_.append("Connection: upgrade\r\n");

@@ -109,6 +109,7 @@ class HttpSession final : public runtime::StreamHandler,
     std::unique_ptr<Compressor> compressor_;
     std::string host_;  // normalized, for redirects and logs
     std::string request_line_;
+    std::string client_ip_text_;  // for X-Forwarded-For
     Exchange();
     ~Exchange();
   };
@@ -159,7 +160,6 @@ class HttpSession final : public runtime::StreamHandler,
   ServerConnectionPtr conn_;  // in use for this request
   ServerConnectionPtr own_;   // under http-reuse never: this session's connection, kept between requests
   int connect_attempts_ = 0;
-  std::string client_ip_text_;  // for X-Forwarded-For
 
   // Log fields.
   runtime::Instant t_start_{}, t_head_{}, t_dispatched_{}, t_connected_{}, t_response_{};

@@ -121,21 +121,29 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   std::size_t out_bytes = 0;
   net::SocketAddress local, peer;
   // forward_to(): an Asio destination is spliced to through a pipe (created on first use); any other stream
-  // gets a copy.
-  std::weak_ptr<StreamState> splice_to;
-  StreamConnection* copy_to = nullptr;
-  int pipe_read = -1, pipe_write = -1;
-  std::size_t pipe_pending = 0;  // spliced in, not yet out
+  // gets a copy. Only TCP services forward, so this lives apart, allocated on first use: an HTTP client
+  // connection (10,000 idle ones are common) does not carry it.
+  struct Forwarding {
+    std::weak_ptr<StreamState> splice_to;
+    StreamConnection* copy_to = nullptr;
+    int pipe_read = -1, pipe_write = -1;
+    std::size_t pipe_pending = 0;  // spliced in, not yet out
+    std::size_t copied_before_splice = 0;
+    bool eof_after_pipe = false;
+    std::weak_ptr<StreamState> resume_reader;  // a splicing source waiting for this one's queue to drain
+    ~Forwarding() {
+      if (pipe_read >= 0) ::close(pipe_read);
+      if (pipe_write >= 0) ::close(pipe_write);
+    }
+  };
   // Like HAProxy's splice-auto: the first bytes of a forwarded stream are copied, bulk is spliced.
   static constexpr std::size_t kSpliceAfter = 64 * 1024;
-  std::size_t copied_before_splice = 0;
-  bool eof_after_pipe = false;
-  std::weak_ptr<StreamState> resume_reader;  // a splicing source waiting for this one's queue to drain
-
-  ~StreamState() {
-    if (pipe_read >= 0) ::close(pipe_read);
-    if (pipe_write >= 0) ::close(pipe_write);
+  std::unique_ptr<Forwarding> fwd;
+  Forwarding& forwarding() {
+    if (!fwd) fwd = std::make_unique<Forwarding>();
+    return *fwd;
   }
+  bool pipe_holds_bytes() const { return fwd && fwd->pipe_pending > 0; }
 
   static std::array<std::uint8_t, 65536>& read_buffer() {
     static thread_local std::array<std::uint8_t, 65536> buffer;
@@ -163,7 +171,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   void start_read() {
-    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_pending > 0) return;
+    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_holds_bytes()) return;
     read_wait = true;
     socket.async_wait(tcp::socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -181,53 +189,54 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   // nothing more is read while it holds bytes the destination has not taken, and the end of stream is passed
   // on only after the pipe has drained, so order is kept.
   void splice_ready(const std::shared_ptr<StreamState>& dst) {
-    if (pipe_read < 0) {
+    Forwarding& f = forwarding();
+    if (f.pipe_read < 0) {
       int fds[2];
       if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return fail(std::error_code(errno, std::system_category()));
-      pipe_read = fds[0];
-      pipe_write = fds[1];
+      f.pipe_read = fds[0];
+      f.pipe_write = fds[1];
     }
     for (int round = 0; round < 8 && !silenced; ++round) {
-      if (pipe_pending > 0) {
-        ssize_t m = ::splice(pipe_read, nullptr, dst->socket.native_handle(), nullptr, pipe_pending,
+      if (f.pipe_pending > 0) {
+        ssize_t m = ::splice(f.pipe_read, nullptr, dst->socket.native_handle(), nullptr, f.pipe_pending,
                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
           return fail(std::error_code(errno, std::system_category()));
         if (m > 0) {
-          pipe_pending -= static_cast<std::size_t>(m);
+          f.pipe_pending -= static_cast<std::size_t>(m);
           handler->on_forwarded(static_cast<std::size_t>(m));
           if (silenced) return;
         }
-        if (pipe_pending > 0) return wait_destination(dst);
+        if (f.pipe_pending > 0) return wait_destination(dst);
       }
-      if (eof_after_pipe) {
-        eof_after_pipe = false;
+      if (f.eof_after_pipe) {
+        f.eof_after_pipe = false;
         peer_eof = true;
         handler->on_peer_shutdown();
         return;
       }
       if (!reading || peer_eof) return;
       if (dst->out_bytes > 0) {  // the destination's own queue goes first
-        dst->resume_reader = weak_from_this();
+        dst->forwarding().resume_reader = weak_from_this();
         return;
       }
-      ssize_t n = ::splice(socket.native_handle(), nullptr, pipe_write, nullptr, 1 << 16,
+      ssize_t n = ::splice(socket.native_handle(), nullptr, f.pipe_write, nullptr, 1 << 16,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n == 0) {
-        eof_after_pipe = true;
+        f.eof_after_pipe = true;
         continue;
       }
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
         return fail(std::error_code(errno, std::system_category()));
       }
-      pipe_pending += static_cast<std::size_t>(n);
+      f.pipe_pending += static_cast<std::size_t>(n);
     }
     if (silenced) return;
     // Out of rounds with bytes still in the pipe (or the end of stream still to pass on): continue once the
     // destination can take more, without waiting for the source.
-    if (pipe_pending > 0 || eof_after_pipe) return wait_destination(dst);
+    if (f.pipe_pending > 0 || f.eof_after_pipe) return wait_destination(dst);
     start_read();
   }
 
@@ -241,8 +250,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   void read_ready() {
-    if (copied_before_splice >= kSpliceAfter || pipe_pending > 0 || eof_after_pipe)
-      if (auto dst = splice_to.lock()) return splice_ready(dst);
+    if (fwd && (fwd->copied_before_splice >= kSpliceAfter || fwd->pipe_pending > 0 || fwd->eof_after_pipe))
+      if (auto dst = fwd->splice_to.lock()) return splice_ready(dst);
     auto& buffer = read_buffer();
     // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
     for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
@@ -255,15 +264,15 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         return;
       }
       if (ec) return fail(to_std(ec));
-      if (auto dst = splice_to.lock()) {
+      if (auto dst = fwd ? fwd->splice_to.lock() : nullptr) {
         // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe).
         dst->write(ByteView(buffer.data(), n));
-        copied_before_splice += n;
+        fwd->copied_before_splice += n;
         handler->on_forwarded(n);
         if (silenced) return;
-        if (copied_before_splice >= kSpliceAfter) break;
-      } else if (copy_to) {
-        copy_to->write(ByteView(buffer.data(), n));
+        if (fwd->copied_before_splice >= kSpliceAfter) break;
+      } else if (fwd && fwd->copy_to) {
+        fwd->copy_to->write(ByteView(buffer.data(), n));
         handler->on_forwarded(n);
       } else {
         handler->on_data(ByteView(buffer.data(), n));
@@ -332,11 +341,11 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       if (out_bytes > 0) return wait_writable();
       Bytes().swap(out);  // a drained connection keeps no buffer
       out_offset = 0;
-      if (auto reader = resume_reader.lock()) {
-        resume_reader.reset();
+      if (auto reader = fwd ? fwd->resume_reader.lock() : nullptr) {
+        fwd->resume_reader.reset();
         asio::post(socket.get_executor(), [reader] {
-          if (reader->silenced) return;
-          if (auto d = reader->splice_to.lock()) reader->splice_ready(d);
+          if (reader->silenced || !reader->fwd) return;
+          if (auto d = reader->fwd->splice_to.lock()) reader->splice_ready(d);
         });
       }
     }
@@ -405,12 +414,13 @@ class AsioStreamConnection final : public StreamConnection {
     if (enabled) asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
   }
   void forward_to(StreamConnection* destination) override {
-    s_->splice_to.reset();
-    s_->copy_to = nullptr;
+    auto& f = s_->forwarding();
+    f.splice_to.reset();
+    f.copy_to = nullptr;
     if (auto* asio_destination = dynamic_cast<AsioStreamConnection*>(destination))
-      s_->splice_to = asio_destination->s_;
+      f.splice_to = asio_destination->s_;
     else
-      s_->copy_to = destination;
+      f.copy_to = destination;
   }
   net::SocketAddress local_address() const override { return s_->local; }
   net::SocketAddress peer_address() const override { return s_->peer; }
