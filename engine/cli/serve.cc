@@ -104,7 +104,8 @@ int run_serve(const ServeOptions& options) {
   // tables and TLS contexts with the others. The first loop (this thread) is the primary one: it also runs
   // the speaker, the health checks and the TCP and UDP services.
   struct ExtraLoop {
-    boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+    // Lock-free I/O as in the primary loop, but a locked scheduler: the primary thread stops this loop.
+    boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
     std::unique_ptr<proxy::Proxy> proxy;
     std::thread thread;
