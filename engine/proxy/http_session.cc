@@ -168,8 +168,8 @@ void HttpSession::on_data(ByteView data) {
     return;
   }
   if (!head_sent_ && (phase_ == Phase::kQueued || phase_ == Phase::kConnecting)) {
-    // x().req_ views into in_: in_ must not grow (and move) until the head has gone out. Hold the bytes
-    // aside.
+    // The parsed head points into in_: in_ must not grow (and move) until the head has gone out. Hold the
+    // bytes aside.
     x().held_.append(runtime::as_chars(data));
     if (x().held_.size() > proxy_.config().limits.max_head_bytes && !client_paused_) {
       client_->set_reading(false);
@@ -455,7 +455,7 @@ void HttpSession::build_request_head() {
 void HttpSession::send_request_head() {
   if (!head_sent_) {
     build_request_head();
-    // The head's bytes leave in_ now: views into it (x().req_.headers) are not used after this point.
+    // The head's bytes leave in_ now: views into it (the parsed headers) are not used after this point.
     in_.erase(0, x().req_.head_length);
     head_sent_ = true;
     if (!x().held_.empty()) {
@@ -464,7 +464,7 @@ void HttpSession::send_request_head() {
     }
     x().req_chunks_.reset();
   }
-  // x().out_ holds the head until the response starts, so a retry on a new connection sends it again.
+  // out_ holds the head until the response starts, so a retry on a new connection sends it again.
   conn_->stream().write(runtime::as_bytes(x().out_));
   pump_request_body();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
