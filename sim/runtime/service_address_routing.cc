@@ -22,6 +22,7 @@ void ServiceAddressRouting::SetIpv4(ns3::Ptr<ns3::Ipv4> ipv4) {
 }
 
 void ServiceAddressRouting::DoDispose() {
+  routes_.clear();
   ipv4_ = nullptr;
   Ipv4ListRouting::DoDispose();
 }
@@ -39,7 +40,37 @@ ns3::Ptr<ns3::Ipv4Route> ServiceAddressRouting::RouteOutput(ns3::Ptr<ns3::Packet
     sockerr = ns3::Socket::ERROR_NOTERROR;
     return route;
   }
-  return Ipv4ListRouting::RouteOutput(p, header, oif, sockerr);
+  const ns3::Ipv4Address destination = header.GetDestination();
+  const bool cacheable = !oif && !destination.IsMulticast() && !destination.IsBroadcast();
+  if (cacheable) {
+    if (auto it = routes_.find(destination.Get()); it != routes_.end()) {
+      sockerr = ns3::Socket::ERROR_NOTERROR;
+      return it->second;
+    }
+  }
+  auto route = Ipv4ListRouting::RouteOutput(p, header, oif, sockerr);
+  if (route && cacheable) routes_.emplace(destination.Get(), route);
+  return route;
+}
+
+void ServiceAddressRouting::NotifyInterfaceUp(uint32_t interface) {
+  routes_.clear();
+  Ipv4ListRouting::NotifyInterfaceUp(interface);
+}
+
+void ServiceAddressRouting::NotifyInterfaceDown(uint32_t interface) {
+  routes_.clear();
+  Ipv4ListRouting::NotifyInterfaceDown(interface);
+}
+
+void ServiceAddressRouting::NotifyAddAddress(uint32_t interface, ns3::Ipv4InterfaceAddress address) {
+  routes_.clear();
+  Ipv4ListRouting::NotifyAddAddress(interface, address);
+}
+
+void ServiceAddressRouting::NotifyRemoveAddress(uint32_t interface, ns3::Ipv4InterfaceAddress address) {
+  routes_.clear();
+  Ipv4ListRouting::NotifyRemoveAddress(interface, address);
 }
 
 bool ServiceAddressRouting::RouteInput(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& header,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "ns3/ipv4-list-routing.h"
@@ -33,12 +34,20 @@ class ServiceAddressRouting final : public ns3::Ipv4ListRouting {
                   ns3::Ptr<const ns3::NetDevice> idev, UnicastForwardCallback ucb,
                   MulticastForwardCallback mcb, LocalDeliverCallback lcb, ErrorCallback ecb) override;
   void SetIpv4(ns3::Ptr<ns3::Ipv4> ipv4) override;
+  void NotifyInterfaceUp(uint32_t interface) override;
+  void NotifyInterfaceDown(uint32_t interface) override;
+  void NotifyAddAddress(uint32_t interface, ns3::Ipv4InterfaceAddress address) override;
+  void NotifyRemoveAddress(uint32_t interface, ns3::Ipv4InterfaceAddress address) override;
 
  private:
   void DoDispose() override;
 
   ns3::Ptr<ns3::Ipv4> ipv4_;
   std::unordered_set<std::uint32_t> addresses_;
+  // The routes the protocols below answered, per destination. ns-3's list and static routing build a new
+  // route object for every packet sent, and its content only changes when an interface or an address does
+  // (then this is cleared); nothing downstream modifies a route.
+  std::unordered_map<std::uint32_t, ns3::Ptr<ns3::Ipv4Route>> routes_;
 };
 
 // For InternetStackHelper::SetRoutingHelper: ServiceAddressRouting over ns-3's static routing.
