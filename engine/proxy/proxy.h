@@ -78,7 +78,6 @@ class Proxy {
   std::size_t client_connections() const;
   runtime::Runtime& runtime() { return rt_; }
   DeadlineQueue& deadlines() { return deadlines_; }
-  std::size_t sessions() const { return sessions_.size(); }
 
   // Used by sessions.
   void log_access(const AccessRecord& record);
