@@ -40,6 +40,10 @@ class StreamConnection {
   virtual void start(StreamHandler& handler) = 0;
   // Queues bytes (copied). Never blocks; watch write_backlog() and on_write_drained() for flow control.
   virtual void write(ByteView data) = 0;
+  // As write(), from a caller that knows more bytes for this peer will follow soon (the rest of a body of
+  // known length): a live socket may hold back a partial segment until the next write (MSG_MORE), so the
+  // peer gets one segment and one wakeup instead of two. Worlds without such a hint just write.
+  virtual void write_more(ByteView data) { write(data); }
   virtual std::size_t write_backlog() const = 0;
   // Sends FIN after the queued bytes; reading goes on.
   virtual void shutdown_write() = 0;
@@ -47,6 +51,10 @@ class StreamConnection {
   virtual void close() = 0;
   // Aborts at once with RST; queued bytes are dropped. The handler is not called again.
   virtual void reset() = 0;
+  // The caller cannot answer until more bytes come (half a request head, or a body): acknowledge what came
+  // at once, so that a peer holding its next bytes for our ACK (Nagle) sends them. Undoes
+  // ListenOptions::delay_ack for the moment; worlds without delayed ACKs do nothing.
+  virtual void ack_promptly() {}
   // Stops or resumes delivery of on_data (the peer is then held back by flow control).
   virtual void set_reading(bool enabled) = 0;
   // Bytes arriving from now on go straight to `destination` (another connection of the same runtime) instead
@@ -73,12 +81,20 @@ using StreamListenerPtr = std::unique_ptr<StreamListener>;
 struct ConnectOptions {
   // The local address to connect from; the world chooses when unset.
   std::optional<net::IpAddress> source;
+  // We speak first, as soon as connected (HTTP): the handshake's last ACK may ride on our first bytes
+  // (HAProxy's tcp-smart-connect), and the ACK of an answer on what we send next (live, TCP_QUICKACK off).
+  // Never for protocols where the server speaks first: it would wait for that ACK.
+  bool delay_ack = false;
 };
 
 struct ListenOptions {
   int backlog = 1024;
   // Several event loops may bind the same address (live mode runs one listener per thread).
   bool reuse_port = false;
+  // Request/response protocols: let the ACK of a request ride on its answer instead of leaving alone first
+  // (HAProxy's tcp-smart-accept; live, TCP_QUICKACK off). Callers use ack_promptly() while they wait for
+  // more.
+  bool delay_ack = false;
 };
 
 }  // namespace metalgate::runtime

@@ -85,6 +85,11 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
     flush();
   }
+  void write_more(runtime::ByteView data) override {
+    if (closed_ || data.empty() || !handshake_done_) return write(data);
+    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    flush(true);
+  }
   std::size_t write_backlog() const override { return raw_->write_backlog() + pending_.size(); }
   void shutdown_write() override {
     if (closed_) return;
@@ -106,6 +111,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     raw_->reset();
   }
   void set_reading(bool enabled) override { raw_->set_reading(enabled); }
+  void ack_promptly() override { raw_->ack_promptly(); }
   // Plaintext exists only here: forwarding is a copy after decryption.
   void forward_to(StreamConnection* destination) override { forward_ = destination; }
   net::SocketAddress local_address() const override { return raw_->local_address(); }
@@ -181,12 +187,17 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
 
   bool server_role() const { return SSL_is_server(ssl_) == 1; }
 
-  void flush() {
+  // `more`: the caller will write again soon (write_more), so the records may wait for it.
+  void flush(bool more = false) {
     char buf[16384];
     while (BIO_ctrl_pending(wbio_) > 0) {
       int n = BIO_read(wbio_, buf, sizeof buf);
       if (n <= 0) break;
-      raw_->write(runtime::ByteView(reinterpret_cast<const std::uint8_t*>(buf), static_cast<std::size_t>(n)));
+      runtime::ByteView records(reinterpret_cast<const std::uint8_t*>(buf), static_cast<std::size_t>(n));
+      if (more)
+        raw_->write_more(records);
+      else
+        raw_->write(records);
     }
   }
 

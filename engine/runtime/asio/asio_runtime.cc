@@ -5,6 +5,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <deque>
 
 #include <fcntl.h>
@@ -282,23 +283,25 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     start_read();
   }
 
-  // Sends what it can now; returns false after a failure.
-  bool send_now(ByteView data, std::size_t& sent) {
+  // Sends what it can now; returns false after a failure. `more`: MSG_MORE (see
+  // StreamConnection::write_more).
+  bool send_now(ByteView data, std::size_t& sent, bool more = false) {
     sent = 0;
+    const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
     while (sent < data.size()) {
-      boost::system::error_code ec;
-      std::size_t n = socket.write_some(asio::buffer(data.data() + sent, data.size() - sent), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
-      if (ec) {
-        fail(to_std(ec));
+      ssize_t n = ::send(socket.native_handle(), data.data() + sent, data.size() - sent, flags);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+        fail(std::error_code(errno, std::system_category()));
         return false;
       }
-      sent += n;
+      sent += static_cast<std::size_t>(n);
     }
     return true;
   }
 
-  void write(ByteView data) {
+  void write(ByteView data, bool more = false) {
     if (!connected || out_bytes > 0 || write_wait) {
       out.insert(out.end(), data.begin(), data.end());
       out_bytes += data.size();
@@ -306,7 +309,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       return;
     }
     std::size_t sent = 0;
-    if (!send_now(data, sent)) return;
+    if (!send_now(data, sent, more)) return;
     if (sent < data.size()) {
       out.assign(data.begin() + static_cast<std::ptrdiff_t>(sent), data.end());
       out_offset = 0;
@@ -383,6 +386,14 @@ class AsioStreamConnection final : public StreamConnection {
   void write(ByteView data) override {
     if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
     s_->write(data);
+  }
+  void write_more(ByteView data) override {
+    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
+    s_->write(data, true);
+  }
+  void ack_promptly() override {
+    const int one = 1;
+    ::setsockopt(s_->socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   }
   std::size_t write_backlog() const override { return s_->out_bytes; }
   void shutdown_write() override {
@@ -637,6 +648,12 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
   }
   if (!ec) s->acceptor.bind(endpoint, ec);
   if (!ec) s->acceptor.listen(options.backlog, ec);
+  if (!ec && options.delay_ack) {
+    // After listen(2), which clears it. Accepted sockets inherit it: they start in delayed-ACK
+    // ("ping-pong") mode.
+    using quick_ack = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>;
+    s->acceptor.set_option(quick_ack(false), ec);
+  }
   if (!ec) s->acceptor.non_blocking(true, ec);  // accept_batch() stops at EAGAIN
   if (ec) {
     error = to_std(ec);
@@ -653,11 +670,13 @@ StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, Strea
   s->handler = &handler;
   s->started = true;
   s->peer = remote;
-  if (options.source) {
+  using quick_ack = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>;
+  if (options.source || options.delay_ack) {
     boost::system::error_code ec;
-    tcp::endpoint local(to_asio(*options.source), 0);
-    s->socket.open(local.protocol(), ec);
-    if (!ec) s->socket.bind(local, ec);
+    const tcp::endpoint target(to_asio(remote.ip), remote.port);
+    s->socket.open(target.protocol(), ec);
+    if (!ec && options.source) s->socket.bind(tcp::endpoint(to_asio(*options.source), 0), ec);
+    if (!ec && options.delay_ack) s->socket.set_option(quick_ack(false), ec);
     if (ec) {
       // Report from the loop, never from inside connect().
       asio::post(io_, [s, reason = to_std(ec)] {
@@ -667,9 +686,14 @@ StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, Strea
     }
   }
   s->socket.async_connect(tcp::endpoint(to_asio(remote.ip), remote.port),
-                          [s](const boost::system::error_code& ec) {
+                          [s, delay_ack = options.delay_ack](const boost::system::error_code& ec) {
                             if (s->silenced) return;
                             if (ec) return s->fail(to_std(ec));
+                            if (delay_ack) {
+                              // The handshake left delayed-ACK mode; go back to it.
+                              boost::system::error_code ignored;
+                              s->socket.set_option(quick_ack(false), ignored);
+                            }
                             s->on_established();
                             boost::system::error_code e;
                             s->local = from_endpoint(s->socket.local_endpoint(e));
