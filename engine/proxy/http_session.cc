@@ -127,6 +127,21 @@ void HttpSession::start() {
 // ------------------------------------------------------------------------------------------ client events
 
 void HttpSession::on_data(ByteView data) {
+  client_data(data);
+  // Still short of the whole request: the client may be holding its next bytes for our ACK (Nagle), which
+  // the listener delays so that it can ride on the response. Ask for a prompt one, once per request, as
+  // HAProxy re-enables quick-ack.
+  const bool short_of_request =
+      (phase_ == Phase::kRequestHead && !in_.empty()) ||
+      ((phase_ == Phase::kQueued || phase_ == Phase::kConnecting || phase_ == Phase::kExchange) &&
+       !req_body_done_);
+  if (short_of_request && !x().acked_promptly_) {
+    x().acked_promptly_ = true;
+    client_->ack_promptly();
+  }
+}
+
+void HttpSession::client_data(ByteView data) {
   switch (phase_) {
     case Phase::kClosed:
     case Phase::kLocalReply:
@@ -511,9 +526,17 @@ void HttpSession::to_client(ByteView data) {
     client_->write(data);
 }
 
-void HttpSession::flush_cork() {
+void HttpSession::flush_cork(bool fin_follows) {
   if (x().cork_.empty()) return;
-  client_->write(runtime::as_bytes(x().cork_));
+  // More of a body of known length is on its way from the server: let the kernel hold a partial segment
+  // for it, as HAProxy does (MSG_MORE while bytes remain to forward). The client then gets a small
+  // response as one segment even when the server sent head and body apart (nginx does).
+  const bool body_follows = phase_ == Phase::kExchange && resp_head_done_ && resp_body_left_ > 0 &&
+                            x().resp_.facts.framing == http::BodyFraming::kContentLength;
+  if (body_follows || fin_follows)
+    client_->write_more(runtime::as_bytes(x().cork_));
+  else
+    client_->write(runtime::as_bytes(x().cork_));
   std::string().swap(x().cork_);
 }
 
@@ -962,7 +985,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
 
 void HttpSession::close_client(bool reset) {
   if (phase_ == Phase::kClosed) return;
-  if (!reset) flush_cork();
+  if (!reset) flush_cork(true);  // a response then FIN: one segment
   drop_server(false);
   phase_ = Phase::kClosed;
   // The connection object lives until the session is destroyed (it may be the caller).

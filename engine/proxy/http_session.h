@@ -34,6 +34,7 @@ class HttpSession final : public runtime::StreamHandler,
 
   // Client side (StreamHandler).
   void on_data(runtime::ByteView data) override;
+  void client_data(runtime::ByteView data);
   void on_peer_shutdown() override;
   void on_closed(std::error_code reason) override;
   void on_write_drained() override;
@@ -78,7 +79,8 @@ class HttpSession final : public runtime::StreamHandler,
   void send_local(const std::string& response, bool close);
   void close_client(bool reset = false);
   void to_client(runtime::ByteView data);
-  void flush_cork();
+  // `fin_follows`: the connection closes right after, so the last bytes may leave with the FIN.
+  void flush_cork(bool fin_follows = false);
   void drop_server(bool reusable);
   void log_request();
 
@@ -103,6 +105,7 @@ class HttpSession final : public runtime::StreamHandler,
     std::string srv_in_;  // response head bytes while incomplete
     std::string cork_;    // client-bound bytes gathered during one server read
     int cork_depth_ = 0;
+    bool acked_promptly_ = false;  // ack_promptly() asked once while this request was incomplete
     http::RequestHead req_;
     http::ResponseHead resp_;
     http::ChunkedDecoder req_chunks_, resp_chunks_;

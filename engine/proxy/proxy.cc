@@ -46,6 +46,7 @@ std::error_code Proxy::start() {
     std::error_code ec;
     runtime::ListenOptions lo;
     lo.reuse_port = true;
+    lo.delay_ack = true;  // HTTP: a request's ACK rides on its response (HttpSession asks for prompt ACKs)
     auto listener = rt_.listen(
         config_->frontends[i].bind, lo,
         [this, i](runtime::StreamConnectionPtr c) { accept(i, std::move(c)); }, ec);
