@@ -158,7 +158,7 @@ class TcpSession final : public runtime::StreamHandler,
   void connect() {
     t_dispatched_ = rt_.now();
     ++attempts_;
-    conn_ = svc_.backend().open(*server_, this);
+    conn_ = svc_.backend().open(*server_, this, /*we_speak_first=*/false);  // the server may (MySQL, SMTP)
     arm(dur(svc_.backend().config().timeouts.connect));
   }
 

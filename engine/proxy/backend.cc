@@ -10,9 +10,8 @@ namespace metalgate::proxy {
 
 ServerConnection::~ServerConnection() = default;
 
-void ServerConnection::connect(runtime::Runtime& rt, const net::SocketAddress& address) {
-  runtime::ConnectOptions options;
-  options.delay_ack = true;  // HTTP: the request goes out as soon as connected
+void ServerConnection::connect(runtime::Runtime& rt, const net::SocketAddress& address,
+                               const runtime::ConnectOptions& options) {
   stream_ = rt.connect(address, *this, options);
 }
 
@@ -299,11 +298,13 @@ void Backend::park(ServerConnectionPtr connection) {
   s.idle.push_back(std::move(connection));
 }
 
-ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner) {
+ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner, bool we_speak_first) {
   auto c = std::make_unique<ServerConnection>(*this, server);
   c->attach(owner);
   ++connections_opened_;
-  c->connect(rt_, servers_[server].config.address);
+  runtime::ConnectOptions options;
+  options.delay_ack = we_speak_first;
+  c->connect(rt_, servers_[server].config.address, options);
   return c;
 }
 

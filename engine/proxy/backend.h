@@ -44,7 +44,8 @@ class ServerConnection final : public runtime::StreamHandler {
   std::uint32_t uses = 0;
 
   void attach(ServerEvents* owner) { owner_ = owner; }
-  void connect(runtime::Runtime& rt, const net::SocketAddress& address);
+  void connect(runtime::Runtime& rt, const net::SocketAddress& address,
+               const runtime::ConnectOptions& options);
 
   // StreamHandler
   void on_connected() override;
@@ -131,7 +132,9 @@ class Backend {
   ServerConnectionPtr take_idle(std::size_t server);
   // Keeps a finished connection for reuse (or closes it when the pool is full).
   void park(ServerConnectionPtr connection);
-  ServerConnectionPtr open(std::size_t server, ServerEvents* owner);
+  // A new connection to `server`. `we_speak_first`: the owner writes as soon as connected (HTTP), so the
+  // handshake's ACK may wait for those bytes; never for TCP services, whose server may speak first.
+  ServerConnectionPtr open(std::size_t server, ServerEvents* owner, bool we_speak_first);
 
   std::uint64_t connections_opened() const { return connections_opened_; }
   std::uint64_t connections_reused() const { return connections_reused_; }

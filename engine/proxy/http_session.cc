@@ -405,7 +405,7 @@ void HttpSession::connect_server() {
     return;
   }
   ++connect_attempts_;
-  conn_ = backend_->open(*server_, this);
+  conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
   set_server_deadline(to_duration(bc.timeouts.connect));
 }
 
@@ -877,7 +877,7 @@ void HttpSession::on_server_closed(std::error_code reason) {
     ++proxy_.counters().connect_retries;  // HAProxy counts these among its retries too
     ++connect_attempts_;
     phase_ = Phase::kConnecting;
-    conn_ = backend_->open(*server_, this);
+    conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
     set_server_deadline(to_duration(backend_->config().timeouts.connect));
     return;
   }
@@ -908,7 +908,7 @@ void HttpSession::retry_or_fail(std::string_view why) {
       }
     }
     ++connect_attempts_;
-    conn_ = backend_->open(*server_, this);
+    conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
     set_server_deadline(to_duration(bc.timeouts.connect));
     return;
   }
