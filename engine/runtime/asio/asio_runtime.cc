@@ -115,6 +115,9 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   StreamHandler* handler = nullptr;
   bool started = false, reading = true, read_wait = false, peer_eof = false;
   bool connected = false, silenced = false, owner_closed = false, fin_queued = false, write_wait = false;
+  bool fin_sent = false;
+  // The local address is asked for rarely (a wildcard listener's VIP, logs): getsockname(2) on first use.
+  bool local_known = false;
   // Unsent bytes: out[out_offset, end). One flat buffer (a std::deque would allocate ~600 bytes even empty,
   // per connection).
   Bytes out;
@@ -151,11 +154,21 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     return buffer;
   }
 
+  // The descriptor is already non-blocking (accept4 with SOCK_NONBLOCK, or Asio's connect); every read and
+  // write passes MSG_DONTWAIT anyway.
   void on_established() {
     connected = true;
     boost::system::error_code e;
-    socket.non_blocking(true, e);
     socket.set_option(tcp::no_delay(true), e);
+  }
+
+  const net::SocketAddress& local_address() {
+    if (!local_known && socket.is_open()) {
+      boost::system::error_code e;
+      local = from_endpoint(socket.local_endpoint(e));
+      local_known = !e;
+    }
+    return local;
   }
 
   void fail(std::error_code reason) {
@@ -256,15 +269,18 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     auto& buffer = read_buffer();
     // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
     for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
-      boost::system::error_code ec;
-      std::size_t n = socket.read_some(asio::buffer(buffer), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec == asio::error::eof) {
+      ssize_t got = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return fail(std::error_code(errno, std::system_category()));
+      }
+      if (got == 0) {
         peer_eof = true;
         handler->on_peer_shutdown();
         return;
       }
-      if (ec) return fail(to_std(ec));
+      const auto n = static_cast<std::size_t>(got);
       if (auto dst = fwd ? fwd->splice_to.lock() : nullptr) {
         // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe).
         dst->write(ByteView(buffer.data(), n));
@@ -352,7 +368,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         });
       }
     }
-    if (fin_queued) {
+    if (fin_queued && !fin_sent) {
+      fin_sent = true;
       boost::system::error_code ignored;
       socket.shutdown(tcp::socket::shutdown_send, ignored);
     }
@@ -433,7 +450,7 @@ class AsioStreamConnection final : public StreamConnection {
     else
       f.copy_to = destination;
   }
-  net::SocketAddress local_address() const override { return s_->local; }
+  net::SocketAddress local_address() const override { return s_->local_address(); }
   net::SocketAddress peer_address() const override { return s_->peer; }
 
  private:
@@ -446,6 +463,8 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   asio::io_context& io_ref;
   AcceptCallback on_accept;
   bool open = true;
+  net::SocketAddress
+      bound;  // what the listener is bound to: every accepted socket's local address unless a wildcard
 
   // Readiness, then accept(2) until the queue is empty (at most a batch per wake-up, as HAProxy's maxaccept):
   // one loop turn per burst of connections rather than one per connection.
@@ -460,17 +479,26 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
 
   void accept_batch() {
     for (int i = 0; i < 64 && open; ++i) {
-      boost::system::error_code ec;
-      tcp::socket socket(io_ref);
-      acceptor.accept(socket, ec);
+      // accept4(2) hands over the peer's address and a non-blocking descriptor: no getpeername, no ioctl.
+      tcp::endpoint peer;
+      socklen_t length = static_cast<socklen_t>(peer.capacity());
+      int fd = ::accept4(acceptor.native_handle(), peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
       // EAGAIN ends the batch; EMFILE, ECONNABORTED and friends are transient: try again on the next wake-up.
-      if (ec) return;
+      if (fd < 0) return;
+      peer.resize(length);
       auto s = std::make_shared<StreamState>(io_ref);
-      s->socket = std::move(socket);
+      boost::system::error_code ec;
+      s->socket.assign(peer.protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        continue;
+      }
       s->on_established();
-      boost::system::error_code e1, e2;
-      s->local = from_endpoint(s->socket.local_endpoint(e1));
-      s->peer = from_endpoint(s->socket.remote_endpoint(e2));
+      s->peer = from_endpoint(peer);
+      if (!bound.ip.is_unspecified()) {
+        s->local = bound;
+        s->local_known = true;
+      }
       on_accept(std::make_unique<AsioStreamConnection>(std::move(s)));
     }
   }
@@ -655,6 +683,7 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
     s->acceptor.set_option(quick_ack(false), ec);
   }
   if (!ec) s->acceptor.non_blocking(true, ec);  // accept_batch() stops at EAGAIN
+  if (!ec) s->bound = from_endpoint(s->acceptor.local_endpoint(ec));
   if (ec) {
     error = to_std(ec);
     return nullptr;
@@ -695,8 +724,6 @@ StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, Strea
                               s->socket.set_option(quick_ack(false), ignored);
                             }
                             s->on_established();
-                            boost::system::error_code e;
-                            s->local = from_endpoint(s->socket.local_endpoint(e));
                             s->handler->on_connected();
                             if (s->silenced) return;
                             s->start_read();
