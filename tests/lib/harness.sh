@@ -18,8 +18,34 @@ harness_start() {
   trap harness_cleanup EXIT
 }
 
+# A port free right now, for tcp, udp or both (daemons such as dnsmasq bind both), and never one this run has
+# handed out already (the kernel may offer a just-released port again).
 harness_free_port() {
-  /usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "${1:-tcp}"
+  /usr/bin/python3 - "${1:-tcp}" "$work/.ports" <<'PY'
+import socket, sys
+kind, taken_file = sys.argv[1], sys.argv[2]
+try:
+    taken = set(open(taken_file).read().split())
+except FileNotFoundError:
+    taken = set()
+for _ in range(100):
+    first = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+    first.bind(("127.0.0.1", 0))
+    port = first.getsockname()[1]
+    if str(port) in taken:
+        continue
+    if kind == "both":
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            other.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    open(taken_file, "a").write(f"{port}\n")
+    print(port)
+    break
+else:
+    sys.exit("no free port")
+PY
 }
 
 harness_need_packages() {

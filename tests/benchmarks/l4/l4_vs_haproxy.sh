@@ -15,7 +15,8 @@ source "$(dirname "$0")/../../lib/harness.sh"
 harness_need_packages haproxy wrk nginx-light dnsperf dnsmasq-base curl
 harness_start metalgate-l4-bench
 free_port() { harness_free_port "$@"; }
-origin=$(free_port); dns=$(free_port udp); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
+# dnsmasq binds its port for TCP and UDP both.
+origin=$(free_port); dns=$(free_port both); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
 
 mkdir -p "$work/www"
 truncate -s 1G "$work/www/1g"
@@ -23,6 +24,7 @@ head -c 100 /dev/zero | tr '\0' a > "$work/www/100b"
 harness_start_nginx "$origin"
 taskset -c 0 dnsmasq --no-daemon --conf-file=/dev/null --user="$(id -un)" --port="$dns" --listen-address=127.0.0.1 \
   --bind-interfaces --no-resolv --no-hosts --address=/bench.test/10.9.9.9 --cache-size=1000 --log-facility=/dev/null & pids+=($!)
+dns_pid=$!
 
 cat > "$work/manifests.yaml" <<YAML
 controller:
@@ -78,6 +80,7 @@ taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log
 hp_pid=$!
 sleep 1
 kill -0 "$hp_pid" 2>/dev/null || { cat "$work/haproxy.log"; exit 1; }
+kill -0 "$dns_pid" 2>/dev/null || { echo "dnsmasq did not start on port $dns"; exit 1; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)

@@ -13,7 +13,7 @@ source "$(dirname "$0")/../../lib/harness.sh"
 harness_start metalgate-live-l4
 fail() { echo "FAIL: $*" >&2; echo "--- metalgate log" >&2; cat "$work/metalgate.log" >&2 || true; exit 1; }
 free_port() { harness_free_port "$@"; }
-redis_port=$(free_port); pg_port=$(free_port); dns_port=$(free_port udp)
+redis_port=$(free_port); pg_port=$(free_port); dns_port=$(free_port both)  # dnsmasq binds TCP and UDP
 tcp_redis=$(free_port); tcp_pg=$(free_port); udp_dns=$(free_port udp)
 
 redis-server --port "$redis_port" --bind 127.0.0.21 --save '' --appendonly no --daemonize no \
