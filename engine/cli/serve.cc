@@ -168,9 +168,9 @@ int run_serve(const ServeOptions& options) {
   }
   // The extra loops run until the primary one stops; then they stop too, and their proxies go with them.
   for (auto& loop : extra_loops)
-    loop->thread = std::thread([&io = loop->io] {
+    loop->thread = std::thread([&io = loop->io, &loop_rt = *loop->rt] {
       auto work = boost::asio::make_work_guard(io);
-      io.run();
+      loop_rt.run();
     });
   auto stop_extra_loops = [&extra_loops] {
     for (auto& loop : extra_loops) {
@@ -204,7 +204,7 @@ int run_serve(const ServeOptions& options) {
                        {"requests", std::to_string(requests)}});
       io.stop();
     });
-    io.run();
+    rt.run();  // io_context::run() plus the runtime's background lane
     http_proxy.reset();
     return 0;
   }
@@ -251,7 +251,7 @@ int run_serve(const ServeOptions& options) {
     stop_timer = rt.create_timer([&] { io.stop(); });
     stop_timer->arm(std::chrono::milliseconds(50));  // let the leave datagrams go out
   });
-  io.run();
+  rt.run();
   // A graceful exit puts the kernel's ARP behaviour back as it found it (after SIGKILL the quiet settings
   // stay, which is what keeps a dead node from answering for a VIP it still holds on lo).
   runtime::asio_live::restore_kernel_arp(previous_sysctls);

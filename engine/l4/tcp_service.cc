@@ -315,7 +315,7 @@ std::error_code TcpService::start() {
       config_.bind, lo,
       [this](runtime::StreamConnectionPtr c) {
         ++counters_.connections;
-        if (config_.ssl && tls_) c = tls_->wrap(std::move(c));
+        if (config_.ssl && tls_) c = tls_->wrap(rt_, std::move(c));
         auto s = std::make_unique<TcpSession>(*this, std::move(c));
         TcpSession* raw = s.get();
         sessions_.emplace(raw, std::move(s));

@@ -108,7 +108,7 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
   if (options_.shared) ++options_.shared->client_connections;
   const Frontend& fe = config_->frontends[frontend];
   if (fe.tls) {
-    connection = tls_->wrap(std::move(connection), [this, alive = alive_](const std::string& why) {
+    connection = tls_->wrap(rt_, std::move(connection), [this, alive = alive_](const std::string& why) {
       if (!*alive) return;
       ++counters_.tls_handshake_failures;
       rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "tls-handshake-failed", {{"reason", why}});

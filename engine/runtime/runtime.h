@@ -32,6 +32,10 @@ class Runtime {
   virtual TimerPtr create_timer(TimerCallback on_fire) = 0;
   // Runs `task` on the loop after the current callback returns.
   virtual void post(std::function<void()> task) = 0;
+  // Like post(), for heavy work that may wait while other events are ready (a TLS key exchange): traffic of
+  // established connections goes first. The live loop runs one such task per bounded pass over ready
+  // events, so it is never starved; worlds with nothing to reorder simply post.
+  virtual void post_background(std::function<void()> task) { post(std::move(task)); }
 
   // Accepts connections on `local` (port 0 picks a free port; an unspecified address means every local
   // address).

@@ -69,6 +69,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
 
   SSL* ssl() { return ssl_; }
   void set_raw(runtime::StreamConnectionPtr raw) { raw_ = std::move(raw); }
+  // Server role: answer ClientHellos from the runtime's background lane (see on_data).
+  void defer_key_exchange_to(runtime::Runtime& rt) { background_ = &rt; }
   void set_client_handler(runtime::StreamHandler& handler) { handler_ = &handler; }
 
   // StreamConnection: the plaintext face.
@@ -122,6 +124,16 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void on_data(runtime::ByteView data) override {
     if (closed_) return;
     BIO_write(rbio_, data.data(), static_cast<int>(data.size()));
+    if (background_ && !hello_answered_) {
+      // The answer to a ClientHello is the expensive step (key exchange and signature, most of a
+      // connection's CPU). It waits while established connections have traffic ready, as HAProxy runs
+      // handshakes in its bulk class: their requests are not queued behind a burst of new connections.
+      hello_answered_ = true;
+      background_->post_background([this, alive = alive_] {
+        if (*alive && !closed_) advance();
+      });
+      return;
+    }
     advance();
   }
   void on_peer_shutdown() override {
@@ -218,6 +230,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   std::vector<std::uint8_t> pending_;  // plaintext written before the handshake finished
   bool handshake_done_ = false;
   bool closed_ = false;
+  runtime::Runtime* background_ = nullptr;
+  bool hello_answered_ = false;  // the first flight has been handed to the background lane
   std::function<void(const std::string&)> on_failure_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
@@ -338,10 +352,11 @@ std::unique_ptr<ServerContext> ServerContext::create(const ServerSettings& setti
   return std::unique_ptr<ServerContext>(new ServerContext(std::move(impl)));
 }
 
-runtime::StreamConnectionPtr ServerContext::wrap(runtime::StreamConnectionPtr raw,
+runtime::StreamConnectionPtr ServerContext::wrap(runtime::Runtime& rt, runtime::StreamConnectionPtr raw,
                                                  std::function<void(const std::string&)> on_failure) {
   auto s = std::make_unique<TlsStream>(impl_->contexts[0].get(), true, std::move(on_failure));
   s->set_raw(std::move(raw));
+  s->defer_key_exchange_to(rt);
   return s;
 }
 

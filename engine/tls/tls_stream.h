@@ -36,8 +36,9 @@ class ServerContext {
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;
 
-  // Wraps an accepted connection. `on_failure` hears why a handshake failed (before the handler's on_closed).
-  runtime::StreamConnectionPtr wrap(runtime::StreamConnectionPtr raw,
+  // Wraps an accepted connection of `rt`. `on_failure` hears why a handshake failed (before the handler's
+  // on_closed). ClientHellos are answered from rt's background lane (Runtime::post_background).
+  runtime::StreamConnectionPtr wrap(runtime::Runtime& rt, runtime::StreamConnectionPtr raw,
                                     std::function<void(const std::string&)> on_failure = {});
 
   struct Impl;

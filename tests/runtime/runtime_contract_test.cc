@@ -2,9 +2,11 @@
 // (The ns-3 runtime joins this suite when the simulator lands.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/runtime/runtime_worlds.h"
 
@@ -141,6 +143,20 @@ TEST_P(RuntimeContract, PostedTaskRunsAfterTheCurrentCallback) {
   t->arm(1ms);
   ASSERT_TRUE(w().run_until([&] { return order.size() == 2; }, 2s));
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST_P(RuntimeContract, BackgroundTaskRunsLaterAndSurely) {
+  std::vector<std::string> order;
+  w().b().post([&] {
+    order.push_back("first");
+    w().b().post_background([&] { order.push_back("background"); });
+    w().b().post([&] { order.push_back("ready"); });
+    order.push_back("first ends");
+  });
+  ASSERT_TRUE(w().run_until([&] { return order.size() == 4; }, 2s));
+  EXPECT_EQ(order[0], "first");
+  EXPECT_EQ(order[1], "first ends");  // never inside the callback that posted it
+  EXPECT_NE(std::find(order.begin(), order.end(), "background"), order.end());
 }
 
 TEST_P(RuntimeContract, StreamRoundTripWithAddresses) {

@@ -100,7 +100,14 @@ class LiveAsioContractWorld final : public ContractWorld {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done()) {
       if (std::chrono::steady_clock::now() >= deadline) return done();
-      io_.run_one_for(std::chrono::milliseconds(5));
+      if (a_.has_background() || b_.has_background()) {
+        // As AsioRuntime::run(): what is ready first, then the background lane.
+        io_.poll();
+        a_.run_background_one();
+        b_.run_background_one();
+      } else {
+        io_.run_one_for(std::chrono::milliseconds(5));
+      }
       if (io_.stopped()) io_.restart();
     }
     return true;

@@ -662,6 +662,34 @@ void AsioRuntime::post(std::function<void()> task) {
   asio::post(io_, std::move(task));
 }
 
+void AsioRuntime::post_background(std::function<void()> task) {
+  if (background_.empty()) background_work_.emplace(io_.get_executor());
+  background_.push_back(std::move(task));
+}
+
+void AsioRuntime::run() {
+  while (!io_.stopped()) {
+    if (background_.empty()) {
+      if (io_.run_one() == 0) break;  // out of work, or stopped
+      continue;
+    }
+    // A pass over what is ready now (bounded, so the background lane always gets its turn), then one task
+    // of the background lane. While it holds work the loop never blocks.
+    for (int handled = 0; handled < 64 && io_.poll_one() > 0; ++handled) {
+    }
+    if (io_.stopped()) break;
+    run_background_one();
+  }
+}
+
+void AsioRuntime::run_background_one() {
+  if (background_.empty()) return;
+  auto task = std::move(background_.front());
+  background_.pop_front();
+  if (background_.empty()) background_work_.reset();
+  task();
+}
+
 StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const ListenOptions& options,
                                       AcceptCallback on_accept, std::error_code& error) {
   auto s = std::make_shared<ListenerState>(io_);

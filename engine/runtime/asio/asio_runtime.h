@@ -3,7 +3,11 @@
 // single-threaded.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <deque>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/runtime/runtime.h"
@@ -28,6 +32,12 @@ class AsioRuntime final : public Runtime {
   Instant now() const override;
   TimerPtr create_timer(TimerCallback on_fire) override;
   void post(std::function<void()> task) override;
+  void post_background(std::function<void()> task) override;
+  // Runs the loop until the io_context stops: io_context::run(), plus the background lane (post_background).
+  void run();
+  // The background lane, for loops driven by hand (tests): one task, if any.
+  bool has_background() const { return !background_.empty(); }
+  void run_background_one();
   StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
                            AcceptCallback on_accept, std::error_code& error) override;
   StreamConnectionPtr connect(const net::SocketAddress& remote, StreamHandler& handler,
@@ -47,6 +57,9 @@ class AsioRuntime final : public Runtime {
   AsioRuntimeOptions options_;
   SeededRandom random_;
   Logger logger_;
+  std::deque<std::function<void()>> background_;
+  // Pending background work is work: the io_context must not stop as idle while some waits.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> background_work_;
 };
 
 // Linux pieces the runtime is built from, usable on their own (the speaker's setup uses them too).
