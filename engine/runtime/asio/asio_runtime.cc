@@ -184,6 +184,12 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     silenced = true;
   }
 
+  // Reads what is there without waiting for readiness (nothing there: one EAGAIN, then the usual wait).
+  void read_speculatively() {
+    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_holds_bytes()) return;
+    read_ready();
+  }
+
   void start_read() {
     if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_holds_bytes()) return;
     read_wait = true;
@@ -397,8 +403,10 @@ class AsioStreamConnection final : public StreamConnection {
   void start(StreamHandler& handler) override {
     s_->handler = &handler;
     s_->started = true;
-    // Deliver from the loop, never from inside start(): the contract forbids re-entrant callbacks.
-    asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
+    // Deliver from the loop, never from inside start(): the contract forbids re-entrant callbacks. Read at
+    // once rather than wait for readiness: a client's first bytes (an HTTP request, a ClientHello) are
+    // usually there already, and a turn through epoll would queue them behind everything else that is ready.
+    asio::post(s_->socket.get_executor(), [s = s_] { s->read_speculatively(); });
   }
   void write(ByteView data) override {
     if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
