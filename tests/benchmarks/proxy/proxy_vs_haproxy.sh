@@ -117,28 +117,9 @@ run() {
   echo "$rps $p99 $(awk -v t=$((after - before)) -v hz="$hz" -v n="$req" 'BEGIN{printf "%.1f", t * 1e6 / hz / n}')"
 }
 
-# "close": a new connection per request (wrk honours the header only written exactly "Connection: close").
-cases=("keep-alive 100 B|http|/100b|" "keep-alive 16 KiB|http|/16k|" "Connection: close 100 B|http|/100b|close"
-       "TLS keep-alive 100 B|https|/100b|" "TLS new handshakes (ECDSA P-256)|https|/100b|close")
-declare -A results
-for round in $(seq "$ROUNDS"); do
-  for c in "${cases[@]}"; do
-    IFS='|' read -r name scheme path extra <<<"$c"
-    [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
-    for proxy in metalgate haproxy; do
-      if [ $proxy = metalgate ]; then pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http")
-      else pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http"); fi
-      if [ "$extra" = close ]; then r=$(run "$pid" "$scheme://127.0.0.1:$port$path" -H "Connection: close")
-      else r=$(run "$pid" "$scheme://127.0.0.1:$port$path"); fi
-      echo "round $round  $name  $proxy: $r" >&2
-      results["$name|$proxy"]+="$r;"
-    done
-  done
-done
-
-median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-
-# Memory per idle keep-alive connection at $IDLE connections.
+# Memory per idle keep-alive connection at $IDLE connections, measured first, on fresh processes: after the
+# load cases the growth of RSS depends on how much freed memory each allocator kept from them (it moved by
+# ±20 % between runs), not on what a connection holds.
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 idle_case() {  # pid port -> bytes per connection
   local pid=$1 port=$2 before after
@@ -159,6 +140,27 @@ if [ "$IDLE" -gt 0 ]; then  # IDLE=0 leaves the memory case out
   mg_idle=$(idle_case "$mg_pid" "$mg_http"); sleep 2
   hp_idle=$(idle_case "$hp_pid" "$hp_http")
 fi
+
+# "close": a new connection per request (wrk honours the header only written exactly "Connection: close").
+cases=("keep-alive 100 B|http|/100b|" "keep-alive 16 KiB|http|/16k|" "Connection: close 100 B|http|/100b|close"
+       "TLS keep-alive 100 B|https|/100b|" "TLS new handshakes (ECDSA P-256)|https|/100b|close")
+declare -A results
+for round in $(seq "$ROUNDS"); do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name scheme path extra <<<"$c"
+    [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
+    for proxy in metalgate haproxy; do
+      if [ $proxy = metalgate ]; then pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http")
+      else pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http"); fi
+      if [ "$extra" = close ]; then r=$(run "$pid" "$scheme://127.0.0.1:$port$path" -H "Connection: close")
+      else r=$(run "$pid" "$scheme://127.0.0.1:$port$path"); fi
+      echo "round $round  $name  $proxy: $r" >&2
+      results["$name|$proxy"]+="$r;"
+    done
+  done
+done
+
+median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 {
   echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) |"
