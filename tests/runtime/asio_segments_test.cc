@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -153,6 +154,25 @@ TEST_F(LiveSegments, DelayedAckListenerAcknowledgesARequestWithItsAnswer) {
     server_.connection.reset();
     listener_.reset();
   }
+}
+
+// Half a request on a delayed-ACK listener: the receiver asks for a prompt ACK, and it goes out at once, not
+// when the delayed-ACK timer (40 ms or more on Linux) fires. A client holding its next bytes for that ACK
+// (Nagle) is not kept waiting.
+TEST_F(LiveSegments, AckPromptlyAcknowledgesAtOnceOnADelayedAckListener) {
+  ListenOptions options;
+  options.delay_ack = true;
+  start(options);
+  server_.on_request = [](StreamConnection& c) { c.ack_promptly(); };
+  const auto before = client_info().segs_in;
+  client_send("GET / HTTP/1.1\r\n");  // half a head
+  run_until([&] { return !server_.data.empty(); });
+  ASSERT_FALSE(server_.data.empty());
+  const auto asked = std::chrono::steady_clock::now();
+  while (client_info().segs_in == before && std::chrono::steady_clock::now() - asked < 1s)
+    std::this_thread::yield();
+  EXPECT_EQ(client_info().segs_in - before, 1u);  // the bare ACK
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 20ms);
 }
 
 struct Client : StreamHandler {
