@@ -78,20 +78,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     handler_ = &handler;
     raw_->start(*this);
   }
-  void write(runtime::ByteView data) override {
-    if (closed_ || data.empty()) return;
-    if (!handshake_done_) {
-      pending_.insert(pending_.end(), data.begin(), data.end());
-      return;
-    }
-    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-    flush();
-  }
-  void write_more(runtime::ByteView data) override {
-    if (closed_ || data.empty() || !handshake_done_) return write(data);
-    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-    flush(true);
-  }
+  void write(runtime::ByteView data) override { encrypt(data, false); }
+  void write_more(runtime::ByteView data) override { encrypt(data, true); }
   std::size_t write_backlog() const override { return raw_->write_backlog() + pending_.size(); }
   void shutdown_write() override {
     if (closed_) return;
@@ -198,6 +186,16 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   }
 
   bool server_role() const { return SSL_is_server(ssl_) == 1; }
+
+  void encrypt(runtime::ByteView data, bool more) {
+    if (closed_ || data.empty()) return;
+    if (!handshake_done_) {
+      pending_.insert(pending_.end(), data.begin(), data.end());
+      return;
+    }
+    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    flush(more);
+  }
 
   // `more`: the caller will write again soon (write_more), so the records may wait for it.
   void flush(bool more = false) {

@@ -59,6 +59,13 @@ class LiveSegments : public ::testing::Test {
     run_until([&] { return server_.connection != nullptr; });
     ASSERT_TRUE(server_.connection);
   }
+  // Each test runs with and without its hint: one connection per round.
+  void end_round() {
+    ::close(fd_);
+    fd_ = -1;
+    server_ = Server{};
+    listener_.reset();
+  }
   void TearDown() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -99,7 +106,6 @@ class LiveSegments : public ::testing::Test {
 TEST_F(LiveSegments, WriteMoreLetsTheRestOfABodyShareItsSegment) {
   for (bool hint : {false, true}) {
     SCOPED_TRACE(hint ? "write_more" : "write");
-    server_ = Server{};
     start({});
     const auto before = client_info().data_segs_in;
     StreamConnection& server = *server_.connection;
@@ -110,16 +116,13 @@ TEST_F(LiveSegments, WriteMoreLetsTheRestOfABodyShareItsSegment) {
     rt_.post([&server] { server.write(as_bytes("BODY")); });  // a later turn of the loop: a second syscall
     EXPECT_EQ(read_client(9), "HEAD|BODY");
     EXPECT_EQ(client_info().data_segs_in - before, hint ? 1u : 2u);
-    ::close(fd_);
-    fd_ = -1;
-    server_.connection.reset();
+    end_round();
   }
 }
 
 TEST_F(LiveSegments, WriteMoreThenCloseSendsTheLastBytesWithTheFin) {
   for (bool hint : {false, true}) {
     SCOPED_TRACE(hint ? "write_more" : "write");
-    server_ = Server{};
     start({});
     const auto before = client_info().segs_in;
     if (hint)
@@ -130,16 +133,13 @@ TEST_F(LiveSegments, WriteMoreThenCloseSendsTheLastBytesWithTheFin) {
     EXPECT_EQ(read_client(0, /*until_eof=*/true), "bye");
     // Data and FIN: one segment with the hint, two without.
     EXPECT_EQ(client_info().segs_in - before, hint ? 1u : 2u);
-    ::close(fd_);
-    fd_ = -1;
-    server_.connection.reset();
+    end_round();
   }
 }
 
 TEST_F(LiveSegments, DelayedAckListenerAcknowledgesARequestWithItsAnswer) {
   for (bool delay : {false, true}) {
     SCOPED_TRACE(delay ? "delay_ack" : "quick ack");
-    server_ = Server{};
     ListenOptions options;
     options.delay_ack = delay;
     start(options);
@@ -149,10 +149,7 @@ TEST_F(LiveSegments, DelayedAckListenerAcknowledgesARequestWithItsAnswer) {
     EXPECT_EQ(read_client(4), "pong");
     // The answer alone with the delayed ACK; a bare ACK first without it.
     EXPECT_EQ(client_info().segs_in - before, delay ? 1u : 2u);
-    ::close(fd_);
-    fd_ = -1;
-    server_.connection.reset();
-    listener_.reset();
+    end_round();
   }
 }
 

@@ -184,14 +184,17 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     silenced = true;
   }
 
+  bool may_read() const {
+    return started && reading && !read_wait && !silenced && !peer_eof && connected && !pipe_holds_bytes();
+  }
+
   // Reads what is there without waiting for readiness (nothing there: one EAGAIN, then the usual wait).
   void read_speculatively() {
-    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_holds_bytes()) return;
-    read_ready();
+    if (may_read()) read_ready();
   }
 
   void start_read() {
-    if (!started || !reading || read_wait || silenced || peer_eof || !connected || pipe_holds_bytes()) return;
+    if (!may_read()) return;
     read_wait = true;
     socket.async_wait(tcp::socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -408,14 +411,8 @@ class AsioStreamConnection final : public StreamConnection {
     // usually there already, and a turn through epoll would queue them behind everything else that is ready.
     asio::post(s_->socket.get_executor(), [s = s_] { s->read_speculatively(); });
   }
-  void write(ByteView data) override {
-    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
-    s_->write(data);
-  }
-  void write_more(ByteView data) override {
-    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
-    s_->write(data, true);
-  }
+  void write(ByteView data) override { send(data, false); }
+  void write_more(ByteView data) override { send(data, true); }
   void ack_promptly() override {
     const int one = 1;
     ::setsockopt(s_->socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
@@ -462,6 +459,11 @@ class AsioStreamConnection final : public StreamConnection {
   net::SocketAddress peer_address() const override { return s_->peer; }
 
  private:
+  void send(ByteView data, bool more) {
+    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
+    s_->write(data, more);
+  }
+
   std::shared_ptr<StreamState> s_;
 };
 
@@ -471,8 +473,8 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   asio::io_context& io_ref;
   AcceptCallback on_accept;
   bool open = true;
-  net::SocketAddress
-      bound;  // what the listener is bound to: every accepted socket's local address unless a wildcard
+  // What the listener is bound to: every accepted socket's local address, unless it is a wildcard.
+  net::SocketAddress bound;
 
   // Readiness, then accept(2) until the queue is empty (at most a batch per wake-up, as HAProxy's maxaccept):
   // one loop turn per burst of connections rather than one per connection.
