@@ -172,6 +172,20 @@ TEST_F(LiveSegments, AckPromptlyAcknowledgesAtOnceOnADelayedAckListener) {
   EXPECT_LT(std::chrono::steady_clock::now() - asked, 20ms);
 }
 
+// A plain listening socket on loopback (an origin the runtime connects to); sets `port`.
+int plain_listener(std::uint16_t& port) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof at;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 ||
+      ::listen(listener, 4) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &len) != 0)
+    return -1;
+  port = ntohs(at.sin_port);
+  return listener;
+}
+
 struct Client : StreamHandler {
   StreamConnection* connection = nullptr;
   void on_connected() override { connection->write(as_bytes("GET")); }
@@ -183,20 +197,13 @@ struct Client : StreamHandler {
 TEST_F(LiveSegments, DelayedAckConnectSendsTheHandshakeAckWithTheFirstBytes) {
   for (bool delay : {false, true}) {
     SCOPED_TRACE(delay ? "delay_ack" : "quick ack");
-    int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    std::uint16_t port = 0;
+    int listener = plain_listener(port);
     ASSERT_GE(listener, 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof at;
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
-    ASSERT_EQ(::listen(listener, 4), 0);
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &len), 0);
     Client client;
     ConnectOptions options;
     options.delay_ack = delay;
-    auto connection =
-        rt_.connect({net::IpAddress::parse("127.0.0.1").value(), ntohs(at.sin_port)}, client, options);
+    auto connection = rt_.connect({net::IpAddress::parse("127.0.0.1").value(), port}, client, options);
     client.connection = connection.get();
     std::string got;
     int peer = -1;
@@ -215,6 +222,42 @@ TEST_F(LiveSegments, DelayedAckConnectSendsTheHandshakeAckWithTheFirstBytes) {
     if (peer >= 0) ::close(peer);
     ::close(listener);
   }
+}
+
+// The runtime's connection to an origin, forwarding to the client as a TCP service does: the origin's end of
+// stream is passed on at once.
+struct ForwardingOrigin : StreamHandler {
+  StreamConnection* client = nullptr;
+  bool connected = false;
+  void on_connected() override { connected = true; }
+  void on_data(ByteView) override {}
+  void on_peer_shutdown() override { client->shutdown_write(); }
+  void on_closed(std::error_code) override {}
+};
+
+// A server that answers and closes at once (the usual end of a short exchange through a TCP service): its
+// answer and its FIN reach the client in one segment, so the client wakes once, as behind HAProxy.
+TEST_F(LiveSegments, ForwardedAnswerAndTheServersCloseLeaveInOneSegment) {
+  start({});
+  std::uint16_t port = 0;
+  int listener = plain_listener(port);
+  ASSERT_GE(listener, 0);
+  ForwardingOrigin origin;
+  origin.client = server_.connection.get();
+  auto to_origin = rt_.connect({net::IpAddress::parse("127.0.0.1").value(), port}, origin, {});
+  run_until([&] { return origin.connected; });
+  ASSERT_TRUE(origin.connected);
+  int peer = ::accept(listener, nullptr, nullptr);
+  ASSERT_GE(peer, 0);
+  to_origin->forward_to(server_.connection.get());
+  const auto before = client_info().segs_in;
+  // Both the answer and the FIN are in the runtime's receive queue before its loop next runs.
+  ASSERT_EQ(::send(peer, "answer", 6, 0), 6);
+  ::shutdown(peer, SHUT_WR);
+  EXPECT_EQ(read_client(0, /*until_eof=*/true), "answer");
+  EXPECT_EQ(client_info().segs_in - before, 1u);  // data and FIN together
+  ::close(peer);
+  ::close(listener);
 }
 
 }  // namespace

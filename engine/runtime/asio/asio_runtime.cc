@@ -289,13 +289,38 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         handler->on_peer_shutdown();
         return;
       }
-      const auto n = static_cast<std::size_t>(got);
+      auto n = static_cast<std::size_t>(got);
       if (auto dst = fwd ? fwd->splice_to.lock() : nullptr) {
         // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe).
-        dst->write(ByteView(buffer.data(), n));
+        // A short read may have stopped just before the peer's FIN (a server's last answer and its close
+        // come together): look once more, so that the bytes and the FIN leave in one segment and the peer
+        // wakes once (HAProxy learns the same from EPOLLRDHUP, which Asio does not ask for).
+        int after = 0;  // 0: more may come; -1: end of stream; else an errno to fail with once forwarded
+        if (n < buffer.size()) {
+          ssize_t more = ::recv(socket.native_handle(), buffer.data() + n, buffer.size() - n, MSG_DONTWAIT);
+          if (more > 0)
+            n += static_cast<std::size_t>(more);
+          else if (more == 0)
+            after = -1;
+          else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            after = errno;
+        }
+        dst->write(ByteView(buffer.data(), n), /*more=*/after == -1);
         fwd->copied_before_splice += n;
         handler->on_forwarded(n);
         if (silenced) return;
+        if (after > 0) return fail(std::error_code(after, std::system_category()));
+        if (after == -1) {
+          peer_eof = true;
+          handler->on_peer_shutdown();
+          // The owner passes the end on at once (a TCP service does); if it did not, the held-back bytes
+          // must not wait for it: TCP_NODELAY set again pushes them.
+          if (!dst->fin_queued && dst->socket.is_open()) {
+            const int one = 1;
+            ::setsockopt(dst->socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          }
+          return;
+        }
         if (fwd->copied_before_splice >= kSpliceAfter) break;
       } else if (fwd && fwd->copy_to) {
         fwd->copy_to->write(ByteView(buffer.data(), n));
