@@ -2,6 +2,8 @@
 # metalgate's HTTP proxy side by side with Debian's HAProxy 2.6 on this machine, in one invocation:
 # both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
 # the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
+# The plain-HTTP cases also run through ceiling_relay (../ceiling_relay.cc), the least work any proxy must do:
+# its rate is the most this machine lets any proxy reach, whatever the proxy.
 #   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
 # CASES=TLS runs only the cases whose name contains it; IDLE=0 leaves out the memory case; PROFILE=FILE
 # records metalgate with perf.
@@ -22,6 +24,8 @@ harness_start metalgate-proxy-bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 free_port() { harness_free_port "$@"; }
 origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
+ceiling_http=$(free_port)
+c++ -O2 -Wall -Wextra -Werror -o "$work/ceiling_relay" "$here/../ceiling_relay.cc"
 
 # The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
 mkdir -p "$work/www"
@@ -92,8 +96,11 @@ backend default_web_80
 HAPROXY
 taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
 hp_pid=$!
+# The ceiling: metalgate's socket hints (a request's ACK rides on its answer), nothing else.
+taskset -c 1 nice -n -20 "$work/ceiling_relay" "$ceiling_http" "$origin" --delay-ack & pids+=($!)
+ceiling_pid=$!
 sleep 1
-for port in "$mg_http" "$hp_http"; do
+for port in "$mg_http" "$hp_http" "$ceiling_http"; do
   code=$(curl -s -o /dev/null -w "%{http_code}" -H "Host: bench.local" "http://127.0.0.1:$port/100b" || true)
   [ "$code" = 200 ] || { cat "$work"/*.log; echo "proxy on $port answered $code"; exit 1; }
 done
@@ -149,9 +156,16 @@ for round in $(seq "$ROUNDS"); do
   for c in "${cases[@]}"; do
     IFS='|' read -r name scheme path extra <<<"$c"
     [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
-    for proxy in metalgate haproxy; do
-      if [ $proxy = metalgate ]; then pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http")
-      else pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http"); fi
+    proxies=(metalgate haproxy); [ "$scheme" = http ] && proxies+=(ceiling)
+    # Each round starts with the next one, so that no proxy always runs first (or right after another).
+    shift_by=$((round % ${#proxies[@]}))
+    proxies=("${proxies[@]:shift_by}" "${proxies[@]:0:shift_by}")
+    for proxy in "${proxies[@]}"; do
+      case $proxy in
+        metalgate) pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http") ;;
+        haproxy) pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http") ;;
+        ceiling) pid=$ceiling_pid; port=$ceiling_http ;;
+      esac
       if [ "$extra" = close ]; then r=$(run "$pid" "$scheme://127.0.0.1:$port$path" -H "Connection: close")
       else r=$(run "$pid" "$scheme://127.0.0.1:$port$path"); fi
       echo "round $round  $name  $proxy: $r" >&2
@@ -163,16 +177,18 @@ done
 median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 {
-  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | ceiling req/s | ceiling ÷ HAProxy |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ _ _ <<<"$c"
     [ -z "${results["$name|metalgate"]:-}" ] && continue  # left out by CASES
     m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
     mr=$(median 1 <<<"$m"); hr=$(median 1 <<<"$h"); mp=$(median 2 <<<"$m"); hp=$(median 2 <<<"$h")
     mc=$(median 3 <<<"$m"); hc=$(median 3 <<<"$h")
-    awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" \
-      'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** |\n", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc}'
+    cr=$(median 1 <<<"${results["$name|ceiling"]:-}")
+    awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" -v cr="$cr" \
+      'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** | ", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc
+             if (cr != "") printf "%.0f | %.2f× |\n", cr, cr/hr; else print "– | – |"}'
   done
   [ "$IDLE" -gt 0 ] && awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
     'BEGIN{printf "\n| memory per idle keep-alive connection (%d connections) | metalgate %d B | HAProxy %d B | **%.2f×** |\n|---|---|---|---|\n", n, m, h, m/h}'

@@ -1,0 +1,222 @@
+// The ceiling for any proxy on this machine: a TCP relay that does the least work a proxy must do and nothing
+// else. Each accepted connection gets one new connection to the upstream; bytes are read and written as they
+// come (one recv, one send), in one thread, with the same socket hints as metalgate (TCP_NODELAY; with
+// --delay-ack the ACK of a request rides on its answer, as HAProxy's tcp-smart-accept and tcp-smart-connect
+// do). It parses nothing, routes nothing, adds no header and keeps no pool, so no HTTP proxy can spend less
+// per request than it does.
+//
+// The benchmarks run it beside metalgate and HAProxy: the rate it reaches is the most the other core (wrk and
+// the origin) lets any proxy reach, which says how much of a target a proxy can meet here at all.
+//
+//   ceiling_relay LISTEN_PORT UPSTREAM_PORT [--delay-ack]     (both on 127.0.0.1)
+//
+// Benchmark tooling, not product: it is plain epoll on purpose, so that nothing stands between it and the
+// kernel.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kBufferSize =
+    65536;  // as metalgate's read buffer: one recv takes a 16 KiB answer whole
+
+struct Pair;
+
+// One socket of a pair, and the bytes read from it that its peer has not taken yet.
+struct Side {
+  Pair* pair = nullptr;
+  Side* peer = nullptr;
+  int fd = -1;
+  char buffer[kBufferSize];
+  std::size_t start = 0;
+  std::size_t end = 0;
+  bool read_closed = false;   // EOF seen on this socket
+  bool write_closed = false;  // FIN sent on this socket
+  unsigned events = 0;        // what epoll watches now
+  bool added = false;         // registered with epoll
+};
+
+struct Pair {
+  Side client;
+  Side server;
+  bool connecting = true;
+  bool dead = false;
+};
+
+int epoll_fd = -1;
+bool delay_ack = false;
+std::vector<Pair*> graveyard;  // freed after the epoll batch that may still point at them
+
+void set_int(int fd, int level, int option, int value) {
+  ::setsockopt(fd, level, option, &value, sizeof value);
+}
+
+void watch(Side& s, unsigned events) {
+  if (s.added && s.events == events) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &s;
+  ::epoll_ctl(epoll_fd, s.added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s.fd, &ev);
+  s.events = events;
+  s.added = true;
+}
+
+void kill(Pair* p) {
+  if (p->dead) return;
+  p->dead = true;
+  ::close(p->client.fd);
+  ::close(p->server.fd);
+  graveyard.push_back(p);
+}
+
+void maybe_finish(Pair* p) {
+  if (p->client.read_closed && p->server.read_closed && p->client.write_closed && p->server.write_closed)
+    kill(p);
+}
+
+// Sends what `from` holds to its peer; false when the pair died.
+bool flush(Side& from) {
+  Side& to = *from.peer;
+  while (from.start < from.end) {
+    ssize_t n = ::send(to.fd, from.buffer + from.start, from.end - from.start, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      from.start += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno == EAGAIN) {
+      return true;
+    } else {
+      kill(from.pair);
+      return false;
+    }
+  }
+  from.start = from.end = 0;
+  if (from.read_closed && !to.write_closed) {
+    ::shutdown(to.fd, SHUT_WR);
+    to.write_closed = true;
+    maybe_finish(from.pair);
+  }
+  return true;
+}
+
+// What each side waits for: reading while its buffer is empty, writing while its peer's is not.
+void rewatch(Pair* p) {
+  if (p->dead) return;
+  for (Side* s : {&p->client, &p->server}) {
+    unsigned events = 0;
+    if (!s->read_closed && s->start == s->end) events |= EPOLLIN;
+    if (s->peer->start < s->peer->end) events |= EPOLLOUT;
+    watch(*s, events);
+  }
+}
+
+void on_readable(Side& s) {
+  ssize_t n = ::recv(s.fd, s.buffer, kBufferSize, MSG_DONTWAIT);
+  if (n > 0) {
+    s.start = 0;
+    s.end = static_cast<std::size_t>(n);
+    flush(s);
+  } else if (n == 0) {
+    s.read_closed = true;
+    flush(s);
+  } else if (errno != EAGAIN) {
+    kill(s.pair);
+  }
+}
+
+void on_connected(Pair* p) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  ::getsockopt(p->server.fd, SOL_SOCKET, SO_ERROR, &error, &length);
+  if (error != 0) return kill(p);
+  p->connecting = false;
+  if (delay_ack) set_int(p->server.fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+  on_readable(p->client);  // a request that came while connecting
+}
+
+void on_accept(int listener, const sockaddr_in& upstream) {
+  for (;;) {
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    int server = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    set_int(server, IPPROTO_TCP, TCP_NODELAY, 1);
+    if (delay_ack) set_int(server, IPPROTO_TCP, TCP_QUICKACK, 0);
+    auto* p = new Pair;
+    p->client.pair = p->server.pair = p;
+    p->client.peer = &p->server;
+    p->server.peer = &p->client;
+    p->client.fd = fd;
+    p->server.fd = server;
+    if (::connect(server, reinterpret_cast<const sockaddr*>(&upstream), sizeof upstream) != 0 &&
+        errno != EINPROGRESS) {
+      kill(p);
+      continue;
+    }
+    watch(p->server, EPOLLOUT);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT [--delay-ack]\n", argv[0]);
+    return 2;
+  }
+  delay_ack = argc > 3 && std::strcmp(argv[3], "--delay-ack") == 0;
+  sockaddr_in bind_to{}, upstream{};
+  bind_to.sin_family = upstream.sin_family = AF_INET;
+  bind_to.sin_addr.s_addr = upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind_to.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[1])));
+  upstream.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
+
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  set_int(listener, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to) != 0 ||
+      ::listen(listener, 4096) != 0) {
+    std::perror("ceiling_relay: listen");
+    return 1;
+  }
+  if (delay_ack) set_int(listener, IPPROTO_TCP, TCP_QUICKACK, 0);  // after listen(2), as metalgate sets it
+  epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // the listener
+  ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listener, &ev);
+
+  epoll_event events[256];
+  for (;;) {
+    int n = ::epoll_wait(epoll_fd, events, 256, -1);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        on_accept(listener, upstream);
+        continue;
+      }
+      Side& s = *static_cast<Side*>(events[i].data.ptr);
+      Pair* p = s.pair;
+      if (p->dead) continue;
+      if (p->connecting) {
+        if (&s == &p->server) on_connected(p);
+      } else {
+        if ((events[i].events & EPOLLOUT) && !p->dead) flush(*s.peer);
+        if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !p->dead && !s.read_closed &&
+            s.start == s.end)
+          on_readable(s);
+      }
+      if (!p->connecting) rewatch(p);
+    }
+    for (Pair* p : graveyard)
+      delete p;
+    graveyard.clear();
+  }
+}
