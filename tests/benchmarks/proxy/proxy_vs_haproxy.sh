@@ -2,8 +2,8 @@
 # metalgate's HTTP proxy side by side with Debian's HAProxy 2.6 on this machine, in one invocation:
 # both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
 # the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
-# The plain-HTTP cases also run through ceiling_relay (../ceiling_relay.cc), the least work any proxy must do:
-# its rate is the most this machine lets any proxy reach, whatever the proxy.
+# The plain-HTTP cases also run through bare_relay (../bare_relay.cc), the least work any proxy must do: what
+# a proxy's own CPU can buy on this machine shows in how its rate compares with HAProxy's.
 #   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
 # CASES=TLS runs only the cases whose name contains it; IDLE=0 leaves out the memory case; PROFILE=FILE
 # records metalgate with perf.
@@ -24,8 +24,8 @@ harness_start metalgate-proxy-bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 free_port() { harness_free_port "$@"; }
 origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
-ceiling_http=$(free_port)
-c++ -O2 -Wall -Wextra -Werror -o "$work/ceiling_relay" "$here/../ceiling_relay.cc"
+relay_http=$(free_port)
+c++ -O2 -Wall -Wextra -Werror -o "$work/bare_relay" "$here/../bare_relay.cc"
 
 # The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
 mkdir -p "$work/www"
@@ -96,11 +96,11 @@ backend default_web_80
 HAPROXY
 taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
 hp_pid=$!
-# The ceiling: metalgate's socket hints (a request's ACK rides on its answer), nothing else.
-taskset -c 1 nice -n -20 "$work/ceiling_relay" "$ceiling_http" "$origin" --delay-ack & pids+=($!)
-ceiling_pid=$!
+# The bare relay: metalgate's socket hints (a request's ACK rides on its answer), nothing else.
+taskset -c 1 nice -n -20 "$work/bare_relay" "$relay_http" "$origin" --delay-ack & pids+=($!)
+relay_pid=$!
 sleep 1
-for port in "$mg_http" "$hp_http" "$ceiling_http"; do
+for port in "$mg_http" "$hp_http" "$relay_http"; do
   code=$(curl -s -o /dev/null -w "%{http_code}" -H "Host: bench.local" "http://127.0.0.1:$port/100b" || true)
   [ "$code" = 200 ] || { cat "$work"/*.log; echo "proxy on $port answered $code"; exit 1; }
 done
@@ -156,7 +156,7 @@ for round in $(seq "$ROUNDS"); do
   for c in "${cases[@]}"; do
     IFS='|' read -r name scheme path extra <<<"$c"
     [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
-    proxies=(metalgate haproxy); [ "$scheme" = http ] && proxies+=(ceiling)
+    proxies=(metalgate haproxy); [ "$scheme" = http ] && proxies+=(relay)
     # Each round starts with the next one, so that no proxy always runs first (or right after another).
     shift_by=$((round % ${#proxies[@]}))
     proxies=("${proxies[@]:shift_by}" "${proxies[@]:0:shift_by}")
@@ -164,7 +164,7 @@ for round in $(seq "$ROUNDS"); do
       case $proxy in
         metalgate) pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http") ;;
         haproxy) pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http") ;;
-        ceiling) pid=$ceiling_pid; port=$ceiling_http ;;
+        relay) pid=$relay_pid; port=$relay_http ;;
       esac
       if [ "$extra" = close ]; then r=$(run "$pid" "$scheme://127.0.0.1:$port$path" -H "Connection: close")
       else r=$(run "$pid" "$scheme://127.0.0.1:$port$path"); fi
@@ -177,7 +177,7 @@ done
 median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 {
-  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | ceiling req/s | ceiling ÷ HAProxy |"
+  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | bare relay req/s | bare relay ÷ HAProxy |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ _ _ <<<"$c"
@@ -185,7 +185,7 @@ median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | aw
     m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
     mr=$(median 1 <<<"$m"); hr=$(median 1 <<<"$h"); mp=$(median 2 <<<"$m"); hp=$(median 2 <<<"$h")
     mc=$(median 3 <<<"$m"); hc=$(median 3 <<<"$h")
-    cr=$(median 1 <<<"${results["$name|ceiling"]:-}")
+    cr=$(median 1 <<<"${results["$name|relay"]:-}")
     awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" -v cr="$cr" \
       'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** | ", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc
              if (cr != "") printf "%.0f | %.2f× |\n", cr, cr/hr; else print "– | – |"}'
