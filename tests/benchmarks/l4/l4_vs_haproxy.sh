@@ -122,7 +122,8 @@ for round in $(seq "$ROUNDS"); do
     r[conn_$who]+="$(conns "$pid" "$port");"
   done
   r[udp_mg]+="$(qps "$mg_udp");"; r[udp_direct]+="$(qps "$dns");"
-  echo "round $round: bulk ${r[bulk_mg]##*;}/${r[bulk_hp]##*;}; conns metalgate $(tr ";" "\n" <<<"${r[conn_mg]}" | sed "/^$/d" | tail -1), haproxy $(tr ";" "\n" <<<"${r[conn_hp]}" | sed "/^$/d" | tail -1), bare relay $(tr ";" "\n" <<<"${r[conn_relay]}" | sed "/^$/d" | tail -1)" >&2
+  last() { tr ";" "\n" <<<"$1" | sed "/^$/d" | tail -1; }
+  echo "round $round: bulk $(last "${r[bulk_mg]}") / $(last "${r[bulk_hp]}"); conns metalgate $(last "${r[conn_mg]}"), haproxy $(last "${r[conn_hp]}"), bare relay $(last "${r[conn_relay]}")" >&2
 done
 median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 bm=$(median 1 <<<"${r[bulk_mg]}"); bh=$(median 1 <<<"${r[bulk_hp]}")
