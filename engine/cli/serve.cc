@@ -17,6 +17,90 @@
 #include "engine/speaker/layer2_node.h"
 
 namespace metalgate::cli {
+namespace {
+
+struct LoadedConfiguration {
+  std::shared_ptr<model::Model> model;
+  std::shared_ptr<proxy::ProxyConfig> proxy_config;  // null with --no-proxy
+};
+
+// Reads the manifests and builds what serve runs from them, at start and on every reload; problems go to `d`.
+LoadedConfiguration load_configuration(const ServeOptions& options, const net::IpAddress& listen,
+                                       ipam::PreviousAllocations previous, config::Diagnostics& d) {
+  LoadedConfiguration loaded;
+  auto set = config::load_manifest_paths(options.manifests, d);
+  model::ResolveOptions ro;
+  ro.previous_allocations = std::move(previous);
+  loaded.model = std::make_shared<model::Model>(model::resolve_model(std::move(set), ro, d));
+  if (!options.no_proxy) {
+    proxy::BuildOptions bo;
+    bo.bind_address = listen;
+    bo.http_port = options.http_port;
+    bo.https_port = options.https_port;
+    loaded.proxy_config =
+        std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(loaded.model, bo, d));
+  }
+  return loaded;
+}
+
+// The addresses services hold now: a reload keeps them where they are (MetalLB keeps an allocation too).
+ipam::PreviousAllocations allocations_of(const model::Model& m) {
+  ipam::PreviousAllocations held;
+  for (const auto& s : m.services)
+    if (!s.addresses.empty()) held[s.key] = s.addresses;
+  return held;
+}
+
+// The VIPs this node may announce, from a model.
+std::vector<speaker::Layer2Assignment> assignments_for(const model::Model& m) {
+  auto assignments = speaker::layer2_assignments(m);
+  for (auto& a : assignments) {
+    // Every metalgate node runs the proxy, so every live node holds a ready local endpoint of the ingress
+    // controller's Service: externalTrafficPolicy: Local leaves all of them eligible.
+    for (const auto& s : m.services)
+      if (s.key == a.service && s.is_ingress_controller) a.local_traffic_policy = false;
+  }
+  return assignments;
+}
+
+// One event loop's proxy across reloads: the one serving, and older ones finishing their connections.
+struct LoopProxies {
+  LoopProxies() = default;
+  LoopProxies(const LoopProxies&) = delete;  // the sweep timer points here
+  LoopProxies& operator=(const LoopProxies&) = delete;
+  void reset() {
+    sweep.reset();
+    draining.clear();
+    current.reset();
+  }
+
+  std::unique_ptr<proxy::Proxy> current;
+  std::vector<std::unique_ptr<proxy::Proxy>> draining;
+  runtime::TimerPtr sweep;
+
+  // Starts `next` beside the current proxy, which then stops accepting and drains. If `next` cannot start,
+  // the current proxy goes on serving as before.
+  std::error_code replace(std::unique_ptr<proxy::Proxy> next, runtime::Runtime& rt) {
+    current->release_datagram_ports();  // UDP ports cannot be shared, even for a moment
+    if (auto ec = next->start()) {
+      current->start_datagram_services();
+      return ec;
+    }
+    current->stop_accepting();
+    draining.push_back(std::move(current));
+    current = std::move(next);
+    if (!sweep) {
+      sweep = rt.create_timer([this] {
+        std::erase_if(draining, [](const auto& p) { return p->idle(); });
+        if (draining.empty()) sweep->cancel();
+      });
+    }
+    if (!sweep->armed()) sweep->arm_periodic(std::chrono::seconds(1));
+    return {};
+  }
+};
+
+}  // namespace
 
 int run_serve(const ServeOptions& options) {
   auto fail = [](const std::string& message) {
@@ -58,22 +142,15 @@ int run_serve(const ServeOptions& options) {
   }
 
   config::Diagnostics d;
-  auto set = config::load_manifest_paths(options.manifests, d);
-  model::ResolveOptions ro;
+  ipam::PreviousAllocations previous;
   if (!options.state_file.empty()) {
     std::string error;
-    ro.previous_allocations = ipam::read_state_file(options.state_file, error);
+    previous = ipam::read_state_file(options.state_file, error);
     if (!error.empty()) d.error({options.state_file, 0, 0}, "", error);
   }
-  auto model = std::make_shared<model::Model>(model::resolve_model(std::move(set), ro, d));
-  std::shared_ptr<proxy::ProxyConfig> proxy_config;
-  if (!options.no_proxy) {
-    proxy::BuildOptions bo;
-    bo.bind_address = *listen;
-    bo.http_port = options.http_port;
-    bo.https_port = options.https_port;
-    proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, bo, d));
-  }
+  auto loaded = load_configuration(options, *listen, std::move(previous), d);
+  std::shared_ptr<const model::Model> model = loaded.model;
+  std::shared_ptr<proxy::ProxyConfig> proxy_config = loaded.proxy_config;
   if (d.has_errors()) {
     std::cerr << d.to_string();
     return fail(std::to_string(d.error_count()) + " error(s) in the manifests; nothing started");
@@ -96,7 +173,9 @@ int run_serve(const ServeOptions& options) {
            .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
 
   // The proxy: log dates from the wall clock, lines to the chosen place.
-  std::unique_ptr<proxy::Proxy> http_proxy;
+  LoopProxies primary;
+  proxy::ProxyOptions base_options;  // what a reload builds its proxies with
+  int threads = 1;
   std::unique_ptr<std::ofstream> log_file;
   std::mutex log_mutex;  // the loops write whole lines, one at a time
   // More event loops for the proxy (nbthread): each has its own Asio loop, runtime and proxy, listens on the
@@ -107,7 +186,7 @@ int run_serve(const ServeOptions& options) {
     // Lock-free I/O as in the primary loop, but a locked scheduler: the primary thread stops this loop.
     boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
-    std::unique_ptr<proxy::Proxy> proxy;
+    LoopProxies proxies;
     std::thread thread;
   };
   std::vector<std::unique_ptr<ExtraLoop>> extra_loops;
@@ -134,7 +213,7 @@ int run_serve(const ServeOptions& options) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch() + wall_offset)
           .count();
     };
-    const int threads = options.threads > 0 ? options.threads : proxy_config->nbthread;
+    threads = options.threads > 0 ? options.threads : proxy_config->nbthread;
     if (threads > 1) {
       std::string error;
       po.shared = std::make_shared<proxy::SharedProxyState>(*proxy_config, error);
@@ -150,17 +229,19 @@ int run_serve(const ServeOptions& options) {
                         .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
       proxy::ProxyOptions extra = po;
       extra.primary = false;
-      loop->proxy = std::make_unique<proxy::Proxy>(*loop->rt, proxy_config, std::move(extra));
-      if (auto ec = loop->proxy->start())
+      loop->proxies.current = std::make_unique<proxy::Proxy>(*loop->rt, proxy_config, std::move(extra));
+      if (auto ec = loop->proxies.current->start())
         return fail("cannot start the proxy's event loop " + std::to_string(i) + ": " + ec.message());
       extra_loops.push_back(std::move(loop));
     }
-    http_proxy = std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po));
-    if (auto ec = http_proxy->start()) return fail("cannot start the proxy: " + ec.message());
+    base_options = po;
+    base_options.shared.reset();
+    primary.current = std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po));
+    if (auto ec = primary.current->start()) return fail("cannot start the proxy: " + ec.message());
     std::string frontends;
     for (std::size_t i = 0; i < proxy_config->frontends.size(); ++i)
       frontends += (i ? "," : "") + proxy_config->frontends[i].name + "=" +
-                   http_proxy->frontend_address(i).to_string();
+                   primary.current->frontend_address(i).to_string();
     rt.logger().log(runtime::LogLevel::kInfo, "serve", "proxy-started",
                     {{"frontends", frontends},
                      {"backends", std::to_string(proxy_config->backends.size())},
@@ -184,18 +265,60 @@ int run_serve(const ServeOptions& options) {
   } on_exit{[&] {
     stop_extra_loops();
     for (auto& loop : extra_loops)
-      loop->proxy.reset();
+      loop->proxies.reset();
   }};
+  // SIGHUP: read the manifests again. A configuration with errors is refused with the diagnostics (file,
+  // line, field) and the one serving stays; a good one replaces it: new connections go to the new proxy while
+  // the old one finishes the connections it has (each loop alike), and the speaker announces the new VIPs.
+  speaker::Layer2Node* speaker_node = nullptr;  // set once the speaker runs
+  auto reload = [&] {
+    config::Diagnostics rd;
+    auto next = load_configuration(options, *listen, allocations_of(*model), rd);
+    auto refuse = [&](const std::string& why) {
+      rt.logger().log(runtime::LogLevel::kError, "serve", "reload-refused",
+                      {{"why", why}, {"serving", "the configuration loaded before"}});
+    };
+    if (rd.has_errors()) {
+      std::cerr << rd.to_string();
+      return refuse(std::to_string(rd.error_count()) + " error(s) in the manifests");
+    }
+    if (primary.current) {
+      proxy::ProxyOptions po = base_options;
+      if (threads > 1) {
+        std::string error;
+        po.shared = std::make_shared<proxy::SharedProxyState>(*next.proxy_config, error);
+        if (!error.empty()) return refuse("cannot load the TLS certificates: " + error);
+      }
+      if (auto ec = primary.replace(std::make_unique<proxy::Proxy>(rt, next.proxy_config, po), rt))
+        return refuse("the new configuration cannot start: " + ec.message());
+      po.primary = false;
+      for (auto& loop : extra_loops)
+        // Into that loop's own thread (its scheduler is the locked one, for exactly this).
+        loop->rt->post([l = loop.get(), config = next.proxy_config, po] {
+          if (auto ec = l->proxies.replace(std::make_unique<proxy::Proxy>(*l->rt, config, po), *l->rt))
+            l->rt->logger().log(runtime::LogLevel::kError, "serve", "reload-failed-in-loop",
+                                {{"error", ec.message()}});
+        });
+    }
+    if (speaker_node) speaker_node->set_assignments(assignments_for(*next.model));
+    model = next.model;
+    proxy_config = next.proxy_config;
+    rt.logger().log(runtime::LogLevel::kInfo, "serve", "reloaded",
+                    {{"services", std::to_string(model->services.size())},
+                     {"backends", std::to_string(proxy_config ? proxy_config->backends.size() : 0)}});
+  };
+  runtime::asio_live::on_reload_signal(io, reload);
+
   if (!speaker_on) {
     runtime::asio_live::on_termination_signal(io, [&](int signal) {
       stop_extra_loops();  // then their counters hold still
-      std::uint64_t connections = http_proxy->counters().connections,
-                    requests = http_proxy->counters().requests;
+      std::uint64_t connections = primary.current->counters().connections,
+                    requests = primary.current->counters().requests;
       std::string per_loop = std::to_string(connections);
       for (const auto& loop : extra_loops) {
-        connections += loop->proxy->counters().connections;
-        requests += loop->proxy->counters().requests;
-        per_loop += "," + std::to_string(loop->proxy->counters().connections);
+        connections += loop->proxies.current->counters().connections;
+        requests += loop->proxies.current->counters().requests;
+        per_loop += "," + std::to_string(loop->proxies.current->counters().connections);
       }
       rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping",
                       {{"signal", std::to_string(signal)},
@@ -205,7 +328,7 @@ int run_serve(const ServeOptions& options) {
       io.stop();
     });
     rt.run();  // io_context::run() plus the runtime's background lane
-    http_proxy.reset();
+    primary.reset();
     return 0;
   }
 
@@ -219,13 +342,7 @@ int run_serve(const ServeOptions& options) {
   speaker::Layer2Node node(rt, cfg, ec);
   if (ec) return fail("cannot open the interfaces or the membership socket: " + ec.message());
 
-  auto assignments = speaker::layer2_assignments(*model);
-  for (auto& a : assignments) {
-    // Every metalgate node runs the proxy, so every live node holds a ready local endpoint of the ingress
-    // controller's Service: externalTrafficPolicy: Local leaves all of them eligible.
-    for (const auto& s : model->services)
-      if (s.key == a.service && s.is_ingress_controller) a.local_traffic_policy = false;
-  }
+  auto assignments = assignments_for(*model);
   std::string vips;
   for (const auto& a : assignments)
     for (const auto& ip : a.addresses)
@@ -234,6 +351,7 @@ int run_serve(const ServeOptions& options) {
                   {{"node", options.node}, {"vips", vips.empty() ? "-" : vips}, {"bind", bind->to_string()}});
   node.set_assignments(std::move(assignments));
   node.start();
+  speaker_node = &node;
 
   runtime::TimerPtr stop_timer;
   runtime::asio_live::on_termination_signal(io, [&](int signal) {

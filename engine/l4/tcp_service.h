@@ -40,6 +40,8 @@ class TcpService {
   proxy::Backend& backend() { return backend_; }
   const TcpServiceCounters& counters() const { return counters_; }
   std::size_t sessions() const { return sessions_.size(); }
+  // Takes no new connections; those open go on to their end (a configuration reload drains this service).
+  void stop_listening() { listener_.reset(); }
 
   // Used by sessions.
   runtime::Runtime& runtime() { return rt_; }

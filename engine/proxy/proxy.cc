@@ -62,37 +62,69 @@ std::error_code Proxy::start() {
   }
   for (const auto& l4 : config_->l4_services) {
     if (!options_.primary) break;  // the TCP and UDP services run in the primary loop only
-    std::error_code ec;
-    if (l4.udp) {
-      auto svc = std::make_unique<l4::UdpService>(rt_, l4);
-      ec = svc->start();
-      udp_services_.push_back(std::move(svc));
-    } else {
-      if (l4.ssl && !tls_)
-        rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "tcp-ssl-without-certificate",
-                         {{"service", l4.name}});
-      l4::TcpService::LogSink sink;
-      if (options_.access_log)
-        sink = [this, alive = alive_](std::string_view line) {
-          if (*alive) options_.access_log(line);
-        };
-      auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_, std::move(sink),
-                                                  [this](runtime::Instant t) { return unix_ms(t); });
-      ec = svc->start();
-      tcp_services_.push_back(std::move(svc));
-    }
+    if (l4.udp) continue;          // start_datagram_services()
+    if (l4.ssl && !tls_)
+      rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "tcp-ssl-without-certificate",
+                       {{"service", l4.name}});
+    l4::TcpService::LogSink sink;
+    if (options_.access_log)
+      sink = [this, alive = alive_](std::string_view line) {
+        if (*alive) options_.access_log(line);
+      };
+    auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_, std::move(sink),
+                                                [this](runtime::Instant t) { return unix_ms(t); });
+    auto ec = svc->start();
+    tcp_services_.push_back(std::move(svc));
     if (ec) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
                        {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});
       listeners_.clear();
       tcp_services_.clear();
-      udp_services_.clear();
       return ec;
     }
+  }
+  if (auto ec = start_datagram_services()) {
+    listeners_.clear();
+    tcp_services_.clear();
+    return ec;
   }
   for (auto& b : backends_)
     b->start_checks();
   return {};
+}
+
+std::error_code Proxy::start_datagram_services() {
+  udp_services_.clear();
+  for (const auto& l4 : config_->l4_services) {
+    if (!options_.primary || !l4.udp) continue;  // the primary loop runs them
+    auto svc = std::make_unique<l4::UdpService>(rt_, l4);
+    if (auto ec = svc->start()) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
+                       {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});
+      udp_services_.clear();
+      return ec;
+    }
+    udp_services_.push_back(std::move(svc));
+  }
+  return {};
+}
+
+void Proxy::release_datagram_ports() {
+  udp_services_.clear();
+}
+
+void Proxy::stop_accepting() {
+  listeners_.clear();
+  for (auto& svc : tcp_services_)
+    svc->stop_listening();
+  udp_services_.clear();
+}
+
+bool Proxy::idle() const {
+  if (!sessions_.empty()) return false;
+  for (const auto& svc : tcp_services_)
+    if (svc->sessions() > 0) return false;
+  return true;
 }
 
 net::SocketAddress Proxy::frontend_address(std::size_t index) const {

@@ -62,6 +62,15 @@ class Proxy {
 
   // Binds every frontend and starts the health checks. On error nothing is left listening.
   std::error_code start();
+
+  // A configuration reload: the new proxy starts beside this one (frontends and TCP services bind with
+  // SO_REUSEPORT), this one stops accepting and lives on until its open connections end (idle()), as an old
+  // HAProxy process finishes its connections after a reload. UDP ports cannot be shared: release them before
+  // the new proxy starts, and take them back if it fails to.
+  void release_datagram_ports();
+  std::error_code start_datagram_services();
+  void stop_accepting();
+  bool idle() const;
   // The address a frontend ended up bound to (port 0 in tests picks one).
   net::SocketAddress frontend_address(std::size_t index) const;
   // The TCP and UDP services, in the order of config().l4_services (each list on its own).

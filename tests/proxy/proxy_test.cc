@@ -237,6 +237,38 @@ TEST(Proxy, TcpChecksNoticeAStoppedServerAndAllDownGives503) {
   EXPECT_EQ(r->status, 503);
 }
 
+// ------------------------------------------------------------------------------------------ reload
+
+// What a configuration reload does to the proxy it replaces: no new connections, the open ones answered to
+// their end, then idle (and let go).
+TEST(Proxy, AfterStopAcceptingOpenConnectionsFinishAndNewOnesAreRefused) {
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient early(w.client_host, w.http_address());
+  early.send(get("app.example.com", "/first"));
+  auto r = w.await(early);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(w.proxy->idle());
+
+  const auto address = w.http_address();
+  w.proxy->stop_accepting();
+  TestClient late(w.client_host, address);
+  w.world.run_for(100ms);
+  EXPECT_TRUE(late.closed);
+  EXPECT_EQ(late.close_reason, std::errc::connection_refused);
+
+  early.send(get("app.example.com", "/second"));
+  r = w.await(early);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("GET /second"));
+  EXPECT_FALSE(w.proxy->idle());
+  early.conn->close();
+  w.world.run_for(100ms);
+  EXPECT_TRUE(w.proxy->idle());
+}
+
 // ------------------------------------------------------------------------------------------ timeouts
 
 TEST(Proxy, SilentServerGets504AfterTimeoutServer) {

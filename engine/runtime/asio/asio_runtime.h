@@ -81,5 +81,7 @@ std::error_code quiet_kernel_arp(std::vector<std::pair<std::string, std::string>
 void restore_kernel_arp(const std::vector<std::pair<std::string, std::string>>& previous);
 // Calls `on_signal` once for SIGTERM or SIGINT (from the loop, never from a signal handler).
 void on_termination_signal(boost::asio::io_context& io, std::function<void(int)> on_signal);
+// Calls `on_reload` for every SIGHUP (from the loop).
+void on_reload_signal(boost::asio::io_context& io, std::function<void()> on_reload);
 
 }  // namespace metalgate::runtime::asio_live

@@ -128,4 +128,20 @@ void on_termination_signal(boost::asio::io_context& io, std::function<void(int)>
       });
 }
 
+namespace {
+void wait_for_hangup(const std::shared_ptr<boost::asio::signal_set>& signals,
+                     const std::shared_ptr<std::function<void()>>& on_reload) {
+  signals->async_wait([signals, on_reload](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    (*on_reload)();
+    wait_for_hangup(signals, on_reload);
+  });
+}
+}  // namespace
+
+void on_reload_signal(boost::asio::io_context& io, std::function<void()> on_reload) {
+  wait_for_hangup(std::make_shared<boost::asio::signal_set>(io, SIGHUP),
+                  std::make_shared<std::function<void()>>(std::move(on_reload)));
+}
+
 }  // namespace metalgate::runtime::asio_live
