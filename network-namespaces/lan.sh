@@ -1,8 +1,19 @@
 # Shared by the harness scripts (sourced): a switched LAN built from namespaces, and the manifests its nodes serve.
-# The caller creates unique names and removes every namespace it made.
+# The caller creates unique names; `trap lan_cleanup EXIT` removes every namespace made here, ends the processes
+# the caller put in `pids` (only those) and removes $tmp.
+
+lan_namespaces=()
+lan_cleanup() {
+  local p ns
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  for ns in "${lan_namespaces[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$tmp"
+}
 
 # lan_bridge NS: a namespace holding the bridge br0 (the switch lives in its own namespace).
 lan_bridge() {
+  lan_namespaces+=("$1")
   ip netns add "$1"
   ip -n "$1" link add br0 type bridge
   ip -n "$1" link set br0 up
@@ -10,6 +21,7 @@ lan_bridge() {
 
 # lan_attach BRIDGE_NS NS PORT ADDR: a namespace whose eth0 is a veth into br0, with ADDR/24.
 lan_attach() {
+  lan_namespaces+=("$2")
   ip netns add "$2"
   ip -n "$1" link add "$3" type veth peer name eth0 netns "$2"
   ip -n "$1" link set "$3" master br0 up

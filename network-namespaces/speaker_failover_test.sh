@@ -15,18 +15,11 @@ vip=10.99.0.240
 tmp=$(mktemp -d)
 pids=()
 
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done   # only the processes this script started
-  wait 2>/dev/null
-  for ns in "${nodes[@]}" "$client" "$br"; do ip netns del "$ns" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 fail() { echo "FAIL: $*"; for i in 0 1 2; do echo "--- node-$i log"; tail -n 20 "$tmp/node-$i.log"; done; exit 1; }
 now_ms() { date +%s%3N; }
 
 source "$(dirname "$(readlink -f "$0")")/lan.sh"
+trap lan_cleanup EXIT
 lan_bridge "$br"
 for i in 0 1 2; do lan_attach "$br" "${nodes[$i]}" "mgp$i-$id" "10.99.0.1$i"; done
 lan_attach "$br" "$client" "mgpc-$id" 10.99.0.100
