@@ -82,7 +82,7 @@ struct LoopProxies {
   // the current proxy goes on serving as before.
   std::error_code replace(std::unique_ptr<proxy::Proxy> next, runtime::Runtime& rt) {
     current->release_datagram_ports();  // UDP ports cannot be shared, even for a moment
-    if (auto ec = next->start()) {
+    if (auto ec = next->start(current.get())) {
       current->start_datagram_services();
       return ec;
     }

@@ -307,24 +307,39 @@ TcpService::~TcpService() {
   finished_.clear();
 }
 
-std::error_code TcpService::start() {
-  std::error_code ec;
-  runtime::ListenOptions lo;
-  lo.reuse_port = true;
-  listener_ = rt_.listen(
-      config_.bind, lo,
-      [this](runtime::StreamConnectionPtr c) {
-        ++counters_.connections;
-        if (config_.ssl && tls_) c = tls_->wrap(rt_, std::move(c));
-        auto s = std::make_unique<TcpSession>(*this, std::move(c));
-        TcpSession* raw = s.get();
-        sessions_.emplace(raw, std::move(s));
-        raw->start();
-      },
-      ec);
-  if (ec) return ec;
+std::error_code TcpService::start(TcpService* previous) {
+  if (previous && previous->listener_ && previous->config_.bind == config_.bind) {
+    listener_ = std::move(previous->listener_);
+    target_ = std::move(previous->target_);
+    *target_ = this;
+  } else {
+    std::error_code ec;
+    runtime::ListenOptions lo;
+    lo.reuse_port = true;
+    target_ = std::make_shared<TcpService*>(this);
+    listener_ = rt_.listen(
+        config_.bind, lo,
+        [target = target_](runtime::StreamConnectionPtr c) { (*target)->accept(std::move(c)); }, ec);
+    if (ec) return ec;
+  }
   backend_.start_checks();
   return {};
+}
+
+void TcpService::give_back(TcpService& previous) {
+  if (!listener_ || previous.listener_) return;
+  previous.listener_ = std::move(listener_);
+  previous.target_ = std::move(target_);
+  *previous.target_ = &previous;
+}
+
+void TcpService::accept(runtime::StreamConnectionPtr c) {
+  ++counters_.connections;
+  if (config_.ssl && tls_) c = tls_->wrap(rt_, std::move(c));
+  auto s = std::make_unique<TcpSession>(*this, std::move(c));
+  TcpSession* raw = s.get();
+  sessions_.emplace(raw, std::move(s));
+  raw->start();
 }
 
 void TcpService::finished(TcpSession* session) {

@@ -35,7 +35,11 @@ class TcpService {
              std::function<std::int64_t(runtime::Instant)> unix_ms);
   ~TcpService();
 
-  std::error_code start();
+  // With `previous` (a reload): takes over its listening socket when it listens on the same address, so that
+  // connections waiting to be accepted are not reset (see proxy::Proxy::start).
+  std::error_code start(TcpService* previous = nullptr);
+  // Hands a socket taken over by start() back, when the reload it belonged to fails.
+  void give_back(TcpService& previous);
   net::SocketAddress address() const { return listener_->local_address(); }
   proxy::Backend& backend() { return backend_; }
   const TcpServiceCounters& counters() const { return counters_; }
@@ -63,7 +67,10 @@ class TcpService {
   LogSink log_;
   std::function<std::int64_t(runtime::Instant)> unix_ms_;
   proxy::Backend backend_;
+  void accept(runtime::StreamConnectionPtr c);
+
   runtime::StreamListenerPtr listener_;
+  std::shared_ptr<TcpService*> target_;  // where listener_'s connections go; re-pointed by a takeover
   TcpServiceCounters counters_;
   std::unordered_map<TcpSession*, std::unique_ptr<TcpSession>> sessions_;
   std::vector<std::unique_ptr<TcpSession>> finished_;

@@ -30,7 +30,19 @@ Proxy::~Proxy() {
   finished_.clear();
 }
 
-std::error_code Proxy::start() {
+std::error_code Proxy::start(Proxy* previous) {
+  // Listeners taken over from `previous` (its index, ours), given back if this start fails.
+  std::vector<std::pair<std::size_t, std::size_t>> taken;
+  std::vector<std::pair<l4::TcpService*, l4::TcpService*>> services_taken;  // ours, theirs
+  auto give_back = [&] {
+    for (auto [theirs, ours] : taken) {
+      previous->listeners_[theirs] = std::move(listeners_[ours]);
+      *previous->listeners_[theirs].target = {previous, theirs};
+    }
+    for (auto [ours, theirs] : services_taken)
+      ours->give_back(*theirs);
+    listeners_.clear();
+  };
   if (options_.shared) {
     tls_ = options_.shared->tls();
   } else if (!config_->tls.certificates.empty()) {
@@ -43,22 +55,30 @@ std::error_code Proxy::start() {
     }
   }
   for (std::size_t i = 0; i < config_->frontends.size(); ++i) {
+    if (auto j = previous ? previous->listener_on(config_->frontends[i].bind) : std::nullopt) {
+      listeners_.push_back(std::move(previous->listeners_[*j]));
+      *listeners_.back().target = {this, i};
+      taken.emplace_back(*j, i);
+      continue;
+    }
     std::error_code ec;
     runtime::ListenOptions lo;
     lo.reuse_port = true;
     lo.delay_ack = true;  // HTTP: a request's ACK rides on its response (HttpSession asks for prompt ACKs)
+    auto target = std::make_shared<AcceptTarget>(AcceptTarget{this, i});
     auto listener = rt_.listen(
         config_->frontends[i].bind, lo,
-        [this, i](runtime::StreamConnectionPtr c) { accept(i, std::move(c)); }, ec);
+        [target](runtime::StreamConnectionPtr c) { target->proxy->accept(target->frontend, std::move(c)); },
+        ec);
     if (ec) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
                        {{"frontend", config_->frontends[i].name},
                         {"address", config_->frontends[i].bind.to_string()},
                         {"error", ec.message()}});
-      listeners_.clear();
+      give_back();
       return ec;
     }
-    listeners_.push_back(std::move(listener));
+    listeners_.push_back({std::move(listener), std::move(target)});
   }
   for (const auto& l4 : config_->l4_services) {
     if (!options_.primary) break;  // the TCP and UDP services run in the primary loop only
@@ -73,18 +93,23 @@ std::error_code Proxy::start() {
       };
     auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_, std::move(sink),
                                                 [this](runtime::Instant t) { return unix_ms(t); });
-    auto ec = svc->start();
+    l4::TcpService* theirs = nullptr;
+    if (previous)
+      for (auto& old : previous->tcp_services_)
+        if (old->config().bind == l4.bind) theirs = old.get();
+    auto ec = svc->start(theirs);
+    if (!ec && theirs) services_taken.emplace_back(svc.get(), theirs);
     tcp_services_.push_back(std::move(svc));
     if (ec) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
                        {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});
-      listeners_.clear();
+      give_back();
       tcp_services_.clear();
       return ec;
     }
   }
   if (auto ec = start_datagram_services()) {
-    listeners_.clear();
+    give_back();
     tcp_services_.clear();
     return ec;
   }
@@ -128,7 +153,13 @@ bool Proxy::idle() const {
 }
 
 net::SocketAddress Proxy::frontend_address(std::size_t index) const {
-  return listeners_.at(index)->local_address();
+  return listeners_.at(index).listener->local_address();
+}
+
+std::optional<std::size_t> Proxy::listener_on(const net::SocketAddress& bind) const {
+  for (std::size_t j = 0; j < listeners_.size() && j < config_->frontends.size(); ++j)
+    if (listeners_[j].listener && config_->frontends[j].bind == bind) return j;
+  return std::nullopt;
 }
 
 void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection) {

@@ -60,13 +60,17 @@ class Proxy {
   Proxy(const Proxy&) = delete;
   Proxy& operator=(const Proxy&) = delete;
 
-  // Binds every frontend and starts the health checks. On error nothing is left listening.
-  std::error_code start();
+  // Binds every frontend and starts the health checks. On error nothing is left listening (and `previous`
+  // keeps what it had).
+  //
+  // A configuration reload starts the new proxy with the old one as `previous`: a frontend on an address the
+  // old proxy already listens on takes that listening socket over, so connections waiting in its accept queue
+  // are not reset, and from then on new connections come here. TCP services bind beside the old ones
+  // (SO_REUSEPORT). The old proxy then stops accepting and lives on until its open connections end (idle()),
+  // as an old HAProxy process finishes its connections after a reload. UDP ports cannot be shared: release
+  // them before the new proxy starts, and take them back if it fails to.
+  std::error_code start(Proxy* previous = nullptr);
 
-  // A configuration reload: the new proxy starts beside this one (frontends and TCP services bind with
-  // SO_REUSEPORT), this one stops accepting and lives on until its open connections end (idle()), as an old
-  // HAProxy process finishes its connections after a reload. UDP ports cannot be shared: release them before
-  // the new proxy starts, and take them back if it fails to.
   void release_datagram_ports();
   std::error_code start_datagram_services();
   void stop_accepting();
@@ -96,13 +100,24 @@ class Proxy {
 
  private:
   void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  // Which of this proxy's frontends listens on `bind` now, if one does.
+  std::optional<std::size_t> listener_on(const net::SocketAddress& bind) const;
 
   runtime::Runtime& rt_;
   DeadlineQueue deadlines_{rt_};  // every session's timeouts, behind one timer
   std::shared_ptr<const ProxyConfig> config_;
   ProxyOptions options_;
   ProxyCounters counters_;
-  std::vector<runtime::StreamListenerPtr> listeners_;
+  // A frontend's listening socket and where its connections go; a reload re-points it (see start()).
+  struct AcceptTarget {
+    Proxy* proxy;
+    std::size_t frontend;
+  };
+  struct FrontendListener {
+    runtime::StreamListenerPtr listener;
+    std::shared_ptr<AcceptTarget> target;
+  };
+  std::vector<FrontendListener> listeners_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<std::shared_ptr<RateTable>> rate_tables_;
   std::unique_ptr<tls::ServerContext> own_tls_;

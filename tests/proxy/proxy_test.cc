@@ -269,6 +269,26 @@ TEST(Proxy, AfterStopAcceptingOpenConnectionsFinishAndNewOnesAreRefused) {
   EXPECT_TRUE(w.proxy->idle());
 }
 
+// A reload's new proxy takes over the old one's listening sockets (connections waiting to be accepted are not
+// reset); the old one then accepts nothing more.
+TEST(Proxy, ANewProxyStartedWithThePreviousTakesOverItsListeners) {
+  ProxyWorld w;
+  w.start(ingress());
+  const auto address = w.http_address();
+  Proxy next(w.proxy_host, w.config);
+  ASSERT_FALSE(next.start(w.proxy.get()));
+  EXPECT_EQ(next.frontend_address(0).port, address.port);  // the same socket
+  w.proxy->stop_accepting();
+  TestClient client(w.client_host, address);
+  client.send(get("app.example.com", "/after"));
+  auto r = w.await(client);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(next.counters().connections, 1u);
+  EXPECT_EQ(w.proxy->counters().connections, 0u);
+  EXPECT_TRUE(w.proxy->idle());
+}
+
 // ------------------------------------------------------------------------------------------ timeouts
 
 TEST(Proxy, SilentServerGets504AfterTimeoutServer) {

@@ -131,6 +131,52 @@ wait "$old_client" || true
 grep -q "second web-1" "$work/old-connection.txt" ||
   fail "the connection opened before the reload was not answered: $(cat "$work/old-connection.txt")"
 
+# Reloads under load: new connections, to the HTTP frontend and to the TCP service, keep coming while the
+# configuration is reloaded five times, and not one of them fails (the new proxy takes the listening sockets
+# over; nothing waiting in their queues is reset).
+/usr/bin/python3 - "$http_port" "$tcp_port" "$work/load-done" > "$work/load.txt" 2>&1 <<'PY' &
+import os, socket, sys, threading
+ports, stop = [int(sys.argv[1]), int(sys.argv[2])], sys.argv[3]
+counts = {"ok": 0, "failed": 0}
+lock = threading.Lock()
+def client(port):
+    while not os.path.exists(stop):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            outcome = "ok" if data.startswith(b"HTTP/1.1 200") else "failed"
+        except OSError:
+            outcome = "failed"
+        with lock:
+            counts[outcome] += 1
+threads = [threading.Thread(target=client, args=(ports[i % 2],)) for i in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(counts["ok"], counts["failed"])
+PY
+load=$!
+for _ in 1 2 3 4 5; do
+  sleep 0.2
+  kill -HUP "$mg_pid"
+done
+wait_log 'reloaded' 6
+sleep 0.2
+touch "$work/load-done"
+wait "$load" || true
+read -r load_ok load_failed < "$work/load.txt" || fail "the load client: $(cat "$work/load.txt")"
+[ "$load_ok" -gt 20 ] && [ "$load_failed" -eq 0 ] ||
+  fail "requests during five reloads: $load_ok answered, $load_failed failed"
+echo "five reloads under load: $load_ok requests answered, none failed"
+
 # A bad configuration: refused with where the error is, and the good one keeps serving.
 manifests 127.0.0.11 web-1 > "$work/manifests.yaml"
 sed -i 's/^spec:$/spec:\n  colour: blue/' "$work/manifests.yaml"
