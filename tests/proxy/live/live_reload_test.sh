@@ -6,17 +6,9 @@
 set -euo pipefail
 metalgate=$1
 threads=${2:-1}
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../../lib/harness.sh"
-harness_start metalgate-live-reload
-free_port() { harness_free_port "$@"; }
-backend_port=$(free_port)
-http_port=$(free_port)
+source "$(dirname "$0")/live_common.sh"
+live_common_start metalgate-live-reload
 tcp_port=$(free_port)
-fail() { echo "FAIL: $*" >&2; echo "--- metalgate log" >&2; cat "$work/metalgate.log" >&2 || true; exit 1; }
-
-/usr/bin/python3 "$here/identity_server.py" web-1 127.0.0.11 "$backend_port" & pids+=($!)
-/usr/bin/python3 "$here/identity_server.py" web-2 127.0.0.12 "$backend_port" & pids+=($!)
 
 manifests() {  # POD_IP POD_NAME [EXTRA_HOST]: Service web's one endpoint, its Ingress, a TCP service to it
   cat <<YAML
