@@ -13,6 +13,7 @@
 #include "engine/model/resolve.h"
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/proxy_config.h"
+#include "engine/proxy/serving_proxy.h"
 #include "engine/runtime/asio/asio_runtime.h"
 #include "engine/speaker/layer2_node.h"
 
@@ -43,14 +44,6 @@ LoadedConfiguration load_configuration(const ServeOptions& options, const net::I
   return loaded;
 }
 
-// The addresses services hold now: a reload keeps them where they are (MetalLB keeps an allocation too).
-ipam::PreviousAllocations allocations_of(const model::Model& m) {
-  ipam::PreviousAllocations held;
-  for (const auto& s : m.services)
-    if (!s.addresses.empty()) held[s.key] = s.addresses;
-  return held;
-}
-
 // The VIPs this node may announce, from a model.
 std::vector<speaker::Layer2Assignment> assignments_for(const model::Model& m) {
   auto assignments = speaker::layer2_assignments(m);
@@ -62,43 +55,6 @@ std::vector<speaker::Layer2Assignment> assignments_for(const model::Model& m) {
   }
   return assignments;
 }
-
-// One event loop's proxy across reloads: the one serving, and older ones finishing their connections.
-struct LoopProxies {
-  LoopProxies() = default;
-  LoopProxies(const LoopProxies&) = delete;  // the sweep timer points here
-  LoopProxies& operator=(const LoopProxies&) = delete;
-  void reset() {
-    sweep.reset();
-    draining.clear();
-    current.reset();
-  }
-
-  std::unique_ptr<proxy::Proxy> current;
-  std::vector<std::unique_ptr<proxy::Proxy>> draining;
-  runtime::TimerPtr sweep;
-
-  // Starts `next` beside the current proxy, which then stops accepting and drains. If `next` cannot start,
-  // the current proxy goes on serving as before.
-  std::error_code replace(std::unique_ptr<proxy::Proxy> next, runtime::Runtime& rt) {
-    current->release_datagram_ports();  // UDP ports cannot be shared, even for a moment
-    if (auto ec = next->start(current.get())) {
-      current->start_datagram_services();
-      return ec;
-    }
-    current->stop_accepting();
-    draining.push_back(std::move(current));
-    current = std::move(next);
-    if (!sweep) {
-      sweep = rt.create_timer([this] {
-        std::erase_if(draining, [](const auto& p) { return p->idle(); });
-        if (draining.empty()) sweep->cancel();
-      });
-    }
-    if (!sweep->armed()) sweep->arm_periodic(std::chrono::seconds(1));
-    return {};
-  }
-};
 
 }  // namespace
 
@@ -173,7 +129,7 @@ int run_serve(const ServeOptions& options) {
            .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
 
   // The proxy: log dates from the wall clock, lines to the chosen place.
-  LoopProxies primary;
+  proxy::ServingProxy primary;
   proxy::ProxyOptions base_options;  // what a reload builds its proxies with
   int threads = 1;
   std::unique_ptr<std::ofstream> log_file;
@@ -186,7 +142,7 @@ int run_serve(const ServeOptions& options) {
     // Lock-free I/O as in the primary loop, but a locked scheduler: the primary thread stops this loop.
     boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
-    LoopProxies proxies;
+    proxy::ServingProxy proxies;
     std::thread thread;
   };
   std::vector<std::unique_ptr<ExtraLoop>> extra_loops;
@@ -229,19 +185,19 @@ int run_serve(const ServeOptions& options) {
                         .log_level = options.debug ? runtime::LogLevel::kDebug : runtime::LogLevel::kInfo});
       proxy::ProxyOptions extra = po;
       extra.primary = false;
-      loop->proxies.current = std::make_unique<proxy::Proxy>(*loop->rt, proxy_config, std::move(extra));
-      if (auto ec = loop->proxies.current->start())
+      loop->proxies.set(std::make_unique<proxy::Proxy>(*loop->rt, proxy_config, std::move(extra)));
+      if (auto ec = loop->proxies->start())
         return fail("cannot start the proxy's event loop " + std::to_string(i) + ": " + ec.message());
       extra_loops.push_back(std::move(loop));
     }
     base_options = po;
     base_options.shared.reset();
-    primary.current = std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po));
-    if (auto ec = primary.current->start()) return fail("cannot start the proxy: " + ec.message());
+    primary.set(std::make_unique<proxy::Proxy>(rt, proxy_config, std::move(po)));
+    if (auto ec = primary->start()) return fail("cannot start the proxy: " + ec.message());
     std::string frontends;
     for (std::size_t i = 0; i < proxy_config->frontends.size(); ++i)
-      frontends += (i ? "," : "") + proxy_config->frontends[i].name + "=" +
-                   primary.current->frontend_address(i).to_string();
+      frontends +=
+          (i ? "," : "") + proxy_config->frontends[i].name + "=" + primary->frontend_address(i).to_string();
     rt.logger().log(runtime::LogLevel::kInfo, "serve", "proxy-started",
                     {{"frontends", frontends},
                      {"backends", std::to_string(proxy_config->backends.size())},
@@ -273,7 +229,7 @@ int run_serve(const ServeOptions& options) {
   speaker::Layer2Node* speaker_node = nullptr;  // set once the speaker runs
   auto reload = [&] {
     config::Diagnostics rd;
-    auto next = load_configuration(options, *listen, allocations_of(*model), rd);
+    auto next = load_configuration(options, *listen, model::held_allocations(*model), rd);
     auto refuse = [&](const std::string& why) {
       rt.logger().log(runtime::LogLevel::kError, "serve", "reload-refused",
                       {{"why", why}, {"serving", "the configuration loaded before"}});
@@ -282,7 +238,7 @@ int run_serve(const ServeOptions& options) {
       std::cerr << rd.to_string();
       return refuse(std::to_string(rd.error_count()) + " error(s) in the manifests");
     }
-    if (primary.current) {
+    if (primary) {
       proxy::ProxyOptions po = base_options;
       if (threads > 1) {
         std::string error;
@@ -312,13 +268,12 @@ int run_serve(const ServeOptions& options) {
   if (!speaker_on) {
     runtime::asio_live::on_termination_signal(io, [&](int signal) {
       stop_extra_loops();  // then their counters hold still
-      std::uint64_t connections = primary.current->counters().connections,
-                    requests = primary.current->counters().requests;
+      std::uint64_t connections = primary->counters().connections, requests = primary->counters().requests;
       std::string per_loop = std::to_string(connections);
       for (const auto& loop : extra_loops) {
-        connections += loop->proxies.current->counters().connections;
-        requests += loop->proxies.current->counters().requests;
-        per_loop += "," + std::to_string(loop->proxies.current->counters().connections);
+        connections += loop->proxies->counters().connections;
+        requests += loop->proxies->counters().requests;
+        per_loop += "," + std::to_string(loop->proxies->counters().connections);
       }
       rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping",
                       {{"signal", std::to_string(signal)},

@@ -348,4 +348,11 @@ Model resolve_model(config::ManifestSet manifests, const ResolveOptions& options
   return m;
 }
 
+ipam::PreviousAllocations held_allocations(const Model& model) {
+  ipam::PreviousAllocations held;
+  for (const auto& s : model.services)
+    if (!s.addresses.empty()) held[s.key] = s.addresses;
+  return held;
+}
+
 }  // namespace metalgate::model

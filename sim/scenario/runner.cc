@@ -8,6 +8,7 @@
 #include "engine/model/resolve.h"
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/proxy_config.h"
+#include "engine/proxy/serving_proxy.h"
 #include "engine/speaker/layer2_node.h"
 #include "ns3/simulator.h"
 #include "sim/apps/apps.h"
@@ -29,7 +30,7 @@ std::int64_t ms(runtime::Duration d) {
 // The engine on one node: what a crash destroys and a restart builds anew.
 struct NodeEngine {
   std::unique_ptr<speaker::Layer2Node> speaker;
-  std::unique_ptr<proxy::Proxy> proxy;
+  proxy::ServingProxy proxy;  // with the ones a reload left draining
   bool up = false;
 };
 
@@ -148,12 +149,16 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       if (n.speaker) members.push_back({n.address, 7946});
     // The controller's Service has its endpoints where the proxy runs: with externalTrafficPolicy Local only
     // those nodes may announce it, as MetalLB decides.
-    auto assignments = speaker::layer2_assignments(*model);
-    for (auto& a : assignments)
-      for (const auto& svc : model->services)
-        if (svc.key == a.service && svc.is_ingress_controller)
-          for (const auto& n : s.nodes)
-            if (n.proxy) a.nodes_with_ready_endpoints.insert(n.name);
+    auto assignments_for = [&](const model::Model& m) {
+      auto assignments = speaker::layer2_assignments(m);
+      for (auto& a : assignments)
+        for (const auto& svc : m.services)
+          if (svc.key == a.service && svc.is_ingress_controller)
+            for (const auto& n : s.nodes)
+              if (n.proxy) a.nodes_with_ready_endpoints.insert(n.name);
+      return assignments;
+    };
+    auto assignments = assignments_for(*model);
     std::map<std::string, NodeEngine> engines;
     std::map<std::string, bool> isolated;      // NIC down
     std::map<std::string, int> group;          // partition group of every host (0 when whole)
@@ -162,7 +167,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       NodeEngine& e = engines[n.name];
       auto& rt = lan.host(n.name);
       if (n.proxy) {
-        e.proxy = std::make_unique<proxy::Proxy>(rt, proxy_config);
+        e.proxy.set(std::make_unique<proxy::Proxy>(rt, proxy_config));
         if (auto ec = e.proxy->start())
           d.error({s.file, 0, 0}, "nodes", "the proxy on " + n.name + " did not start: " + ec.message());
       }
@@ -293,10 +298,11 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     std::vector<Failover> failovers;
     std::vector<Failover> failbacks;  // candidates: kept when the owner did change within 3 s
     std::vector<json> fault_log;
-    static const char* kActions[] = {"crash",          "restart",         "leave",        "nic_down",
-                                     "nic_up",         "partition",       "heal",         "link",
-                                     "backend_crash",  "backend_restart", "backend_slow", "backend_unhealthy",
-                                     "backend_healthy"};
+    static const char* kActions[] = {
+        "crash",           "restart",         "leave",        "nic_down",
+        "nic_up",          "partition",       "heal",         "link",
+        "backend_crash",   "backend_restart", "backend_slow", "backend_unhealthy",
+        "backend_healthy", "reload"};
     const std::string clients_side_host = s.clients.empty() ? "" : s.clients.front().name;
     for (const auto& f : s.faults) {
       ns3::Simulator::Schedule(ns3::MilliSeconds(f.at.count()), [&, f] {
@@ -411,6 +417,37 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
             for (auto& server : pod_servers[target].http)
               server->set_healthy(pod_servers[target].healthy);
             break;
+          case K::kReload: {
+            // What serve does on SIGHUP, on every running engine: read, check, and replace or refuse.
+            config::Diagnostics rd;
+            model::ResolveOptions ro;
+            ro.previous_allocations = model::held_allocations(*model);
+            auto next_model = std::make_shared<model::Model>(
+                model::resolve_model(config::load_manifest_paths(f.manifests, rd), ro, rd));
+            auto next_config =
+                std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(next_model, bo, rd));
+            if (rd.has_errors()) {
+              entry["refused"] = rd.to_string();
+              break;
+            }
+            json failed = json::array();
+            for (const auto& n : s.nodes) {
+              NodeEngine& e = engines[n.name];
+              if (!e.up) continue;
+              if (e.proxy) {
+                auto& rt = lan.host(n.name);
+                if (auto ec = e.proxy.replace(std::make_unique<proxy::Proxy>(rt, next_config), rt))
+                  failed.push_back(n.name + ": " + ec.message());
+              }
+              if (e.speaker) e.speaker->set_assignments(assignments_for(*next_model));
+            }
+            model = next_model;
+            proxy_config = next_config;
+            assignments = assignments_for(*model);
+            entry["reloaded"] = failed.empty();
+            if (!failed.empty()) entry["failed"] = failed;
+            break;
+          }
         }
         fault_log.push_back(entry);
       });

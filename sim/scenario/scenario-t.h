@@ -74,6 +74,7 @@ struct ScenarioFault {
     kBackendSlow,       // a pod's answers take `latency`
     kBackendUnhealthy,  // a pod answers 503 to everything (health checks included)
     kBackendHealthy,    //
+    kReload,            // every running engine reads `manifests` again (SIGHUP live); refused if invalid
   } kind = Kind::kCrash;
   std::string node;  // node, host or pod name; "owner": whoever owns the controller VIP at that moment
   std::vector<std::vector<std::string>> groups;    // partition
@@ -81,6 +82,7 @@ struct ScenarioFault {
   std::optional<std::chrono::microseconds> delay;  // link
   std::optional<std::string> rate;                 // link
   milliseconds latency{0};                         // backend_slow
+  std::vector<std::string> manifests;              // reload: files and directories, resolved
   config::SourceLocation where;
 };
 

@@ -254,7 +254,8 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
         {"backend_restart", K::kBackendRestart},
         {"backend_slow", K::kBackendSlow},
         {"backend_unhealthy", K::kBackendUnhealthy},
-        {"backend_healthy", K::kBackendHealthy}};
+        {"backend_healthy", K::kBackendHealthy},
+        {"reload", K::kReload}};
     std::vector<std::string_view> keys = {"at"};
     for (const auto& [k, kind] : kinds)
       keys.push_back(k);
@@ -274,7 +275,7 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
       f.error(
           "a fault is one of crash, restart, leave, nic_down, nic_up (NODE), partition ([[HOST, ...], ...]), "
           "heal, link ({host, loss, delay, rate}), backend_crash, backend_restart, backend_unhealthy, "
-          "backend_healthy (POD), backend_slow ({pod, latency})");
+          "backend_healthy (POD), backend_slow ({pod, latency}), reload ([MANIFEST PATH, ...])");
       continue;
     }
     auto body = f[key];
@@ -325,6 +326,17 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
         fault.delay = link_delay(body, "delay");
         fault.rate = body.string("rate");
         if (!fault.loss && !fault.delay && !fault.rate) body.error("a link fault sets loss, delay or rate");
+        break;
+      case K::kReload:
+        // Read when the fault happens, as serve reads them on SIGHUP: a file may change, or be invalid (the
+        // engines then refuse it and keep serving). It must exist now.
+        for (const auto& m : f.string_list("reload")) {
+          auto p = std::filesystem::path(m).is_absolute() ? std::filesystem::path(m) : base / m;
+          if (!std::filesystem::exists(p))
+            body.error("'" + m + "' does not exist (relative to the scenario)");
+          fault.manifests.push_back(p.string());
+        }
+        if (fault.manifests.empty()) body.error("reload lists the manifests to read: reload: [manifests/]");
         break;
       case K::kBackendSlow:
         if (!body.expect_map({"pod", "latency"})) break;

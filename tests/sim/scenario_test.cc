@@ -70,6 +70,65 @@ TEST(Scenario, TheSmallSeedScenarioPassesItsExpectations) {
   EXPECT_GE(r.result["owner_timeline"].size(), 2u) << "the VIP moved";
 }
 
+// A reload (SIGHUP live) in the simulator, through the same engine code: at 3 s the manifests lose the
+// Ingress of app.example.com (its requests get 404 from then on), at 5 s one of them is invalid (refused:
+// nothing changes), at 7 s the full set is back (served again). Every engine keeps running throughout.
+TEST(Scenario, ReloadsTakeEffectAndAnInvalidOneIsRefused) {
+  const std::string seed = std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed";
+  std::string without_ingress;
+  for (const auto& entry : std::filesystem::directory_iterator(seed))
+    if (entry.path().filename() != "web-ingress.yaml")
+      without_ingress += "\"" + entry.path().string() + "\", ";
+  const std::string bad = write_temp("reload-bad.yaml",
+                                     "apiVersion: v1\nkind: Service\nmetadata: {name: x, "
+                                     "namespace: default}\nspec: {colour: blue}\n");
+  std::string yaml = R"(name: reload
+seed: 3
+duration: 9s
+lan: {subnet: 192.168.1.0/24}
+nodes:
+  - {name: node-1, address: 192.168.1.11, roles: [speaker, proxy]}
+  - {name: node-2, address: 192.168.1.12, roles: [speaker, proxy]}
+manifests: [")" + seed +
+                     R"("]
+backends:
+  - {deployment: default/web-app, addresses: [192.168.1.31, 192.168.1.32, 192.168.1.33]}
+clients:
+  - {name: browser, address: 192.168.1.100, https: {host: app.example.com, rate: 8}}
+faults:
+  - {at: 3s, reload: [)" +
+                     without_ingress + R"(]}
+  - {at: 5s, reload: [")" +
+                     seed + R"(", ")" + bad + R"("]}
+  - {at: 7s, reload: [")" +
+                     seed + R"("]}
+)";
+  config::Diagnostics d;
+  Scenario s = load_scenario(write_temp("reload.yaml", yaml), d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  RunResult r = run_scenario(s, {}, d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  const auto& faults = r.result["faults"];
+  ASSERT_EQ(faults.size(), 3u);
+  EXPECT_EQ(faults[0]["reloaded"], true);
+  EXPECT_EQ(faults[1].count("reloaded"), 0u);
+  EXPECT_THAT(faults[1]["refused"].get<std::string>(), HasSubstr("reload-bad.yaml:4:"));
+  EXPECT_THAT(faults[1]["refused"].get<std::string>(), HasSubstr("unknown field 'colour'"));
+  EXPECT_EQ(faults[2]["reloaded"], true);
+  // Seconds 0-2 and 8 answered; 3-6 (no Ingress: 404) not, the refused reload changing nothing.
+  std::map<int, std::pair<int, int>> per_second;  // second -> (ok, failed)
+  for (const auto& p : r.result["per_second"])
+    per_second[p["second"].get<int>()] = {p["ok"].get<int>(), p["failed"].get<int>()};
+  for (int second : {1, 2, 8}) {
+    EXPECT_GT(per_second[second].first, 5) << "second " << second;
+    EXPECT_EQ(per_second[second].second, 0) << "second " << second;
+  }
+  for (int second : {4, 5, 6}) {
+    EXPECT_EQ(per_second[second].first, 0) << "second " << second;
+    EXPECT_GT(per_second[second].second, 5) << "second " << second;
+  }
+}
+
 TEST(Scenario, ANicGoingDownOnTheOwnerFailsOverToo) {
   config::Diagnostics d;
   Scenario s = load_scenario(kSmall, d);
