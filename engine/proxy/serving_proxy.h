@@ -18,7 +18,6 @@ class ServingProxy {
   ServingProxy(const ServingProxy&) = delete;  // the sweep timer points here
   ServingProxy& operator=(const ServingProxy&) = delete;
 
-  Proxy* get() const { return current_.get(); }
   Proxy* operator->() const { return current_.get(); }
   explicit operator bool() const { return current_ != nullptr; }
   // The first proxy (already started), or none (a crash in the simulator).
@@ -32,7 +31,6 @@ class ServingProxy {
   // Proxy::start); the old one stops accepting and is let go once idle. If `next` cannot start, the serving
   // proxy goes on as before and the error is returned.
   std::error_code replace(std::unique_ptr<Proxy> next, runtime::Runtime& rt);
-  std::size_t draining() const { return draining_.size(); }
 
  private:
   std::unique_ptr<Proxy> current_;
