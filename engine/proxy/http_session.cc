@@ -67,6 +67,11 @@ bool is_hop_by_hop(std::string_view name) {
          http::equals_ignore_case(name, "proxy-connection");
 }
 
+// Content-Length and Transfer-Encoding never pass as received: the proxy writes its own (append_framing).
+bool is_framing(std::string_view name) {
+  return http::equals_ignore_case(name, "content-length") || http::equals_ignore_case(name, "transfer-encoding");
+}
+
 bool named_in(std::string_view name, const std::vector<HeaderSetting>& settings) {
   for (const auto& s : settings)
     if (http::equals_ignore_case(name, s.name)) return true;
@@ -97,6 +102,17 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out.append(": ");
   out.append(value);
   out.append("\r\n");
+}
+
+// The one framing header a message is forwarded with: "Transfer-Encoding: chunked" for a chunked body
+// (the proxy re-frames it), else one normalised Content-Length (RFC 9110 §8.6: "5, 5" becomes "5"), none
+// when a chunked body also carried Content-Length (it was dropped, and the connection closes after).
+void append_framing(std::string& out, const http::MessageFacts& facts) {
+  if (facts.framing == http::BodyFraming::kChunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (facts.has_content_length && !facts.close_after) {
+    append_header(out, "Content-Length", std::to_string(facts.content_length));
+  }
 }
 
 }  // namespace
@@ -163,18 +179,9 @@ void HttpSession::client_data(ByteView data) {
   }
   // Zero copy for request bodies: when nothing is buffered and the server is ready, forward the view.
   if (phase_ == Phase::kExchange && in_.empty() && !req_body_done_ && conn_ && conn_->connected()) {
-    std::size_t take = 0;
-    if (x().req_.facts.framing == http::BodyFraming::kContentLength) {
-      take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, data.size()));
-      req_body_left_ -= take;
-      req_body_done_ = req_body_left_ == 0;
-    } else {
-      auto r = x().req_chunks_.feed(data, [](ByteView) {});
-      if (r.error) return reply_error(400, 'C', 'D');
-      take = r.consumed;
-      req_body_done_ = r.done;
-    }
-    conn_->stream().write(data.subspan(0, take));
+    std::optional<std::size_t> taken = send_request_body(data);
+    if (!taken) return;
+    const std::size_t take = *taken;
     if (take < data.size()) in_.append(runtime::as_chars(data.subspan(take)));
     set_client_deadline(req_body_done_
                             ? std::nullopt
@@ -207,7 +214,7 @@ void HttpSession::on_peer_shutdown() {
     // Half a request and then FIN: HAProxy answers 400 ("CR").
     return reply_error(400, 'C', 'R');
   }
-  if (!req_body_done_) {
+  if (!req_body_done_ && !request_body_buffered()) {
     // The client gave up while sending its body: the server will never get a complete request.
     term_[0] = 'C';
     term_[1] = 'D';
@@ -263,6 +270,17 @@ void HttpSession::advance() {
                       {"reason", error.reason},
                       {"offset", std::to_string(error.offset)}});
     return reply_error(error.status, 'P', 'R');
+  }
+  if (x().req_.facts.framing == http::BodyFraming::kChunked) {
+    // Whatever of a chunked body is already here is checked before anything goes to a server, so a
+    // request whose framing is invalid reaches none.
+    auto body = runtime::as_bytes(std::string_view(in_).substr(x().req_.head_length));
+    if (auto r = http::ChunkedDecoder{}.check(body); r.error) {
+      ++proxy_.counters().bad_requests;
+      rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
+                       {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
+      return reply_error(400, 'P', 'R');
+    }
   }
   handle_request();
 }
@@ -427,11 +445,8 @@ void HttpSession::build_request_head() {
   x().out_ += ' ';
   x().out_.append(http::version_text(x().req_.version));
   x().out_.append("\r\n");
-  bool chunked_wins =
-      x().req_.facts.framing == http::BodyFraming::kChunked && x().req_.facts.has_content_length;
   for (const http::Header& h : x().req_.headers) {
-    if (is_hop_by_hop(h.name)) continue;
-    if (chunked_wins && http::equals_ignore_case(h.name, "content-length")) continue;
+    if (is_hop_by_hop(h.name) || is_framing(h.name)) continue;
     if (p.set_host && http::equals_ignore_case(h.name, "host")) continue;
     if (frontend_.tls && http::equals_ignore_case(h.name, "x-forwarded-proto")) continue;
     if (!p.request_set_headers.empty() && named_in(h.name, p.request_set_headers)) continue;
@@ -449,6 +464,7 @@ void HttpSession::build_request_head() {
     }
     append_header(x().out_, h.name, h.value);
   }
+  append_framing(x().out_, x().req_.facts);
   if (p.set_host) append_header(x().out_, "Host", *p.set_host);
   for (const auto& s : p.request_set_headers)
     append_header(x().out_, s.name, s.value);
@@ -487,27 +503,47 @@ void HttpSession::send_request_head() {
 
 void HttpSession::pump_request_body() {
   if (req_body_done_ || !conn_ || !conn_->connected() || in_.empty()) return;
-  std::size_t take = 0;
-  if (x().req_.facts.framing == http::BodyFraming::kContentLength) {
-    take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, in_.size()));
-    req_body_left_ -= take;
-    req_body_done_ = req_body_left_ == 0;
-  } else {
-    auto r = x().req_chunks_.feed(runtime::as_bytes(in_), [](ByteView) {});
-    if (r.error) {
-      drop_server(false);
-      return reply_error(400, 'C', 'D');
-    }
-    take = r.consumed;
-    req_body_done_ = r.done;
-  }
-  conn_->stream().write(runtime::as_bytes(std::string_view(in_).substr(0, take)));
-  in_.erase(0, take);
+  std::optional<std::size_t> take = send_request_body(runtime::as_bytes(in_));
+  if (!take) return;
+  in_.erase(0, *take);
   if (!req_body_done_) set_client_deadline(to_duration(proxy_.config().frontend_timeouts.client));
   if (conn_->stream().write_backlog() > kHighWater && !client_paused_) {
     client_->set_reading(false);
     client_paused_ = true;
   }
+}
+
+std::optional<std::size_t> HttpSession::send_request_body(ByteView data) {
+  if (x().req_.facts.framing == http::BodyFraming::kContentLength) {
+    const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, data.size()));
+    req_body_left_ -= take;
+    req_body_done_ = req_body_left_ == 0;
+    conn_->stream().write(data.subspan(0, take));
+    return take;
+  }
+  std::string framed;
+  auto r = x().req_chunks_.reframe(data, framed);
+  if (r.error) {
+    rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
+                     {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
+    ++proxy_.counters().bad_requests;
+    drop_server(false);  // its request can never be completed
+    reply_error(400, 'C', 'D');
+    return std::nullopt;
+  }
+  req_body_done_ = r.done;
+  if (!framed.empty()) conn_->stream().write(runtime::as_bytes(framed));
+  return r.consumed;
+}
+
+bool HttpSession::request_body_buffered() const {
+  std::string_view body = in_;
+  if (!head_sent_) body.remove_prefix(std::min(body.size(), x().req_.head_length));
+  if (x().req_.facts.framing == http::BodyFraming::kContentLength)
+    return body.size() + x().held_.size() >= req_body_left_;
+  std::string all(body);
+  all += x().held_;
+  return x().req_chunks_.check(runtime::as_bytes(all)).done;
 }
 
 void HttpSession::on_server_drained() {
@@ -597,6 +633,18 @@ void HttpSession::server_data(ByteView data) {
     if (!rest.empty()) server_data(runtime::as_bytes(rest));
     return;
   }
+  const bool more = x().srv_in_.size() > x().resp_.head_length;
+  if (more && x().resp_.facts.framing == http::BodyFraming::kChunked) {
+    // A chunked body that came with the head is checked before the head goes out, so that its client
+    // gets a 502 rather than half a response.
+    auto body = runtime::as_bytes(std::string_view(x().srv_in_).substr(x().resp_.head_length));
+    if (auto r = http::ChunkedDecoder{}.check(body); r.error) {
+      rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
+                       {{"backend", backend_->name()}, {"reason", r.why}});
+      drop_server(false);
+      return reply_error(502, 'S', 'H');
+    }
+  }
   resp_body_left_ = x().resp_.facts.content_length;
   x().resp_chunks_.reset();
   build_response_head();
@@ -604,7 +652,6 @@ void HttpSession::server_data(ByteView data) {
   bytes_out_ += x().out_.size();
   x().out_.clear();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
-  const bool more = x().srv_in_.size() > x().resp_.head_length;
   if (x().resp_.facts.framing == http::BodyFraming::kNone) {
     x().srv_in_.clear();
     if (more) x().resp_.facts.keep_alive = false;  // bytes after a bodiless response: not reusable
@@ -658,15 +705,10 @@ void HttpSession::build_response_head() {
   x().out_.append("\r\n");
   const auto& cookie = backend_->config().cookie;
   for (const http::Header& h : x().resp_.headers) {
-    if (is_hop_by_hop(h.name)) continue;
+    if (is_hop_by_hop(h.name) || is_framing(h.name)) continue;
     if (!p.response_set_headers.empty() && named_in(h.name, p.response_set_headers)) continue;
     if (frontend_.tls && p.hsts.enabled && http::equals_ignore_case(h.name, "strict-transport-security"))
       continue;
-    if (compress || dechunk_to_client_) {
-      if (http::equals_ignore_case(h.name, "content-length")) continue;
-      if (http::equals_ignore_case(h.name, "transfer-encoding")) continue;
-    }
-    if (x().resp_.facts.close_after && http::equals_ignore_case(h.name, "content-length")) continue;
     if (compress && http::equals_ignore_case(h.name, "etag")) {
       // A strong validator no longer matches the bytes we send: weaken it (RFC 9110 §8.8.1).
       if (h.value.substr(0, 2) == "W/")
@@ -678,6 +720,7 @@ void HttpSession::build_response_head() {
     if (compress && http::equals_ignore_case(h.name, "vary")) continue;  // rewritten below
     append_header(x().out_, h.name, h.value);
   }
+  if (!compress && !dechunk_to_client_) append_framing(x().out_, x().resp_.facts);
   if (compress) {
     std::string vary;
     for (const http::Header& h : x().resp_.headers)
@@ -711,7 +754,7 @@ void HttpSession::forward_response_body(ByteView data) {
   std::size_t take = data.size();
   bool done = false;
   const bool transform = x().compressor_ || dechunk_to_client_;
-  std::string transformed;
+  std::string transformed, reframed;
   auto emit = [&](ByteView piece) {
     if (x().compressor_)
       x().compressor_->compress(piece, transformed);
@@ -726,11 +769,8 @@ void HttpSession::forward_response_body(ByteView data) {
       if (transform) emit(data.subspan(0, take));
       break;
     case http::BodyFraming::kChunked: {
-      http::ChunkedDecoder::Result r;
-      if (transform)
-        r = x().resp_chunks_.feed(data, emit);
-      else
-        r = x().resp_chunks_.feed(data, [](ByteView) {});
+      http::ChunkedDecoder::Result r =
+          transform ? x().resp_chunks_.feed(data, emit) : x().resp_chunks_.reframe(data, reframed);
       if (r.error) {
         rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
                          {{"backend", backend_->name()}, {"reason", r.why}});
@@ -755,16 +795,17 @@ void HttpSession::forward_response_body(ByteView data) {
     x().resp_.facts.keep_alive = false;  // the server sent more than the body: not reusable
   if (done && x().compressor_) x().compressor_->finish(transformed);
   if (transform) {
-    if (chunk_to_client_ && !transformed.empty()) {
-      char size[20];
-      int n = std::snprintf(size, sizeof size, "%zx\r\n", transformed.size());
-      to_client(runtime::as_bytes(std::string_view(size, static_cast<std::size_t>(n))));
-      transformed.append("\r\n");
-      bytes_out_ += static_cast<std::size_t>(n);
+    if (chunk_to_client_) {
+      std::string framed;
+      http::append_chunk(framed, runtime::as_bytes(transformed));
+      if (done) http::append_last_chunk(framed, {});
+      transformed.swap(framed);
     }
-    if (done && chunk_to_client_) transformed.append("0\r\n\r\n");
     to_client(runtime::as_bytes(transformed));
     bytes_out_ += transformed.size();
+  } else if (x().resp_.facts.framing == http::BodyFraming::kChunked) {
+    to_client(runtime::as_bytes(reframed));
+    bytes_out_ += reframed.size();
   } else {
     to_client(data.subspan(0, take));
     bytes_out_ += take;

@@ -68,6 +68,11 @@ class HttpSession final : public runtime::StreamHandler,
   void connect_server();
   void send_request_head();
   void pump_request_body();
+  // Sends what of `data` belongs to the request body: as it is under Content-Length, re-framed when
+  // chunked. The bytes taken, or nullopt when the chunked framing was invalid (the client got a 400).
+  std::optional<std::size_t> send_request_body(runtime::ByteView data);
+  // Whether the bytes received complete the request body although not all were forwarded yet.
+  bool request_body_buffered() const;
   void forward_response_body(runtime::ByteView data);
   void finish_exchange();
   void start_tunnel();

@@ -111,6 +111,7 @@ struct Vector {
   BodyFraming framing = BodyFraming::kNone;
   std::uint64_t length = 0;
   bool close_after = false;
+  int status = 400;  // metalgate's answer when refused (501 where it differs from HAProxy: docs/proxy.md)
 };
 
 class Smuggling : public ::testing::TestWithParam<Vector> {};
@@ -120,7 +121,7 @@ TEST_P(Smuggling, GetsHaproxysVerdict) {
   auto p = parse(v.request);
   if (v.refused) {
     EXPECT_EQ(p->outcome, ParseOutcome::kError) << v.name;
-    EXPECT_EQ(p->error.status, 400);
+    EXPECT_EQ(p->error.status, v.status) << v.name;
     EXPECT_FALSE(p->error.reason.empty());
     return;
   }
@@ -164,7 +165,17 @@ INSTANTIATE_TEST_SUITE_P(
         Vector{"TE with a lookalike coding",
                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", true},
         Vector{"TE gzip then chunked",
-               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", false,
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", true,
+               BodyFraming::kNone, 0, false, 501},
+        Vector{"TE deflate and chunked on two lines",
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n",
+               true, BodyFraming::kNone, 0, false, 501},
+        Vector{"TE chunked then deflate on two lines",
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: deflate\r\n\r\n",
+               true},
+        Vector{"TE empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", true},
+        Vector{"TE list with empty elements",
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked,\r\n\r\n", false,
                BodyFraming::kChunked},
         Vector{"TE with tab OWS", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\tchunked\r\n\r\n", false,
                BodyFraming::kChunked},
@@ -198,6 +209,25 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// A head that is already wrong is refused when its bad byte arrives, without waiting for the blank line.
+TEST(RequestParser, RefusesAPartialHeadAtItsFirstBadByte) {
+  for (std::string bad : {"GET /a b", "GET / HTTP/1.1\r\nHost: a\r\nX@Y", "GET / HTTP/1.1\r\nHost: a\rX",
+                          "GET / HTTP/1.1\r\nHost : a", "GET / HTTX", "G(T", "GET / HTTP/1.1\r\nX: a\x01"}) {
+    auto p = parse(bad);
+    EXPECT_EQ(p->outcome, ParseOutcome::kError) << bad;
+    EXPECT_EQ(p->error.status, 400) << bad;
+  }
+}
+
+TEST(RequestParser, APartialHeadThatIsRightSoFarIsIncomplete) {
+  const std::string full = "POST /x HTTP/1.1\r\nHost: a\r\nX-Fold: one\r\n two\r\nContent-Length: 3\r\n\r\n";
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    auto p = parse(full.substr(0, n));
+    EXPECT_EQ(p->outcome, ParseOutcome::kIncomplete) << n << ": " << p->error.reason;
+    EXPECT_EQ(p->buffer, full.substr(0, n)) << "a partial head is never changed in place";
+  }
+}
+
 // NUL needs an explicit length; the table above goes through a C string, so check it here as well.
 TEST(RequestParser, RefusesNulInAValue) {
   auto p = parse(std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\0b\r\n\r\n", 37));
@@ -230,6 +260,9 @@ TEST(ResponseParser, FramesBodiesAsRfc9112Says) {
 
 TEST(ResponseParser, RefusesMalformedResponsesWith502) {
   for (std::string bad : {"HTTP/1.1 2x0 OK\r\n\r\n", "SPDY/3 200 OK\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n",
                           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"}) {
     ResponseHead r;
     ParseError e;
@@ -266,6 +299,82 @@ TEST(ChunkedDecoder, RefusesBadSizesAndOverlongData) {
     auto r = d.feed(runtime::as_bytes(bad), [](runtime::ByteView) {});
     EXPECT_TRUE(r.error) << bad;
   }
+}
+
+// Each case is refused at its first byte outside RFC 9112's grammar; `at` is where that byte is.
+TEST(ChunkedDecoder, RefusesAnythingOutsideTheGrammarWhereItShows) {
+  struct Case {
+    std::string body;
+    std::size_t at;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"2 erfrferferf\r\nab\r\n0\r\n\r\n", 2},  // junk after the size, no ';'
+           {"2\r\nab\r\n0 rrrr\r\n\r\n", 9},          // the same on the last chunk
+           {"2;\r\nab\r\n", 2},                         // ';' without a name
+           {"2;a=\r\n", 4},                               // '=' without a value
+           {"2;a=b c\r\n", 6},                            // a value then junk
+           {"2;a=\"x\r\n", 6},                            // a quoted string not closed before CR
+           {"2;a=\"x\"y\r\n", 7},                         // junk after a quoted string
+           {"2;a@=1\r\n", 3},                             // not a token
+           {"2;a=\"\\\x01\"\r\n", 6},                     // a quoted-pair of a control byte
+           {"0\r\nX : 1\r\n\r\n", 4},                     // space before a trailer's colon
+           {"0\r\n folded\r\n\r\n", 3},                   // obs-fold in trailers
+           {"0\r\nX: a\x01\r\n\r\n", 7},                  // a control byte in a trailer value
+           {"0\r\nX: a\r\rY", 8},                          // a bare CR ending a trailer
+       }) {
+    ChunkedDecoder d;
+    auto r = d.feed(runtime::as_bytes(c.body), [](runtime::ByteView) {});
+    EXPECT_TRUE(r.error) << c.body;
+    EXPECT_EQ(r.consumed, c.at) << c.body << ": " << r.why;
+  }
+}
+
+TEST(ChunkedDecoder, AcceptsExtensionsOfEveryFormTheGrammarAllows) {
+  const std::string body =
+      "3;a\r\nabc\r\n"
+      "3 ; a = b ;c=\"q \\\" ;\"\t\r\ndef\r\n"
+      "1;x=\"\"\nz\n"
+      "0;last=1\r\nTrailer-A:  one two \r\nB:\r\n\r\n";
+  ChunkedDecoder d;
+  std::string data;
+  auto r = d.feed(runtime::as_bytes(body), [&](runtime::ByteView v) { data.append(runtime::as_chars(v)); });
+  ASSERT_FALSE(r.error) << r.why << " at " << r.consumed;
+  EXPECT_TRUE(r.done);
+  EXPECT_EQ(data, "abcdefz");
+  EXPECT_EQ(d.trailers(), "Trailer-A: one two\r\nB: \r\n");
+}
+
+TEST(ChunkedDecoder, ReframesIntoCanonicalFramingWhateverTheSplit) {
+  const std::string body = "3;a=1\r\nabc\r\n00004\nwxyz\n0\r\nT: v\r\n\r\nNEXT";
+  for (std::size_t split = 0; split <= body.size(); ++split) {
+    ChunkedDecoder d;
+    std::string out;
+    auto r1 = d.reframe(runtime::as_bytes(std::string_view(body).substr(0, split)), out);
+    ASSERT_FALSE(r1.error);
+    if (!r1.done) {
+      ASSERT_TRUE(d.reframe(runtime::as_bytes(std::string_view(body).substr(split)), out).done);
+    }
+    ChunkedDecoder again;
+    std::string data;
+    auto r = again.feed(runtime::as_bytes(out), [&](runtime::ByteView v) { data.append(runtime::as_chars(v)); });
+    EXPECT_TRUE(r.done && r.consumed == out.size()) << out;
+    EXPECT_EQ(data, "abcwxyz") << split;
+    EXPECT_EQ(again.trailers(), "T: v\r\n");
+    EXPECT_EQ(out.find(';'), std::string::npos) << "extensions are not forwarded";
+    EXPECT_EQ(out.substr(out.size() - 11), "0\r\nT: v\r\n\r\n");
+  }
+}
+
+TEST(ChunkedDecoder, CheckLooksAheadWithoutMovingTheDecoder) {
+  ChunkedDecoder d;
+  EXPECT_TRUE(d.check(runtime::as_bytes(std::string_view("2 x\r\n"))).error);
+  EXPECT_TRUE(d.check(runtime::as_bytes(std::string_view("1\r\na\r\n0\r\n\r\n"))).done);
+  EXPECT_FALSE(d.done());
+  std::string data;
+  auto r = d.feed(runtime::as_bytes(std::string_view("1\r\nb\r\n0\r\n\r\n")),
+                  [&](runtime::ByteView v) { data.append(runtime::as_chars(v)); });
+  EXPECT_TRUE(r.done);
+  EXPECT_EQ(data, "b");
 }
 
 }  // namespace

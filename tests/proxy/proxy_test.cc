@@ -511,6 +511,118 @@ TEST(Proxy, SmugglingAttemptsAreRefusedOrNeutralised) {
   EXPECT_EQ(smuggled, 0);
 }
 
+// Framing another parser could read differently never reaches a server: no byte of these requests does.
+TEST(Proxy, MalformedChunkLinesAndOtherCodingsReachNoServer) {
+  struct Case {
+    const char* name;
+    std::string head_extra;
+    std::string body;
+    int status;
+  };
+  const std::string te = "Transfer-Encoding: chunked\r\n";
+  for (const Case& c : std::vector<Case>{
+           {"junk after a chunk size", te, "2 erfrferferf\r\nab\r\n0\r\n\r\n", 400},
+           {"junk after the last chunk's size", te, "2\r\nab\r\n0 rrrr\r\n\r\n", 400},
+           {"deflate, chunked", "Transfer-Encoding: deflate, chunked\r\n", "2\r\nab\r\n0\r\n\r\n", 501},
+           {"deflate and chunked on two lines", "Transfer-Encoding: deflate\r\n" + te, "2\r\nab\r\n0\r\n\r\n",
+            501},
+       }) {
+    ProxyWorld w;
+    w.start(ingress());
+    auto r = w.request("POST /upload HTTP/1.1\r\nHost: app.example.com\r\n" + c.head_extra + "\r\n" + c.body);
+    ASSERT_TRUE(r) << c.name;
+    EXPECT_EQ(r->status, c.status) << c.name;
+    EXPECT_EQ(r->get("connection"), "close") << c.name;
+    for (auto& [n, s] : w.servers)
+      EXPECT_EQ(s->raw.find("/upload"), std::string::npos) << c.name << " reached " << n;
+  }
+}
+
+// The server reads the proxy's framing, never the client's: one Transfer-Encoding, chunks without
+// extensions, trailers re-serialised.
+TEST(Proxy, ChunkedRequestBodiesReachTheServerInCanonicalFraming) {
+  ProxyWorld w;
+  w.start(ingress());
+  auto r = w.request(
+      "POST /up HTTP/1.1\r\nHost: app.example.com\r\nTransfer-Encoding: , chunked\r\n\r\n"
+      "3;name=\"v a l\"\r\nabc\r\n004 ; x\nwxyz\n0\r\nChecksum:   42  \r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::string raw;
+  for (auto& [n, s] : w.servers)
+    if (s->raw.find("/up ") != std::string::npos) raw = s->raw;
+  const std::size_t body = raw.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_THAT(raw.substr(0, body + 2), HasSubstr("\r\nTransfer-Encoding: chunked\r\n"));
+  EXPECT_EQ(raw.find("Transfer-Encoding: ,"), std::string::npos);
+  EXPECT_EQ(raw.substr(body + 4), "3\r\nabc\r\n4\r\nwxyz\r\n0\r\nChecksum: 42\r\n\r\n");
+}
+
+TEST(Proxy, AContentLengthListIsForwardedAsOneValue) {
+  ProxyWorld w;
+  w.start(ingress());
+  auto r = w.request("POST /cl HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 5, 5\r\n\r\nhello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    for (auto& h : s->heads)
+      if (h.find("/cl ") != std::string::npos) head = h;
+  EXPECT_THAT(head, HasSubstr("\r\nContent-Length: 5\r\n"));
+  EXPECT_EQ(head.find("5, 5"), std::string::npos);
+}
+
+// A client that sends its whole request and shuts its side at once (nc -N, HTTP/1.0 scripts) is answered.
+TEST(Proxy, ACompleteRequestIsAnsweredWhenTheClientShutsItsSideRightAfter) {
+  for (std::string request :
+       {"POST /a HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 5\r\n\r\nhello",
+        "POST /a HTTP/1.1\r\nHost: app.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}) {
+    ProxyWorld w;
+    w.start(ingress());
+    TestClient c(w.client_host, w.http_address());
+    c.send(request);
+    c.conn->shutdown_write();
+    auto r = w.await(c);
+    ASSERT_TRUE(r) << request;
+    EXPECT_EQ(r->status, 200) << request;
+    EXPECT_THAT(r->body, HasSubstr("POST /a"));
+  }
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient bad(w.client_host, w.http_address());
+  bad.send("POST /a HTTP/1.1\r\nHost: app.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n");
+  bad.conn->shutdown_write();
+  auto r = w.await(bad);
+  ASSERT_TRUE(r) << "a malformed chunk size sent the same way gets its 400, not a reset";
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST(Proxy, AMalformedChunkFromAServerGives502AndIsNotForwarded) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.raw_response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 junk\r\nab\r\n0\r\n\r\n";
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/"));
+  auto r = w.await(c);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(c.received.find("junk"), std::string::npos);
+}
+
+TEST(Proxy, AnInvalidHeadIsRefusedWhenItsBadByteArrivesNotAfterTheTimeout) {
+  ProxyWorld w;
+  w.start(ingress());
+  for (std::string partial : {"GET /a b", "GET / HTTP/1.1\r\nHost: app.example.com\r\nX@Y",
+                              "GET / HTTP/1.1\r\nHost: app.example.com\rX"}) {
+    TestClient c(w.client_host, w.http_address());
+    c.send(partial);
+    auto r = w.await(c, 100ms);
+    ASSERT_TRUE(r) << partial;
+    EXPECT_EQ(r->status, 400) << partial;
+  }
+}
+
 TEST(Proxy, Http10ClientsGetHttp10ResponsesAndAClose) {
   ProxyWorld w;
   for (auto& [n, s] : w.servers)

@@ -73,6 +73,7 @@ struct TestHttpServer::Conn final : runtime::StreamHandler {
 
   void on_data(runtime::ByteView data) override {
     in.append(runtime::as_chars(data));
+    server.raw.append(runtime::as_chars(data));
     while (open) {
       http::RequestHead head;
       http::ParseError error;
@@ -120,6 +121,10 @@ struct TestHttpServer::Conn final : runtime::StreamHandler {
   }
   void respond(int status, const std::string& body, bool keep, bool is_head) {
     if (!open) return;
+    if (!server.options.raw_response.empty() && body != "health") {
+      stream->write(runtime::as_bytes(server.options.raw_response));
+      return;
+    }
     std::string r = "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::reason_phrase(status)) +
                     "\r\nX-Served-By: " + server.name_ + "\r\nContent-Type: " + server.options.content_type +
                     "\r\n";

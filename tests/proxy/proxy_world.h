@@ -53,6 +53,7 @@ class TestHttpServer final {
     bool close_after = false;
     bool silent = false;  // never answers
     std::vector<std::pair<std::string, std::string>> extra_headers;
+    std::string raw_response;  // sent as it is, instead of a built response
   };
 
   TestHttpServer(runtime::Runtime& rt, net::SocketAddress at, std::string name);
@@ -61,6 +62,7 @@ class TestHttpServer final {
   const std::string& name() const { return name_; }
   std::vector<std::string> heads;  // every request head received, in order
   std::vector<std::string> bodies;
+  std::string raw;  // every byte received, on every connection, in arrival order
   int accepted = 0;
   int requests = 0;
   int health_checks = 0;
