@@ -13,6 +13,7 @@ packages=(
   iproute2 iputils-ping openssl curl python3
   clang libclang-rt-14-dev
   redis-server redis-tools postgresql dnsmasq-base bind9-dnsutils
+  haproxy testssl.sh bsdextrautils procps
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include "engine/config/manifest_loader.h"
 #include "engine/ipam/state_file.h"
 #include "engine/model/resolve.h"
+#include "engine/proxy/proxy_config.h"
 
 namespace metalgate::cli {
 
@@ -241,7 +242,11 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
     ro.previous_allocations = ipam::read_state_file(options.state_file, error);
     if (!error.empty()) d.error({options.state_file, 0, 0}, "", error);
   }
-  auto m = model::resolve_model(std::move(set), ro, d);
+  auto model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
+  const model::Model& m = *model;
+  // What serve refuses, validate refuses too: the proxy's settings (timeouts, balancing, TLS suites) are
+  // checked by building the proxy's configuration from the model, then dropping it.
+  proxy::build_proxy_config(model, {}, d);
   bool valid = !d.has_errors();
   if (options.json) {
     out << format_model_json(m, d, valid);

@@ -971,6 +971,7 @@ void HttpSession::reply(int status, std::string_view extra_headers, bool close, 
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
                          std::string(http::reason_phrase(status)) + "\r\ncontent-length: 0\r\n";
   response.append(extra_headers);
+  append_hsts(response);
   response.append(close ? "connection: close\r\n\r\n" : "\r\n");
   send_local(response, close);
 }
@@ -987,9 +988,17 @@ void HttpSession::reply_error(int status, char term0, char term1) {
                          std::string(http::reason_phrase(status)) +
                          "\r\ncontent-length: " + std::to_string(body.size()) +
                          "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n";
+  append_hsts(response);
   response.append(close ? "connection: close\r\n\r\n" : "\r\n");
   response.append(body);
   send_local(response, close);
+}
+
+// HSTS goes on every answer of a TLS frontend whose policy asks for it, the proxy's own included (a browser
+// that first meets the site through a 404 or a 503 must learn it all the same).
+void HttpSession::append_hsts(std::string& response) const {
+  const RoutePolicy& p = policy_ ? *policy_ : proxy_.config().policies[0];
+  if (frontend_.tls && p.hsts.enabled) append_header(response, "strict-transport-security", p.hsts.header_value());
 }
 
 void HttpSession::send_local(const std::string& response, bool close) {

@@ -82,6 +82,7 @@ class HttpSession final : public runtime::StreamHandler,
   void reply(int status, std::string_view extra_headers, bool close, char term0, char term1);
   void reply_error(int status, char term0, char term1);
   void send_local(const std::string& response, bool close);
+  void append_hsts(std::string& response) const;
   void close_client(bool reset = false);
   void to_client(runtime::ByteView data);
   // `fin_follows`: the connection closes right after, so the last bytes may leave with the FIN.

@@ -17,6 +17,7 @@
 #include "engine/net/ip_address.h"
 #include "engine/routing/route_table.h"
 #include "engine/runtime/time.h"
+#include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
 
@@ -129,7 +130,7 @@ struct TlsCertificate {
 
 struct TlsSettings {
   std::vector<TlsCertificate> certificates;  // the first one is the default
-  int min_version = 0x0303;                  // TLS 1.2 (ssl-options no-tlsv10 no-tlsv11)
+  tls::Offer offer;  // ssl-options and global-config-snippet's ssl-default-bind-* lines
   std::vector<std::string> alpn{"http/1.1"};
 };
 

@@ -1,6 +1,7 @@
 #include "engine/proxy/proxy_config.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -39,6 +40,7 @@ struct Layer {
       false;  // Ingress/Service annotations carry "haproxy.org/" and friends; ConfigMap keys do not
   config::SourceLocation where;
   std::string field_prefix;  // "Ingress default/web: annotation " / "ConfigMap …: data."
+  const std::map<std::string, config::SourceLocation>* where_of = nullptr;  // per key, when known
 };
 
 struct Found {
@@ -59,7 +61,11 @@ class Lookup {
       for (const auto& [key, value] : *layer.values) {
         std::optional<std::string_view> bare =
             layer.prefixed ? config::haproxy_annotation_name(key) : std::optional<std::string_view>(key);
-        if (bare && *bare == name) hit = Found{value, layer.where, layer.field_prefix + key};
+        if (!bare || *bare != name) continue;
+        config::SourceLocation where = layer.where;
+        if (layer.where_of)
+          if (auto at = layer.where_of->find(key); at != layer.where_of->end()) where = at->second;
+        hit = Found{value, where, layer.field_prefix + key};
       }
     }
     return hit;
@@ -254,8 +260,10 @@ Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const c
   Layer cm;
   cm.values = &m.controller_config;
   cm.field_prefix = "controller ConfigMap: data.";
-  if (m.manifests.controller && !m.manifests.controller->files.empty())
+  if (m.manifests.controller && !m.manifests.controller->files.empty()) {
     cm.where = m.manifests.controller->files.front();
+    cm.where_of = &m.manifests.controller->config_where;
+  }
   layers.push_back(cm);
   if (ingress)
     layers.push_back({&ingress->meta.annotations, true, ingress->meta.where,
@@ -434,6 +442,69 @@ RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, 
 
 }  // namespace
 
+// HAProxy's ssl-default-bind-options words (the seed's ssl-options key takes the same). The minimum
+// version is TLS 1.2 unless ssl-min-ver lowers it, as in HAProxy since 2.2; no-tlsv1x words below 1.2
+// restate that default.
+void read_bind_options(const Found& f, tls::Offer& offer, Diagnostics& d) {
+  static const std::map<std::string, int, std::less<>> kVersions = {
+      {"TLSv1.0", 0x0301}, {"TLSv1.1", 0x0302}, {"TLSv1.2", 0x0303}, {"TLSv1.3", 0x0304}};
+  std::istringstream in(f.value);
+  std::string w;
+  while (in >> w) {
+    if (w == "no-tls-tickets") {
+      offer.session_tickets = false;
+    } else if (w == "no-tlsv12") {
+      offer.min_version = std::max(offer.min_version, 0x0304);
+    } else if (w == "ssl-min-ver") {
+      std::string v;
+      in >> v;
+      if (auto it = kVersions.find(v); it != kVersions.end())
+        offer.min_version = it->second;
+      else
+        d.error(f.where, f.field, "ssl-min-ver '" + v + "' is not one of TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3");
+    } else if (w != "no-sslv3" && w != "no-tlsv10" && w != "no-tlsv11" && w != "prefer-client-ciphers") {
+      d.warning(f.where, f.field, "'" + w + "' is not read by metalgate; it reads no-sslv3, no-tlsv10, "
+                                  "no-tlsv11, no-tlsv12, ssl-min-ver, no-tls-tickets, prefer-client-ciphers");
+    }
+  }
+}
+
+void read_cipher_list(const Found& f, std::string value, bool tls13, std::string& out, Diagnostics& d) {
+  if (std::string bad = tls::unknown_cipher(value, tls13); !bad.empty()) {
+    d.error(f.where, f.field,
+            "'" + bad + "' is not a " + (tls13 ? "TLS 1.3 ciphersuite" : "cipher") + " OpenSSL knows");
+    return;
+  }
+  out = std::move(value);
+}
+
+// The controller's way to set TLS suites and options: ssl-default-bind-* lines in global-config-snippet.
+// Then the seed's ssl-options. Other snippet lines are HAProxy configuration metalgate does not run.
+void read_tls_offer(const Lookup& global, tls::Offer& offer, Diagnostics& d) {
+  if (auto f = global.get("global-config-snippet")) {
+    std::istringstream lines(f->value);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream words(line);
+      std::string key, rest;
+      words >> key;
+      std::getline(words >> std::ws, rest);
+      if (key.empty() || key[0] == '#') continue;
+      if (key == "ssl-default-bind-ciphers")
+        read_cipher_list(*f, rest, false, offer.ciphers, d);
+      else if (key == "ssl-default-bind-ciphersuites")
+        read_cipher_list(*f, rest, true, offer.ciphersuites, d);
+      else if (key == "ssl-default-bind-options")
+        read_bind_options(Found{rest, f->where, f->field}, offer, d);
+      else
+        d.warning(f->where, f->field,
+                  "'" + key + "' is not applied: metalgate reads only the ssl-default-bind-ciphers, "
+                  "-ciphersuites and -options lines of a global-config-snippet");
+    }
+  }
+  if (auto f = global.get("ssl-options")) read_bind_options(*f, offer, d);
+}
+
 ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& o,
                                Diagnostics& d) {
   ProxyConfig c;
@@ -445,19 +516,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   read_int(global, {"maxconn"}, c.maxconn, 0, 10000000, d);
   read_int(global, {"nbthread"}, c.nbthread, 1, 256, d);
   read_bool(global, {"access-log"}, c.access_log, d);
-  if (auto f = global.get("ssl-options")) {
-    // "no-sslv3 no-tlsv10 no-tlsv11 [no-tlsv12]": the lowest version left allowed becomes the minimum.
-    int min = 0x0301;
-    std::istringstream in(f->value);
-    std::set<std::string> opts;
-    std::string w;
-    while (in >> w)
-      opts.insert(w);
-    if (opts.count("no-tlsv10")) min = 0x0302;
-    if (opts.count("no-tlsv10") && opts.count("no-tlsv11")) min = 0x0303;
-    if (min == 0x0303 && opts.count("no-tlsv12")) min = 0x0304;
-    c.tls.min_version = min;
-  }
+  read_tls_offer(global, c.tls.offer, d);
 
   std::uint16_t http_port = 80, https_port = 443;
   if (m.manifests.controller) {

@@ -9,7 +9,7 @@ std::unique_ptr<tls::ServerContext> make_tls_context(const ProxyConfig& config, 
   tls::ServerSettings settings;
   for (const auto& c : config.tls.certificates)
     settings.certificates.push_back({c.hosts, c.certificate_pem, c.private_key_pem, c.source});
-  settings.min_version = config.tls.min_version;
+  settings.offer = config.tls.offer;
   settings.alpn = config.tls.alpn;
   return tls::ServerContext::create(settings, error);
 }

@@ -241,7 +241,7 @@ struct ServerContext::Impl {
   std::map<std::string, SSL_CTX*> exact;
   std::map<std::string, SSL_CTX*> wildcard;  // "example.com" for "*.example.com"
   std::string alpn;
-  int min_version = TLS1_2_VERSION;
+  Offer offer;
 
   SSL_CTX* for_name(const char* name) const {
     if (!name) return nullptr;
@@ -278,7 +278,13 @@ int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsign
 
 CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::string& error) {
   CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  SSL_CTX_set_min_proto_version(ctx.get(), impl.min_version);
+  SSL_CTX_set_min_proto_version(ctx.get(), impl.offer.min_version);
+  if (SSL_CTX_set_cipher_list(ctx.get(), impl.offer.ciphers.c_str()) != 1 ||
+      (!impl.offer.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx.get(), impl.offer.ciphersuites.c_str()) != 1)) {
+    error = cert.source + ": no cipher of the configured list is usable (" + openssl_error() + ")";
+    return nullptr;
+  }
+  if (!impl.offer.session_tickets) SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
   // Idle connections keep no read/write buffers (memory per idle connection matters at 10k connections).
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>("metalgate"), 9);
@@ -327,7 +333,7 @@ std::unique_ptr<ServerContext> ServerContext::create(const ServerSettings& setti
   }
   auto impl = std::make_unique<Impl>();
   impl->alpn = alpn_wire(settings.alpn);
-  impl->min_version = settings.min_version;
+  impl->offer = settings.offer;
   for (const auto& cert : settings.certificates) {
     CtxPtr ctx = make_server_ctx(cert, *impl, error);
     if (!ctx) return nullptr;
@@ -358,6 +364,30 @@ runtime::StreamConnectionPtr ServerContext::wrap(runtime::Runtime& rt, runtime::
   return s;
 }
 
+std::string unknown_cipher(const std::string& list, bool ciphersuites) {
+  CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  std::string element;
+  auto known = [&] {
+    if (element.empty() || element[0] == '@') return true;  // @STRENGTH, @SECLEVEL=n
+    if (ciphersuites) return SSL_CTX_set_ciphersuites(ctx.get(), element.c_str()) == 1;
+    if (element[0] == '!' || element[0] == '-') return true;  // removing a name selects nothing to check
+    std::string name = element[0] == '+' ? element.substr(1) : element;
+    return SSL_CTX_set_cipher_list(ctx.get(), name.c_str()) == 1;
+  };
+  for (std::size_t i = 0; i <= list.size(); ++i) {
+    if (i < list.size() && list[i] != ':' && list[i] != ',' && list[i] != ' ') {
+      element += list[i];
+      continue;
+    }
+    if (!known()) {
+      ERR_clear_error();
+      return element;
+    }
+    element.clear();
+  }
+  return {};
+}
+
 // ------------------------------------------------------------------------------------------ client
 
 namespace {
@@ -367,6 +397,7 @@ CtxPtr make_client_context(const ClientSettings& settings) {
   if (settings.min_version) SSL_CTX_set_min_proto_version(ctx.get(), settings.min_version);
   if (settings.max_version) SSL_CTX_set_max_proto_version(ctx.get(), settings.max_version);
   if (settings.security_level >= 0) SSL_CTX_set_security_level(ctx.get(), settings.security_level);
+  if (!settings.ciphers.empty()) SSL_CTX_set_cipher_list(ctx.get(), settings.ciphers.c_str());
   if (!settings.ca_pem.empty()) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(
         BIO_new_mem_buf(settings.ca_pem.data(), static_cast<int>(settings.ca_pem.size())), BIO_free);
@@ -421,7 +452,7 @@ int keep_session(SSL* ssl, SSL_SESSION* session) {
 ClientContext& client_context(const ClientSettings& settings) {
   thread_local std::map<std::string, ClientContext> contexts;
   std::string key = std::to_string(settings.min_version) + '/' + std::to_string(settings.max_version) + '/' +
-                    std::to_string(settings.security_level) + '/' + settings.ca_pem + '/' +
+                    std::to_string(settings.security_level) + '/' + settings.ciphers + '/' + settings.ca_pem + '/' +
                     (settings.resume_sessions ? "resume/" : "/");
   for (const auto& protocol : settings.alpn)
     key += protocol + ',';

@@ -20,9 +20,29 @@ struct Certificate {
   std::string source;  // for errors: "Secret default/app-tls-secret"
 };
 
+// TLS 1.2 suites offered by default: Mozilla's "intermediate" profile (guidelines 5.8), forward secrecy
+// with AEAD only. No CBC suite (LUCKY13), no static RSA key exchange, no DHE (it needs DH parameters;
+// Mozilla dropped it in 5.8). The HAProxy controller's own default list still carries CBC and static-RSA
+// suites; docs/proxy.md says where metalgate differs and why.
+inline constexpr const char* kIntermediateCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// What a server offers: versions, suites, resumption.
+struct Offer {
+  int min_version = 0x0303;                   // TLS1_2_VERSION
+  std::string ciphers = kIntermediateCiphers;  // TLS 1.2 and below, OpenSSL cipher-list syntax
+  std::string ciphersuites;                   // TLS 1.3; empty: OpenSSL's own, in its order
+  bool session_tickets = true;                // keys rotate with the process (see docs/proxy.md)
+};
+
+// The first element of a cipher list (TLS 1.2, `ciphersuites` false) or ciphersuite list (TLS 1.3) that
+// names nothing OpenSSL knows, or empty when each one does. OpenSSL itself skips unknown names silently.
+std::string unknown_cipher(const std::string& list, bool ciphersuites);
+
 struct ServerSettings {
   std::vector<Certificate> certificates;  // the first is the default (no SNI, or an unknown name)
-  int min_version = 0x0303;               // TLS1_2_VERSION
+  Offer offer;
   std::vector<std::string> alpn{"http/1.1"};
 };
 
@@ -55,6 +75,7 @@ struct ClientSettings {
   int min_version = 0;  // 0: OpenSSL's default
   int max_version = 0;
   int security_level = -1;  // -1: OpenSSL's default; tests lower it to offer old protocol versions
+  std::string ciphers;      // TLS 1.2 suites to offer; empty: OpenSSL's default list
   std::vector<std::string> alpn;
   // Offer the last session ticket this thread got from the same server name and address, as browsers do:
   // an abbreviated handshake, without the certificate.

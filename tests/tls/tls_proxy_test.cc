@@ -77,8 +77,20 @@ spec:
       paths:
       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
 )";
-    w.start(yaml, {{"ssl-options", "no-sslv3 no-tlsv10 no-tlsv11"}},
-            tls_secret("app-tls", app) + tls_secret("api-tls", api));
+    w.start(yaml, controller_config(), tls_secret("app-tls", app) + tls_secret("api-tls", api));
+  }
+  virtual std::map<std::string, std::string> controller_config() const {
+    return {{"ssl-options", "no-sslv3 no-tlsv10 no-tlsv11"}};
+  }
+  // Whether a TLS 1.2 client offering only `ciphers` completes a handshake.
+  bool tls12_handshake(const std::string& ciphers) {
+    tls::ClientSettings s;
+    s.server_name = "app.example.com";
+    s.max_version = TLS1_2_VERSION;
+    s.ciphers = ciphers;
+    TlsClient c(w.client_host, w.https_address(), s);
+    w.world.run_for(1s);
+    return c.connected;
   }
 
   std::optional<Response> https_get(const std::string& sni, const std::string& ca, const std::string& host) {
@@ -153,6 +165,56 @@ TEST_F(TlsProxy, Tls10And11AreRefused) {
   TlsClient c(w.client_host, w.https_address(), ok);
   w.world.run_for(1s);
   EXPECT_TRUE(c.connected) << "TLS 1.2 is allowed: " << c.failure;
+}
+
+// Mozilla's intermediate profile: forward secrecy and AEAD only, so no CBC suite (LUCKY13) and no static
+// RSA key exchange, whatever a client offers.
+TEST_F(TlsProxy, Tls12OffersOnlyForwardSecretAeadSuitesByDefault) {
+  for (const char* cbc : {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-ECDSA-AES128-SHA256"})
+    EXPECT_FALSE(tls12_handshake(cbc)) << cbc;
+  for (const char* aead : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                           "ECDHE-ECDSA-CHACHA20-POLY1305"})
+    EXPECT_TRUE(tls12_handshake(aead)) << aead;
+}
+
+// A browser may first meet the site through an answer the proxy makes itself; it must learn HSTS there too.
+TEST_F(TlsProxy, AnswersTheProxyMakesItselfCarryTheRoutesHsts) {
+  for (auto& [n, s] : w.servers)
+    s->stop();
+  auto unavailable = https_get("app.example.com", app.certificate_pem, "app.example.com");
+  ASSERT_TRUE(unavailable) << last_failure;
+  EXPECT_EQ(unavailable->status, 503);
+  EXPECT_EQ(unavailable->get("strict-transport-security"), "max-age=31536000; includeSubDomains");
+}
+
+// HSTS set in the controller ConfigMap (as the seed does) covers requests no Ingress routes.
+class TlsProxyWithGlobalHsts : public TlsProxy {
+  std::map<std::string, std::string> controller_config() const override {
+    return {{"hsts", "true"}, {"hsts-max-age", "63072000"}};
+  }
+};
+
+TEST_F(TlsProxyWithGlobalHsts, TheProxysOwn404CarriesTheConfigMapsHsts) {
+  auto not_found = https_get("app.example.com", app.certificate_pem, "unknown.example.com");
+  ASSERT_TRUE(not_found) << last_failure;
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(not_found->get("strict-transport-security"), "max-age=63072000");
+}
+
+// The controller's way to change suites: ssl-default-bind-* lines of a global-config-snippet.
+class TlsProxyWithCbcSnippet : public TlsProxy {
+  std::map<std::string, std::string> controller_config() const override {
+    return {{"global-config-snippet",
+             "ssl-default-bind-ciphers ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256\n"
+             "ssl-default-bind-options no-tls-tickets ssl-min-ver TLSv1.2\n"}};
+  }
+};
+
+TEST_F(TlsProxyWithCbcSnippet, GlobalConfigSnippetSetsTheTls12Suites) {
+  EXPECT_TRUE(tls12_handshake("ECDHE-ECDSA-AES128-SHA"));
+  EXPECT_TRUE(tls12_handshake("ECDHE-ECDSA-AES128-GCM-SHA256"));
+  EXPECT_FALSE(tls12_handshake("ECDHE-ECDSA-CHACHA20-POLY1305")) << "not in the configured list";
+  EXPECT_FALSE(w.config->tls.offer.session_tickets);
 }
 
 TEST_F(TlsProxy, PlainHttpIsRedirectedForHostsOfSpecTls) {
