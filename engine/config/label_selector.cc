@@ -63,4 +63,18 @@ std::string LabelSelector::to_string() const {
   return s.empty() ? "(everything)" : s;
 }
 
+std::string canonical(const LabelRequirement& requirement) {
+  LabelSelector one;
+  one.match_expressions.push_back(requirement);
+  std::sort(one.match_expressions[0].values.begin(), one.match_expressions[0].values.end());
+  return one.to_string();
+}
+
+std::string LabelSelector::canonical() const {
+  LabelSelector sorted = *this;
+  for (auto& r : sorted.match_expressions)
+    std::sort(r.values.begin(), r.values.end());
+  return sorted.to_string();
+}
+
 }  // namespace metalgate::config

@@ -23,6 +23,11 @@ struct LabelSelector {
   bool matches(const Labels& labels) const;
   bool empty() const { return match_labels.empty() && match_expressions.empty(); }
   std::string to_string() const;  // "app=web,tier in (a,b)"
+  // to_string() with each expression's values sorted: equal for selectors MetalLB counts as duplicates.
+  std::string canonical() const;
 };
+
+// to_string() of one expression with its values sorted, for MetalLB's duplicate-expression check.
+std::string canonical(const LabelRequirement& requirement);
 
 }  // namespace metalgate::config

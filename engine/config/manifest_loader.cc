@@ -9,6 +9,7 @@
 
 #include "engine/config/annotations.h"
 #include "engine/config/duration.h"
+#include "engine/config/k8s_names.h"
 #include "engine/config/yaml_reader.h"
 
 namespace metalgate::config {
@@ -68,35 +69,55 @@ const std::vector<std::string_view> kServerMetadata = {"uid",
                                                        "deletionTimestamp",
                                                        "deletionGracePeriodSeconds"};
 
-bool is_dns_label_char(char c) {
-  return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-         c == '-';
+// Reports a failed syntax check (a k8s_names result, empty when valid) on `at`, quoting the value.
+bool check_syntax(const YamlReader& at, std::string_view value, const std::string& why) {
+  if (why.empty()) return true;
+  at.error("'" + std::string(value) + "': " + why);
+  return false;
 }
 
-// RFC 1123 subdomain, as Kubernetes requires for hosts and most names.
-bool is_dns_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    auto dot = s.find('.', start);
-    auto label = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    if (!std::all_of(label.begin(), label.end(), is_dns_label_char)) return false;
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return true;
+// The same for a mapping's key: the problem is reported where the key stands.
+void check_key_syntax(const YamlReader& map, const std::string& key, const std::string& why) {
+  if (why.empty()) return;
+  map.diagnostics().error(map.key_where(key), map[key].field(), "'" + key + "': " + why);
 }
 
-// IANA service names, which named ports must be.
-bool is_port_name(std::string_view s) {
-  if (s.empty() || s.size() > 15) return false;
-  bool letter = false;
-  for (char c : s) {
-    if (!is_dns_label_char(c)) return false;
-    if (std::isalpha(static_cast<unsigned char>(c))) letter = true;
+using SyntaxCheck = std::string (*)(std::string_view);
+
+// Absent, null or [] (and no error: the list's reader reports a wrong type).
+bool is_empty_list(const YamlReader& r) {
+  return !r.present() || (r.node().IsSequence() && r.node().size() == 0);
+}
+
+// Checks every key of a mapping (ConfigMap and Secret keys, label and annotation keys).
+void check_keys(const YamlReader& map, SyntaxCheck check) {
+  if (!map.present() || !map.node().IsMap()) return;  // the reader of the values has reported it
+  for (auto it = map.node().begin(); it != map.node().end(); ++it)
+    if (it->first.IsScalar()) check_key_syntax(map, it->first.Scalar(), check(it->first.Scalar()));
+}
+
+// Label keys and values, as ValidateLabels does (metadata.labels, a Service's selector, matchLabels).
+void check_labels(const YamlReader& map) {
+  check_keys(map, check_qualified_name);
+  if (!map.present() || !map.node().IsMap()) return;
+  for (const auto& [key, value] : map.entries())
+    if (value.present() && value.node().IsScalar())
+      check_syntax(value, value.node().Scalar(), check_label_value(value.node().Scalar()));
+}
+
+// ValidateAnnotations: keys are qualified names once lower-cased; all of them together at most 256 KiB.
+void check_annotations(const YamlReader& map, const std::map<std::string, std::string>& annotations) {
+  std::size_t total = 0;
+  for (const auto& [key, value] : annotations) {
+    std::string lower = key;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    check_key_syntax(map, key, check_qualified_name(lower));
+    total += key.size() + value.size();
   }
-  return letter && s.front() != '-' && s.back() != '-' && s.find("--") == std::string_view::npos;
+  constexpr std::size_t kMaxAnnotationBytes = 256 * 1024;
+  if (total > kMaxAnnotationBytes)
+    map.error("Too long: must have at most " + std::to_string(kMaxAnnotationBytes) + " bytes");
 }
 
 std::optional<std::uint16_t> parse_port_number(std::string_view s) {
@@ -118,10 +139,10 @@ PortRef read_port_ref(const YamlReader& r) {
   } else if (!s->empty() && std::all_of(s->begin(), s->end(),
                                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     r.error("port " + *s + " is outside 1-65535");
-  } else if (is_port_name(*s)) {
+  } else if (is_iana_port_name(*s)) {
     p.name = *s;
   } else {
-    r.error("'" + *s + "' is neither a port number nor a valid port name");
+    r.error("'" + *s + "' is neither a port number nor a valid port name: " + check_iana_port_name(*s));
   }
   return p;
 }
@@ -135,43 +156,89 @@ Protocol read_protocol(const YamlReader& r) {
   return Protocol::kTcp;
 }
 
-LabelSelector read_selector(const YamlReader& r) {
+// Which selector rules apply: apimachinery's (LabelSelectorAsSelector) for every selector; MetalLB adds its
+// own duplicate checks (config.go validateLabelSelectorMatchExpressions) for the selectors of its kinds.
+enum class SelectorRules { kKubernetes, kMetalLb };
+
+LabelRequirement read_requirement(const YamlReader& e, SelectorRules rules) {
+  static const std::vector<std::pair<std::string_view, LabelRequirement::Operator>> kOperators = {
+      {"In", LabelRequirement::Operator::kIn},
+      {"NotIn", LabelRequirement::Operator::kNotIn},
+      {"Exists", LabelRequirement::Operator::kExists},
+      {"DoesNotExist", LabelRequirement::Operator::kDoesNotExist}};
+  LabelRequirement req;
+  req.key = e.string("key", true).value_or("");
+  if (!req.key.empty()) check_syntax(e["key"], req.key, check_qualified_name(req.key));
+  auto op = e.string("operator", true).value_or("In");
+  auto known =
+      std::find_if(kOperators.begin(), kOperators.end(), [&](const auto& o) { return o.first == op; });
+  if (known != kOperators.end())
+    req.op = known->second;
+  else
+    e["operator"].error("must be In, NotIn, Exists or DoesNotExist, not '" + op + "'");
+  bool needs_values =
+      req.op == LabelRequirement::Operator::kIn || req.op == LabelRequirement::Operator::kNotIn;
+  std::set<std::string> seen;
+  for (const auto& item : e["values"].items()) {
+    auto v = item.scalar(true);
+    if (!v) continue;
+    check_syntax(item, *v, check_label_value(*v));
+    if (rules == SelectorRules::kMetalLb && !seen.insert(*v).second)
+      item.error("duplicate definition of match expression value in label selector \"" + *v + "\"");
+    req.values.push_back(*v);
+  }
+  if (known == kOperators.end()) return req;  // which values it takes is unknown
+  if (needs_values && req.values.empty()) e["values"].error("must not be empty for operator " + op);
+  if (!needs_values && !req.values.empty()) e["values"].error("must be empty for operator " + op);
+  return req;
+}
+
+LabelSelector read_selector(const YamlReader& r, SelectorRules rules = SelectorRules::kKubernetes) {
   LabelSelector sel;
   if (!r.expect_map({"matchLabels", "matchExpressions"})) return sel;
   sel.match_labels = r.string_map("matchLabels");
+  check_labels(r["matchLabels"]);
+  std::set<std::string> seen;
   for (const auto& e : r["matchExpressions"].items()) {
     if (!e.expect_map({"key", "operator", "values"})) continue;
-    LabelRequirement req;
-    req.key = e.string("key", true).value_or("");
-    auto op = e.string("operator", true).value_or("In");
-    req.values = e.string_list("values");
-    if (op == "In")
-      req.op = LabelRequirement::Operator::kIn;
-    else if (op == "NotIn")
-      req.op = LabelRequirement::Operator::kNotIn;
-    else if (op == "Exists")
-      req.op = LabelRequirement::Operator::kExists;
-    else if (op == "DoesNotExist")
-      req.op = LabelRequirement::Operator::kDoesNotExist;
-    else
-      e["operator"].error("must be In, NotIn, Exists or DoesNotExist, not '" + op + "'");
-    bool needs_values =
-        req.op == LabelRequirement::Operator::kIn || req.op == LabelRequirement::Operator::kNotIn;
-    if (needs_values && req.values.empty()) e["values"].error("must not be empty for operator " + op);
-    if (!needs_values && !req.values.empty()) e["values"].error("must be empty for operator " + op);
+    auto req = read_requirement(e, rules);
+    if (rules == SelectorRules::kMetalLb && !seen.insert(canonical(req)).second)
+      e.error("duplicate definition of match expressions \"" + canonical(req) + "\"");
     sel.match_expressions.push_back(std::move(req));
   }
   return sel;
 }
 
-std::vector<LabelSelector> read_selectors(const YamlReader& r) {
+// A list of MetalLB selectors, where MetalLB refuses two equal ones (validateLabelSelectorDuplicate; the
+// order of an expression's values does not matter). `list` names the field in the message.
+std::vector<LabelSelector> read_selectors(const YamlReader& r, std::string_view list) {
   std::vector<LabelSelector> out;
-  for (const auto& item : r.items())
-    out.push_back(read_selector(item));
+  std::set<std::string> seen;
+  for (const auto& item : r.items()) {
+    out.push_back(read_selector(item, SelectorRules::kMetalLb));
+    if (item.node().IsMap() && !seen.insert(out.back().canonical()).second)
+      item.error("duplicate definition of " + std::string(list) + " \"" + out.back().to_string() + "\"");
+  }
   return out;
 }
 
-ObjectMeta read_meta(const YamlReader& doc, bool namespaced) {
+// A list of names where MetalLB refuses repeats (config.go validateDuplicate).
+std::vector<std::string> read_unique_strings(const YamlReader& r, std::string_view duplicate_message) {
+  std::vector<std::string> out;
+  for (const auto& item : r.items()) {
+    auto s = item.scalar(true);
+    if (!s) continue;
+    if (std::find(out.begin(), out.end(), *s) != out.end())
+      item.error(std::string(duplicate_message) + " \"" + *s + "\"");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// metadata as ValidateObjectMeta checks it. `name_check` is the kind's name rule: a DNS-1123 subdomain for
+// most kinds, a DNS-1035 label for a Service.
+ObjectMeta read_meta(const YamlReader& doc, bool namespaced,
+                     SyntaxCheck name_check = check_dns1123_subdomain) {
   ObjectMeta m;
   m.where = doc.where();
   auto meta = doc["metadata"];
@@ -181,15 +248,18 @@ ObjectMeta read_meta(const YamlReader& doc, bool namespaced) {
   }
   meta.expect_map({"name", "namespace", "labels", "annotations"}, kServerMetadata);
   m.name = meta.string("name", true).value_or("");
-  if (!m.name.empty() && !is_dns_subdomain(m.name))
-    meta["name"].error("'" + m.name + "' is not a valid name (lower-case letters, digits, '-' and '.')");
+  if (!m.name.empty()) check_syntax(meta["name"], m.name, name_check(m.name));
   if (namespaced) {
     m.namespace_ = meta.string("namespace").value_or("default");
+    if (meta.has("namespace"))
+      check_syntax(meta["namespace"], m.namespace_, check_dns1123_label(m.namespace_));
   } else if (meta.has("namespace")) {
     meta["namespace"].warning("this kind is cluster-wide; the namespace is ignored");
   }
   m.labels = meta.string_map("labels");
+  check_labels(meta["labels"]);
   m.annotations = meta.string_map("annotations");
+  check_annotations(meta["annotations"], m.annotations);
   return m;
 }
 
@@ -230,28 +300,60 @@ void check_haproxy_annotations(const ObjectMeta& meta, const YamlReader& doc, Sc
 
 // ------------------------------------------------------------------------------------------ metallb.io
 
-void read_pool(const YamlReader& doc, ManifestSet& set) {
-  IpAddressPool p;
-  p.meta = read_meta(doc, true);
-  auto spec = doc["spec"];
-  if (!spec.present()) spec.error("is required");
-  spec.expect_map({"addresses", "autoAssign", "avoidBuggyIPs", "serviceAllocation"});
-  auto addresses = spec["addresses"];
-  if (!addresses.present()) addresses.error("is required: list the pool's CIDRs or ranges");
-  for (const auto& item : addresses.items()) {
+// MetalLB's webhooks accept its objects only in the namespace MetalLB is installed in (metallb-system unless
+// installed elsewhere). metalgate cannot know that namespace, so it reads them from any namespace and says
+// so.
+void note_metallb_namespace(const YamlReader& doc, const ObjectMeta& meta) {
+  constexpr std::string_view kMetalLbNamespace = "metallb-system";
+  if (meta.namespace_ == kMetalLbNamespace) return;
+  auto at = doc["metadata"].has("namespace") ? doc["metadata"]["namespace"] : doc["metadata"];
+  at.note("MetalLB accepts this object only in its own namespace (\"resource must be created in " +
+          std::string(kMetalLbNamespace) +
+          " namespace\" for the default install); metalgate reads it from '" + meta.namespace_ + "'");
+}
+
+// spec.addresses as MetalLB's addressPoolFromCR reads it: at least one entry, each a CIDR or an a-b range,
+// none overlapping another.
+void read_pool_addresses(const YamlReader& addresses, IpAddressPool& p) {
+  if (!addresses.present()) {
+    addresses.error("is required: list the pool's CIDRs or ranges");
+    return;
+  }
+  auto items = addresses.items();
+  if (is_empty_list(addresses))
+    addresses.error("pool has no prefixes defined: list at least one CIDR or range");
+  for (const auto& item : items) {
     auto text = item.scalar(true);
     if (!text) continue;
     std::string why;
     auto range = net::AddressRange::parse(*text, &why);
     if (!range) {
       item.error("'" + *text + "': " + why);
+      if (net::Cidr::parse(*text, true))
+        item.note(
+            "MetalLB accepts a CIDR with host bits set and uses its network; metalgate asks for the "
+            "network address so that the pool reads as what it holds");
       continue;
     }
+    if (text->find('/') == std::string::npos && text->find('-') == std::string::npos)
+      item.note("'" + *text + "' is a single address: metalgate takes it as '" + *text +
+                (range->first.is_v4() ? "/32" : "/128") +
+                "', MetalLB rejects it (invalid CIDR); write it so");
     for (const auto& earlier : p.addresses)
       if (earlier.overlaps(*range))
         item.error("'" + *text + "' overlaps " + earlier.to_string() + " in the same pool");
     p.addresses.push_back(*range);
   }
+}
+
+void read_pool(const YamlReader& doc, ManifestSet& set) {
+  IpAddressPool p;
+  p.meta = read_meta(doc, true);
+  note_metallb_namespace(doc, p.meta);
+  auto spec = doc["spec"];
+  if (!spec.present()) spec.error("is required");
+  spec.expect_map({"addresses", "autoAssign", "avoidBuggyIPs", "serviceAllocation"});
+  read_pool_addresses(spec["addresses"], p);
   p.auto_assign = spec.boolean("autoAssign").value_or(true);
   p.avoid_buggy_ips = spec.boolean("avoidBuggyIPs").value_or(false);
   auto alloc = spec["serviceAllocation"];
@@ -259,23 +361,48 @@ void read_pool(const YamlReader& doc, ManifestSet& set) {
       alloc.expect_map({"priority", "namespaces", "namespaceSelectors", "serviceSelectors"})) {
     ServiceAllocation a;
     if (auto pr = alloc.integer("priority", 0, INT32_MAX)) a.priority = static_cast<int>(*pr);
-    a.namespaces = alloc.string_list("namespaces");
-    a.namespace_selectors = read_selectors(alloc["namespaceSelectors"]);
-    a.service_selectors = read_selectors(alloc["serviceSelectors"]);
+    a.namespaces = read_unique_strings(alloc["namespaces"], "duplicate definition in namespaces field:");
+    a.namespace_selectors = read_selectors(alloc["namespaceSelectors"], "namespaceSelectors");
+    a.service_selectors = read_selectors(alloc["serviceSelectors"], "serviceSelectors");
     p.service_allocation = std::move(a);
   }
   set.pools.push_back(std::move(p));
 }
 
+// preferredNodeSelectors: [{weight: 1..100, preference: <selector>}], checked as MetalLB's CRD schema and
+// preferredNodeScores do. metalgate's election does not weigh node preferences.
+void read_preferred_node_selectors(const YamlReader& r) {
+  for (const auto& item : r.items()) {
+    if (!item.expect_map({"weight", "preference"})) continue;
+    item.integer("weight", 1, 100, true);
+    if (!item["preference"].present())
+      item["preference"].error("is required");
+    else
+      read_selector(item["preference"], SelectorRules::kMetalLb);
+  }
+  if (r.present())
+    r.note(
+        "metalgate checks preferredNodeSelectors but does not act on them: any selected node may announce");
+}
+
 void read_l2_advertisement(const YamlReader& doc, ManifestSet& set) {
   L2Advertisement a;
   a.meta = read_meta(doc, true);
+  note_metallb_namespace(doc, a.meta);
   auto spec = doc["spec"];
   if (spec.present()) {
-    spec.expect_map({"ipAddressPools", "ipAddressPoolSelectors", "nodeSelectors", "interfaces"});
-    a.ip_address_pools = spec.string_list("ipAddressPools");
-    a.ip_address_pool_selectors = read_selectors(spec["ipAddressPoolSelectors"]);
-    a.node_selectors = read_selectors(spec["nodeSelectors"]);
+    spec.expect_map({"ipAddressPools", "ipAddressPoolSelectors", "nodeSelectors", "interfaces",
+                     "serviceSelectors", "preferredNodeSelectors"});
+    a.ip_address_pools =
+        read_unique_strings(spec["ipAddressPools"], "duplicate definition of ipAddressPools");
+    a.ip_address_pool_selectors = read_selectors(spec["ipAddressPoolSelectors"], "ipAddressPoolSelectors");
+    a.node_selectors = read_selectors(spec["nodeSelectors"], "nodeSelectors");
+    read_selectors(spec["serviceSelectors"], "serviceSelectors");
+    if (spec.has("serviceSelectors"))
+      spec["serviceSelectors"].note(
+          "metalgate checks serviceSelectors but does not act on them: this advertisement announces every "
+          "Service of its pools");
+    read_preferred_node_selectors(spec["preferredNodeSelectors"]);
     a.interfaces = spec.string_list("interfaces");
   }
   set.l2_advertisements.push_back(std::move(a));
@@ -317,7 +444,11 @@ void read_metallb_annotations(Service& s, const YamlReader& doc) {
           item.erase(
               std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }),
               item.end());
-          if (item.empty()) continue;
+          if (item.empty()) {
+            if (!value.empty())
+              at.error("'" + value + "' has an empty entry: invalid metallb.io/loadBalancerIPs");
+            continue;
+          }
           if (auto ip = net::IpAddress::parse(item))
             s.requested_ips.push_back(*ip);
           else
@@ -332,66 +463,152 @@ void read_metallb_annotations(Service& s, const YamlReader& doc) {
   }
 }
 
-void read_service(const YamlReader& doc, ManifestSet& set) {
-  Service s;
-  s.meta = read_meta(doc, true);
-  auto spec = doc["spec"];
-  if (!spec.present()) spec.error("is required");
-  spec.expect_map(
-      {"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
-       "ipFamilies", "ipFamilyPolicy"},
-      {"clusterIP", "clusterIPs", "sessionAffinity", "sessionAffinityConfig", "allocateLoadBalancerNodePorts",
-       "internalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges",
-       "externalIPs", "externalName", "trafficDistribution"});
-  if (auto t = spec.string("type")) {
-    if (*t == "ClusterIP")
-      s.type = ServiceType::kClusterIP;
-    else if (*t == "NodePort")
-      s.type = ServiceType::kNodePort;
-    else if (*t == "LoadBalancer")
-      s.type = ServiceType::kLoadBalancer;
-    else if (*t == "ExternalName")
-      s.type = ServiceType::kExternalName;
+ServiceType read_service_type(const YamlReader& spec) {
+  static const std::vector<std::pair<std::string_view, ServiceType>> kTypes = {
+      {"ClusterIP", ServiceType::kClusterIP},
+      {"NodePort", ServiceType::kNodePort},
+      {"LoadBalancer", ServiceType::kLoadBalancer},
+      {"ExternalName", ServiceType::kExternalName}};
+  auto t = spec.string("type");
+  if (!t) return ServiceType::kClusterIP;
+  for (const auto& [name, type] : kTypes)
+    if (*t == name) return type;
+  spec["type"].error("must be ClusterIP, NodePort, LoadBalancer or ExternalName, not '" + *t + "'");
+  return ServiceType::kClusterIP;
+}
+
+// What ValidateService compares across a Service's ports.
+struct ServicePortsSeen {
+  std::set<std::pair<std::uint16_t, Protocol>> ports;
+  std::set<std::pair<std::uint16_t, Protocol>> node_ports;
+  std::set<std::string> names;
+};
+
+// One entry of spec.ports, as validateServicePort and ValidateService check it.
+void read_service_port(const YamlReader& pr, std::size_t count, Service& s, ServicePortsSeen& seen) {
+  if (!pr.expect_map({"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"})) return;
+  ServicePort p;
+  p.name = pr.string("name").value_or("");
+  if (count > 1 && p.name.empty()) pr["name"].error("is required when a Service has several ports");
+  if (!p.name.empty()) check_syntax(pr["name"], p.name, check_dns1123_label(p.name));
+  if (!p.name.empty() && !seen.names.insert(p.name).second)
+    pr["name"].error("'" + p.name + "' is used twice");
+  p.protocol = read_protocol(pr["protocol"]);
+  if (auto n = pr.integer("port", 1, 65535, true)) p.port = static_cast<std::uint16_t>(*n);
+  if (pr.has("targetPort"))
+    p.target_port = read_port_ref(pr["targetPort"]);
+  else
+    p.target_port.number = p.port;
+  if (auto n = pr.integer("nodePort", 1, 65535)) {
+    p.node_port = static_cast<std::uint16_t>(*n);
+    if (s.type == ServiceType::kClusterIP) pr["nodePort"].error("may not be used when `type` is 'ClusterIP'");
+    if (!seen.node_ports.insert({*p.node_port, p.protocol}).second)
+      pr["nodePort"].error("Duplicate value: node port " + std::to_string(*p.node_port) + "/" +
+                           std::string(to_string(p.protocol)) + " is used by another port");
+  }
+  if (auto ap = pr.string("appProtocol")) check_syntax(pr["appProtocol"], *ap, check_qualified_name(*ap));
+  if (p.port && !seen.ports.insert({p.port, p.protocol}).second)
+    pr["port"].error("port " + std::to_string(p.port) + "/" + std::string(to_string(p.protocol)) +
+                     " is listed twice");
+  s.ports.push_back(std::move(p));
+}
+
+// The parts of a Service that decide which fields it may set.
+struct ServiceShape {
+  ServiceType type;
+  bool local;         // externalTrafficPolicy: Local
+  bool external_ips;  // spec.externalIPs is not empty
+};
+
+// Fields the API server allows only on some Service types (ValidateService,
+// validateServiceExternalTrafficPolicy, ValidateServiceClusterIPsRelatedFields).
+struct TypeBoundField {
+  std::string_view key;
+  bool (*allowed)(const ServiceShape&);
+  std::string_view message;
+};
+
+bool is_load_balancer(const ServiceShape& s) {
+  return s.type == ServiceType::kLoadBalancer;
+}
+bool is_local_load_balancer(const ServiceShape& s) {
+  return is_load_balancer(s) && s.local;
+}
+bool is_externally_accessible(const ServiceShape& s) {
+  return is_load_balancer(s) || s.type == ServiceType::kNodePort ||
+         (s.type == ServiceType::kClusterIP && s.external_ips);
+}
+bool is_not_external_name(const ServiceShape& s) {
+  return s.type != ServiceType::kExternalName;
+}
+
+void check_type_bound_fields(const YamlReader& spec, const ServiceShape& shape) {
+  static constexpr std::string_view kOnlyLoadBalancer = "may only be used when `type` is 'LoadBalancer'";
+  static constexpr std::string_view kNotExternalName = "may not be set for ExternalName services";
+  static const std::vector<TypeBoundField> kFields = {
+      {"loadBalancerClass", is_load_balancer, kOnlyLoadBalancer},
+      {"loadBalancerSourceRanges", is_load_balancer, kOnlyLoadBalancer},
+      {"allocateLoadBalancerNodePorts", is_load_balancer, kOnlyLoadBalancer},
+      {"healthCheckNodePort", is_local_load_balancer,
+       "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"},
+      {"externalTrafficPolicy", is_externally_accessible,
+       "may only be set for externally-accessible services"},
+      {"clusterIP", is_not_external_name, kNotExternalName},
+      {"clusterIPs", is_not_external_name, kNotExternalName},
+      {"ipFamilies", is_not_external_name, kNotExternalName},
+      {"ipFamilyPolicy", is_not_external_name, kNotExternalName},
+  };
+  for (const auto& f : kFields) {
+    auto v = spec[f.key];
+    bool set = v.present() && !(v.node().IsScalar() && v.node().Scalar().empty());
+    if (set && !f.allowed(shape)) v.error(std::string(f.message));
+  }
+}
+
+// ValidateService's checks of single values that metalgate otherwise only carries.
+void check_service_values(const YamlReader& spec, const Service& s) {
+  bool headless = spec.string("clusterIP") == "None";
+  if (spec.present() && is_empty_list(spec["ports"]) && !headless && s.type != ServiceType::kExternalName)
+    spec["ports"].error(
+        "is required: a Service needs a port unless it is headless (clusterIP: None) or "
+        "ExternalName");
+  if (s.type == ServiceType::kExternalName) {
+    auto name = spec.string("externalName").value_or("");
+    if (name.ends_with('.')) name.pop_back();
+    if (name.empty())
+      spec["externalName"].error("is required for an ExternalName Service");
     else
-      spec["type"].error("must be ClusterIP, NodePort, LoadBalancer or ExternalName, not '" + *t + "'");
+      check_syntax(spec["externalName"], name, check_dns1123_subdomain(name));
   }
-  std::set<std::pair<std::uint16_t, Protocol>> seen_ports;
-  std::set<std::string> seen_names;
-  auto ports = spec["ports"].items();
-  for (const auto& pr : ports) {
-    if (!pr.expect_map({"name", "protocol", "port", "targetPort", "nodePort", "appProtocol"})) continue;
-    ServicePort p;
-    p.name = pr.string("name").value_or("");
-    if (ports.size() > 1 && p.name.empty()) pr["name"].error("is required when a Service has several ports");
-    if (!p.name.empty() && !seen_names.insert(p.name).second)
-      pr["name"].error("'" + p.name + "' is used twice");
-    p.protocol = read_protocol(pr["protocol"]);
-    if (auto n = pr.integer("port", 1, 65535, true)) p.port = static_cast<std::uint16_t>(*n);
-    if (pr.has("targetPort"))
-      p.target_port = read_port_ref(pr["targetPort"]);
-    else
-      p.target_port.number = p.port;
-    if (auto n = pr.integer("nodePort", 1, 65535)) p.node_port = static_cast<std::uint16_t>(*n);
-    if (p.port && !seen_ports.insert({p.port, p.protocol}).second)
-      pr["port"].error("port " + std::to_string(p.port) + "/" + std::string(to_string(p.protocol)) +
-                       " is listed twice");
-    s.ports.push_back(std::move(p));
+  if (s.load_balancer_class)
+    check_syntax(spec["loadBalancerClass"], *s.load_balancer_class,
+                 check_qualified_name(*s.load_balancer_class));
+  for (const auto& r : spec["loadBalancerSourceRanges"].items()) {
+    auto text = r.scalar(true).value_or("");
+    auto trimmed = text;
+    trimmed.erase(0, trimmed.find_first_not_of(" \t"));
+    trimmed.erase(trimmed.find_last_not_of(" \t") + 1);
+    if (!net::Cidr::parse(trimmed, true))
+      r.error("'" + text + "': must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)");
   }
-  s.selector = spec.string_map("selector");
-  if (auto etp = spec.string("externalTrafficPolicy")) {
-    if (*etp == "Local")
-      s.external_traffic_policy = TrafficPolicy::kLocal;
-    else if (*etp != "Cluster")
-      spec["externalTrafficPolicy"].error("must be Cluster or Local, not '" + *etp + "'");
-  }
+  check_labels(spec["selector"]);
+}
+
+void read_ip_families(const YamlReader& spec, Service& s) {
   for (const auto& f : spec["ipFamilies"].items()) {
     auto v = f.scalar(true);
+    std::optional<net::IpFamily> family;
     if (v == "IPv4")
-      s.ip_families.push_back(net::IpFamily::kV4);
+      family = net::IpFamily::kV4;
     else if (v == "IPv6")
-      s.ip_families.push_back(net::IpFamily::kV6);
+      family = net::IpFamily::kV6;
     else if (v)
       f.error("must be IPv4 or IPv6, not '" + *v + "'");
+    if (!family) continue;
+    if (std::find(s.ip_families.begin(), s.ip_families.end(), *family) != s.ip_families.end())
+      f.error("Duplicate value: '" + *v + "' is listed twice");
+    else
+      s.ip_families.push_back(*family);
   }
   if (auto pol = spec.string("ipFamilyPolicy")) {
     if (*pol == "SingleStack")
@@ -404,7 +621,36 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
       spec["ipFamilyPolicy"].error("must be SingleStack, PreferDualStack or RequireDualStack, not '" + *pol +
                                    "'");
   }
+}
+
+void read_service(const YamlReader& doc, ManifestSet& set) {
+  Service s;
+  s.meta = read_meta(doc, true, check_dns1035_label);
+  auto spec = doc["spec"];
+  if (!spec.present()) spec.error("is required");
+  spec.expect_map(
+      {"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
+       "ipFamilies", "ipFamilyPolicy"},
+      {"clusterIP", "clusterIPs", "sessionAffinity", "sessionAffinityConfig", "allocateLoadBalancerNodePorts",
+       "internalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges",
+       "externalIPs", "externalName", "trafficDistribution"});
+  s.type = read_service_type(spec);
+  ServicePortsSeen seen;
+  auto ports = spec["ports"].items();
+  for (const auto& pr : ports)
+    read_service_port(pr, ports.size(), s, seen);
+  s.selector = spec.string_map("selector");
+  if (auto etp = spec.string("externalTrafficPolicy")) {
+    if (*etp == "Local")
+      s.external_traffic_policy = TrafficPolicy::kLocal;
+    else if (*etp != "Cluster")
+      spec["externalTrafficPolicy"].error("must be Cluster or Local, not '" + *etp + "'");
+  }
+  read_ip_families(spec, s);
   s.load_balancer_class = spec.string("loadBalancerClass");
+  check_type_bound_fields(spec, {s.type, s.external_traffic_policy == TrafficPolicy::kLocal,
+                                 !spec["externalIPs"].items().empty()});
+  check_service_values(spec, s);
   read_metallb_annotations(s, doc);
   if (auto lbip = spec.string("loadBalancerIP")) {
     if (!s.requested_ips.empty())
@@ -486,46 +732,116 @@ void read_deployment(const YamlReader& doc, ManifestSet& set) {
   set.deployments.push_back(std::move(d));
 }
 
-std::vector<EndpointPort> read_endpoint_ports(const YamlReader& r) {
+// Which object a list of endpoint ports belongs to: their rules differ (validateEndpointPort for Endpoints,
+// validatePorts for EndpointSlices).
+enum class EndpointsKind { kEndpoints, kSlice };
+
+std::vector<EndpointPort> read_endpoint_ports(const YamlReader& r, EndpointsKind kind) {
+  constexpr std::size_t kMaxSlicePorts = 100;
   std::vector<EndpointPort> out;
-  for (const auto& p : r.items()) {
-    if (!p.expect_map({"name", "port", "protocol"}, {"appProtocol"})) continue;
+  auto items = r.items();
+  if (kind == EndpointsKind::kSlice && items.size() > kMaxSlicePorts)
+    r.error("Too many: " + std::to_string(items.size()) + ": must have at most 100 items");
+  std::set<std::string> names;
+  for (const auto& p : items) {
+    if (!p.expect_map({"name", "port", "protocol", "appProtocol"})) continue;
     EndpointPort ep;
     ep.name = p.string("name").value_or("");
+    if (kind == EndpointsKind::kEndpoints && items.size() > 1 && ep.name.empty())
+      p["name"].error("is required when there are several ports");
+    if (!ep.name.empty()) check_syntax(p["name"], ep.name, check_dns1123_label(ep.name));
+    if (kind == EndpointsKind::kSlice && !names.insert(ep.name).second)
+      p["name"].error("Duplicate value: '" + ep.name + "' names two ports");
     if (auto n = p.integer("port", 1, 65535, true)) ep.port = static_cast<std::uint16_t>(*n);
     ep.protocol = read_protocol(p["protocol"]);
+    if (auto ap = p.string("appProtocol")) check_syntax(p["appProtocol"], *ap, check_qualified_name(*ap));
     out.push_back(std::move(ep));
   }
   return out;
 }
 
+// ValidateNonSpecialIP: an endpoint may not be unspecified or link-local. Loopback, which Kubernetes refuses
+// too, is accepted with a note: metalgate can proxy to backends on its own host.
+void check_endpoint_ip(const YamlReader& at, const net::IpAddress& ip) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kSpecial = {
+      {"169.254.0.0/16", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"},
+      {"fe80::/10", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"},
+      {"224.0.0.0/24", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"},
+      {"ff02::/16", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"}};
+  std::string text = ip.to_string();
+  if (ip.is_unspecified()) at.error("'" + text + "': may not be unspecified (" + text + ")");
+  for (const auto& [range, message] : kSpecial)
+    if (net::Cidr::parse(range)->contains(ip)) at.error("'" + text + "': " + std::string(message));
+  if (net::Cidr::parse("127.0.0.0/8")->contains(ip) || net::Cidr::parse("::1/128")->contains(ip))
+    at.note("'" + text +
+            "': Kubernetes refuses endpoints in the loopback range (127.0.0.0/8, ::1/128); "
+            "metalgate accepts them for backends on its own host");
+}
+
+// The hostname and nodeName of an endpoint (validateEndpointAddress, the EndpointSlice's validateEndpoints).
+void check_endpoint_names(const YamlReader& a) {
+  if (auto h = a.string("hostname")) check_syntax(a["hostname"], *h, check_dns1123_label(*h));
+  if (auto n = a.string("nodeName")) check_syntax(a["nodeName"], *n, check_dns1123_subdomain(*n));
+}
+
+std::optional<EndpointAddress> read_endpoint_address(const YamlReader& a, bool ready) {
+  if (!a.expect_map({"ip", "nodeName", "targetRef", "hostname"})) return std::nullopt;
+  check_endpoint_names(a);
+  EndpointAddress ea;
+  auto ip = a.string("ip", true);
+  if (ip) {
+    if (auto parsed = net::IpAddress::parse(*ip)) {
+      ea.ip = *parsed;
+      check_endpoint_ip(a["ip"], *parsed);
+    } else {
+      a["ip"].error("'" + *ip + "' is not an IP address");
+    }
+  }
+  ea.node_name = a.string("nodeName").value_or("");
+  ea.target_name = a["targetRef"].string("name").value_or("");
+  ea.ready = ready;
+  return ea;
+}
+
 void read_endpoints(const YamlReader& doc, ManifestSet& set) {
   ObjectMeta meta = read_meta(doc, true);
-  doc["subsets"].items();  // type check
   for (const auto& subset : doc["subsets"].items()) {
     if (!subset.expect_map({"addresses", "notReadyAddresses", "ports"})) continue;
     ServiceEndpoints e;
     e.meta = meta;
     e.service_name = meta.name;
-    for (bool ready : {true, false}) {
-      for (const auto& a : subset[ready ? "addresses" : "notReadyAddresses"].items()) {
-        if (!a.expect_map({"ip", "nodeName", "targetRef", "hostname"})) continue;
-        EndpointAddress ea;
-        auto ip = a.string("ip", true);
-        if (ip) {
-          if (auto parsed = net::IpAddress::parse(*ip))
-            ea.ip = *parsed;
-          else
-            a["ip"].error("'" + *ip + "' is not an IP address");
-        }
-        ea.node_name = a.string("nodeName").value_or("");
-        ea.target_name = a["targetRef"].string("name").value_or("");
-        ea.ready = ready;
-        e.addresses.push_back(std::move(ea));
-      }
-    }
-    e.ports = read_endpoint_ports(subset["ports"]);
+    for (bool ready : {true, false})
+      for (const auto& a : subset[ready ? "addresses" : "notReadyAddresses"].items())
+        if (auto ea = read_endpoint_address(a, ready)) e.addresses.push_back(std::move(*ea));
+    if (is_empty_list(subset["addresses"]) && is_empty_list(subset["notReadyAddresses"]))
+      subset.error("must specify `addresses` or `notReadyAddresses`");
+    e.ports = read_endpoint_ports(subset["ports"], EndpointsKind::kEndpoints);
     set.endpoints.push_back(std::move(e));
+  }
+}
+
+// One endpoint of a slice: 1 to 100 addresses, each of the slice's address family (validateEndpoints).
+void read_slice_endpoint(const YamlReader& ep, net::IpFamily family, ServiceEndpoints& e) {
+  if (!ep.expect_map({"addresses", "conditions", "nodeName", "targetRef", "hostname"},
+                     {"zone", "hints", "deprecatedTopology"}))
+    return;
+  check_endpoint_names(ep);
+  bool ready = ep["conditions"].boolean("ready").value_or(true);
+  auto addresses = ep["addresses"].items();
+  if (addresses.empty()) ep["addresses"].error("must contain at least 1 address");
+  if (addresses.size() > 100)
+    ep["addresses"].error("Too many: " + std::to_string(addresses.size()) + ": must have at most 100 items");
+  for (const auto& a : addresses) {
+    auto ip = a.scalar(true);
+    if (!ip) continue;
+    auto parsed = net::IpAddress::parse(*ip);
+    if (!parsed || parsed->family() != family) {
+      a.error("'" + *ip + "': must be a valid " + std::string(net::to_string(family)) + " address");
+      continue;
+    }
+    check_endpoint_ip(a, *parsed);
+    e.addresses.push_back(
+        {*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""), ready});
   }
 }
 
@@ -545,24 +861,13 @@ void read_endpoint_slice(const YamlReader& doc, ManifestSet& set) {
   }
   if (type != "IPv4" && type != "IPv6")
     doc["addressType"].error("must be IPv4, IPv6 or FQDN, not '" + type + "'");
-  for (const auto& ep : doc["endpoints"].items()) {
-    if (!ep.expect_map({"addresses", "conditions", "nodeName", "targetRef"},
-                       {"hostname", "zone", "hints", "deprecatedTopology"}))
-      continue;
-    bool ready = ep["conditions"].boolean("ready").value_or(true);
-    for (const auto& a : ep["addresses"].items()) {
-      auto ip = a.scalar(true);
-      if (!ip) continue;
-      auto parsed = net::IpAddress::parse(*ip);
-      if (!parsed) {
-        a.error("'" + *ip + "' is not an IP address");
-        continue;
-      }
-      e.addresses.push_back(
-          {*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""), ready});
-    }
-  }
-  e.ports = read_endpoint_ports(doc["ports"]);
+  auto endpoints = doc["endpoints"].items();
+  if (endpoints.size() > 1000)
+    doc["endpoints"].error("Too many: " + std::to_string(endpoints.size()) +
+                           ": must have at most 1000 items");
+  for (const auto& ep : endpoints)
+    read_slice_endpoint(ep, type == "IPv6" ? net::IpFamily::kV6 : net::IpFamily::kV4, e);
+  e.ports = read_endpoint_ports(doc["ports"], EndpointsKind::kSlice);
   set.endpoints.push_back(std::move(e));
 }
 
@@ -605,11 +910,72 @@ std::string decode_base64(std::string_view in, bool& ok) {
   return out;
 }
 
-void read_secret(const YamlReader& doc, ManifestSet& set) {
-  Secret s;
-  s.meta = read_meta(doc, true);
-  s.type = doc.string("type").value_or("Opaque");
-  for (auto& [key, value] : doc["data"].entries()) {
+// MaxSecretSize: the most a Secret's or a ConfigMap's payload may hold.
+constexpr std::size_t kMaxPayloadBytes = 1024 * 1024;
+
+void check_payload_size(const YamlReader& at, std::size_t bytes) {
+  if (bytes > kMaxPayloadBytes)
+    at.error("Too long: must have at most " + std::to_string(kMaxPayloadBytes) + " bytes");
+}
+
+// The keys some Secret types require (ValidateSecret). kubernetes.io/tls is checked with its PEM blocks.
+struct SecretTypeRule {
+  std::string_view type;
+  std::vector<std::string_view> one_of;  // at least one of these keys must be there
+  bool json;                             // and hold a JSON object
+};
+
+// Close enough to Go's json.Unmarshal into a map for a validator: a '{' first and a mapping once parsed
+// (JSON is YAML).
+bool is_json_object(const std::string& text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '{') return false;
+  try {
+    return YAML::Load(text).IsMap();
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+// Where a Secret's key is written: in data, else in stringData (else the data mapping as a whole).
+YamlReader secret_key_at(const YamlReader& doc, const std::string& key) {
+  if (doc["data"].has(key)) return doc["data"][key];
+  if (doc["stringData"].has(key)) return doc["stringData"][key];
+  return doc["data"];
+}
+
+void check_secret_type(const YamlReader& doc, const Secret& s) {
+  static const std::vector<SecretTypeRule> kRules = {
+      {"kubernetes.io/basic-auth", {"username", "password"}, false},
+      {"kubernetes.io/ssh-auth", {"ssh-privatekey"}, false},
+      {"kubernetes.io/dockercfg", {".dockercfg"}, true},
+      {"kubernetes.io/dockerconfigjson", {".dockerconfigjson"}, true}};
+  if (s.type == "kubernetes.io/service-account-token" &&
+      s.meta.annotations.count("kubernetes.io/service-account.name") == 0)
+    doc["metadata"]["annotations"].error(
+        "a kubernetes.io/service-account-token Secret needs the annotation "
+        "kubernetes.io/service-account.name");
+  for (const auto& rule : kRules) {
+    if (s.type != rule.type) continue;
+    auto found = std::find_if(rule.one_of.begin(), rule.one_of.end(),
+                              [&](std::string_view k) { return s.data.count(std::string(k)) > 0; });
+    if (found == rule.one_of.end()) {
+      std::string keys;
+      for (auto k : rule.one_of)
+        keys += (keys.empty() ? "'" : " or '") + std::string(k) + "'";
+      doc["data"].error("a " + std::string(rule.type) + " Secret needs " + keys);
+      continue;
+    }
+    if (rule.json && !is_json_object(s.data.at(std::string(*found))))
+      secret_key_at(doc, std::string(*found))
+          .error("'" + std::string(*found) + "' does not hold a JSON object");
+  }
+}
+
+// A Secret's or a ConfigMap's base64 `data`/`binaryData` values, decoded; undecodable ones are errors.
+std::map<std::string, std::string> read_base64_map(const YamlReader& map) {
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : map.entries()) {
     auto text = value.scalar();
     if (!text) continue;
     bool ok = false;
@@ -618,17 +984,35 @@ void read_secret(const YamlReader& doc, ManifestSet& set) {
       value.error("is not valid base64");
       continue;
     }
-    s.data[key] = std::move(decoded);
+    out[key] = std::move(decoded);
   }
+  return out;
+}
+
+void read_secret(const YamlReader& doc, ManifestSet& set) {
+  Secret s;
+  s.meta = read_meta(doc, true);
+  s.type = doc.string("type").value_or("Opaque");
+  s.data = read_base64_map(doc["data"]);
+  check_keys(doc["data"], check_config_map_key);
   for (auto& [key, value] : doc["stringData"].entries())
     if (auto text = value.scalar()) s.data[key] = *text;
+  check_keys(doc["stringData"], check_config_map_key);
+  std::size_t bytes = 0;
+  for (const auto& [key, value] : s.data)
+    bytes += value.size();
+  check_payload_size(doc["data"], bytes);
+  check_secret_type(doc, s);
   if (s.is_tls()) {
     for (std::string_view key : {"tls.crt", "tls.key"}) {
       auto it = s.data.find(std::string(key));
-      if (it == s.data.end())
+      if (it == s.data.end()) {
         doc["data"].error("a kubernetes.io/tls Secret needs '" + std::string(key) + "'");
-      else if (it->second.find("-----BEGIN ") == std::string::npos)
-        doc["data"][key].error("'" + std::string(key) + "' does not hold a PEM block");
+      } else if (it->second.find("-----BEGIN ") == std::string::npos) {
+        auto at = secret_key_at(doc, std::string(key));
+        at.error("'" + std::string(key) + "' does not hold a PEM block");
+        at.note("Kubernetes only requires the key to be there; metalgate needs the PEM to serve it");
+      }
     }
   }
   set.secrets.push_back(std::move(s));
@@ -637,19 +1021,58 @@ void read_secret(const YamlReader& doc, ManifestSet& set) {
 void read_config_map(const YamlReader& doc, ManifestSet& set) {
   ConfigMap c;
   c.meta = read_meta(doc, true);
+  std::size_t bytes = 0;
+  auto binary = read_base64_map(doc["binaryData"]);
   for (auto& [key, value] : doc["data"].entries()) {
     c.data[key] = value.present() ? value.scalar().value_or("") : "";
     c.data_where[key] = doc["data"].key_where(key);
+    bytes += c.data[key].size();
+    if (binary.count(key)) check_key_syntax(doc["data"], key, "duplicate of key present in binaryData");
   }
+  check_keys(doc["data"], check_config_map_key);
+  check_keys(doc["binaryData"], check_config_map_key);
+  for (const auto& [key, value] : binary)
+    bytes += value.size();
+  check_payload_size(doc["data"], bytes);
   set.config_maps.push_back(std::move(c));
 }
 
 // ------------------------------------------------------------------------------------------
 // networking.k8s.io/v1
 
-bool valid_ingress_host(std::string_view host) {
-  if (host.starts_with("*.")) host.remove_prefix(2);
-  return is_dns_subdomain(host) && !net::IpAddress::parse(host);
+// Why `host` is not a valid Ingress host, or empty: a DNS-1123 subdomain, or "*." and one
+// (IsWildcardDNS1123Subdomain).
+std::string check_ingress_host(std::string_view host) {
+  return host.find('*') == std::string_view::npos ? check_dns1123_subdomain(host)
+                                                  : check_wildcard_dns1123_subdomain(host);
+}
+
+// validateHTTPIngressPath: an Exact or Prefix path must not walk the tree or hide a slash.
+void check_path_sequences(const YamlReader& at, std::string_view path) {
+  for (std::string_view bad : {"//", "/./", "/../", "%2f", "%2F"})
+    if (path.find(bad) != std::string_view::npos)
+      at.error("'" + std::string(path) + "': must not contain '" + std::string(bad) + "'");
+  for (std::string_view bad : {"/..", "/."})
+    if (path.ends_with(bad))
+      at.error("'" + std::string(path) + "': cannot end with '" + std::string(bad) + "'");
+}
+
+void read_backend_service_port(const YamlReader& port, IngressBackend& b) {
+  if (!port.present()) {
+    port.error("is required (number or name)");
+    return;
+  }
+  if (!port.expect_map({"number", "name"})) return;
+  if (port.has("number") && port.has("name")) port.error("give a number or a name, not both");
+  if (auto n = port.integer("number", 1, 65535)) b.service_port.number = static_cast<std::uint16_t>(*n);
+  if (auto n = port.string("name")) {
+    if (is_iana_port_name(*n))
+      b.service_port.name = *n;
+    else
+      port["name"].error("'" + *n + "' is not a valid port name: " + check_iana_port_name(*n));
+  }
+  if (b.service_port.empty() && !port.has("number") && !port.has("name"))
+    port.error("needs a number or a name");
 }
 
 std::optional<IngressBackend> read_ingress_backend(const YamlReader& r) {
@@ -672,22 +1095,68 @@ std::optional<IngressBackend> read_ingress_backend(const YamlReader& r) {
   }
   svc.expect_map({"name", "port"});
   b.service_name = svc.string("name", true).value_or("");
-  auto port = svc["port"];
-  if (!port.present()) {
-    port.error("is required (number or name)");
-  } else if (port.expect_map({"number", "name"})) {
-    if (port.has("number") && port.has("name")) port.error("give a number or a name, not both");
-    if (auto n = port.integer("number", 1, 65535)) b.service_port.number = static_cast<std::uint16_t>(*n);
-    if (auto n = port.string("name")) {
-      if (is_port_name(*n))
-        b.service_port.name = *n;
-      else
-        port["name"].error("'" + *n + "' is not a valid port name");
-    }
-    if (b.service_port.empty() && !port.has("number") && !port.has("name"))
-      port.error("needs a number or a name");
-  }
+  if (!b.service_name.empty()) check_syntax(svc["name"], b.service_name, check_dns1035_label(b.service_name));
+  read_backend_service_port(svc["port"], b);
   return b;
+}
+
+std::optional<IngressPath> read_ingress_path(const YamlReader& p) {
+  if (!p.expect_map({"path", "pathType", "backend"})) return std::nullopt;
+  IngressPath ip;
+  ip.path = p.string("path").value_or("");
+  auto type = p.string("pathType", true);
+  if (type == "Exact")
+    ip.path_type = PathType::kExact;
+  else if (type == "Prefix")
+    ip.path_type = PathType::kPrefix;
+  else if (type == "ImplementationSpecific")
+    ip.path_type = PathType::kImplementationSpecific;
+  else if (type)
+    p["pathType"].error("must be Exact, Prefix or ImplementationSpecific, not '" + *type + "'");
+  if (ip.path_type != PathType::kImplementationSpecific && ip.path.empty())
+    p["path"].error("is required for pathType " + type.value_or("?"));
+  if (!ip.path.empty() && ip.path.front() != '/')
+    p["path"].error("'" + ip.path + "' must be an absolute path (start with '/')");
+  else if (ip.path_type != PathType::kImplementationSpecific)
+    check_path_sequences(p["path"], ip.path);
+  if (auto b = read_ingress_backend(p["backend"])) ip.backend = std::move(*b);
+  return ip;
+}
+
+IngressRule read_ingress_rule(const YamlReader& r) {
+  IngressRule rule;
+  rule.host = r.string("host").value_or("");
+  if (!rule.host.empty() && net::IpAddress::parse(rule.host))
+    r["host"].error("'" + rule.host + "' is not a valid host: must be a DNS name, not an IP address");
+  else if (auto why = check_ingress_host(rule.host); !rule.host.empty() && !why.empty())
+    r["host"].error("'" + rule.host + "' is not a valid host: " + why);
+  auto http = r["http"];
+  if (!http.present() || !http.expect_map({"paths"})) return rule;
+  auto paths = http["paths"];
+  if (is_empty_list(paths)) paths.error("is required: list at least one path");
+  for (const auto& p : paths.items())
+    if (auto ip = read_ingress_path(p)) rule.paths.push_back(std::move(*ip));
+  return rule;
+}
+
+IngressTls read_ingress_tls(const YamlReader& t) {
+  IngressTls tls;
+  for (const auto& at : t["hosts"].items()) {
+    auto h = at.scalar(true);
+    if (!h) continue;
+    tls.hosts.push_back(*h);
+    if (net::IpAddress::parse(*h)) {
+      at.error("'" + *h + "' is not a valid host name");
+      at.note(
+          "Kubernetes accepts an IP address here; metalgate chooses certificates by SNI, which names hosts");
+    } else {
+      check_syntax(at, *h, check_ingress_host(*h));
+    }
+  }
+  tls.secret_name = t.string("secretName").value_or("");
+  if (!tls.secret_name.empty())
+    check_syntax(t["secretName"], tls.secret_name, check_dns1123_subdomain(tls.secret_name));
+  return tls;
 }
 
 void read_ingress(const YamlReader& doc, ManifestSet& set) {
@@ -699,55 +1168,48 @@ void read_ingress(const YamlReader& doc, ManifestSet& set) {
     spec["backend"].error("spec.backend was removed in networking.k8s.io/v1; use spec.defaultBackend");
   spec.expect_map({"ingressClassName", "defaultBackend", "tls", "rules"}, {"backend"});
   in.ingress_class_name = spec.string("ingressClassName");
-  if (auto it = in.meta.annotations.find("kubernetes.io/ingress.class"); it != in.meta.annotations.end())
+  if (in.ingress_class_name)
+    check_syntax(spec["ingressClassName"], *in.ingress_class_name,
+                 check_dns1123_subdomain(*in.ingress_class_name));
+  if (auto it = in.meta.annotations.find("kubernetes.io/ingress.class"); it != in.meta.annotations.end()) {
     in.legacy_class = it->second;
+    if (in.ingress_class_name && *in.ingress_class_name != it->second)
+      doc["metadata"]["annotations"]["kubernetes.io/ingress.class"].error(
+          "'" + it->second + "': must match `ingressClassName` ('" + *in.ingress_class_name +
+          "') when both are specified");
+  }
   if (spec.has("defaultBackend")) in.default_backend = read_ingress_backend(spec["defaultBackend"]);
-  for (const auto& t : spec["tls"].items()) {
-    if (!t.expect_map({"hosts", "secretName"})) continue;
-    IngressTls tls;
-    tls.hosts = t.string_list("hosts");
-    for (const auto& h : tls.hosts)
-      if (!valid_ingress_host(h)) t["hosts"].error("'" + h + "' is not a valid host name");
-    tls.secret_name = t.string("secretName").value_or("");
-    in.tls.push_back(std::move(tls));
-  }
-  for (const auto& r : spec["rules"].items()) {
-    if (!r.expect_map({"host", "http"})) continue;
-    IngressRule rule;
-    rule.host = r.string("host").value_or("");
-    if (!rule.host.empty() && !valid_ingress_host(rule.host))
-      r["host"].error("'" + rule.host +
-                      "' is not a valid host: lower-case DNS name, optionally '*.' first, no IP address");
-    auto http = r["http"];
-    if (http.present() && http.expect_map({"paths"})) {
-      auto paths = http["paths"];
-      if (!paths.present()) paths.error("is required");
-      for (const auto& p : paths.items()) {
-        if (!p.expect_map({"path", "pathType", "backend"})) continue;
-        IngressPath ip;
-        ip.path = p.string("path").value_or("");
-        auto type = p.string("pathType", true);
-        if (type == "Exact")
-          ip.path_type = PathType::kExact;
-        else if (type == "Prefix")
-          ip.path_type = PathType::kPrefix;
-        else if (type == "ImplementationSpecific")
-          ip.path_type = PathType::kImplementationSpecific;
-        else if (type)
-          p["pathType"].error("must be Exact, Prefix or ImplementationSpecific, not '" + *type + "'");
-        if (ip.path_type != PathType::kImplementationSpecific && ip.path.empty())
-          p["path"].error("is required for pathType " + type.value_or("?"));
-        if (!ip.path.empty() && ip.path.front() != '/')
-          p["path"].error("'" + ip.path + "' must be an absolute path (start with '/')");
-        if (auto b = read_ingress_backend(p["backend"])) ip.backend = std::move(*b);
-        rule.paths.push_back(std::move(ip));
-      }
-    }
-    in.rules.push_back(std::move(rule));
-  }
+  for (const auto& t : spec["tls"].items())
+    if (t.expect_map({"hosts", "secretName"})) in.tls.push_back(read_ingress_tls(t));
+  for (const auto& r : spec["rules"].items())
+    if (r.expect_map({"host", "http"})) in.rules.push_back(read_ingress_rule(r));
   if (in.rules.empty() && !in.default_backend) spec.error("needs rules or a defaultBackend");
   check_haproxy_annotations(in.meta, doc, kIngress);
   set.ingresses.push_back(std::move(in));
+}
+
+// validateIngressClassParametersReference: kind and name are path segments, apiGroup a subdomain, and the
+// scope (Cluster when left out) decides whether a namespace is needed or forbidden.
+void check_ingress_class_parameters(const YamlReader& p) {
+  if (!p.present() || !p.expect_map({"apiGroup", "kind", "name", "scope", "namespace"})) return;
+  for (std::string_view key : {"kind", "name"}) {
+    auto v = p.string(key, true);
+    if (!v) continue;
+    for (std::string_view bad : {".", ".."})
+      if (*v == bad) p[key].error("'" + *v + "': may not be '" + std::string(bad) + "'");
+    for (std::string_view bad : {"/", "%"})
+      if (v->find(bad) != std::string::npos)
+        p[key].error("'" + *v + "': may not contain '" + std::string(bad) + "'");
+  }
+  if (auto g = p.string("apiGroup")) check_syntax(p["apiGroup"], *g, check_dns1123_subdomain(*g));
+  auto scope = p.string("scope").value_or("Cluster");
+  if (scope != "Cluster" && scope != "Namespace")
+    p["scope"].error("must be Cluster or Namespace, not '" + scope + "'");
+  auto ns = p.string("namespace");
+  if (scope == "Namespace" && !ns)
+    p["namespace"].error("is required: `parameters.scope` is set to 'Namespace'");
+  if (scope == "Namespace" && ns) check_syntax(p["namespace"], *ns, check_dns1123_label(*ns));
+  if (scope == "Cluster" && ns) p["namespace"].error("`parameters.scope` is set to 'Cluster'");
 }
 
 void read_ingress_class(const YamlReader& doc, ManifestSet& set) {
@@ -756,6 +1218,12 @@ void read_ingress_class(const YamlReader& doc, ManifestSet& set) {
   auto spec = doc["spec"];
   spec.expect_map({"controller", "parameters"});
   c.controller = spec.string("controller", true).value_or("");
+  constexpr std::size_t kMaxControllerLength = 250;
+  if (c.controller.size() > kMaxControllerLength)
+    spec["controller"].error("Too long: must have at most 250 bytes");
+  else if (!c.controller.empty())
+    check_syntax(spec["controller"], c.controller, check_domain_prefixed_path(c.controller));
+  check_ingress_class_parameters(spec["parameters"]);
   auto it = c.meta.annotations.find("ingressclass.kubernetes.io/is-default-class");
   c.is_default = it != c.meta.annotations.end() && it->second == "true";
   set.ingress_classes.push_back(std::move(c));

@@ -143,11 +143,7 @@ void resolve_routes(Model& m, Diagnostics& d) {
   std::vector<const config::Ingress*> ours;
   for (const auto& in : set.ingresses) {
     std::optional<std::string> cls = in.ingress_class_name ? in.ingress_class_name : in.legacy_class;
-    if (in.ingress_class_name && in.legacy_class && *in.ingress_class_name != *in.legacy_class)
-      d.warning(in.meta.where, "Ingress " + in.meta.key(),
-                "spec.ingressClassName '" + *in.ingress_class_name +
-                    "' and annotation kubernetes.io/ingress.class '" + *in.legacy_class +
-                    "' disagree; spec.ingressClassName wins");
+    // The loader refuses an annotation that disagrees with spec.ingressClassName, as the API server does.
     bool mine = cls ? our_classes.count(*cls) > 0 : our_class_is_default;
     if (!mine) {
       d.note(in.meta.where, "Ingress " + in.meta.key(),
