@@ -47,6 +47,7 @@ struct RequestHead {
   std::size_t head_length = 0;  // bytes of the head, terminating blank line included
 
   std::string_view path() const;  // the target without query string or scheme/authority
+  bool absolute_form() const;     // "scheme://authority/…": its authority is `host`, whatever Host says
   bool is_head() const { return method == "HEAD"; }
 };
 

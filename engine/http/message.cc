@@ -118,6 +118,10 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+bool RequestHead::absolute_form() const {
+  return !target.empty() && target.front() != '/' && target.find("://") != std::string_view::npos;
+}
+
 std::string_view RequestHead::path() const {
   std::string_view t = target;
   if (!t.empty() && t.front() != '/') {

@@ -79,9 +79,10 @@ bool parse_version(Cursor& c, Version& v, int status, ParseError& error, const c
     c.p = c.end;
     return fail_or_starve(error, status, c, what);
   }
+  // A later minor version is read as the highest this side speaks (RFC 9110 §2.5), as HAProxy does.
   char minor = c.p[7];
-  if (minor != '0' && minor != '1') return fail(error, status, c, what);
-  v = minor == '1' ? Version::kHttp11 : Version::kHttp10;
+  if (minor < '0' || minor > '9') return fail(error, status, c, what);
+  v = minor == '0' ? Version::kHttp10 : Version::kHttp11;
   c.p += 8;
   return true;
 }

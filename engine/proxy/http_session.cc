@@ -447,7 +447,7 @@ void HttpSession::build_request_head() {
   x().out_.append("\r\n");
   for (const http::Header& h : x().req_.headers) {
     if (is_hop_by_hop(h.name) || is_framing(h.name)) continue;
-    if (p.set_host && http::equals_ignore_case(h.name, "host")) continue;
+    if ((p.set_host || x().req_.absolute_form()) && http::equals_ignore_case(h.name, "host")) continue;
     if (frontend_.tls && http::equals_ignore_case(h.name, "x-forwarded-proto")) continue;
     if (!p.request_set_headers.empty() && named_in(h.name, p.request_set_headers)) continue;
     if (cookie && cookie->indirect && http::equals_ignore_case(h.name, "cookie")) {
@@ -465,7 +465,12 @@ void HttpSession::build_request_head() {
     append_header(x().out_, h.name, h.value);
   }
   append_framing(x().out_, x().req_.facts);
-  if (p.set_host) append_header(x().out_, "Host", *p.set_host);
+  // An absolute-form target's authority wins over Host (RFC 9112 §3.2.2): it routed the request, and a
+  // proxy forwarding it must send it as Host, so the server sees the host the route was chosen for.
+  if (p.set_host)
+    append_header(x().out_, "Host", *p.set_host);
+  else if (x().req_.absolute_form())
+    append_header(x().out_, "Host", x().req_.host);
   for (const auto& s : p.request_set_headers)
     append_header(x().out_, s.name, s.value);
   if (frontend_.tls) append_header(x().out_, "X-Forwarded-Proto", "https");

@@ -623,6 +623,22 @@ TEST(Proxy, AnInvalidHeadIsRefusedWhenItsBadByteArrivesNotAfterTheTimeout) {
   }
 }
 
+// RFC 9112 §3.2.2: an absolute-form target's authority wins over Host. It chose the route, and the server
+// is told the same host, never the client's other Host header.
+TEST(Proxy, AnAbsoluteFormTargetRoutesAndIsForwardedWithItsAuthorityAsHost) {
+  ProxyWorld w;
+  w.start(ingress());
+  auto r = w.request("GET http://app.example.com/x HTTP/1.1\r\nHost: other.example.com\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    for (auto& h : s->heads)
+      head += h;
+  EXPECT_THAT(head, HasSubstr("\r\nHost: app.example.com\r\n"));
+  EXPECT_EQ(head.find("other.example.com"), std::string::npos);
+}
+
 TEST(Proxy, Http10ClientsGetHttp10ResponsesAndAClose) {
   ProxyWorld w;
   for (auto& [n, s] : w.servers)
