@@ -10,6 +10,7 @@ work=$(mktemp -d /tmp/metalgate-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src" \
   "$src/tests/fuzz/http_parser_fuzz.cc" "$src/engine/http/parser.cc" "$src/engine/http/message.cc" \
+  "$src/engine/http/chunked.cc" \
   -o "$work/fuzz"
 mkdir -p "$work/corpus"
 i=0
