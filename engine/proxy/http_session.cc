@@ -1041,6 +1041,8 @@ void HttpSession::send_local(const std::string& response, bool close) {
 void HttpSession::close_client(bool reset) {
   if (phase_ == Phase::kClosed) return;
   if (!reset) flush_cork(true);  // a response then FIN: one segment
+  // An exchange cut short (a timeout, a server gone mid-body) is logged too, with its termination state.
+  if (phase_ != Phase::kWaitRequest && !(phase_ == Phase::kRequestHead && in_.empty())) log_request();
   drop_server(false);
   phase_ = Phase::kClosed;
   // The connection object lives until the session is destroyed (it may be the caller).

@@ -158,6 +158,21 @@ void expect_all_answered(std::vector<std::unique_ptr<TestClient>>& clients, int 
   }
 }
 
+TEST(Proxy, CookiePersistenceWithIndirectAndNocacheOffLetsTheCookieThrough) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cookie-persistence: mycookie\n    haproxy.org/cookie-indirect: \"false\"\n"
+                  "    haproxy.org/cookie-nocache: \"false\"\n"));
+  auto first = w.request(get("app.example.com", "/"));
+  ASSERT_TRUE(first);
+  const std::string server = first->get("x-served-by");
+  EXPECT_EQ(first->get("set-cookie"), "mycookie=" + server + "; path=/");
+  EXPECT_FALSE(first->has("cache-control")) << "nocache off: no Cache-Control: private";
+  auto again = w.request(get("app.example.com", "/", "Cookie: mycookie=" + server + "\r\n"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get("x-served-by"), server);
+  EXPECT_THAT(w.servers[server]->heads.back(), HasSubstr("mycookie=" + server)) << "indirect off";
+}
+
 TEST(Proxy, PerServerMaxconnQueuesThenTimesOutWith503) {
   ProxyWorld w;
   for (auto& [n, s] : w.servers)
@@ -209,6 +224,16 @@ TEST(Proxy, HealthChecksTakeFailingServersOutAndBringThemBack) {
   EXPECT_FALSE(w.proxy->backends()[0]->servers()[1].load.up);
   w.world.run_for(1100ms);
   EXPECT_TRUE(w.proxy->backends()[0]->servers()[1].load.up);
+}
+
+// The seed's ConfigMap key backend-check-interval sets every backend's check period.
+TEST(Proxy, BackendCheckIntervalFromTheConfigMapSetsTheCheckPeriod) {
+  for (const auto& [interval, expected] : std::vector<std::pair<std::string, int>>{{"500ms", 10}, {"2s", 3}}) {
+    ProxyWorld w;
+    w.start(ingress("    haproxy.org/check-http: /health\n"), {{"backend-check-interval", interval}});
+    w.world.run_for(5s);
+    EXPECT_NEAR(w.servers["web-1"]->health_checks, expected, 1) << interval;
+  }
 }
 
 TEST(Proxy, AServerUpForAWhileNeedsFallFailuresToGoDown) {
@@ -322,6 +347,40 @@ TEST(Proxy, IncompleteRequestHeadGets408AfterTimeoutHttpRequest) {
   EXPECT_TRUE(c.peer_closed || c.closed);
 }
 
+// timeout-connect bounds each attempt: a server whose SYNs vanish costs 1 + connect-retries attempts.
+TEST(Proxy, ConnectTimeoutBoundsEachAttemptThenTheClientGets503) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/check: \"false\"\n"), {{"timeout-connect", "1s"}});
+  w.world.partition({{"proxy", "client", "client2"}, {"web-1", "web-2", "web-3"}});
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/"));
+  w.world.run_for(3900ms);
+  EXPECT_FALSE(c.next()) << "four attempts of 1 s each";
+  w.world.run_for(300ms);
+  auto r = c.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_THAT(w.access_log.back(), HasSubstr("/3 "));
+}
+
+// timeout-client while a request body is under way: the client is dropped and so is the server connection
+// that waited for the rest.
+TEST(Proxy, ClientTimeoutEndsARequestWhoseBodyStalls) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/check: \"false\"\n"), {{"timeout-client", "2s"}});
+  TestClient c(w.client_host, w.http_address());
+  c.send("POST /slow HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 100\r\n\r\n0123456789");
+  w.world.run_for(1900ms);
+  EXPECT_FALSE(c.closed || c.peer_closed);
+  w.world.run_for(300ms);
+  EXPECT_TRUE(c.closed || c.peer_closed);
+  EXPECT_THAT(w.access_log.back(), HasSubstr(" cD-- "));
+  int open = 0;
+  for (auto& [n, s] : w.servers)
+    open += s->open_connections();
+  EXPECT_EQ(open, 0);
+}
+
 TEST(Proxy, UnreachableServerGets503AfterConnectRetries) {
   ProxyWorld w;
   w.servers["web-1"]->stop();
@@ -418,6 +477,25 @@ TEST(Proxy, ReusesServerConnectionsTheWayHttpReuseSafeSays) {
   c2.send(get("app.example.com", "/"));
   ASSERT_TRUE(w.await(c2));
   EXPECT_EQ(b.connections_opened(), 2u);
+}
+
+// http-reuse never: each session its own server connection; always: even a session's first request takes
+// an idle one.
+TEST(Proxy, HttpReuseNeverAndAlwaysDoWhatTheySay) {
+  for (const std::string mode : {"never", "always"}) {
+    ProxyWorld w;
+    w.start(ingress("    haproxy.org/load-balance: source\n    haproxy.org/check: \"false\"\n"
+                    "    haproxy.org/http-reuse: " + mode + "\n"));
+    auto& b = *w.proxy->backends()[0];
+    for (int i = 0; i < 3; ++i) {
+      TestClient c(w.client_host, w.http_address());
+      c.send(get("app.example.com", "/"));
+      ASSERT_TRUE(w.await(c)) << mode;
+      c.conn->close();
+      w.world.run_for(100ms);
+    }
+    EXPECT_EQ(b.connections_opened(), mode == "never" ? 3u : 1u) << mode;
+  }
 }
 
 TEST(Proxy, AKeptServerConnectionTheServerClosedIsNotUsedAgain) {
@@ -811,7 +889,7 @@ TEST(Proxy, UpgradeTunnelsBothWays) {
       },
       ec);
   // No health checks: the echo server takes one connection only.
-  w.start(ingress("    haproxy.org/check: \"false\"\n", R"(
+  w.start(ingress("    haproxy.org/check: \"false\"\n    haproxy.org/timeout-tunnel: 5s\n", R"(
   - host: ws.example.com
     http:
       paths:
@@ -839,6 +917,11 @@ subsets:
   c.send("ping-1");
   w.world.run_for(1s);
   EXPECT_EQ(c.received, "ping-1");
+  // timeout-tunnel: an idle tunnel ends after it, not before.
+  w.world.run_for(3900ms);
+  EXPECT_FALSE(c.peer_closed || c.closed);
+  w.world.run_for(200ms);
+  EXPECT_TRUE(c.peer_closed || c.closed);
 }
 
 TEST(Proxy, AccessLogLinesUseHaproxysHttpFormat) {

@@ -225,6 +225,17 @@ TEST_F(TlsProxy, PlainHttpIsRedirectedForHostsOfSpecTls) {
   EXPECT_FALSE(r->has("strict-transport-security")) << "HSTS only over TLS";
 }
 
+class TlsProxyWithRedirectCode : public TlsProxy {
+  std::map<std::string, std::string> controller_config() const override { return {{"ssl-redirect-code", "301"}}; }
+};
+
+TEST_F(TlsProxyWithRedirectCode, SslRedirectCodeSetsTheRedirectStatus) {
+  auto r = w.request(get("app.example.com", "/a?b=c"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 301);
+  EXPECT_EQ(r->get("location"), "https://app.example.com/a?b=c");
+}
+
 TEST_F(TlsProxy, ManyRequestsOnOneTlsConnection) {
   tls::ClientSettings s;
   s.server_name = "app.example.com";
