@@ -88,6 +88,9 @@ int run_serve(const ServeOptions& options) {
     return fail("--suspicion-timeout '" + options.suspicion_timeout + "' is not a duration above 0 (60ms)");
   if (!timing(options.join_grace, cfg.join_grace, true))
     return fail("--join-grace '" + options.join_grace + "' is not a duration (250ms)");
+  if (!timing(options.announce_refresh, cfg.announce.refresh, true))
+    return fail("--announce-refresh '" + options.announce_refresh +
+                "' is not a duration (60s, or 0 for never)");
   if (!membership::timing_problem(cfg.membership).empty())
     return fail("--probe-timeout must be shorter than --probe-interval: indirect probes need the rest of it");
   std::vector<net::SocketAddress> seeds;

@@ -26,6 +26,7 @@ struct ServeOptions {
   int threads = 0;         // the proxy's event loops; 0: the ConfigMap's nbthread (default 1)
   // The speaker's timing (durations such as "30ms"); empty keeps the defaults (docs/speaker.md).
   std::string probe_interval, probe_timeout, suspicion_timeout, join_grace;
+  std::string announce_refresh;  // announce owned addresses again this often after a burst; empty or 0: never
 };
 
 // Returns the process exit code: 0 after a graceful stop, 1 on invalid input or missing privileges.

@@ -95,7 +95,7 @@ constexpr std::array kAnnotations = {
     AnnotationSpec{"tls-alpn", C, C, "h2,http/1.1", kReal, ""},
     AnnotationSpec{"whitelist", C | I, C | I, "", kReal, ""},
     // Names the seed tutorial uses that the real controller does not have.
-    AnnotationSpec{"access-log", 0, C | I, "false", kSeed,
+    AnnotationSpec{"access-log", 0, C | I, "true", kSeed,
                    "ConfigMap syslog-server (and Helm controller.logging.traffic)"},
     AnnotationSpec{"backend-check-interval", 0, C, "2s", kSeed, "check-interval"},
     AnnotationSpec{"check-fall", 0, C | I | S, "3", kSeed, "backend-config-snippet: default-server fall N"},

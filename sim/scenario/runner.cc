@@ -180,6 +180,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
         if (s.speaker.probe_timeout) cfg.membership.probe_timeout = *s.speaker.probe_timeout;
         if (s.speaker.suspicion_timeout) cfg.membership.suspicion_timeout = *s.speaker.suspicion_timeout;
         if (s.speaker.join_grace) cfg.join_grace = *s.speaker.join_grace;
+        if (s.speaker.announce_refresh) cfg.announce.refresh = *s.speaker.announce_refresh;
         for (const auto& m : members)
           if (m.ip != n.address) cfg.seeds.push_back(m);
         for (const auto& other : s.nodes)

@@ -113,6 +113,7 @@ struct ScenarioExpectation {
 // LAN can trade failover speed for simulation speed with a longer probe interval.
 struct ScenarioSpeaker {
   std::optional<milliseconds> probe_interval, probe_timeout, suspicion_timeout, join_grace;
+  std::optional<milliseconds> announce_refresh;  // periodic announcements after a burst; 0 or unset: never
 };
 
 struct Scenario {

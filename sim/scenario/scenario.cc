@@ -128,7 +128,7 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
   }
   if (s.nodes.empty()) r["nodes"].error("a scenario needs at least one node");
   auto speaker = r["speaker"];
-  if (speaker.expect_map({"probe_interval", "probe_timeout", "suspicion_timeout", "join_grace"})) {
+  if (speaker.expect_map({"probe_interval", "probe_timeout", "suspicion_timeout", "join_grace", "announce_refresh"})) {
     auto positive = [&](std::string_view key) -> std::optional<milliseconds> {
       auto value = duration(speaker, key);
       if (value && value->count() <= 0) {
@@ -141,6 +141,7 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     s.speaker.probe_timeout = positive("probe_timeout");
     s.speaker.suspicion_timeout = positive("suspicion_timeout");
     s.speaker.join_grace = duration(speaker, "join_grace");
+    s.speaker.announce_refresh = duration(speaker, "announce_refresh");
     membership::MembershipConfig timing;  // the engine's defaults, with what the scenario sets
     if (s.speaker.probe_interval) timing.probe_interval = *s.speaker.probe_interval;
     if (s.speaker.probe_timeout) timing.probe_timeout = *s.speaker.probe_timeout;

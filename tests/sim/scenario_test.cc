@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "sim/scenario/html_report.h"
@@ -337,6 +338,42 @@ TEST(ScenarioCapture, PcapPerHostLink) {
     EXPECT_EQ(magic, 0xa1b2c3d4u);
     EXPECT_GT(std::filesystem::file_size(file), 1000u);
   }
+}
+
+// Gratuitous ARP frames (sender IP = target IP) in a pcap file.
+int gratuitous_arps(const std::filesystem::path& pcap) {
+  std::ifstream in(pcap, std::ios::binary);
+  in.seekg(24);  // the file header
+  int count = 0;
+  std::uint32_t record[4];
+  while (in.read(reinterpret_cast<char*>(record), sizeof record)) {
+    std::string frame(record[2], '\0');
+    in.read(frame.data(), static_cast<std::streamsize>(frame.size()));
+    if (frame.size() >= 42 && frame[12] == '\x08' && frame[13] == '\x06' &&
+        frame.compare(28, 4, frame, 38, 4) == 0)
+      ++count;
+  }
+  return count;
+}
+
+// speaker.announce_refresh announces owned addresses again after the burst, for switches whose MAC tables age
+// out; by default the burst is all.
+TEST(ScenarioSpeaker, AnnounceRefreshRepeatsAnnouncementsAfterTheBurst) {
+  std::map<std::string, int> seen;
+  for (const std::string refresh : {"", "speaker: {announce_refresh: 2s}\n"}) {
+    auto dir = std::filesystem::temp_directory_path() / "metalgate-scenario-test" / "refresh";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    RunOptions o;
+    o.pcap_directory = dir.string();
+    auto r = run_file(lan_with(refresh.empty() ? "no-refresh" : "refresh", kBrowser, "",
+                               "  - success_ratio: {min: 0.9}\n", "14s", refresh),
+                      o);
+    ASSERT_TRUE(r.passed) << r.result.dump(2);
+    seen[refresh] = gratuitous_arps(dir / "browser.pcap");
+  }
+  EXPECT_GT(seen[""], 0);
+  EXPECT_GE(seen["speaker: {announce_refresh: 2s}\n"], seen[""] + 4) << "four refreshes or more in 10 s";
 }
 
 TEST(Scenario, NewFaultAndExpectationFieldsAreChecked) {
