@@ -44,6 +44,14 @@ LoadedConfiguration load_configuration(const ServeOptions& options, const net::I
   return loaded;
 }
 
+// The warnings among `d` (conflicts resolved by a rule, unreachable settings), one a line.
+std::vector<std::string> warning_lines(const config::Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& x : d.sorted())
+    if (x.severity == config::Severity::kWarning) out.push_back(x.to_string());
+  return out;
+}
+
 // The VIPs this node may announce, from a model.
 std::vector<speaker::Layer2Assignment> assignments_for(const model::Model& m) {
   auto assignments = speaker::layer2_assignments(m);
@@ -114,6 +122,8 @@ int run_serve(const ServeOptions& options) {
     std::cerr << d.to_string();
     return fail(std::to_string(d.error_count()) + " error(s) in the manifests; nothing started");
   }
+  for (const auto& line : warning_lines(d))
+    std::cerr << line << "\n";
 
   std::vector<std::pair<std::string, std::string>> previous_sysctls;
   if (speaker_on) {
@@ -241,6 +251,8 @@ int run_serve(const ServeOptions& options) {
       std::cerr << rd.to_string();
       return refuse(std::to_string(rd.error_count()) + " error(s) in the manifests");
     }
+    for (const auto& line : warning_lines(rd))
+      rt.logger().log(runtime::LogLevel::kWarning, "serve", "reload-warning", {{"diagnostic", line}});
     if (primary) {
       proxy::ProxyOptions po = base_options;
       if (threads > 1) {

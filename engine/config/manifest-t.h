@@ -21,7 +21,11 @@ struct ObjectMeta {
   std::string namespace_;  // "default" when the manifest leaves it out (for namespaced kinds)
   Labels labels;
   std::map<std::string, std::string> annotations;
-  SourceLocation where;  // the document's start
+  SourceLocation where;                                     // the document's start
+  std::map<std::string, SourceLocation> annotations_where;  // where each annotation's key stands
+  // metadata.creationTimestamp as the API server writes it (RFC 3339 UTC, "2024-05-01T10:00:00Z"), so that
+  // comparing the text orders by time; unset when the manifest has none (an object not created yet).
+  std::optional<std::string> creation_timestamp;
   std::string key() const { return namespace_.empty() ? name : namespace_ + "/" + name; }
 };
 
@@ -254,6 +258,13 @@ struct ControllerValues {
   std::optional<std::string> default_backend_service;
   std::string log_level = "info";
   bool log_traffic = false;
+  // Every scalar or list each values file sets under controller:, by dotted path ("config.check-interval"),
+  // in file order: what finish_manifest_set reports when two files set one key differently.
+  struct Setting {
+    std::string value;
+    SourceLocation where;
+  };
+  std::map<std::string, std::vector<Setting>> settings;
 };
 
 // ----------------------------------------------------------------------------------------- the whole set

@@ -235,6 +235,22 @@ std::vector<std::string> read_unique_strings(const YamlReader& r, std::string_vi
   return out;
 }
 
+// metadata.creationTimestamp, which orders conflicting Ingress rules (the oldest wins, as in Kubernetes).
+// Only the API server's own form, RFC 3339 in UTC to the second, so that comparing the text compares times.
+std::optional<std::string> read_creation_timestamp(const YamlReader& meta) {
+  auto ts = meta.has("creationTimestamp") ? meta.string("creationTimestamp") : std::nullopt;
+  if (!ts) return std::nullopt;
+  static const std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  bool ok = ts->size() == kShape.size();
+  for (std::size_t i = 0; ok && i < kShape.size(); ++i)
+    ok = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>((*ts)[i])) != 0 : (*ts)[i] == kShape[i];
+  if (ok) return ts;
+  meta["creationTimestamp"].warning("'" + *ts +
+                                    "' is not an RFC 3339 UTC time like 2024-05-01T10:00:00Z; ignored (the "
+                                    "object then counts as newer than any with a timestamp)");
+  return std::nullopt;
+}
+
 // metadata as ValidateObjectMeta checks it. `name_check` is the kind's name rule: a DNS-1123 subdomain for
 // most kinds, a DNS-1035 label for a Service.
 ObjectMeta read_meta(const YamlReader& doc, bool namespaced,
@@ -260,6 +276,9 @@ ObjectMeta read_meta(const YamlReader& doc, bool namespaced,
   check_labels(meta["labels"]);
   m.annotations = meta.string_map("annotations");
   check_annotations(meta["annotations"], m.annotations);
+  for (const auto& [key, value] : m.annotations)
+    m.annotations_where[key] = meta["annotations"].key_where(key);
+  m.creation_timestamp = read_creation_timestamp(meta);
   return m;
 }
 
@@ -1253,6 +1272,42 @@ std::optional<TrafficPolicy> read_traffic_policy(const YamlReader& r) {
   return std::nullopt;
 }
 
+// Records every leaf `r` sets (a scalar, or a list as one flow-style value: lists replace, they do not
+// merge) under its dotted path, for the report of keys that two values files set differently.
+// Helm values nest a few levels; anything deeper than this is an alias that contains itself (`&x {a: *x}`),
+// which yaml-cpp builds as a cycle. Walking it must stop.
+constexpr int kMaxValuesDepth = 32;
+
+// A list or map value as one flow-style text, for comparing and quoting it; cycles end in "...".
+std::string flow_text(const YAML::Node& n, int depth) {
+  if (depth > kMaxValuesDepth) return "...";
+  if (n.IsScalar()) return n.Scalar();
+  std::string out = n.IsMap() ? "{" : "[";
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (out.size() > 1) out += ", ";
+    out += n.IsMap() ? it->first.as<std::string>("") + ": " + flow_text(it->second, depth + 1)
+                     : flow_text(*it, depth + 1);
+  }
+  return out + (n.IsMap() ? "}" : "]");
+}
+
+void record_values_settings(const YamlReader& r, const std::string& path, ControllerValues& v, int depth = 0) {
+  const YAML::Node& n = r.node();
+  if (depth > kMaxValuesDepth) {
+    r.error("values nested deeper than " + std::to_string(kMaxValuesDepth) +
+            " levels (an alias inside its own anchor?)");
+    return;
+  }
+  if (n.IsMap()) {
+    for (const auto& [key, child] : r.entries())
+      record_values_settings(child, path + "." + key, v, depth + 1);
+    return;
+  }
+  std::string text;
+  if (n.IsScalar() || n.IsSequence()) text = flow_text(n, depth);
+  v.settings[path].push_back({text, r.where()});
+}
+
 // Applies one values file over what earlier files set: maps merge key by key, lists and scalars replace.
 void read_values(const YamlReader& doc, ManifestSet& set) {
   auto& v = set.controller ? *set.controller : set.controller.emplace();
@@ -1262,6 +1317,7 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
                           "imageCredentials", "alpine", "namespace", "fullnameOverride", "nameOverride"});
   auto c = doc["controller"];
   if (!c.present()) return;
+  record_values_settings(c, "controller", v);
   c.expect_map_lenient({"service", "replicaCount", "config", "tcpServices", "udpServices", "stats", "metrics",
                         "ingressClass", "ingressClassResource", "defaultBackendService", "logging"},
                        {"resources",
@@ -1653,9 +1709,26 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
   }
 }
 
+// One warning per key that values files set to different values: Helm merges them in the order given (a
+// directory's files by name), so the last file's value is used.
+void report_values_conflicts(const ControllerValues& v, Diagnostics& d) {
+  for (const auto& [path, settings] : v.settings) {
+    const auto& used = settings.back();
+    std::string others;
+    for (auto it = settings.rbegin() + 1; it != settings.rend(); ++it)
+      if (it->value != used.value) others += "; " + it->where.to_string() + " sets " + it->value;
+    if (others.empty()) continue;
+    d.warning(used.where, "Helm values: " + path,
+              "is " + used.value + " from " + used.where.to_string() + others +
+                  ". Values files merge in the order given (a directory's files by name), later over "
+                  "earlier as with helm -f: the last file's value is used.");
+  }
+}
+
 }  // namespace
 
 void finish_manifest_set(ManifestSet& set, Diagnostics& d) {
+  if (set.controller) report_values_conflicts(*set.controller, d);
   if (set.controller) synthesize_controller_objects(set, d);
   check_duplicates(set.pools, "IPAddressPool", d);
   check_duplicates(set.l2_advertisements, "L2Advertisement", d);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/config/manifest-t.h"
@@ -39,8 +40,15 @@ struct HttpBackend {
   std::uint16_t port = 0;
   std::string port_name;
   routing::EndpointResolution endpoints;
-  std::string ingress;  // the first Ingress that routes here
+  std::string ingress;                 // the oldest Ingress that routes here: ingresses.front()
+  std::vector<std::string> ingresses;  // every Ingress that routes here, oldest first (ingress_before)
 };
+
+// The order conflicting Ingresses resolve in, Kubernetes' rule for Ingress rules: the oldest
+// metadata.creationTimestamp first (one without a timestamp counts as newest), then namespace/name.
+bool ingress_before(const config::Ingress& a, const config::Ingress& b);
+// The rule in words, for the diagnostics that apply it.
+inline constexpr std::string_view kOldestIngressRule = "creationTimestamp, then namespace/name";
 
 struct L4Service {
   config::Protocol protocol = config::Protocol::kTcp;
@@ -49,7 +57,8 @@ struct L4Service {
   std::uint16_t service_port = 0;
   bool ssl = false;  // TLS offload (":ssl" suffix)
   routing::EndpointResolution endpoints;
-  std::string config_map;  // where it was declared
+  std::string config_map;        // where it was declared
+  config::SourceLocation where;  // its data entry
 };
 
 struct TlsBinding {

@@ -7,6 +7,14 @@
 
 namespace metalgate::model {
 
+bool ingress_before(const config::Ingress& a, const config::Ingress& b) {
+  const auto& ta = a.meta.creation_timestamp;
+  const auto& tb = b.meta.creation_timestamp;
+  if (ta.has_value() != tb.has_value()) return ta.has_value();
+  if (ta && *ta != *tb) return *ta < *tb;
+  return a.meta.key() < b.meta.key();
+}
+
 const ResolvedService* Model::ingress_controller() const {
   for (const auto& s : services)
     if (s.is_ingress_controller) return &s;
@@ -112,20 +120,80 @@ std::optional<std::uint32_t> backend_for(Model& m, const std::string& ns, const 
     d.error(where, field, "Service " + svc->meta.key() + " has no port " + b.service_port.to_string());
     return std::nullopt;
   }
-  for (std::uint32_t i = 0; i < m.backends.size(); ++i)
-    if (m.backends[i].service_key == svc->meta.key() && m.backends[i].port == port->port) return i;
+  for (std::uint32_t i = 0; i < m.backends.size(); ++i) {
+    auto& known = m.backends[i];
+    if (known.service_key != svc->meta.key() || known.port != port->port) continue;
+    // Callers go through Ingresses oldest first, so `ingresses` stays in that order.
+    if (std::find(known.ingresses.begin(), known.ingresses.end(), ingress) == known.ingresses.end())
+      known.ingresses.push_back(ingress);
+    return i;
+  }
   HttpBackend hb;
   hb.service_key = svc->meta.key();
   hb.port = port->port;
   hb.port_name = port->name;
   hb.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
   hb.ingress = ingress;
+  hb.ingresses = {ingress};
   if (hb.endpoints.endpoints.empty())
     d.warning(where, field,
               "backend " + svc->meta.key() + ":" + std::to_string(port->port) + " has no endpoints (" +
                   hb.endpoints.problem + "): requests get 503");
   m.backends.push_back(std::move(hb));
   return static_cast<std::uint32_t>(m.backends.size() - 1);
+}
+
+std::string backend_text(const Model& m, std::uint32_t id) {
+  return m.backends[id].service_key + ":" + std::to_string(m.backends[id].port);
+}
+
+std::string source_text(const routing::Route& r, const config::SourceLocation& where) {
+  return r.source + " (" + where.to_string() + ")";
+}
+
+// One warning per host, path and type that several Ingresses define, naming each with its backend.
+void report_route_conflicts(const Model& m, const std::vector<routing::RouteConflict>& conflicts,
+                            Diagnostics& d) {
+  std::vector<bool> done(conflicts.size(), false);
+  for (std::size_t i = 0; i < conflicts.size(); ++i) {
+    if (done[i]) continue;
+    const routing::Route& kept = conflicts[i].kept;
+    std::string others;
+    for (std::size_t j = i; j < conflicts.size(); ++j) {
+      const routing::Route& k = conflicts[j].kept;
+      if (k.source != kept.source || k.host != kept.host || k.path != kept.path || k.type != kept.type)
+        continue;
+      done[j] = true;
+      const routing::Route& lost = conflicts[j].dropped;
+      others += "; " + source_text(lost, conflicts[j].dropped_where) + " sends it to " +
+                backend_text(m, lost.target);
+    }
+    d.warning(conflicts[i].kept_where,
+              "route " + (kept.host.empty() ? std::string("*") : kept.host) + kept.path + " (" +
+                  std::string(config::to_string(kept.type)) + ")",
+              "goes to " + backend_text(m, kept.target) + " from " +
+                  source_text(kept, conflicts[i].kept_where) + others +
+                  ". One rule serves a host and path: the oldest Ingress's is used (" +
+                  std::string(kOldestIngressRule) + "), with its annotations.");
+  }
+}
+
+// One warning when Ingresses set different spec.defaultBackends, naming each.
+void report_default_backend_conflict(const Model& m,
+                                     const std::vector<std::pair<const config::Ingress*, std::uint32_t>>& all,
+                                     Diagnostics& d) {
+  auto text = [&](const std::pair<const config::Ingress*, std::uint32_t>& x) {
+    return "Ingress " + x.first->meta.key() + " (" + x.first->default_backend->where.to_string() + ")";
+  };
+  std::string others;
+  for (std::size_t i = 1; i < all.size(); ++i)
+    if (all[i].second != all[0].second)
+      others += "; " + text(all[i]) + " sets " + backend_text(m, all[i].second);
+  if (others.empty()) return;
+  d.warning(all[0].first->default_backend->where, "spec.defaultBackend",
+            "unmatched requests go to " + backend_text(m, all[0].second) + " from " + text(all[0]) + others +
+                ". There is one default backend: the oldest Ingress's is used (" +
+                std::string(kOldestIngressRule) + ").");
 }
 
 void resolve_routes(Model& m, Diagnostics& d) {
@@ -153,26 +221,25 @@ void resolve_routes(Model& m, Diagnostics& d) {
     }
     ours.push_back(&in);
   }
-  // Stable order so that conflicts resolve the same way whatever order the files came in.
-  std::sort(ours.begin(), ours.end(), [](auto* a, auto* b) { return a->meta.key() < b->meta.key(); });
+  // Oldest first (Kubernetes' rule for conflicting Ingress rules), so that conflicts resolve the same way
+  // whatever order the files came in: routes added first win, and a backend's settings come from the oldest.
+  std::sort(ours.begin(), ours.end(), [](auto* a, auto* b) { return ingress_before(*a, *b); });
 
+  std::vector<std::pair<const config::Ingress*, std::uint32_t>> defaults;  // oldest first; [0] is used
   for (const auto* in : ours) {
     m.ingresses.push_back(in->meta.key());
     for (const auto& rule : in->rules) {
       for (const auto& p : rule.paths) {
         auto id = backend_for(m, in->meta.namespace_, p.backend, in->meta.key(), p.backend.where, d);
         if (!id) continue;
-        m.routes.add({rule.host, p.path, p.path_type, *id, "Ingress " + in->meta.key()});
+        m.routes.add({rule.host, p.path, p.path_type, *id, "Ingress " + in->meta.key()}, p.backend.where);
       }
     }
     if (in->default_backend) {
       if (auto id = backend_for(m, in->meta.namespace_, *in->default_backend, in->meta.key(),
                                 in->default_backend->where, d)) {
-        if (m.routes.default_target() && *m.routes.default_target() != *id)
-          d.warning(in->meta.where, "Ingress " + in->meta.key(),
-                    "a second spec.defaultBackend; the first one stays");
-        else
-          m.routes.set_default_target(*id);
+        if (defaults.empty()) m.routes.set_default_target(*id);
+        defaults.push_back({in, *id});
       }
     }
     for (const auto& tls : in->tls) {
@@ -211,11 +278,8 @@ void resolve_routes(Model& m, Diagnostics& d) {
         m.routes.set_default_target(*id);
     }
   }
-  for (const auto& c : m.routes.build())
-    d.warning({}, c.dropped.source,
-              "route " + (c.dropped.host.empty() ? std::string("*") : c.dropped.host) + c.dropped.path +
-                  " (" + std::string(config::to_string(c.dropped.type)) + ") is already defined by " +
-                  c.kept.source + ", which wins");
+  report_default_backend_conflict(m, defaults, d);
+  report_route_conflicts(m, m.routes.build(), d);
 }
 
 // "namespace/service:port[:ssl]" as the controller's TCP and UDP ConfigMaps write it.
@@ -283,6 +347,7 @@ void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol prot
     l4.ssl = ssl;
     l4.endpoints = routing::resolve_endpoints(m.manifests, *svc, *port);
     l4.config_map = cm.meta.key();
+    l4.where = where;
     if (l4.endpoints.endpoints.empty())
       d.warning(where, field,
                 "Service " + svc->meta.key() + " has no endpoints (" + l4.endpoints.problem + ")");
@@ -297,6 +362,41 @@ void resolve_l4_map(Model& m, const config::ConfigMap& cm, config::Protocol prot
     }
     (protocol == config::Protocol::kTcp ? m.tcp_services : m.udp_services).push_back(std::move(l4));
   }
+}
+
+std::string l4_text(const L4Service& l4) {
+  return l4.service_key + ":" + std::to_string(l4.service_port) + " from ConfigMap " + l4.config_map + " (" +
+         l4.where.to_string() + ")";
+}
+
+// A port in both the TCP and the UDP ConfigMap, to different Services: legal, but rarely meant.
+void report_tcp_udp_overlap(const Model& m, Diagnostics& d) {
+  for (const auto& t : m.tcp_services)
+    for (const auto& u : m.udp_services)
+      if (t.listen_port == u.listen_port && t.service_key != u.service_key)
+        d.warning(t.where, "port " + std::to_string(t.listen_port),
+                  "TCP goes to " + l4_text(t) + "; UDP goes to " + l4_text(u) +
+                      ". TCP and UDP are separate listeners: both are used, each for its own protocol.");
+}
+
+// A ConfigMap port that another LoadBalancer Service with an address also exposes: the proxy's listener
+// (every address unless serve --listen narrows it) is the only one metalgate runs on that port.
+void report_l4_vs_load_balancers(const Model& m, Diagnostics& d) {
+  for (const auto* list : {&m.tcp_services, &m.udp_services})
+    for (const auto& l4 : *list)
+      for (const auto& s : m.services) {
+        if (s.is_ingress_controller || s.addresses.empty()) continue;
+        for (const auto& p : s.service->ports) {
+          if (p.port != l4.listen_port || p.protocol != l4.protocol) continue;
+          std::string port = std::to_string(p.port) + "/" + std::string(config::to_string(p.protocol));
+          d.warning(l4.where, "port " + port,
+                    "goes to " + l4_text(l4) + "; LoadBalancer Service " + s.key + " (" +
+                        s.service->meta.where.to_string() + ") at " + s.addresses.front().to_string() +
+                        " exposes it too. metalgate's only listener on " + port +
+                        " is the controller's: the ConfigMap's mapping is used, also for connections to " +
+                        s.addresses.front().to_string() + " that reach its nodes.");
+        }
+      }
 }
 
 void resolve_l4(Model& m, Diagnostics& d) {
@@ -324,6 +424,8 @@ void resolve_l4(Model& m, Diagnostics& d) {
   }
   if (tcp) resolve_l4_map(m, *tcp, config::Protocol::kTcp, d);
   if (udp) resolve_l4_map(m, *udp, config::Protocol::kUdp, d);
+  report_tcp_udp_overlap(m, d);
+  report_l4_vs_load_balancers(m, d);
   std::set<std::uint16_t> http_ports;
   if (set.controller) http_ports = {set.controller->http_port, set.controller->https_port};
   for (const auto& l4 : m.tcp_services)

@@ -255,6 +255,16 @@ std::string dns_query(const std::string& name) {
   return q;
 }
 
+Layer ingress_layer(const config::Ingress& ingress) {
+  return {&ingress.meta.annotations, true, ingress.meta.where,
+          "Ingress " + ingress.meta.key() + ": metadata.annotations."};
+}
+
+Layer service_layer(const config::Service& service) {
+  return {&service.meta.annotations, true, service.meta.where,
+          "Service " + service.meta.key() + ": metadata.annotations."};
+}
+
 Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
   std::vector<Layer> layers;
   Layer cm;
@@ -265,12 +275,8 @@ Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const c
     cm.where_of = &m.manifests.controller->config_where;
   }
   layers.push_back(cm);
-  if (ingress)
-    layers.push_back({&ingress->meta.annotations, true, ingress->meta.where,
-                      "Ingress " + ingress->meta.key() + ": metadata.annotations."});
-  if (service)
-    layers.push_back({&service->meta.annotations, true, service->meta.where,
-                      "Service " + service->meta.key() + ": metadata.annotations."});
+  if (ingress) layers.push_back(ingress_layer(*ingress));
+  if (service) layers.push_back(service_layer(*service));
   return Lookup(std::move(layers));
 }
 
@@ -296,16 +302,120 @@ void read_timeouts(const Lookup& l, Timeouts& t, Diagnostics& d) {
   read_duration(l, {"timeout-tunnel"}, t.tunnel, d);
 }
 
+// Settings a backend has once, whatever route leads to it: when the Ingresses routing to one Service port
+// (and the Service) set one differently, one value wins and report_backend_conflicts says which. Per-route
+// settings (timeout-client, rate limits, headers, allow/deny lists, redirects…) live in RoutePolicy instead.
+struct BackendSetting {
+  std::vector<std::string_view> names;  // the controller's name first, then aliases
+  std::string_view what;                // "A backend has one <what>"
+};
+
+const std::vector<BackendSetting>& backend_settings() {
+  static const std::vector<BackendSetting> k = {
+      {{"check"}, "health check"},
+      {{"check-interval", "backend-check-interval"}, "health check"},
+      {{"check-rise", "health-check-rise"}, "health check"},
+      {{"check-fall", "health-check-fall"}, "health check"},
+      {{"check-http"}, "health check"},
+      {{"timeout-check"}, "health check"},
+      {{"load-balance"}, "balance algorithm"},
+      {{"cookie-persistence"}, "persistence cookie"},
+      {{"cookie-indirect"}, "persistence cookie"},
+      {{"cookie-nocache"}, "persistence cookie"},
+      {{"pod-maxconn"}, "connection limit per server"},
+      {{"http-reuse"}, "connection reuse mode"},
+      {{"backend-config-snippet"}, "backend configuration"},
+      {{"timeout-connect"}, "set of server timeouts"},
+      {{"timeout-server"}, "set of server timeouts"},
+      {{"timeout-queue"}, "set of server timeouts"},
+      {{"timeout-tunnel"}, "set of server timeouts"},
+  };
+  return k;
+}
+
+// One object's own value for a setting (unset: nullopt), with where the annotation (or the object) stands.
+struct OwnSetting {
+  std::string source;  // "Ingress default/shop"
+  std::optional<std::string> value;
+  config::SourceLocation where;
+  std::string text() const { return source + " (" + where.to_string() + ")"; }
+};
+
+OwnSetting own_setting(std::string source, const config::ObjectMeta& meta, const BackendSetting& setting) {
+  for (auto name : setting.names)
+    for (const auto& [key, value] : meta.annotations)
+      if (config::haproxy_annotation_name(key) == std::optional<std::string_view>(name)) {
+        auto at = meta.annotations_where.find(key);
+        return {std::move(source), value, at == meta.annotations_where.end() ? meta.where : at->second};
+      }
+  return {std::move(source), std::nullopt, meta.where};
+}
+
+// A value as a warning quotes it: a multi-line one (a snippet) on one line, its line breaks as "\n".
+std::string shown(std::string value) {
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
+    value.pop_back();
+  if (value.find('\n') == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value)
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  return out + "\"";
+}
+
+// The sources of one setting, the one used first: the Service's own annotation (the most specific layer) with
+// the Ingresses that set another value, else every Ingress, oldest first (only the oldest's annotations
+// configure the backend, unset ones included).
+std::vector<OwnSetting> setting_sources(const std::vector<const config::Ingress*>& ingresses,
+                                        const config::Service* service, const BackendSetting& setting) {
+  std::vector<OwnSetting> out;
+  if (service) out.push_back(own_setting("Service " + service->meta.key(), service->meta, setting));
+  if (!out.empty() && !out[0].value) out.clear();
+  for (const auto* in : ingresses) {
+    auto s = own_setting("Ingress " + in->meta.key(), in->meta, setting);
+    if (out.empty() || out[0].source.starts_with("Ingress ") || s.value) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// One warning per backend setting that the Ingresses routing to one Service port, or they and the Service,
+// set differently: naming each source, its value, and the value used.
+void report_backend_conflicts(const std::string& backend,
+                              const std::vector<const config::Ingress*>& ingresses,
+                              const config::Service* service, Diagnostics& d) {
+  for (const auto& setting : backend_settings()) {
+    auto all = setting_sources(ingresses, service, setting);
+    if (std::all_of(all.begin(), all.end(), [&](const auto& s) { return s.value == all[0].value; })) continue;
+    std::string name(setting.names[0]);
+    std::string text = all[0].value ? name + " is " + shown(*all[0].value) + " from " + all[0].text()
+                                    : name + " is left unset by " + all[0].text() +
+                                          ", so the controller ConfigMap's value or the default applies";
+    for (std::size_t i = 1; i < all.size(); ++i)
+      text += "; " + all[i].text() + (all[i].value ? " sets " + shown(*all[i].value) : " leaves it unset");
+    bool by_service = all[0].source.starts_with("Service ");
+    text += ". A backend has one " + std::string(setting.what) + ": " +
+            (by_service
+                 ? std::string("the Service's own annotation is used (it is more specific than any "
+                               "Ingress).")
+                 : "the oldest Ingress's setting is used (" + std::string(model::kOldestIngressRule) + ").");
+    d.warning(all[0].where, backend, text);
+  }
+}
+
 BackendConfig build_backend(const model::Model& m, const std::string& service_key, std::uint16_t port,
-                            const routing::EndpointResolution& endpoints, const std::string& ingress_key,
-                            const BuildOptions& o, Diagnostics& d) {
+                            const routing::EndpointResolution& endpoints,
+                            const std::vector<std::string>& ingress_keys, const BuildOptions& o,
+                            Diagnostics& d) {
   BackendConfig b;
   std::string svc_name = service_key;
   std::replace(svc_name.begin(), svc_name.end(), '/', '_');
   b.name = svc_name + "_" + std::to_string(port);
   const config::Service* service = find_service(m, service_key);
-  const config::Ingress* ingress = find_ingress(m, ingress_key);
-  Lookup l = lookup_for(m, ingress, service);
+  std::vector<const config::Ingress*> ingresses;
+  for (const auto& key : ingress_keys)
+    if (const config::Ingress* in = find_ingress(m, key)) ingresses.push_back(in);
+  report_backend_conflicts("Service " + service_key + " port " + std::to_string(port), ingresses, service, d);
+  // Only the oldest Ingress's annotations configure the backend (report_backend_conflicts names the others).
+  Lookup l = lookup_for(m, ingresses.empty() ? nullptr : ingresses.front(), service);
 
   int index = 0;
   for (const auto& ep : endpoints.endpoints) {
@@ -463,8 +573,10 @@ void read_bind_options(const Found& f, tls::Offer& offer, Diagnostics& d) {
       else
         d.error(f.where, f.field, "ssl-min-ver '" + v + "' is not one of TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3");
     } else if (w != "no-sslv3" && w != "no-tlsv10" && w != "no-tlsv11" && w != "prefer-client-ciphers") {
-      d.warning(f.where, f.field, "'" + w + "' is not read by metalgate; it reads no-sslv3, no-tlsv10, "
-                                  "no-tlsv11, no-tlsv12, ssl-min-ver, no-tls-tickets, prefer-client-ciphers");
+      d.warning(f.where, f.field,
+                "'" + w +
+                    "' is not read by metalgate; it reads no-sslv3, no-tlsv10, "
+                    "no-tlsv11, no-tlsv12, ssl-min-ver, no-tls-tickets, prefer-client-ciphers");
     }
   }
 }
@@ -498,8 +610,9 @@ void read_tls_offer(const Lookup& global, tls::Offer& offer, Diagnostics& d) {
         read_bind_options(Found{rest, f->where, f->field}, offer, d);
       else
         d.warning(f->where, f->field,
-                  "'" + key + "' is not applied: metalgate reads only the ssl-default-bind-ciphers, "
-                  "-ciphersuites and -options lines of a global-config-snippet");
+                  "'" + key +
+                      "' is not applied: metalgate reads only the ssl-default-bind-ciphers, "
+                      "-ciphersuites and -options lines of a global-config-snippet");
     }
   }
   if (auto f = global.get("ssl-options")) read_bind_options(*f, offer, d);
@@ -529,7 +642,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   c.frontends.push_back({"http", {o.bind_address, http_port}, false});
 
   for (const auto& hb : m.backends)
-    c.backends.push_back(build_backend(m, hb.service_key, hb.port, hb.endpoints, hb.ingress, o, d));
+    c.backends.push_back(build_backend(m, hb.service_key, hb.port, hb.endpoints, hb.ingresses, o, d));
 
   // TCP and UDP services: their backend Service's annotations over the ConfigMap's.
   for (const auto* list : {&m.tcp_services, &m.udp_services}) {
@@ -539,7 +652,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
       s.name = std::string(s.udp ? "udp-" : "tcp-") + std::to_string(l4.listen_port);
       s.bind = {o.bind_address, l4.listen_port};
       s.ssl = l4.ssl;
-      s.backend = build_backend(m, l4.service_key, l4.service_port, l4.endpoints, "", o, d);
+      s.backend = build_backend(m, l4.service_key, l4.service_port, l4.endpoints, {}, o, d);
       const config::Service* service = find_service(m, l4.service_key);
       Lookup l = lookup_for(m, nullptr, service);
       read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);

@@ -135,11 +135,16 @@ std::string_view normalize_host(std::string_view host, char (&buf)[256]) {
   return h;
 }
 
-void RouteTable::add(Route route) {
+void RouteTable::add(Route route, config::SourceLocation where) {
   std::transform(route.host.begin(), route.host.end(), route.host.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (route.path.empty()) route.path = "/";
   storage_.push_back(std::make_unique<Route>(std::move(route)));
+  where_[storage_.back().get()] = std::move(where);
+}
+
+RouteConflict RouteTable::conflict(const Route* kept, const Route* dropped) const {
+  return {*kept, *dropped, where_.at(kept), where_.at(dropped)};
 }
 
 std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const Route*>& routes,
@@ -152,7 +157,7 @@ std::uint32_t RouteTable::build_block(std::string_view host, std::vector<const R
     if (fresh)
       kept.push_back(r);
     else
-      conflicts.push_back({*it->second, *r});
+      conflicts.push_back(conflict(it->second, r));
   }
   // Longest key first, then Exact, Prefix, ImplementationSpecific: the first entry that matches is the best
   // match.

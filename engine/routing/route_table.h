@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/config/manifest-t.h"
@@ -29,10 +30,12 @@ struct Route {
   std::string source;        // e.g. "Ingress default/web"
 };
 
-// A rule that lost to an earlier one with the same host, path and type.
+// A rule that lost to an earlier one with the same host, path and type, with where each was written.
 struct RouteConflict {
   Route kept;
   Route dropped;
+  config::SourceLocation kept_where;
+  config::SourceLocation dropped_where;
 };
 
 class RouteTable {
@@ -43,7 +46,8 @@ class RouteTable {
   RouteTable& operator=(RouteTable&&) noexcept;
 
   // Routes added first win conflicts; callers add Ingresses in a stable order (namespace/name).
-  void add(Route route);
+  // `where` is the rule in the manifests, for conflict reports.
+  void add(Route route, config::SourceLocation where = {});
   void set_default_target(std::uint32_t target) { default_target_ = target; }
   // Freezes the table; returns the rules that lost to an equal earlier rule.
   std::vector<RouteConflict> build();
@@ -91,7 +95,10 @@ class RouteTable {
   const char* find_block(const HostTable& table, std::string_view host) const;
   const Route* match_block(const char* block, std::string_view path, std::string_view stripped) const;
 
+  RouteConflict conflict(const Route* kept, const Route* dropped) const;
+
   std::vector<std::unique_ptr<Route>> storage_;
+  std::unordered_map<const Route*, config::SourceLocation> where_;
   std::vector<const Route*> ordered_;
   std::vector<std::uint64_t> blocks_;  // 8-byte aligned bytes
   std::vector<std::unique_ptr<LargeIndex>> large_;

@@ -40,6 +40,9 @@ int run_sim_command(const SimCommandOptions& options) {
     std::cerr << d.to_string() << "metalgate sim: the scenario could not run\n";
     return 2;
   }
+  // Choices the configuration left to a rule (conflicting settings) are said, as validate says them.
+  for (const auto& w : r.result["warnings"])
+    std::cerr << w.get<std::string>() << "\n";
   std::filesystem::create_directories(out_dir);
   std::ofstream(out_dir + "/result.json") << r.result.dump(2) << "\n";
   std::ofstream(out_dir + "/junit.xml") << junit_xml(r.result);

@@ -44,10 +44,23 @@ struct Failover {
   std::string cause;
 };
 
+// The warnings `d` gained from its `from`-th item on (what this run or reload found), one a line as validate
+// prints them.
+std::vector<std::string> warning_lines(const config::Diagnostics& d, std::size_t from = 0) {
+  config::Diagnostics mine;
+  for (std::size_t i = from; i < d.items().size(); ++i)
+    mine.add(d.items()[i]);
+  std::vector<std::string> out;
+  for (const auto& x : mine.sorted())
+    if (x.severity == config::Severity::kWarning) out.push_back(x.to_string());
+  return out;
+}
+
 }  // namespace
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Diagnostics& d) {
   RunResult out;
+  const std::size_t diagnostics_before = d.items().size();  // a caller may run several scenarios on one `d`
   const std::uint64_t seed = options.seed.value_or(s.seed);
 
   auto set = config::load_manifest_paths(s.manifests, d);
@@ -431,6 +444,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
               entry["refused"] = rd.to_string();
               break;
             }
+            if (auto warnings = warning_lines(rd); !warnings.empty()) entry["warnings"] = warnings;
             json failed = json::array();
             for (const auto& n : s.nodes) {
               NodeEngine& e = engines[n.name];
@@ -734,6 +748,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
     pod_servers.clear();
   }
   ns3::Simulator::Destroy();
+  // What `validate` would warn about (conflicts resolved by a rule among them), so that a run's report says
+  // which setting it ran with.
+  result["warnings"] = warning_lines(d, diagnostics_before);
   out.result = std::move(result);
   return out;
 }

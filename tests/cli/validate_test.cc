@@ -69,5 +69,41 @@ TEST(Validate, StateFileKeepsAddresses) {
   std::filesystem::remove_all(dir);
 }
 
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+TEST(Validate, TwoIngressesOnOneServiceGetOneWarningNamingBothFilesAndTheCheckIntervalUsed) {
+  auto dir = std::filesystem::temp_directory_path() / ("metalgate-conflict-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "svc.yaml") << "apiVersion: v1\nkind: Service\nmetadata: {name: web-app}\nspec:\n"
+                                     "  selector: {app: web-app}\n  ports: [{name: http, port: 80}]\n";
+  auto ingress = [](const std::string& name, const std::string& host, const std::string& interval) {
+    return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+           "\n  annotations:\n    haproxy.org/check-interval: " + interval +
+           "\nspec:\n  ingressClassName: haproxy\n  rules:\n  - host: \"" + host +
+           "\"\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n"
+           "          service: {name: web-app, port: {number: 80}}\n";
+  };
+  std::ofstream(dir / "web-ingress.yaml") << ingress("web-app-ingress", "app.example.com", "5s");
+  std::ofstream(dir / "shop.yaml") << ingress("web-shop", "*.shop.example.com", "1s");
+  std::ostringstream out, err;
+  EXPECT_EQ(run_validate({{dir.string()}, false, ""}, out, err), 0) << out.str();
+  std::string web = (dir / "web-ingress.yaml").string() + ":6:5",
+              shop = (dir / "shop.yaml").string() + ":6:5";
+  std::string expected = web +
+                         ": warning: Service default/web-app port 80: check-interval is 5s from Ingress "
+                         "default/web-app-ingress (" +
+                         web + "); Ingress default/web-shop (" + shop +
+                         ") sets 1s. A backend has one health check: the oldest Ingress's setting is used "
+                         "(creationTimestamp, then namespace/name).";
+  EXPECT_EQ(occurrences(out.str(), expected), 1u) << out.str();
+  EXPECT_EQ(occurrences(out.str(), "check-interval is"), 1u) << "resolve and build report it once";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace metalgate::cli

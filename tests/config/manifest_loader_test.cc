@@ -376,3 +376,26 @@ TEST(ManifestLoader, MissingPathsAreErrors) {
 
 }  // namespace
 }  // namespace metalgate::config
+
+namespace metalgate::config {
+namespace {
+
+// yaml-cpp builds an alias inside its own anchor as a cycle; the loader must stop and say so, not recurse
+// until memory runs out (found by the manifest fuzz target).
+TEST(ManifestLoader, AValuesAliasInsideItsOwnAnchorIsRefusedNotWalkedForever) {
+  for (std::string yaml : {"&x {controller: *x}\n", "controller:\n  extraArgs: &w [*w]\n"}) {
+    ManifestSet set;
+    Diagnostics d;
+    load_manifest_text(yaml, "values.yaml", set, d);
+    finish_manifest_set(set, d);
+    SUCCEED() << yaml << d.to_string();  // reaching here is the point; the first is also an error
+  }
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text("&x {controller: *x}\n", "values.yaml", set, d);
+  EXPECT_TRUE(d.has_errors());
+  EXPECT_NE(d.to_string().find("nested deeper than 32 levels"), std::string::npos) << d.to_string();
+}
+
+}  // namespace
+}  // namespace metalgate::config

@@ -51,9 +51,17 @@ TEST(HelmValues, FilesMergeInOrderAndBuildTheControllerService) {
   ASSERT_EQ(set.deployments.size(), 1u);
   EXPECT_EQ(set.deployments[0].replicas, 3);
 
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings, overrides;
   for (const auto& x : d.sorted())
-    if (x.severity == Severity::kWarning) warnings.push_back(x.where.to_string() + " " + x.message);
+    if (x.severity == Severity::kWarning)
+      (x.message.find("Values files merge") == std::string::npos ? warnings : overrides).push_back(x.field);
+  // The second file overrides two settings of the first: each is reported (tests below check the words).
+  EXPECT_EQ(overrides, (std::vector<std::string>{"Helm values: controller.replicaCount",
+                                                 "Helm values: controller.config.load-balance"}));
+  warnings.clear();
+  for (const auto& x : d.sorted())
+    if (x.severity == Severity::kWarning && x.message.find("Values files merge") == std::string::npos)
+      warnings.push_back(x.where.to_string() + " " + x.message);
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0],
             "20.yaml:6:37 unknown controller setting 'timeout-clinet' (did you mean 'timeout-client'?); it "
@@ -138,6 +146,74 @@ TEST(LabelSelector, ExpressionsFollowKubernetes) {
 TEST(ClosestName, SuggestsOnlyPlausibleTypos) {
   EXPECT_EQ(closest_name("adresses", {"addresses", "autoAssign"}), "addresses");
   EXPECT_EQ(closest_name("zzzzzz", {"addresses", "autoAssign"}), "");
+}
+
+std::vector<std::string> warnings_with(const Diagnostics& d, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& x : d.items())
+    if (x.severity == Severity::kWarning && x.to_string().find(text) != std::string::npos)
+      out.push_back(x.to_string());
+  return out;
+}
+
+TEST(Conflicts, TwoValuesFilesSettingOneKeyDifferentlyNameBothAndTheLastWins) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text("controller:\n  config:\n    check-interval: 5s\n", "10.yaml", set, d);
+  load_manifest_text("controller:\n  replicaCount: 2\n", "20.yaml", set, d);
+  load_manifest_text("controller:\n  config:\n    check-interval: 1s\n", "30.yaml", set, d);
+  finish_manifest_set(set, d);
+  EXPECT_EQ(warnings_with(d, "check-interval"),
+            std::vector<std::string>{
+                "30.yaml:3:21: warning: Helm values: controller.config.check-interval: is 1s from "
+                "30.yaml:3:21; 10.yaml:3:21 sets 5s. Values files merge in the order given (a directory's "
+                "files by name), later over earlier as with helm -f: the last file's value is used."});
+  EXPECT_EQ(set.controller->config.at("check-interval"), "1s");
+}
+
+TEST(Conflicts, ListsInValuesFilesConflictAsAWholeAndAgreeingFilesAreNoConflict) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text("controller:\n  replicaCount: 2\n  service:\n    tcpPorts: [{name: pg, port: 5432}]\n",
+                     "10.yaml", set, d);
+  load_manifest_text("controller:\n  replicaCount: 2\n  service:\n    tcpPorts: [{name: pg, port: 5433}]\n",
+                     "20.yaml", set, d);
+  finish_manifest_set(set, d);
+  EXPECT_TRUE(warnings_with(d, "replicaCount").empty()) << d.to_string();
+  EXPECT_EQ(
+      warnings_with(d, "tcpPorts"),
+      std::vector<std::string>{
+          "20.yaml:4:15: warning: Helm values: controller.service.tcpPorts: is [{name: pg, port: 5433}] "
+          "from 20.yaml:4:15; 10.yaml:4:15 sets [{name: pg, port: 5432}]. Values files merge in the "
+          "order given (a directory's files by name), later over earlier as with helm -f: the last "
+          "file's value is used."});
+}
+
+TEST(Conflicts, CreationTimestampIsReadAndAMalformedOneIsWarnedAndIgnored) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text(R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  creationTimestamp: "2024-05-01T10:00:00Z"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: b
+  creationTimestamp: "yesterday"
+)",
+                     "cm.yaml", set, d);
+  ASSERT_EQ(set.config_maps.size(), 2u);
+  EXPECT_EQ(set.config_maps[0].meta.creation_timestamp, "2024-05-01T10:00:00Z");
+  EXPECT_FALSE(set.config_maps[1].meta.creation_timestamp);
+  EXPECT_EQ(
+      warnings_with(d, "creationTimestamp"),
+      std::vector<std::string>{
+          "cm.yaml:11:22: warning: ConfigMap default/b: metadata.creationTimestamp: 'yesterday' is not an "
+          "RFC 3339 UTC time like 2024-05-01T10:00:00Z; ignored (the object then counts as newer than any "
+          "with a timestamp)"});
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The seed manifests end to end: what the tutorial promises must come out of the model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/config/manifest_loader.h"
 #include "engine/model/resolve.h"
 
@@ -78,6 +80,185 @@ TEST_F(SeedModel, InventedAnnotationsAreNotedWithTheirRealEquivalent) {
     if (d.severity == config::Severity::kNote && d.message.find("its equivalent there") != std::string::npos)
       ++notes;
   EXPECT_GE(notes, 15);
+}
+
+// ------------------------------------------------------------------------------------------ conflicts
+
+struct Resolved {
+  config::Diagnostics diagnostics;
+  Model model;
+};
+
+// Loads whole manifest files (name, text) and resolves them, as `metalgate validate` does.
+std::unique_ptr<Resolved> resolve_files(const std::vector<std::pair<std::string, std::string>>& files) {
+  auto r = std::make_unique<Resolved>();
+  config::ManifestSet set;
+  for (const auto& [name, text] : files)
+    config::load_manifest_text(text, name, set, r->diagnostics);
+  config::finish_manifest_set(set, r->diagnostics);
+  r->model = resolve_model(std::move(set), {}, r->diagnostics);
+  return r;
+}
+
+std::string service(const std::string& name, const std::string& ports,
+                    const std::string& type = "ClusterIP") {
+  return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name +
+         "\n  namespace: default\nspec:\n  type: " + type + "\n  selector:\n    app: " + name +
+         "\n  ports:\n" + ports;
+}
+
+// An Ingress routing host/ to `backend`:80; its backend stands on line 16, column 11 (15 without a
+// timestamp).
+std::string ingress(const std::string& name, const std::string& created, const std::string& host,
+                    const std::string& backend) {
+  return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+         "\n  namespace: default\n" + (created.empty() ? "" : "  creationTimestamp: \"" + created + "\"\n") +
+         "spec:\n  ingressClassName: haproxy\n  rules:\n  - host: " + host +
+         "\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n"
+         "          service:\n            name: " +
+         backend + "\n            port:\n              number: 80\n";
+}
+
+std::vector<std::string> warnings_with(const config::Diagnostics& d, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& x : d.items())
+    if (x.severity == config::Severity::kWarning && x.to_string().find(text) != std::string::npos)
+      out.push_back(x.to_string());
+  return out;
+}
+
+const std::string kPort80 = "  - name: http\n    port: 80\n";
+
+TEST(Conflicts, TheSameHostAndPathInTwoIngressesNameBothLocationsAndTheOldestWins) {
+  auto r = resolve_files(
+      {{"svc.yaml", service("web-app", kPort80) + "---\n" + service("shop", kPort80)},
+       {"web.yaml", ingress("web-app-ingress", "2024-05-01T10:00:00Z", "app.example.com", "web-app")},
+       {"shop.yaml", ingress("a-shop", "2024-06-01T10:00:00Z", "app.example.com", "shop")}});
+  EXPECT_EQ(warnings_with(r->diagnostics, "route "),
+            std::vector<std::string>{
+                "web.yaml:16:11: warning: route app.example.com/ (Prefix): goes to default/web-app:80 from "
+                "Ingress default/web-app-ingress (web.yaml:16:11); Ingress default/a-shop (shop.yaml:16:11) "
+                "sends it to default/shop:80. One rule serves a host and path: the oldest Ingress's is used "
+                "(creationTimestamp, then namespace/name), with its annotations."});
+  const auto* route = r->model.routes.match("app.example.com", "/");
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(r->model.backends[route->target].service_key, "default/web-app");
+  EXPECT_EQ(r->model.ingresses, (std::vector<std::string>{"default/web-app-ingress", "default/a-shop"}));
+}
+
+TEST(Conflicts, ThreeIngressesOnOneRouteGiveOneWarningNamingAllThree) {
+  auto r = resolve_files({{"svc.yaml", service("web-app", kPort80) + "---\n" + service("shop", kPort80)},
+                          {"a.yaml", ingress("a", "", "app.example.com", "web-app")},
+                          {"b.yaml", ingress("b", "", "app.example.com", "shop")},
+                          {"c.yaml", ingress("c", "", "app.example.com", "shop")}});
+  EXPECT_EQ(warnings_with(r->diagnostics, "route "),
+            std::vector<std::string>{
+                "a.yaml:15:11: warning: route app.example.com/ (Prefix): goes to default/web-app:80 from "
+                "Ingress default/a (a.yaml:15:11); Ingress default/b (b.yaml:15:11) sends it to "
+                "default/shop:80; Ingress default/c (c.yaml:15:11) sends it to default/shop:80. One rule "
+                "serves a host and path: the oldest Ingress's is used (creationTimestamp, then "
+                "namespace/name), with its annotations."});
+}
+
+TEST(Conflicts, OneBackendListsEveryIngressThatRoutesToItOldestFirst) {
+  auto r = resolve_files({{"svc.yaml", service("web-app", kPort80)},
+                          {"b.yaml", ingress("b", "2024-05-01T10:00:00Z", "b.example.com", "web-app")},
+                          {"a.yaml", ingress("a", "2024-06-01T10:00:00Z", "a.example.com", "web-app")}});
+  ASSERT_EQ(r->model.backends.size(), 1u);
+  EXPECT_EQ(r->model.backends[0].ingress, "default/b");
+  EXPECT_EQ(r->model.backends[0].ingresses, (std::vector<std::string>{"default/b", "default/a"}));
+}
+
+TEST(Conflicts, TwoDefaultBackendsNameBothAndTheOldestWins) {
+  auto default_backend = [](const std::string& name, const std::string& svc) {
+    return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+           "\n  namespace: default\nspec:\n  ingressClassName: haproxy\n  defaultBackend:\n    service:\n"
+           "      name: " +
+           svc + "\n      port:\n        number: 80\n";
+  };
+  auto r = resolve_files({{"svc.yaml", service("web-app", kPort80) + "---\n" + service("shop", kPort80)},
+                          {"a.yaml", default_backend("a", "web-app")},
+                          {"b.yaml", default_backend("b", "shop")}});
+  EXPECT_EQ(
+      warnings_with(r->diagnostics, "defaultBackend"),
+      std::vector<std::string>{
+          "a.yaml:9:5: warning: spec.defaultBackend: unmatched requests go to default/web-app:80 from "
+          "Ingress default/a (a.yaml:9:5); Ingress default/b (b.yaml:9:5) sets default/shop:80. There is "
+          "one default backend: the oldest Ingress's is used (creationTimestamp, then namespace/name)."});
+  ASSERT_TRUE(r->model.routes.default_target());
+  EXPECT_EQ(r->model.backends[*r->model.routes.default_target()].service_key, "default/web-app");
+}
+
+const char* const kTcpUdpValues = R"(controller:
+  tcpServices:
+    configMapName: tcp
+  udpServices:
+    configMapName: udp
+)";
+
+std::string config_map(const std::string& name, const std::string& entry) {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: default\ndata:\n  " +
+         entry + "\n";
+}
+
+TEST(Conflicts, APortInBothTheTcpAndTheUdpConfigMapToDifferentServicesNamesBoth) {
+  auto r =
+      resolve_files({{"values.yaml", kTcpUdpValues},
+                     {"svc.yaml", service("dns-tcp", "  - name: dns\n    port: 53\n") + "---\n" +
+                                      service("dns-udp", "  - name: dns\n    port: 53\n    protocol: UDP\n")},
+                     {"tcp.yaml", config_map("tcp", "\"53\": default/dns-tcp:53")},
+                     {"udp.yaml", config_map("udp", "\"53\": default/dns-udp:53")}});
+  EXPECT_EQ(
+      warnings_with(r->diagnostics, "separate listeners"),
+      std::vector<std::string>{
+          "tcp.yaml:7:3: warning: port 53: TCP goes to default/dns-tcp:53 from ConfigMap default/tcp "
+          "(tcp.yaml:7:3); UDP goes to default/dns-udp:53 from ConfigMap default/udp (udp.yaml:7:3). TCP "
+          "and UDP are separate listeners: both are used, each for its own protocol."});
+  EXPECT_EQ(r->model.tcp_services.size(), 1u);
+  EXPECT_EQ(r->model.udp_services.size(), 1u);
+}
+
+TEST(Conflicts, OneServiceOnTheSamePortOverTcpAndUdpIsNoConflict) {
+  auto r =
+      resolve_files({{"values.yaml", kTcpUdpValues},
+                     {"svc.yaml", service("dns",
+                                          "  - name: dns\n    port: 53\n  - name: dns-udp\n    port: 53\n"
+                                          "    protocol: UDP\n")},
+                     {"tcp.yaml", config_map("tcp", "\"53\": default/dns:53")},
+                     {"udp.yaml", config_map("udp", "\"53\": default/dns:53")}});
+  EXPECT_TRUE(warnings_with(r->diagnostics, "separate listeners").empty()) << r->diagnostics.to_string();
+}
+
+TEST(Conflicts, AConfigMapPortThatAnotherLoadBalancerServiceExposesNamesBothAndTheConfigMapWins) {
+  const char* pool = R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: pool
+  namespace: metallb-system
+spec:
+  addresses:
+  - 192.168.1.240-192.168.1.250
+)";
+  auto r =
+      resolve_files({{"values.yaml", kTcpUdpValues},
+                     {"pool.yaml", pool},
+                     {"svc.yaml", service("postgresql", "  - name: pg\n    port: 5432\n") + "---\n" +
+                                      service("pg-direct", "  - name: pg\n    port: 5432\n", "LoadBalancer")},
+                     {"tcp.yaml", config_map("tcp", "\"5432\": default/postgresql:5432")}});
+  auto pg = std::find_if(r->model.services.begin(), r->model.services.end(),
+                         [](const ResolvedService& s) { return s.key == "default/pg-direct"; });
+  ASSERT_NE(pg, r->model.services.end());
+  ASSERT_FALSE(pg->addresses.empty()) << r->diagnostics.to_string();
+  std::string vip = pg->addresses.front().to_string();
+  EXPECT_EQ(
+      warnings_with(r->diagnostics, "exposes it too"),
+      std::vector<std::string>{
+          "tcp.yaml:7:3: warning: port 5432/TCP: goes to default/postgresql:5432 from ConfigMap default/tcp "
+          "(tcp.yaml:7:3); LoadBalancer Service default/pg-direct (svc.yaml:14:1) at " +
+          vip +
+          " exposes it too. metalgate's only listener on 5432/TCP is the controller's: the "
+          "ConfigMap's mapping is used, also for connections to " +
+          vip + " that reach its nodes."});
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ std::unique_ptr<Built> build(const std::string& config_yaml) {
   return b;
 }
 
-const config::Diagnostic* find(const config::Diagnostics& d, config::Severity severity, const std::string& text) {
+const config::Diagnostic* find(const config::Diagnostics& d, config::Severity severity,
+                               const std::string& text) {
   for (const auto& x : d.items())
     if (x.severity == severity && x.message.find(text) != std::string::npos) return &x;
   return nullptr;
@@ -69,7 +70,8 @@ TEST(ProxyConfigTls, AnUnknownCipherOrCiphersuiteIsAnErrorAtItsLine) {
       "    global-config-snippet: |\n"
       "      ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA257\n"
       "      ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_512\n");
-  const auto* cipher = find(b->diagnostics, config::Severity::kError, "'ECDHE-RSA-AES128-GCM-SHA257' is not a cipher");
+  const auto* cipher =
+      find(b->diagnostics, config::Severity::kError, "'ECDHE-RSA-AES128-GCM-SHA257' is not a cipher");
   ASSERT_TRUE(cipher) << b->diagnostics.to_string();
   EXPECT_EQ(cipher->where.file, "values.yaml");
   EXPECT_EQ(cipher->where.line, 4);
@@ -87,6 +89,153 @@ TEST(ProxyConfigTls, WordsAndSnippetLinesMetalgateDoesNotReadAreWarned) {
   EXPECT_TRUE(find(b->diagnostics, config::Severity::kWarning, "'strict-sni' is not read"));
   EXPECT_TRUE(find(b->diagnostics, config::Severity::kWarning, "'tune.ssl.default-dh-param' is not applied"));
   EXPECT_TRUE(find(b->diagnostics, config::Severity::kError, "ssl-min-ver 'TLSv9'"));
+}
+
+// ------------------------------------------------------------------------------------------ conflicts
+
+// Builds from whole manifest files (name, text), as `metalgate validate` reads them.
+std::unique_ptr<Built> build_files(const std::vector<std::pair<std::string, std::string>>& files) {
+  auto b = std::make_unique<Built>();
+  config::ManifestSet set;
+  for (const auto& [name, text] : files)
+    config::load_manifest_text(text, name, set, b->diagnostics);
+  config::finish_manifest_set(set, b->diagnostics);
+  auto model = std::make_shared<model::Model>(model::resolve_model(std::move(set), {}, b->diagnostics));
+  b->config = build_proxy_config(model, {}, b->diagnostics);
+  return b;
+}
+
+const char* const kWebAppService = R"(apiVersion: v1
+kind: Service
+metadata:
+  name: web-app
+  namespace: default
+spec:
+  selector:
+    app: web-app
+  ports:
+  - name: http
+    port: 80
+)";
+
+// An Ingress sending `host`/ to web-app:80; `annotation` ("check-interval: 5s") is on line 8, column 5.
+std::string ingress_to_web_app(const std::string& name, const std::string& created, const std::string& host,
+                               const std::string& annotation) {
+  return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+         "\n  namespace: default\n" + (created.empty() ? "" : "  creationTimestamp: \"" + created + "\"\n") +
+         "  annotations:\n    haproxy.org/" + annotation +
+         "\nspec:\n  ingressClassName: haproxy\n  rules:\n  - host: \"" + host +
+         "\"\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n"
+         "          service:\n            name: web-app\n            port:\n              number: 80\n";
+}
+
+std::vector<std::string> warnings_with(const config::Diagnostics& d, const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& x : d.items())
+    if (x.severity == config::Severity::kWarning && x.to_string().find(text) != std::string::npos)
+      out.push_back(x.to_string());
+  return out;
+}
+
+TEST(Conflicts, TwoIngressesSettingOneBackendsCheckIntervalNameBothAndTheOldestWins) {
+  // a-shop sorts first by name, but web-app-ingress is older.
+  auto b = build_files({{"svc.yaml", kWebAppService},
+                        {"web.yaml", ingress_to_web_app("web-app-ingress", "2024-05-01T10:00:00Z",
+                                                        "app.example.com", "check-interval: 5s")},
+                        {"shop.yaml", ingress_to_web_app("a-shop", "2024-06-01T10:00:00Z",
+                                                         "*.shop.example.com", "check-interval: 1s")}});
+  EXPECT_FALSE(b->diagnostics.has_errors()) << b->diagnostics.to_string();
+  EXPECT_EQ(warnings_with(b->diagnostics, "check-interval"),
+            std::vector<std::string>{
+                "web.yaml:8:5: warning: Service default/web-app port 80: check-interval is 5s from Ingress "
+                "default/web-app-ingress (web.yaml:8:5); Ingress default/a-shop (shop.yaml:8:5) sets 1s. A "
+                "backend has one health check: the oldest Ingress's setting is used (creationTimestamp, then "
+                "namespace/name)."});
+  ASSERT_EQ(b->config.backends.size(), 1u);
+  EXPECT_EQ(b->config.backends[0].check.interval, milliseconds(5000));
+}
+
+TEST(Conflicts, WithoutCreationTimestampsTheFirstIngressByNamespaceAndNameWins) {
+  auto b = build_files(
+      {{"svc.yaml", kWebAppService},
+       {"web.yaml", ingress_to_web_app("web-app-ingress", "", "app.example.com", "load-balance: leastconn")},
+       {"shop.yaml", ingress_to_web_app("a-shop", "", "*.shop.example.com", "load-balance: source")}});
+  EXPECT_EQ(
+      warnings_with(b->diagnostics, "load-balance"),
+      std::vector<std::string>{
+          "shop.yaml:7:5: warning: Service default/web-app port 80: load-balance is source from Ingress "
+          "default/a-shop (shop.yaml:7:5); Ingress default/web-app-ingress (web.yaml:7:5) sets leastconn. "
+          "A backend has one balance algorithm: the oldest Ingress's setting is used (creationTimestamp, "
+          "then namespace/name)."});
+  EXPECT_EQ(b->config.backends[0].balance, Balance::kSource);
+}
+
+TEST(Conflicts, AnIngressWithATimestampIsOlderThanOneWithout) {
+  auto b = build_files(
+      {{"svc.yaml", kWebAppService},
+       {"web.yaml", ingress_to_web_app("web-app-ingress", "2024-05-01T10:00:00Z", "app.example.com",
+                                       "load-balance: leastconn")},
+       {"shop.yaml", ingress_to_web_app("a-shop", "", "*.shop.example.com", "load-balance: source")}});
+  EXPECT_EQ(b->config.backends[0].balance, Balance::kLeastConn);
+}
+
+TEST(Conflicts, ASettingTheOldestIngressLeavesUnsetIsNamedAndNotApplied) {
+  auto b = build_files({{"svc.yaml", kWebAppService},
+                        {"web.yaml", ingress_to_web_app("web-app-ingress", "2024-05-01T10:00:00Z",
+                                                        "app.example.com", "check-interval: 5s")},
+                        {"shop.yaml", ingress_to_web_app("a-shop", "2024-06-01T10:00:00Z",
+                                                         "*.shop.example.com", "check-http: /health")}});
+  EXPECT_EQ(
+      warnings_with(b->diagnostics, "check-http"),
+      std::vector<std::string>{
+          "web.yaml:1:1: warning: Service default/web-app port 80: check-http is left unset by Ingress "
+          "default/web-app-ingress (web.yaml:1:1), so the controller ConfigMap's value or the default "
+          "applies; Ingress default/a-shop (shop.yaml:8:5) sets /health. A backend has one health check: "
+          "the oldest Ingress's setting is used (creationTimestamp, then namespace/name)."});
+  EXPECT_FALSE(b->config.backends[0].check.http);
+}
+
+TEST(Conflicts, TheServicesOwnAnnotationWinsOverEveryIngressAndTheWarningSaysSo) {
+  std::string service = std::string(kWebAppService);
+  service.replace(service.find("  namespace: default\n"), 21,
+                  "  namespace: default\n  annotations:\n    haproxy.org/check-interval: 2s\n");
+  auto b = build_files({{"svc.yaml", service},
+                        {"web.yaml", ingress_to_web_app("web-app-ingress", "2024-05-01T10:00:00Z",
+                                                        "app.example.com", "check-interval: 5s")},
+                        {"shop.yaml", ingress_to_web_app("a-shop", "2024-06-01T10:00:00Z",
+                                                         "*.shop.example.com", "check-interval: 1s")}});
+  EXPECT_EQ(warnings_with(b->diagnostics, "check-interval"),
+            std::vector<std::string>{
+                "svc.yaml:7:5: warning: Service default/web-app port 80: check-interval is 2s from Service "
+                "default/web-app (svc.yaml:7:5); Ingress default/web-app-ingress (web.yaml:8:5) sets 5s; "
+                "Ingress default/a-shop (shop.yaml:8:5) sets 1s. A backend has one health check: the "
+                "Service's own annotation is used (it is more specific than any Ingress)."});
+  EXPECT_EQ(b->config.backends[0].check.interval, milliseconds(2000));
+}
+
+TEST(Conflicts, IngressesAgreeingOnABackendSettingRaiseNoWarning) {
+  auto b = build_files(
+      {{"svc.yaml", kWebAppService},
+       {"web.yaml", ingress_to_web_app("web-app-ingress", "", "app.example.com", "check-interval: 5s")},
+       {"shop.yaml", ingress_to_web_app("a-shop", "", "*.shop.example.com", "check-interval: 5s")}});
+  EXPECT_TRUE(warnings_with(b->diagnostics, "A backend has one").empty()) << b->diagnostics.to_string();
+}
+
+TEST(Conflicts, PerRouteSettingsStayWithEachIngressAndAreNoConflict) {
+  auto b =
+      build_files({{"svc.yaml", kWebAppService},
+                   {"web.yaml", ingress_to_web_app("web-app-ingress", "2024-05-01T10:00:00Z",
+                                                   "app.example.com", "rate-limit-requests: \"10\"")},
+                   {"shop.yaml", ingress_to_web_app("a-shop", "2024-06-01T10:00:00Z", "*.shop.example.com",
+                                                    "rate-limit-requests: \"100\"")}});
+  EXPECT_TRUE(warnings_with(b->diagnostics, "rate-limit").empty()) << b->diagnostics.to_string();
+  const auto& routes = b->config.model->routes;
+  const auto* app = routes.match("app.example.com", "/");
+  const auto* shop = routes.match("a.shop.example.com", "/");
+  ASSERT_TRUE(app && shop);
+  EXPECT_EQ(app->target, shop->target) << "one backend";
+  EXPECT_EQ(b->config.policies[b->config.route_policy.at(app)].rate_limit.requests, 10u);
+  EXPECT_EQ(b->config.policies[b->config.route_policy.at(shop)].rate_limit.requests, 100u);
 }
 
 }  // namespace

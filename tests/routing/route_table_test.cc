@@ -120,6 +120,17 @@ TEST(RouteTableConflicts, TheFirstEqualRuleWinsAndTheOtherIsReported) {
   EXPECT_EQ(t.match("a.com", "/x")->target, 3u);
 }
 
+TEST(RouteTableConflicts, AConflictCarriesTheLocationOfBothRules) {
+  RouteTable t;
+  t.add({"app.example.com", "/", kPrefix, 1, "Ingress default/a"}, {"a.yaml", 16, 11});
+  t.add({"APP.example.com", "/", kPrefix, 2, "Ingress default/b"}, {"b.yaml", 15, 11});
+  auto conflicts = t.build();
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0].kept_where.to_string(), "a.yaml:16:11");
+  EXPECT_EQ(conflicts[0].dropped_where.to_string(), "b.yaml:15:11");
+  EXPECT_EQ(t.match("app.example.com", "/x")->target, 1u);
+}
+
 TEST(RouteTableDefault, DefaultTargetIsSeparate) {
   RouteTable t;
   t.set_default_target(9);
