@@ -92,7 +92,7 @@ std::optional<net::IpAddress> pick_in_pool(const config::IpAddressPool& pool, ne
       if (ip.family() != family || list.empty() || !list.front()->sharing_key) continue;
       if (*list.front()->sharing_key != *s.sharing_key) continue;
       bool in_pool = std::any_of(pool.addresses.begin(), pool.addresses.end(),
-                                 [&](const net::AddressRange& r) { return r.contains(ip); });
+                                 [&ip = ip](const net::AddressRange& r) { return r.contains(ip); });
       if (in_pool && fits_holders(holders, ip, s)) return ip;
     }
   }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "engine/http/chunked.h"
 #include "engine/http/parser.h"
@@ -47,19 +48,51 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(response.status >= 0 && response.status <= 999);
   }
 
-  // The chunked decoder over the same bytes, fed in two pieces: never consumes more than it was given, and the
-  // data it reports is a part of its input.
+  // The chunked decoder over the same bytes, fed in two pieces: never consumes more than it was given, the
+  // data it reports is a part of its input, and check() on the same bytes (a look-ahead that leaves the
+  // decoder as it is) predicts exactly what feed() then does.
   http::ChunkedDecoder decoder;
   std::size_t split = size ? data[0] % (size + 1) : 0;
   std::size_t consumed = 0;
+  std::string decoded;
+  http::ChunkedDecoder::Result last;
   for (auto piece : {runtime::ByteView(data, split), runtime::ByteView(data + split, size - split)}) {
+    const auto predicted = decoder.check(piece);
     auto r = decoder.feed(piece, [&](runtime::ByteView v) {
       check(v.data() >= piece.data() && v.data() + v.size() <= piece.data() + piece.size());
+      decoded.append(runtime::as_chars(v));
     });
+    check(predicted.consumed == r.consumed && predicted.done == r.done && predicted.error == r.error &&
+          std::string_view(predicted.why) == std::string_view(r.why));
     check(r.consumed <= piece.size());
+    check(!(r.done && r.error));
+    check(r.error == (*r.why != '\0'));
     consumed += r.consumed;
+    last = r;
     if (r.done || r.error) break;
   }
   check(consumed <= size);
+  check(decoded.size() <= consumed);
+
+  // reframe() over the same split appends the same body in canonical framing; a fresh decoder reads that back
+  // without error, to the same data and trailers, and ends exactly where the original ended.
+  http::ChunkedDecoder reframer;
+  std::string framed;
+  std::size_t reframed_consumed = 0;
+  for (auto piece : {runtime::ByteView(data, split), runtime::ByteView(data + split, size - split)}) {
+    auto r = reframer.reframe(piece, framed);
+    reframed_consumed += r.consumed;
+    if (r.done || r.error) break;
+  }
+  check(reframed_consumed == consumed);
+  http::ChunkedDecoder reader;
+  std::string redecoded;
+  auto again = reader.feed(runtime::as_bytes(framed),
+                           [&](runtime::ByteView v) { redecoded.append(runtime::as_chars(v)); });
+  check(!again.error);
+  check(again.consumed == framed.size());
+  check(redecoded == decoded);
+  check(again.done == (last.done && !last.error));
+  if (again.done) check(reader.trailers() == decoder.trailers());
   return 0;
 }

@@ -1,23 +1,78 @@
 #!/usr/bin/env bash
-# Builds the HTTP parser fuzz target with clang's libFuzzer (+ASan/UBSan) and runs it for a bounded time from a
-# seed corpus of real requests and smuggling vectors. Exit 0: no crash found in the time given.
-#   run_fuzz.sh SOURCE_DIR SECONDS
+# Builds one libFuzzer target (clang, +ASan/UBSan) from exactly the sources it needs and runs it for a bounded
+# time from a copy of its seed corpus in tests/fuzz/corpus/TARGET (the repo is never written to).
+#   run_fuzz.sh SOURCE_DIR TARGET SECONDS [extra libFuzzer args...]
+# TARGET: http_parser | frame | manifest | scenario (tests/fuzz/TARGET_fuzz.cc). SECONDS=0 runs without a time
+# limit (give -runs=N then). Exit 0: no crash, leak or sanitizer report; 77: clang++ is missing.
+# Environment: FUZZ_LOG=file keeps libFuzzer's whole output (the console shows its tail);
+# FUZZ_ARTIFACTS=dir keeps crashing inputs (otherwise they are printed in base64 and removed with the temp dir).
 set -euo pipefail
-src=$1
-seconds=${2:-60}
+src=$(cd "$1" && pwd)
+target=$2
+seconds=${3:-60}
+shift 3 || shift $#
 if ! command -v clang++ >/dev/null; then echo "clang++ missing (install-deps.sh installs it)"; exit 77; fi
-work=$(mktemp -d /tmp/metalgate-fuzz.XXXXXX)
+
+e=$src/engine
+case $target in
+  http_parser) sources=("$e/http/parser.cc" "$e/http/message.cc" "$e/http/chunked.cc"); libs=(); max_len=4096 ;;
+  frame)
+    sources=("$e/speaker/arp.cc" "$e/speaker/ndp.cc" "$e/speaker/speaker.cc" "$e/net/ip_address.cc"
+             "$e/net/mac_address.cc")
+    libs=(); max_len=512 ;;
+  manifest)
+    sources=("$e/config/manifest_loader.cc" "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
+             "$e/config/duration.cc" "$e/config/annotations.cc" "$e/config/k8s_names.cc"
+             "$e/config/label_selector.cc" "$e/net/ip_address.cc" "$e/net/mac_address.cc"
+             "$e/routing/route_table.cc" "$e/routing/endpoints.cc" "$e/model/resolve.cc"
+             "$e/proxy/proxy_config.cc" "$e/http/message.cc" "$e/tls/tls_stream.cc" "$e/runtime/log.cc"
+             "$e/ipam/allocator.cc")
+    libs=(-lyaml-cpp -lssl -lcrypto -lz); max_len=8192 ;;
+  scenario)
+    sources=("$src/sim/scenario/scenario.cc" "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
+             "$e/config/duration.cc" "$e/membership/membership.cc" "$e/net/ip_address.cc"
+             "$e/runtime/seeded_random.cc" "$e/runtime/log.cc")
+    libs=(-lyaml-cpp); max_len=8192 ;;
+  *) echo "unknown fuzz target '$target' (http_parser, frame, manifest, scenario)"; exit 2 ;;
+esac
+corpus_src=$src/tests/fuzz/corpus/$target
+
+work=$(mktemp -d "/tmp/metalgate-fuzz-$target.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src" \
-  "$src/tests/fuzz/http_parser_fuzz.cc" "$src/engine/http/parser.cc" "$src/engine/http/message.cc" \
-  "$src/engine/http/chunked.cc" \
-  -o "$work/fuzz"
-mkdir -p "$work/corpus"
-i=0
-for r in 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' \
-         'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' \
-         'GET / HTTP/1.0\r\nX: a\r\n b\r\n\r\n' 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc' \
-         '4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\nT: 1\r\n\r\n'; do
-  printf "$r" > "$work/corpus/seed$i"; i=$((i + 1))
+# shellcheck disable=SC2054  # the commas belong to -fsanitize
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -fno-omit-frame-pointer -I"$src")
+start=$(date +%s)
+# Each translation unit on its own, as many at once as there are cores; a compile error fails the run.
+mkdir -p "$work/obj" "$work/corpus" "$work/artifacts"
+objects=()
+pids=()
+for f in "$src/tests/fuzz/${target}_fuzz.cc" "${sources[@]}"; do
+  o=$work/obj/$(printf '%s' "${f#"$src"/}" | tr / _).o
+  objects+=("$o")
+  clang++ "${flags[@]}" -c "$f" -o "$o" &
+  pids+=($!)
+  while (($(jobs -rp | wc -l) >= $(nproc))); do sleep 0.2; done
 done
-"$work/fuzz" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work/corpus" 2>&1 | tail -15
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+if ((failed)); then echo "compiling the fuzz target '$target' failed"; exit 1; fi
+clang++ "${flags[@]}" "${objects[@]}" "${libs[@]}" -o "$work/fuzz"
+echo "built fuzz target '$target' in $(($(date +%s) - start)) s"
+
+cp "$corpus_src"/* "$work/corpus/"
+echo "seed corpus: $(find "$work/corpus" -type f | wc -l) files, $(cat "$work/corpus"/* | wc -c) bytes"
+log=${FUZZ_LOG:-$work/fuzz.log}
+status=0
+(cd "$work" && TMPDIR="$work" "$work/fuzz" -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 \
+   -artifact_prefix="$work/artifacts/" "$@" "$work/corpus") >"$log" 2>&1 || status=$?
+tail -n 25 "$log"
+if ((status != 0)) || [[ -n $(ls "$work/artifacts") ]]; then
+  for a in "$work/artifacts"/*; do
+    [[ -e $a ]] || continue
+    echo "artifact $(basename "$a") (base64):"; base64 -w 100 "$a"
+  done
+  if [[ -n ${FUZZ_ARTIFACTS:-} ]]; then mkdir -p "$FUZZ_ARTIFACTS"; cp "$work/artifacts"/* "$FUZZ_ARTIFACTS"/ 2>/dev/null || true; fi
+  echo "fuzz target '$target' FAILED (exit $status)"
+  exit 1
+fi
