@@ -265,6 +265,7 @@ struct ControllerValues {
     SourceLocation where;
   };
   std::map<std::string, std::vector<Setting>> settings;
+  bool settings_overflow = false;  // more settings than the loader records (aliases that fan out)
 };
 
 // ----------------------------------------------------------------------------------------- the whole set

@@ -1278,12 +1278,18 @@ std::optional<TrafficPolicy> read_traffic_policy(const YamlReader& r) {
 // which yaml-cpp builds as a cycle. Walking it must stop.
 constexpr int kMaxValuesDepth = 32;
 
-// A list or map value as one flow-style text, for comparing and quoting it; cycles end in "...".
+// Aliases may also fan out (`b: [*a, *a]`, `c: [*b, *b]`, …): a walk that follows them grows exponentially.
+// No real values file comes near these bounds.
+constexpr std::size_t kMaxValueText = 4096;
+constexpr std::size_t kMaxValuesSettings = 10000;
+
+// A list or map value as one flow-style text, for comparing and quoting it; cycles and fan-outs end in "...".
 std::string flow_text(const YAML::Node& n, int depth) {
   if (depth > kMaxValuesDepth) return "...";
   if (n.IsScalar()) return n.Scalar();
   std::string out = n.IsMap() ? "{" : "[";
   for (auto it = n.begin(); it != n.end(); ++it) {
+    if (out.size() > kMaxValueText) return out + "...";
     if (out.size() > 1) out += ", ";
     out += n.IsMap() ? it->first.as<std::string>("") + ": " + flow_text(it->second, depth + 1)
                      : flow_text(*it, depth + 1);
@@ -1296,6 +1302,11 @@ void record_values_settings(const YamlReader& r, const std::string& path, Contro
   if (depth > kMaxValuesDepth) {
     r.error("values nested deeper than " + std::to_string(kMaxValuesDepth) +
             " levels (an alias inside its own anchor?)");
+    return;
+  }
+  if (v.settings.size() >= kMaxValuesSettings) {
+    if (!v.settings_overflow) r.error("more than 10000 values settings (aliases that fan out?)");
+    v.settings_overflow = true;
     return;
   }
   if (n.IsMap()) {
