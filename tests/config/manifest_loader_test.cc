@@ -2,21 +2,13 @@
 #include <gtest/gtest.h>
 
 #include "engine/config/manifest_loader.h"
+#include "tests/config/load_text.h"
 
 namespace metalgate::config {
 namespace {
 
-struct Loaded {
-  ManifestSet set;
-  Diagnostics diagnostics;
-};
-
-Loaded load(const std::string& yaml) {
-  Loaded l;
-  load_manifest_text(yaml, "test.yaml", l.set, l.diagnostics);
-  finish_manifest_set(l.set, l.diagnostics);
-  return l;
-}
+using testing::load;
+using testing::Loaded;
 
 // The diagnostics of one severity as "line:column: field: message" lines.
 std::vector<std::string> lines(const Diagnostics& d, Severity s = Severity::kError) {

@@ -4,21 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "engine/config/manifest_loader.h"
+#include "tests/config/load_text.h"
 
 namespace metalgate::config {
 namespace {
 
-struct Loaded {
-  ManifestSet set;
-  Diagnostics diagnostics;
-};
-
-Loaded load(const std::string& yaml) {
-  Loaded l;
-  load_manifest_text(yaml, "test.yaml", l.set, l.diagnostics);
-  finish_manifest_set(l.set, l.diagnostics);
-  return l;
-}
+using testing::load;
+using testing::Loaded;
 
 // Whether `l` holds a diagnostic of `severity` at `at` ("line:column"), for exactly `field`, whose message
 // contains `message`. The failure lists every diagnostic.
