@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configuration reload on a live LAN, in network namespaces this script creates and always removes: a bridge in
 # its own namespace, two nodes running `metalgate serve`, one client. A Service is added to the manifests and
-# every node gets SIGHUP: the client must reach the new service address while the first one stays reachable.
+# every node gets SIGHUP: the client must reach the new service address while the first one stays reachable,
+# and each node's --state file holds both.
 # Then a manifest with an error: every node refuses it, says where the error is, and both addresses stay.
 # Usage: speaker_reload_test.sh PATH/TO/metalgate   (root; exits 77 to skip otherwise)
 set -u
@@ -29,7 +30,8 @@ lan_manifests "$tmp/manifests/lan.yaml"
 for i in 0 1; do
   other=$((1 - i))
   ip netns exec "${nodes[$i]}" "$bin" serve --manifests "$tmp/manifests" --node "node-$i" --interface eth0 \
-    --bind "10.99.0.1$i:7946" --peer "10.99.0.1$other:7946" --seed "$((i + 1))" >>"$tmp/node-$i.log" 2>&1 &
+    --bind "10.99.0.1$i:7946" --peer "10.99.0.1$other:7946" --seed "$((i + 1))" --state "$tmp/state-$i" \
+    >>"$tmp/node-$i.log" 2>&1 &
   pids[$i]=$!
 done
 
@@ -51,6 +53,7 @@ logged() {  # EVENT: every node logged it
 reaches "$first_vip" 10 || fail "the client never reached $first_vip"
 reaches "$second_vip" 1 && fail "$second_vip answers before any Service has it"
 echo "client reaches $first_vip; $second_vip is free"
+grep -qx "default/web $first_vip" "$tmp/state-0" || fail "the state file does not hold default/web $first_vip"
 
 # A second LoadBalancer Service: the pool's next address.
 cat >> "$tmp/manifests/lan.yaml" <<YAML
@@ -65,6 +68,7 @@ logged "serve reloaded" || fail "a node did not log its reload"
 reaches "$second_vip" 5 || fail "the client does not reach $second_vip after the reload"
 reaches "$first_vip" 1 || fail "$first_vip was lost in the reload"
 echo "after the reload: the client reaches $second_vip and still $first_vip"
+grep -qx "default/api $second_vip" "$tmp/state-1" || fail "the state file was not written after the reload"
 
 # A manifest with an error: refused, with its place, and nothing changes.
 printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: bad, namespace: default}\nspec: {colour: blue}\n' \

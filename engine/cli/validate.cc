@@ -238,9 +238,10 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
   auto set = config::load_manifest_paths(options.paths, d);
   model::ResolveOptions ro;
   if (!options.state_file.empty()) {
-    std::string error;
-    ro.previous_allocations = ipam::read_state_file(options.state_file, error);
-    if (!error.empty()) d.error({options.state_file, 0, 0}, "", error);
+    if (auto state = ipam::read_state_file(options.state_file))
+      ro.previous_allocations = std::move(*state);
+    else
+      d.error({options.state_file, 0, 0}, "", state.error());
   }
   auto model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
   const model::Model& m = *model;

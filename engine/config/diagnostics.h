@@ -31,7 +31,10 @@ class Diagnostics {
   void error(SourceLocation where, std::string field, std::string message);
   void warning(SourceLocation where, std::string field, std::string message);
   void note(SourceLocation where, std::string field, std::string message);
-  void add(Diagnostic d) { items_.push_back(std::move(d)); }
+  void add(Diagnostic d) {
+    if (d.severity == Severity::kError) ++errors_;
+    items_.push_back(std::move(d));
+  }
 
   bool has_errors() const { return errors_ > 0; }
   std::size_t error_count() const { return errors_; }

@@ -14,9 +14,8 @@ namespace {
 constexpr std::string_view kHeader = "# metalgate address allocations v1";
 }
 
-PreviousAllocations read_state_file(const std::string& path, std::string& error) {
+Result<PreviousAllocations> read_state_file(const std::string& path) {
   PreviousAllocations out;
-  error.clear();
   std::ifstream in(path);
   if (!in) return out;
   std::string line;
@@ -28,16 +27,14 @@ PreviousAllocations read_state_file(const std::string& path, std::string& error)
     std::string key, list, extra;
     fields >> key >> list;
     if (key.empty() || list.empty() || (fields >> extra) || key.find('/') == std::string::npos) {
-      error = path + ":" + std::to_string(number) + ": expected 'namespace/name address[,address]'";
-      return {};
+      return Failure{path + ":" + std::to_string(number) + ": expected 'namespace/name address[,address]'"};
     }
     std::istringstream addresses(list);
     std::string item;
     while (std::getline(addresses, item, ',')) {
       auto ip = net::IpAddress::parse(item);
       if (!ip) {
-        error = path + ":" + std::to_string(number) + ": '" + item + "' is not an IP address";
-        return {};
+        return Failure{path + ":" + std::to_string(number) + ": '" + item + "' is not an IP address"};
       }
       out[key].push_back(*ip);
     }
@@ -45,13 +42,14 @@ PreviousAllocations read_state_file(const std::string& path, std::string& error)
   return out;
 }
 
-std::error_code write_state_file(const std::string& path, const AllocationResult& allocations) {
+std::error_code write_state_file(const std::string& path, const PreviousAllocations& allocations) {
   std::string text(kHeader);
   text += '\n';
-  for (const auto& [key, a] : allocations.assigned) {
+  for (const auto& [key, addresses] : allocations) {
+    if (addresses.empty()) continue;
     text += key + ' ';
-    for (std::size_t i = 0; i < a.addresses.size(); ++i)
-      text += (i ? "," : "") + a.addresses[i].to_string();
+    for (std::size_t i = 0; i < addresses.size(); ++i)
+      text += (i ? "," : "") + addresses[i].to_string();
     text += '\n';
   }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());

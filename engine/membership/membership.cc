@@ -35,7 +35,8 @@ namespace {
 
 // Wire format, big-endian: "MG" 2 | kind u8 | seq u32 | sender name, incarnation u32, flags u8 | target name,
 // address | update count u8 | updates (name, address, incarnation u32, state u8, flags u8). Names are
-// u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready.
+// u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready, bit 1 runs no proxy (a
+// speaker-only node: not an endpoint of the ingress controller's Service).
 class Writer {
  public:
   // Sized for a message's fixed part and a few updates: the pushes below then never reallocate.
@@ -107,7 +108,23 @@ Membership::Membership(std::string self, net::SocketAddress self_address, Member
                        std::uint64_t seed)
     : self_(std::move(self)), config_(config), random_(seed) {
   self_member_ = &(members_[self_] = Member{self_, self_address, 0, MemberState::kAlive});
+  self_member_->runs_proxy = config_.runs_proxy;
 }
+
+namespace {
+
+std::uint8_t flags_of(const Member& m) {
+  return static_cast<std::uint8_t>((m.ready ? 1 : 0) | (m.runs_proxy ? 0 : 2));
+}
+
+void set_flags(Member& m, std::uint8_t flags) {
+  m.ready = flags & 1;
+  m.runs_proxy = !(flags & 2);
+}
+
+constexpr std::uint8_t kKnownFlags = 3;
+
+}  // namespace
 
 void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now) {
   seeds_ = seeds;
@@ -218,8 +235,9 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
   }
   if (!accept) return false;
   e.incarnation = u.incarnation;
-  if (e.ready != u.ready) ++view_version_;
+  if (e.ready != u.ready || e.runs_proxy != u.runs_proxy) ++view_version_;
   e.ready = u.ready;
+  e.runs_proxy = u.runs_proxy;
   if (u.state == MemberState::kAlive) e.address = u.address;
   bool rejoined = gone && u.state == MemberState::kAlive;
   set_state(e, u.state, rejoined ? "rejoined" : reason);
@@ -245,7 +263,7 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
   const Member& me = *self_member_;
   w.name(self_);
   w.u32(me.incarnation);
-  w.u8(me.ready ? 1 : 0);
+  w.u8(flags_of(me));
   w.name(target);
   w.address(target_address);
   w.u8(static_cast<std::uint8_t>(count));
@@ -263,7 +281,7 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
     w.address(m.address);
     w.u32(m.incarnation);
     w.u8(static_cast<std::uint8_t>(m.state));
-    w.u8(m.ready ? 1 : 0);
+    w.u8(flags_of(m));
     --updates_[i].remaining;
   }
   updates_.erase(
@@ -284,7 +302,7 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
   std::string sender = r.name();
   std::uint32_t sender_incarnation = r.u32();
   auto sender_flags = r.u8();
-  if (sender_flags > 1) magic = false;
+  if (sender_flags > kKnownFlags) magic = false;
   std::string target = r.name();
   net::SocketAddress target_address = r.address();
   std::vector<Member> updates(r.u8());
@@ -295,8 +313,8 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
     auto state = r.u8();
     m.state = static_cast<MemberState>(state);
     auto flags = r.u8();
-    m.ready = flags & 1;
-    if (state > 3 || flags > 1) magic = false;
+    set_flags(m, flags);
+    if (state > 3 || flags > kKnownFlags) magic = false;
   }
   if (!magic || !r.ok() || !r.done() || sender.empty() || kind < Kind::kPing || kind > Kind::kLeave) {
     ++malformed_;
@@ -306,7 +324,8 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
 
   // The sender is alive (or leaving): that is an update in itself.
   Member about_sender{sender, from, sender_incarnation,
-                      kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive, sender_flags == 1};
+                      kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive};
+  set_flags(about_sender, sender_flags);
   if (!apply(about_sender, now, kind == Kind::kLeave ? "left" : "")) {
     // A member we hold as gone talks to us: tell it, so it can refute with a higher incarnation.
     auto it = members_.find(sender);

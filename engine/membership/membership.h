@@ -35,6 +35,9 @@ struct MembershipConfig {
   // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted
   // nodes find each other again.
   runtime::Duration reconnect_interval = 1s;
+  // What this node tells the others about itself: whether it runs the proxy (the ingress controller's
+  // Service has its endpoints on exactly those nodes, for externalTrafficPolicy: Local).
+  bool runs_proxy = true;
 };
 
 // Empty when the timing can work, else why not: the direct probe must leave part of the interval for the
@@ -52,6 +55,7 @@ struct Member {
   // The member has settled (heard the others) and may be elected; a (re)started node is not, for a while, so
   // the others keep owning its addresses instead of handing them over to a node that does not claim them yet.
   bool ready = false;
+  bool runs_proxy = true;  // an endpoint of the ingress controller's Service (false: a speaker-only node)
 };
 
 struct OutgoingDatagram {

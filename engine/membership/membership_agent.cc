@@ -19,6 +19,14 @@ MembershipAgent::MembershipAgent(runtime::Runtime& runtime, std::string self, ne
   });
 }
 
+Result<std::unique_ptr<MembershipAgent>> MembershipAgent::open(runtime::Runtime& runtime, std::string self,
+                                                               net::SocketAddress bind, MembershipConfig config) {
+  std::error_code error;
+  std::unique_ptr<MembershipAgent> agent(new MembershipAgent(runtime, std::move(self), bind, config, error));
+  if (error) return Failure{"cannot bind the membership socket " + bind.to_string() + ": " + error.message()};
+  return agent;
+}
+
 MembershipAgent::~MembershipAgent() = default;
 
 void MembershipAgent::join(const std::vector<net::SocketAddress>& seeds) {

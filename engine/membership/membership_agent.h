@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/membership/membership.h"
+#include "engine/runtime/result.h"
 #include "engine/runtime/runtime.h"
 
 namespace metalgate::membership {
@@ -16,9 +17,12 @@ class MembershipAgent {
  public:
   using ViewCallback = std::function<void(const std::vector<std::string>& live_members)>;
 
-  MembershipAgent(runtime::Runtime& runtime, std::string self, net::SocketAddress bind,
-                  MembershipConfig config, std::error_code& error);
+  // Binds the membership socket; the failure says which address and why (taken, not local).
+  static Result<std::unique_ptr<MembershipAgent>> open(runtime::Runtime& runtime, std::string self,
+                                                       net::SocketAddress bind, MembershipConfig config);
   ~MembershipAgent();
+  MembershipAgent(const MembershipAgent&) = delete;  // the socket's and timer's callbacks point here
+  MembershipAgent& operator=(const MembershipAgent&) = delete;
 
   void join(const std::vector<net::SocketAddress>& seeds);
   void leave();
@@ -28,6 +32,8 @@ class MembershipAgent {
   const Membership& core() const { return *core_; }
 
  private:
+  MembershipAgent(runtime::Runtime& runtime, std::string self, net::SocketAddress bind,
+                  MembershipConfig config, std::error_code& error);
   void after_input();
 
   runtime::Runtime& runtime_;

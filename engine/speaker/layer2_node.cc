@@ -8,37 +8,24 @@
 
 namespace metalgate::speaker {
 
-std::vector<Layer2Assignment> layer2_assignments(const model::Model& model) {
-  std::vector<Layer2Assignment> out;
-  for (const auto& s : model.services) {
-    if (s.addresses.empty() || s.announcements.empty()) continue;
-    Layer2Assignment a;
-    a.service = s.key;
-    a.addresses = s.addresses;
-    a.local_traffic_policy = s.service->external_traffic_policy == config::TrafficPolicy::kLocal;
-    bool all_interfaces = false, all_nodes = false;
-    for (const auto& ann : s.announcements) {
-      all_interfaces = all_interfaces || ann.interfaces.empty();
-      a.interfaces.insert(a.interfaces.end(), ann.interfaces.begin(), ann.interfaces.end());
-      all_nodes = all_nodes || ann.node_selectors.empty();
-      a.node_selectors.insert(a.node_selectors.end(), ann.node_selectors.begin(), ann.node_selectors.end());
-    }
-    if (all_interfaces) a.interfaces.clear();
-    if (all_nodes) a.node_selectors.clear();
-    out.push_back(std::move(a));
-  }
-  return out;
+Result<std::unique_ptr<Layer2Node>> Layer2Node::create(runtime::Runtime& runtime, Layer2NodeConfig config) {
+  auto speaker = SpeakerAgent::open(runtime, config.interfaces, config.announce);
+  if (!speaker) return Failure{speaker.error()};
+  auto membership =
+      membership::MembershipAgent::open(runtime, config.name, config.membership_address, config.membership);
+  if (!membership) return Failure{membership.error()};
+  return std::unique_ptr<Layer2Node>(
+      new Layer2Node(runtime, std::move(config), std::move(*speaker), std::move(*membership)));
 }
 
-Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::error_code& error)
-    : runtime_(runtime), config_(std::move(config)) {
+Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::unique_ptr<SpeakerAgent> speaker,
+                       std::unique_ptr<membership::MembershipAgent> membership)
+    : runtime_(runtime),
+      config_(std::move(config)),
+      speaker_(std::move(speaker)),
+      membership_(std::move(membership)) {
   for (auto& [node, labels] : config_.node_labels)
     labels.emplace("kubernetes.io/hostname", node);
-  speaker_ = std::make_unique<SpeakerAgent>(runtime_, config_.interfaces, config_.announce, error);
-  if (error) return;
-  membership_ = std::make_unique<membership::MembershipAgent>(
-      runtime_, config_.name, config_.membership_address, config_.membership, error);
-  if (error) return;
   membership_->on_view_change([this](const std::vector<std::string>& view) { on_view(view); });
   grace_timer_ = runtime_.create_timer([this] { settle(); });
   eligible_ = [this](const std::string& node, std::size_t race) {
@@ -115,15 +102,14 @@ void Layer2Node::set_assignments(std::vector<Layer2Assignment> assignments) {
 }
 
 bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) const {
-  if (a.local_traffic_policy && !a.nodes_with_ready_endpoints.count(node)) return false;
-  if (a.node_selectors.empty()) return true;
   auto it = config_.node_labels.find(node);
   config::Labels undescribed;  // a member the configuration does not describe has its name only
   if (it == config_.node_labels.end()) undescribed.emplace("kubernetes.io/hostname", node);
   const config::Labels& labels = it == config_.node_labels.end() ? undescribed : it->second;
-  for (const auto& s : a.node_selectors)
-    if (s.matches(labels)) return true;
-  return false;
+  const auto& members = membership_->core().members();
+  auto member = members.find(node);
+  const bool runs_proxy = member != members.end() && member->second.runs_proxy;
+  return may_announce(a, {node, labels, runs_proxy});
 }
 
 void Layer2Node::on_view(const std::vector<std::string>& view) {

@@ -18,23 +18,11 @@
 #include "engine/config/label_selector.h"
 #include "engine/membership/membership_agent.h"
 #include "engine/model/model-t.h"
+#include "engine/runtime/result.h"
+#include "engine/speaker/eligibility.h"
 #include "engine/speaker/speaker_agent.h"
 
 namespace metalgate::speaker {
-
-// One LoadBalancer Service's addresses as the speaker needs them.
-struct Layer2Assignment {
-  std::string service;                    // "namespace/name", for logs
-  std::vector<net::IpAddress> addresses;  // the first one decides the owner (dual-stack moves together)
-  std::vector<std::string> interfaces;    // empty: every interface
-  std::vector<config::LabelSelector> node_selectors;  // any may match; empty: every node
-  bool local_traffic_policy = false;
-  std::set<std::string> nodes_with_ready_endpoints;  // counts only with local_traffic_policy
-};
-
-// The assignments the model implies: every LoadBalancer Service with addresses and at least one
-// L2Advertisement.
-std::vector<Layer2Assignment> layer2_assignments(const model::Model& model);
 
 struct Layer2NodeConfig {
   std::string name;
@@ -56,8 +44,12 @@ struct Layer2NodeConfig {
 
 class Layer2Node {
  public:
-  Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::error_code& error);
+  // Opens the interfaces and the membership socket; the failure says which part could not start, and then
+  // nothing of the node is left open.
+  static Result<std::unique_ptr<Layer2Node>> create(runtime::Runtime& runtime, Layer2NodeConfig config);
   ~Layer2Node();
+  Layer2Node(const Layer2Node&) = delete;  // timers and callbacks point here
+  Layer2Node& operator=(const Layer2Node&) = delete;
 
   void set_assignments(std::vector<Layer2Assignment> assignments);
   void start();
@@ -69,6 +61,8 @@ class Layer2Node {
   const std::map<net::IpAddress, std::string>& owners() const { return owners_; }
 
  private:
+  Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::unique_ptr<SpeakerAgent> speaker,
+             std::unique_ptr<membership::MembershipAgent> membership);
   void on_view(const std::vector<std::string>& view);
   void settle();
   bool every_seed_alive() const;

@@ -17,25 +17,34 @@ struct SpeakerAgent::Port final : runtime::FrameHandler {
   }
 };
 
-SpeakerAgent::SpeakerAgent(runtime::Runtime& runtime, const std::vector<std::string>& interfaces,
-                           AnnouncePolicy policy, std::error_code& error)
-    : runtime_(runtime) {
+SpeakerAgent::SpeakerAgent(runtime::Runtime& runtime, AnnouncePolicy policy) : runtime_(runtime), policy_(policy) {}
+
+Result<std::unique_ptr<SpeakerAgent>> SpeakerAgent::open(runtime::Runtime& runtime,
+                                                         const std::vector<std::string>& interfaces,
+                                                         AnnouncePolicy policy) {
+  std::unique_ptr<SpeakerAgent> agent(new SpeakerAgent(runtime, policy));
+  if (auto error = agent->open_ports(interfaces); !error.empty()) return Failure{error};
+  return agent;
+}
+
+std::string SpeakerAgent::open_ports(const std::vector<std::string>& interfaces) {
   std::vector<SpeakerInterface> described;
   for (const auto& name : interfaces) {
     auto p = std::make_unique<Port>();
     p->agent = this;
     p->name = name;
+    std::error_code error;
     p->port = runtime_.open_frame_port(name, {runtime::kEtherTypeArp, runtime::kEtherTypeIpv6}, *p, error);
     if (error) {
       ports_.clear();
-      speaker_ = std::make_unique<Speaker>(std::vector<SpeakerInterface>{}, policy);
-      return;
+      return "cannot open interface " + name + ": " + error.message();
     }
     described.push_back({name, p->port->mac()});
     ports_.push_back(std::move(p));
   }
-  speaker_ = std::make_unique<Speaker>(std::move(described), policy);
+  speaker_ = std::make_unique<Speaker>(std::move(described), policy_);
   timer_ = runtime_.create_timer([this] { send(speaker_->handle_timeout(runtime_.now())); });
+  return {};
 }
 
 SpeakerAgent::~SpeakerAgent() = default;

@@ -162,15 +162,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
       if (n.speaker) members.push_back({n.address, 7946});
     // The controller's Service has its endpoints where the proxy runs: with externalTrafficPolicy Local only
     // those nodes may announce it, as MetalLB decides.
-    auto assignments_for = [&](const model::Model& m) {
-      auto assignments = speaker::layer2_assignments(m);
-      for (auto& a : assignments)
-        for (const auto& svc : m.services)
-          if (svc.key == a.service && svc.is_ingress_controller)
-            for (const auto& n : s.nodes)
-              if (n.proxy) a.nodes_with_ready_endpoints.insert(n.name);
-      return assignments;
-    };
+    auto assignments_for = [&](const model::Model& m) { return speaker::layer2_assignments(m); };
     auto assignments = assignments_for(*model);
     std::map<std::string, NodeEngine> engines;
     std::map<std::string, bool> isolated;      // NIC down
@@ -198,10 +190,13 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
           if (m.ip != n.address) cfg.seeds.push_back(m);
         for (const auto& other : s.nodes)
           cfg.node_labels[other.name] = other.labels;
-        std::error_code ec;
-        e.speaker = std::make_unique<speaker::Layer2Node>(rt, cfg, ec);
-        if (ec)
-          d.error({s.file, 0, 0}, "nodes", "the speaker on " + n.name + " did not start: " + ec.message());
+        cfg.membership.runs_proxy = n.proxy;
+        auto created = speaker::Layer2Node::create(rt, cfg);
+        if (!created) {
+          d.error({s.file, 0, 0}, "nodes", "the speaker on " + n.name + " did not start: " + created.error());
+          return;
+        }
+        e.speaker = std::move(*created);
         e.speaker->set_assignments(assignments);
         e.speaker->start();
       }

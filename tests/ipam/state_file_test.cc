@@ -21,35 +21,33 @@ class StateFileTest : public ::testing::Test {
 };
 
 TEST_F(StateFileTest, RoundTripsAllocations) {
-  AllocationResult r;
-  r.assigned["default/web"] = {
-      {*net::IpAddress::parse("10.0.0.1"), *net::IpAddress::parse("fd00::1")}, "a", false};
-  r.assigned["ns/db"] = {{*net::IpAddress::parse("10.0.0.2")}, "a", false};
+  PreviousAllocations r;
+  r["default/web"] = {*net::IpAddress::parse("10.0.0.1"), *net::IpAddress::parse("fd00::1")};
+  r["ns/db"] = {*net::IpAddress::parse("10.0.0.2")};
+  r["ns/pending"] = {};
   ASSERT_FALSE(write_state_file(path("state"), r));
-  std::string error;
-  auto back = read_state_file(path("state"), error);
-  EXPECT_EQ(error, "");
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back["default/web"], r.assigned["default/web"].addresses);
+  auto back = read_state_file(path("state"));
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->size(), 2u) << "a Service without an address has no line";
+  EXPECT_EQ((*back)["default/web"], r["default/web"]);
   EXPECT_FALSE(std::filesystem::exists(path("state") + ".tmp." + std::to_string(::getpid())));
 }
 
 TEST_F(StateFileTest, MissingFileIsAnEmptyState) {
-  std::string error;
-  EXPECT_TRUE(read_state_file(path("absent"), error).empty());
-  EXPECT_EQ(error, "");
+  auto state = read_state_file(path("absent"));
+  ASSERT_TRUE(state) << state.error();
+  EXPECT_TRUE(state->empty());
 }
 
 TEST_F(StateFileTest, MalformedLinesNameTheirPlace) {
   std::ofstream(path("bad")) << "# header\ndefault/web 10.0.0.1\ndefault/x not-an-ip\n";
-  std::string error;
-  EXPECT_TRUE(read_state_file(path("bad"), error).empty());
-  EXPECT_EQ(error, path("bad") + ":3: 'not-an-ip' is not an IP address");
+  auto state = read_state_file(path("bad"));
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.error(), path("bad") + ":3: 'not-an-ip' is not an IP address");
 }
 
 TEST_F(StateFileTest, UnwritableDirectoryIsAnError) {
-  AllocationResult r;
-  EXPECT_TRUE(write_state_file(path("no/such/dir/state"), r));
+  EXPECT_TRUE(write_state_file(path("no/such/dir/state"), PreviousAllocations{}));
 }
 
 }  // namespace

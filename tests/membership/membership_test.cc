@@ -32,13 +32,13 @@ class Cluster {
   static net::IpAddress address(int i) {
     return net::IpAddress::v4(10, 0, 0, static_cast<std::uint8_t>(10 + i));
   }
-  void start(int i) {
-    std::error_code ec;
+  void start(int i, MembershipConfig config = {}) {
     auto& a = agents[static_cast<std::size_t>(i)];
-    a = std::make_unique<MembershipAgent>(world.host(names[static_cast<std::size_t>(i)]),
-                                          names[static_cast<std::size_t>(i)],
-                                          net::SocketAddress{address(i), kPort}, MembershipConfig{}, ec);
-    ASSERT_FALSE(ec) << ec.message();
+    auto opened = MembershipAgent::open(world.host(names[static_cast<std::size_t>(i)]),
+                                        names[static_cast<std::size_t>(i)],
+                                        net::SocketAddress{address(i), kPort}, config);
+    ASSERT_TRUE(opened) << opened.error();
+    a = std::move(*opened);
     std::vector<net::SocketAddress> seeds;
     for (int j = 0; j < static_cast<int>(names.size()); ++j)
       if (j != i) seeds.push_back({address(j), kPort});
@@ -70,6 +70,21 @@ TEST(Membership, FiveNodesConverge) {
   Cluster c(5);
   ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
   EXPECT_LT(c.world.now().time_since_epoch(), 500ms);
+}
+
+TEST(Membership, ANodeWithoutAProxyIsKnownAsSuchByEveryoneAndKeepsItThroughReadiness) {
+  Cluster c(3);
+  MembershipConfig speaker_only;
+  speaker_only.runs_proxy = false;
+  c.crash(1);
+  c.start(1, speaker_only);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.agents[1]->set_ready();  // a new incarnation: the flag must ride along with readiness
+  c.world.run_for(500ms);
+  for (const auto& a : c.agents) {
+    EXPECT_FALSE(a->core().members().at("node-1").runs_proxy) << a->core().self();
+    EXPECT_TRUE(a->core().members().at("node-0").runs_proxy) << a->core().self();
+  }
 }
 
 TEST(Membership, ReadinessReachesEveryoneAndARestartStartsNotReady) {

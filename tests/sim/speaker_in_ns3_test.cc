@@ -68,9 +68,10 @@ std::vector<Answer> run(std::uint64_t seed, runtime::Duration crash_at, std::str
       cfg.membership_address = members[i];
       for (std::size_t j = 0; j < names.size(); ++j)
         if (j != i) cfg.seeds.push_back(members[j]);
-      std::error_code ec;
-      auto node = std::make_unique<speaker::Layer2Node>(lan.host(names[i]), cfg, ec);
-      EXPECT_FALSE(ec) << ec.message();
+      auto created = speaker::Layer2Node::create(lan.host(names[i]), cfg);
+      EXPECT_TRUE(created) << created.error();
+      if (!created) return {};
+      auto node = std::move(*created);
       speaker::Layer2Assignment a;
       a.service = "default/web";
       a.addresses = {vip};

@@ -68,11 +68,11 @@ class Layer2NodeTest : public ::testing::Test {
     cfg.membership_address = {address(i), 7946};
     for (int j = 0; j < 3; ++j)
       if (j != i) cfg.seeds.push_back({address(j), 7946});
-    std::error_code ec;
     auto& n = nodes[static_cast<std::size_t>(i)];
-    n = std::make_unique<Layer2Node>(world.host(name(i)), cfg, ec);
-    ASSERT_FALSE(ec);
-    n->set_assignments({Layer2Assignment{"haproxy-ingress/controller", {kVip}, {}, {}, false, {}}});
+    auto created = Layer2Node::create(world.host(name(i)), cfg);
+    ASSERT_TRUE(created) << created.error();
+    n = std::move(*created);
+    n->set_assignments({Layer2Assignment{"haproxy-ingress/controller", {kVip}, {}, {}, false, false, {}}});
     n->start();
   }
   // Every running node names the same owner.
@@ -194,10 +194,10 @@ TEST(Layer2NodeAlone, ANodeWithoutSeedsClaimsAtOnce) {
   cfg.name = "solo";
   cfg.interfaces = {"eth0"};
   cfg.membership_address = {ip("192.168.1.10"), 7946};
-  std::error_code ec;
-  Layer2Node node(world.host("solo"), cfg, ec);
-  ASSERT_FALSE(ec);
-  node.set_assignments({Layer2Assignment{"default/solo", {kVip}, {}, {}, false, {}}});
+  auto created = Layer2Node::create(world.host("solo"), cfg);
+  ASSERT_TRUE(created) << created.error();
+  Layer2Node& node = **created;
+  node.set_assignments({Layer2Assignment{"default/solo", {kVip}, {}, {}, false, false, {}}});
   node.start();
   EXPECT_TRUE(node.speaker().core().owns(kVip));
   EXPECT_EQ(node.owners().at(kVip), "solo");

@@ -29,13 +29,13 @@ class SpeakerAgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     client.world = &world;
+    auto opened_a = SpeakerAgent::open(world.host("node-a"), {"eth0"}, AnnouncePolicy{});
+    ASSERT_TRUE(opened_a) << opened_a.error();
+    a = std::move(*opened_a);
+    auto opened_b = SpeakerAgent::open(world.host("node-b"), {"eth0"}, AnnouncePolicy{});
+    ASSERT_TRUE(opened_b) << opened_b.error();
+    b = std::move(*opened_b);
     std::error_code ec;
-    a = std::make_unique<SpeakerAgent>(world.host("node-a"), std::vector<std::string>{"eth0"},
-                                       AnnouncePolicy{}, ec);
-    ASSERT_FALSE(ec);
-    b = std::make_unique<SpeakerAgent>(world.host("node-b"), std::vector<std::string>{"eth0"},
-                                       AnnouncePolicy{}, ec);
-    ASSERT_FALSE(ec);
     port = world.host("client").open_frame_port("eth0", {runtime::kEtherTypeArp}, client, ec);
     ASSERT_FALSE(ec);
   }
@@ -112,12 +112,12 @@ TEST_F(SpeakerAgentTest, LinkComingBackTriggersAnnouncements) {
   EXPECT_EQ(client.heard[0].second.sender_ip, vip);
 }
 
-TEST(SpeakerAgentErrors, UnknownInterfaceIsReported) {
+TEST(SpeakerAgentErrors, AnUnknownInterfaceIsNamedInTheFailureAndNoAgentIsMade) {
   runtime::memory::MemoryWorld world;
   auto& h = world.add_host("n");
-  std::error_code ec;
-  SpeakerAgent agent(h, {"eth7"}, {}, ec);
-  EXPECT_EQ(ec, std::errc::no_such_device);
+  auto agent = SpeakerAgent::open(h, {"eth0", "eth7"}, {});
+  ASSERT_FALSE(agent);
+  EXPECT_EQ(agent.error(), "cannot open interface eth7: " + std::make_error_code(std::errc::no_such_device).message());
 }
 
 }  // namespace

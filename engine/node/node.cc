@@ -1,0 +1,180 @@
+#include "engine/node/node.h"
+
+#include "engine/config/manifest_loader.h"
+#include "engine/model/resolve.h"
+#include "engine/proxy/shared_state.h"
+
+namespace metalgate::node {
+namespace {
+
+// The diagnostics `d` gained from its `from`-th item on: a caller may load several times into one `d`.
+struct Found {
+  std::size_t errors = 0;
+  std::vector<std::string> warnings;  // one a line, sorted as `validate` prints them
+};
+
+Found found_since(const config::Diagnostics& d, std::size_t from) {
+  config::Diagnostics mine;
+  for (std::size_t i = from; i < d.items().size(); ++i)
+    mine.add(d.items()[i]);
+  Found out;
+  out.errors = mine.error_count();
+  for (const auto& x : mine.sorted())
+    if (x.severity == config::Severity::kWarning) out.warnings.push_back(x.to_string());
+  return out;
+}
+
+// Every node's labels: a world's description first, the manifests' Node objects over it.
+std::map<std::string, config::Labels> node_labels(const NodeSpec& spec, const model::Model& model) {
+  auto labels = spec.node_labels;
+  for (const auto& n : model.manifests.nodes)
+    labels[n.meta.name] = n.meta.labels;
+  return labels;
+}
+
+// The proxy options of one configuration: several event loops share its health, rate tables and TLS.
+Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::ProxyConfig& config) {
+  proxy::ProxyOptions options = spec.proxy_options;
+  options.shared.reset();
+  if (spec.proxy_threads <= 1) return options;
+  std::string error;
+  options.shared = std::make_shared<proxy::SharedProxyState>(config, error);
+  if (!error.empty()) return Failure{"cannot load the TLS certificates: " + error};
+  return options;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& spec,
+                                                               const std::vector<std::string>& manifests,
+                                                               const ipam::PreviousAllocations& previous,
+                                                               config::Diagnostics& d) {
+  const std::size_t before = d.items().size();
+  model::ResolveOptions ro;
+  ro.previous_allocations = previous;
+  auto model =
+      std::make_shared<model::Model>(model::resolve_model(config::load_manifest_paths(manifests, d), ro, d));
+  auto c = std::make_shared<Configuration>();
+  if (spec.proxy)
+    c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, spec.build, d));
+  auto found = found_since(d, before);
+  if (found.errors > 0) return Failure{std::to_string(found.errors) + " error(s) in the manifests"};
+  c->assignments = speaker::layer2_assignments(*model, spec.endpoint_node);
+  c->node_labels = node_labels(spec, *model);
+  c->warnings = std::move(found.warnings);
+  c->model = std::move(model);
+  return std::shared_ptr<const Configuration>(std::move(c));
+}
+
+Node::Node(runtime::Runtime& runtime, NodeSpec spec, std::shared_ptr<const Configuration> configuration)
+    : runtime_(runtime), spec_(std::move(spec)), configuration_(std::move(configuration)) {}
+
+Node::~Node() = default;
+
+Result<std::unique_ptr<Node>> Node::start(runtime::Runtime& runtime, NodeSpec spec,
+                                          std::shared_ptr<const Configuration> configuration) {
+  std::unique_ptr<Node> node(new Node(runtime, std::move(spec), std::move(configuration)));
+  if (auto error = node->start_parts(); !error.empty()) return Failure{error};
+  return node;
+}
+
+// The proxy first, so that an address this node wins is served the moment it is announced.
+std::string Node::start_parts() {
+  const auto& c = *configuration_;
+  if (spec_.proxy && c.proxy_config) {
+    auto options = options_for(spec_, *c.proxy_config);
+    if (!options) return "the proxy cannot start: " + options.error();
+    proxy_options_ = *options;
+    proxy_.set(std::make_unique<proxy::Proxy>(runtime_, c.proxy_config, proxy_options_));
+    if (auto ec = proxy_->start()) {
+      proxy_.reset();
+      return "the proxy cannot start: " + ec.message();
+    }
+    log_proxy_started();
+  }
+  if (!spec_.speaker) return {};
+  speaker::Layer2NodeConfig layer2 = spec_.layer2;
+  layer2.name = spec_.name;
+  layer2.membership.runs_proxy = spec_.proxy;
+  layer2.node_labels = c.node_labels;
+  auto started = speaker::Layer2Node::create(runtime_, std::move(layer2));
+  if (!started) {
+    proxy_.reset();
+    return "the speaker cannot start: " + started.error();
+  }
+  layer2_ = std::move(*started);
+  layer2_->set_assignments(c.assignments);
+  layer2_->start();
+  log_speaker_started();
+  return {};
+}
+
+ReloadOutcome Node::reload(const std::vector<std::string>& manifests, config::Diagnostics& diagnostics) {
+  auto loaded = load_configuration(spec_, manifests, model::held_allocations(*configuration_->model), diagnostics);
+  if (!loaded) {
+    ReloadOutcome out;
+    out.refused = loaded.error();
+    out.configuration = configuration_;
+    return out;
+  }
+  return apply(*loaded);
+}
+
+ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
+  ReloadOutcome out;
+  out.configuration = configuration_;
+  out.warnings = next->warnings;
+  if (proxy_) {
+    auto options = options_for(spec_, *next->proxy_config);
+    if (!options) {
+      out.refused = options.error();
+      return out;
+    }
+    if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next->proxy_config, *options), runtime_)) {
+      out.refused = "the new configuration cannot start: " + ec.message();
+      return out;
+    }
+    proxy_options_ = *options;
+  }
+  if (layer2_) layer2_->set_assignments(next->assignments);
+  configuration_ = std::move(next);
+  out.applied = true;
+  out.configuration = configuration_;
+  out.proxy_options = secondary_proxy_options();
+  return out;
+}
+
+void Node::leave() {
+  if (layer2_) layer2_->leave();
+}
+
+proxy::ProxyOptions Node::secondary_proxy_options() const {
+  proxy::ProxyOptions options = proxy_options_;
+  options.primary = false;
+  return options;
+}
+
+void Node::log_proxy_started() {
+  const auto& frontends = configuration_->proxy_config->frontends;
+  std::string bound;
+  for (std::size_t i = 0; i < frontends.size(); ++i)
+    bound += (i ? "," : "") + frontends[i].name + "=" + proxy_->frontend_address(i).to_string();
+  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "proxy-started",
+                        {{"node", spec_.name},
+                         {"frontends", bound},
+                         {"backends", std::to_string(configuration_->proxy_config->backends.size())},
+                         {"threads", std::to_string(spec_.proxy_threads)}});
+}
+
+void Node::log_speaker_started() {
+  std::string vips;
+  for (const auto& a : configuration_->assignments)
+    for (const auto& ip : a.addresses)
+      vips += (vips.empty() ? "" : ",") + ip.to_string();
+  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "speaker-started",
+                        {{"node", spec_.name},
+                         {"vips", vips.empty() ? "-" : vips},
+                         {"bind", spec_.layer2.membership_address.to_string()}});
+}
+
+}  // namespace metalgate::node

@@ -1,0 +1,110 @@
+// One metalgate node: what `metalgate serve` runs live and what the simulator runs on every simulated node.
+// A node is its configuration (manifests read, resolved and checked in full), its speaker (membership,
+// election, ARP/NDP) and its proxy; it starts, reloads (a new configuration replaces the old one only when it
+// is valid in full), leaves gracefully, or is destroyed (a crash: nothing said on the way out). The worlds
+// keep what is theirs: `serve` its flags, signals and event-loop threads; the simulator its placement and
+// faults. Neither assembles a node itself.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config/diagnostics.h"
+#include "engine/config/label_selector.h"
+#include "engine/ipam/allocator.h"
+#include "engine/model/model-t.h"
+#include "engine/proxy/proxy.h"
+#include "engine/proxy/proxy_config.h"
+#include "engine/proxy/serving_proxy.h"
+#include "engine/runtime/result.h"
+#include "engine/runtime/runtime.h"
+#include "engine/speaker/layer2_node.h"
+
+namespace metalgate::node {
+
+// What a node is told when it is created: who it is, where its manifests are and what it runs.
+struct NodeSpec {
+  std::string name;  // as in Node objects and nodeSelectors
+  std::vector<std::string> manifests;  // files and directories
+  bool speaker = true;
+  bool proxy = true;
+  ipam::PreviousAllocations previous;  // addresses Services keep at the first load (a state file's)
+  proxy::BuildOptions build;           // frontends' address and ports; where a world placed Deployment pods
+  proxy::ProxyOptions proxy_options;   // access log and clock; the node sets `shared` itself
+  int proxy_threads = 1;               // event loops sharing this node's proxy state (serve's nbthread)
+  // Interfaces, membership address, seeds and timing. `name` and `runs_proxy` come from the fields above;
+  // node labels from the manifests' Node objects over `node_labels`.
+  speaker::Layer2NodeConfig layer2;
+  std::map<std::string, config::Labels> node_labels;  // nodes described outside the manifests (a scenario's)
+  // Where a world placed a Deployment's pod (the simulator's placement); "" when unknown. Endpoints and
+  // EndpointSlices name their node themselves.
+  std::function<std::string(const routing::ResolvedEndpoint&)> endpoint_node;
+};
+
+// A configuration loaded and checked in full: what a node starts with and what a reload swaps in.
+struct Configuration {
+  std::shared_ptr<const model::Model> model;
+  std::shared_ptr<const proxy::ProxyConfig> proxy_config;  // null when the node runs no proxy
+  std::vector<speaker::Layer2Assignment> assignments;      // what the speaker may announce, and where
+  std::map<std::string, config::Labels> node_labels;       // every node's labels
+  std::vector<std::string> warnings;                       // one a line, as `validate` prints them
+};
+
+// Reads `manifests` as `spec` says. Errors go to `diagnostics` (file:line:column, field) and the result is a
+// failure that counts them; warnings go there too and into Configuration::warnings.
+Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& spec,
+                                                               const std::vector<std::string>& manifests,
+                                                               const ipam::PreviousAllocations& previous,
+                                                               config::Diagnostics& diagnostics);
+
+struct ReloadOutcome {
+  bool applied = false;
+  std::string refused;                // why not, when not applied; the configuration before keeps serving
+  std::vector<std::string> warnings;  // of the new configuration
+  std::shared_ptr<const Configuration> configuration;  // the one serving now
+  proxy::ProxyOptions proxy_options;  // what other event loops build their proxies with (non-primary)
+};
+
+class Node {
+ public:
+  // Starts the proxy, then the speaker. When a part cannot start (a port taken, an interface missing) the
+  // result says which and why, and nothing of the node is left running.
+  static Result<std::unique_ptr<Node>> start(runtime::Runtime& runtime, NodeSpec spec,
+                                             std::shared_ptr<const Configuration> configuration);
+  ~Node();  // a crash: the speaker and the proxy stop without a word
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Reads the manifests again and swaps only when the result is valid in full (SIGHUP live, `reload` in a
+  // scenario); problems go to `diagnostics`.
+  ReloadOutcome reload(const std::vector<std::string>& manifests, config::Diagnostics& diagnostics);
+  // Swaps in a configuration loaded already (the simulator loads once for every node).
+  ReloadOutcome apply(std::shared_ptr<const Configuration> configuration);
+  // Graceful: the members hear goodbye at once and take over; the proxy stops accepting.
+  void leave();
+
+  const std::string& name() const { return spec_.name; }
+  const Configuration& configuration() const { return *configuration_; }
+  speaker::Layer2Node* layer2() const { return layer2_.get(); }  // null without a speaker
+  proxy::ServingProxy& proxy() { return proxy_; }                 // empty without a proxy
+  // For event loops beside this node's (serve's nbthread): their proxies share this state.
+  proxy::ProxyOptions secondary_proxy_options() const;
+
+ private:
+  Node(runtime::Runtime& runtime, NodeSpec spec, std::shared_ptr<const Configuration> configuration);
+  std::string start_parts();
+  void log_proxy_started();
+  void log_speaker_started();
+
+  runtime::Runtime& runtime_;
+  NodeSpec spec_;
+  std::shared_ptr<const Configuration> configuration_;
+  proxy::ProxyOptions proxy_options_;  // with this configuration's shared state
+  proxy::ServingProxy proxy_;
+  std::unique_ptr<speaker::Layer2Node> layer2_;
+};
+
+}  // namespace metalgate::node

@@ -1,0 +1,152 @@
+// One node engine, as `serve` and the simulator run it, on the in-memory LAN: start, who announces what,
+// reload, and a node that cannot start.
+#include "engine/node/node.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "engine/runtime/memory/memory_world.h"
+#include "tests/node/local_manifests.h"
+
+namespace metalgate::node {
+namespace {
+
+using testing::manifests;
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> kNames = {"node-a", "node-b", "node-c"};
+
+net::IpAddress address(std::size_t i) {
+  return net::IpAddress::v4(192, 168, 1, static_cast<std::uint8_t>(10 + i));
+}
+
+// Three nodes on the in-memory LAN, each with its manifests in a directory of its own.
+struct NodeLan {
+  ~NodeLan() { std::filesystem::remove_all(dir); }
+
+  std::string write(const std::string& text) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "manifests.yaml") << text;
+    return (dir / "manifests.yaml").string();
+  }
+  NodeSpec spec(std::size_t i, const std::string& path, bool proxy = true) const {
+    NodeSpec s;
+    s.name = kNames[i];
+    s.manifests = {path};
+    s.proxy = proxy;
+    s.layer2.interfaces = {"eth0"};
+    s.layer2.membership_address = {address(i), 7946};
+    for (std::size_t j = 0; j < kNames.size(); ++j)
+      if (j != i) s.layer2.seeds.push_back({address(j), 7946});
+    return s;
+  }
+  // Starts every node (those in `speaker_only` without a proxy) and lets the membership settle.
+  void start_all(const std::string& text, std::set<std::string> speaker_only = {}) {
+    const auto path = write(text);
+    for (std::size_t i = 0; i < kNames.size(); ++i) world.add_host(kNames[i], {address(i)});
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      config::Diagnostics d;
+      auto s = spec(i, path, !speaker_only.count(kNames[i]));
+      auto c = load_configuration(s, s.manifests, {}, d);
+      ASSERT_TRUE(c) << c.error() << d.to_string();
+      auto n = Node::start(world.host(kNames[i]), std::move(s), *c);
+      ASSERT_TRUE(n) << n.error();
+      nodes.push_back(std::move(*n));
+    }
+    world.run_for(2s);
+  }
+  // The owner every node agrees on for the Service's address; "" when they disagree or nobody owns it.
+  std::string owner_of(const std::string& service) const {
+    net::IpAddress vip;
+    for (const auto& a : nodes.front()->configuration().assignments)
+      if (a.service == service) vip = a.addresses.front();
+    std::set<std::string> seen;
+    for (const auto& n : nodes)
+      seen.insert(n->layer2()->owners().count(vip) ? n->layer2()->owners().at(vip) : "");
+    return seen.size() == 1 ? *seen.begin() : "";
+  }
+  std::string other_than(const std::string& name) const { return name == kNames[0] ? kNames[1] : kNames[0]; }
+
+  static inline int lans = 0;
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                               ("metalgate-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(++lans));
+  runtime::memory::MemoryWorld world{11};
+  std::vector<std::unique_ptr<Node>> nodes;
+};
+
+// The owner the election picks with no restriction: the node the rule must move the address away from.
+std::string natural_owner(const std::string& text, const std::string& service) {
+  NodeLan lan;
+  lan.start_all(text);
+  return lan.owner_of(service);
+}
+
+TEST(Node, ALocalServiceIsAnnouncedByTheNodeHoldingItsEndpoint) {
+  NodeLan lan;
+  const std::string free_owner = natural_owner(manifests("Cluster", "node-a"), "default/db");
+  ASSERT_FALSE(free_owner.empty());
+  const std::string holder = lan.other_than(free_owner);
+  lan.start_all(manifests("Local", holder));
+  EXPECT_EQ(lan.owner_of("default/db"), holder);
+}
+
+TEST(Node, ASpeakerOnlyNodeNeverAnnouncesTheControllersLocalService) {
+  NodeLan lan;
+  const std::string free_owner = natural_owner(manifests("Cluster", "node-a"), "haproxy-ingress/haproxy-ingress-kubernetes-ingress");
+  ASSERT_FALSE(free_owner.empty());
+  lan.start_all(manifests("Cluster", "node-a"), {free_owner});
+  const std::string owner = lan.owner_of("haproxy-ingress/haproxy-ingress-kubernetes-ingress");
+  EXPECT_FALSE(owner.empty());
+  EXPECT_NE(owner, free_owner) << "a node without the proxy holds no endpoint of the controller's Service";
+}
+
+TEST(Node, AReloadWithErrorsIsRefusedAndTheConfigurationBeforeKeepsServing) {
+  NodeLan lan;
+  lan.start_all(manifests("Local", "node-b"));
+  const auto before = lan.nodes[0]->configuration().model;
+  const auto path = lan.write("apiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec: {type: LoadBalancer, ports: [{port: 70000}]}\n");
+  config::Diagnostics d;
+  auto outcome = lan.nodes[0]->reload({path}, d);
+  EXPECT_FALSE(outcome.applied);
+  EXPECT_NE(outcome.refused.find("error(s) in the manifests"), std::string::npos) << outcome.refused;
+  EXPECT_NE(d.to_string().find("manifests.yaml:4:43: error"), std::string::npos) << d.to_string();
+  EXPECT_EQ(lan.nodes[0]->configuration().model, before);
+  EXPECT_EQ(lan.owner_of("default/db"), "node-b");
+}
+
+TEST(Node, AValidReloadMovesTheAddressToTheNewEndpointsNode) {
+  NodeLan lan;
+  lan.start_all(manifests("Local", "node-b"));
+  const auto path = lan.write(manifests("Local", "node-c"));
+  for (auto& n : lan.nodes) {
+    config::Diagnostics d;
+    EXPECT_TRUE(n->reload({path}, d).applied) << d.to_string();
+  }
+  lan.world.run_for(500ms);
+  EXPECT_EQ(lan.owner_of("default/db"), "node-c");
+}
+
+TEST(Node, ANodeWhoseInterfaceIsMissingDoesNotStartAndLeavesNoProxyListening) {
+  NodeLan lan;
+  const auto path = lan.write(manifests("Local", "node-b"));
+  auto& host = lan.world.add_host("node-a", {address(0)});
+  auto s = lan.spec(0, path);
+  s.layer2.interfaces = {"eth9"};
+  config::Diagnostics d;
+  auto c = load_configuration(s, s.manifests, {}, d);
+  ASSERT_TRUE(c) << c.error();
+  auto n = Node::start(host, s, *c);
+  ASSERT_FALSE(n);
+  EXPECT_NE(n.error().find("the speaker cannot start: cannot open interface eth9"), std::string::npos) << n.error();
+  // Nothing half-built stays: the proxy's port is free for the next attempt.
+  s.layer2.interfaces = {"eth0"};
+  auto again = Node::start(host, s, *c);
+  EXPECT_TRUE(again) << again.error();
+}
+
+}  // namespace
+}  // namespace metalgate::node
