@@ -1,12 +1,69 @@
 // The metalgate command line.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "engine/cli/serve.h"
 #include "engine/cli/validate.h"
-#ifdef METALGATE_HAVE_NS3
-#include "sim/cli/sim_command.h"
-#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The simulator is its own executable, as git runs git-foo: the daemon links no ns-3, so a node that only
+// serves traffic needs no simulator installed.
+constexpr const char* kSimulator = "metalgate-sim";
+
+bool is_executable_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+// metalgate-sim next to the running binary (a build tree or an install), else on PATH; nullopt if neither.
+std::optional<fs::path> find_simulator(const fs::path& own_dir) {
+  if (!own_dir.empty() && is_executable_file(own_dir / kSimulator)) return own_dir / kSimulator;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    std::size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    fs::path dir = dirs.substr(start, end - start);
+    if (!dir.empty() && is_executable_file(dir / kSimulator)) return dir / kSimulator;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+// Replaces this process with `metalgate-sim ARGS...`; returns (exit code 2) only when that cannot happen.
+int exec_simulator(const std::vector<std::string>& args) {
+  std::error_code ec;
+  const fs::path own_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  const std::optional<fs::path> simulator = find_simulator(own_dir);
+  if (!simulator) {
+    std::cerr << "metalgate sim: the simulator is not installed (" << kSimulator << " not found next to "
+              << (own_dir.empty() ? std::string("this binary") : own_dir.string())
+              << " or on PATH); it is built when ns-3 3.37 is present — install-deps.sh installs libns3-dev\n";
+    return 2;
+  }
+  std::vector<std::string> owned{simulator->string()};
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  std::cerr << "metalgate sim: cannot run " << owned[0] << ": " << std::strerror(errno) << "\n";
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -56,20 +113,13 @@ int main(int argc, char** argv) {
   s->add_option("--seed", serve.seed, "Seed for this node's randomness");
   s->add_flag("--debug", serve.debug, "Log at debug level");
 
-#ifdef METALGATE_HAVE_NS3
-  metalgate::sim::SimCommandOptions sim;
+  // Everything after `sim` goes to metalgate-sim unchanged, --help included (it prints the simulator's help).
   auto* sm =
       app.add_subcommand("sim",
                          "Run a scenario (LAN, nodes, manifests, clients, faults, expectations) in the "
                          "simulated LAN; exit 0 when every expectation holds, 1 when not, 2 on bad input");
-  sm->add_option("scenario", sim.scenario, "Scenario YAML file")->required();
-  sm->add_option("--out", sim.out_dir, "Where result.json and junit.xml go (default sim-out/<name>)");
-  sm->add_option("--seed", sim.seed, "Run with this seed instead of the scenario's");
-  sm->add_flag("--quiet", sim.quiet, "No progress line");
-  sm->add_flag("--pcap", sim.pcap, "Write a pcap file per host link into OUT/pcap/");
-  sm->add_flag("--debug", sim.debug,
-               "Log every engine's debug events to stderr, stamped with simulated time");
-#endif
+  sm->set_help_flag();
+  sm->prefix_command();
 
   try {
     app.parse(argc, argv);
@@ -79,8 +129,6 @@ int main(int argc, char** argv) {
   }
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
   if (s->parsed()) return metalgate::cli::run_serve(serve);
-#ifdef METALGATE_HAVE_NS3
-  if (sm->parsed()) return metalgate::sim::run_sim_command(sim);
-#endif
+  if (sm->parsed()) return exec_simulator(sm->remaining());
   return 2;
 }

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "sim/scenario/html_report.h"
+#include "scenario/report/html_report.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
 
@@ -46,7 +46,7 @@ int run_sim_command(const SimCommandOptions& options) {
   std::filesystem::create_directories(out_dir);
   std::ofstream(out_dir + "/result.json") << r.result.dump(2) << "\n";
   std::ofstream(out_dir + "/junit.xml") << junit_xml(r.result);
-  std::ofstream(out_dir + "/report.html") << html_report(r.result);
+  std::ofstream(out_dir + "/report.html") << scenario::html_report(r.result);
 
   const auto& res = r.result;
   std::cout << "scenario " << res["scenario"].get<std::string>() << " (seed " << res["seed"]
