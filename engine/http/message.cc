@@ -41,6 +41,48 @@ bool list_contains(std::string_view list, std::string_view token) {
   return false;
 }
 
+namespace {
+
+// A qvalue of zero: "0", "0.", "0.0", … (RFC 9110 §12.4.2); anything else is read as above zero.
+bool zero_quality(std::string_view params) {
+  while (!params.empty()) {
+    std::size_t semi = params.find(';');
+    std::string_view p = trim(params.substr(0, semi));
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      std::string_view q = trim(p.substr(2));
+      if (q.empty() || q[0] != '0') return false;
+      for (char c : q.substr(1))
+        if (c != '.' && c != '0') return false;
+      return true;
+    }
+    if (semi == std::string_view::npos) break;
+    params.remove_prefix(semi + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool accepts_coding(std::string_view list, std::string_view coding) {
+  bool named = false, named_ok = false, any_ok = false;
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    std::size_t semi = item.find(';');
+    std::string_view token = trim(item.substr(0, semi));
+    const bool ok = semi == std::string_view::npos || !zero_quality(item.substr(semi + 1));
+    if (equals_ignore_case(token, coding)) {
+      named = true;
+      named_ok = named_ok || ok;
+    } else if (token == "*") {
+      any_ok = any_ok || ok;
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return named ? named_ok : any_ok;
+}
+
 std::optional<std::string_view> find_header(const std::vector<Header>& headers, std::string_view name) {
   for (const Header& h : headers)
     if (equals_ignore_case(h.name, name)) return h.value;

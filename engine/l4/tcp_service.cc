@@ -44,7 +44,7 @@ class TcpSession final : public runtime::StreamHandler,
     if (!server_) {
       if (!all_full) return refuse();
       queued_ = true;
-      b.enqueue(this);
+      b.enqueue(this, client_ip_.ip);
       arm(dur(b.config().timeouts.queue));
       return;
     }

@@ -33,7 +33,7 @@ std::string format_access_record(const AccessRecord& r) {
                 static_cast<long long>(r.t_request), static_cast<long long>(r.t_queue),
                 static_cast<long long>(r.t_connect), static_cast<long long>(r.t_response),
                 static_cast<long long>(r.t_active), r.status, static_cast<unsigned long long>(r.bytes),
-                r.termination[0], r.termination[1], r.active_connections, r.frontend_connections,
+                r.termination.cause, r.termination.state, r.active_connections, r.frontend_connections,
                 r.backend_connections, r.server_connections, r.retries, r.server_queue, r.backend_queue);
   line += buf;
   line += r.request_line;

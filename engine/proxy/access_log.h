@@ -3,8 +3,7 @@
 //   client:port [date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - - TS ac/fc/bc/sc/rc sq/bq
 //   "request"
 // Timers in milliseconds, -1 for a phase never reached; TS is the two-letter termination state (who ended the
-// session and in which phase: "--" normal, "sH" server timeout before headers, "SC" connection refused,
-// "PR" denied by the proxy, "cR" client timeout in the request, …).
+// session and in which phase; termination-t.h names each).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +12,7 @@
 #include <string_view>
 
 #include "engine/net/ip_address.h"
+#include "engine/proxy/termination-t.h"
 
 namespace metalgate::proxy {
 
@@ -29,7 +29,7 @@ struct AccessRecord {
   std::int64_t t_active = -1;    // Ta: the whole request, start to end
   int status = 0;
   std::uint64_t bytes = 0;  // sent to the client, headers included
-  char termination[2] = {'-', '-'};
+  Termination termination;
   std::uint32_t active_connections = 0, frontend_connections = 0, backend_connections = 0,
                 server_connections = 0, retries = 0;
   std::uint32_t server_queue = 0, backend_queue = 0;

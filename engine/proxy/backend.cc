@@ -243,8 +243,8 @@ void Backend::release(std::size_t server) {
   serve_queue();
 }
 
-void Backend::enqueue(QueuedRequest* request) {
-  queue_.push_back(request);
+void Backend::enqueue(QueuedRequest* request, const net::IpAddress& client) {
+  queue_.push_back({request, client});
   if (!shared_) return;
   if (!queue_retry_)
     queue_retry_ = rt_.create_timer([this] {
@@ -255,20 +255,19 @@ void Backend::enqueue(QueuedRequest* request) {
 }
 
 void Backend::dequeue(QueuedRequest* request) {
-  auto it = std::find(queue_.begin(), queue_.end(), request);
+  auto it = std::find_if(queue_.begin(), queue_.end(), [request](const Waiting& w) { return w.request == request; });
   if (it != queue_.end()) queue_.erase(it);
 }
 
 void Backend::serve_queue() {
   while (!queue_.empty()) {
     bool all_full = false;
-    // Queued requests have no client address preference left to honour: any server with room serves them.
-    std::optional<std::size_t> server;
     for (std::size_t i = 0; i < servers_.size(); ++i)
       loads_[i] = load(i);
-    server = balancer_.pick(loads_, net::IpAddress::v4(0), &all_full);
+    // In arrival order, each to the server the balancer picks for its client (its own one under balance source).
+    std::optional<std::size_t> server = balancer_.pick(loads_, queue_.front().client, &all_full);
     if (!server) return;
-    QueuedRequest* next = queue_.front();
+    QueuedRequest* next = queue_.front().request;
     queue_.pop_front();
     next->on_server_slot(*server);
   }
@@ -287,8 +286,8 @@ ServerConnectionPtr Backend::take_idle(std::size_t server) {
 void Backend::park(ServerConnectionPtr connection) {
   ServerState& s = servers_[connection->server()];
   connection->attach(nullptr);
-  if (!load(connection->server()).up || s.idle.size() >= kMaxIdlePerServer || config_.http_reuse == "never" ||
-      !connection->connected()) {
+  if (!load(connection->server()).up || s.idle.size() >= kMaxIdlePerServer ||
+      config_.http_reuse == HttpReuse::kNever || !connection->connected()) {
     // Its exchange is complete, nothing is in flight: end it with RST, as HAProxy ends server connections,
     // so the proxy keeps no TIME_WAIT socket and the server three fewer segments per connection.
     connection->stream().reset();

@@ -123,8 +123,9 @@ class Backend {
   void acquire(std::size_t server);
   void release(std::size_t server);
 
-  // The queue (FIFO, like HAProxy's backend queue).
-  void enqueue(QueuedRequest* request);
+  // The queue (FIFO, like HAProxy's backend queue). `client` picks the server as choose() does, so under
+  // balance source a queued request goes to its own server when that server frees a slot.
+  void enqueue(QueuedRequest* request, const net::IpAddress& client);
   void dequeue(QueuedRequest* request);
   std::size_t queued() const { return queue_.size(); }
 
@@ -163,7 +164,11 @@ class Backend {
   std::vector<ServerState> servers_;
   std::vector<ServerLoad> loads_;  // scratch for the balancer
   Balancer balancer_;
-  std::deque<QueuedRequest*> queue_;
+  struct Waiting {
+    QueuedRequest* request;
+    net::IpAddress client;
+  };
+  std::deque<Waiting> queue_;
   std::uint64_t connections_opened_ = 0;
   std::uint64_t connections_reused_ = 0;
   std::vector<ServerConnectionPtr> graveyard_;  // dropped from inside their own callbacks

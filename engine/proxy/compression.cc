@@ -48,7 +48,8 @@ void Compressor::finish(std::string& out) {
 bool content_type_listed(std::string_view content_type, const std::vector<std::string>& types) {
   auto semi = content_type.find(';');
   if (semi != std::string_view::npos) content_type = content_type.substr(0, semi);
-  while (!content_type.empty() && content_type.back() == ' ')
+  // RFC 9110's optional whitespace before the parameters: spaces and tabs.
+  while (!content_type.empty() && (content_type.back() == ' ' || content_type.back() == '\t'))
     content_type.remove_suffix(1);
   for (const auto& t : types)
     if (http::equals_ignore_case(content_type, t)) return true;

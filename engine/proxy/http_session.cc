@@ -78,6 +78,20 @@ bool named_in(std::string_view name, const std::vector<HeaderSetting>& settings)
   return false;
 }
 
+// Whether a request may go on an idle connection another request used, under http-reuse `mode`.
+bool may_take_idle(HttpReuse mode, bool first_request) {
+  switch (mode) {
+    case HttpReuse::kNever:
+      return false;
+    case HttpReuse::kSafe:
+      return !first_request;
+    case HttpReuse::kAggressive:
+    case HttpReuse::kAlways:
+      return true;
+  }
+  return false;
+}
+
 // Calls visit(name, value, "name=value") for each cookie of a Cookie header until it returns true.
 template <typename Visit>
 void for_each_cookie(std::string_view header, Visit&& visit) {
@@ -170,7 +184,7 @@ void HttpSession::client_data(ByteView data) {
       }
       return;
     case Phase::kWaitRequest:
-      phase_ = Phase::kRequestHead;
+      enter(Phase::kRequestHead);
       t_start_ = rt_.now();
       set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
       [[fallthrough]];
@@ -212,12 +226,11 @@ void HttpSession::on_peer_shutdown() {
   if (phase_ == Phase::kWaitRequest || (phase_ == Phase::kRequestHead && in_.empty())) return close_client();
   if (phase_ == Phase::kRequestHead) {
     // Half a request and then FIN: HAProxy answers 400 ("CR").
-    return reply_error(400, 'C', 'R');
+    return reply_error(400, termination::kClientAbortRequest);
   }
   if (!req_body_done_ && !request_body_buffered()) {
     // The client gave up while sending its body: the server will never get a complete request.
-    term_[0] = 'C';
-    term_[1] = 'D';
+    term_ = termination::kClientAbortData;
     drop_server(false);
     return close_client(true);
   }
@@ -227,13 +240,14 @@ void HttpSession::on_peer_shutdown() {
 
 void HttpSession::on_closed(std::error_code) {
   if (phase_ == Phase::kClosed) return;
-  if (term_[0] == '-') {
-    term_[0] = 'C';
-    term_[1] = phase_ == Phase::kExchange ? (resp_head_done_ ? 'D' : 'H') : 'R';
+  if (term_ == termination::kNormal) {  // nothing else ended it: the client did
+    term_ = phase_ != Phase::kExchange ? termination::kClientAbortRequest
+            : resp_head_done_          ? termination::kClientAbortData
+                                       : termination::kClientAbortHeaders;
   }
   if (phase_ != Phase::kWaitRequest && !(phase_ == Phase::kRequestHead && in_.empty())) log_request();
   drop_server(false);
-  phase_ = Phase::kClosed;
+  enter(Phase::kClosed);
   stop_timers();
   proxy_.finished(this);
 }
@@ -269,7 +283,7 @@ void HttpSession::advance() {
                      {{"client", client_->peer_address().to_string()},
                       {"reason", error.reason},
                       {"offset", std::to_string(error.offset)}});
-    return reply_error(error.status, 'P', 'R');
+    return reply_error(error.status, termination::kProxyRequest);
   }
   if (x().req_.facts.framing == http::BodyFraming::kChunked) {
     // Whatever of a chunked body is already here is checked before anything goes to a server, so a
@@ -279,7 +293,7 @@ void HttpSession::advance() {
       ++proxy_.counters().bad_requests;
       rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
                        {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
-      return reply_error(400, 'P', 'R');
+      return reply_error(400, termination::kProxyRequest);
     }
   }
   handle_request();
@@ -299,7 +313,7 @@ void HttpSession::handle_request() {
   is_upgrade_ = x().req_.facts.upgrade;
   head_sent_ = false;
   auto accept_encoding = http::find_header(x().req_.headers, "accept-encoding");
-  accepts_gzip_ = accept_encoding && http::list_contains(*accept_encoding, "gzip");
+  accepts_gzip_ = accept_encoding && http::accepts_coding(*accept_encoding, "gzip");
   req_body_left_ = x().req_.facts.content_length;
   req_body_done_ = x().req_.facts.framing == http::BodyFraming::kNone;
   x().req_chunks_.reset();
@@ -307,7 +321,7 @@ void HttpSession::handle_request() {
   response_started_ = false;
   status_ = 0;
   bytes_out_ = 0;
-  term_[0] = term_[1] = '-';
+  term_ = termination::kNormal;
   retries_ = 0;
   connect_attempts_ = 0;
   logged_ = false;
@@ -338,13 +352,13 @@ void HttpSession::handle_request() {
   };
   if ((!p.allow_list.empty() && !in_list(p.allow_list)) || (!p.deny_list.empty() && in_list(p.deny_list))) {
     ++proxy_.counters().denied;
-    return reply_error(403, 'P', 'R');
+    return reply_error(403, termination::kProxyRequest);
   }
   if (p.rate_limit.requests > 0 && !in_list(p.rate_limit.whitelist)) {
     std::uint32_t rate = proxy_.rate_table(p.rate_table).count(client_ip, rt_.now());
     if (rate > p.rate_limit.requests) {
       ++proxy_.counters().rate_limited;
-      return reply_error(p.rate_limit.status, 'P', 'R');
+      return reply_error(p.rate_limit.status, termination::kProxyRequest);
     }
   }
   if (p.ssl_redirect && !frontend_.tls && !cfg.tls.certificates.empty()) {
@@ -355,9 +369,9 @@ void HttpSession::handle_request() {
     location.append(x().req_.target.empty() || x().req_.target.front() != '/' ? std::string_view("/")
                                                                               : x().req_.target);
     location += "\r\n";
-    return reply(p.ssl_redirect_code, location, !req_body_done_, 'P', 'R');
+    return reply(p.ssl_redirect_code, location, !req_body_done_, termination::kProxyRequest);
   }
-  if (!backend_) return reply_error(404, '-', '-');
+  if (!backend_) return reply_error(404, termination::kNormal);
   dispatch();
 }
 
@@ -374,13 +388,13 @@ void HttpSession::dispatch() {
     }
   }
   if (!server_) {
-    if (!backend_->any_up()) return reply_error(503, 's', 'C');
+    if (!backend_->any_up()) return reply_error(503, termination::kNoServer);
     bool all_full = false;
     server_ = backend_->choose(client_ip, &all_full);
     if (!server_) {
-      if (!all_full) return reply_error(503, 's', 'C');
-      phase_ = Phase::kQueued;
-      backend_->enqueue(this);
+      if (!all_full) return reply_error(503, termination::kNoServer);
+      enter(Phase::kQueued);
+      backend_->enqueue(this, client_ip);
       set_server_deadline(to_duration(backend_->config().timeouts.queue));
       return;
     }
@@ -399,8 +413,6 @@ void HttpSession::on_server_slot(std::size_t server) {
 }
 
 void HttpSession::connect_server() {
-  phase_ = Phase::kConnecting;
-  const BackendConfig& bc = backend_->config();
   sent_on_reused_ = false;
   // http-reuse: the session's own connection first; then, except for a session's first request under
   // "safe" (the client could not retry it), an idle one from the pool; else a new one.
@@ -409,28 +421,33 @@ void HttpSession::connect_server() {
     sent_on_reused_ = true;
   } else {
     if (own_) own_->backend().park(std::move(own_));
-    bool may_share = bc.http_reuse == "always" || bc.http_reuse == "aggressive" ||
-                     (bc.http_reuse == "safe" && !first_request_);
-    if (may_share && !is_upgrade_) conn_ = backend_->take_idle(*server_);
+    if (may_take_idle(backend_->config().http_reuse, first_request_) && !is_upgrade_)
+      conn_ = backend_->take_idle(*server_);
     if (conn_) sent_on_reused_ = true;
   }
-  if (conn_) {
-    conn_->attach(this);
-    ++conn_->uses;
-    t_connected_ = rt_.now();
-    phase_ = Phase::kExchange;
-    send_request_head();
-    return;
+  if (!conn_) return open_server_connection(/*retry=*/false);
+  conn_->attach(this);
+  ++conn_->uses;
+  t_connected_ = rt_.now();
+  enter(Phase::kExchange);
+  send_request_head();
+}
+
+void HttpSession::open_server_connection(bool retry) {
+  if (retry) {
+    ++retries_;
+    ++proxy_.counters().connect_retries;  // a resend after a reused connection failed too, as HAProxy counts
   }
   ++connect_attempts_;
+  enter(Phase::kConnecting);
   conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
-  set_server_deadline(to_duration(bc.timeouts.connect));
+  set_server_deadline(to_duration(backend_->config().timeouts.connect));
 }
 
 void HttpSession::on_server_connected() {
   if (phase_ != Phase::kConnecting) return;
   t_connected_ = rt_.now();
-  phase_ = Phase::kExchange;
+  enter(Phase::kExchange);
   ++conn_->uses;
   send_request_head();
 }
@@ -533,7 +550,7 @@ std::optional<std::size_t> HttpSession::send_request_body(ByteView data) {
                      {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
     ++proxy_.counters().bad_requests;
     drop_server(false);  // its request can never be completed
-    reply_error(400, 'C', 'D');
+    reply_error(400, termination::kClientAbortData);
     return std::nullopt;
   }
   req_body_done_ = r.done;
@@ -614,7 +631,7 @@ void HttpSession::server_data(ByteView data) {
                         {"server", backend_->servers()[*server_].config.name},
                         {"reason", error.reason}});
       drop_server(false);
-      return reply_error(502, 'S', 'H');
+      return reply_error(502, termination::kServerAbortHeaders);
     }
     if (x().resp_.status >= 100 && x().resp_.status < 200 && x().resp_.status != 101) {
       // Interim responses (100 Continue, 103 Early Hints) pass through; the final one follows.
@@ -647,7 +664,7 @@ void HttpSession::server_data(ByteView data) {
       rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
                        {{"backend", backend_->name()}, {"reason", r.why}});
       drop_server(false);
-      return reply_error(502, 'S', 'H');
+      return reply_error(502, termination::kServerAbortHeaders);
     }
   }
   resp_body_left_ = x().resp_.facts.content_length;
@@ -779,8 +796,7 @@ void HttpSession::forward_response_body(ByteView data) {
       if (r.error) {
         rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-response-body",
                          {{"backend", backend_->name()}, {"reason", r.why}});
-        term_[0] = 'S';
-        term_[1] = 'D';
+        term_ = termination::kServerAbortData;
         drop_server(false);
         return close_client(true);
       }
@@ -835,11 +851,11 @@ void HttpSession::finish_exchange() {
   drop_server(x().resp_.facts.keep_alive && req_body_done_);
   x().out_.clear();
   if (!client_keep_alive_ || client_shut_) {
-    phase_ = Phase::kLocalReply;
+    enter(Phase::kLocalReply);
     if (client_->write_backlog() == 0) close_client();
     return;
   }
-  phase_ = Phase::kWaitRequest;
+  enter(Phase::kWaitRequest);
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
   if (client_paused_ && !server_paused_) {
     client_paused_ = false;
@@ -847,7 +863,7 @@ void HttpSession::finish_exchange() {
   }
   if (!in_.empty()) {
     // A pipelined request is already here.
-    phase_ = Phase::kRequestHead;
+    enter(Phase::kRequestHead);
     t_start_ = rt_.now();
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
     advance();
@@ -873,7 +889,7 @@ void HttpSession::release_exchange_when_idle() {
 }
 
 void HttpSession::start_tunnel() {
-  phase_ = Phase::kTunnel;
+  enter(Phase::kTunnel);
   set_client_deadline(std::nullopt);
   set_server_deadline(to_duration(backend_->config().timeouts.tunnel));
   log_request();
@@ -904,8 +920,7 @@ void HttpSession::on_server_shutdown() {
 
 void HttpSession::on_server_closed(std::error_code reason) {
   if (phase_ == Phase::kTunnel) {
-    term_[0] = 'S';
-    term_[1] = 'D';
+    term_ = termination::kServerAbortData;
     conn_.reset();
     return close_client();
   }
@@ -919,18 +934,11 @@ void HttpSession::on_server_closed(std::error_code reason) {
     conn_->attach(nullptr);
     conn_.reset();
     sent_on_reused_ = false;
-    ++retries_;
-    ++proxy_.counters().connect_retries;  // HAProxy counts these among its retries too
-    ++connect_attempts_;
-    phase_ = Phase::kConnecting;
-    conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
-    set_server_deadline(to_duration(backend_->config().timeouts.connect));
-    return;
+    return open_server_connection(/*retry=*/true);
   }
-  term_[0] = 'S';
-  term_[1] = resp_head_done_ ? 'D' : 'H';
+  term_ = resp_head_done_ ? termination::kServerAbortData : termination::kServerAbortHeaders;
   drop_server(false);
-  if (!resp_head_done_) return reply_error(502, 'S', 'H');
+  if (!resp_head_done_) return reply_error(502, termination::kServerAbortHeaders);
   close_client(true);  // mid-body: the client must see the response was cut
 }
 
@@ -941,8 +949,6 @@ void HttpSession::retry_or_fail(std::string_view why) {
     conn_.reset();
   }
   if (connect_attempts_ <= bc.timeouts.connect_retries) {
-    ++retries_;
-    ++proxy_.counters().connect_retries;
     // The last retry goes to another server when there is one (HAProxy's option redispatch).
     if (connect_attempts_ == bc.timeouts.connect_retries && backend_->servers().size() > 1) {
       bool all_full = false;
@@ -953,24 +959,20 @@ void HttpSession::retry_or_fail(std::string_view why) {
         backend_->acquire(*server_);
       }
     }
-    ++connect_attempts_;
-    conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
-    set_server_deadline(to_duration(bc.timeouts.connect));
-    return;
+    return open_server_connection(/*retry=*/true);
   }
   rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "connect-failed",
                    {{"backend", backend_->name()},
                     {"server", backend_->servers()[*server_].config.name},
                     {"reason", std::string(why)}});
-  reply_error(503, 'S', 'C');
+  reply_error(503, termination::kServerRefused);
 }
 
 // ------------------------------------------------------------------------------------------ local replies
 
-void HttpSession::reply(int status, std::string_view extra_headers, bool close, char term0, char term1) {
+void HttpSession::reply(int status, std::string_view extra_headers, bool close, Termination term) {
   status_ = status;
-  term_[0] = term0;
-  term_[1] = term1;
+  term_ = term;
   if (close || !req_body_done_) client_keep_alive_ = false;
   if (!client_keep_alive_) close = true;
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
@@ -981,10 +983,9 @@ void HttpSession::reply(int status, std::string_view extra_headers, bool close, 
   send_local(response, close);
 }
 
-void HttpSession::reply_error(int status, char term0, char term1) {
+void HttpSession::reply_error(int status, Termination term) {
   status_ = status;
-  term_[0] = term0;
-  term_[1] = term1;
+  term_ = term;
   std::string body = error_body(status);
   // HAProxy closes after its own errors, except 404/403 from rules on a healthy request stream.
   bool close = status == 400 || status == 408 || status >= 500 || !req_body_done_ || !client_keep_alive_;
@@ -1018,7 +1019,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
   set_server_deadline(std::nullopt);
   if (close) {
     drop_server(false);
-    phase_ = Phase::kLocalReply;
+    enter(Phase::kLocalReply);
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.client));
     if (client_->write_backlog() == 0) close_client();
     return;
@@ -1026,10 +1027,10 @@ void HttpSession::send_local(const std::string& response, bool close) {
   // Kept alive: the request head (and no body) is consumed; go on with the next one.
   if (!head_sent_) in_.erase(0, std::min(in_.size(), x().req_.head_length));
   first_request_ = false;
-  phase_ = Phase::kWaitRequest;
+  enter(Phase::kWaitRequest);
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
   if (!in_.empty()) {
-    phase_ = Phase::kRequestHead;
+    enter(Phase::kRequestHead);
     t_start_ = rt_.now();
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
     rt_.post([this, alive = alive_] {
@@ -1044,7 +1045,7 @@ void HttpSession::close_client(bool reset) {
   // An exchange cut short (a timeout, a server gone mid-body) is logged too, with its termination state.
   if (phase_ != Phase::kWaitRequest && !(phase_ == Phase::kRequestHead && in_.empty())) log_request();
   drop_server(false);
-  phase_ = Phase::kClosed;
+  enter(Phase::kClosed);
   // The connection object lives until the session is destroyed (it may be the caller).
   if (reset)
     client_->reset();
@@ -1062,7 +1063,7 @@ void HttpSession::drop_server(bool reusable) {
   }
   if (reusable && conn_->connected()) {
     conn_->attach(nullptr);
-    if (backend_->config().http_reuse == "never") {
+    if (backend_->config().http_reuse == HttpReuse::kNever) {
       own_ = std::move(conn_);  // never shared: kept private to this session until it ends
       return;
     }
@@ -1107,8 +1108,7 @@ void HttpSession::log_request() {
   r.t_active = since(t_start_, now);
   r.status = status_;
   r.bytes = bytes_out_;
-  r.termination[0] = term_[0];
-  r.termination[1] = term_[1];
+  r.termination = term_;
   r.frontend_connections = static_cast<std::uint32_t>(proxy_.client_connections());
   r.active_connections = r.frontend_connections;
   if (backend_) {
@@ -1172,21 +1172,17 @@ void HttpSession::on_timer() {
   if (server_deadline_ && now >= *server_deadline_) {
     server_deadline_.reset();
     switch (phase_) {
-      case Phase::kQueued:
-        backend_->dequeue(this);
-        phase_ = Phase::kExchange;
-        return reply_error(503, 's', 'Q');
+      case Phase::kQueued:  // send_local takes it out of the queue
+        return reply_error(503, termination::kQueueTimeout);
       case Phase::kConnecting:
         return retry_or_fail("connect timeout");
       case Phase::kExchange:
-        term_[0] = 's';
-        term_[1] = resp_head_done_ ? 'D' : 'H';
+        term_ = resp_head_done_ ? termination::kServerTimeoutData : termination::kServerTimeoutHeaders;
         drop_server(false);
-        if (!resp_head_done_) return reply_error(504, 's', 'H');
+        if (!resp_head_done_) return reply_error(504, termination::kServerTimeoutHeaders);
         return close_client(true);
       case Phase::kTunnel:
-        term_[0] = 's';
-        term_[1] = 'D';
+        term_ = termination::kServerTimeoutData;
         return close_client();
       default:
         break;
@@ -1199,10 +1195,9 @@ void HttpSession::on_timer() {
         return close_client();  // keep-alive timeout: quietly
       case Phase::kRequestHead:
         if (in_.empty() && !first_request_) return close_client();
-        return reply_error(408, 'c', 'R');
+        return reply_error(408, termination::kClientTimeoutRequest);
       case Phase::kExchange:
-        term_[0] = 'c';
-        term_[1] = 'D';
+        term_ = termination::kClientTimeoutData;
         drop_server(false);
         return close_client(true);
       case Phase::kLocalReply:

@@ -15,6 +15,7 @@
 #include "engine/proxy/backend.h"
 #include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
+#include "engine/proxy/termination-t.h"
 #include "engine/runtime/runtime.h"
 
 namespace metalgate::proxy {
@@ -61,11 +62,30 @@ class HttpSession final : public runtime::StreamHandler,
     kTunnel,       // after 101 Switching Protocols
     kClosed,
   };
+  // Every phase change goes through enter(), called only from these functions, with these transitions
+  // (a session starts in kRequestHead):
+  //   client_data             kWaitRequest -> kRequestHead  (the first byte of the next request)
+  //   dispatch                kRequestHead -> kQueued  (every server at maxconn)
+  //   connect_server          kRequestHead | kQueued -> kExchange  (a kept or idle connection is reused)
+  //   open_server_connection  kRequestHead | kQueued | kConnecting | kExchange -> kConnecting  (a new
+  //                           connection; from kExchange when it replaces a reused one the server closed)
+  //   on_server_connected     kConnecting -> kExchange
+  //   start_tunnel            kExchange -> kTunnel  (101 Switching Protocols)
+  //   finish_exchange         kExchange -> kLocalReply  (the client's connection closes after the response)
+  //                           kExchange -> kWaitRequest [-> kRequestHead when pipelined bytes wait]
+  //   send_local              any open phase -> kLocalReply  (a local answer, then close)
+  //                           any open phase -> kWaitRequest [-> kRequestHead when pipelined bytes wait]
+  //   close_client, on_closed any phase -> kClosed
+  void enter(Phase next) { phase_ = next; }
 
   void advance();
   void handle_request();
   void dispatch();
   void connect_server();
+  // The one way a session opens a server connection: Backend::open (the runtime's connect; the request is
+  // written first, so the handshake's ACK may wait for it), the connect timeout armed, the attempt counted.
+  // `retry`: a request's later attempt, also counted in its retries (the log's rc) and the proxy's.
+  void open_server_connection(bool retry);
   void send_request_head();
   void pump_request_body();
   // Sends what of `data` belongs to the request body: as it is under Content-Length, re-framed when
@@ -79,8 +99,8 @@ class HttpSession final : public runtime::StreamHandler,
   void retry_or_fail(std::string_view why);
 
   // Answers from the proxy itself (errors, redirects, denials) and logs it.
-  void reply(int status, std::string_view extra_headers, bool close, char term0, char term1);
-  void reply_error(int status, char term0, char term1);
+  void reply(int status, std::string_view extra_headers, bool close, Termination term);
+  void reply_error(int status, Termination term);
   void send_local(const std::string& response, bool close);
   void append_hsts(std::string& response) const;
   void close_client(bool reset = false);
@@ -175,7 +195,7 @@ class HttpSession final : public runtime::StreamHandler,
   bool logged_ = false;
   std::uint64_t bytes_out_ = 0;
   int status_ = 0;
-  char term_[2] = {'-', '-'};
+  Termination term_;
   std::uint32_t retries_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards tasks posted to the loop
 };

@@ -26,6 +26,16 @@ using std::chrono::milliseconds;
 enum class Balance : std::uint8_t { kRoundRobin, kLeastConn, kSource };
 std::string_view to_string(Balance b);
 
+// HAProxy's `http-reuse`: which requests may go on an idle server connection that another request used.
+enum class HttpReuse : std::uint8_t {
+  kNever,       // none: a session keeps its own connection between its requests, closed when it ends
+  kSafe,        // a session's later requests; never its first (its client could not retry it)
+  // Any request. HAProxy's aggressive takes only connections that carried a request before, and always any
+  // idle one; the pool holds none other (a connection is parked after an exchange), so both act alike.
+  kAggressive,
+  kAlways,
+};
+
 // The controller's timeouts (its defaults, not HAProxy's bare ones).
 struct Timeouts {
   milliseconds connect{5000};
@@ -117,8 +127,8 @@ struct BackendConfig {
   HealthCheck check;
   Timeouts timeouts;
   std::optional<CookiePersistence> cookie;
-  std::string http_reuse = "safe";  // never | safe | aggressive | always
-  std::string problem;              // why it has no servers
+  HttpReuse http_reuse = HttpReuse::kSafe;
+  std::string problem;  // why it has no servers
 };
 
 struct TlsCertificate {

@@ -164,6 +164,14 @@ std::vector<HeaderSetting> read_headers(const Found& f, Diagnostics& d) {
   return out;
 }
 
+std::optional<HttpReuse> http_reuse_named(std::string_view name) {
+  if (name == "never") return HttpReuse::kNever;
+  if (name == "safe") return HttpReuse::kSafe;
+  if (name == "aggressive") return HttpReuse::kAggressive;
+  if (name == "always") return HttpReuse::kAlways;
+  return std::nullopt;
+}
+
 // The parts of backend-config-snippet that metalgate understands: `default-server maxconn|inter|rise|fall N`,
 // `timeout queue|server|connect|tunnel|check T`, `http-reuse MODE`, `balance ALGO`. Other lines are
 // warnings (HAProxy configuration metalgate does not run).
@@ -219,8 +227,9 @@ void apply_backend_snippet(const Found& f, BackendConfig& b, int& maxconn, Diagn
           ok = false;
       }
     } else if (w[0] == "http-reuse" && w.size() == 2) {
-      ok = w[1] == "never" || w[1] == "safe" || w[1] == "aggressive" || w[1] == "always";
-      if (ok) b.http_reuse = w[1];
+      auto mode = http_reuse_named(w[1]);
+      ok = mode.has_value();
+      if (ok) b.http_reuse = *mode;
     } else if (w[0] == "balance" && w.size() == 2) {
       ok = true;
       if (w[1] == "roundrobin")
@@ -475,8 +484,8 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
   for (auto& s : b.servers)
     s.maxconn = maxconn;
   if (auto f = l.get("http-reuse")) {
-    if (f->value == "never" || f->value == "safe" || f->value == "aggressive" || f->value == "always")
-      b.http_reuse = f->value;
+    if (auto mode = http_reuse_named(f->value))
+      b.http_reuse = *mode;
     else
       d.error(f->where, f->field, "'" + f->value + "' is not never, safe, aggressive or always");
   }

@@ -1,6 +1,6 @@
 // What runs on simulated hosts besides the engine: backends that answer with their pod's identity (HTTP on a
-// TCP port, a responder on a UDP port), and HTTP clients that record every request. Written against the
-// runtime port, so they also run in the in-memory world.
+// TCP port, a responder on a UDP port; scenario/apps has them), and HTTP and UDP clients that record every
+// request. Written against the runtime port, so they also run in the in-memory world.
 #pragma once
 
 #include <functional>
@@ -12,52 +12,18 @@
 
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/seeded_random.h"
+#include "scenario/apps/identity_http_server.h"
+#include "scenario/apps/udp_responder.h"
+#include "scenario/observe/observations.h"
 
 namespace metalgate::sim {
 
-// HTTP/1.1 server: every request gets 200 "<pod> <method> <path>" with X-Served-By: <pod>, after `latency`;
-// 503 to everything (health checks included) while unhealthy.
-class IdentityHttpServer {
- public:
-  IdentityHttpServer(runtime::Runtime& rt, net::SocketAddress at, std::string pod, runtime::Duration latency);
-  ~IdentityHttpServer();
-  std::uint64_t requests() const { return requests_; }
-  void set_latency(runtime::Duration latency) { latency_ = latency; }
-  void set_healthy(bool healthy) { healthy_ = healthy; }
+// The backends: the world-neutral apps, under the names the scenario runner knows them by.
+using IdentityHttpServer = apps::IdentityHttpServer;
+using IdentityUdpServer = apps::UdpResponder;
 
- private:
-  struct Conn;
-  runtime::Runtime& rt_;
-  std::string pod_;
-  runtime::Duration latency_;
-  runtime::StreamListenerPtr listener_;
-  std::vector<std::unique_ptr<Conn>> conns_;
-  std::uint64_t requests_ = 0;
-  bool healthy_ = true;
-};
-
-// UDP: answers each datagram with "<pod>:" followed by the datagram.
-class IdentityUdpServer {
- public:
-  IdentityUdpServer(runtime::Runtime& rt, net::SocketAddress at, std::string pod);
-
- private:
-  std::string pod_;
-  runtime::DatagramSocketPtr socket_;
-};
-
-struct RequestRecord {
-  std::int64_t start_us = 0;
-  std::int64_t end_us = 0;
-  int status = 0;         // 0: no response (refused, reset, timed out)
-  std::string served_by;  // X-Served-By of the response
-  std::string client;     // the client's name (filled in by whoever runs the clients)
-  std::string vip_node;   // whose MAC the client's ARP cache held for the target when the request started
-  std::string host;       // Host header sent
-  std::string path;
-  std::string error;
-  bool reused = false;  // sent on a kept-alive connection
-};
+// Defined with the scenario layer's observations: every world's clients record the same.
+using RequestRecord = scenario::observe::RequestRecord;
 
 // Sends HTTP(S) requests and records each. Open loop (`rate` per second, whatever the answers) or closed
 // loop (`concurrency` requests always under way, the next one as soon as one ends). A new connection per
@@ -108,7 +74,7 @@ class HttpLoadClient {
 };
 
 // Sends one datagram at `rate` per second from one source port (one flow) and records each answer
-// ("<pod>:<payload>", as IdentityUdpServer sends) or its absence after `timeout`.
+// ("<pod>:<payload>", as UdpResponder sends) or its absence after `timeout`.
 class UdpLoadClient {
  public:
   struct Options {

@@ -5,6 +5,7 @@
 
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
+#include "scenario/apps/udp_responder.h"
 #include "tests/proxy/proxy_world.h"
 
 namespace metalgate::proxy::testing {
@@ -56,26 +57,6 @@ class EchoServer {
   bool reset_on_data = false, keep_open_after_fin = false;
   runtime::StreamListenerPtr listener;
   std::vector<std::unique_ptr<Conn>> conns;
-};
-
-// A UDP backend: answers each datagram with "<name>:<payload>".
-class UdpResponder {
- public:
-  UdpResponder(runtime::Runtime& rt, net::SocketAddress at, std::string n) : name(std::move(n)) {
-    std::error_code ec;
-    socket = rt.open_datagram(
-        at,
-        [this](const net::SocketAddress& from, const net::SocketAddress&, runtime::ByteView p) {
-          ++seen;
-          if (!silent)
-            socket->send_to(from, runtime::as_bytes(name + ":" + std::string(runtime::as_chars(p))));
-        },
-        ec);
-  }
-  std::string name;
-  int seen = 0;
-  bool silent = false;
-  runtime::DatagramSocketPtr socket;
 };
 
 const char* kL4Manifests = R"(
@@ -133,7 +114,7 @@ class L4 : public ::testing::Test {
       auto uip = *net::IpAddress::parse("10.0.6." + std::to_string(i));
       auto& uh = w.world.add_host("dns-" + std::to_string(i), {uip});
       dns.push_back(
-          std::make_unique<UdpResponder>(uh, net::SocketAddress{uip, 53}, "dns-" + std::to_string(i)));
+          std::make_unique<apps::UdpResponder>(uh, net::SocketAddress{uip, 53}, "dns-" + std::to_string(i)));
     }
     w.start("", controller_config_, kL4Manifests);
     ASSERT_EQ(w.proxy->tcp_services().size(), 1u)
@@ -148,7 +129,7 @@ class L4 : public ::testing::Test {
   std::map<std::string, std::string> controller_config_;
   ProxyWorld w;
   std::vector<std::unique_ptr<EchoServer>> db;
-  std::vector<std::unique_ptr<UdpResponder>> dns;
+  std::vector<std::unique_ptr<apps::UdpResponder>> dns;  // answer "<name>:<payload>"
 };
 
 TEST_F(L4, TcpConnectionsAreBalancedAndBytesFlowBothWays) {
@@ -294,7 +275,7 @@ TEST_F(L4, UdpFlowsMoveWhenTheirServerGoesDown) {
   ASSERT_EQ(answers.size(), 1u);
   std::string first = answers[0].substr(0, 5);
   int idx = first == "dns-1" ? 0 : 1;
-  dns[idx]->silent = true;  // the probe ("send ping expect dns") now fails on it
+  dns[idx]->set_silent(true);  // the probe ("send ping expect dns") now fails on it
   w.world.run_for(2s);
   EXPECT_FALSE(udp().backend().servers()[idx].load.up);
   sock->send_to(vip(53), runtime::as_bytes("b"));

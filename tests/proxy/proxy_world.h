@@ -16,6 +16,7 @@
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/proxy_config.h"
 #include "engine/runtime/memory/memory_world.h"
+#include "scenario/apps/identity_http_server.h"
 
 namespace metalgate::proxy::testing {
 
@@ -39,44 +40,11 @@ struct Response {
 // the peer has closed, which completes a close-delimited body.
 std::optional<Response> take_response(std::string& bytes, bool head_request, bool until_close);
 
-// A backend: one HTTP/1.1 server that answers each request with "<name> <method> <path>" and the header
-// X-Served-By, after `delay`; /health answers `health_status`.
-class TestHttpServer final {
+// A backend: the shared identity server ("<name> <method> <path>\n" with X-Served-By), recording every
+// request and byte, with its health checks on /health (answered `options.health_status` at once).
+class TestHttpServer final : public apps::IdentityHttpServer {
  public:
-  struct Options {
-    int status = 200;
-    Duration delay = 0ms;
-    bool chunked = false;
-    std::string body;  // overrides the identity body
-    std::string content_type = "text/plain";
-    int health_status = 200;
-    bool close_after = false;
-    bool silent = false;  // never answers
-    std::vector<std::pair<std::string, std::string>> extra_headers;
-    std::string raw_response;  // sent as it is, instead of a built response
-  };
-
   TestHttpServer(runtime::Runtime& rt, net::SocketAddress at, std::string name);
-  ~TestHttpServer();
-  Options options;
-  const std::string& name() const { return name_; }
-  std::vector<std::string> heads;  // every request head received, in order
-  std::vector<std::string> bodies;
-  std::string raw;  // every byte received, on every connection, in arrival order
-  int accepted = 0;
-  int requests = 0;
-  int health_checks = 0;
-  int open_connections() const;
-  void stop();               // closes the listener and every connection
-  void close_connections();  // closes every connection (FIN), as a server's keep-alive timeout does
-
- private:
-  struct Conn;
-  runtime::Runtime& rt_;
-  net::SocketAddress at_;
-  std::string name_;
-  runtime::StreamListenerPtr listener_;
-  std::vector<std::unique_ptr<Conn>> conns_;
 };
 
 // A client connection that records what it receives.

@@ -116,8 +116,8 @@ TEST(ProxyInNs3, HttpRoutesAndBalancesAndTcpServicesForwardOnTheSimulatedLan) {
           5s))
           << "request " << i << " connections=" << p.counters().connections
           << " requests=" << p.counters().requests << " client connected=" << c.connected
-          << " closed=" << c.closed << " got=" << c.received << " web1=" << s1.requests
-          << " web2=" << s2.requests << " log=" << (log.empty() ? "" : log.back());
+          << " closed=" << c.closed << " got=" << c.received << " web1=" << s1.requests()
+          << " web2=" << s2.requests() << " log=" << (log.empty() ? "" : log.back());
       EXPECT_EQ(r->status, 200);
       ++served[r->get("x-served-by")];
     }

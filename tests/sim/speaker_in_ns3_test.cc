@@ -7,6 +7,7 @@
 
 #include "engine/speaker/layer2_node.h"
 #include "ns3/simulator.h"
+#include "scenario/apps/udp_responder.h"
 #include "sim/lan/switched_lan.h"
 
 namespace metalgate::sim {
@@ -23,23 +24,6 @@ struct Answer {
 net::IpAddress ip(const std::string& s) {
   return *net::IpAddress::parse(s);
 }
-
-class Responder {
- public:
-  Responder(runtime::Runtime& rt, std::string name) : name_(std::move(name)) {
-    std::error_code ec;
-    socket_ = rt.open_datagram(
-        {net::IpAddress::v4(0), 9},
-        [this](const net::SocketAddress& from, const net::SocketAddress& to, runtime::ByteView) {
-          socket_->send_from(to.ip, from, runtime::as_bytes(name_));
-        },
-        ec);
-  }
-
- private:
-  std::string name_;
-  runtime::DatagramSocketPtr socket_;
-};
 
 std::vector<Answer> run(std::uint64_t seed, runtime::Duration crash_at, std::string* crashed) {
   std::vector<Answer> answers;
@@ -60,7 +44,7 @@ std::vector<Answer> run(std::uint64_t seed, runtime::Duration crash_at, std::str
 
     const net::IpAddress vip = ip("10.0.0.240");
     std::map<std::string, std::unique_ptr<speaker::Layer2Node>> speakers;
-    std::map<std::string, std::unique_ptr<Responder>> responders;
+    std::map<std::string, std::unique_ptr<apps::UdpResponder>> responders;  // "<node>:<payload>"
     for (std::size_t i = 0; i < names.size(); ++i) {
       speaker::Layer2NodeConfig cfg;
       cfg.name = names[i];
@@ -78,7 +62,8 @@ std::vector<Answer> run(std::uint64_t seed, runtime::Duration crash_at, std::str
       node->set_assignments({a});
       node->start();
       speakers[names[i]] = std::move(node);
-      responders[names[i]] = std::make_unique<Responder>(lan.host(names[i]), names[i]);
+      const net::SocketAddress any_address{net::IpAddress::v4(0), 9};
+      responders[names[i]] = std::make_unique<apps::UdpResponder>(lan.host(names[i]), any_address, names[i]);
     }
 
     runtime::Runtime& client = lan.host("client");
@@ -86,9 +71,10 @@ std::vector<Answer> run(std::uint64_t seed, runtime::Duration crash_at, std::str
     auto socket = client.open_datagram(
         {ip("10.0.0.100"), 5000},
         [&](const net::SocketAddress&, const net::SocketAddress&, runtime::ByteView p) {
+          std::string_view reply = runtime::as_chars(p);  // "<node>:ping"
           answers.push_back(
               {std::chrono::duration_cast<std::chrono::milliseconds>(client.now().time_since_epoch()).count(),
-               std::string(runtime::as_chars(p))});
+               std::string(reply.substr(0, reply.find(':')))});
         },
         ec);
     auto ticker = client.create_timer([&] { socket->send_to({vip, 9}, runtime::as_bytes("ping")); });
