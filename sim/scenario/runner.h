@@ -1,7 +1,7 @@
-// Runs a scenario in ns-3: builds the switched LAN, starts the engine (speaker, proxy) on every node, the
-// pods of the backends and the clients, applies the faults at their times, samples VIP ownership, and judges
-// the expectations. The result is plain data (result.json), identical for identical seeds: nothing in it
-// depends on the wall clock.
+// Runs a scenario in ns-3: builds the switched LAN, starts metalgate's node engine (speaker, proxy) on every
+// node, the pods of the backends and the clients, applies the faults at their times and samples VIP
+// ownership; the shared scenario layer judges the observations and builds the result. The result is plain
+// data (result.json), identical for identical seeds: nothing in it depends on the wall clock.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,8 @@
 
 #include "engine/config/diagnostics.h"
 #include "engine/runtime/log.h"
-#include "sim/scenario/scenario-t.h"
+#include "scenario/report/junit.h"
+#include "sim/scenario/scenario.h"
 
 namespace metalgate::sim {
 
@@ -24,14 +25,15 @@ struct RunOptions {
 };
 
 struct RunResult {
-  nlohmann::json result;  // the result.json document
+  nlohmann::json result;  // the result.json document; null when the run did not start
   bool passed = false;
 };
 
-// Diagnostics get errors for manifests that do not load; the run does not start then.
+// Diagnostics get errors for manifests that do not load, a node that cannot start (at the node's line) and a
+// fault kind the simulator has no action for; the run does not start then.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options, config::Diagnostics& diagnostics);
 
 // JUnit XML for CI systems: one test case per expectation.
-std::string junit_xml(const nlohmann::json& result);
+using scenario::junit_xml;
 
 }  // namespace metalgate::sim

@@ -1,14 +1,20 @@
-// Reads a scenario file. Unknown keys, bad values and dangling names are errors with file:line:column and the
-// field path; nothing runs on a scenario with errors.
+// The scenario schema and its loader, world-neutral, live in scenario/schema/; the simulator's code and the
+// `metalgate sim` command keep their names through this header.
 #pragma once
 
-#include <string>
-
-#include "engine/config/diagnostics.h"
-#include "sim/scenario/scenario-t.h"
+#include "scenario/schema/loader.h"
+#include "scenario/schema/scenario-t.h"
 
 namespace metalgate::sim {
 
-Scenario load_scenario(const std::string& path, config::Diagnostics& diagnostics);
+using scenario::load_scenario;
+using scenario::Scenario;
+using scenario::ScenarioBackend;
+using scenario::ScenarioClient;
+using scenario::ScenarioExpectation;
+using scenario::ScenarioFault;
+using scenario::ScenarioNode;
+using scenario::ScenarioRequestMix;
+using scenario::ScenarioSpeaker;
 
 }  // namespace metalgate::sim

@@ -29,7 +29,10 @@ case $target in
              "$e/ipam/allocator.cc")
     libs=(-lyaml-cpp -lssl -lcrypto -lz); max_len=8192 ;;
   scenario)
-    sources=("$src/sim/scenario/scenario.cc" "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
+    sc=$src/scenario
+    sources=("$sc/schema/loader.cc" "$sc/schema/fields.cc" "$sc/kinds/fault_kinds.cc" "$sc/kinds/expectation_kinds.cc"
+             "$sc/judge/requests.cc" "$sc/judge/ownership.cc" "$sc/judge/traffic.cc"
+             "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
              "$e/config/duration.cc" "$e/membership/membership.cc" "$e/net/ip_address.cc"
              "$e/runtime/seeded_random.cc" "$e/runtime/log.cc")
     libs=(-lyaml-cpp); max_len=8192 ;;

@@ -1,6 +1,7 @@
 // A scenario: the LAN, the nodes and their roles, the user's Kubernetes manifests, where the backends' pods
-// run, the clients, the faults and what must hold. One schema for the simulator and the live harness
-// (docs/scenario.md). Types only; scenario.h reads them.
+// run, the clients, the faults and what must hold. One schema for every world, the ns-3 simulator and the
+// live network namespaces (docs/scenario.md). Types only; loader.h reads them, scenario/kinds/ lists the
+// fault and expectation kinds.
 #pragma once
 
 #include <chrono>
@@ -13,7 +14,7 @@
 #include "engine/config/diagnostics.h"
 #include "engine/net/ip_address.h"
 
-namespace metalgate::sim {
+namespace metalgate::scenario {
 
 using std::chrono::milliseconds;
 
@@ -23,10 +24,13 @@ struct ScenarioNode {
   bool speaker = true;
   bool proxy = true;
   std::map<std::string, std::string> labels;
+  // The interfaces the node's speaker announces on (answers ARP, sends gratuitous ARP); each must exist on the
+  // node's host, or the node does not start.
+  std::vector<std::string> interfaces = {"eth0"};
+  config::SourceLocation where;  // the node's entry in the scenario file
 };
 
-// Where a Deployment's pods run: one simulated host per replica, in order (pod <deployment>-0 gets the
-// first).
+// Where a Deployment's pods run: one host per replica, in order (pod <deployment>-0 gets the first).
 struct ScenarioBackend {
   std::string deployment;  // "namespace/name"
   std::vector<net::IpAddress> addresses;
@@ -58,24 +62,11 @@ struct ScenarioClient {
   milliseconds timeout{2000};
 };
 
+// One fault at its time. `kind` names a row of scenario/kinds/fault_kinds.h, whose parser fills the
+// parameters that kind takes; the others keep their defaults.
 struct ScenarioFault {
   milliseconds at{0};
-  enum class Kind {
-    kCrash,             // the node's engine and its state are lost, nothing said on the way out
-    kRestart,           // a fresh engine on a node whose engine crashed or left
-    kLeave,             // graceful stop (SIGTERM): the speaker says goodbye, the proxy stops
-    kNicDown,           // the node's network interface stops (the engine keeps running and its state)
-    kNicUp,             //
-    kPartition,         // the LAN splits into groups of hosts that reach only each other
-    kHeal,              // the partition ends
-    kLink,              // a host's link gets loss, delay or rate
-    kBackendCrash,      // a pod's servers stop (connections close; new ones are refused)
-    kBackendRestart,    //
-    kBackendSlow,       // a pod's answers take `latency`
-    kBackendUnhealthy,  // a pod answers 503 to everything (health checks included)
-    kBackendHealthy,    //
-    kReload,            // every running engine reads `manifests` again (SIGHUP live); refused if invalid
-  } kind = Kind::kCrash;
+  std::string kind;  // "crash", "partition", … as written
   std::string node;  // node, host or pod name; "owner": whoever owns the controller VIP at that moment
   std::vector<std::vector<std::string>> groups;    // partition
   std::optional<double> loss;                      // link: share of frames lost, each direction
@@ -86,26 +77,19 @@ struct ScenarioFault {
   config::SourceLocation where;
 };
 
+// One expectation. `name` names a row of scenario/kinds/expectation_kinds.h (its parser and its judge); the
+// parameters a kind does not take keep their defaults.
 struct ScenarioExpectation {
-  enum class Kind {
-    kSingleOwner,
-    kSuccessRatio,
-    kFailover,
-    kRoutedToAllowedBackend,
-    kLatency,
-    kSticky,
-    kRateLimit
-  } kind;
+  std::string name;                  // "success_ratio", … as written
   std::string client;                // sticky, rate_limit: whose requests
   std::vector<std::string> exclude;  // success_ratio, latency: clients left out (a rate limit's target)
   std::int64_t limit = 0;            // rate_limit: most requests a backend may answer per `period`
   milliseconds period{1000};         // rate_limit
-  double min = 0;                    // success_ratio
-  milliseconds max{0};               // failover
+  double min = 0;                    // success_ratio, sticky
+  milliseconds max{0};               // failover, latency
   milliseconds settle{2000};  // single_owner: after a heal, NIC up or restart, how long claims may overlap
   double percentile = 0.99;   // latency: which percentile (its bound is `max`)
   bool outside_failover = false;  // success_ratio: leave out requests started while a failover was under way
-  std::string name;               // as written: "success_ratio"
   config::SourceLocation where;
 };
 
@@ -135,4 +119,4 @@ struct Scenario {
   std::vector<ScenarioExpectation> expectations;
 };
 
-}  // namespace metalgate::sim
+}  // namespace metalgate::scenario

@@ -1,0 +1,39 @@
+// The judges: each decides one expectation kind from a world's observations, the same way in every world. A
+// judgement says whether the expectation held, what was measured and the bound it was held to, as they appear
+// in result.json and junit.xml. scenario/kinds/expectation_kinds.cc pairs each with its name and parser.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "scenario/observe/observations.h"
+#include "scenario/schema/scenario-t.h"
+
+namespace metalgate::scenario::judge {
+
+struct Judgement {
+  bool passed = false;
+  nlohmann::json measured;
+  nlohmann::json bound;
+};
+
+using observe::Observations;
+
+// No sample (after the first 2 s) finds two nodes on one side claiming one VIP; samples within `settle` after
+// a heal, NIC up or restart are counted apart.
+Judgement single_owner(const Observations& o, const ScenarioExpectation& x);
+// Every failover recovered, within `max`; a run without a failover proves nothing and fails.
+Judgement failover(const Observations& o, const ScenarioExpectation& x);
+// Answered ÷ counted requests ≥ `min`, `exclude`d clients and (with `outside_failover`) requests around a
+// failover left out.
+Judgement success_ratio(const Observations& o, const ScenarioExpectation& x);
+// Every answer that names a backend names one of the world's pods; at least one answer.
+Judgement routed_to_allowed_backend(const Observations& o, const ScenarioExpectation& x);
+// The `percentile` of answered requests' latency ≤ `max`.
+Judgement latency(const Observations& o, const ScenarioExpectation& x);
+// Of `client`'s answers after its first, the share from the same pod as the answer before ≥ `min`.
+Judgement sticky(const Observations& o, const ScenarioExpectation& x);
+// No `period`-long window holds more than `limit` of `client`'s answered requests through one proxy, and the
+// client was denied at least once.
+Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
+
+}  // namespace metalgate::scenario::judge

@@ -1,0 +1,20 @@
+// Reads a scenario file. Unknown keys, bad values and dangling names are errors with file:line:column and the
+// field path; nothing runs on a scenario with errors.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "engine/config/diagnostics.h"
+#include "scenario/schema/scenario-t.h"
+
+namespace metalgate::scenario {
+
+Scenario load_scenario(const std::string& path, config::Diagnostics& diagnostics);
+
+// The pod that runs the `index`-th replica of `backend`'s Deployment: "<deployment name>-<index>".
+std::string pod_name(const ScenarioBackend& backend, std::size_t index);
+// Every backend's pods.
+std::set<std::string> pod_names(const Scenario& scenario);
+
+}  // namespace metalgate::scenario

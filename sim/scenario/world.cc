@@ -1,0 +1,75 @@
+#include "sim/scenario/world.h"
+
+#include "ns3/simulator.h"
+
+namespace metalgate::sim {
+
+Result<node::Node*> ScenarioWorld::start_node(const ScenarioNode& n) {
+  node::NodeSpec spec = load_spec;
+  spec.name = n.name;
+  spec.speaker = n.speaker;
+  spec.proxy = n.proxy;
+  spec.layer2.interfaces = n.interfaces;
+  spec.layer2.membership_address = {n.address, 7946};
+  for (const auto& other : scenario.nodes)
+    if (other.speaker && other.address != n.address) spec.layer2.seeds.push_back({other.address, 7946});
+  auto started = node::Node::start(lan->host(n.name), std::move(spec), configuration);
+  if (!started) return Failure{started.error()};
+  auto& slot = nodes[n.name];
+  slot = std::move(*started);
+  return slot.get();
+}
+
+void ScenarioWorld::start_pod(PodServers& pod) {
+  auto& rt = lan->host(pod.name);
+  for (const auto& port : pod.ports) {
+    net::SocketAddress at{pod.address, port.number};
+    if (port.udp) {
+      pod.udp.push_back(std::make_unique<IdentityUdpServer>(rt, at, pod.name));
+    } else {
+      pod.http.push_back(std::make_unique<IdentityHttpServer>(rt, at, pod.name, pod.latency));
+      pod.http.back()->set_healthy(pod.healthy);
+    }
+  }
+}
+
+std::vector<std::string> ScenarioWorld::vip_claimants() {
+  std::vector<std::string> claim;
+  for (auto& [name, n] : nodes) {
+    if (!n || !n->layer2() || isolated[name]) continue;
+    if (n->layer2()->speaker().core().owns(observations.vip)) claim.push_back(name);
+  }
+  return claim;
+}
+
+std::string ScenarioWorld::side_of(const std::string& node) {
+  return isolated[node] ? "nic-down:" + node : "group:" + std::to_string(group[node]);
+}
+
+namespace {
+
+// What every live speaker with a working NIC claims now. A node cut off by its NIC still believes it owns
+// what it owned, but nobody can hear it: its claims do not count.
+void sample(ScenarioWorld& w) {
+  scenario::observe::OwnershipSample s;
+  s.at_ms = ns3::Simulator::Now().GetMilliSeconds();
+  s.vip_owners = w.vip_claimants();
+  for (auto& [name, n] : w.nodes) {
+    if (!n || !n->layer2() || w.isolated[name]) continue;
+    for (const auto& address : n->layer2()->speaker().core().owned_addresses())
+      s.claims[address].push_back({name, w.side_of(name)});
+  }
+  s.last_settle_event_ms = w.last_settle_event_ms;
+  w.observations.samples.push_back(std::move(s));
+  const std::int64_t t = w.observations.samples.back().at_ms;
+  if (w.options.progress && t % 1000 == 0) w.options.progress(static_cast<double>(t) / 1000.0);
+}
+
+}  // namespace
+
+void schedule_ownership_samples(ScenarioWorld& world) {
+  for (std::int64_t t = 0; t <= world.scenario.duration.count(); t += 100)
+    ns3::Simulator::Schedule(ns3::MilliSeconds(t), [&world] { sample(world); });
+}
+
+}  // namespace metalgate::sim

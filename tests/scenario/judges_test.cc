@@ -1,0 +1,296 @@
+// The judges on hand-made observations, no world involved: each holds on what it should, fails on what it
+// should, and treats the edges (nothing happened, nothing answered, the first second, the end of the run) as
+// every world's runs are treated.
+#include "scenario/judge/judges.h"
+
+#include <gtest/gtest.h>
+
+#include "scenario/judge/requests.h"
+#include "scenario/kinds/expectation_kinds.h"
+
+namespace metalgate::scenario::judge {
+namespace {
+
+using observe::Claim;
+using observe::Failover;
+using observe::OwnershipSample;
+using observe::RequestRecord;
+using std::chrono::milliseconds;
+
+const net::IpAddress kVip = *net::IpAddress::parse("192.168.1.240");
+const net::IpAddress kOtherVip = *net::IpAddress::parse("192.168.1.241");
+
+// A request of `client` started at `start_ms`, taking `took_ms`, answered with `status` by `pod`.
+RequestRecord request(double start_ms, double took_ms, int status = 200, const std::string& pod = "web-0",
+                      const std::string& client = "browser", const std::string& vip_node = "node-1") {
+  RequestRecord r;
+  r.start_us = static_cast<std::int64_t>(start_ms * 1000);
+  r.end_us = r.start_us + static_cast<std::int64_t>(took_ms * 1000);
+  r.status = status;
+  r.served_by = status >= 200 && status < 300 ? pod : "";
+  r.client = client;
+  r.vip_node = vip_node;
+  if (status == 0) r.error = "timed out";
+  return r;
+}
+
+ScenarioExpectation expectation(const std::string& name) {
+  ScenarioExpectation x;
+  x.name = name;
+  return x;
+}
+
+OwnershipSample sample(std::int64_t at_ms, std::vector<Claim> claims_of_vip,
+                       std::optional<std::int64_t> last_settle = std::nullopt) {
+  OwnershipSample s;
+  s.at_ms = at_ms;
+  for (const auto& c : claims_of_vip)
+    s.vip_owners.push_back(c.node);
+  if (!claims_of_vip.empty()) s.claims[kVip] = claims_of_vip;
+  s.last_settle_event_ms = last_settle;
+  return s;
+}
+
+const Claim kNode1{"node-1", "group:0"};
+const Claim kNode2{"node-2", "group:0"};
+const Claim kNode2Apart{"node-2", "group:1"};
+
+TEST(Percentile, IsTheSortedValueAtFloorOfPTimesNWithoutInterpolation) {
+  EXPECT_EQ(percentile({30, 10, 20, 40}, 0.5), 30);   // index floor(0.5 * 4) = 2
+  EXPECT_EQ(percentile({30, 10, 20, 40}, 0.99), 40);  // index 3
+  EXPECT_EQ(percentile({30, 10, 20, 40}, 1.0), 40);   // index min(3, 4)
+  EXPECT_EQ(percentile({30, 10, 20, 40}, 0.0), 10);
+  EXPECT_EQ(percentile({}, 0.5), std::nullopt);
+  EXPECT_EQ(percentile_ms({}, 0.5), 0.0);
+  EXPECT_EQ(percentile_ms({2500, 1500}, 0.5), 2.5);
+}
+
+TEST(Counting, TheFirstSecondAndRequestsStillRunningAtTheEndAreNotCounted) {
+  EXPECT_FALSE(counted(request(999, 1)));
+  EXPECT_TRUE(counted(request(1000, 1)));
+  RequestRecord cut = request(5000, 1, 0);
+  cut.error = std::string(observe::kStillRunning);
+  EXPECT_FALSE(counted(cut));
+}
+
+TEST(SingleOwner, HoldsWithOneOwnerPerSideAndCountsSamplesAfterTheFirstTwoSeconds) {
+  Observations o;
+  o.samples = {sample(1000, {kNode1, kNode2}), sample(2000, {kNode1}), sample(2100, {kNode1, kNode2Apart}),
+               sample(2200, {})};
+  Judgement j = single_owner(o, expectation("single_owner"));
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["samples"], 3) << "the sample at 1 s is too early to count";
+  EXPECT_EQ(j.measured["samples_without_owner"], 1);
+  EXPECT_EQ(j.measured["vips"], 1);
+  EXPECT_EQ(j.bound["settle_ms"], 2000);
+}
+
+TEST(SingleOwner, FailsWhenTwoNodesOfOneSideClaimAVip) {
+  Observations o;
+  o.samples = {sample(3000, {kNode1, kNode2})};
+  o.samples[0].claims[kOtherVip] = {kNode1};
+  Judgement j = single_owner(o, expectation("single_owner"));
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["samples_with_several_owners"], 1);
+  EXPECT_EQ(j.measured["vips_with_several_owners"], 1);
+  EXPECT_EQ(j.measured["vips"], 2);
+}
+
+TEST(SingleOwner, ClaimsOverlappingWithinSettleAfterAHealAreCountedApart) {
+  Observations o;
+  o.samples = {sample(5000, {kNode1, kNode2}, 4000), sample(6100, {kNode1, kNode2}, 4000)};
+  auto x = expectation("single_owner");
+  x.settle = milliseconds(2000);
+  Judgement j = single_owner(o, x);
+  EXPECT_FALSE(j.passed) << "6.1 s is past the 2 s of settling after 4 s";
+  EXPECT_EQ(j.measured["samples_with_several_owners_while_settling"], 1);
+  EXPECT_EQ(j.measured["samples_with_several_owners"], 1);
+  x.settle = milliseconds(3000);
+  EXPECT_TRUE(single_owner(o, x).passed);
+}
+
+TEST(Failover, HoldsWhenEveryFailoverRecoveredWithinMax) {
+  Observations o;
+  o.failovers = {{20000, "node-2", 20131, "crash"}, {47000, "node-1", 47500, "partition"}};
+  auto x = expectation("failover");
+  x.max = milliseconds(2000);
+  Judgement j = failover(o, x);
+  EXPECT_TRUE(j.passed);
+  EXPECT_EQ(j.measured, 500);
+  EXPECT_EQ(j.bound["max_ms"], 2000);
+  x.max = milliseconds(400);
+  EXPECT_FALSE(failover(o, x).passed);
+}
+
+TEST(Failover, FailsWhenNoFailoverHappenedOrOneNeverRecovered) {
+  Observations o;
+  auto x = expectation("failover");
+  x.max = milliseconds(2000);
+  Judgement none = failover(o, x);
+  EXPECT_FALSE(none.passed);
+  EXPECT_EQ(none.measured, "no failover happened");
+  o.failovers = {{20000, "node-2", -1, "crash"}};
+  Judgement never = failover(o, x);
+  EXPECT_FALSE(never.passed);
+  EXPECT_EQ(never.measured, -1);
+}
+
+TEST(SuccessRatio, CountsAnsweredRequestsAfterTheFirstSecondOfClientsNotExcluded) {
+  Observations o;
+  o.records = {request(500, 1, 0), request(1500, 1), request(2000, 1, 302), request(2500, 1, 503),
+               request(3000, 1, 429, "", "greedy")};
+  RequestRecord cut = request(4000, 1, 0);
+  cut.error = std::string(observe::kStillRunning);
+  o.records.push_back(cut);
+  auto x = expectation("success_ratio");
+  x.min = 0.6;
+  x.exclude = {"greedy"};
+  Judgement j = success_ratio(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_DOUBLE_EQ(j.measured.get<double>(), 2.0 / 3.0);
+  EXPECT_EQ(j.bound["exclude"], nlohmann::json({"greedy"}));
+  x.min = 0.7;
+  EXPECT_FALSE(success_ratio(o, x).passed);
+}
+
+TEST(SuccessRatio, OutsideFailoverLeavesOutRequestsFromTwoSecondsBeforeTheFaultUntilRecovery) {
+  Observations o;
+  o.records = {request(2000, 1), request(18500, 1, 0), request(20050, 1, 0), request(21000, 1),
+               request(30000, 1)};
+  o.failovers = {{20000, "node-2", 20100, "crash"}};
+  auto x = expectation("success_ratio");
+  x.min = 1;
+  EXPECT_FALSE(success_ratio(o, x).passed);
+  x.outside_failover = true;
+  Judgement j = success_ratio(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured, 1.0);
+}
+
+TEST(SuccessRatio, FailsWithoutACountedRequest) {
+  Observations o;
+  o.records = {request(500, 1)};
+  auto x = expectation("success_ratio");
+  x.min = 0;
+  Judgement j = success_ratio(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured, 0.0);
+}
+
+TEST(RoutedToAllowedBackend, EveryBackendAnswerNamesAPodOfTheWorld) {
+  Observations o;
+  o.pods = {"web-0", "web-1"};
+  o.records = {request(1500, 1, 200, "web-0"), request(1600, 1, 302, ""), request(1700, 1, 200, "web-1")};
+  auto x = expectation("routed_to_allowed_backend");
+  EXPECT_TRUE(routed_to_allowed_backend(o, x).passed) << "the proxy's own redirect names no backend";
+  o.records.push_back(request(1800, 1, 200, "intruder"));
+  Judgement j = routed_to_allowed_backend(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["answered_by_unknown_backend"], 1);
+}
+
+TEST(RoutedToAllowedBackend, FailsWhenNothingWasAnswered) {
+  Observations o;
+  o.pods = {"web-0"};
+  o.records = {request(1500, 1, 0), request(500, 1, 200, "web-0")};
+  EXPECT_FALSE(routed_to_allowed_backend(o, expectation("routed_to_allowed_backend")).passed);
+}
+
+TEST(Latency, ThePercentileOfAnsweredCountedRequestsIsHeldToMax) {
+  Observations o;
+  o.records = {request(500, 900), request(1500, 2), request(1600, 4), request(1700, 6), request(1800, 8),
+               request(1900, 700, 0), request(2000, 500, 200, "web-0", "greedy")};
+  auto x = expectation("latency");
+  x.percentile = 0.5;
+  x.max = milliseconds(6);
+  x.exclude = {"greedy"};
+  Judgement j = latency(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured, 6.0) << "of 2, 4, 6, 8 the one at index 2";
+  x.max = milliseconds(5);
+  EXPECT_FALSE(latency(o, x).passed);
+}
+
+TEST(Latency, FailsWithoutAnAnsweredRequest) {
+  Observations o;
+  o.records = {request(1500, 2, 0)};
+  auto x = expectation("latency");
+  x.max = milliseconds(100);
+  Judgement j = latency(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured, "no answered request");
+}
+
+TEST(Sticky, TheShareOfAnswersFromThePodBeforeIsHeldToMin) {
+  Observations o;
+  o.records = {request(100, 1, 200, "web-0", "shopper"), request(1500, 1, 200, "web-0", "shopper"),
+               request(1600, 1, 200, "web-0", "shopper"), request(1700, 1, 200, "web-1", "shopper"),
+               request(1800, 1, 200, "web-2", "other")};
+  auto x = expectation("sticky");
+  x.client = "shopper";
+  x.min = 0.6;
+  Judgement j = sticky(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["answers"], 3);
+  EXPECT_DOUBLE_EQ(j.measured["same_pod_as_before"].get<double>(), 2.0 / 3.0);
+  x.min = 0.7;
+  EXPECT_FALSE(sticky(o, x).passed);
+}
+
+TEST(Sticky, FailsWithoutASecondAnswer) {
+  Observations o;
+  o.records = {request(1500, 1, 200, "web-0", "shopper")};
+  auto x = expectation("sticky");
+  x.client = "shopper";
+  x.min = 0;
+  EXPECT_FALSE(sticky(o, x).passed);
+}
+
+// Three answered through node-1 within 10 s, two through node-2: each proxy keeps its own table.
+Observations greedy_requests() {
+  Observations o;
+  o.records = {request(1000, 1, 200, "web-0", "greedy", "node-1"), request(2000, 1, 200, "web-0", "greedy", "node-1"),
+               request(3000, 1, 200, "web-0", "greedy", "node-1"), request(4000, 1, 200, "web-0", "greedy", "node-2"),
+               request(5000, 1, 200, "web-0", "greedy", "node-2"), request(6000, 1, 429, "", "greedy", "node-1"),
+               request(12500, 1, 200, "web-0", "greedy", "node-1")};
+  return o;
+}
+
+TEST(RateLimit, HoldsWhenNoWindowOfOneProxyExceedsTheLimitAndTheLimiterEngaged) {
+  auto x = expectation("rate_limit");
+  x.client = "greedy";
+  x.limit = 3;
+  x.period = milliseconds(10000);
+  Judgement j = rate_limit(greedy_requests(), x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["most_answered_in_a_period"], 3);
+  EXPECT_EQ(j.measured["denied"], 1);
+  x.limit = 2;
+  EXPECT_FALSE(rate_limit(greedy_requests(), x).passed);
+}
+
+TEST(RateLimit, FailsWhenTheLimiterNeverEngaged) {
+  Observations o = greedy_requests();
+  std::erase_if(o.records, [](const RequestRecord& r) { return r.status == 429; });
+  auto x = expectation("rate_limit");
+  x.client = "greedy";
+  x.limit = 100;
+  x.period = milliseconds(10000);
+  Judgement j = rate_limit(o, x);
+  EXPECT_FALSE(j.passed) << "no denial: the bound proves nothing";
+  EXPECT_EQ(j.measured["denied"], 0);
+}
+
+TEST(JudgeExpectations, EachIsJudgedByItsKindAndAnUnknownNameFails) {
+  Observations o;
+  o.records = {request(1500, 1)};
+  std::vector<ScenarioExpectation> xs = {expectation("success_ratio"), expectation("teleport")};
+  auto verdicts = judge_expectations(xs, o);
+  ASSERT_EQ(verdicts.size(), 2u);
+  EXPECT_TRUE(verdicts[0].judgement.passed);
+  EXPECT_FALSE(verdicts[1].judgement.passed);
+  EXPECT_EQ(verdicts[1].judgement.measured, "unknown expectation 'teleport'");
+}
+
+}  // namespace
+}  // namespace metalgate::scenario::judge

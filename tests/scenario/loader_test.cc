@@ -1,0 +1,207 @@
+// The scenario loader and the kind tables: errors point at file:line:column and the field, name the choices
+// from the tables, and what loads is what the file says.
+#include "scenario/schema/loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "scenario/kinds/expectation_kinds.h"
+#include "scenario/kinds/fault_kinds.h"
+
+namespace metalgate::scenario {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / "metalgate-loader-test";
+  std::filesystem::create_directories(dir);
+  auto p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+// A small LAN (two proxy nodes and a speaker, three web pods, a browser) with `faults` and `expect` as given.
+std::string lan_with(const std::string& name, const std::string& faults, const std::string& expect,
+                     const std::string& extra = "") {
+  return write_temp(name + ".yaml", "name: " + name + R"(
+seed: 3
+duration: 12s
+lan: {subnet: 192.168.1.0/24}
+nodes:
+  - {name: node-1, address: 192.168.1.11, roles: [speaker, proxy]}
+  - {name: node-2, address: 192.168.1.12, roles: [speaker, proxy]}
+  - {name: node-3, address: 192.168.1.13, roles: [speaker]}
+manifests: [)" + std::string(METALGATE_SOURCE_DIR) + R"(/scenarios/seed]
+backends:
+  - {deployment: default/web-app, addresses: [192.168.1.31, 192.168.1.32, 192.168.1.33]}
+clients:
+  - {name: browser, address: 192.168.1.100, https: {host: app.example.com, rate: 8}}
+faults:
+)" + faults + "expect:\n" + expect + extra);
+}
+
+std::string errors_of(const std::string& path) {
+  config::Diagnostics d;
+  load_scenario(path, d);
+  return d.to_string();
+}
+
+TEST(ScenarioLoader, ErrorsNameFileLineAndField) {
+  std::string bad = write_temp("bad.yaml", R"(name: bad
+duration: 10s
+lan: {subnet: 10.0.0.0/24}
+nodes:
+  - {name: n1, address: 10.0.0.1, rolez: [speaker]}
+  - {name: n2, address: 10.1.0.2}
+clients:
+  - {name: c, address: 10.0.0.9, http: {host: a.example, rate: fast}}
+faults:
+  - {at: 5s, crash: nobody}
+expect:
+  - success_ratio: {min: 2}
+)");
+  config::Diagnostics d;
+  load_scenario(bad, d);
+  std::string text = d.to_string();
+  EXPECT_GE(d.error_count(), 5u) << text;
+  EXPECT_THAT(text, HasSubstr("bad.yaml:5:"));
+  EXPECT_THAT(text, HasSubstr("rolez"));
+  EXPECT_THAT(text, HasSubstr("roles"));  // the closest known key
+  EXPECT_THAT(text, HasSubstr("10.1.0.2 is outside the LAN's subnet"));
+  EXPECT_THAT(text, HasSubstr("'fast' is not a rate"));
+  EXPECT_THAT(text, HasSubstr("no node is named 'nobody'"));
+  EXPECT_THAT(text, HasSubstr("'2' is not a ratio"));
+}
+
+TEST(ScenarioLoader, SpeakerTimingErrorsNameTheField) {
+  std::string text =
+      errors_of(lan_with("bad-speaker", "", "  - single_owner: {}\n",
+                         "speaker: {probe_interval: 10ms, probe_timeout: 20ms, suspicion: 1s, join_grace: soon}\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("speaker.probe_timeout: the probe timeout (20ms) must be shorter than the probe interval"));
+  EXPECT_THAT(text, HasSubstr("suspicion"));
+  EXPECT_THAT(text, HasSubstr("'soon' is not a duration"));
+}
+
+TEST(ScenarioLoader, FaultAndExpectationParametersAreChecked) {
+  std::string text = errors_of(lan_with("bad-faults",
+                                        "  - {at: 1s, partition: [[node-1], [nobody]]}\n"
+                                        "  - {at: 1s, link: {host: browser}}\n"
+                                        "  - {at: 1s, backend_slow: {pod: web-app-9, latency: 1s}}\n"
+                                        "  - {at: 1s, heal: now}\n",
+                                        "  - sticky: {client: ghost}\n  - success_ratio: {min: 1, exclude: [phantom]}\n"));
+  EXPECT_THAT(text, HasSubstr("no host (node, pod or client) is named 'nobody'"));
+  EXPECT_THAT(text, HasSubstr("a link fault sets loss, delay or rate"));
+  EXPECT_THAT(text, HasSubstr("no pod is named 'web-app-9'"));
+  EXPECT_THAT(text, HasSubstr("heal takes no argument"));
+  EXPECT_THAT(text, HasSubstr("no HTTP client is named 'ghost'"));
+  EXPECT_THAT(text, HasSubstr("no client is named 'phantom'"));
+  EXPECT_THAT(text, HasSubstr("bad-faults.yaml:15:37: error: scenario: faults[0].partition[1][0]"));
+}
+
+TEST(ScenarioLoader, AnUnknownExpectationIsAnErrorNamingEveryKindOfTheTable) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(lan_with("unknown-expectation", "", "  - failovr: {max: 2s}\n"), d);
+  const std::string text = d.to_string();
+  EXPECT_TRUE(d.has_errors());
+  EXPECT_TRUE(s.expectations.empty()) << "it is not read as a failover (or anything else)";
+  EXPECT_THAT(text, HasSubstr("unknown-expectation.yaml:16:"));
+  EXPECT_THAT(text, HasSubstr("expect[0].failovr: unknown expectation 'failovr'; one of: " + expectation_kind_names()));
+  EXPECT_THAT(text, HasSubstr("(did you mean 'failover'?)"));
+  for (const auto& kind : expectation_kinds())
+    EXPECT_THAT(text, HasSubstr(std::string(kind.name)));
+}
+
+TEST(ScenarioLoader, AnUnknownFaultIsAnErrorNamingEveryKindOfTheTable) {
+  const std::string text = errors_of(lan_with("unknown-fault", "  - {at: 1s, explode: node-1}\n", ""));
+  EXPECT_THAT(text, HasSubstr("faults[0].explode: unknown fault 'explode'; one of: crash, restart, leave,"));
+  for (const auto& kind : fault_kinds())
+    EXPECT_THAT(text, HasSubstr(std::string(kind.name)));
+}
+
+TEST(ScenarioLoader, AFaultIsExactlyOneKind) {
+  EXPECT_THAT(errors_of(lan_with("two-kinds", "  - {at: 1s, crash: node-1, leave: node-2}\n", "")),
+              HasSubstr("a fault is one kind: 'crash' is given already"));
+  EXPECT_THAT(errors_of(lan_with("no-kind", "  - {at: 1s}\n", "")),
+              HasSubstr("a fault is one of crash (NODE or owner), restart (NODE or all)"));
+}
+
+TEST(ScenarioLoader, EveryFaultKindOfTheTableLoadsWithItsParameters) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(
+      lan_with("all-faults",
+               "  - {at: 1s, crash: owner}\n  - {at: 2s, restart: all}\n  - {at: 2s, leave: node-2}\n"
+               "  - {at: 3s, nic_down: node-1}\n  - {at: 4s, nic_up: node-1}\n"
+               "  - {at: 5s, partition: [[node-3], [owner, browser]]}\n  - {at: 6s, heal: true}\n"
+               "  - {at: 6s, link: {host: browser, loss: 0.1, delay: 5us, rate: 10Mbps}}\n"
+               "  - {at: 7s, backend_crash: web-app-0}\n  - {at: 8s, backend_restart: web-app-0}\n"
+               "  - {at: 8s, backend_slow: {pod: web-app-1, latency: 300ms}}\n"
+               "  - {at: 9s, backend_unhealthy: web-app-2}\n  - {at: 9s, backend_healthy: web-app-2}\n"
+               "  - {at: 10s, reload: [" + std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed]}\n",
+               ""),
+      d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.faults.size(), fault_kinds().size());
+  for (std::size_t i = 0; i < s.faults.size(); ++i)
+    EXPECT_EQ(s.faults[i].kind, fault_kinds()[i].name);
+  EXPECT_EQ(s.faults[0].node, "owner");
+  EXPECT_THAT(s.faults[5].groups, ElementsAre(ElementsAre("node-3"), ElementsAre("owner", "browser")));
+  EXPECT_EQ(s.faults[7].loss, 0.1);
+  EXPECT_EQ(s.faults[7].delay, std::chrono::microseconds(5));
+  EXPECT_EQ(s.faults[7].rate, "10Mbps");
+  EXPECT_EQ(s.faults[10].latency, std::chrono::milliseconds(300));
+  EXPECT_EQ(s.faults[13].manifests.size(), 1u);
+}
+
+TEST(ScenarioLoader, NodesKnowTheirLineAndAnnounceOnEth0UnlessTold) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(write_temp("interfaces.yaml", R"(name: interfaces
+duration: 10s
+lan: {subnet: 10.0.0.0/24}
+nodes:
+  - {name: n1, address: 10.0.0.1}
+  - {name: n2, address: 10.0.0.2, interfaces: [eth0, eth1]}
+)"),
+                             d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.nodes.size(), 2u);
+  EXPECT_THAT(s.nodes[0].interfaces, ElementsAre("eth0"));
+  EXPECT_THAT(s.nodes[1].interfaces, ElementsAre("eth0", "eth1"));
+  EXPECT_EQ(s.nodes[0].where.line, 5);
+  EXPECT_EQ(s.nodes[1].where.line, 6);
+  EXPECT_THAT(s.nodes[1].where.file, HasSubstr("interfaces.yaml"));
+}
+
+TEST(ScenarioLoader, ANodeWithoutInterfacesIsAnError) {
+  EXPECT_THAT(errors_of(write_temp("no-interfaces.yaml", R"(name: x
+duration: 10s
+lan: {subnet: 10.0.0.0/24}
+nodes:
+  - {name: n1, address: 10.0.0.1, interfaces: []}
+)")),
+              HasSubstr("no-interfaces.yaml:5:47: error: scenario: nodes[0].interfaces: a node announces on at least one interface"));
+}
+
+TEST(FaultKinds, AWorldMissingAnActionIsToldWhichKinds) {
+  auto missing = missing_fault_actions([](std::string_view kind) { return kind != "heal" && kind != "reload"; });
+  EXPECT_THAT(missing, ElementsAre("heal", "reload"));
+  EXPECT_TRUE(missing_fault_actions([](std::string_view) { return true; }).empty());
+}
+
+TEST(ExpectationKinds, EveryRowHasAParserAndAJudge) {
+  for (const auto& kind : expectation_kinds()) {
+    EXPECT_NE(kind.parse, nullptr) << kind.name;
+    EXPECT_NE(kind.judge, nullptr) << kind.name;
+    EXPECT_EQ(find_expectation_kind(kind.name), &kind);
+  }
+  EXPECT_EQ(find_expectation_kind("nonsense"), nullptr);
+}
+
+}  // namespace
+}  // namespace metalgate::scenario
