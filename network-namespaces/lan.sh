@@ -30,9 +30,9 @@ lan_attach() {
   ip -n "$2" link set eth0 up
 }
 
-# lan_manifests FILE: an address pool 10.99.0.240-250, its L2Advertisement, and one LoadBalancer Service.
-lan_manifests() {
-  cat > "$1" <<YAML
+# lan_pool: prints an address pool 10.99.0.240-250 and its L2Advertisement.
+lan_pool() {
+  cat <<YAML
 apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: lan, namespace: metallb-system}
@@ -42,10 +42,19 @@ apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: lan, namespace: metallb-system}
 spec: {ipAddressPools: [lan]}
+YAML
+}
+
+# lan_manifests FILE: the pool, its L2Advertisement, and one LoadBalancer Service.
+lan_manifests() {
+  {
+    lan_pool
+    cat <<YAML
 ---
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: default}
 spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
 YAML
+  } > "$1"
 }

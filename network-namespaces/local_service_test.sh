@@ -42,16 +42,8 @@ subsets: [{addresses: [{ip: 10.99.1.5, nodeName: $3}], ports: [{name: pg, port: 
 YAML
 }
 {
+  lan_pool
   cat <<YAML
-apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: lan, namespace: metallb-system}
-spec: {addresses: [10.99.0.240-10.99.0.250]}
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: {name: lan, namespace: metallb-system}
-spec: {ipAddressPools: [lan]}
 ---
 apiVersion: v1
 kind: Service

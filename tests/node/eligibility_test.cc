@@ -5,6 +5,7 @@
 
 #include "engine/config/manifest_loader.h"
 #include "engine/model/resolve.h"
+#include "tests/node/local_manifests.h"
 
 namespace metalgate::speaker {
 namespace {
@@ -56,16 +57,7 @@ model::Model resolve(const std::string& yaml) {
   return m;
 }
 
-constexpr const char* kPoolAndLocalDb = R"(apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: pool, namespace: metallb-system}
-spec: {addresses: [192.168.1.240-192.168.1.250]}
----
-apiVersion: metallb.io/v1beta1
-kind: L2Advertisement
-metadata: {name: l2, namespace: metallb-system}
-spec: {ipAddressPools: [pool]}
----
+const std::string kPoolAndLocalDb = std::string(node::testing::kPool) + R"(---
 apiVersion: v1
 kind: Service
 metadata: {name: db, namespace: default}

@@ -6,8 +6,8 @@
 
 namespace metalgate::node::testing {
 
-inline std::string manifests(const std::string& db_policy, const std::string& db_node) {
-  return R"(apiVersion: metallb.io/v1beta1
+// An address pool 192.168.1.240-250 and its L2Advertisement.
+inline constexpr const char* kPool = R"(apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: pool, namespace: metallb-system}
 spec: {addresses: [192.168.1.240-192.168.1.250]}
@@ -16,7 +16,10 @@ apiVersion: metallb.io/v1beta1
 kind: L2Advertisement
 metadata: {name: l2, namespace: metallb-system}
 spec: {ipAddressPools: [pool]}
----
+)";
+
+inline std::string manifests(const std::string& db_policy, const std::string& db_node) {
+  return std::string(kPool) + R"(---
 apiVersion: v1
 kind: Service
 metadata: {name: haproxy-ingress-kubernetes-ingress, namespace: haproxy-ingress}
