@@ -37,9 +37,9 @@ Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::Proxy
   proxy::ProxyOptions options = spec.proxy_options;
   options.shared.reset();
   if (spec.proxy_threads <= 1) return options;
-  std::string error;
-  options.shared = std::make_shared<proxy::SharedProxyState>(config, error);
-  if (!error.empty()) return Failure{"cannot load the TLS certificates: " + error};
+  auto shared = proxy::SharedProxyState::create(config);
+  if (!shared) return Failure{"cannot load the TLS certificates: " + shared.error()};
+  options.shared = std::move(*shared);
   return options;
 }
 

@@ -46,13 +46,13 @@ std::error_code Proxy::start(Proxy* previous) {
   if (options_.shared) {
     tls_ = options_.shared->tls();
   } else if (!config_->tls.certificates.empty()) {
-    std::string error;
-    own_tls_ = make_tls_context(*config_, error);
-    tls_ = own_tls_.get();
-    if (!tls_) {
-      rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", error}});
+    auto made = make_tls_context(*config_);
+    if (!made) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", made.error()}});
       return std::make_error_code(std::errc::invalid_argument);
     }
+    own_tls_ = std::move(*made);
+    tls_ = own_tls_.get();
   }
   for (std::size_t i = 0; i < config_->frontends.size(); ++i) {
     if (auto j = previous ? previous->listener_on(config_->frontends[i].bind) : std::nullopt) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/result.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
 
@@ -27,15 +28,15 @@ struct SharedServer {
   std::atomic<int> active{0};  // requests holding a slot, in every loop
 };
 
-// The TLS contexts of a configuration (nullptr without certificates, or with `error` set when one does not
-// load). One is shared by every loop, so a session ticket from one loop resumes on another.
-std::unique_ptr<tls::ServerContext> make_tls_context(const ProxyConfig& config, std::string& error);
+// The TLS contexts of a configuration (nullptr without certificates; a failure naming the certificate that
+// does not load). One is shared by every loop, so a session ticket from one loop resumes on another.
+Result<std::unique_ptr<tls::ServerContext>> make_tls_context(const ProxyConfig& config);
 
 class SharedProxyState {
  public:
-  // Servers start as the health checks would have them (up until checks say otherwise); `error` names the
-  // certificate that does not load, and the state is then unusable.
-  SharedProxyState(const ProxyConfig& config, std::string& error);
+  // Servers start as the health checks would have them (up until checks say otherwise); the failure names
+  // the certificate that does not load.
+  static Result<std::shared_ptr<SharedProxyState>> create(const ProxyConfig& config);
   ~SharedProxyState();
   SharedProxyState(const SharedProxyState&) = delete;
   SharedProxyState& operator=(const SharedProxyState&) = delete;
@@ -46,6 +47,7 @@ class SharedProxyState {
   std::atomic<std::size_t> client_connections{0};
 
  private:
+  SharedProxyState() = default;
   std::vector<std::unique_ptr<SharedServer[]>> servers_;
   std::vector<std::shared_ptr<RateTable>> rate_tables_;
   std::unique_ptr<tls::ServerContext> tls_;

@@ -276,13 +276,12 @@ int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsign
   return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN, as HAProxy does
 }
 
-CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::string& error) {
+Result<CtxPtr> make_server_ctx(const Certificate& cert, ServerContext::Impl& impl) {
   CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   SSL_CTX_set_min_proto_version(ctx.get(), impl.offer.min_version);
   if (SSL_CTX_set_cipher_list(ctx.get(), impl.offer.ciphers.c_str()) != 1 ||
       (!impl.offer.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx.get(), impl.offer.ciphersuites.c_str()) != 1)) {
-    error = cert.source + ": no cipher of the configured list is usable (" + openssl_error() + ")";
-    return nullptr;
+    return Failure{cert.source + ": no cipher of the configured list is usable (" + openssl_error() + ")"};
   }
   if (!impl.offer.session_tickets) SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
   // Idle connections keep no read/write buffers (memory per idle connection matters at 10k connections).
@@ -294,8 +293,7 @@ CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::
   X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
   if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
     X509_free(leaf);
-    error = cert.source + ": tls.crt is not a PEM certificate (" + openssl_error() + ")";
-    return nullptr;
+    return Failure{cert.source + ": tls.crt is not a PEM certificate (" + openssl_error() + ")"};
   }
   X509_free(leaf);
   while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
@@ -306,14 +304,12 @@ CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::
   EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr);
   if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key) != 1) {
     EVP_PKEY_free(key);
-    error = cert.source + ": tls.key is not a PEM private key (" + openssl_error() + ")";
-    return nullptr;
+    return Failure{cert.source + ": tls.key is not a PEM private key (" + openssl_error() + ")"};
   }
   EVP_PKEY_free(key);
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    error = cert.source + ": tls.key does not match tls.crt";
     ERR_clear_error();
-    return nullptr;
+    return Failure{cert.source + ": tls.key does not match tls.crt"};
   }
   SSL_CTX_set_tlsext_servername_callback(ctx.get(), on_servername);
   SSL_CTX_set_tlsext_servername_arg(ctx.get(), &impl);
@@ -326,17 +322,15 @@ CtxPtr make_server_ctx(const Certificate& cert, ServerContext::Impl& impl, std::
 ServerContext::ServerContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ServerContext::~ServerContext() = default;
 
-std::unique_ptr<ServerContext> ServerContext::create(const ServerSettings& settings, std::string& error) {
-  if (settings.certificates.empty()) {
-    error = "no certificate";
-    return nullptr;
-  }
+Result<std::unique_ptr<ServerContext>> ServerContext::create(const ServerSettings& settings) {
+  if (settings.certificates.empty()) return Failure{"no certificate"};
   auto impl = std::make_unique<Impl>();
   impl->alpn = alpn_wire(settings.alpn);
   impl->offer = settings.offer;
   for (const auto& cert : settings.certificates) {
-    CtxPtr ctx = make_server_ctx(cert, *impl, error);
-    if (!ctx) return nullptr;
+    auto made = make_server_ctx(cert, *impl);
+    if (!made) return Failure{made.error()};
+    CtxPtr ctx = std::move(*made);
     SSL_CTX* raw = ctx.get();
     impl->contexts.push_back(std::move(ctx));
     for (const auto& h : cert.hosts) {

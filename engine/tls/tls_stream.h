@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/result.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/stream.h"
 
@@ -51,7 +52,7 @@ class ServerContext {
  public:
   // nullptr with `error` naming the certificate's source when a PEM does not load or key and certificate
   // do not match.
-  static std::unique_ptr<ServerContext> create(const ServerSettings& settings, std::string& error);
+  static Result<std::unique_ptr<ServerContext>> create(const ServerSettings& settings);
   ~ServerContext();
   ServerContext(const ServerContext&) = delete;
   ServerContext& operator=(const ServerContext&) = delete;

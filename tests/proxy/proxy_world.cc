@@ -132,9 +132,9 @@ subsets:
   ProxyOptions po;
   po.access_log = [this](std::string_view line) { access_log.emplace_back(line); };
   if (second_loop) {
-    std::string error;
-    po.shared = std::make_shared<SharedProxyState>(*config, error);
-    ASSERT_EQ(error, "");
+    auto shared = SharedProxyState::create(*config);
+    ASSERT_TRUE(shared) << shared.error();
+    po.shared = std::move(*shared);
     loop2_host = &world.add_host("proxy-loop2", {*net::IpAddress::parse("10.0.0.2")});
     ProxyOptions second = po;
     second.primary = false;
