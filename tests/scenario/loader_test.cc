@@ -10,6 +10,7 @@
 
 #include "scenario/kinds/expectation_kinds.h"
 #include "scenario/kinds/fault_kinds.h"
+#include "tests/scenario/temp_file.h"
 
 namespace metalgate::scenario {
 namespace {
@@ -17,13 +18,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string write_temp(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / "metalgate-loader-test";
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
+using scenario::testing::write_temp;
 
 // A small LAN (two proxy nodes and a speaker, three web pods, a browser) with `faults` and `expect` as given.
 std::string lan_with(const std::string& name, const std::string& faults, const std::string& expect,

@@ -14,6 +14,7 @@
 #include "scenario/kinds/fault_kinds.h"
 #include "sim/scenario/fault_actions.h"
 #include "sim/scenario/runner.h"
+#include "tests/scenario/temp_file.h"
 
 namespace metalgate::sim {
 namespace {
@@ -22,13 +23,7 @@ using ::testing::HasSubstr;
 
 const std::string kSmall = std::string(METALGATE_SOURCE_DIR) + "/tests/sim/data/small.yaml";
 
-std::string write_temp(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / "metalgate-scenario-test";
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
+using scenario::testing::write_temp;
 
 TEST(Scenario, TheSmallSeedScenarioPassesItsExpectations) {
   config::Diagnostics d;
