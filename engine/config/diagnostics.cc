@@ -46,6 +46,20 @@ std::size_t Diagnostics::count(Severity severity) const {
                                                 [&](const Diagnostic& d) { return d.severity == severity; }));
 }
 
+Diagnostics Diagnostics::since(std::size_t from) const {
+  Diagnostics out;
+  for (std::size_t i = from; i < items_.size(); ++i)
+    out.add(items_[i]);
+  return out;
+}
+
+std::vector<std::string> Diagnostics::warning_lines() const {
+  std::vector<std::string> out;
+  for (const auto& x : sorted())
+    if (x.severity == Severity::kWarning) out.push_back(x.to_string());
+  return out;
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
   std::vector<Diagnostic> out = items_;
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {

@@ -42,6 +42,10 @@ class Diagnostics {
   const std::vector<Diagnostic>& items() const { return items_; }
   // Errors, then warnings, then notes; each group by file, line and column.
   std::vector<Diagnostic> sorted() const;
+  // The items from the `from`-th on: what one load or run added to diagnostics shared by several.
+  Diagnostics since(std::size_t from) const;
+  // The warnings, sorted, one a line as `validate` prints them (for logs, reports and reload outcomes).
+  std::vector<std::string> warning_lines() const;
   // Every diagnostic, one a line, errors first, each group in input order.
   std::string to_string() const;
 

@@ -7,23 +7,6 @@
 namespace metalgate::node {
 namespace {
 
-// The diagnostics `d` gained from its `from`-th item on: a caller may load several times into one `d`.
-struct Found {
-  std::size_t errors = 0;
-  std::vector<std::string> warnings;  // one a line, sorted as `validate` prints them
-};
-
-Found found_since(const config::Diagnostics& d, std::size_t from) {
-  config::Diagnostics mine;
-  for (std::size_t i = from; i < d.items().size(); ++i)
-    mine.add(d.items()[i]);
-  Found out;
-  out.errors = mine.error_count();
-  for (const auto& x : mine.sorted())
-    if (x.severity == config::Severity::kWarning) out.warnings.push_back(x.to_string());
-  return out;
-}
-
 // Every node's labels: a world's description first, the manifests' Node objects over it.
 std::map<std::string, config::Labels> node_labels(const NodeSpec& spec, const model::Model& model) {
   auto labels = spec.node_labels;
@@ -57,11 +40,11 @@ Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& 
   auto c = std::make_shared<Configuration>();
   if (spec.proxy)
     c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, spec.build, d));
-  auto found = found_since(d, before);
-  if (found.errors > 0) return Failure{std::to_string(found.errors) + " error(s) in the manifests"};
+  auto found = d.since(before);  // a caller may load several times into one `d`
+  if (found.has_errors()) return Failure{std::to_string(found.error_count()) + " error(s) in the manifests"};
   c->assignments = speaker::layer2_assignments(*model, spec.endpoint_node);
   c->node_labels = node_labels(spec, *model);
-  c->warnings = std::move(found.warnings);
+  c->warnings = found.warning_lines();
   c->model = std::move(model);
   return std::shared_ptr<const Configuration>(std::move(c));
 }

@@ -13,14 +13,6 @@ namespace {
 using nlohmann::json;
 using scenario::observe::Failover;
 
-// The warnings `d` holds, one a line as validate prints them.
-std::vector<std::string> warning_lines(const config::Diagnostics& d) {
-  std::vector<std::string> out;
-  for (const auto& x : d.sorted())
-    if (x.severity == config::Severity::kWarning) out.push_back(x.to_string());
-  return out;
-}
-
 // crash: state lost, nothing said on the way out; leave: goodbye first, as on SIGTERM.
 void stop_node(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
   if (m.target.empty() || !w.nodes[m.target]) return;
@@ -136,7 +128,7 @@ void reload(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
     m.entry["refused"] = rd.to_string();
     return;
   }
-  if (auto warnings = warning_lines(rd); !warnings.empty()) m.entry["warnings"] = warnings;
+  if (auto warnings = rd.warning_lines(); !warnings.empty()) m.entry["warnings"] = warnings;
   json failed = json::array();
   for (const auto& n : w.scenario.nodes) {
     auto& running = w.nodes[n.name];

@@ -14,18 +14,6 @@ namespace {
 
 using std::chrono::duration_cast;
 
-// The warnings `d` gained from its `from`-th item on (what this run found), one a line as validate prints
-// them: a run's report says which setting a conflict left it with.
-std::vector<std::string> warning_lines(const config::Diagnostics& d, std::size_t from) {
-  config::Diagnostics mine;
-  for (std::size_t i = from; i < d.items().size(); ++i)
-    mine.add(d.items()[i]);
-  std::vector<std::string> out;
-  for (const auto& x : mine.sorted())
-    if (x.severity == config::Severity::kWarning) out.push_back(x.to_string());
-  return out;
-}
-
 // What every node is started with: the manifests, where the pods run ("<deployment>-<n>" at the n-th address
 // the scenario gives for its Deployment), the speakers' timing and the scenario's node labels.
 node::NodeSpec load_spec_of(const Scenario& s) {
@@ -238,7 +226,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   if (!ran) return out;
   // Phase 7: the shared layer judges and reports, as every world's run is judged.
   const auto verdicts = scenario::judge_expectations(s.expectations, w.observations);
-  out.result = scenario::result_document(s, seed, w.observations, verdicts, warning_lines(d, diagnostics_before));
+  out.result =
+      scenario::result_document(s, seed, w.observations, verdicts, d.since(diagnostics_before).warning_lines());
   out.passed = scenario::all_passed(verdicts);
   return out;
 }
