@@ -14,6 +14,8 @@ packages=(
   clang libclang-rt-14-dev
   redis-server redis-tools postgresql dnsmasq-base bind9-dnsutils
   haproxy testssl.sh bsdextrautils procps
+  # The kernel paths service forwarding is measured against (network-namespaces/service_forwarding_bench.sh).
+  ipvsadm nftables
   # Headless, for tests/sim/report_in_chromium.sh: report.html rendered and screenshotted as a person sees it.
   chromium
 )

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   s->add_option("--bind", serve.bind, "Membership address of this node, ip:port");
   s->add_flag("--no-speaker", serve.no_speaker, "Proxy only: announce nothing (needs no privileges)");
   s->add_flag("--no-proxy", serve.no_proxy, "Speaker only: run no proxy");
-  s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends bind (default: every address)");
+  s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends and ConfigMap TCP/UDP services bind besides the controller Service's addresses (0.0.0.0: every address, and only that)");
   s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
   s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, - for stdout, or off");

@@ -79,7 +79,7 @@ Result<node::NodeSpec> spec_from_flags(const ServeOptions& o) {
   if (!o.listen.empty()) {
     auto listen = net::IpAddress::parse(o.listen);
     if (!listen) return Failure{"--listen '" + o.listen + "' is not an IP address"};
-    spec.build.bind_address = *listen;
+    spec.build.listen_address = *listen;
   }
   spec.build.http_port = o.http_port;
   spec.build.https_port = o.https_port;

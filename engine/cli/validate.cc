@@ -63,7 +63,9 @@ std::string endpoints_text(const routing::EndpointResolution& e) {
   std::vector<std::string> names;
   for (const auto& ep : e.endpoints)
     names.push_back((ep.ip ? ep.ip->to_string() : ep.name) + ":" + std::to_string(ep.port) +
-                    (ep.ready ? "" : " (not ready)"));
+                    (ep.ready                          ? ""
+                     : ep.serving && ep.terminating ? " (terminating, serving)"
+                                                    : " (not ready)"));
   return std::to_string(e.endpoints.size()) + " endpoint" + (e.endpoints.size() == 1 ? "" : "s") + " [" +
          join(names, " ") + "] from " + e.source;
 }
@@ -72,11 +74,24 @@ nlohmann::json endpoints_json(const routing::EndpointResolution& e) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& ep : e.endpoints) {
     nlohmann::json x{{"name", ep.name}, {"port", ep.port}, {"ready", ep.ready}};
+    if (!ep.ready) x["serving"] = ep.serving;
+    if (ep.terminating) x["terminating"] = true;
     if (ep.ip) x["ip"] = ep.ip->to_string();
     if (!ep.node.empty()) x["node"] = ep.node;
     j.push_back(std::move(x));
   }
   return j;
+}
+
+std::string forward_text(const model::ServiceForward& f) {
+  std::vector<std::string> at;
+  for (const auto& ip : f.addresses)
+    at.push_back(net::SocketAddress{ip, f.port.port}.to_string());
+  std::string s = join(at, ", ") + "/" + std::string(config::to_string(f.port.protocol)) + " -> " +
+                  endpoints_text(f.endpoints);
+  s += f.local ? "; externalTrafficPolicy Local: each node to its own endpoints" : "; externalTrafficPolicy Cluster";
+  if (f.client_ip_affinity) s += "; sessionAffinity ClientIP for " + std::to_string(f.client_ip_affinity->count()) + "s";
+  return s;
 }
 
 }  // namespace
@@ -132,6 +147,10 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
       o << "  " << l4.listen_port << (l4.ssl ? " (TLS offload)" : "") << " -> " << l4.service_key << ":"
         << l4.service_port << " -> " << endpoints_text(l4.endpoints) << "\n";
   }
+  o << "\nService forwarding (other LoadBalancer Services' own ports)\n";
+  if (m.forwards.empty()) o << "  (none)\n";
+  for (const auto& f : m.forwards)
+    o << "  " << f.service_key << "  " << forward_text(f) << "\n";
   if (!d.items().empty()) {
     o << "\nDiagnostics (" << d.count(config::Severity::kError) << " errors, "
       << d.count(config::Severity::kWarning) << " warnings, " << d.count(config::Severity::kNote)
@@ -221,6 +240,22 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
                      {"endpoints", endpoints_json(l4.endpoints)}});
     j[name] = arr;
   }
+  json forwards = json::array();
+  for (const auto& f : m.forwards) {
+    json addrs = json::array();
+    for (const auto& a : f.addresses)
+      addrs.push_back(a.to_string());
+    json x{{"service", f.service_key},
+           {"addresses", addrs},
+           {"port", f.port.port},
+           {"protocol", config::to_string(f.port.protocol)},
+           {"externalTrafficPolicy", f.local ? "Local" : "Cluster"},
+           {"endpoints", endpoints_json(f.endpoints)}};
+    x["sessionAffinity"] = f.client_ip_affinity ? json{{"clientIP", {{"timeoutSeconds", f.client_ip_affinity->count()}}}}
+                                                : json("None");
+    forwards.push_back(std::move(x));
+  }
+  j["forwards"] = forwards;
   json diags = json::array();
   for (const auto& x : d.sorted())
     diags.push_back({{"severity", config::to_string(x.severity)},

@@ -87,6 +87,9 @@ struct Service {
   std::vector<ServicePort> ports;
   Labels selector;
   TrafficPolicy external_traffic_policy = TrafficPolicy::kCluster;
+  // spec.sessionAffinity: ClientIP, with sessionAffinityConfig.clientIP.timeoutSeconds (Kubernetes' default
+  // 10800); unset: None.
+  std::optional<std::chrono::seconds> client_ip_affinity;
   std::vector<net::IpFamily> ip_families;
   IpFamilyPolicy ip_family_policy = IpFamilyPolicy::kSingleStack;
   std::optional<std::string> load_balancer_class;
@@ -138,7 +141,11 @@ struct EndpointAddress {
   net::IpAddress ip;
   std::string node_name;
   std::string target_name;  // the pod's name, when given
+  // EndpointSlice conditions (Endpoints: notReadyAddresses are neither ready nor serving). Unset `serving`
+  // follows `ready`, as the API defines it.
   bool ready = true;
+  bool serving = true;
+  bool terminating = false;
 };
 
 struct EndpointPort {

@@ -642,6 +642,28 @@ void read_ip_families(const YamlReader& spec, Service& s) {
   }
 }
 
+// spec.sessionAffinity and its timeout, as the API server validates them (validateServiceSessionAffinity).
+void read_session_affinity(const YamlReader& spec, Service& s) {
+  auto affinity = spec.string("sessionAffinity").value_or("None");
+  auto config = spec["sessionAffinityConfig"];
+  if (affinity == "None") {
+    if (config.present() && !(config.node().IsScalar() && config.node().Scalar().empty()))
+      config.error("must not be set when `sessionAffinity` is 'None'");
+    return;
+  }
+  if (affinity != "ClientIP") {
+    spec["sessionAffinity"].error("must be None or ClientIP, not '" + affinity + "'");
+    return;
+  }
+  if (s.type == ServiceType::kExternalName) spec["sessionAffinity"].error("may not be set for ExternalName services");
+  s.client_ip_affinity = std::chrono::seconds(10800);
+  if (!config.present()) return;
+  if (!config.expect_map({"clientIP"})) return;
+  auto client_ip = config["clientIP"];
+  if (client_ip.present() && client_ip.expect_map({"timeoutSeconds"}))
+    if (auto t = client_ip.integer("timeoutSeconds", 1, 86400)) s.client_ip_affinity = std::chrono::seconds(*t);
+}
+
 void read_service(const YamlReader& doc, ManifestSet& set) {
   Service s;
   s.meta = read_meta(doc, true, check_dns1035_label);
@@ -649,8 +671,8 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
   if (!spec.present()) spec.error("is required");
   spec.expect_map(
       {"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
-       "ipFamilies", "ipFamilyPolicy"},
-      {"clusterIP", "clusterIPs", "sessionAffinity", "sessionAffinityConfig", "allocateLoadBalancerNodePorts",
+       "ipFamilies", "ipFamilyPolicy", "sessionAffinity", "sessionAffinityConfig"},
+      {"clusterIP", "clusterIPs", "allocateLoadBalancerNodePorts",
        "internalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges",
        "externalIPs", "externalName", "trafficDistribution"});
   s.type = read_service_type(spec);
@@ -666,6 +688,7 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
       spec["externalTrafficPolicy"].error("must be Cluster or Local, not '" + *etp + "'");
   }
   read_ip_families(spec, s);
+  read_session_affinity(spec, s);
   s.load_balancer_class = spec.string("loadBalancerClass");
   check_type_bound_fields(spec, {s.type, s.external_traffic_policy == TrafficPolicy::kLocal,
                                  !spec["externalIPs"].items().empty()});
@@ -818,7 +841,7 @@ std::optional<EndpointAddress> read_endpoint_address(const YamlReader& a, bool r
   }
   ea.node_name = a.string("nodeName").value_or("");
   ea.target_name = a["targetRef"].string("name").value_or("");
-  ea.ready = ready;
+  ea.ready = ea.serving = ready;
   return ea;
 }
 
@@ -845,7 +868,11 @@ void read_slice_endpoint(const YamlReader& ep, net::IpFamily family, ServiceEndp
                      {"zone", "hints", "deprecatedTopology"}))
     return;
   check_endpoint_names(ep);
-  bool ready = ep["conditions"].boolean("ready").value_or(true);
+  auto conditions = ep["conditions"];
+  if (conditions.present()) conditions.expect_map({"ready", "serving", "terminating"});
+  const bool ready = conditions.boolean("ready").value_or(true);
+  const bool serving = conditions.boolean("serving").value_or(ready);
+  const bool terminating = conditions.boolean("terminating").value_or(false);
   auto addresses = ep["addresses"].items();
   if (addresses.empty()) ep["addresses"].error("must contain at least 1 address");
   if (addresses.size() > 100)
@@ -859,8 +886,8 @@ void read_slice_endpoint(const YamlReader& ep, net::IpFamily family, ServiceEndp
       continue;
     }
     check_endpoint_ip(a, *parsed);
-    e.addresses.push_back(
-        {*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""), ready});
+    e.addresses.push_back({*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""),
+                           ready, serving, terminating});
   }
 }
 

@@ -40,7 +40,7 @@ class TcpSession final : public runtime::StreamHandler,
     proxy::Backend& b = svc_.backend();
     if (!b.any_up()) return refuse();
     bool all_full = false;
-    server_ = b.choose(client_ip_.ip, &all_full);
+    server_ = svc_.choose(client_ip_.ip, &all_full);
     if (!server_) {
       if (!all_full) return refuse();
       queued_ = true;
@@ -184,9 +184,10 @@ class TcpSession final : public runtime::StreamHandler,
     end('S', 'C', /*reset=*/false);
   }
 
+  // No server: a LoadBalancer Service's port resets, as kube-proxy rejects; a ConfigMap's closes, as HAProxy.
   void refuse() {
     ++svc_.mutable_counters().no_server;
-    end('S', 'C', /*reset=*/false);
+    end('S', 'C', /*reset=*/!svc_.config().service.empty());
   }
 
   // Inactivity: HAProxy's tunnel timeout once both sides are connected.
@@ -298,7 +299,10 @@ TcpService::TcpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& confi
       tls_(tls),
       log_(std::move(log)),
       unix_ms_(std::move(unix_ms)),
-      backend_(rt, config.backend) {}
+      backend_(rt, config.backend) {
+  if (config.client_ip_affinity)
+    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config.client_ip_affinity));
+}
 
 TcpService::~TcpService() {
   *alive_ = false;
@@ -307,7 +311,21 @@ TcpService::~TcpService() {
   finished_.clear();
 }
 
+std::optional<std::size_t> TcpService::choose(const net::IpAddress& client, bool* all_full) {
+  if (affinity_) {
+    if (auto s = affinity_->find(client, rt_.now())) {
+      if (const auto load = backend_.load(*s); load.up && load.has_room()) return s;
+    }
+  }
+  auto s = backend_.choose(client, all_full);
+  if (s && affinity_) affinity_->remember(client, *s, rt_.now());
+  return s;
+}
+
 std::error_code TcpService::start(TcpService* previous) {
+  // A LoadBalancer Service's port without a server here is not listened on: the kernel refuses connections
+  // to it at once, as kube-proxy rejects them.
+  if (!config_.service.empty() && config_.backend.servers.empty()) return {};
   if (previous && previous->listener_ && previous->config_.bind == config_.bind) {
     listener_ = std::move(previous->listener_);
     target_ = std::move(previous->target_);

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "engine/l4/affinity.h"
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/runtime/runtime.h"
@@ -40,7 +41,12 @@ class TcpService {
   std::error_code start(TcpService* previous = nullptr);
   // Hands a socket taken over by start() back, when the reload it belonged to fails.
   void give_back(TcpService& previous);
-  net::SocketAddress address() const { return listener_->local_address(); }
+  // Where it listens (its configured address when it does not: a Service port without a server here).
+  net::SocketAddress address() const { return listener_ ? listener_->local_address() : config_.bind; }
+  bool listening() const { return listener_ != nullptr; }
+  // A server for a new connection from `client`: the one its affinity names (sessionAffinity: ClientIP) while
+  // that one is up with room, else the balancer's choice (nullopt, *all_full: every up server is full).
+  std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full);
   proxy::Backend& backend() { return backend_; }
   const TcpServiceCounters& counters() const { return counters_; }
   std::size_t sessions() const { return sessions_.size(); }
@@ -67,6 +73,7 @@ class TcpService {
   LogSink log_;
   std::function<std::int64_t(runtime::Instant)> unix_ms_;
   proxy::Backend backend_;
+  std::optional<AffinityTable> affinity_;
   void accept(runtime::StreamConnectionPtr c);
 
   runtime::StreamListenerPtr listener_;

@@ -3,11 +3,15 @@
 namespace metalgate::l4 {
 
 UdpService::UdpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config)
-    : rt_(rt), config_(config), backend_(rt, config.backend) {}
+    : rt_(rt), config_(config), backend_(rt, config.backend) {
+  if (config.client_ip_affinity)
+    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config.client_ip_affinity));
+}
 
 UdpService::~UdpService() = default;
 
 std::error_code UdpService::start() {
+  if (!config_.service.empty() && config_.backend.servers.empty()) return {};
   std::error_code ec;
   front_ = rt_.open_datagram(
       config_.bind,
@@ -47,13 +51,22 @@ bool UdpService::bind_upstream(Flow& flow) {
   return !ec;
 }
 
+std::optional<std::size_t> UdpService::choose(const net::IpAddress& client) {
+  if (affinity_)
+    if (auto s = affinity_->find(client, rt_.now()))
+      if (const auto load = backend_.load(*s); load.up && load.has_room()) return s;
+  bool all_full = false;
+  auto s = backend_.choose(client, &all_full);
+  if (s && affinity_) affinity_->remember(client, *s, rt_.now());
+  return s;
+}
+
 UdpService::Flow* UdpService::open_flow(const net::SocketAddress& client, const net::IpAddress& local) {
   if (flows_.size() >= config_.udp_max_flows) {
     ++counters_.dropped_table_full;
     return nullptr;
   }
-  bool all_full = false;
-  auto server = backend_.choose(client.ip, &all_full);
+  auto server = choose(client.ip);
   if (!server) {
     ++counters_.dropped_no_server;
     return nullptr;
@@ -77,8 +90,7 @@ void UdpService::on_client(const net::SocketAddress& from, const net::SocketAddr
     flow = it->second.get();
     if (!backend_.servers()[flow->server].load.up) {
       // Its endpoint went down: the flow moves (a new socket, so late answers of the old server are ignored).
-      bool all_full = false;
-      auto server = backend_.choose(from.ip, &all_full);
+      auto server = choose(from.ip);
       if (!server) {
         ++counters_.dropped_no_server;
         return;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "engine/l4/affinity.h"
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/runtime/runtime.h"
@@ -30,8 +31,11 @@ class UdpService {
   UdpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config);
   ~UdpService();
 
+  // A LoadBalancer Service's port without a server here opens no socket: the kernel refuses its datagrams
+  // (ICMP port unreachable), as kube-proxy rejects them.
   std::error_code start();
-  net::SocketAddress address() const { return front_->local_address(); }
+  net::SocketAddress address() const { return front_ ? front_->local_address() : config_.bind; }
+  bool listening() const { return front_ != nullptr; }
   proxy::Backend& backend() { return backend_; }
   const UdpServiceCounters& counters() const { return counters_; }
   std::size_t flows() const { return flows_.size(); }
@@ -48,12 +52,15 @@ class UdpService {
   };
   void on_client(const net::SocketAddress& from, const net::SocketAddress& local, runtime::ByteView payload);
   Flow* open_flow(const net::SocketAddress& client, const net::IpAddress& local);
+  // A server for a new flow: the client's affinity's while up with room, else the balancer's.
+  std::optional<std::size_t> choose(const net::IpAddress& client);
   bool bind_upstream(Flow& flow);
   void expire();
 
   runtime::Runtime& rt_;
   proxy::L4ServiceConfig config_;
   proxy::Backend backend_;
+  std::optional<AffinityTable> affinity_;
   runtime::DatagramSocketPtr front_;
   runtime::TimerPtr expiry_;
   std::unordered_map<net::SocketAddress, std::unique_ptr<Flow>> flows_;

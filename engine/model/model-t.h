@@ -3,6 +3,7 @@
 // bindings. Speaker, proxy, simulator and `metalgate validate` all work from this one shape.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,18 @@ struct L4Service {
   config::SourceLocation where;  // its data entry
 };
 
+// One port of a LoadBalancer Service other than the controller's. Its addresses expose it (and only the ports
+// of their Services), and the node that owns them forwards its traffic to the Service's endpoints, as
+// kube-proxy does in a cluster (docs/service-forwarding.md).
+struct ServiceForward {
+  std::string service_key;
+  std::vector<net::IpAddress> addresses;
+  config::ServicePort port;  // port, protocol, name
+  routing::EndpointResolution endpoints;
+  bool local = false;                                      // externalTrafficPolicy: Local
+  std::optional<std::chrono::seconds> client_ip_affinity;  // sessionAffinity: ClientIP
+};
+
 struct TlsBinding {
   std::string host;  // "" for the default certificate
   std::string secret_key;
@@ -76,6 +89,7 @@ struct Model {
   routing::RouteTable routes;
   std::vector<L4Service> tcp_services;
   std::vector<L4Service> udp_services;
+  std::vector<ServiceForward> forwards;  // every port of every other LoadBalancer Service with an address
   std::vector<TlsBinding> tls;
   std::map<std::string, std::string> controller_config;  // the controller ConfigMap's data
 

@@ -379,24 +379,22 @@ void report_tcp_udp_overlap(const Model& m, Diagnostics& d) {
                       ". TCP and UDP are separate listeners: both are used, each for its own protocol.");
 }
 
-// A ConfigMap port that another LoadBalancer Service with an address also exposes: the proxy's listener
-// (every address unless serve --listen narrows it) is the only one metalgate runs on that port.
-void report_l4_vs_load_balancers(const Model& m, Diagnostics& d) {
-  for (const auto* list : {&m.tcp_services, &m.udp_services})
-    for (const auto& l4 : *list)
-      for (const auto& s : m.services) {
-        if (s.is_ingress_controller || s.addresses.empty()) continue;
-        for (const auto& p : s.service->ports) {
-          if (p.port != l4.listen_port || p.protocol != l4.protocol) continue;
-          std::string port = std::to_string(p.port) + "/" + std::string(config::to_string(p.protocol));
-          d.warning(l4.where, "port " + port,
-                    "goes to " + l4_text(l4) + "; LoadBalancer Service " + s.key + " (" +
-                        s.service->meta.where.to_string() + ") at " + s.addresses.front().to_string() +
-                        " exposes it too. metalgate's only listener on " + port +
-                        " is the controller's: the ConfigMap's mapping is used, also for connections to " +
-                        s.addresses.front().to_string() + " that reach its nodes.");
-        }
-      }
+// Every port of every LoadBalancer Service but the controller's, once it has an address.
+void resolve_forwards(Model& m) {
+  for (const auto& r : m.services) {
+    if (r.is_ingress_controller || r.addresses.empty()) continue;
+    const config::Service& s = *r.service;
+    for (const auto& port : s.ports) {
+      ServiceForward f;
+      f.service_key = r.key;
+      f.addresses = r.addresses;
+      f.port = port;
+      f.endpoints = routing::resolve_endpoints(m.manifests, s, port);
+      f.local = s.external_traffic_policy == config::TrafficPolicy::kLocal;
+      f.client_ip_affinity = s.client_ip_affinity;
+      m.forwards.push_back(std::move(f));
+    }
+  }
 }
 
 void resolve_l4(Model& m, Diagnostics& d) {
@@ -425,7 +423,6 @@ void resolve_l4(Model& m, Diagnostics& d) {
   if (tcp) resolve_l4_map(m, *tcp, config::Protocol::kTcp, d);
   if (udp) resolve_l4_map(m, *udp, config::Protocol::kUdp, d);
   report_tcp_udp_overlap(m, d);
-  report_l4_vs_load_balancers(m, d);
   std::set<std::uint16_t> http_ports;
   if (set.controller) http_ports = {set.controller->http_port, set.controller->https_port};
   for (const auto& l4 : m.tcp_services)
@@ -443,6 +440,7 @@ Model resolve_model(config::ManifestSet manifests, const ResolveOptions& options
   resolve_addresses(m, options, d);
   resolve_routes(m, d);
   resolve_l4(m, d);
+  resolve_forwards(m);
   return m;
 }
 

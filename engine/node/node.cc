@@ -18,6 +18,7 @@ std::map<std::string, config::Labels> node_labels(const NodeSpec& spec, const mo
 // The proxy options of one configuration: several event loops share its health, rate tables and TLS.
 Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::ProxyConfig& config) {
   proxy::ProxyOptions options = spec.proxy_options;
+  options.node = spec.name;
   options.shared.reset();
   if (spec.proxy_threads <= 1) return options;
   auto shared = proxy::SharedProxyState::create(config);
@@ -35,11 +36,13 @@ Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& 
   const std::size_t before = d.items().size();
   model::ResolveOptions ro;
   ro.previous_allocations = previous;
+  proxy::BuildOptions build = spec.build;
+  if (!build.endpoint_node) build.endpoint_node = spec.endpoint_node;
   auto model =
       std::make_shared<model::Model>(model::resolve_model(config::load_manifest_paths(manifests, d), ro, d));
   auto c = std::make_shared<Configuration>();
   if (spec.proxy)
-    c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, spec.build, d));
+    c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, build, d));
   auto found = d.since(before);  // a caller may load several times into one `d`
   if (found.has_errors()) return Failure{std::to_string(found.error_count()) + " error(s) in the manifests"};
   c->assignments = speaker::layer2_assignments(*model, spec.endpoint_node);

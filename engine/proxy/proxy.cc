@@ -1,5 +1,6 @@
 #include "engine/proxy/proxy.h"
 
+#include "engine/l4/forwarding.h"
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
 #include "engine/proxy/http_session.h"
@@ -91,7 +92,7 @@ std::error_code Proxy::start(Proxy* previous) {
       sink = [this, alive = alive_](std::string_view line) {
         if (*alive) options_.access_log(line);
       };
-    auto svc = std::make_unique<l4::TcpService>(rt_, l4, tls_, std::move(sink),
+    auto svc = std::make_unique<l4::TcpService>(rt_, l4::config_on_node(l4, options_.node), tls_, std::move(sink),
                                                 [this](runtime::Instant t) { return unix_ms(t); });
     l4::TcpService* theirs = nullptr;
     if (previous)
@@ -122,7 +123,7 @@ std::error_code Proxy::start_datagram_services() {
   udp_services_.clear();
   for (const auto& l4 : config_->l4_services) {
     if (!options_.primary || !l4.udp) continue;  // the primary loop runs them
-    auto svc = std::make_unique<l4::UdpService>(rt_, l4);
+    auto svc = std::make_unique<l4::UdpService>(rt_, l4::config_on_node(l4, options_.node));
     if (auto ec = svc->start()) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
                        {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});

@@ -39,6 +39,9 @@ struct ProxyOptions {
   // whether this loop is the primary one, which runs the health checks and the TCP and UDP services.
   std::shared_ptr<SharedProxyState> shared;
   bool primary = true;
+  // The node this proxy runs on: a LoadBalancer Service with externalTrafficPolicy: Local forwards only to
+  // endpoints on it.
+  std::string node;
 };
 
 struct ProxyCounters {

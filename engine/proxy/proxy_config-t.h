@@ -73,6 +73,8 @@ struct ServerConfig {
   net::SocketAddress address;
   int weight = 1;
   int maxconn = 0;  // 0: no limit
+  std::string node;   // where the endpoint runs, when known (externalTrafficPolicy: Local picks by it)
+  bool ready = true;  // false: serving while terminating, used only when no endpoint is ready (kube-proxy)
 };
 
 struct HeaderSetting {
@@ -150,9 +152,15 @@ struct Frontend {
   bool tls = false;
 };
 
-// A TCP or UDP service from the controller's TCP/UDP services ConfigMaps.
+// A TCP or UDP service: a port of the controller's TCP/UDP services ConfigMaps (on the controller's addresses),
+// or a port of another LoadBalancer Service on one of its own addresses (kube-proxy's part).
 struct L4ServiceConfig {
-  std::string name;  // "tcp-5432" / "udp-53", as the controller names its frontends
+  std::string name;  // "tcp-5432" / "udp-53", as the controller names its frontends; "default_pg_tcp_5432"
+  // The LoadBalancer Service whose own port this is ("namespace/name"); empty for a ConfigMap's port. Such a
+  // port follows kube-proxy: servers ready on this node (l4/forwarding.h), refused when it has none.
+  std::string service;
+  bool local_only = false;                         // externalTrafficPolicy: Local
+  std::optional<milliseconds> client_ip_affinity;  // sessionAffinity: ClientIP and its timeout
   bool udp = false;
   net::SocketAddress bind;
   bool ssl = false;  // TLS offload (the ":ssl" suffix): the default certificate terminates TLS

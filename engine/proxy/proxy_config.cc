@@ -410,10 +410,36 @@ void report_backend_conflicts(const std::string& backend,
   }
 }
 
+// The servers a backend starts from: its endpoints with an address (the world places Deployment pods). HTTP
+// and ConfigMap backends take ready ones; a LoadBalancer Service's own ports (`kube_proxy`) also those serving
+// while they terminate, which l4/forwarding.h uses only when none is ready.
+struct Servers {
+  std::vector<ServerConfig> servers;
+  std::string problem;  // why there are none
+};
+
+Servers servers_of(const routing::EndpointResolution& endpoints, const BuildOptions& o, bool kube_proxy) {
+  Servers out;
+  int index = 0;
+  for (const auto& ep : endpoints.endpoints) {
+    ++index;
+    if (!ep.ready && !(kube_proxy && ep.serving && ep.terminating)) continue;
+    std::optional<net::IpAddress> ip = ep.ip;
+    if (!ip && o.place_endpoint) ip = o.place_endpoint(ep);
+    if (!ip) continue;
+    ServerConfig s;
+    s.name = ep.name.empty() ? "SRV_" + std::to_string(index) : ep.name;
+    s.address = {*ip, ep.port};
+    s.node = ep.node.empty() && o.endpoint_node ? o.endpoint_node(ep) : ep.node;
+    s.ready = ep.ready;
+    out.servers.push_back(std::move(s));
+  }
+  if (out.servers.empty()) out.problem = endpoints.problem.empty() ? "no placed endpoints" : endpoints.problem;
+  return out;
+}
+
 BackendConfig build_backend(const model::Model& m, const std::string& service_key, std::uint16_t port,
-                            const routing::EndpointResolution& endpoints,
-                            const std::vector<std::string>& ingress_keys, const BuildOptions& o,
-                            Diagnostics& d) {
+                            Servers servers, const std::vector<std::string>& ingress_keys, Diagnostics& d) {
   BackendConfig b;
   std::string svc_name = service_key;
   std::replace(svc_name.begin(), svc_name.end(), '/', '_');
@@ -426,19 +452,8 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
   // Only the oldest Ingress's annotations configure the backend (report_backend_conflicts names the others).
   Lookup l = lookup_for(m, ingresses.empty() ? nullptr : ingresses.front(), service);
 
-  int index = 0;
-  for (const auto& ep : endpoints.endpoints) {
-    ++index;
-    if (!ep.ready) continue;
-    std::optional<net::IpAddress> ip = ep.ip;
-    if (!ip && o.place_endpoint) ip = o.place_endpoint(ep);
-    if (!ip) continue;
-    ServerConfig s;
-    s.name = ep.name.empty() ? "SRV_" + std::to_string(index) : ep.name;
-    s.address = {*ip, ep.port};
-    b.servers.push_back(std::move(s));
-  }
-  if (b.servers.empty()) b.problem = endpoints.problem.empty() ? "no placed endpoints" : endpoints.problem;
+  b.servers = std::move(servers.servers);
+  b.problem = std::move(servers.problem);
 
   if (auto f = l.get("load-balance")) {
     if (f->value == "roundrobin")
@@ -627,6 +642,135 @@ void read_tls_offer(const Lookup& global, tls::Offer& offer, Diagnostics& d) {
   if (auto f = global.get("ssl-options")) read_bind_options(*f, offer, d);
 }
 
+namespace {
+
+// A UDP service's check: none unless asked (udp-check), since UDP has no connection to check.
+void read_udp_check(const Lookup& l, HealthCheck& check, Diagnostics& d) {
+  check.enabled = false;
+  auto f = l.get("udp-check");
+  if (!f || f->value.empty()) return;
+  std::istringstream in(f->value);
+  std::string kind, arg;
+  in >> kind >> arg;
+  if (kind == "dns" && !arg.empty()) {
+    check.enabled = check.udp = true;
+    check.udp_send = dns_query(arg);
+    check.udp_expect = check.udp_send.substr(0, 2);  // the same query ID
+  } else if (kind == "send" && !arg.empty()) {
+    std::string rest;
+    std::getline(in, rest);
+    std::string text = arg + rest;
+    auto expect_at = text.find(" expect ");
+    check.enabled = check.udp = true;
+    check.udp_send = text.substr(0, expect_at);
+    if (expect_at != std::string::npos) check.udp_expect = text.substr(expect_at + 8);
+  } else {
+    d.error(f->where, f->field, "'" + f->value + "' is neither 'dns NAME' nor 'send TEXT [expect TEXT]'");
+  }
+}
+
+// What the Service's own annotations say of an L4 service's flows (over the ConfigMap's).
+void read_l4_settings(const model::Model& m, const std::string& service_key, L4ServiceConfig& s, Diagnostics& d) {
+  Lookup l = lookup_for(m, nullptr, find_service(m, service_key));
+  read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);
+  read_int(l, {"udp-max-flows"}, s.udp_max_flows, 1, 10000000, d);
+  if (s.udp) read_udp_check(l, s.backend.check, d);
+}
+
+// Where the controller's frontends and the ConfigMap's TCP/UDP services listen (BuildOptions::listen_address).
+std::vector<net::IpAddress> controller_addresses(const model::Model& m, const BuildOptions& o) {
+  if (o.listen_address && o.listen_address->is_unspecified()) return {*o.listen_address};
+  std::vector<net::IpAddress> out;
+  if (const auto* c = m.ingress_controller()) out = c->addresses;
+  if (o.listen_address && std::find(out.begin(), out.end(), *o.listen_address) == out.end())
+    out.push_back(*o.listen_address);
+  return out;
+}
+
+// The ConfigMap's TCP and UDP services, on each of the controller's addresses: their backend Service's
+// annotations over the ConfigMap's.
+void add_config_map_services(const model::Model& m, const BuildOptions& o,
+                             const std::vector<net::IpAddress>& addresses, ProxyConfig& c, Diagnostics& d) {
+  for (const auto* list : {&m.tcp_services, &m.udp_services}) {
+    for (const auto& l4 : *list) {
+      L4ServiceConfig s;
+      s.udp = l4.protocol == config::Protocol::kUdp;
+      s.name = std::string(s.udp ? "udp-" : "tcp-") + std::to_string(l4.listen_port);
+      s.ssl = l4.ssl;
+      s.backend = build_backend(m, l4.service_key, l4.service_port, servers_of(l4.endpoints, o, false), {}, d);
+      read_l4_settings(m, l4.service_key, s, d);
+      for (const auto& ip : addresses) {
+        s.bind = {ip, l4.listen_port};
+        c.l4_services.push_back(s);
+      }
+    }
+  }
+}
+
+// Every port of every other LoadBalancer Service with an address, on each of its addresses.
+void add_forwards(const model::Model& m, const BuildOptions& o, ProxyConfig& c, Diagnostics& d) {
+  for (const auto& f : m.forwards) {
+    L4ServiceConfig s;
+    s.udp = f.port.protocol == config::Protocol::kUdp;
+    s.service = f.service_key;
+    std::string name = f.service_key;
+    std::replace(name.begin(), name.end(), '/', '_');
+    s.name = name + (s.udp ? "_udp_" : "_tcp_") + std::to_string(f.port.port);
+    s.local_only = f.local;
+    if (f.client_ip_affinity) s.client_ip_affinity = std::chrono::duration_cast<milliseconds>(*f.client_ip_affinity);
+    s.backend = build_backend(m, f.service_key, f.port.port, servers_of(f.endpoints, o, true), {}, d);
+    read_l4_settings(m, f.service_key, s, d);
+    for (const auto& ip : f.addresses) {
+      s.bind = {ip, f.port.port};
+      c.l4_services.push_back(s);
+    }
+  }
+}
+
+// One policy per Ingress that has routes, and one rate table per distinct period.
+void add_policies(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
+  c.policies.push_back(build_policy(m, nullptr, d));
+  std::map<std::string, std::uint32_t> by_ingress;
+  for (const routing::Route* r : m.routes.routes()) {
+    std::string key = r->source.rfind("Ingress ", 0) == 0 ? r->source.substr(8) : r->source;
+    auto [it, inserted] = by_ingress.emplace(key, static_cast<std::uint32_t>(c.policies.size()));
+    if (inserted) c.policies.push_back(build_policy(m, find_ingress(m, key), d));
+    c.route_policy[r] = it->second;
+  }
+  for (auto& p : c.policies) {
+    auto it = std::find(c.rate_periods.begin(), c.rate_periods.end(), p.rate_limit.period);
+    if (it == c.rate_periods.end()) {
+      c.rate_periods.push_back(p.rate_limit.period);
+      it = c.rate_periods.end() - 1;
+    }
+    p.rate_table = static_cast<std::uint32_t>(it - c.rate_periods.begin());
+  }
+}
+
+// TLS: one certificate per Secret, serving the hosts that spec.tls lists for it.
+void add_certificates(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
+  std::map<std::string, std::size_t> by_secret;
+  for (const auto& binding : m.tls) {
+    const config::Secret* secret = nullptr;
+    for (const auto& s : m.manifests.secrets)
+      if (s.meta.key() == binding.secret_key) secret = &s;
+    if (!secret || !secret->is_tls()) continue;
+    auto crt = secret->data.find("tls.crt");
+    auto key = secret->data.find("tls.key");
+    if (crt == secret->data.end() || key == secret->data.end()) {
+      d.error(secret->meta.where, "Secret " + secret->meta.key(),
+              "a kubernetes.io/tls Secret needs tls.crt and tls.key");
+      continue;
+    }
+    auto [it, inserted] = by_secret.emplace(binding.secret_key, c.tls.certificates.size());
+    if (inserted)
+      c.tls.certificates.push_back({{}, crt->second, key->second, "Secret " + secret->meta.key()});
+    if (!binding.host.empty()) c.tls.certificates[it->second].hosts.push_back(binding.host);
+  }
+}
+
+}  // namespace
+
 ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& o,
                                Diagnostics& d) {
   ProxyConfig c;
@@ -648,91 +792,21 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   if (o.http_port) http_port = *o.http_port;
   if (o.https_port) https_port = *o.https_port;
   c.https_port = https_port;
-  c.frontends.push_back({"http", {o.bind_address, http_port}, false});
+  const auto addresses = controller_addresses(m, o);
+  for (const auto& ip : addresses)
+    c.frontends.push_back({"http", {ip, http_port}, false});
 
   for (const auto& hb : m.backends)
-    c.backends.push_back(build_backend(m, hb.service_key, hb.port, hb.endpoints, hb.ingresses, o, d));
-
-  // TCP and UDP services: their backend Service's annotations over the ConfigMap's.
-  for (const auto* list : {&m.tcp_services, &m.udp_services}) {
-    for (const auto& l4 : *list) {
-      L4ServiceConfig s;
-      s.udp = l4.protocol == config::Protocol::kUdp;
-      s.name = std::string(s.udp ? "udp-" : "tcp-") + std::to_string(l4.listen_port);
-      s.bind = {o.bind_address, l4.listen_port};
-      s.ssl = l4.ssl;
-      s.backend = build_backend(m, l4.service_key, l4.service_port, l4.endpoints, {}, o, d);
-      const config::Service* service = find_service(m, l4.service_key);
-      Lookup l = lookup_for(m, nullptr, service);
-      read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);
-      read_int(l, {"udp-max-flows"}, s.udp_max_flows, 1, 10000000, d);
-      if (s.udp) {
-        // UDP has no connection to check: probe only when asked (udp-check), otherwise trust the endpoints.
-        s.backend.check.enabled = false;
-        if (auto f = l.get("udp-check"); f && !f->value.empty()) {
-          std::istringstream in(f->value);
-          std::string kind, arg;
-          in >> kind >> arg;
-          if (kind == "dns" && !arg.empty()) {
-            s.backend.check.enabled = s.backend.check.udp = true;
-            s.backend.check.udp_send = dns_query(arg);
-            s.backend.check.udp_expect = s.backend.check.udp_send.substr(0, 2);  // the same query ID
-          } else if (kind == "send" && !arg.empty()) {
-            std::string rest;
-            std::getline(in, rest);
-            std::string text = arg + rest;
-            auto expect_at = text.find(" expect ");
-            s.backend.check.enabled = s.backend.check.udp = true;
-            s.backend.check.udp_send = text.substr(0, expect_at);
-            if (expect_at != std::string::npos) s.backend.check.udp_expect = text.substr(expect_at + 8);
-          } else {
-            d.error(f->where, f->field,
-                    "'" + f->value + "' is neither 'dns NAME' nor 'send TEXT [expect TEXT]'");
-          }
-        }
-      }
-      c.l4_services.push_back(std::move(s));
-    }
-  }
+    c.backends.push_back(
+        build_backend(m, hb.service_key, hb.port, servers_of(hb.endpoints, o, false), hb.ingresses, d));
+  add_config_map_services(m, o, addresses, c, d);
+  add_forwards(m, o, c, d);
   c.default_backend = m.routes.default_target();
-
-  c.policies.push_back(build_policy(m, nullptr, d));
-  std::map<std::string, std::uint32_t> by_ingress;
-  for (const routing::Route* r : m.routes.routes()) {
-    std::string key = r->source.rfind("Ingress ", 0) == 0 ? r->source.substr(8) : r->source;
-    auto [it, inserted] = by_ingress.emplace(key, static_cast<std::uint32_t>(c.policies.size()));
-    if (inserted) c.policies.push_back(build_policy(m, find_ingress(m, key), d));
-    c.route_policy[r] = it->second;
-  }
-  for (auto& p : c.policies) {
-    auto it = std::find(c.rate_periods.begin(), c.rate_periods.end(), p.rate_limit.period);
-    if (it == c.rate_periods.end()) {
-      c.rate_periods.push_back(p.rate_limit.period);
-      it = c.rate_periods.end() - 1;
-    }
-    p.rate_table = static_cast<std::uint32_t>(it - c.rate_periods.begin());
-  }
-
-  // TLS: one certificate per Secret, serving the hosts that spec.tls lists for it.
-  std::map<std::string, std::size_t> by_secret;
-  for (const auto& binding : m.tls) {
-    const config::Secret* secret = nullptr;
-    for (const auto& s : m.manifests.secrets)
-      if (s.meta.key() == binding.secret_key) secret = &s;
-    if (!secret || !secret->is_tls()) continue;
-    auto crt = secret->data.find("tls.crt");
-    auto key = secret->data.find("tls.key");
-    if (crt == secret->data.end() || key == secret->data.end()) {
-      d.error(secret->meta.where, "Secret " + secret->meta.key(),
-              "a kubernetes.io/tls Secret needs tls.crt and tls.key");
-      continue;
-    }
-    auto [it, inserted] = by_secret.emplace(binding.secret_key, c.tls.certificates.size());
-    if (inserted)
-      c.tls.certificates.push_back({{}, crt->second, key->second, "Secret " + secret->meta.key()});
-    if (!binding.host.empty()) c.tls.certificates[it->second].hosts.push_back(binding.host);
-  }
-  if (!c.tls.certificates.empty()) c.frontends.push_back({"https", {o.bind_address, https_port}, true});
+  add_policies(m, c, d);
+  add_certificates(m, c, d);
+  if (!c.tls.certificates.empty())
+    for (const auto& ip : addresses)
+      c.frontends.push_back({"https", {ip, https_port}, true});
   return c;
 }
 

@@ -19,8 +19,13 @@ struct BuildOptions {
   // Where an endpoint lives when the manifests do not say (pods of a Deployment): the simulator and the live
   // harness place pods; nullopt leaves the endpoint out.
   std::function<std::optional<net::IpAddress>(const routing::ResolvedEndpoint&)> place_endpoint;
-  // The address frontends bind; unspecified (0.0.0.0) accepts connections to every VIP.
-  net::IpAddress bind_address = net::IpAddress::v4(0);
+  // Where a Deployment's pod runs ("" when unknown): with externalTrafficPolicy: Local a node forwards only to
+  // its own endpoints. Endpoints and EndpointSlices name their node themselves.
+  std::function<std::string(const routing::ResolvedEndpoint&)> endpoint_node;
+  // Frontends and the ConfigMap's TCP/UDP services listen on the ingress controller's Service addresses and on
+  // this one when set (serve --listen). The unspecified address (0.0.0.0) listens on every address instead,
+  // and only there: in-process tests do, and then other Services' ports must not collide with theirs.
+  std::optional<net::IpAddress> listen_address;
   // Overrides of the frontend ports (tests bind high ports); unset: the Helm values' ports, else 80/443.
   std::optional<std::uint16_t> http_port;
   std::optional<std::uint16_t> https_port;

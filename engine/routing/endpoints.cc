@@ -10,6 +10,16 @@ const config::ServicePort* find_service_port(const config::Service& service, con
   return nullptr;
 }
 
+std::vector<ResolvedEndpoint> kube_proxy_endpoints(const std::vector<ResolvedEndpoint>& candidates) {
+  std::vector<ResolvedEndpoint> out;
+  for (const auto& e : candidates)
+    if (e.ready) out.push_back(e);
+  if (!out.empty()) return out;
+  for (const auto& e : candidates)
+    if (e.serving && e.terminating) out.push_back(e);
+  return out;
+}
+
 EndpointResolution resolve_endpoints(const config::ManifestSet& set, const config::Service& service,
                                      const config::ServicePort& port) {
   EndpointResolution out;
@@ -25,7 +35,7 @@ EndpointResolution resolve_endpoints(const config::ManifestSet& set, const confi
     out.source = std::string(e.from_slice ? "EndpointSlice " : "Endpoints ") + e.meta.key();
     for (const auto& a : e.addresses)
       out.endpoints.push_back({a.target_name.empty() ? a.ip.to_string() : a.target_name, a.ip, *target,
-                               a.ready, a.node_name, ""});
+                               a.ready, a.node_name, "", a.serving, a.terminating});
   }
   if (!out.source.empty()) {
     if (out.endpoints.empty()) out.problem = out.source + " lists no addresses";

@@ -18,6 +18,8 @@ struct ResolvedEndpoint {
   bool ready = true;
   std::string node;
   std::string deployment;  // "namespace/name" when it comes from a Deployment
+  bool serving = true;      // EndpointSlice conditions; Endpoints and pods: serving = ready
+  bool terminating = false;
 };
 
 struct EndpointResolution {
@@ -27,6 +29,11 @@ struct EndpointResolution {
 };
 
 const config::ServicePort* find_service_port(const config::Service& service, const config::PortRef& port);
+// The endpoints that take a LoadBalancer Service's new connections, as kube-proxy picks them: the ready ones;
+// when none is, those still serving while they terminate (kube-proxy's ProxyTerminatingEndpoints), so that
+// replacing the last pods does not drop traffic. With externalTrafficPolicy: Local, apply it to the node's own.
+std::vector<ResolvedEndpoint> kube_proxy_endpoints(const std::vector<ResolvedEndpoint>& candidates);
+
 EndpointResolution resolve_endpoints(const config::ManifestSet& set, const config::Service& service,
                                      const config::ServicePort& port);
 

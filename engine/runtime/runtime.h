@@ -38,7 +38,8 @@ class Runtime {
   virtual void post_background(std::function<void()> task) { post(std::move(task)); }
 
   // Accepts connections on `local` (port 0 picks a free port; an unspecified address means every local
-  // address).
+  // address). A specific address need not be this host's yet: a service address is bound before the speaker
+  // adds it (add_local_address), and takes traffic from then on. The same holds for open_datagram().
   virtual StreamListenerPtr listen(const net::SocketAddress& local, const ListenOptions& options,
                                    AcceptCallback on_accept, std::error_code& error) = 0;
   // Starts connecting; the handler hears on_connected or on_closed(reason). Destroying the result cancels.

@@ -193,6 +193,67 @@ spec:
   EXPECT_EQ(e[3], "9:12: Service default/s: spec.ports[1].port: port 80/TCP is listed twice");
 }
 
+TEST(ManifestLoader, SessionAffinityClientIpWithItsTimeoutAndItsMistakes) {
+  auto l = load(R"(apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: default}
+spec:
+  type: LoadBalancer
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: default}
+spec: {type: LoadBalancer, sessionAffinity: ClientIP, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: c, namespace: default}
+spec:
+  type: LoadBalancer
+  sessionAffinity: Sticky
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: d, namespace: default}
+spec:
+  type: LoadBalancer
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 90000}}
+  ports: [{port: 5432}]
+)");
+  ASSERT_EQ(l.set.services.size(), 4u);
+  EXPECT_EQ(l.set.services[0].client_ip_affinity, std::chrono::seconds(60));
+  EXPECT_EQ(l.set.services[1].client_ip_affinity, std::chrono::seconds(10800)) << "Kubernetes' default";
+  EXPECT_EQ(l.set.services[2].client_ip_affinity, std::nullopt);
+  EXPECT_EQ(lines(l.diagnostics),
+            (std::vector<std::string>{
+                "20:20: Service default/c: spec.sessionAffinity: must be None or ClientIP, not 'Sticky'",
+                "28:26: Service default/d: spec.sessionAffinityConfig: must not be set when `sessionAffinity` is 'None'"}));
+}
+
+TEST(ManifestLoader, EndpointSliceConditionsAsTheApiDefinesThem) {
+  auto l = load(R"(apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: s, namespace: default, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+ports: [{port: 5432}]
+endpoints:
+- {addresses: [10.0.0.1]}
+- {addresses: [10.0.0.2], conditions: {ready: false}}
+- {addresses: [10.0.0.3], conditions: {ready: false, serving: true, terminating: true}}
+)");
+  ASSERT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  ASSERT_EQ(l.set.endpoints.size(), 1u);
+  const auto& a = l.set.endpoints[0].addresses;
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_TRUE(a[0].ready && a[0].serving && !a[0].terminating) << "unset conditions: ready and serving";
+  EXPECT_TRUE(!a[1].ready && !a[1].serving) << "serving follows ready when unset";
+  EXPECT_TRUE(!a[2].ready && a[2].serving && a[2].terminating);
+}
+
 TEST(ManifestLoader, IngressRulesPathsAndTls) {
   auto l = load(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress

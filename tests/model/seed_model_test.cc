@@ -229,7 +229,7 @@ TEST(Conflicts, OneServiceOnTheSamePortOverTcpAndUdpIsNoConflict) {
   EXPECT_TRUE(warnings_with(r->diagnostics, "separate listeners").empty()) << r->diagnostics.to_string();
 }
 
-TEST(Conflicts, AConfigMapPortThatAnotherLoadBalancerServiceExposesNamesBothAndTheConfigMapWins) {
+TEST(Conflicts, AConfigMapPortAndAnotherLoadBalancerServicesSamePortEachGoWhereTheirAddressSays) {
   const char* pool = R"(apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata:
@@ -249,16 +249,14 @@ spec:
                          [](const ResolvedService& s) { return s.key == "default/pg-direct"; });
   ASSERT_NE(pg, r->model.services.end());
   ASSERT_FALSE(pg->addresses.empty()) << r->diagnostics.to_string();
-  std::string vip = pg->addresses.front().to_string();
-  EXPECT_EQ(
-      warnings_with(r->diagnostics, "exposes it too"),
-      std::vector<std::string>{
-          "tcp.yaml:7:3: warning: port 5432/TCP: goes to default/postgresql:5432 from ConfigMap default/tcp "
-          "(tcp.yaml:7:3); LoadBalancer Service default/pg-direct (svc.yaml:14:1) at " +
-          vip +
-          " exposes it too. metalgate's only listener on 5432/TCP is the controller's: the "
-          "ConfigMap's mapping is used, also for connections to " +
-          vip + " that reach its nodes."});
+  // The ConfigMap's 5432 is the controller's (its addresses); pg-direct's 5432 is its own address's.
+  ASSERT_EQ(r->model.tcp_services.size(), 1u);
+  EXPECT_EQ(r->model.tcp_services[0].service_key, "default/postgresql");
+  ASSERT_EQ(r->model.forwards.size(), 1u);
+  EXPECT_EQ(r->model.forwards[0].service_key, "default/pg-direct");
+  EXPECT_EQ(r->model.forwards[0].addresses, pg->addresses);
+  EXPECT_EQ(r->model.forwards[0].port.port, 5432);
+  EXPECT_TRUE(warnings_with(r->diagnostics, "exposes it too").empty()) << r->diagnostics.to_string();
 }
 
 }  // namespace

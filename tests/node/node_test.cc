@@ -9,7 +9,9 @@
 #include <set>
 
 #include "engine/runtime/memory/memory_world.h"
+#include "scenario/apps/identity_http_server.h"
 #include "tests/node/local_manifests.h"
+#include "tests/proxy/proxy_world.h"
 
 namespace metalgate::node {
 namespace {
@@ -70,6 +72,12 @@ struct NodeLan {
     return seen.size() == 1 ? *seen.begin() : "";
   }
   std::string other_than(const std::string& name) const { return name == kNames[0] ? kNames[1] : kNames[0]; }
+  net::IpAddress vip_of(const std::string& service) const {
+    for (const auto& r : nodes.front()->configuration().model->services)
+      if (r.key == service && !r.addresses.empty()) return r.addresses.front();
+    ADD_FAILURE() << service << " has no address";
+    return {};
+  }
 
   static inline int lans = 0;
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
@@ -146,6 +154,148 @@ TEST(Node, ANodeWhoseInterfaceIsMissingDoesNotStartAndLeavesNoProxyListening) {
   s.layer2.interfaces = {"eth0"};
   auto again = Node::start(host, s, *c);
   EXPECT_TRUE(again) << again.error();
+}
+
+
+// ---------------------------------------------------------------------------------- service forwarding
+
+const net::IpAddress kClient = net::IpAddress::v4(192, 168, 1, 100);
+
+// The controller's Service on port 80 and `db` on 5432 with the given spec lines and Endpoints addresses.
+std::string forwarding_manifests(const std::string& db_spec, const std::string& db_addresses) {
+  return std::string(testing::kPool) + R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: haproxy-ingress-kubernetes-ingress, namespace: haproxy-ingress}
+spec:
+  type: LoadBalancer
+  selector: {app.kubernetes.io/name: kubernetes-ingress}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  type: LoadBalancer
+  ports: [{name: pg, port: 5432}]
+)" + db_spec + R"(
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: db, namespace: default}
+subsets:
+- )" + db_addresses + R"(
+  ports: [{name: pg, port: 5432}]
+)";
+}
+
+// Three nodes, a client, and pods db-0 (10.0.0.5) and db-1 (10.0.0.6) answering HTTP with their names.
+struct ForwardingLan : NodeLan {
+  explicit ForwardingLan(const std::string& text) {
+    world.add_host("client", {kClient});
+    for (int i = 0; i < 2; ++i) {
+      const auto ip = net::IpAddress::v4(10, 0, 0, static_cast<std::uint8_t>(5 + i));
+      auto& host = world.add_host("db-" + std::to_string(i), {ip});
+      pods.push_back(std::make_unique<apps::IdentityHttpServer>(host, net::SocketAddress{ip, 5432},
+                                                               "db-" + std::to_string(i), runtime::Duration{}));
+    }
+    start_all(text);
+    steer_to_owners();
+  }
+  // Every node holds every VIP; the client's ARP sends its traffic to the owner's (the in-memory world has no
+  // ARP, so it is told).
+  void steer_to_owners() {
+    for (const auto& r : nodes.front()->configuration().model->services)
+      if (!r.addresses.empty()) world.steer(r.addresses.front(), owner_of(r.key));
+  }
+  // Who answers a request to `to` from the client: the pod's name, or "refused" / "closed" / "no answer".
+  std::string ask(const net::SocketAddress& to) {
+    proxy::testing::TestClient c(world.host("client"), to);
+    c.send(proxy::testing::get("db", "/"));
+    std::optional<proxy::testing::Response> r;
+    world.run_until([&] { return (r = c.next()).has_value() || c.closed; }, 5s);
+    if (r) return r->get("x-served-by").empty() ? "status " + std::to_string(r->status) : r->get("x-served-by");
+    if (c.close_reason == std::errc::connection_refused) return "refused";
+    return c.closed ? "closed" : "no answer";
+  }
+  std::vector<std::unique_ptr<apps::IdentityHttpServer>> pods;
+};
+
+TEST(ServiceForwarding, ALoadBalancerServiceAnswersOnItsOwnAddressThroughWhicheverNodeOwnsIt) {
+  ForwardingLan lan(forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]"));
+  const auto vip = lan.vip_of("default/db");
+  ASSERT_FALSE(lan.owner_of("default/db").empty());
+  EXPECT_EQ(lan.ask({vip, 5432}), "db-0");
+}
+
+TEST(ServiceForwarding, AnotherServicesAddressDoesNotServeTheIngressRoutesNorTheControllersPortsTheirs) {
+  ForwardingLan lan(forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]"));
+  const auto db = lan.vip_of("default/db");
+  const auto controller = lan.vip_of("haproxy-ingress/haproxy-ingress-kubernetes-ingress");
+  ASSERT_NE(lan.ask({controller, 80}).find("status"), std::string::npos) << "the controller's VIP serves HTTP";
+  EXPECT_EQ(lan.ask({db, 80}), "refused");
+  EXPECT_EQ(lan.ask({controller, 5432}), "refused");
+  EXPECT_EQ(lan.ask({db, 6379}), "refused") << "a port no Service exposes";
+}
+
+TEST(ServiceForwarding, APortWhoseServiceHasNoReadyEndpointIsRefused) {
+  ForwardingLan lan(forwarding_manifests("", "notReadyAddresses: [{ip: 10.0.0.5}]"));
+  EXPECT_EQ(lan.ask({lan.vip_of("default/db"), 5432}), "refused");
+}
+
+TEST(ServiceForwarding, ClientIpAffinityKeepsAClientOnOneEndpointWhereRoundRobinAlternates) {
+  const std::string two = "addresses: [{ip: 10.0.0.5}, {ip: 10.0.0.6}]";
+  for (bool affinity : {false, true}) {
+    ForwardingLan lan(forwarding_manifests(affinity ? "  sessionAffinity: ClientIP" : "", two));
+    std::set<std::string> served;
+    for (int i = 0; i < 6; ++i)
+      served.insert(lan.ask({lan.vip_of("default/db"), 5432}));
+    EXPECT_EQ(served.size(), affinity ? 1u : 2u) << (affinity ? "with" : "without") << " affinity";
+  }
+}
+
+TEST(ServiceForwarding, WithLocalPolicyTheOwnerForwardsOnlyToItsOwnEndpoints) {
+  ForwardingLan lan(forwarding_manifests("  externalTrafficPolicy: Local",
+                                         "addresses: [{ip: 10.0.0.5, nodeName: node-b}, {ip: 10.0.0.6, nodeName: node-c}]"));
+  const std::string owner = lan.owner_of("default/db");
+  ASSERT_TRUE(owner == "node-b" || owner == "node-c") << owner;
+  std::set<std::string> served;
+  for (int i = 0; i < 6; ++i)
+    served.insert(lan.ask({lan.vip_of("default/db"), 5432}));
+  EXPECT_EQ(served, std::set<std::string>{owner == "node-b" ? "db-0" : "db-1"});
+}
+
+TEST(ServiceForwarding, WhenNoEndpointIsReadyTheServingTerminatingOnesCarryTheTraffic) {
+  const std::string slice = R"(---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: db-x, namespace: default, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+ports: [{name: pg, port: 5432}]
+endpoints:
+- {addresses: [10.0.0.5], conditions: {ready: false, serving: true, terminating: true}}
+- {addresses: [10.0.0.6], conditions: {ready: false, serving: false, terminating: true}}
+)";
+  std::string text = forwarding_manifests("", "addresses: [{ip: 10.0.0.9}]");
+  text = text.substr(0, text.rfind("---\napiVersion: v1\nkind: Endpoints")) + slice;
+  ForwardingLan lan(text);
+  std::set<std::string> served;
+  for (int i = 0; i < 4; ++i)
+    served.insert(lan.ask({lan.vip_of("default/db"), 5432}));
+  EXPECT_EQ(served, std::set<std::string>{"db-0"});
+}
+
+TEST(ServiceForwarding, TheOwnersCrashMovesTheServiceToAnotherNodeThatForwardsItToo) {
+  ForwardingLan lan(forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]"));
+  const auto vip = lan.vip_of("default/db");
+  const std::string owner = lan.owner_of("default/db");
+  for (auto& n : lan.nodes)
+    if (n && n->name() == owner) n.reset();
+  std::erase(lan.nodes, nullptr);
+  lan.world.run_for(5s);
+  lan.steer_to_owners();
+  EXPECT_NE(lan.owner_of("default/db"), owner);
+  EXPECT_EQ(lan.ask({vip, 5432}), "db-0");
 }
 
 }  // namespace

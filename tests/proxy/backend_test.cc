@@ -86,7 +86,7 @@ class BackendTest : public ::testing::Test {
     const std::string name = "web-" + std::to_string(i);
     const net::SocketAddress at{ip("10.0.1." + std::to_string(i + 1)), 8080};
     hosts.push_back(&world.add_host(name, {at.ip}));
-    config.servers.push_back(ServerConfig{name, at, weight, maxconn});
+    config.servers.push_back(ServerConfig{name, at, weight, maxconn, "", true});
   }
   Listener& listen_on(std::size_t server) {
     listeners[server] = std::make_unique<Listener>(*hosts[server], config.servers[server].address);

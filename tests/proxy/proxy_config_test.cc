@@ -238,5 +238,88 @@ TEST(Conflicts, PerRouteSettingsStayWithEachIngressAndAreNoConflict) {
   EXPECT_EQ(b->config.policies[b->config.route_policy.at(shop)].rate_limit.requests, 100u);
 }
 
+// ------------------------------------------------------------------------------------------ listeners
+
+const char* const kTwoServices = R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec: {addresses: [192.168.1.240/31]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ingress
+  namespace: haproxy-ingress
+  annotations: {metallb.universe.tf/loadBalancerIPs: 192.168.1.240}
+spec:
+  type: LoadBalancer
+  selector: {app.kubernetes.io/name: kubernetes-ingress}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns
+  namespace: default
+  annotations: {metallb.universe.tf/loadBalancerIPs: 192.168.1.241, haproxy.org/load-balance: leastconn}
+spec:
+  type: LoadBalancer
+  sessionAffinity: ClientIP
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dns, namespace: default}
+subsets:
+- addresses: [{ip: 10.0.0.5, nodeName: n1}]
+  ports: [{name: dns, port: 5353, protocol: UDP}, {name: dns-tcp, port: 5353}]
+)";
+
+std::vector<std::string> binds(const ProxyConfig& c) {
+  std::vector<std::string> out;
+  for (const auto& f : c.frontends)
+    out.push_back(f.name + " " + f.bind.to_string());
+  for (const auto& s : c.l4_services)
+    out.push_back(s.name + " " + s.bind.to_string());
+  return out;
+}
+
+TEST(ProxyConfigListeners, EachAddressExposesOnlyItsOwnServicesPorts) {
+  auto b = build_files({{"all.yaml", kTwoServices}});
+  ASSERT_FALSE(b->diagnostics.has_errors()) << b->diagnostics.to_string();
+  EXPECT_EQ(binds(b->config), (std::vector<std::string>{"http 192.168.1.240:80", "default_dns_udp_53 192.168.1.241:53",
+                                                        "default_dns_tcp_53 192.168.1.241:53"}));
+}
+
+TEST(ProxyConfigListeners, AServicesPortCarriesItsAffinityBalanceAndEndpointsWithTheirNode) {
+  auto b = build_files({{"all.yaml", kTwoServices}});
+  ASSERT_EQ(b->config.l4_services.size(), 2u);
+  const auto& udp = b->config.l4_services[0];
+  EXPECT_TRUE(udp.udp);
+  EXPECT_EQ(udp.service, "default/dns");
+  EXPECT_EQ(udp.client_ip_affinity, std::chrono::milliseconds(10800 * 1000));
+  EXPECT_EQ(udp.backend.balance, Balance::kLeastConn) << "the Service's own haproxy.org annotations apply";
+  ASSERT_EQ(udp.backend.servers.size(), 1u);
+  EXPECT_EQ(udp.backend.servers[0].address.to_string(), "10.0.0.5:5353");
+  EXPECT_EQ(udp.backend.servers[0].node, "n1");
+}
+
+TEST(ProxyConfigListeners, ServesListenAddressIsAddedAndTheUnspecifiedAddressReplacesTheVips) {
+  config::Diagnostics d;
+  config::ManifestSet set;
+  config::load_manifest_text(kTwoServices, "all.yaml", set, d);
+  config::finish_manifest_set(set, d);
+  auto model = std::make_shared<model::Model>(model::resolve_model(std::move(set), {}, d));
+  BuildOptions o;
+  o.listen_address = net::IpAddress::v4(10, 1, 1, 1);
+  auto c = build_proxy_config(model, o, d);
+  ASSERT_EQ(c.frontends.size(), 2u);
+  EXPECT_EQ(c.frontends[1].bind.to_string(), "10.1.1.1:80");
+  o.listen_address = net::IpAddress::v4(0);
+  c = build_proxy_config(model, o, d);
+  ASSERT_EQ(c.frontends.size(), 1u);
+  EXPECT_EQ(c.frontends[0].bind.to_string(), "0.0.0.0:80");
+}
+
 }  // namespace
 }  // namespace metalgate::proxy

@@ -125,6 +125,7 @@ subsets:
     m->controller_config[k] = v;
   model = m;
   BuildOptions options;
+  options.listen_address = net::IpAddress::v4(0);  // every address of the proxy's host
   options.http_port = 80;
   options.https_port = 443;
   config = std::make_shared<ProxyConfig>(build_proxy_config(model, options, diagnostics));

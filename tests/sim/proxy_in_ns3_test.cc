@@ -94,6 +94,7 @@ TEST(ProxyInNs3, HttpRoutesAndBalancesAndTcpServicesForwardOnTheSimulatedLan) {
     config::finish_manifest_set(set, d);
     auto model = std::make_shared<model::Model>(model::resolve_model(std::move(set), {}, d));
     proxy::BuildOptions bo;
+    bo.listen_address = net::IpAddress::v4(0);
     bo.http_port = 80;
     auto cfg = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, bo, d));
     ASSERT_FALSE(d.has_errors()) << d.to_string();

@@ -725,6 +725,18 @@ void AsioRuntime::run_background_one() {
   task();
 }
 
+namespace {
+// A service address is bound before this node holds it (IP_FREEBIND): its listeners are ready the moment the
+// speaker adds it, and a node that never owns it simply never sees its traffic.
+void allow_free_bind(int fd, const net::IpAddress& ip, boost::system::error_code& ec) {
+  if (ip.is_unspecified()) return;
+  int on = 1;
+  int rc = ip.is_v4() ? ::setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on)
+                      : ::setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof on);
+  if (rc != 0) ec.assign(errno, boost::system::system_category());
+}
+}  // namespace
+
 StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const ListenOptions& options,
                                       AcceptCallback on_accept, std::error_code& error) {
   auto s = std::make_shared<ListenerState>(io_);
@@ -737,6 +749,7 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
     using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
     s->acceptor.set_option(reuse_port(true), ec);
   }
+  if (!ec) allow_free_bind(s->acceptor.native_handle(), local.ip, ec);
   if (!ec) s->acceptor.bind(endpoint, ec);
   if (!ec) s->acceptor.listen(options.backlog, ec);
   if (!ec && options.delay_ack) {
@@ -802,6 +815,7 @@ DatagramSocketPtr AsioRuntime::open_datagram(const net::SocketAddress& local, Da
   udp::endpoint endpoint(to_asio(local.ip), local.port);
   boost::system::error_code ec;
   s->socket.open(endpoint.protocol(), ec);
+  if (!ec) allow_free_bind(s->socket.native_handle(), local.ip, ec);
   if (!ec) s->socket.bind(endpoint, ec);
   if (ec) {
     error = to_std(ec);

@@ -448,11 +448,7 @@ template <typename State>
 std::optional<net::SocketAddress> MemoryHost::bind_address(
     const net::SocketAddress& local, const std::map<net::SocketAddress, std::weak_ptr<State>>& bound,
     std::error_code& error) {
-  net::SocketAddress address = local;
-  if (!address.ip.is_unspecified() && !holds(address.ip) && !is_loopback(address.ip)) {
-    error = std::make_error_code(std::errc::address_not_available);
-    return std::nullopt;
-  }
+  net::SocketAddress address = local;  // not necessarily held yet (Runtime::listen)
   if (address.port == 0) address.port = ephemeral_port();
   auto existing = bound.find(address);
   if (existing != bound.end() && !existing->second.expired()) {
