@@ -298,5 +298,28 @@ TEST(ServiceForwarding, TheOwnersCrashMovesTheServiceToAnotherNodeThatForwardsIt
   EXPECT_EQ(lan.ask({vip, 5432}), "db-0");
 }
 
+TEST(ServiceForwarding, AReloadMovesAServicesPortAndKeepsTheConnectionsOpenOnTheOldOne) {
+  ForwardingLan lan(forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]"));
+  const auto vip = lan.vip_of("default/db");
+  proxy::testing::TestClient open(lan.world.host("client"), {vip, 5432});
+  open.send(proxy::testing::get("db", "/first"));
+  lan.world.run_until([&] { return open.received.find("db-0 GET /first") != std::string::npos; }, 5s);
+  ASSERT_NE(open.received.find("db-0 GET /first"), std::string::npos);
+
+  std::string moved = forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]");
+  moved.replace(moved.find("port: 5432}]\n"), 13, "port: 5433, targetPort: 5432}]\n");
+  const auto path = lan.write(moved);
+  for (auto& n : lan.nodes) {
+    config::Diagnostics d;
+    ASSERT_TRUE(n->reload({path}, d).applied) << d.to_string();
+  }
+  lan.world.run_for(1s);
+  EXPECT_EQ(lan.ask({vip, 5433}), "db-0");
+  EXPECT_EQ(lan.ask({vip, 5432}), "refused");
+  open.send(proxy::testing::get("db", "/second"));
+  lan.world.run_until([&] { return open.received.find("db-0 GET /second") != std::string::npos; }, 5s);
+  EXPECT_NE(open.received.find("db-0 GET /second"), std::string::npos) << "the connection open before the reload";
+}
+
 }  // namespace
 }  // namespace metalgate::node
