@@ -1,5 +1,8 @@
 #include "engine/cli/serve.h"
 
+#include "engine/l4/tcp_service.h"
+#include "engine/l4/udp_service.h"
+
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -252,9 +255,16 @@ void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Nod
         requests += loop->proxies->counters().requests;
         per_loop += "," + std::to_string(loop->proxies->counters().connections);
       }
+      std::uint64_t tcp = 0, udp = 0;  // the TCP and UDP services run in the primary loop
+      for (const auto& svc : node.proxy()->tcp_services())
+        tcp += svc->counters().connections;
+      for (const auto& svc : node.proxy()->udp_services())
+        udp += svc->counters().datagrams_in;
       fields.insert(fields.end(), {{"connections", std::to_string(connections)},
                                    {"connections_per_loop", per_loop},
-                                   {"requests", std::to_string(requests)}});
+                                   {"requests", std::to_string(requests)},
+                                   {"tcp_service_connections", std::to_string(tcp)},
+                                   {"udp_service_datagrams", std::to_string(udp)}});
     }
     if (auto* l2 = node.layer2()) {
       const auto& c = l2->speaker().core().counters();

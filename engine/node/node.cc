@@ -149,6 +149,7 @@ void Node::log_proxy_started() {
                         {{"node", spec_.name},
                          {"frontends", bound},
                          {"backends", std::to_string(configuration_->proxy_config->backends.size())},
+                         {"l4_services", std::to_string(configuration_->proxy_config->l4_services.size())},
                          {"threads", std::to_string(spec_.proxy_threads)}});
 }
 
