@@ -331,32 +331,15 @@ class Ns3Stream final : public runtime::StreamConnection {
 
 class Ns3Listener final : public runtime::StreamListener {
  public:
-  Ns3Listener(Ns3Host& host, ns3::Ptr<ns3::Socket> socket, runtime::AcceptCallback cb)
-      : host_(host), socket_(std::move(socket)), cb_(std::move(cb)) {
-    socket_->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
-                               ns3::MakeCallback(&Ns3Listener::on_accept, this));
-  }
-  ~Ns3Listener() override {
-    socket_->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
-                               ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
-    socket_->Close();
-  }
-  net::SocketAddress local_address() const override {
-    ns3::Address a;
-    socket_->GetSockName(a);
-    return from_ns3(a);
-  }
+  Ns3Listener(Ns3Host& host, net::SocketAddress local, runtime::AcceptCallback cb)
+      : host_(host), local_(local), cb_(std::move(cb)) {}
+  ~Ns3Listener() override { host_.unlisten(local_.port, local_.ip); }
+  net::SocketAddress local_address() const override { return local_; }
+  runtime::AcceptCallback* callback() { return &cb_; }
 
  private:
-  void on_accept(ns3::Ptr<ns3::Socket> s, const ns3::Address& from) {
-    auto state = std::make_shared<Ns3StreamState>(host_, s);
-    state->attach();
-    state->set_peer(from_ns3(from));
-    state->set_connected(true);
-    cb_(std::make_unique<Ns3Stream>(std::move(state)));
-  }
   Ns3Host& host_;
-  ns3::Ptr<ns3::Socket> socket_;
+  net::SocketAddress local_;
   runtime::AcceptCallback cb_;
 };
 
@@ -590,14 +573,65 @@ void Ns3Host::post(std::function<void()> task) {
 
 runtime::StreamListenerPtr Ns3Host::listen(const net::SocketAddress& local, const runtime::ListenOptions&,
                                            runtime::AcceptCallback on_accept, std::error_code& error) {
-  auto s = ns3::Socket::CreateSocket(node_, ns3::TcpSocketFactory::GetTypeId());
-  if (s->Bind(ns3::InetSocketAddress(to_ns3(local.ip), local.port)) != 0 || s->Listen() != 0) {
+  std::uint16_t port = local.port;
+  if (port == 0 || !ports_.count(port)) {
+    auto s = ns3::Socket::CreateSocket(node_, ns3::TcpSocketFactory::GetTypeId());
+    if (s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port)) != 0 || s->Listen() != 0) {
+      error = std::make_error_code(std::errc::address_in_use);
+      s->Close();
+      return nullptr;
+    }
+    ns3::Address bound;
+    s->GetSockName(bound);
+    port = ns3::InetSocketAddress::ConvertFrom(bound).GetPort();
+    s->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+                         ns3::MakeCallback(&Ns3Host::on_accept, this).Bind(port));
+    ports_[port].socket = s;
+  }
+  auto& listeners = ports_[port].listeners;
+  if (listeners.count(local.ip)) {
     error = std::make_error_code(std::errc::address_in_use);
-    s->Close();
     return nullptr;
   }
   error.clear();
-  return std::make_unique<Ns3Listener>(*this, s, std::move(on_accept));
+  auto listener = std::make_unique<Ns3Listener>(*this, net::SocketAddress{local.ip, port}, std::move(on_accept));
+  listeners[local.ip] = listener->callback();
+  return listener;
+}
+
+void Ns3Host::unlisten(std::uint16_t port, const net::IpAddress& address) {
+  auto it = ports_.find(port);
+  if (it == ports_.end()) return;
+  it->second.listeners.erase(address);
+  if (!it->second.listeners.empty()) return;
+  it->second.socket->SetAcceptCallback(ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+                                       ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
+  it->second.socket->Close();
+  ports_.erase(it);
+}
+
+void Ns3Host::on_accept(std::uint16_t port, ns3::Ptr<ns3::Socket> s, const ns3::Address& from) {
+  auto it = ports_.find(port);
+  ns3::Address local;
+  s->GetSockName(local);
+  const net::IpAddress to = from_ns3(local).ip;
+  runtime::AcceptCallback* listener = nullptr;
+  if (it != ports_.end()) {
+    auto exact = it->second.listeners.find(to);
+    auto any = it->second.listeners.find(net::IpAddress::v4(0));
+    listener = exact != it->second.listeners.end() ? exact->second
+               : any != it->second.listeners.end() ? any->second
+                                                    : nullptr;
+  }
+  if (!listener) {
+    s->Close();  // nobody listens on that address (Linux would have refused the SYN)
+    return;
+  }
+  auto state = std::make_shared<Ns3StreamState>(*this, s);
+  state->attach();
+  state->set_peer(from_ns3(from));
+  state->set_connected(true);
+  (*listener)(std::make_unique<Ns3Stream>(std::move(state)));
 }
 
 runtime::StreamConnectionPtr Ns3Host::connect(const net::SocketAddress& remote,

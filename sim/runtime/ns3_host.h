@@ -17,6 +17,7 @@
 #include "engine/runtime/runtime.h"
 #include "ns3/node.h"
 #include "ns3/ptr.h"
+#include "ns3/socket.h"
 
 namespace metalgate::sim {
 
@@ -62,8 +63,19 @@ class Ns3Host final : public runtime::Runtime {
   // Connections waiting for their SYN's answer, by local port (see on_ipv4_frame).
   void connecting(std::uint16_t local_port, const std::shared_ptr<Ns3StreamState>& state);
   void connected(std::uint16_t local_port) { connecting_.erase(local_port); }
+  // A listener leaving its port (the port's socket closes with the last one).
+  void unlisten(std::uint16_t port, const net::IpAddress& address);
 
  private:
+  // ns-3's demultiplexer refuses address:port while any endpoint has that local address and port, a
+  // connection still closing included; Linux's listeners (SO_REUSEADDR) bind regardless. So a host listens
+  // on each port once, on every address, and hands each connection to the listener of its local address,
+  // else to the one on the unspecified address; a connection to an address nobody listens on is closed.
+  struct PortListeners {
+    ns3::Ptr<ns3::Socket> socket;                      // bound to 0.0.0.0 and the port
+    std::map<net::IpAddress, runtime::AcceptCallback*> listeners;  // by the local address each listens on
+  };
+  void on_accept(std::uint16_t port, ns3::Ptr<ns3::Socket> s, const ns3::Address& from);
   void on_ipv4_frame(ns3::Ptr<ns3::NetDevice>, ns3::Ptr<const ns3::Packet> packet, uint16_t,
                      const ns3::Address&, const ns3::Address&, ns3::NetDevice::PacketType);
 
@@ -74,6 +86,7 @@ class Ns3Host final : public runtime::Runtime {
   std::map<std::string, std::uint32_t> interfaces_;
   std::set<std::shared_ptr<Ns3StreamState>> lingering_;
   std::map<std::uint16_t, std::weak_ptr<Ns3StreamState>> connecting_;
+  std::map<std::uint16_t, PortListeners> ports_;
   ns3::Node::ProtocolHandler ipv4_observer_;
 };
 
