@@ -21,10 +21,11 @@ using observe::Observations;
 // No sample (after the first 2 s) finds two nodes on one side claiming one VIP; samples within `settle` after
 // a heal, NIC up or restart are counted apart.
 Judgement single_owner(const Observations& o, const ScenarioExpectation& x);
-// Every failover recovered, within `max`; a run without a failover proves nothing and fails.
+// Every failover (of every VIP a client sends to) recovered, within `max`; a run without a failover proves
+// nothing and fails.
 Judgement failover(const Observations& o, const ScenarioExpectation& x);
-// Answered ÷ counted requests ≥ `min`, `exclude`d clients and (with `outside_failover`) requests around a
-// failover left out.
+// Answered ÷ counted requests ≥ `min` (of `client`'s alone when given), `exclude`d clients and (with
+// `outside_failover`) requests around a failover of their VIP left out.
 Judgement success_ratio(const Observations& o, const ScenarioExpectation& x);
 // Every answer that names a backend names one of the world's pods; at least one answer.
 Judgement routed_to_allowed_backend(const Observations& o, const ScenarioExpectation& x);

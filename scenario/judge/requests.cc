@@ -12,6 +12,8 @@ bool answered(const observe::RequestRecord& r) { return r.status >= 200 && r.sta
 
 bool in_failover(const observe::RequestRecord& r, const std::vector<observe::Failover>& failovers) {
   for (const auto& f : failovers) {
+    if (!f.vip.is_unspecified() && !r.target.is_unspecified() && r.target != f.vip)
+      continue;  // another VIP's
     std::int64_t end = f.recovered_ms < 0 ? INT64_MAX : f.recovered_ms;
     if (r.start_us / 1000 >= f.fault_ms - 2000 && r.start_us / 1000 <= end) return true;  // incl. timeouts
   }

@@ -13,7 +13,7 @@ namespace metalgate::scenario::judge {
 bool counted(const observe::RequestRecord& r);
 // 2xx and 3xx: the client got what it asked for (a redirect of the proxy's own included).
 bool answered(const observe::RequestRecord& r);
-// Started from 2 s before a failover's fault until it recovered (for ever when it never did).
+// Sent to a VIP that moved, from 2 s before the move until it recovered (for ever when it never did).
 bool in_failover(const observe::RequestRecord& r, const std::vector<observe::Failover>& failovers);
 // The p-th percentile (0–1) of `values`: after sorting, the value at index min(n − 1, floor(p · n)), no
 // interpolation. Empty when `values` is.

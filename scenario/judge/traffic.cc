@@ -32,6 +32,7 @@ Judgement success_ratio(const Observations& o, const ScenarioExpectation& x) {
   std::int64_t n = 0, good = 0;
   for (const auto& r : o.records) {
     if (!counted(r) || (x.outside_failover && in_failover(r, o.failovers)) || excluded(x, r.client)) continue;
+    if (!x.client.empty() && r.client != x.client) continue;
     ++n;
     good += answered(r) ? 1 : 0;
   }
@@ -41,6 +42,7 @@ Judgement success_ratio(const Observations& o, const ScenarioExpectation& x) {
   j.measured = ratio;
   j.bound = {{"min", x.min}, {"outside_failover", x.outside_failover}};
   if (!x.exclude.empty()) j.bound["exclude"] = x.exclude;
+  if (!x.client.empty()) j.bound["client"] = x.client;
   return j;
 }
 

@@ -22,6 +22,13 @@ void check_http_client(const YamlReader& p, const Scenario& s, const ScenarioExp
   if (!found && !x.client.empty()) p["client"].error("no HTTP client is named '" + x.client + "'");
 }
 
+// success_ratio's optional client: any client, HTTP or datagram.
+void check_client(const YamlReader& p, const Scenario& s, const ScenarioExpectation& x) {
+  const bool found =
+      std::any_of(s.clients.begin(), s.clients.end(), [&](const auto& c) { return c.name == x.client; });
+  if (!found && p.has("client")) p["client"].error("no client is named '" + x.client + "'");
+}
+
 void single_owner(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
   if (p.present() && p.expect_map({"settle"})) x.settle = duration_field(p, "settle").value_or(x.settle);
 }
@@ -31,8 +38,11 @@ void failover(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
 }
 
 void success_ratio(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
-  if (!p.expect_map({"min", "outside_failover", "exclude"})) return;
+  if (!p.expect_map({"min", "outside_failover", "exclude", "client"})) return;
   x.exclude = p.string_list("exclude");
+  x.client = p.string("client").value_or("");
+  check_client(p, s, x);
+  if (!x.client.empty() && !x.exclude.empty()) p["exclude"].error("a ratio of one client excludes no other");
   if (auto m = p.string("min", true)) {
     try {
       x.min = std::stod(*m);

@@ -8,7 +8,8 @@ namespace {
 
 using config::YamlReader;
 
-// crash, leave and nic_down may name "owner" (whoever owns the VIP then); restart may name "all".
+// crash, leave and nic_down may name "owner" (whoever owns the controller's VIP then); restart may name
+// "all".
 void node_argument(const YamlReader& a, const ScenarioNames& names, ScenarioFault& f, bool owner, bool all) {
   f.node = a.scalar(true).value_or("");
   if (names.nodes.count(f.node) || (owner && f.node == "owner") || (all && f.node == "all")) return;
@@ -16,8 +17,26 @@ void node_argument(const YamlReader& a, const ScenarioNames& names, ScenarioFaul
           (all ? " (or 'all': every node whose engine is down)" : ""));
 }
 
+// {owner: SERVICE or VIP}: whoever owns that VIP then ("namespace/name" of a LoadBalancer Service, resolved
+// by the loader once the manifests are known; or the address itself).
+void owner_of(const YamlReader& a, ScenarioFault& f) {
+  if (!a.expect_map({"owner"})) return;
+  f.node = "owner";
+  f.owner_of = a.string("owner", true).value_or("");
+  if (auto vip = net::IpAddress::parse(f.owner_of)) {
+    f.owner_vip = vip;
+    return;
+  }
+  if (!f.owner_of.empty() && !is_namespaced_name(f.owner_of))
+    a["owner"].error("'" + f.owner_of + "' is neither a VIP nor a Service (namespace/name)");
+}
+
+// crash, leave, nic_down: a node, "owner" (of the controller's VIP) or {owner: SERVICE or VIP}.
 void node_or_owner(const YamlReader& a, const ScenarioNames& names, ScenarioFault& f) {
-  node_argument(a, names, f, true, false);
+  if (a.node().IsMap())
+    owner_of(a, f);
+  else
+    node_argument(a, names, f, true, false);
 }
 
 void node_only(const YamlReader& a, const ScenarioNames& names, ScenarioFault& f) {
@@ -90,10 +109,10 @@ void reload(const YamlReader& a, const ScenarioNames& names, ScenarioFault& f) {
 
 const std::vector<FaultKind>& fault_kinds() {
   static const std::vector<FaultKind> kinds = {
-      {"crash", "NODE or owner", node_or_owner},
+      {"crash", "NODE, owner or {owner: SERVICE}", node_or_owner},
       {"restart", "NODE or all", node_or_all},
-      {"leave", "NODE or owner", node_or_owner},
-      {"nic_down", "NODE or owner", node_or_owner},
+      {"leave", "NODE, owner or {owner: SERVICE}", node_or_owner},
+      {"nic_down", "NODE, owner or {owner: SERVICE}", node_or_owner},
       {"nic_up", "NODE", node_only},
       {"partition", "[[HOST, ...], ...]", partition},
       {"heal", "true", heal},

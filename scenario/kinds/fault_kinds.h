@@ -29,7 +29,7 @@ struct ScenarioNames {
 
 struct FaultKind {
   std::string_view name;
-  std::string_view argument;  // how the argument is written: "NODE or owner", "{pod, latency}"
+  std::string_view argument;  // how the argument is written: "NODE or all", "{pod, latency}"
   // Reads the argument (the value under the kind's key) into `fault`; problems are errors at their position.
   void (*parse)(const config::YamlReader& argument, const ScenarioNames& names, ScenarioFault& fault);
 };

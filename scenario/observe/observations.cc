@@ -1,22 +1,43 @@
 #include "scenario/observe/observations.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 namespace metalgate::scenario::observe {
 
 namespace {
 
+std::string joined(const std::vector<std::string>& nodes) {
+  std::string owner;
+  for (const auto& node : nodes)
+    owner += (owner.empty() ? "" : "+") + node;
+  return owner;
+}
+
 std::vector<OwnerChange> owner_timeline(const std::vector<OwnershipSample>& samples) {
   std::vector<OwnerChange> timeline;
   std::string last = "?";  // no sample yet: the first one is always a change
   for (const auto& sample : samples) {
-    std::string owner;
-    for (const auto& node : sample.vip_owners)
-      owner += (owner.empty() ? "" : "+") + node;
+    std::string owner = joined(sample.vip_owners);
     if (owner == last) continue;
     timeline.push_back({sample.at_ms, owner});
     last = owner;
+  }
+  return timeline;
+}
+
+// One VIP's owners over time, from every sample's claims, in the form of owner_timeline.
+std::vector<OwnerChange> claims_timeline(const std::vector<OwnershipSample>& samples,
+                                         const net::IpAddress& vip) {
+  std::vector<OwnerChange> timeline;
+  for (const auto& sample : samples) {
+    std::vector<std::string> nodes;
+    if (auto it = sample.claims.find(vip); it != sample.claims.end())
+      for (const auto& claim : it->second)
+        nodes.push_back(claim.node);
+    std::string owner = joined(nodes);
+    if (timeline.empty() || timeline.back().owner != owner) timeline.push_back({sample.at_ms, owner});
   }
   return timeline;
 }
@@ -29,13 +50,35 @@ bool owner_changed_within_3s(const Failover& f, const std::vector<OwnerChange>& 
   return !f.node.empty() && after != f.node;
 }
 
-// Recovered: the first answer to a request that started after the fault. (Not the answer to the first such
-// request: one that started while the VIP was still unreachable may get through a second later on a SYN
-// retransmission, after others were long answered.)
+// A request to `vip` (an unspecified VIP or target stands for every one).
+bool sent_to(const RequestRecord& r, const net::IpAddress& vip) {
+  return vip.is_unspecified() || r.target.is_unspecified() || r.target == vip;
+}
+
+// The VIPs clients send to: a move of any other nobody could see. A record without a target stands for every
+// VIP, as a failover without a VIP does for the scenario's.
+struct Targets {
+  std::set<net::IpAddress> vips;
+  bool every_vip = false;
+
+  explicit Targets(const std::vector<RequestRecord>& records) {
+    for (const auto& r : records) {
+      if (r.target.is_unspecified())
+        every_vip = true;
+      else
+        vips.insert(r.target);
+    }
+  }
+  bool observed(const Failover& f) const { return every_vip || f.vip.is_unspecified() || vips.count(f.vip); }
+};
+
+// Recovered: the first answer to a request to the VIP that started after the fault. (Not the answer to the
+// first such request: one that started while the VIP was still unreachable may get through a second later on
+// a SYN retransmission, after others were long answered.)
 void find_recoveries(std::vector<Failover>& failovers, const std::vector<RequestRecord>& records) {
   for (auto& f : failovers)
     for (const auto& r : records)
-      if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.fault_ms &&
+      if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.fault_ms && sent_to(r, f.vip) &&
           (f.recovered_ms < 0 || r.end_us / 1000 < f.recovered_ms))
         f.recovered_ms = r.end_us / 1000;
 }
@@ -47,11 +90,19 @@ void complete_observations(Observations& o, const FailoverCandidates& candidates
     return std::tie(a.start_us, a.end_us, a.client) < std::tie(b.start_us, b.end_us, b.client);
   });
   o.owner_timeline = owner_timeline(o.samples);
-  o.failovers = candidates.moves;
-  for (const auto& f : candidates.failbacks)
-    if (owner_changed_within_3s(f, o.owner_timeline)) o.failovers.push_back(f);
-  std::sort(o.failovers.begin(), o.failovers.end(),
-            [](const Failover& a, const Failover& b) { return a.fault_ms < b.fault_ms; });
+  const Targets targets(o.records);
+  o.failovers.clear();
+  for (const auto& f : candidates.moves)
+    if (targets.observed(f)) o.failovers.push_back(f);
+  for (const auto& f : candidates.failbacks) {
+    if (!targets.observed(f)) continue;
+    const bool scenario_vip = f.vip.is_unspecified() || f.vip == o.vip;
+    if (owner_changed_within_3s(f, scenario_vip ? o.owner_timeline : claims_timeline(o.samples, f.vip)))
+      o.failovers.push_back(f);
+  }
+  std::stable_sort(o.failovers.begin(), o.failovers.end(), [](const Failover& a, const Failover& b) {
+    return std::tie(a.fault_ms, a.vip) < std::tie(b.fault_ms, b.vip);
+  });
   find_recoveries(o.failovers, o.records);
 }
 

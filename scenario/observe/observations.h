@@ -30,6 +30,9 @@ struct RequestRecord {
   std::string path;
   std::string error;
   bool reused = false;  // sent on a kept-alive connection
+  // The address the request went to (a client's target; filled in by whoever runs the clients). Unspecified
+  // (0.0.0.0): not known, and then it counts as a request to every VIP.
+  net::IpAddress target{};
 };
 
 // The error a world gives a request the end of the run cut off; such requests are not counted.
@@ -57,14 +60,17 @@ struct OwnerChange {
   std::string owner;
 };
 
-// A move of the VIP away from its owner: the owner failed (crash, leave, NIC down, cut off from the clients),
+// A move of a VIP away from its owner: the owner failed (crash, leave, NIC down, cut off from the clients),
 // or came back and took it again (restart, NIC up, heal: MetalLB's election is deterministic, so the VIP
 // fails back). Connections through the old owner break either way.
 struct Failover {
   std::int64_t fault_ms = 0;
   std::string node;                // the owner it moves from
-  std::int64_t recovered_ms = -1;  // the first answer to a request that started after the fault; -1: never
+  std::int64_t recovered_ms = -1;  // the first answer to a request to `vip` after the fault; -1: never
   std::string cause;               // the fault's kind
+  // The VIP that moves. Unspecified (0.0.0.0): the scenario's VIP (Observations::vip), judged by every
+  // request.
+  net::IpAddress vip{};
 
   // How long the clients went without an answer: from the fault to the recovery; -1 when they never recovered.
   std::int64_t failover_ms() const { return recovered_ms < 0 ? -1 : recovered_ms - fault_ms; }
@@ -87,8 +93,9 @@ struct FailoverCandidates {
 };
 
 // Derives what follows from the raw observations, the same way in every world: orders the records, builds
-// the owner timeline from the samples, keeps the failbacks after which the owner did change within 3 s, orders
-// the failovers by time and finds when each recovered.
+// the owner timeline from the samples, keeps the failbacks after which the VIP's owner did change within 3 s,
+// leaves out the moves of VIPs no client sends to (nobody observes them), orders the failovers by time and
+// finds when each recovered: the first answer to a request to that VIP that started after the fault.
 void complete_observations(Observations& observations, const FailoverCandidates& candidates);
 
 }  // namespace metalgate::scenario::observe

@@ -138,7 +138,7 @@ json failovers_section(const observe::Observations& o) {
     a.push_back({{"fault_at_ms", f.fault_ms},
                  {"cause", f.cause},
                  {"node", f.node},
-                 {"vip", o.vip.to_string()},
+                 {"vip", (f.vip.is_unspecified() ? o.vip : f.vip).to_string()},
                  {"failover_ms", f.failover_ms()}});
   return a;
 }

@@ -52,6 +52,12 @@ std::optional<std::chrono::microseconds> link_delay_field(const config::YamlRead
   return std::nullopt;
 }
 
+bool is_namespaced_name(std::string_view text) {
+  const auto slash = text.find('/');
+  return slash != 0 && slash != std::string_view::npos && slash + 1 < text.size() &&
+         text.find('/', slash + 1) == std::string_view::npos;
+}
+
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& path) {
   return std::filesystem::path(path).is_absolute() ? std::filesystem::path(path) : base / path;
 }

@@ -23,6 +23,8 @@ std::optional<double> number_field(const config::YamlReader& r, std::string_view
                                    std::string_view what, bool required = false);
 // Link delays are microseconds on a LAN: "5us", or any duration ("1ms").
 std::optional<std::chrono::microseconds> link_delay_field(const config::YamlReader& r, std::string_view key);
+// "namespace/name" (a Service, a Deployment): both parts non-empty, one slash.
+bool is_namespaced_name(std::string_view text);
 // `path` as written in the scenario: absolute, or relative to the scenario file's folder `base`.
 std::filesystem::path resolve_path(const std::filesystem::path& base, const std::string& path);
 

@@ -1,9 +1,13 @@
 #include "scenario/schema/loader.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
+#include "engine/config/manifest_loader.h"
 #include "engine/config/yaml_reader.h"
 #include "engine/membership/membership.h"
+#include "engine/model/resolve.h"
 #include "scenario/kinds/expectation_kinds.h"
 #include "scenario/kinds/fault_kinds.h"
 #include "scenario/schema/fields.h"
@@ -16,6 +20,20 @@ using config::YamlReader;
 
 // Host names (nodes and clients) must be unique: faults and partitions name hosts.
 using HostNames = std::set<std::string>;
+
+// A LoadBalancer Service named where an address may stand (a client's target, a fault's {owner: …}). Once
+// every section is read, the manifests tell its address (resolve_service_references) and `set` stores it.
+struct ServiceReference {
+  YamlReader at;     // the field, for errors
+  std::string name;  // "namespace/name" as written
+  std::function<void(Scenario&, const net::IpAddress&)> set;
+};
+using ServiceReferences = std::vector<ServiceReference>;
+
+std::string suggestion(const std::string& name, const std::vector<std::string_view>& known) {
+  auto closest = config::closest_name(name, known);
+  return closest.empty() ? "" : " (did you mean '" + closest + "'?)";
+}
 
 void check_in_subnet(const Scenario& s, const YamlReader& at, const net::IpAddress& a) {
   if (!s.subnet.network.is_unspecified() && !s.subnet.contains(a))
@@ -109,9 +127,27 @@ void read_manifests(const YamlReader& r, const std::filesystem::path& base, Scen
   }
 }
 
+// `nodes`: the node each pod runs on, one per address (pod i on the i-th), each a node of the scenario.
+void read_backend_nodes(const YamlReader& b, const Scenario& s, ScenarioBackend& backend) {
+  if (!b.has("nodes")) return;
+  std::vector<std::string_view> known;
+  for (const auto& n : s.nodes)
+    known.push_back(n.name);
+  const auto items = b["nodes"].items();
+  for (const auto& item : items) {
+    std::string name = item.scalar(true).value_or("");
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      item.error("no node is named '" + name + "'" + suggestion(name, known));
+    backend.nodes.push_back(std::move(name));
+  }
+  if (backend.nodes.size() != backend.addresses.size())
+    b["nodes"].error("names " + std::to_string(backend.nodes.size()) + " node(s) for " +
+                     std::to_string(backend.addresses.size()) + " address(es): pod i runs on the i-th node");
+}
+
 void read_backends(const YamlReader& r, Scenario& s) {
   for (const auto& b : r["backends"].items()) {
-    if (!b.expect_map({"deployment", "addresses", "latency"})) continue;
+    if (!b.expect_map({"deployment", "addresses", "latency", "nodes"})) continue;
     ScenarioBackend backend;
     backend.deployment = b.string("deployment", true).value_or("");
     for (const auto& a : b.string_list("addresses")) {
@@ -124,6 +160,7 @@ void read_backends(const YamlReader& r, Scenario& s) {
       backend.addresses.push_back(*ip);
     }
     backend.latency = duration_field(b, "latency").value_or(backend.latency);
+    read_backend_nodes(b, s, backend);
     s.backends.push_back(std::move(backend));
   }
 }
@@ -159,20 +196,40 @@ void read_http_client(const YamlReader& h, ScenarioClient& client) {
   if (h.has("resume") && !client.https) h["resume"].error("resume is for https clients (TLS sessions)");
 }
 
-void read_client_traffic(const YamlReader& h, ScenarioClient& client) {
+// `target`: an IPv4 address, or a LoadBalancer Service as "namespace/name" (its address comes later, from
+// the manifests).
+void read_target(const YamlReader& h, ScenarioClient& client, std::size_t index, ServiceReferences& refs) {
+  auto text = h.string("target");
+  if (!text) return;
+  if (auto a = net::IpAddress::parse(*text)) {
+    if (!a->is_v4()) h["target"].error("'" + *text + "' is not an IPv4 address (clients are IPv4)");
+    client.target = a;
+    return;
+  }
+  if (!is_namespaced_name(*text)) {
+    h["target"].error("'" + *text + "' is neither an IPv4 address nor a Service (namespace/name)");
+    return;
+  }
+  client.target_service = *text;
+  refs.push_back({h["target"], *text,
+                  [index](Scenario& s, const net::IpAddress& vip) { s.clients[index].target = vip; }});
+}
+
+void read_client_traffic(const YamlReader& h, ScenarioClient& client, std::size_t index,
+                         ServiceReferences& refs) {
   const bool shaped = client.udp ? h.expect_map({"rate", "target", "port", "timeout"})
                                  : h.expect_map({"host", "path", "mix", "rate", "concurrency", "think",
                                                  "keepalive", "cookies", "resume", "target", "port", "timeout"});
   if (!h.present() || !shaped) return;
   if (!client.udp) read_http_client(h, client);
   client.rate = number_field(h, "rate", 1e-3, 10000, "a rate from 0 to 10000 per second").value_or(client.rate);
-  if (h.has("target")) client.target = address_field(h, "target");
+  read_target(h, client, index, refs);
   const std::int64_t default_port = client.https ? 443 : 80;
   client.port = static_cast<std::uint16_t>(h.integer("port", 1, 65535, client.udp).value_or(default_port));
   client.timeout = duration_field(h, "timeout").value_or(client.timeout);
 }
 
-void read_clients(const YamlReader& r, Scenario& s, HostNames& names) {
+void read_clients(const YamlReader& r, Scenario& s, HostNames& names, ServiceReferences& refs) {
   for (const auto& c : r["clients"].items()) {
     if (!c.expect_map({"name", "address", "http", "https", "udp"})) continue;
     ScenarioClient client;
@@ -186,14 +243,12 @@ void read_clients(const YamlReader& r, Scenario& s, HostNames& names) {
     client.udp = c.has("udp");
     if (int(c.has("http")) + int(c.has("https")) + int(c.has("udp")) != 1)
       c.error("a client is one of http: {...}, https: {...} or udp: {...}");
-    read_client_traffic(c[client.https ? "https" : client.udp ? "udp" : "http"], client);
+    read_client_traffic(c[client.https ? "https"
+                          : client.udp ? "udp"
+                                       : "http"],
+                        client, s.clients.size(), refs);
     s.clients.push_back(std::move(client));
   }
-}
-
-std::string suggestion(const std::string& name, const std::vector<std::string_view>& known) {
-  auto closest = config::closest_name(name, known);
-  return closest.empty() ? "" : " (did you mean '" + closest + "'?)";
 }
 
 template <class Kinds>
@@ -204,7 +259,8 @@ std::vector<std::string_view> names_of(const Kinds& kinds) {
   return names;
 }
 
-// "crash (NODE or owner), restart (NODE or all), …": what a fault may be, for a fault that names none.
+// "crash (NODE, owner or {owner: SERVICE}), restart (NODE or all), …": what a fault may be, for a fault that
+// names none.
 std::string fault_usage() {
   std::string usage;
   for (const auto& kind : fault_kinds())
@@ -212,7 +268,15 @@ std::string fault_usage() {
   return usage;
 }
 
-void read_fault(const YamlReader& f, const ScenarioNames& names, Scenario& s) {
+// {owner: SERVICE}: the Service's address is known once the manifests are (an address was set already).
+void refer_to_owner(const YamlReader& argument, const ScenarioFault& fault, std::size_t index,
+                    ServiceReferences& refs) {
+  if (fault.owner_vip || !is_namespaced_name(fault.owner_of)) return;
+  refs.push_back({argument["owner"], fault.owner_of,
+                  [index](Scenario& s, const net::IpAddress& vip) { s.faults[index].owner_vip = vip; }});
+}
+
+void read_fault(const YamlReader& f, const ScenarioNames& names, Scenario& s, ServiceReferences& refs) {
   if (!f.node().IsMap()) {
     f.error("a fault is a mapping: {at: 20s, crash: owner}");
     return;
@@ -233,6 +297,7 @@ void read_fault(const YamlReader& f, const ScenarioNames& names, Scenario& s) {
       kind = k;
       fault.kind = std::string(k->name);
       k->parse(argument, names, fault);
+      refer_to_owner(argument, fault, s.faults.size(), refs);
     }
   }
   if (!kind) {
@@ -272,6 +337,45 @@ void read_expectation(const YamlReader& e, Scenario& s) {
   x.where = e.where();
   kind->parse(parameters, s, x);
   s.expectations.push_back(std::move(x));
+}
+
+// The first IPv4 address of the LoadBalancer Service `ref` names; an error at the reference when there is
+// none.
+std::optional<net::IpAddress> service_address(const model::Model& m, const ServiceReference& ref) {
+  const model::ResolvedService* found = nullptr;
+  std::vector<std::string_view> known;
+  for (const auto& r : m.services) {
+    known.push_back(r.key);
+    if (r.key == ref.name) found = &r;
+  }
+  if (!found) {
+    const bool other_type = std::any_of(m.manifests.services.begin(), m.manifests.services.end(),
+                                        [&](const auto& svc) { return svc.meta.key() == ref.name; });
+    ref.at.error(other_type ? "Service '" + ref.name +
+                                  "' is not a LoadBalancer (with MetalLB's class): it has no VIP"
+                            : "no LoadBalancer Service is named '" + ref.name + "' in the manifests" +
+                                  suggestion(ref.name, known));
+    return std::nullopt;
+  }
+  for (const auto& a : found->addresses)
+    if (a.is_v4()) return a;
+  if (found->addresses.empty())
+    ref.at.error("LoadBalancer Service " + ref.name + " has no address" +
+                 (found->pending.empty() ? "" : ": " + found->pending));
+  else
+    ref.at.error("LoadBalancer Service " + ref.name + " has no IPv4 address (clients are IPv4)");
+  return std::nullopt;
+}
+
+// Resolves the Services named in place of addresses, as every world resolves the manifests (no address held
+// from before). Manifests that do not load leave the references unresolved: the world reports their errors.
+void resolve_service_references(const ServiceReferences& refs, Scenario& s) {
+  if (refs.empty()) return;
+  config::Diagnostics own;
+  const model::Model m = model::resolve_model(config::load_manifest_paths(s.manifests, own), {}, own);
+  if (own.has_errors()) return;
+  for (const auto& ref : refs)
+    if (auto address = service_address(m, ref)) ref.set(s, *address);
 }
 
 bool read_document(const std::string& path, YAML::Node& root, config::Diagnostics& d) {
@@ -321,12 +425,14 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
   const auto base = std::filesystem::path(path).parent_path();
   read_manifests(r, base, s);
   read_backends(r, s);
-  read_clients(r, s, hosts);
+  ServiceReferences refs;
+  read_clients(r, s, hosts, refs);
   const ScenarioNames names = names_in(s, hosts, base);
   for (const auto& f : r["faults"].items())
-    read_fault(f, names, s);
+    read_fault(f, names, s, refs);
   for (const auto& e : r["expect"].items())
     read_expectation(e, s);
+  resolve_service_references(refs, s);
   return s;
 }
 

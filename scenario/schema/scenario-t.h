@@ -35,6 +35,9 @@ struct ScenarioBackend {
   std::string deployment;  // "namespace/name"
   std::vector<net::IpAddress> addresses;
   milliseconds latency{1};
+  // The node each pod runs "on", in the order of `addresses` (pod i on nodes[i]): what externalTrafficPolicy:
+  // Local goes by. Empty: on no node (no node holds a local endpoint of the Deployment's Services).
+  std::vector<std::string> nodes;
 };
 
 struct ScenarioRequestMix {
@@ -55,7 +58,11 @@ struct ScenarioClient {
   bool keep_alive = false;  // reuse connections (else a new connection per request)
   bool cookies = false;     // send back what Set-Cookie gave
   bool resume = true;       // https: resume TLS sessions
-  std::optional<net::IpAddress> target;  // default: the ingress controller's first VIP
+  // Where the requests go: the address written, or the first IPv4 address of the LoadBalancer Service
+  // `target_service` names (the loader resolves it from the manifests). Unset: the ingress controller's first
+  // VIP.
+  std::optional<net::IpAddress> target;
+  std::string target_service;  // "namespace/name" as written; empty when `target` was an address or not given
   std::uint16_t port = 80;               // 443 when https
   bool https = false;
   bool udp = false;  // a datagram client (udp: {port, rate}): one flow, each datagram answered or timed out
@@ -68,6 +75,10 @@ struct ScenarioFault {
   milliseconds at{0};
   std::string kind;  // "crash", "partition", … as written
   std::string node;  // node, host or pod name; "owner": whoever owns the controller VIP at that moment
+  // crash, leave, nic_down: {owner: SERVICE or VIP} names whose owner "owner" is; as written, and the VIP it
+  // resolved to (a Service's first IPv4 address). Unset: the ingress controller's first VIP.
+  std::string owner_of;
+  std::optional<net::IpAddress> owner_vip;
   std::vector<std::vector<std::string>> groups;    // partition
   std::optional<double> loss;                      // link: share of frames lost, each direction
   std::optional<std::chrono::microseconds> delay;  // link
@@ -81,7 +92,7 @@ struct ScenarioFault {
 // parameters a kind does not take keep their defaults.
 struct ScenarioExpectation {
   std::string name;                  // "success_ratio", … as written
-  std::string client;                // sticky, rate_limit: whose requests
+  std::string client;                // sticky, rate_limit, success_ratio (optional): whose requests
   std::vector<std::string> exclude;  // success_ratio, latency: clients left out (a rate limit's target)
   std::int64_t limit = 0;            // rate_limit: most requests a backend may answer per `period`
   milliseconds period{1000};         // rate_limit

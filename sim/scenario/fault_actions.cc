@@ -13,12 +13,24 @@ namespace {
 using nlohmann::json;
 using scenario::observe::Failover;
 
+// Every VIP the target claimed moves away from it.
+void target_loses_its_vips(ScenarioWorld& w, const std::string& cause, const FaultMoment& m) {
+  for (const auto& vip : m.target_owns)
+    w.candidates.moves.push_back({m.now, m.target, -1, cause, vip});
+}
+
+// Every VIP may fail back to where it was before (a failover when its owner changes within 3 s).
+void vips_may_fail_back(ScenarioWorld& w, const std::string& cause, const FaultMoment& m) {
+  for (const auto& [vip, owner] : m.owners)
+    w.candidates.failbacks.push_back({m.now, owner, -1, cause, vip});
+}
+
 // crash: state lost, nothing said on the way out; leave: goodbye first, as on SIGTERM.
 void stop_node(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
   if (m.target.empty() || !w.nodes[m.target]) return;
   if (f.kind == "leave") w.nodes[m.target]->leave();
   w.nodes[m.target].reset();
-  if (m.target_owned) w.candidates.moves.push_back({m.now, m.target, -1, f.kind});
+  target_loses_its_vips(w, f.kind, m);
 }
 
 void restart(ScenarioWorld& w, const ScenarioFault&, FaultMoment& m) {
@@ -33,22 +45,29 @@ void restart(ScenarioWorld& w, const ScenarioFault&, FaultMoment& m) {
   if (m.target == "all") m.entry["nodes"] = restarted;
   if (!failed.empty()) m.entry["failed"] = failed;
   w.last_settle_event_ms = m.now;
-  w.candidates.failbacks.push_back({m.now, m.owner, -1, "restart"});
+  vips_may_fail_back(w, "restart", m);
 }
 
 // Cut off, the node still believes it owns the VIP: its claims do not count as a split.
 void nic(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
   if (m.target.empty()) return;
   const bool down = f.kind == "nic_down";
-  if (down && m.target_owned) w.candidates.moves.push_back({m.now, m.target, -1, "nic_down"});
-  if (!down) w.candidates.failbacks.push_back({m.now, m.owner, -1, "nic_up"});
+  if (down) target_loses_its_vips(w, "nic_down", m);
+  if (!down) vips_may_fail_back(w, "nic_up", m);
   w.lan->set_host_link(m.target, !down);
   w.isolated[m.target] = down;
   if (!down) w.last_settle_event_ms = m.now;
 }
 
-// "owner" names whoever owns the VIP now; it stays where "owner" is written even if its name is also listed
-// elsewhere. The clients' side (the first client's) losing the owner is a failover for them.
+// The host on whose side a VIP's clients are: the first client sending to `vip`, else the first client.
+std::string clients_side(const ScenarioWorld& w, const net::IpAddress& vip) {
+  for (const auto& c : w.scenario.clients)
+    if (w.target_of(c) == vip) return c.name;
+  return w.scenario.clients.empty() ? "" : w.scenario.clients.front().name;
+}
+
+// "owner" names whoever owns the controller's VIP now; it stays where "owner" is written even if its name is
+// also listed elsewhere. A VIP whose owner the partition cuts off from its clients' side moves.
 void partition(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
   std::vector<std::vector<std::string>> groups;
   json listed = json::array();
@@ -67,16 +86,16 @@ void partition(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
   for (std::size_t g = 0; g < groups.size(); ++g)
     for (const auto& name : groups[g])
       w.group[name] = static_cast<int>(g);
-  const std::string clients_side = w.scenario.clients.empty() ? "" : w.scenario.clients.front().name;
-  if (!m.owner.empty() && w.group[m.owner] != w.group[clients_side])
-    w.candidates.moves.push_back({m.now, m.owner, -1, "partition"});
+  for (const auto& [vip, owner] : m.owners)
+    if (w.group[owner] != w.group[clients_side(w, vip)])
+      w.candidates.moves.push_back({m.now, owner, -1, "partition", vip});
 }
 
 void heal(ScenarioWorld& w, const ScenarioFault&, FaultMoment& m) {
   w.lan->set_partition({});
   w.group.clear();
   w.last_settle_event_ms = m.now;
-  w.candidates.failbacks.push_back({m.now, m.owner, -1, "heal"});
+  vips_may_fail_back(w, "heal", m);
 }
 
 void link(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
@@ -143,12 +162,18 @@ void reload(ScenarioWorld& w, const ScenarioFault& f, FaultMoment& m) {
 FaultMoment moment_of(ScenarioWorld& w, const ScenarioFault& f) {
   FaultMoment m;
   m.now = f.at.count();
-  m.claim = w.vip_claimants();
+  m.vip = f.owner_vip.value_or(w.observations.vip);
+  m.claim = w.claimants(m.vip);
   m.owner = m.claim.empty() ? "" : m.claim.front();
   m.target = f.node == "owner" ? m.owner : f.node;
   m.entry = {{"at_ms", m.now}, {"action", f.kind}};
   if (!f.node.empty()) m.entry["node"] = m.target;
-  m.target_owned = !m.target.empty() && std::find(m.claim.begin(), m.claim.end(), m.target) != m.claim.end();
+  if (f.owner_vip) m.entry["owner_of"] = {{"vip", m.vip.to_string()}, {"as_written", f.owner_of}};
+  for (const auto& [vip, claimants] : w.claims()) {
+    m.owners[vip] = claimants.front();
+    if (std::find(claimants.begin(), claimants.end(), m.target) != claimants.end())
+      m.target_owns.push_back(vip);
+  }
   return m;
 }
 

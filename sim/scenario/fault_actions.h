@@ -17,11 +17,13 @@ namespace metalgate::sim {
 // The world as the fault finds it, and the fault log's entry the action completes.
 struct FaultMoment {
   std::int64_t now = 0;            // ms
-  std::vector<std::string> claim;  // who claims the VIP now
+  net::IpAddress vip;  // whose owner "owner" is: the fault's {owner: …}, else the controller's VIP
+  std::vector<std::string> claim;  // who claims `vip` now
   std::string owner;               // the first of them; "" when nobody does
   std::string target;              // the fault's node, pod or host with "owner" resolved
-  bool target_owned = false;       // the target claims the VIP
-  nlohmann::json entry;            // at_ms, action, node; the action adds what it did
+  std::map<net::IpAddress, std::string> owners;  // every claimed VIP's owner now (its first claimant)
+  std::vector<net::IpAddress> target_owns;       // the VIPs the target claims now
+  nlohmann::json entry;                          // at_ms, action, node; the action adds what it did
 };
 
 using FaultAction = void (*)(ScenarioWorld& world, const ScenarioFault& fault, FaultMoment& moment);

@@ -14,20 +14,33 @@ namespace {
 
 using std::chrono::duration_cast;
 
-// What every node is started with: the manifests, where the pods run ("<deployment>-<n>" at the n-th address
-// the scenario gives for its Deployment), the speakers' timing and the scenario's node labels.
-node::NodeSpec load_spec_of(const Scenario& s) {
+// Where the pods run: "<deployment>-<n>" at the n-th address the scenario gives for its Deployment, and "on"
+// the n-th node of its `nodes` (what externalTrafficPolicy: Local goes by; none when not given).
+void place_pods(const Scenario& s, node::NodeSpec& spec) {
   std::map<std::string, net::IpAddress> pod_address;
+  std::map<std::string, std::string> pod_node;
   for (const auto& b : s.backends)
-    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+    for (std::size_t i = 0; i < b.addresses.size(); ++i) {
       pod_address[scenario::pod_name(b, i)] = b.addresses[i];
-  node::NodeSpec spec;
-  spec.manifests = s.manifests;
+      if (i < b.nodes.size()) pod_node[scenario::pod_name(b, i)] = b.nodes[i];
+    }
   spec.build.place_endpoint = [pod_address](const routing::ResolvedEndpoint& ep) -> std::optional<net::IpAddress> {
     auto it = pod_address.find(ep.name);
     if (it == pod_address.end()) return std::nullopt;
     return it->second;
   };
+  spec.endpoint_node = [pod_node](const routing::ResolvedEndpoint& ep) -> std::string {
+    auto it = pod_node.find(ep.name);
+    return it == pod_node.end() ? "" : it->second;
+  };
+}
+
+// What every node is started with: the manifests, where the pods run, the speakers' timing and the scenario's
+// node labels.
+node::NodeSpec load_spec_of(const Scenario& s) {
+  node::NodeSpec spec;
+  spec.manifests = s.manifests;
+  place_pods(s, spec);
   auto& l2 = spec.layer2;
   if (s.speaker.probe_interval) l2.membership.probe_interval = *s.speaker.probe_interval;
   if (s.speaker.probe_timeout) l2.membership.probe_timeout = *s.speaker.probe_timeout;
@@ -131,7 +144,7 @@ bool start_pods_and_nodes(ScenarioWorld& w) {
 
 HttpLoadClient::Options http_options(const ScenarioClient& c, ScenarioWorld& w) {
   HttpLoadClient::Options co;
-  co.target = {c.target.value_or(w.observations.vip), c.port};
+  co.target = {w.target_of(c), c.port};
   co.host = c.host;
   co.path = c.path;
   for (const auto& m : c.mix)
@@ -157,7 +170,7 @@ void start_clients(ScenarioWorld& w) {
       continue;
     }
     UdpLoadClient::Options uo;
-    uo.target = {c.target.value_or(w.observations.vip), c.port};
+    uo.target = {w.target_of(c), c.port};
     uo.source = {c.address, 40000};
     uo.rate = c.rate;
     uo.timeout = duration_cast<runtime::Duration>(c.timeout);
@@ -166,7 +179,7 @@ void start_clients(ScenarioWorld& w) {
   }
 }
 
-// Phase 6: every client's records, named after it, and what follows from the observations.
+// Phase 6: every client's records, named after it and its target, and what follows from the observations.
 void collect(ScenarioWorld& w) {
   std::size_t http_index = 0, udp_index = 0;
   for (const auto& sc : w.scenario.clients) {
@@ -174,6 +187,7 @@ void collect(ScenarioWorld& w) {
       client->stop();
       for (auto r : client->records()) {
         r.client = sc.name;
+        r.target = w.target_of(sc);
         w.observations.records.push_back(std::move(r));
       }
     };

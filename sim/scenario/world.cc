@@ -33,13 +33,23 @@ void ScenarioWorld::start_pod(PodServers& pod) {
   }
 }
 
-std::vector<std::string> ScenarioWorld::vip_claimants() {
+std::vector<std::string> ScenarioWorld::claimants(const net::IpAddress& vip) {
   std::vector<std::string> claim;
   for (auto& [name, n] : nodes) {
     if (!n || !n->layer2() || isolated[name]) continue;
-    if (n->layer2()->speaker().core().owns(observations.vip)) claim.push_back(name);
+    if (n->layer2()->speaker().core().owns(vip)) claim.push_back(name);
   }
   return claim;
+}
+
+std::map<net::IpAddress, std::vector<std::string>> ScenarioWorld::claims() {
+  std::map<net::IpAddress, std::vector<std::string>> out;
+  for (auto& [name, n] : nodes) {
+    if (!n || !n->layer2() || isolated[name]) continue;
+    for (const auto& address : n->layer2()->speaker().core().owned_addresses())
+      out[address].push_back(name);
+  }
+  return out;
 }
 
 std::string ScenarioWorld::side_of(const std::string& node) {

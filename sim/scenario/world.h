@@ -59,8 +59,15 @@ struct ScenarioWorld {
   // Starts the node engine on `node`'s host with the current configuration; the failure says why.
   Result<node::Node*> start_node(const ScenarioNode& node);
   void start_pod(PodServers& pod);
-  // The nodes whose live speaker, NIC up, claims the scenario's VIP, by name.
-  std::vector<std::string> vip_claimants();
+  // The nodes whose live speaker, NIC up, claims `vip` (the scenario's VIP: the controller's), by name.
+  std::vector<std::string> claimants(const net::IpAddress& vip);
+  std::vector<std::string> vip_claimants() { return claimants(observations.vip); }
+  // Every VIP a live speaker with its NIC up claims, with its claimants by name.
+  std::map<net::IpAddress, std::vector<std::string>> claims();
+  // Where `client`'s requests go: its target, else the scenario's VIP.
+  net::IpAddress target_of(const ScenarioClient& client) const {
+    return client.target.value_or(observations.vip);
+  }
   // Nodes that can reach each other share a side: the same partition group and a working NIC.
   std::string side_of(const std::string& node);
 };

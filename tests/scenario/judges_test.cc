@@ -292,5 +292,81 @@ TEST(JudgeExpectations, EachIsJudgedByItsKindAndAnUnknownNameFails) {
   EXPECT_EQ(verdicts[1].judgement.measured, "unknown expectation 'teleport'");
 }
 
+// Failovers and ratios per VIP.
+
+// A request of `client` to `vip`, as request() builds it.
+RequestRecord request_to(const net::IpAddress& vip, double start_ms, double took_ms, int status = 200,
+                         const std::string& client = "browser") {
+  RequestRecord r = request(start_ms, took_ms, status, "web-0", client);
+  r.target = vip;
+  return r;
+}
+
+TEST(CompleteObservations, EachMovedVipRecoversByAnAnswerToARequestToThatVip) {
+  Observations o;
+  o.vip = kVip;
+  o.records = {request_to(kVip, 20050, 1), request_to(kOtherVip, 20050, 1, 0, "psql"),
+               request_to(kOtherVip, 20300, 1, 200, "psql")};
+  observe::FailoverCandidates c;
+  c.moves = {{20000, "node-1", -1, "crash", kVip}, {20000, "node-1", -1, "crash", kOtherVip}};
+  observe::complete_observations(o, c);
+  ASSERT_EQ(o.failovers.size(), 2u);
+  EXPECT_EQ(o.failovers[0].vip, kVip);
+  EXPECT_EQ(o.failovers[0].failover_ms(), 51);
+  EXPECT_EQ(o.failovers[1].vip, kOtherVip);
+  EXPECT_EQ(o.failovers[1].failover_ms(), 301) << "not recovered by the answer to another VIP's client";
+}
+
+TEST(CompleteObservations, AMoveOfAVipNoClientSendsToIsNoFailover) {
+  Observations o;
+  o.vip = kVip;
+  o.records = {request_to(kVip, 20050, 1)};
+  observe::FailoverCandidates c;
+  c.moves = {{20000, "node-1", -1, "crash", kVip}, {20000, "node-1", -1, "crash", kOtherVip}};
+  observe::complete_observations(o, c);
+  ASSERT_EQ(o.failovers.size(), 1u);
+  EXPECT_EQ(o.failovers[0].vip, kVip);
+}
+
+TEST(CompleteObservations, AFailbackCountsWhenThatVipsOwnerChangedWithin3s) {
+  Observations o;
+  o.vip = kVip;
+  o.records = {request_to(kVip, 40050, 1), request_to(kOtherVip, 40050, 1, 200, "psql")};
+  OwnershipSample before = sample(39900, {kNode2}), after = sample(40100, {kNode2});
+  before.claims[kOtherVip] = {kNode2};
+  after.claims[kOtherVip] = {kNode1};  // the other VIP fails back to node-1; the controller's stays
+  o.samples = {before, after};
+  observe::FailoverCandidates c;
+  c.failbacks = {{40000, "node-2", -1, "restart", kVip}, {40000, "node-2", -1, "restart", kOtherVip}};
+  observe::complete_observations(o, c);
+  ASSERT_EQ(o.failovers.size(), 1u);
+  EXPECT_EQ(o.failovers[0].vip, kOtherVip);
+}
+
+TEST(SuccessRatio, OfOneClientCountsThatClientsRequestsAlone) {
+  Observations o;
+  o.records = {request(2000, 1, 200, "web-0", "psql"), request(3000, 1, 0, "web-0", "browser")};
+  auto x = expectation("success_ratio");
+  x.min = 1;
+  x.client = "psql";
+  Judgement j = success_ratio(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.bound["client"], "psql");
+  x.client = "browser";
+  EXPECT_FALSE(success_ratio(o, x).passed);
+}
+
+TEST(SuccessRatio, OutsideFailoverLeavesOutOnlyRequestsToTheVipThatMoved) {
+  Observations o;
+  o.records = {request_to(kVip, 20050, 1, 0), request_to(kOtherVip, 20050, 1, 0, "psql")};
+  o.failovers = {{20000, "node-2", 20100, "crash", kVip}};
+  auto x = expectation("success_ratio");
+  x.min = 1;
+  x.outside_failover = true;
+  Judgement j = success_ratio(o, x);
+  EXPECT_FALSE(j.passed) << "the other VIP's failed request is outside any failover of its VIP";
+  EXPECT_EQ(j.measured, 0.0);
+}
+
 }  // namespace
 }  // namespace metalgate::scenario::judge

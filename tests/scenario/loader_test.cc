@@ -124,7 +124,7 @@ TEST(ScenarioLoader, AFaultIsExactlyOneKind) {
   EXPECT_THAT(errors_of(lan_with("two-kinds", "  - {at: 1s, crash: node-1, leave: node-2}\n", "")),
               HasSubstr("a fault is one kind: 'crash' is given already"));
   EXPECT_THAT(errors_of(lan_with("no-kind", "  - {at: 1s}\n", "")),
-              HasSubstr("a fault is one of crash (NODE or owner), restart (NODE or all)"));
+              HasSubstr("a fault is one of crash (NODE, owner or {owner: SERVICE}), restart (NODE or all)"));
 }
 
 TEST(ScenarioLoader, EveryFaultKindOfTheTableLoadsWithItsParameters) {
@@ -181,6 +181,162 @@ nodes:
   - {name: n1, address: 10.0.0.1, interfaces: []}
 )")),
               HasSubstr("no-interfaces.yaml:5:47: error: scenario: nodes[0].interfaces: a node announces on at least one interface"));
+}
+
+// scenarios/services' LAN (three nodes, its manifests) with `backends`, `clients` and `faults` as given.
+std::string services_lan(const std::string& name, const std::string& backends, const std::string& clients,
+                         const std::string& faults = "") {
+  const std::string manifests = std::string(METALGATE_SOURCE_DIR) + "/scenarios/services";
+  return write_temp(name + ".yaml", "name: " + name + R"(
+duration: 20s
+lan: {subnet: 192.168.1.0/24}
+nodes:
+  - {name: node-1, address: 192.168.1.11}
+  - {name: node-2, address: 192.168.1.12}
+  - {name: node-3, address: 192.168.1.13}
+manifests: [)" + manifests + "]\nbackends:\n" + backends + "clients:\n" + clients +
+                                        "faults:\n" + faults);
+}
+
+const std::string kApiBackend = "  - {deployment: default/api, addresses: [192.168.1.51]}\n";
+
+TEST(ScenarioLoader, AClientTargetsALoadBalancerServiceByNameAtItsFirstIpv4Address) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(
+      services_lan("target-by-name", kApiBackend,
+                   "  - {name: psql, address: 192.168.1.101, http: {host: pg, port: 5432, target: "
+                   "default/postgresql}}\n"
+                   "  - {name: dns, address: 192.168.1.104, udp: {port: 53, target: default/dns}}\n"
+                   "  - {name: by-address, address: 192.168.1.105, http: {host: a, target: 192.168.1.250}}\n"
+                   "  - {name: default-target, address: 192.168.1.106, http: {host: a}}\n"),
+      d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.clients.size(), 4u);
+  EXPECT_EQ(s.clients[0].target, net::IpAddress::parse("192.168.1.241"));
+  EXPECT_EQ(s.clients[0].target_service, "default/postgresql");
+  EXPECT_EQ(s.clients[1].target, net::IpAddress::parse("192.168.1.243"));
+  EXPECT_EQ(s.clients[2].target, net::IpAddress::parse("192.168.1.250"));
+  EXPECT_EQ(s.clients[2].target_service, "");
+  EXPECT_EQ(s.clients[3].target, std::nullopt) << "the world's default: the controller's first VIP";
+}
+
+TEST(ScenarioLoader, AnUnknownTargetServiceIsAnErrorAtTheFieldSuggestingTheClosestName) {
+  const std::string text = errors_of(services_lan(
+      "unknown-target", kApiBackend,
+      "  - {name: psql, address: 192.168.1.101, http: {host: pg, port: 5432, target: default/postgresq}}\n"));
+  EXPECT_THAT(text, HasSubstr("unknown-target.yaml:12:"));
+  EXPECT_THAT(text,
+              HasSubstr("clients[0].http.target: no LoadBalancer Service is named 'default/postgresq' in the "
+                        "manifests (did you mean 'default/postgresql'?)"));
+}
+
+TEST(ScenarioLoader, ATargetServiceWithoutAVipOrWrittenAsNeitherIsAnError) {
+  const std::string text =
+      errors_of(services_lan("targets-without-vip", kApiBackend,
+                             "  - {name: web, address: 192.168.1.101, http: {host: w, target: default/web}}\n"
+                             "  - {name: bare, address: 192.168.1.102, http: {host: w, target: postgresql}}\n"
+                             "  - {name: v6, address: 192.168.1.103, http: {host: w, target: 'fd00::1'}}\n"));
+  EXPECT_THAT(text, HasSubstr("clients[0].http.target: Service 'default/web' is not a LoadBalancer"));
+  EXPECT_THAT(text, HasSubstr("clients[1].http.target: 'postgresql' is neither an IPv4 address nor a Service "
+                              "(namespace/name)"));
+  EXPECT_THAT(text, HasSubstr("clients[2].http.target: 'fd00::1' is not an IPv4 address"));
+}
+
+TEST(ScenarioLoader, APendingTargetServiceIsAnErrorSayingWhyItHasNoAddress) {
+  const std::string manifests = write_temp("one-address.yaml", R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: tiny, namespace: metallb-system}
+spec: {addresses: [10.0.0.240/32]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: first, namespace: default}
+spec: {type: LoadBalancer, selector: {app: a}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: second, namespace: default}
+spec: {type: LoadBalancer, selector: {app: b}, ports: [{port: 81}]}
+)");
+  const std::string text = errors_of(write_temp("pending-target.yaml", R"(name: pending
+duration: 10s
+lan: {subnet: 10.0.0.0/24}
+nodes: [{name: n1, address: 10.0.0.1}]
+manifests: [)" + manifests + R"(]
+clients:
+  - {name: c, address: 10.0.0.9, http: {host: a, target: default/second}}
+)"));
+  EXPECT_THAT(text, HasSubstr("pending-target.yaml:7:"));
+  EXPECT_THAT(text,
+              HasSubstr("clients[0].http.target: LoadBalancer Service default/second has no address: "));
+}
+
+TEST(ScenarioLoader, AFaultNamesTheOwnerOfAServicesVip) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(services_lan("owner-of", kApiBackend, "",
+                                          "  - {at: 5s, crash: {owner: default/redis}}\n"
+                                          "  - {at: 6s, leave: {owner: 192.168.1.243}}\n"
+                                          "  - {at: 7s, nic_down: owner}\n"),
+                             d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.faults.size(), 3u);
+  EXPECT_EQ(s.faults[0].node, "owner");
+  EXPECT_EQ(s.faults[0].owner_of, "default/redis");
+  EXPECT_EQ(s.faults[0].owner_vip, net::IpAddress::parse("192.168.1.241"))
+      << "shared with default/postgresql";
+  EXPECT_EQ(s.faults[1].owner_vip, net::IpAddress::parse("192.168.1.243"));
+  EXPECT_EQ(s.faults[2].owner_vip, std::nullopt) << "the controller's VIP, as before";
+}
+
+TEST(ScenarioLoader, AFaultNamingTheOwnerOfAnUnknownServiceIsAnError) {
+  const std::string text = errors_of(services_lan("owner-of-unknown", kApiBackend, "",
+                                                  "  - {at: 5s, crash: {owner: default/rediss}}\n"
+                                                  "  - {at: 6s, crash: {owner: redis}}\n"
+                                                  "  - {at: 7s, crash: {ownr: default/redis}}\n"));
+  EXPECT_THAT(text,
+              HasSubstr("faults[0].crash.owner: no LoadBalancer Service is named 'default/rediss' in the "
+                        "manifests (did you mean 'default/redis'?)"));
+  EXPECT_THAT(text,
+              HasSubstr("faults[1].crash.owner: 'redis' is neither a VIP nor a Service (namespace/name)"));
+  EXPECT_THAT(text, HasSubstr("ownr"));
+}
+
+TEST(ScenarioLoader, BackendPodsRunOnTheNodesListedInOrder) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(
+      services_lan(
+          "backend-nodes",
+          "  - {deployment: default/api, addresses: [192.168.1.51, 192.168.1.52], nodes: [node-2, node-3]}\n"
+          "  - {deployment: default/web, addresses: [192.168.1.31]}\n",
+          ""),
+      d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_EQ(s.backends.size(), 2u);
+  EXPECT_THAT(s.backends[0].nodes, ElementsAre("node-2", "node-3"));
+  EXPECT_TRUE(s.backends[1].nodes.empty()) << "on no node unless told";
+}
+
+TEST(ScenarioLoader, BackendNodesMustBeScenarioNodesOnePerAddress) {
+  const std::string text = errors_of(services_lan(
+      "bad-backend-nodes",
+      "  - {deployment: default/api, addresses: [192.168.1.51, 192.168.1.52], nodes: [node-22, node-3]}\n"
+      "  - {deployment: default/web, addresses: [192.168.1.31], nodes: [node-1, node-2]}\n",
+      ""));
+  EXPECT_THAT(text, HasSubstr("backends[0].nodes[0]: no node is named 'node-22' (did you mean 'node-2'?)"));
+  EXPECT_THAT(text,
+              HasSubstr("backends[1].nodes: names 2 node(s) for 1 address(es): pod i runs on the i-th node"));
+}
+
+TEST(ScenarioLoader, ASuccessRatioOfOneClientNamesAClientOfAnyKind) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(lan_with("ratio-of-one", "", "  - success_ratio: {min: 0.9, client: browser}\n"), d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  EXPECT_EQ(s.expectations[0].client, "browser");
+  const std::string text = errors_of(lan_with("ratio-of-ghost", "",
+                                              "  - success_ratio: {min: 0.9, client: ghost}\n"
+                                              "  - success_ratio: {min: 0.9, client: browser, exclude: [browser]}\n"));
+  EXPECT_THAT(text, HasSubstr("expect[0].success_ratio.client: no client is named 'ghost'"));
+  EXPECT_THAT(text, HasSubstr("expect[1].success_ratio.exclude: a ratio of one client excludes no other"));
 }
 
 TEST(FaultKinds, AWorldMissingAnActionIsToldWhichKinds) {
