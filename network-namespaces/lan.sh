@@ -58,3 +58,19 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
 YAML
   } > "$1"
 }
+
+# lan_arp_owner CLIENT_NS VIP MAC...: the index among the MACs of the one the client's ARP answer for VIP carries
+# (after a ping that makes the client ask), or "none" when no answer names one within 10 s.
+lan_arp_owner() {
+  local client=$1 vip=$2 end=$((SECONDS + 10)) lladdr i
+  shift 2
+  local macs=("$@")
+  while [ "$SECONDS" -lt "$end" ]; do
+    if ip netns exec "$client" ping -c 1 -W 0.3 "$vip" >/dev/null 2>&1; then
+      lladdr=$(ip -n "$client" neigh show "$vip" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
+      for i in "${!macs[@]}"; do [ "$lladdr" = "${macs[$i]}" ] && { echo "$i"; return; }; done
+    fi
+    sleep 0.1
+  done
+  echo none
+}

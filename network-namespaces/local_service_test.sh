@@ -73,17 +73,11 @@ done
 mac() { ip -n "$1" -br link show eth0 | awk '{print $3}'; }
 macs=("$(mac "${nodes[0]}")" "$(mac "${nodes[1]}")")
 
-# owner VIP: the node whose MAC the client's ARP answer carries (after a ping that makes the client ask).
+# owner VIP: the node whose MAC the client's ARP answer carries (lan.sh).
 owner() {
-  local end=$((SECONDS + 10)) lladdr i
-  while [ "$SECONDS" -lt "$end" ]; do
-    if ip netns exec "$client" ping -c 1 -W 0.3 "$1" >/dev/null 2>&1; then
-      lladdr=$(ip -n "$client" neigh show "$1" | awk '{print $5}')
-      for i in 0 1; do [ "$lladdr" = "${macs[$i]}" ] && { echo "node-$i"; return; }; done
-    fi
-    sleep 0.1
-  done
-  echo none
+  local i
+  i=$(lan_arp_owner "$client" "$1" "${macs[@]}")
+  if [ "$i" = none ]; then echo none; else echo "node-$i"; fi
 }
 
 sleep 1  # the join grace and the first announcements

@@ -158,18 +158,8 @@ done
 mac() { ip netns exec "${nodes[$1]}" cat /sys/class/net/eth0/address; }
 macs=("$(mac 0)" "$(mac 1)")
 
-# owner VIP: the node whose MAC the client's ARP answer carries (after a ping that makes the client ask).
-owner() {
-  local end=$((SECONDS + 10)) lladdr i
-  while [ "$SECONDS" -lt "$end" ]; do
-    if ip netns exec "$client" ping -c 1 -W 0.3 "$1" >/dev/null 2>&1; then
-      lladdr=$(ip -n "$client" neigh show "$1" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
-      for i in 0 1; do [ "$lladdr" = "${macs[$i]}" ] && { echo "$i"; return; }; done
-    fi
-    sleep 0.1
-  done
-  echo none
-}
+# owner VIP: the node whose MAC the client's ARP answer carries (lan.sh).
+owner() { lan_arp_owner "$client" "$1" "${macs[@]}"; }
 in_client() { ip netns exec "$client" "$@"; }
 rcli() { in_client timeout 3 redis-cli -h "$redis_vip" -p 6379 "$@" 2>&1; }
 # The node a connection through the redis address came from: redis sees the forwarding node's address.
