@@ -173,7 +173,9 @@ void Backend::run_check(std::size_t i) {
     stream.write(runtime::as_bytes(request));
   };
   s.check_handler = std::move(handler);
-  s.check_stream = rt_.connect(s.config.address, *h);
+  net::SocketAddress target = s.config.address;
+  if (check.port) target.port = *check.port;
+  s.check_stream = rt_.connect(target, *h);
   h->stream = s.check_stream.get();
   auto timeout = std::chrono::duration_cast<runtime::Duration>(check.timeout.value_or(check.interval));
   s.check_timer->arm(timeout);

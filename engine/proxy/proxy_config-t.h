@@ -60,6 +60,7 @@ struct HealthCheck {
   std::optional<milliseconds> timeout;  // `timeout-check`; HAProxy uses `inter` when unset
   int rise = 2;
   int fall = 3;
+  std::optional<std::uint16_t> port;  // checks another port than the server's (a readiness probe's)
 };
 
 struct CookiePersistence {

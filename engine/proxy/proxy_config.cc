@@ -707,6 +707,40 @@ void add_config_map_services(const model::Model& m, const BuildOptions& o,
   }
 }
 
+// The container of a Deployment that serves `port`: the one exposing it, else the only one.
+const config::Container* serving_container(const config::Deployment& d, std::uint16_t port) {
+  for (const auto& c : d.containers)
+    for (const auto& p : c.ports)
+      if (p.container_port == port) return &c;
+  return d.containers.size() == 1 ? &d.containers.front() : nullptr;
+}
+
+// Pods of a Deployment have no kubelet here: their readinessProbe becomes the servers' health check, so that a
+// pod that is not ready takes no new connections, as kube-proxy would see it. An unnamed probe port, or one that
+// names no container port, leaves the check as it was.
+void apply_readiness_probe(const model::Model& m, const model::ServiceForward& f, HealthCheck& check) {
+  if (f.endpoints.endpoints.empty() || f.endpoints.endpoints.front().deployment.empty()) return;
+  const auto& ep = f.endpoints.endpoints.front();
+  const config::Container* c = nullptr;
+  for (const auto& d : m.manifests.deployments)
+    if (d.meta.key() == ep.deployment) c = serving_container(d, ep.port);
+  if (!c || !c->readiness_probe) return;
+  const config::Probe& probe = *c->readiness_probe;
+  const config::PortRef& ref = probe.http_get ? probe.http_get->port : probe.tcp_socket.value_or(config::PortRef{});
+  std::optional<std::uint16_t> port = ref.number;
+  for (const auto& p : c->ports)
+    if (!port && !ref.name.empty() && p.name == ref.name) port = p.container_port;
+  if (!port) return;
+  check.enabled = true;
+  check.http = probe.http_get.has_value();
+  if (probe.http_get) check.uri = probe.http_get->path;
+  check.port = *port;
+  check.interval = std::chrono::duration_cast<milliseconds>(probe.period);
+  check.timeout = std::chrono::duration_cast<milliseconds>(probe.timeout);
+  check.rise = probe.success_threshold;
+  check.fall = probe.failure_threshold;
+}
+
 // Every port of every other LoadBalancer Service with an address, on each of its addresses.
 void add_forwards(const model::Model& m, const BuildOptions& o, ProxyConfig& c, Diagnostics& d) {
   for (const auto& f : m.forwards) {
@@ -720,6 +754,8 @@ void add_forwards(const model::Model& m, const BuildOptions& o, ProxyConfig& c, 
     if (f.client_ip_affinity) s.client_ip_affinity = std::chrono::duration_cast<milliseconds>(*f.client_ip_affinity);
     s.backend = build_backend(m, f.service_key, f.port.port, servers_of(f.endpoints, o, true), {}, d);
     read_l4_settings(m, f.service_key, s, d);
+    // TCP: unless `check: "false"`; UDP: unless udp-check says how (a probe checks over TCP or HTTP).
+    if (s.udp != s.backend.check.enabled) apply_readiness_probe(m, f, s.backend.check);
     for (const auto& ip : f.addresses) {
       s.bind = {ip, f.port.port};
       c.l4_services.push_back(s);

@@ -47,12 +47,14 @@ struct NodeLan {
     return s;
   }
   // Starts every node (those in `speaker_only` without a proxy) and lets the membership settle.
-  void start_all(const std::string& text, std::set<std::string> speaker_only = {}) {
+  void start_all(const std::string& text, std::set<std::string> speaker_only = {},
+                 std::function<std::optional<net::IpAddress>(const routing::ResolvedEndpoint&)> place = {}) {
     const auto path = write(text);
     for (std::size_t i = 0; i < kNames.size(); ++i) world.add_host(kNames[i], {address(i)});
     for (std::size_t i = 0; i < kNames.size(); ++i) {
       config::Diagnostics d;
       auto s = spec(i, path, !speaker_only.count(kNames[i]));
+      s.build.place_endpoint = place;
       auto c = load_configuration(s, s.manifests, {}, d);
       ASSERT_TRUE(c) << c.error() << d.to_string();
       auto n = Node::start(world.host(kNames[i]), std::move(s), *c);
@@ -190,16 +192,22 @@ subsets:
 }
 
 // Three nodes, a client, and pods db-0 (10.0.0.5) and db-1 (10.0.0.6) answering HTTP with their names.
+// Each pod also answers health checks on port 8008 (200, or 503 for `unready_pod`).
 struct ForwardingLan : NodeLan {
-  explicit ForwardingLan(const std::string& text) {
+  ForwardingLan() = default;
+  explicit ForwardingLan(const std::string& text) { start(text); }
+  void start(const std::string& text) {
     world.add_host("client", {kClient});
     for (int i = 0; i < 2; ++i) {
+      const std::string name = "db-" + std::to_string(i);
       const auto ip = net::IpAddress::v4(10, 0, 0, static_cast<std::uint8_t>(5 + i));
-      auto& host = world.add_host("db-" + std::to_string(i), {ip});
-      pods.push_back(std::make_unique<apps::IdentityHttpServer>(host, net::SocketAddress{ip, 5432},
-                                                               "db-" + std::to_string(i), runtime::Duration{}));
+      auto& host = world.add_host(name, {ip});
+      pods.push_back(std::make_unique<apps::IdentityHttpServer>(host, net::SocketAddress{ip, 5432}, name, pod_options));
+      auto health = pod_options;
+      health.healthy = name != unready_pod;
+      pods.push_back(std::make_unique<apps::IdentityHttpServer>(host, net::SocketAddress{ip, 8008}, name, health));
     }
-    start_all(text);
+    start_all(text, {}, place);
     steer_to_owners();
   }
   // Every node holds every VIP; the client's ARP sends its traffic to the owner's (the in-memory world has no
@@ -219,6 +227,9 @@ struct ForwardingLan : NodeLan {
     return c.closed ? "closed" : "no answer";
   }
   std::vector<std::unique_ptr<apps::IdentityHttpServer>> pods;
+  apps::IdentityHttpServer::Options pod_options;
+  std::string unready_pod;
+  std::function<std::optional<net::IpAddress>(const routing::ResolvedEndpoint&)> place;  // Deployment pods
 };
 
 TEST(ServiceForwarding, ALoadBalancerServiceAnswersOnItsOwnAddressThroughWhicheverNodeOwnsIt) {
@@ -319,6 +330,48 @@ TEST(ServiceForwarding, AReloadMovesAServicesPortAndKeepsTheConnectionsOpenOnThe
   open.send(proxy::testing::get("db", "/second"));
   lan.world.run_until([&] { return open.received.find("db-0 GET /second") != std::string::npos; }, 5s);
   EXPECT_NE(open.received.find("db-0 GET /second"), std::string::npos) << "the connection open before the reload";
+}
+
+TEST(ServiceForwarding, ADeploymentsReadinessProbeKeepsAPodThatIsNotReadyOutOfTheService) {
+  ForwardingLan lan;
+  lan.place = [](const routing::ResolvedEndpoint& ep) -> std::optional<net::IpAddress> {
+    return ep.name == "db-0" ? net::IpAddress::v4(10, 0, 0, 5) : net::IpAddress::v4(10, 0, 0, 6);
+  };
+  lan.pod_options.health_path = "/ready";
+  lan.pod_options.health_status = 200;
+  lan.unready_pod = "db-1";
+  lan.start(std::string(testing::kPool) + R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  type: LoadBalancer
+  selector: {app: db}
+  ports: [{name: pg, port: 5432}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: db
+        image: postgres
+        ports: [{containerPort: 5432}, {name: health, containerPort: 8008}]
+        readinessProbe:
+          httpGet: {path: /ready, port: health}
+          periodSeconds: 1
+          failureThreshold: 1
+)");
+  lan.world.run_for(3s);
+  std::set<std::string> served;
+  for (int i = 0; i < 6; ++i)
+    served.insert(lan.ask({lan.vip_of("default/db"), 5432}));
+  EXPECT_EQ(served, std::set<std::string>{"db-0"}) << "db-1's probe on port 8008 fails";
 }
 
 }  // namespace
