@@ -1,7 +1,9 @@
 // Every HAProxy-controller annotation and ConfigMap key metalgate knows, where it may appear, its default,
 // and whether the real HAProxy Kubernetes Ingress controller has it or it is one of the names the seed
 // tutorial invented (metalgate implements those as the tutorial describes and names the real controller's
-// equivalent).
+// equivalent). Each name is in one of three states: acted on (where metalgate_scopes says), accepted but not
+// acted on (not_acted_on says what happens instead; a warning), or unknown (not in the table; a warning with
+// the closest name). The table is the source of truth: docs/configuration.md lists it and a test checks both.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,9 @@ struct AnnotationSpec {
   std::string_view default_value;
   AnnotationOrigin origin;
   std::string_view controller_equivalent;  // for seed extensions: how to say it to the real controller
+  // Accepted but not acted on: what metalgate does instead (validate and the reload log warn with it). Empty
+  // for the names metalgate acts on wherever metalgate_scopes allows them.
+  std::string_view not_acted_on = {};
 };
 
 std::span<const AnnotationSpec> haproxy_annotations();

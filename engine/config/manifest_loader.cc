@@ -282,6 +282,12 @@ ObjectMeta read_meta(const YamlReader& doc, bool namespaced,
   return m;
 }
 
+// The warning for a name metalgate accepts and does not act on (AnnotationSpec::not_acted_on).
+std::string not_acted_on_text(const AnnotationSpec& spec) {
+  return "'" + std::string(spec.name) + "' is accepted but metalgate does not act on it: " +
+         std::string(spec.not_acted_on);
+}
+
 // Haproxy-controller annotations: unknown ones get the closest known name; known ones used where metalgate
 // does not read them get a warning; seed extensions and wider-than-controller uses get a note with the real
 // equivalent.
@@ -305,6 +311,8 @@ void check_haproxy_annotations(const ObjectMeta& meta, const YamlReader& doc, Sc
     if (!(spec->metalgate_scopes & scope)) {
       at.warning("'" + std::string(*bare) + "' has no effect on " + (scope == kIngress ? "an " : "a ") +
                  scope_names(scope) + "; it belongs on " + scope_names(spec->metalgate_scopes));
+    } else if (!spec->not_acted_on.empty()) {
+      at.warning(not_acted_on_text(*spec));
     } else if (spec->origin == AnnotationOrigin::kSeedExtension) {
       at.note("'" + std::string(*bare) +
               "' is a metalgate extension the HAProxy controller does not have; "
@@ -1738,6 +1746,8 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
       d.warning(at, field,
                 "'" + key + "' cannot be set in the controller ConfigMap; it belongs on " +
                     scope_names(spec->metalgate_scopes));
+    } else if (!spec->not_acted_on.empty()) {
+      d.warning(at, field, not_acted_on_text(*spec));
     } else if (spec->origin == AnnotationOrigin::kSeedExtension) {
       d.note(at, field,
              "'" + key +

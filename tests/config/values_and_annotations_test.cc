@@ -1,6 +1,8 @@
 // Helm values merging, the controller objects built from them, annotation checks, durations and selectors.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "engine/config/annotations.h"
 #include "engine/config/duration.h"
 #include "engine/config/manifest_loader.h"
@@ -214,6 +216,64 @@ metadata:
           "cm.yaml:11:22: warning: ConfigMap default/b: metadata.creationTimestamp: 'yesterday' is not an "
           "RFC 3339 UTC time like 2024-05-01T10:00:00Z; ignored (the object then counts as newer than any "
           "with a timestamp)"});
+}
+
+
+// docs/annotations.md's row for one name, as the table says it.
+std::string doc_row(const AnnotationSpec& a) {
+  auto scopes = [](std::uint8_t s) { return s ? scope_names(s) : std::string("–"); };
+  std::string origin = a.origin == AnnotationOrigin::kController
+                           ? "controller"
+                           : "seed extension; the controller's way: " + std::string(a.controller_equivalent);
+  std::string state = a.not_acted_on.empty() ? "acted on" : "not acted on: " + std::string(a.not_acted_on);
+  std::string def = a.default_value.empty() ? "–" : "`" + std::string(a.default_value) + "`";
+  return "| `" + std::string(a.name) + "` | " + scopes(a.controller_scopes) + " | " + scopes(a.metalgate_scopes) +
+         " | " + def + " | " + origin + " | " + state + " |";
+}
+
+TEST(AnnotationTable, DocsListEveryNameWithItsScopesDefaultAndStateAsTheTableSays) {
+  std::ifstream in(std::string(METALGATE_SOURCE_DIR) + "/docs/annotations.md");
+  ASSERT_TRUE(in) << "docs/annotations.md";
+  std::vector<std::string> documented;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("| `")) documented.push_back(line);
+  std::vector<std::string> expected;
+  std::string all;
+  for (const auto& a : haproxy_annotations()) {
+    expected.push_back(doc_row(a));
+    all += expected.back() + "\n";
+  }
+  EXPECT_EQ(documented, expected) << "docs/annotations.md's rows should be:\n" << all;
+}
+
+TEST(AnnotationTable, ANameMetalgateDoesNotActOnIsAWarningSayingWhatHappensInstead) {
+  for (const auto& a : haproxy_annotations()) {
+    if (a.not_acted_on.empty() || !(a.metalgate_scopes & kIngress)) continue;
+    ManifestSet set;
+    Diagnostics d;
+    load_manifest_text("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  annotations:\n"
+                       "    haproxy.org/" + std::string(a.name) + ": \"x\"\nspec:\n  defaultBackend:\n"
+                       "    service: {name: s, port: {number: 80}}\n",
+                       "i.yaml", set, d);
+    bool warned = false;
+    for (const auto& x : d.items())
+      warned = warned || (x.severity == Severity::kWarning && x.where.line == 6 &&
+                          x.message.find("does not act on it: " + std::string(a.not_acted_on)) != std::string::npos);
+    EXPECT_TRUE(warned) << a.name << "\n" << d.to_string();
+  }
+}
+
+TEST(AnnotationTable, FrontendWideSettingsOnAnIngressAreWarnedAsMisplaced) {
+  for (const char* name : {"maxconn", "request-buffer-size", "timeout-http-request", "timeout-http-keep-alive"}) {
+    ManifestSet set;
+    Diagnostics d;
+    load_manifest_text(std::string("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n"
+                                   "  annotations:\n    haproxy.org/") +
+                           name + ": \"5\"\nspec:\n  defaultBackend:\n    service: {name: s, port: {number: 80}}\n",
+                       "i.yaml", set, d);
+    EXPECT_NE(d.to_string().find("has no effect on an Ingress; it belongs on ConfigMap"), std::string::npos)
+        << name << "\n" << d.to_string();
+  }
 }
 
 }  // namespace
