@@ -397,6 +397,33 @@ void resolve_forwards(Model& m) {
   }
 }
 
+// A ConfigMap shaped like a TCP/UDP services map (port keys, "namespace/service:port" values) that the controller
+// does not name does nothing: say so, and how to name it, rather than leave the port answering with a reset.
+bool looks_like_port(std::string_view k) {
+  return !k.empty() && k.size() <= 5 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+// "namespace/service:port", with the controller's optional ":PROXY"-style suffixes after it.
+bool looks_like_target(std::string_view v) {
+  auto slash = v.find('/');
+  auto colon = v.find(':', slash == std::string_view::npos ? 0 : slash);
+  return slash != std::string_view::npos && slash > 0 && colon != std::string_view::npos && colon > slash + 1 &&
+         colon + 1 < v.size() && v.find(' ') == std::string_view::npos;
+}
+
+void note_unreferenced_l4_maps(const Model& m, const config::ConfigMap* tcp, const config::ConfigMap* udp,
+                               Diagnostics& d) {
+  for (const auto& cm : m.manifests.config_maps) {
+    if (&cm == tcp || &cm == udp || cm.data.empty()) continue;
+    bool shaped = std::all_of(cm.data.begin(), cm.data.end(), [](const auto& kv) {
+      return looks_like_port(kv.first) && looks_like_target(kv.second);
+    });
+    if (!shaped) continue;
+    d.note(cm.meta.where, "ConfigMap " + cm.meta.key(),
+           "looks like a TCP/UDP services map, but no values file names it, so its ports are not served; name it "
+           "in the Helm values as controller.tcpServices.configMapName (or udpServices) '" + cm.meta.key() + "'");
+  }
+}
+
 void resolve_l4(Model& m, Diagnostics& d) {
   const auto& set = m.manifests;
   auto by_name = [&](const std::optional<std::string>& name) -> const config::ConfigMap* {
@@ -420,6 +447,7 @@ void resolve_l4(Model& m, Diagnostics& d) {
       d.error(where, "Helm values: controller.udpServices.configMapName",
               "ConfigMap '" + *set.controller->udp_services_config_map + "' does not exist");
   }
+  note_unreferenced_l4_maps(m, tcp, udp, d);
   if (tcp) resolve_l4_map(m, *tcp, config::Protocol::kTcp, d);
   if (udp) resolve_l4_map(m, *udp, config::Protocol::kUdp, d);
   report_tcp_udp_overlap(m, d);

@@ -259,5 +259,19 @@ spec:
   EXPECT_TRUE(warnings_with(r->diagnostics, "exposes it too").empty()) << r->diagnostics.to_string();
 }
 
+TEST(Conflicts, ATcpServicesShapedConfigMapNoValuesFileNamesIsNotedWithHowToNameIt) {
+  auto r = resolve_files({{"values.yaml", "controller:\n  replicaCount: 1\n"},
+                          {"tcp.yaml", config_map("tcp-extra", "\"5432\": default/postgresql:5432")},
+                          {"other.yaml", config_map("settings", "\"5432\": hello")}});
+  std::vector<std::string> notes;
+  for (const auto& x : r->diagnostics.items())
+    if (x.severity == config::Severity::kNote && x.message.find("TCP/UDP services map") != std::string::npos)
+      notes.push_back(x.to_string());
+  ASSERT_EQ(notes.size(), 1u) << r->diagnostics.to_string();
+  EXPECT_NE(notes[0].find("tcp.yaml:"), std::string::npos);
+  EXPECT_NE(notes[0].find("controller.tcpServices.configMapName"), std::string::npos);
+  EXPECT_NE(notes[0].find("default/tcp-extra"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace metalgate::model
