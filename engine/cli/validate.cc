@@ -63,7 +63,7 @@ std::string endpoints_text(const routing::EndpointResolution& e) {
   std::vector<std::string> names;
   for (const auto& ep : e.endpoints)
     names.push_back((ep.ip ? ep.ip->to_string() : ep.name) + ":" + std::to_string(ep.port) +
-                    (ep.ready                          ? ""
+                    (ep.ready                       ? ""
                      : ep.serving && ep.terminating ? " (terminating, serving)"
                                                     : " (not ready)"));
   return std::to_string(e.endpoints.size()) + " endpoint" + (e.endpoints.size() == 1 ? "" : "s") + " [" +
@@ -89,8 +89,10 @@ std::string forward_text(const model::ServiceForward& f) {
     at.push_back(net::SocketAddress{ip, f.port.port}.to_string());
   std::string s = join(at, ", ") + "/" + std::string(config::to_string(f.port.protocol)) + " -> " +
                   endpoints_text(f.endpoints);
-  s += f.local ? "; externalTrafficPolicy Local: each node to its own endpoints" : "; externalTrafficPolicy Cluster";
-  if (f.client_ip_affinity) s += "; sessionAffinity ClientIP for " + std::to_string(f.client_ip_affinity->count()) + "s";
+  s += f.local ? "; externalTrafficPolicy Local: each node to its own endpoints"
+               : "; externalTrafficPolicy Cluster";
+  if (f.client_ip_affinity)
+    s += "; sessionAffinity ClientIP for " + std::to_string(f.client_ip_affinity->count()) + "s";
   return s;
 }
 
@@ -251,8 +253,9 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
            {"protocol", config::to_string(f.port.protocol)},
            {"externalTrafficPolicy", f.local ? "Local" : "Cluster"},
            {"endpoints", endpoints_json(f.endpoints)}};
-    x["sessionAffinity"] = f.client_ip_affinity ? json{{"clientIP", {{"timeoutSeconds", f.client_ip_affinity->count()}}}}
-                                                : json("None");
+    x["sessionAffinity"] = f.client_ip_affinity
+                               ? json{{"clientIP", {{"timeoutSeconds", f.client_ip_affinity->count()}}}}
+                               : json("None");
     forwards.push_back(std::move(x));
   }
   j["forwards"] = forwards;

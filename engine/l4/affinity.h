@@ -1,7 +1,8 @@
-// kube-proxy's sessionAffinity: ClientIP. A client's new connections (TCP) and flows (UDP) go to the server its
-// last one went to, until it has been silent for the timeout (sessionAffinityConfig.clientIP.timeoutSeconds,
-// Kubernetes' default three hours). Sans-I/O: times come in, nothing is scheduled; expired entries are swept
-// as new ones arrive, so the table holds at most the clients seen within one timeout.
+// kube-proxy's sessionAffinity: ClientIP. A client's new connections (TCP) and flows (UDP) go to the server
+// its last one went to, until it has been silent for the timeout
+// (sessionAffinityConfig.clientIP.timeoutSeconds, Kubernetes' default three hours). Sans-I/O: times come in,
+// nothing is scheduled; expired entries are swept as new ones arrive, so the table holds at most the clients
+// seen within one timeout.
 #pragma once
 
 #include <cstddef>

@@ -397,17 +397,19 @@ void resolve_forwards(Model& m) {
   }
 }
 
-// A ConfigMap shaped like a TCP/UDP services map (port keys, "namespace/service:port" values) that the controller
-// does not name does nothing: say so, and how to name it, rather than leave the port answering with a reset.
+// A ConfigMap shaped like a TCP/UDP services map (port keys, "namespace/service:port" values) that the
+// controller does not name does nothing: say so, and how to name it, rather than leave the port answering
+// with a reset.
 bool looks_like_port(std::string_view k) {
-  return !k.empty() && k.size() <= 5 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !k.empty() && k.size() <= 5 &&
+         std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 // "namespace/service:port", with the controller's optional ":PROXY"-style suffixes after it.
 bool looks_like_target(std::string_view v) {
   auto slash = v.find('/');
   auto colon = v.find(':', slash == std::string_view::npos ? 0 : slash);
-  return slash != std::string_view::npos && slash > 0 && colon != std::string_view::npos && colon > slash + 1 &&
-         colon + 1 < v.size() && v.find(' ') == std::string_view::npos;
+  return slash != std::string_view::npos && slash > 0 && colon != std::string_view::npos &&
+         colon > slash + 1 && colon + 1 < v.size() && v.find(' ') == std::string_view::npos;
 }
 
 void note_unreferenced_l4_maps(const Model& m, const config::ConfigMap* tcp, const config::ConfigMap* udp,
@@ -419,8 +421,10 @@ void note_unreferenced_l4_maps(const Model& m, const config::ConfigMap* tcp, con
     });
     if (!shaped) continue;
     d.note(cm.meta.where, "ConfigMap " + cm.meta.key(),
-           "looks like a TCP/UDP services map, but no values file names it, so its ports are not served; name it "
-           "in the Helm values as controller.tcpServices.configMapName (or udpServices) '" + cm.meta.key() + "'");
+           "looks like a TCP/UDP services map, but no values file names it, so its ports are not served; "
+           "name it "
+           "in the Helm values as controller.tcpServices.configMapName (or udpServices) '" +
+               cm.meta.key() + "'");
   }
 }
 

@@ -515,7 +515,8 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   void accept_batch() {
     for (int i = 0; i < 64 && open; ++i) {
       // accept4(2) hands over the peer's address and a non-blocking descriptor: no getpeername. (Asio still
-      // issues one FIONBIO ioctl at the first asynchronous wait: it cannot be told the descriptor is non-blocking.)
+      // issues one FIONBIO ioctl at the first asynchronous wait: it cannot be told the descriptor is
+      // non-blocking.)
       tcp::endpoint peer;
       socklen_t length = static_cast<socklen_t>(peer.capacity());
       int fd = ::accept4(acceptor.native_handle(), peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
