@@ -14,6 +14,11 @@ shift 3 || shift $#
 if ! command -v clang++ >/dev/null; then echo "clang++ missing (install-deps.sh installs it)"; exit 77; fi
 
 e=$src/engine
+# The manifest loader and the model (the scenario loader resolves `target: namespace/name` through them).
+model_sources=("$e/config/manifest_loader.cc" "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
+               "$e/config/duration.cc" "$e/config/annotations.cc" "$e/config/k8s_names.cc"
+               "$e/config/label_selector.cc" "$e/net/ip_address.cc" "$e/net/mac_address.cc"
+               "$e/routing/route_table.cc" "$e/routing/endpoints.cc" "$e/model/resolve.cc" "$e/ipam/allocator.cc")
 case $target in
   http_parser) sources=("$e/http/parser.cc" "$e/http/message.cc" "$e/http/chunked.cc"); libs=(); max_len=4096 ;;
   frame)
@@ -21,20 +26,15 @@ case $target in
              "$e/net/mac_address.cc")
     libs=(); max_len=512 ;;
   manifest)
-    sources=("$e/config/manifest_loader.cc" "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
-             "$e/config/duration.cc" "$e/config/annotations.cc" "$e/config/k8s_names.cc"
-             "$e/config/label_selector.cc" "$e/net/ip_address.cc" "$e/net/mac_address.cc"
-             "$e/routing/route_table.cc" "$e/routing/endpoints.cc" "$e/model/resolve.cc"
-             "$e/proxy/proxy_config.cc" "$e/http/message.cc" "$e/tls/tls_stream.cc" "$e/runtime/log.cc"
-             "$e/ipam/allocator.cc")
+    sources=("${model_sources[@]}" "$e/proxy/proxy_config.cc" "$e/http/message.cc" "$e/tls/tls_stream.cc"
+             "$e/runtime/log.cc")
     libs=(-lyaml-cpp -lssl -lcrypto -lz); max_len=8192 ;;
   scenario)
     sc=$src/scenario
     sources=("$sc/schema/loader.cc" "$sc/schema/fields.cc" "$sc/kinds/fault_kinds.cc" "$sc/kinds/expectation_kinds.cc"
              "$sc/judge/requests.cc" "$sc/judge/ownership.cc" "$sc/judge/traffic.cc"
-             "$e/config/yaml_reader.cc" "$e/config/diagnostics.cc"
-             "$e/config/duration.cc" "$e/membership/membership.cc" "$e/net/ip_address.cc"
-             "$e/runtime/seeded_random.cc" "$e/runtime/log.cc")
+             "${model_sources[@]}" "$e/membership/membership.cc" "$e/runtime/seeded_random.cc"
+             "$e/runtime/log.cc")
     libs=(-lyaml-cpp); max_len=8192 ;;
   *) echo "unknown fuzz target '$target' (http_parser, frame, manifest, scenario)"; exit 2 ;;
 esac
