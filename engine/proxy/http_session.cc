@@ -5,7 +5,9 @@
 
 #include "engine/http/message.h"
 #include "engine/http/parser.h"
+#include "engine/proxy/basic_auth.h"
 #include "engine/proxy/compression.h"
+#include "engine/proxy/path_rewrite.h"
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/rate_limiter.h"
 
@@ -34,6 +36,9 @@ std::string error_body(int status) {
   switch (status) {
     case 400:
       detail = "Your browser sent an invalid request.";
+      break;
+    case 401:
+      detail = "You need a valid user and password to access this content.";
       break;
     case 403:
       detail = "Request forbidden by administrative rules.";
@@ -345,6 +350,15 @@ void HttpSession::handle_request() {
     backend_ = proxy_.backend(*target);
   }
 
+  if (answer_by_policy()) return;
+  if (!backend_) return reply_error(404, termination::kNormal);
+  dispatch();
+}
+
+// The route policy's request rules in the controller's order (rules.Type): deny (allow/deny lists), track
+// (the rate counts every request), auth, rate limit, redirects (ssl-redirect before request-redirect).
+bool HttpSession::answer_by_policy() {
+  const ProxyConfig& cfg = proxy_.config();
   const net::IpAddress client_ip = client_->peer_address().ip;
   const RoutePolicy& p = *policy_;
   auto in_list = [&](const std::vector<net::Cidr>& list) {
@@ -352,27 +366,53 @@ void HttpSession::handle_request() {
   };
   if ((!p.allow_list.empty() && !in_list(p.allow_list)) || (!p.deny_list.empty() && in_list(p.deny_list))) {
     ++proxy_.counters().denied;
-    return reply_error(403, termination::kProxyRequest);
+    reply_error(403, termination::kProxyRequest);
+    return true;
   }
-  if (p.rate_limit.requests > 0 && !in_list(p.rate_limit.whitelist)) {
-    std::uint32_t rate = proxy_.rate_table(p.rate_table).count(client_ip, rt_.now());
-    if (rate > p.rate_limit.requests) {
-      ++proxy_.counters().rate_limited;
-      return reply_error(p.rate_limit.status, termination::kProxyRequest);
-    }
+  std::uint32_t rate = 0;
+  const bool rate_limited = p.rate_limit.requests > 0 && !in_list(p.rate_limit.whitelist);
+  if (rate_limited) rate = proxy_.rate_table(p.rate_table).count(client_ip, rt_.now());
+  if (p.basic_auth && !p.basic_auth->allows(http::find_header(x().req_.headers, "authorization"))) {
+    // HAProxy's `http-request auth`: its 401 page and the challenge; the connection stays open for the retry.
+    reply_error(401, termination::kProxyRequest,
+                "www-authenticate: Basic realm=\"" + p.basic_auth->realm() + "\"\r\n");
+    return true;
+  }
+  if (rate_limited && rate > p.rate_limit.requests) {
+    ++proxy_.counters().rate_limited;
+    reply_error(p.rate_limit.status, termination::kProxyRequest);
+    return true;
   }
   if (p.ssl_redirect && !frontend_.tls && !cfg.tls.certificates.empty()) {
-    ++proxy_.counters().redirects;
     std::uint16_t port = p.ssl_redirect_port.value_or(cfg.https_port);
-    std::string location = "location: https://" + x().host_;
-    if (port != 443) location += ":" + std::to_string(port);
-    location.append(x().req_.target.empty() || x().req_.target.front() != '/' ? std::string_view("/")
-                                                                              : x().req_.target);
-    location += "\r\n";
-    return reply(p.ssl_redirect_code, location, !req_body_done_, termination::kProxyRequest);
+    std::string authority = x().host_;
+    if (port != 443) authority += ":" + std::to_string(port);
+    redirect("https", authority, p.ssl_redirect_code);
+    return true;
   }
-  if (!backend_) return reply_error(404, termination::kNormal);
-  dispatch();
+  if (p.request_redirect) {
+    redirect(p.request_redirect->scheme, p.request_redirect->authority, p.request_redirect->code);
+    return true;
+  }
+  return false;
+}
+
+// Answers with `code` and a Location of the request's own URI (origin-form: an absolute-form target's path
+// and query) on `scheme`://`authority`, as HAProxy's `%[capture.req.uri]` keeps path and query. As HAProxy
+// does, a temporary redirect (302, 303, 307) also says cache-control: no-cache.
+void HttpSession::redirect(std::string_view scheme, std::string_view authority, int code) {
+  ++proxy_.counters().redirects;
+  std::string_view uri = x().req_.target;
+  if (x().req_.absolute_form()) {
+    const std::size_t slash = uri.find('/', uri.find("://") + 3);
+    uri = slash == std::string_view::npos ? std::string_view() : uri.substr(slash);
+  }
+  std::string location = "location: ";
+  location.append(scheme).append("://").append(authority);
+  location.append(uri.empty() || uri.front() != '/' ? std::string_view("/") : uri);
+  location += "\r\n";
+  if (code == 302 || code == 303 || code == 307) location += "cache-control: no-cache\r\n";
+  reply(code, location, !req_body_done_, termination::kProxyRequest);
 }
 
 void HttpSession::dispatch() {
@@ -452,13 +492,28 @@ void HttpSession::on_server_connected() {
   send_request_head();
 }
 
+void HttpSession::append_target(std::string& out) const {
+  const std::string_view target = x().req_.target;
+  const bool has_path = !target.empty() && (target.front() == '/' || x().req_.absolute_form());
+  if (policy_->path_rewrites.empty() || !has_path) {
+    out.append(target);
+    return;
+  }
+  const std::string_view original = x().req_.path();
+  std::string path(original);
+  for (const auto& rule : policy_->path_rewrites)
+    if (std::optional<std::string> rewritten = rule->apply(path)) path = std::move(*rewritten);
+  if (path.empty() || path.front() != '/') path.insert(0, 1, '/');  // still an origin-form path
+  out.append(with_path(target, original, path));
+}
+
 void HttpSession::build_request_head() {
   const RoutePolicy& p = *policy_;
   const auto& cookie = backend_->config().cookie;
   x().out_.clear();
   x().out_.append(x().req_.method);
   x().out_ += ' ';
-  x().out_.append(x().req_.target);
+  append_target(x().out_);
   x().out_ += ' ';
   x().out_.append(http::version_text(x().req_.version));
   x().out_.append("\r\n");
@@ -983,7 +1038,7 @@ void HttpSession::reply(int status, std::string_view extra_headers, bool close, 
   send_local(response, close);
 }
 
-void HttpSession::reply_error(int status, Termination term) {
+void HttpSession::reply_error(int status, Termination term, std::string_view extra_headers) {
   status_ = status;
   term_ = term;
   std::string body = error_body(status);
@@ -994,6 +1049,7 @@ void HttpSession::reply_error(int status, Termination term) {
                          std::string(http::reason_phrase(status)) +
                          "\r\ncontent-length: " + std::to_string(body.size()) +
                          "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n";
+  response.append(extra_headers);
   append_hsts(response);
   response.append(close ? "connection: close\r\n\r\n" : "\r\n");
   response.append(body);

@@ -80,6 +80,9 @@ class HttpSession final : public runtime::StreamHandler,
 
   void advance();
   void handle_request();
+  // Applies the route policy's request rules; true when one answered the request itself.
+  bool answer_by_policy();
+  void redirect(std::string_view scheme, std::string_view authority, int code);
   void dispatch();
   void connect_server();
   // The one way a session opens a server connection: Backend::open (the runtime's connect; the request is
@@ -100,7 +103,7 @@ class HttpSession final : public runtime::StreamHandler,
 
   // Answers from the proxy itself (errors, redirects, denials) and logs it.
   void reply(int status, std::string_view extra_headers, bool close, Termination term);
-  void reply_error(int status, Termination term);
+  void reply_error(int status, Termination term, std::string_view extra_headers = {});
   void send_local(const std::string& response, bool close);
   void append_hsts(std::string& response) const;
   void close_client(bool reset = false);
@@ -110,6 +113,8 @@ class HttpSession final : public runtime::StreamHandler,
   void drop_server(bool reusable);
   void log_request();
 
+  // The request target as forwarded: path-rewrite's rules applied to its path, the query string kept.
+  void append_target(std::string& out) const;
   void build_request_head();
   void build_response_head();
   bool should_compress() const;

@@ -23,6 +23,9 @@ namespace metalgate::proxy {
 
 using std::chrono::milliseconds;
 
+class BasicAuth;    // basic_auth.h
+class PathRewrite;  // path_rewrite.h
+
 enum class Balance : std::uint8_t { kRoundRobin, kLeastConn, kSource };
 std::string_view to_string(Balance b);
 
@@ -103,7 +106,16 @@ struct RateLimit {
   std::vector<net::Cidr> whitelist;
 };
 
-// What a route's Ingress asks for, applied after routing (HAProxy applies these per Ingress rule).
+// request-redirect: every request of the route answered with a redirect to the same URI on another host.
+struct RequestRedirect {
+  std::string scheme = "http";  // "https" when the annotation's value starts with https://
+  std::string authority;        // host[:port]
+  int code = 302;               // request-redirect-code
+};
+
+// What a route's Ingress asks for, applied after routing (HAProxy applies these per Ingress rule), in the
+// controller's rule order: allow/deny lists, rate counting, basic auth, the rate limit, ssl-redirect,
+// request-redirect; then, on the forwarded request, headers, set-host and path-rewrite.
 struct RoutePolicy {
   std::string ingress;  // "namespace/name"; empty for the built-in default
   std::vector<net::Cidr> allow_list;
@@ -121,6 +133,10 @@ struct RoutePolicy {
   Compression compression;
   bool access_log = true;
   std::optional<milliseconds> client_timeout;  // Ingress timeout-client
+  // auth-type basic-auth: requests without a listed user's credentials get 401. Null: the route is open.
+  std::shared_ptr<const BasicAuth> basic_auth;
+  std::optional<RequestRedirect> request_redirect;
+  std::vector<std::shared_ptr<const PathRewrite>> path_rewrites;  // applied in order to the forwarded path
 };
 
 struct BackendConfig {

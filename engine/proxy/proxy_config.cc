@@ -7,6 +7,8 @@
 
 #include "engine/config/annotations.h"
 #include "engine/config/duration.h"
+#include "engine/proxy/basic_auth.h"
+#include "engine/proxy/path_rewrite.h"
 
 namespace metalgate::proxy {
 
@@ -266,12 +268,12 @@ std::string dns_query(const std::string& name) {
 
 Layer ingress_layer(const config::Ingress& ingress) {
   return {&ingress.meta.annotations, true, ingress.meta.where,
-          "Ingress " + ingress.meta.key() + ": metadata.annotations."};
+          "Ingress " + ingress.meta.key() + ": metadata.annotations.", &ingress.meta.annotations_where};
 }
 
 Layer service_layer(const config::Service& service) {
   return {&service.meta.annotations, true, service.meta.where,
-          "Service " + service.meta.key() + ": metadata.annotations."};
+          "Service " + service.meta.key() + ": metadata.annotations.", &service.meta.annotations_where};
 }
 
 Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
@@ -514,6 +516,161 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
   return b;
 }
 
+// auth-realm: the controller writes it into `http-request auth realm` with its spaces turned into '-', so
+// that is what clients see ("Protected Content", the default, becomes "Protected-Content").
+std::string read_auth_realm(const Lookup& l, Diagnostics& d) {
+  std::string realm = "Protected-Content";
+  auto f = l.get("auth-realm");
+  if (!f || f->value.empty()) return realm;
+  if (std::any_of(f->value.begin(), f->value.end(),
+                  [](unsigned char c) { return c < ' ' || c == 0x7f || c == '"' || c == '\\'; })) {
+    d.error(f->where, f->field,
+            "a realm may not hold quotes, backslashes or control characters; " + realm + " is used");
+    return realm;
+  }
+  realm = f->value;
+  std::replace(realm.begin(), realm.end(), ' ', '-');
+  return realm;
+}
+
+// The users of auth-secret ("name" in the Ingress's namespace, or "namespace/name"): each key of the Secret
+// is a user, its value a crypt(3) hash (one trailing line break dropped, empty values skipped, as the
+// controller does). Empty when the Secret cannot be read, which the caller turns into a route nobody gets
+// into.
+std::map<std::string, std::string, std::less<>> read_auth_users(const model::Model& m, const Found& type,
+                                                                const Lookup& l,
+                                                                const config::Ingress* ingress,
+                                                                Diagnostics& d) {
+  std::map<std::string, std::string, std::less<>> users;
+  auto f = l.get("auth-secret");
+  if (!f || f->value.empty()) {
+    d.error(type.where, type.field,
+            "auth-type basic-auth needs auth-secret; every request of the route gets 401");
+    return users;
+  }
+  std::string key = f->value;
+  if (key.find('/') == std::string::npos) {
+    if (!ingress) {
+      d.error(f->where, f->field,
+              "'" + key + "' names no namespace: in the controller ConfigMap auth-secret is namespace/name");
+      return users;
+    }
+    key = ingress->meta.namespace_ + "/" + key;
+  }
+  const config::Secret* secret = nullptr;
+  for (const auto& s : m.manifests.secrets)
+    if (s.meta.key() == key) secret = &s;
+  if (!secret) {
+    d.error(f->where, f->field, "Secret " + key + " does not exist; every request of the route gets 401");
+    return users;
+  }
+  for (auto [user, hash] : secret->data) {
+    if (!hash.empty() && hash.back() == '\n') hash.pop_back();
+    if (hash.empty()) continue;
+    bool legacy = false;
+    if (!crypt_hash_known(hash, &legacy))
+      d.warning(f->where, f->field,
+                "Secret " + key + " user '" + user +
+                    "': the value is not a crypt(3) hash libcrypt knows (plain passwords are not accepted), "
+                    "so no password matches it");
+    else if (legacy)
+      d.warning(f->where, f->field,
+                "Secret " + key + " user '" + user +
+                    "': a legacy DES hash; use bcrypt ($2y$) or sha512crypt ($6$)");
+    users.emplace(user, std::move(hash));
+  }
+  if (users.empty())
+    d.error(f->where, f->field, "Secret " + key + " lists no user; every request of the route gets 401");
+  return users;
+}
+
+// auth-type, auth-realm, auth-secret (the controller's basicAuth.go). A route whose auth cannot be set up as
+// asked (another auth-type, no readable Secret) is closed, every request answered 401, rather than left open
+// as the controller leaves it: whoever wrote auth-type meant the route to be protected.
+std::shared_ptr<const BasicAuth> read_basic_auth(const model::Model& m, const Lookup& l,
+                                                 const config::Ingress* ingress, Diagnostics& d) {
+  auto type = l.get("auth-type");
+  if (!type || type->value.empty()) return nullptr;
+  std::map<std::string, std::string, std::less<>> users;
+  if (type->value == "basic-auth")
+    users = read_auth_users(m, *type, l, ingress, d);
+  else
+    d.error(type->where, type->field,
+            "'" + type->value +
+                "' is not an auth-type metalgate knows (only basic-auth is); every request of the route gets "
+                "401");
+  return std::make_shared<const BasicAuth>(read_auth_realm(l, d), std::move(users));
+}
+
+// path-rewrite: one rule per line, "PATH" (every path becomes PATH) or "REGEX FORMAT" (path_rewrite.h).
+std::vector<std::shared_ptr<const PathRewrite>> read_path_rewrites(const Lookup& l, Diagnostics& d) {
+  std::vector<std::shared_ptr<const PathRewrite>> rules;
+  auto f = l.get("path-rewrite");
+  if (!f) return rules;
+  std::istringstream lines(f->value);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream in(line);
+    std::vector<std::string> w;
+    for (std::string word; in >> word;)
+      w.push_back(word);
+    if (w.empty()) continue;
+    if (w.size() > 2) {
+      d.error(f->where, f->field, "'" + line + "' is neither PATH nor REGEX FORMAT");
+      continue;
+    }
+    if (w.back().find("%[") != std::string::npos)
+      d.warning(
+          f->where, f->field,
+          "'" + w.back() +
+              "': metalgate does not evaluate HAProxy sample expressions (%[...]); they stay as written");
+    std::string error;
+    auto rule = PathRewrite::make(w.size() == 1 ? "(.*)" : w[0], w.back(), error);
+    if (rule)
+      rules.push_back(std::move(rule));
+    else
+      d.error(f->where, f->field, error);
+  }
+  return rules;
+}
+
+// request-redirect: "host[:port]", or with an http:// or https:// scheme (http when none), and
+// request-redirect-code (302; HAProxy's redirect codes 301, 302, 303, 307, 308).
+std::optional<RequestRedirect> read_request_redirect(const Lookup& l, Diagnostics& d) {
+  auto f = l.get("request-redirect");
+  if (!f || f->value.empty()) return std::nullopt;
+  RequestRedirect r;
+  std::string_view v = f->value;
+  if (v.starts_with("https://")) {
+    r.scheme = "https";
+    v.remove_prefix(8);
+  } else if (v.starts_with("http://")) {
+    v.remove_prefix(7);
+  }
+  const std::size_t colon = v.rfind(':');
+  const std::string_view host = v.substr(0, colon);
+  const std::string_view port = colon == std::string_view::npos ? std::string_view() : v.substr(colon + 1);
+  const bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '[' || c == ']';
+  });
+  const bool port_ok =
+      colon == std::string_view::npos ||
+      (!port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), ::isdigit) &&
+       std::stoi(std::string(port)) >= 1 && std::stoi(std::string(port)) <= 65535);
+  if (!host_ok || !port_ok) {
+    d.error(f->where, f->field, "'" + f->value + "' is not host or host:port (a port alone is not allowed)");
+    return std::nullopt;
+  }
+  r.authority = v;
+  read_int(l, {"request-redirect-code"}, r.code, 301, 308, d);
+  if (r.code != 301 && r.code != 302 && r.code != 303 && r.code != 307 && r.code != 308) {
+    auto c = l.get("request-redirect-code");
+    d.error(c->where, c->field, "'" + c->value + "' is not a redirect code (301, 302, 303, 307 or 308)");
+    r.code = 302;
+  }
+  return r;
+}
+
 RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, Diagnostics& d) {
   RoutePolicy p;
   if (ingress) p.ingress = ingress->meta.key();
@@ -571,6 +728,9 @@ RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, 
       p.client_timeout = t;
     }
   }
+  p.basic_auth = read_basic_auth(m, l, ingress, d);
+  p.path_rewrites = read_path_rewrites(l, d);
+  p.request_redirect = read_request_redirect(l, d);
   return p;
 }
 

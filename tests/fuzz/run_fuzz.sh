@@ -26,9 +26,9 @@ case $target in
              "$e/net/mac_address.cc")
     libs=(); max_len=512 ;;
   manifest)
-    sources=("${model_sources[@]}" "$e/proxy/proxy_config.cc" "$e/http/message.cc" "$e/tls/tls_stream.cc"
-             "$e/runtime/log.cc")
-    libs=(-lyaml-cpp -lssl -lcrypto -lz); max_len=8192 ;;
+    sources=("${model_sources[@]}" "$e/proxy/proxy_config.cc" "$e/proxy/basic_auth.cc" "$e/proxy/path_rewrite.cc"
+             "$e/http/message.cc" "$e/tls/tls_stream.cc" "$e/runtime/log.cc")
+    libs=(-lyaml-cpp -lssl -lcrypto -lz -lcrypt); max_len=8192 ;;
   scenario)
     sc=$src/scenario
     sources=("$sc/schema/loader.cc" "$sc/schema/fields.cc" "$sc/kinds/fault_kinds.cc" "$sc/kinds/expectation_kinds.cc"

@@ -7,6 +7,7 @@
 
 #include <zlib.h>
 
+#include "engine/proxy/basic_auth.h"
 #include "tests/proxy/proxy_world.h"
 
 namespace metalgate::proxy::testing {
@@ -796,6 +797,240 @@ TEST(Proxy, AllowAndDenyListsAnswer403) {
   EXPECT_EQ(d.request(get("app.example.com", "/"))->status, 200);
   EXPECT_EQ(d.request(get("app.example.com", "/"), 10s, true)->status, 403);
   EXPECT_THAT(d.access_log.back(), HasSubstr(" PR-- "));
+}
+
+// ------------------------------------------------------------------------------------------ basic auth
+
+// A Secret as `kubectl create secret generic creds --from-literal=bob=$(htpasswd -nbB ...)` stores it: each
+// key a user, each value a crypt(3) hash in base64. bob's is bcrypt (password "s3cret"); alice's is
+// `openssl passwd -6 -salt abc secret` with the line break a file would keep.
+const std::string kCredentials = R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: default}
+type: Opaque
+data:
+  bob: JDJ5JDA1JGFiY2RlZmdoaWprbG1ub3BxcnN0dXVMSzdVMXU2cFZSbUw3TDFCQk0yYVMzNVBTWm5EWGxL
+  alice: JDYkYWJjJElkV0tOS1RKRWI4THhZN0NHZzhZQlhsdnRmWnpGdzdNcC9yNm5pSzlZQjJtZHZnWS4uVEtqdjFULi44UmFkUnQycXZVSFlSTHIvVHNWQXJ0cjkxaVIxCg==
+)";
+const std::string kBob = "Authorization: Basic Ym9iOnMzY3JldA==\r\n";         // bob:s3cret
+const std::string kAlice = "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";       // alice:secret
+const std::string kAliceWrong = "Authorization: Basic YWxpY2U6U2VjcmV0\r\n";  // alice:Secret
+
+std::size_t server_requests(ProxyWorld& w) {
+  std::size_t n = 0;
+  for (auto& [name, s] : w.servers)
+    n += s->requests();
+  return n;
+}
+
+const RoutePolicy& policy_of(const ProxyWorld& w, const std::string& ingress_key) {
+  for (const auto& p : w.config->policies)
+    if (p.ingress == ingress_key) return p;
+  return w.config->policies.front();
+}
+
+TEST(ProxyBasicAuth, WithoutValidCredentialsTheClientGets401WithTheRealmAndTheServerNothing) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/auth-type: basic-auth\n    haproxy.org/auth-secret: creds\n"
+                  "    haproxy.org/auth-realm: Admin Area\n"),
+          {}, kCredentials);
+  for (const std::string& extra : {std::string(), kAliceWrong, std::string("Authorization: Bearer abc\r\n"),
+                                   std::string("Authorization: Basic Y2Fyb2w6czNjcmV0\r\n")}) {  // carol
+    auto r = w.request(get("app.example.com", "/", extra));
+    ASSERT_TRUE(r) << extra;
+    EXPECT_EQ(r->status, 401) << extra;
+    EXPECT_EQ(r->get("www-authenticate"), "Basic realm=\"Admin-Area\"")
+        << "spaces become '-', as the controller writes it";
+    EXPECT_THAT(r->body, HasSubstr("401 Unauthorized"));
+    EXPECT_EQ(r->get("content-length"), "112") << "HAProxy's own 401 page";
+  }
+  EXPECT_EQ(server_requests(w), 0u);
+  EXPECT_THAT(w.access_log.back(), HasSubstr(" 401 "));
+}
+
+TEST(ProxyBasicAuth, AListedUsersBcryptOrSha512PasswordReachesTheServerWithItsAuthorizationHeader) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/auth-type: basic-auth\n    haproxy.org/auth-secret: default/creds\n"), {},
+          kCredentials);
+  for (const std::string& extra : {kBob, kAlice}) {
+    auto r = w.request(get("app.example.com", "/private", extra));
+    ASSERT_TRUE(r) << extra;
+    EXPECT_EQ(r->status, 200) << extra;
+    EXPECT_THAT(r->body, HasSubstr("GET /private"));
+  }
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    if (!s->heads.empty()) head += s->heads.back();
+  EXPECT_THAT(head, HasSubstr(kAlice)) << "the controller leaves Authorization in the forwarded request";
+  EXPECT_EQ(w.request(get("app.example.com", "/private", kAliceWrong))->status, 401) << "the route is protected";
+}
+
+TEST(ProxyBasicAuth, A401KeepsTheConnectionAndEachCredentialIsVerifiedOnce) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/auth-type: basic-auth\n    haproxy.org/auth-secret: creds\n"), {},
+          kCredentials);
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("app.example.com", "/"));
+  auto r = w.await(c);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->get("www-authenticate"), "Basic realm=\"Protected-Content\"")
+      << "the controller's default realm";
+  for (int i = 0; i < 4; ++i) {
+    c.send(get("app.example.com", "/", kBob));
+    r = w.await(c);
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200) << i;
+  }
+  EXPECT_FALSE(c.peer_closed);
+  EXPECT_EQ(policy_of(w, "default/web").basic_auth->verifications(), 1u) << "bcrypt once, then remembered";
+}
+
+TEST(ProxyBasicAuth, TheControllerConfigMapProtectsEveryRouteWithANamespacedSecret) {
+  ProxyWorld w;
+  w.start(ingress(), {{"auth-type", "basic-auth"}, {"auth-secret", "default/creds"}, {"auth-realm", "Staff"}},
+          kCredentials);
+  auto r = w.request(get("app.example.com", "/"));
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->get("www-authenticate"), "Basic realm=\"Staff\"");
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 200);
+}
+
+TEST(ProxyBasicAuth, AMissingSecretIsAnErrorAtTheAnnotationAndTheRouteStaysClosed) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(ingress("    haproxy.org/auth-type: basic-auth\n    haproxy.org/auth-secret: nope\n"), {},
+          kCredentials);
+  EXPECT_THAT(w.diagnostics.to_string(),
+              HasSubstr("ingress.yaml:8:5: error: Ingress default/web: metadata.annotations.haproxy.org/"
+                        "auth-secret: Secret default/nope does not exist"));
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 401);
+  EXPECT_EQ(server_requests(w), 0u);
+}
+
+TEST(ProxyBasicAuth, AnAuthTypeOtherThanBasicAuthIsAnErrorAndClosesTheRoute) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(ingress("    haproxy.org/auth-type: oauth\n    haproxy.org/auth-secret: creds\n"), {},
+          kCredentials);
+  EXPECT_THAT(w.diagnostics.to_string(),
+              HasSubstr("ingress.yaml:7:5: error: Ingress default/web: metadata.annotations.haproxy.org/"
+                        "auth-type: 'oauth' is not an auth-type"));
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 401);
+}
+
+TEST(ProxyBasicAuth, AuthComesBeforeTheRateLimitAndRedirectsAsInTheControllersRuleOrder) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/auth-type: basic-auth\n    haproxy.org/auth-secret: creds\n"
+                  "    haproxy.org/rate-limit-requests: \"1\"\n    haproxy.org/rate-limit-period: 10s\n"
+                  "    haproxy.org/request-redirect: example.org\n"),
+          {}, kCredentials);
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 401) << "counted, then refused by auth";
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 401) << "auth answers before the rate limit";
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 403) << "third request: over the limit";
+  w.world.run_for(20s);
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 302) << "then the redirect";
+}
+
+// ------------------------------------------------------------------------------------------ path-rewrite
+
+std::string last_head(ProxyWorld& w) {
+  std::string head;
+  for (auto& [n, s] : w.servers)
+    if (!s->heads.empty()) head = s->heads.back();
+  return head;
+}
+
+TEST(ProxyPathRewrite, RegexAndFormatRewriteThePathAfterRoutingAndKeepTheQuery) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/path-rewrite: /foo/(.*) /\\1\n", R"(
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /foo, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+)"));
+  auto r = w.request(get("app.example.com", "/foo/bar/baz?q=1&r=2"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << "routed by the path as received";
+  EXPECT_THAT(last_head(w), HasSubstr("GET /bar/baz?q=1&r=2 HTTP/1.1\r\n"));
+  EXPECT_EQ(w.request(get("app.example.com", "/bar"))->status, 404) << "the rewritten path routes nothing";
+}
+
+TEST(ProxyPathRewrite, OneWordReplacesEveryPathAndLinesApplyInOrder) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/path-rewrite: /\n"));
+  w.request(get("app.example.com", "/any/thing?x=1"));
+  EXPECT_THAT(last_head(w), HasSubstr("GET /?x=1 HTTP/1.1\r\n"));
+  ProxyWorld lines;
+  lines.start(ingress("    haproxy.org/path-rewrite: |\n      /foo/(.*) /\\1\n      /bar/(.*) /baz/\\1\n"));
+  lines.request(get("app.example.com", "/foo/bar/x"));
+  EXPECT_THAT(last_head(lines), HasSubstr("GET /baz/x HTTP/1.1\r\n"));
+  lines.request(get("app.example.com", "/other"));
+  EXPECT_THAT(last_head(lines), HasSubstr("GET /other HTTP/1.1\r\n")) << "no rule matches: unchanged";
+}
+
+TEST(ProxyPathRewrite, AnAbsoluteFormTargetKeepsItsAuthority) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/path-rewrite: (.*) /v2\\1\n"));
+  w.request("GET http://app.example.com/users?id=7 HTTP/1.1\r\nHost: app.example.com\r\n\r\n");
+  EXPECT_THAT(last_head(w), HasSubstr("GET http://app.example.com/v2/users?id=7 HTTP/1.1\r\n"));
+}
+
+TEST(ProxyPathRewrite, ABadRuleIsAnErrorAtTheAnnotationAndTheOthersStillApply) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(
+      ingress("    haproxy.org/path-rewrite: |\n      /v\\d+/(.*) /\\1\n      a b c\n      (.*) /p\\1\n"));
+  const std::string diagnostics = w.diagnostics.to_string();
+  EXPECT_THAT(diagnostics, HasSubstr("ingress.yaml:7:5: error: Ingress default/web: "
+                                     "metadata.annotations.haproxy.org/path-rewrite: the regular expression "
+                                     "uses \\d"));
+  EXPECT_THAT(diagnostics, HasSubstr("'a b c' is neither PATH nor REGEX FORMAT"));
+  w.request(get("app.example.com", "/v1/x"));
+  EXPECT_THAT(last_head(w), HasSubstr("GET /p/v1/x HTTP/1.1\r\n"));
+}
+
+// ------------------------------------------------------------------------------------------ request-redirect
+
+TEST(ProxyRequestRedirect, EveryRequestGoesToTheOtherHostWithItsPathAndQueryAnd302) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/request-redirect: example.com:8888\n"));
+  auto r = w.request(get("app.example.com", "/a/b?c=1&d"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 302);
+  EXPECT_EQ(r->get("location"), "http://example.com:8888/a/b?c=1&d");
+  EXPECT_EQ(r->get("cache-control"), "no-cache") << "as HAProxy marks its temporary redirects";
+  EXPECT_EQ(server_requests(w), 0u);
+}
+
+TEST(ProxyRequestRedirect, AnHttpsSchemeAndTheRedirectCodeAreKept) {
+  ProxyWorld w;
+  w.start(
+      ingress("    haproxy.org/request-redirect: https://secure.example.com\n"
+              "    haproxy.org/request-redirect-code: \"308\"\n"));
+  auto r = w.request(get("app.example.com", "/x?y"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 308);
+  EXPECT_EQ(r->get("location"), "https://secure.example.com/x?y");
+  EXPECT_FALSE(r->has("cache-control")) << "a permanent redirect may be cached";
+}
+
+TEST(ProxyRequestRedirect, APortAloneOrANonRedirectCodeIsAnError) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(ingress("    haproxy.org/request-redirect: :8080\n"));
+  EXPECT_THAT(w.diagnostics.to_string(),
+              HasSubstr("ingress.yaml:7:5: error: Ingress default/web: "
+                        "metadata.annotations.haproxy.org/request-redirect: ':8080' "
+                        "is not host or host:port"));
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 200) << "no redirect is set up";
+  ProxyWorld c;
+  c.serve_despite_errors = true;
+  c.start(ingress(
+      "    haproxy.org/request-redirect: example.com\n    haproxy.org/request-redirect-code: \"304\"\n"));
+  EXPECT_THAT(c.diagnostics.to_string(), HasSubstr("'304' is not a redirect code"));
+  EXPECT_EQ(c.request(get("app.example.com", "/"))->status, 302);
 }
 
 TEST(Proxy, SetsRequestAndResponseHeadersAndForwardedFor) {

@@ -81,7 +81,8 @@ class ProxyWorld {
   std::map<std::string, std::unique_ptr<TestHttpServer>> servers;  // "web-1", "web-2", "web-3"
 
   // Starts a proxy from manifest YAML (the backends' Service + Endpoints are added: Service "web", port 80,
-  // endpoints web-1..web-3 on :8080) and controller ConfigMap keys. Fails the test on diagnostics errors.
+  // endpoints web-1..web-3 on :8080) and controller ConfigMap keys. Fails the test on diagnostics errors
+  // unless `serve_despite_errors` is set.
   void start(const std::string& ingress_yaml, std::map<std::string, std::string> controller_config = {},
              const std::string& extra_yaml = "");
   // Where clients reach the frontends (they listen on every address of the proxy host).
@@ -108,6 +109,9 @@ class ProxyWorld {
   net::SocketAddress loop2_http_address() const {
     return {*net::IpAddress::parse("10.0.0.2"), proxy2->frontend_address(0).port};
   }
+
+  // Set before start(): serve the configuration even when it has errors (what a bad annotation leaves).
+  bool serve_despite_errors = false;
 
   std::shared_ptr<model::Model> model;
   std::shared_ptr<ProxyConfig> config;
