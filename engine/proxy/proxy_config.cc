@@ -413,8 +413,8 @@ void report_backend_conflicts(const std::string& backend,
 }
 
 // The servers a backend starts from: its endpoints with an address (the world places Deployment pods). HTTP
-// and ConfigMap backends take ready ones; a LoadBalancer Service's own ports (`kube_proxy`) also those serving
-// while they terminate, which l4/forwarding.h uses only when none is ready.
+// and ConfigMap backends take ready ones; a LoadBalancer Service's own ports (`kube_proxy`) also those
+// serving while they terminate, which l4/forwarding.h uses only when none is ready.
 struct Servers {
   std::vector<ServerConfig> servers;
   std::string problem;  // why there are none
@@ -436,7 +436,8 @@ Servers servers_of(const routing::EndpointResolution& endpoints, const BuildOpti
     s.ready = ep.ready;
     out.servers.push_back(std::move(s));
   }
-  if (out.servers.empty()) out.problem = endpoints.problem.empty() ? "no placed endpoints" : endpoints.problem;
+  if (out.servers.empty())
+    out.problem = endpoints.problem.empty() ? "no placed endpoints" : endpoints.problem;
   return out;
 }
 
@@ -830,14 +831,16 @@ void read_udp_check(const Lookup& l, HealthCheck& check, Diagnostics& d) {
 }
 
 // What the Service's own annotations say of an L4 service's flows (over the ConfigMap's).
-void read_l4_settings(const model::Model& m, const std::string& service_key, L4ServiceConfig& s, Diagnostics& d) {
+void read_l4_settings(const model::Model& m, const std::string& service_key, L4ServiceConfig& s,
+                      Diagnostics& d) {
   Lookup l = lookup_for(m, nullptr, find_service(m, service_key));
   read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);
   read_int(l, {"udp-max-flows"}, s.udp_max_flows, 1, 10000000, d);
   if (s.udp) read_udp_check(l, s.backend.check, d);
 }
 
-// Where the controller's frontends and the ConfigMap's TCP/UDP services listen (BuildOptions::listen_address).
+// Where the controller's frontends and the ConfigMap's TCP/UDP services listen
+// (BuildOptions::listen_address).
 std::vector<net::IpAddress> controller_addresses(const model::Model& m, const BuildOptions& o) {
   if (o.listen_address && o.listen_address->is_unspecified()) return {*o.listen_address};
   std::vector<net::IpAddress> out;
@@ -857,7 +860,8 @@ void add_config_map_services(const model::Model& m, const BuildOptions& o,
       s.udp = l4.protocol == config::Protocol::kUdp;
       s.name = std::string(s.udp ? "udp-" : "tcp-") + std::to_string(l4.listen_port);
       s.ssl = l4.ssl;
-      s.backend = build_backend(m, l4.service_key, l4.service_port, servers_of(l4.endpoints, o, false), {}, d);
+      s.backend =
+          build_backend(m, l4.service_key, l4.service_port, servers_of(l4.endpoints, o, false), {}, d);
       read_l4_settings(m, l4.service_key, s, d);
       for (const auto& ip : addresses) {
         s.bind = {ip, l4.listen_port};
@@ -875,9 +879,9 @@ const config::Container* serving_container(const config::Deployment& d, std::uin
   return d.containers.size() == 1 ? &d.containers.front() : nullptr;
 }
 
-// Pods of a Deployment have no kubelet here: their readinessProbe becomes the servers' health check, so that a
-// pod that is not ready takes no new connections, as kube-proxy would see it. An unnamed probe port, or one that
-// names no container port, leaves the check as it was.
+// Pods of a Deployment have no kubelet here: their readinessProbe becomes the servers' health check, so that
+// a pod that is not ready takes no new connections, as kube-proxy would see it. An unnamed probe port, or one
+// that names no container port, leaves the check as it was.
 void apply_readiness_probe(const model::Model& m, const model::ServiceForward& f, HealthCheck& check) {
   if (f.endpoints.endpoints.empty() || f.endpoints.endpoints.front().deployment.empty()) return;
   const auto& ep = f.endpoints.endpoints.front();
@@ -886,7 +890,8 @@ void apply_readiness_probe(const model::Model& m, const model::ServiceForward& f
     if (d.meta.key() == ep.deployment) c = serving_container(d, ep.port);
   if (!c || !c->readiness_probe) return;
   const config::Probe& probe = *c->readiness_probe;
-  const config::PortRef& ref = probe.http_get ? probe.http_get->port : probe.tcp_socket.value_or(config::PortRef{});
+  const config::PortRef& ref =
+      probe.http_get ? probe.http_get->port : probe.tcp_socket.value_or(config::PortRef{});
   std::optional<std::uint16_t> port = ref.number;
   for (const auto& p : c->ports)
     if (!port && !ref.name.empty() && p.name == ref.name) port = p.container_port;
@@ -911,7 +916,8 @@ void add_forwards(const model::Model& m, const BuildOptions& o, ProxyConfig& c, 
     std::replace(name.begin(), name.end(), '/', '_');
     s.name = name + (s.udp ? "_udp_" : "_tcp_") + std::to_string(f.port.port);
     s.local_only = f.local;
-    if (f.client_ip_affinity) s.client_ip_affinity = std::chrono::duration_cast<milliseconds>(*f.client_ip_affinity);
+    if (f.client_ip_affinity)
+      s.client_ip_affinity = std::chrono::duration_cast<milliseconds>(*f.client_ip_affinity);
     s.backend = build_backend(m, f.service_key, f.port.port, servers_of(f.endpoints, o, true), {}, d);
     read_l4_settings(m, f.service_key, s, d);
     // TCP: unless `check: "false"`; UDP: unless udp-check says how (a probe checks over TCP or HTTP).
