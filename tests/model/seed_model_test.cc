@@ -273,5 +273,51 @@ TEST(Conflicts, ATcpServicesShapedConfigMapNoValuesFileNamesIsNotedWithHowToName
   EXPECT_NE(notes[0].find("default/tcp-extra"), std::string::npos);
 }
 
+// ------------------------------------------------------------------------------------------ ingress classes
+
+// An Ingress for host/ to web-app:80 whose class is set by `class_lines` (spec or annotation lines, or none).
+std::string classed_ingress(const std::string& name, const std::string& annotations, const std::string& spec_class) {
+  return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: " + name +
+         "\n  namespace: default\n" + annotations + "spec:\n" + spec_class +
+         "  rules:\n  - host: " + name + ".example.com\n    http:\n      paths:\n      - path: /\n"
+         "        pathType: Prefix\n        backend:\n          service:\n            name: web-app\n"
+         "            port:\n              number: 80\n";
+}
+
+std::string ingress_class(const std::string& name, const std::string& controller, bool is_default) {
+  return "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: " + name +
+         (is_default ? "\n  annotations:\n    ingressclass.kubernetes.io/is-default-class: \"true\"" : "") +
+         "\nspec:\n  controller: " + controller + "\n";
+}
+
+TEST(IngressClasses, OnlyIngressesOfThisControllersClassesAreServedAndTheOthersAreNoted) {
+  auto r = resolve_files(
+      {{"svc.yaml", service("web-app", kPort80)},
+       {"classes.yaml", ingress_class("haproxy-alt", "haproxy.org/ingress-controller", false) + "---\n" +
+                            ingress_class("nginx", "k8s.io/ingress-nginx", false)},
+       {"ours.yaml", classed_ingress("ours", "", "  ingressClassName: haproxy\n")},
+       {"alt.yaml", classed_ingress("alt", "", "  ingressClassName: haproxy-alt\n")},
+       {"legacy.yaml", classed_ingress("legacy", "  annotations:\n    kubernetes.io/ingress.class: haproxy\n", "")},
+       {"nginx.yaml", classed_ingress("nginx", "", "  ingressClassName: nginx\n")},
+       {"none.yaml", classed_ingress("none", "", "")}});
+  EXPECT_EQ(r->model.ingresses, (std::vector<std::string>{"default/alt", "default/legacy", "default/ours"}));
+  std::string d = r->diagnostics.to_string();
+  EXPECT_NE(d.find("nginx.yaml:1:1: note: Ingress default/nginx: class 'nginx' belongs to another controller"),
+            std::string::npos) << d;
+  EXPECT_NE(d.find("Ingress default/none: has no ingress class and no default IngressClass is ours"),
+            std::string::npos) << d;
+}
+
+TEST(IngressClasses, AnIngressWithoutAClassIsServedWhenOurIngressClassIsTheDefault) {
+  for (bool ours_is_default : {false, true}) {
+    auto r = resolve_files(
+        {{"svc.yaml", service("web-app", kPort80)},
+         {"classes.yaml", ingress_class("haproxy", "haproxy.org/ingress-controller", ours_is_default) + "---\n" +
+                              ingress_class("nginx", "k8s.io/ingress-nginx", !ours_is_default)},
+         {"none.yaml", classed_ingress("none", "", "")}});
+    EXPECT_EQ(r->model.ingresses.size(), ours_is_default ? 1u : 0u) << r->diagnostics.to_string();
+  }
+}
+
 }  // namespace
 }  // namespace metalgate::model
