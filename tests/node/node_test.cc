@@ -159,6 +159,56 @@ TEST(Node, ANodeWhoseInterfaceIsMissingDoesNotStartAndLeavesNoProxyListening) {
 }
 
 
+// ---------------------------------------------------------------------------------- L2Advertisements
+
+// The pool (labelled tier: front) and one L2Advertisement with `spec`, plus the db Service of manifests().
+std::string advertised(const std::string& spec) {
+  std::string text = manifests("Cluster", "node-a");
+  const std::string pool_end = "---\napiVersion: metallb.io/v1beta1\nkind: L2Advertisement";
+  text = text.substr(text.find(pool_end));
+  text = text.substr(text.find("---\napiVersion: v1"));
+  return "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: pool, namespace: metallb-system, "
+         "labels: {tier: front}}\nspec: {addresses: [192.168.1.240-192.168.1.250]}\n---\n"
+         "apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: l2, namespace: metallb-system}\n"
+         "spec: " + spec + "\n" + text;
+}
+
+TEST(L2Advertisements, NodeSelectorsMoveTheAddressToTheSelectedNode) {
+  const std::string free_owner = natural_owner(manifests("Cluster", "node-a"), "default/db");
+  ASSERT_FALSE(free_owner.empty());
+  NodeLan lan;
+  const std::string chosen = lan.other_than(free_owner);
+  lan.start_all(advertised("{ipAddressPools: [pool], nodeSelectors: [{matchLabels: {kubernetes.io/hostname: " +
+                           chosen + "}}]}"));
+  EXPECT_EQ(lan.owner_of("default/db"), chosen);
+}
+
+TEST(L2Advertisements, APoolSelectedByLabelIsAnnouncedAndOneNoSelectorMatchesIsNot) {
+  for (bool matches : {true, false}) {
+    NodeLan lan;
+    lan.start_all(advertised(std::string("{ipAddressPoolSelectors: [{matchLabels: {tier: ") +
+                             (matches ? "front" : "back") + "}}]}"));
+    EXPECT_EQ(lan.owner_of("default/db").empty(), !matches) << (matches ? "front" : "back");
+  }
+}
+
+// MetalLB: "the interface selector won't affect how MetalLB chooses the node": the owner is elected as
+// usual and announces on none of its interfaces.
+TEST(L2Advertisements, AnOwnerWithoutTheAdvertisementsInterfaceAnnouncesNothing) {
+  for (const std::string interfaces : {"[eth0]", "[eth1]"}) {
+    NodeLan lan;
+    lan.start_all(advertised("{ipAddressPools: [pool], interfaces: " + interfaces + "}"));
+    ASSERT_FALSE(lan.owner_of("default/db").empty());
+    std::uint64_t sent = 0;
+    for (const auto& n : lan.nodes)
+      sent += n->layer2()->speaker().core().counters().announcements_sent;
+    if (interfaces == "[eth0]")
+      EXPECT_GT(sent, 0u);
+    else
+      EXPECT_EQ(sent, 0u) << "no node has eth1";
+  }
+}
+
 // ---------------------------------------------------------------------------------- service forwarding
 
 const net::IpAddress kClient = net::IpAddress::v4(192, 168, 1, 100);
