@@ -60,13 +60,14 @@ owner_mac=$(client_mac); owner=$(node_with_mac "$owner_mac")
 owners=$(grep -l "ownership-gained" "$tmp"/node-*.log | wc -l)
 echo "owner: node-$owner ($owner_mac); nodes that ever owned it: $owners"
 
+# Failover is bounded below one second, with room: reports/failover.md measures a p99 of at most 250 ms.
 kill -9 "${pids[$owner]}"; unset "pids[$owner]"
-t=$(wait_reach "$owner_mac" 5000) || fail "no other node took over after SIGKILL of node-$owner"
+t=$(wait_reach "$owner_mac" 1000) || fail "no other node took over within 1 s of SIGKILL of node-$owner"
 new_mac=$(client_mac); new_owner=$(node_with_mac "$new_mac")
 echo "after SIGKILL of node-$owner: reached through node-$new_owner after ${t} ms"
 
 kill -TERM "${pids[$new_owner]}"
-t=$(wait_reach "$new_mac" 5000) || fail "no node took over after SIGTERM of node-$new_owner"
+t=$(wait_reach "$new_mac" 1000) || fail "no node took over within 1 s of SIGTERM of node-$new_owner"
 last=$(node_with_mac "$(client_mac)")
 echo "after SIGTERM of node-$new_owner: reached through node-$last after ${t} ms"
 [ "$last" != "$owner" ] || fail "the killed node-$owner answered again"
