@@ -120,6 +120,14 @@ sleep 0.2
 grep -Eq '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:.]+\] https~ default_web_80/web-[12] [0-9-]+/[0-9-]+/[0-9-]+/[0-9-]+/[0-9]+ 200 [0-9]+ - - ---- .* "GET /hello/world HTTP/1.1"$' \
   "$work/access.log" || { cat "$work/access.log" >&2; fail "access log format"; }
 
+# Health checks (check-http /, every second, fall 3): a backend that stops is taken out, and no client sees it.
+kill -9 "$web2_pid"
+for _ in $(seq 60); do grep -q 'server-down.*web-2' "$work/metalgate.log" && break; sleep 0.1; done
+grep -q 'server-down.*web-2' "$work/metalgate.log" || fail "web-2 stopped and its health check never took it out"
+seen=""
+for _ in 1 2 3 4 5 6; do seen+=$(https app /after | cut -d' ' -f1)" "; done
+[[ $seen == "web-1 web-1 web-1 web-1 web-1 web-1 " ]] || fail "after web-2 went down: $seen"
+
 # Every loop took connections (the kernel spreads them by SO_REUSEPORT's hash over 30 new connections), and
 # the counts add up after a graceful stop.
 if [ "$threads" -gt 1 ]; then
