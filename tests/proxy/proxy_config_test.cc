@@ -3,8 +3,11 @@
 #include "engine/proxy/proxy_config.h"
 
 #include <gmock/gmock.h>
+#include <functional>
+#include <map>
 #include <gtest/gtest.h>
 
+#include "engine/config/annotations.h"
 #include "engine/config/manifest_loader.h"
 #include "engine/model/resolve.h"
 
@@ -319,6 +322,85 @@ TEST(ProxyConfigListeners, ServesListenAddressIsAddedAndTheUnspecifiedAddressRep
   c = build_proxy_config(model, o, d);
   ASSERT_EQ(c.frontends.size(), 1u);
   EXPECT_EQ(c.frontends[0].bind.to_string(), "0.0.0.0:80");
+}
+
+// ------------------------------------------------------------------------------------------ the annotation table
+
+std::string shown(milliseconds ms) {
+  auto n = ms.count();
+  if (n % 3600000 == 0) return std::to_string(n / 3600000) + "h";
+  if (n % 60000 == 0) return std::to_string(n / 60000) + "m";
+  if (n % 1000 == 0) return std::to_string(n / 1000) + "s";
+  return std::to_string(n) + "ms";
+}
+std::string shown(bool b) {
+  return b ? "true" : "false";
+}
+
+// docs/annotations.md's defaults are the table's (engine/config/annotations.cc); here the table's default of each
+// name metalgate acts on is checked against what a configuration built without it holds.
+TEST(AnnotationDefaults, EveryDocumentedDefaultIsWhatTheCodeUsesWhenTheNameIsUnset) {
+  auto b = build_files({{"svc.yaml", kWebAppService},
+                        {"in.yaml", ingress_to_web_app("web", "", "app.example.com", "ssl-redirect: \"false\"")}});
+  ASSERT_FALSE(b->diagnostics.has_errors()) << b->diagnostics.to_string();
+  const ProxyConfig& c = b->config;
+  ASSERT_EQ(c.backends.size(), 1u);
+  const BackendConfig& be = c.backends[0];
+  const RoutePolicy& p = c.policies[0];
+  const L4ServiceConfig l4;
+  using Getter = std::function<std::string()>;
+  const std::map<std::string_view, Getter> actual = {
+      {"check", [&] { return shown(be.check.enabled); }},
+      {"check-interval", [&] { return shown(be.check.interval); }},
+      {"backend-check-interval", [&] { return shown(be.check.interval); }},
+      {"check-rise", [&] { return std::to_string(be.check.rise); }},
+      {"health-check-rise", [&] { return std::to_string(be.check.rise); }},
+      {"check-fall", [&] { return std::to_string(be.check.fall); }},
+      {"health-check-fall", [&] { return std::to_string(be.check.fall); }},
+      {"load-balance", [&] { return std::string(to_string(be.balance)); }},
+      {"http-reuse", [&] { return be.http_reuse == HttpReuse::kSafe ? "safe" : "not safe"; }},
+      {"cookie-indirect", [&] { return shown(CookiePersistence{}.indirect); }},
+      {"cookie-nocache", [&] { return shown(CookiePersistence{}.nocache); }},
+      {"timeout-connect", [&] { return shown(be.timeouts.connect); }},
+      {"timeout-server", [&] { return shown(be.timeouts.server); }},
+      {"timeout-queue", [&] { return shown(be.timeouts.queue); }},
+      {"timeout-tunnel", [&] { return shown(be.timeouts.tunnel); }},
+      {"timeout-client", [&] { return shown(c.frontend_timeouts.client); }},
+      {"timeout-http-request", [&] { return shown(c.frontend_timeouts.http_request); }},
+      {"timeout-http-keep-alive", [&] { return shown(c.frontend_timeouts.http_keep_alive); }},
+      {"request-buffer-size", [&] { return std::to_string(c.limits.max_head_bytes); }},
+      {"forwarded-for", [&] { return shown(p.forwarded_for); }},
+      {"access-log", [&] { return shown(p.access_log); }},
+      {"rate-limit-period", [&] { return shown(p.rate_limit.period); }},
+      {"rate-limit-status-code", [&] { return std::to_string(p.rate_limit.status); }},
+      {"ssl-redirect", [&] { return shown(p.ssl_redirect); }},
+      {"ssl-redirect-code", [&] { return std::to_string(p.ssl_redirect_code); }},
+      {"hsts", [&] { return shown(p.hsts.enabled); }},
+      {"hsts-max-age", [&] { return std::to_string(p.hsts.max_age); }},
+      {"hsts-include-subdomains", [&] { return shown(p.hsts.include_subdomains); }},
+      {"hsts-preload", [&] { return shown(p.hsts.preload); }},
+      {"response-compress", [&] { return shown(p.compression.enabled); }},
+      {"udp-idle-timeout", [&] { return shown(l4.udp_idle_timeout); }},
+      {"udp-max-flows", [&] { return std::to_string(l4.udp_max_flows); }},
+  };
+  // Defaults that are not one field's value, each with where it is checked instead.
+  const std::map<std::string_view, std::string_view> elsewhere = {
+      {"auth-realm", "tests/proxy/proxy_test.cc ProxyBasicAuth (sent as Protected-Content, as the controller)"},
+      {"request-redirect-code", "tests/proxy/proxy_test.cc ProxyRequestRedirect"},
+      {"ssl-redirect-port", "the HTTPS frontend's port unless set: tests/tls/tls_proxy_test.cc"},
+      {"compression-algo", "gzip is the only algorithm: tests/proxy/compression_test.cc"},
+      {"compression-type", "tests/proxy/compression_test.cc"},
+      {"ssl-options", "tests/proxy/proxy_config_test.cc ProxyConfigTls.DefaultsAreTls12AtLeast…"},
+  };
+  for (const auto& a : config::haproxy_annotations()) {
+    if (a.default_value.empty() || !a.not_acted_on.empty() || elsewhere.count(a.name)) continue;
+    auto it = actual.find(a.name);
+    if (it == actual.end()) {
+      ADD_FAILURE() << a.name << " has the documented default '" << a.default_value << "' and no check here";
+      continue;
+    }
+    EXPECT_EQ(it->second(), a.default_value) << a.name;
+  }
 }
 
 }  // namespace
