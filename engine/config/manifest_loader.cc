@@ -4,8 +4,11 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "engine/config/annotations.h"
 #include "engine/config/duration.h"
@@ -1313,45 +1316,93 @@ std::optional<TrafficPolicy> read_traffic_policy(const YamlReader& r) {
 // which yaml-cpp builds as a cycle. Walking it must stop.
 constexpr int kMaxValuesDepth = 32;
 
-// Aliases may also fan out (`b: [*a, *a]`, `c: [*b, *b]`, …): a walk that follows them grows exponentially.
-// No real values file comes near these bounds.
+// Aliases may also fan out (`b: [*a, *a]`, `c: [*b, *b]`, …): a walk that follows them grows exponentially,
+// and so does a cycle that fans out (`&y {a: *y, b: *y}` is 2^33 paths to the depth bound). So the walk
+// counts every node it enters, leaves or not (a DAG of empty mappings records nothing), and stops the whole
+// walk at the first bound it meets, with one error. The seed values files (scenarios/seed/values) have 23 to
+// 61 nodes under controller: and at most 8 levels, and a values file that sets every key of the chart is a
+// few hundred nodes: no real values file comes near these bounds.
 constexpr std::size_t kMaxValueText = 4096;
 constexpr std::size_t kMaxValuesSettings = 10000;
+constexpr std::size_t kMaxValuesNodes = 100000;
 
-// A list or map value as one flow-style text, for comparing and quoting it; cycles and fan-outs end in "...".
-std::string flow_text(const YAML::Node& n, int depth) {
-  if (depth > kMaxValuesDepth) return "...";
-  if (n.IsScalar()) return n.Scalar();
-  std::string out = n.IsMap() ? "{" : "[";
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    if (out.size() > kMaxValueText) return out + "...";
-    if (out.size() > 1) out += ", ";
-    out += n.IsMap() ? it->first.as<std::string>("") + ": " + flow_text(it->second, depth + 1)
-                     : flow_text(*it, depth + 1);
+// Appends a list or map value to `out` as flow-style text. Once `out` is over kMaxValueText nothing more is
+// visited, so the cost is bounded by the text's length however the aliases fan out; cycles end in "...".
+void append_flow_text(const YAML::Node& n, int depth, std::string& out) {
+  if (depth > kMaxValuesDepth) {
+    out += "...";
+    return;
   }
-  return out + (n.IsMap() ? "}" : "]");
+  if (n.IsScalar()) {
+    out += n.Scalar();
+    return;
+  }
+  const bool map = n.IsMap();
+  out += map ? "{" : "[";
+  bool first = true;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (out.size() > kMaxValueText) return;
+    if (!first) out += ", ";
+    first = false;
+    if (map) {
+      out += it->first.as<std::string>("");
+      out += ": ";
+      append_flow_text(it->second, depth + 1, out);
+    } else {
+      append_flow_text(*it, depth + 1, out);
+    }
+  }
+  out += map ? "}" : "]";
 }
 
-void record_values_settings(const YamlReader& r, const std::string& path, ControllerValues& v, int depth = 0) {
+// A list or map value as one flow-style text, for comparing and quoting it; cut at kMaxValueText with "...".
+std::string flow_text(const YAML::Node& n, int depth) {
+  std::string out;
+  append_flow_text(n, depth, out);
+  if (out.size() > kMaxValueText) {
+    out.resize(kMaxValueText);
+    out += "...";
+  }
+  return out;
+}
+
+struct ValuesWalk {
+  ControllerValues& v;
+  std::size_t nodes = 0;  // entered so far in this file's walk
+  bool stopped = false;   // a bound was met and reported: the rest of this file's values are not recorded
+};
+
+void record_values_settings(const YamlReader& r, const std::string& path, ValuesWalk& w, int depth = 0) {
+  if (w.stopped) return;
   const YAML::Node& n = r.node();
   if (depth > kMaxValuesDepth) {
     r.error("values nested deeper than " + std::to_string(kMaxValuesDepth) +
-            " levels (an alias inside its own anchor?)");
+            " levels (an alias inside its own anchor?); the values' settings are not compared past here");
+    w.stopped = true;
     return;
   }
-  if (v.settings.size() >= kMaxValuesSettings) {
-    if (!v.settings_overflow) r.error("more than 10000 values settings (aliases that fan out?)");
-    v.settings_overflow = true;
+  if (++w.nodes > kMaxValuesNodes) {
+    r.error("more than " + std::to_string(kMaxValuesNodes) +
+            " values nodes (aliases that fan out?); the values' settings are not compared past here");
+    w.stopped = true;
+    return;
+  }
+  if (w.v.settings.size() >= kMaxValuesSettings) {
+    if (!w.v.settings_overflow) r.error("more than 10000 values settings (aliases that fan out?)");
+    w.v.settings_overflow = true;
+    w.stopped = true;
     return;
   }
   if (n.IsMap()) {
-    for (const auto& [key, child] : r.entries())
-      record_values_settings(child, path + "." + key, v, depth + 1);
+    for (const auto& [key, child] : r.entries()) {
+      record_values_settings(child, path + "." + key, w, depth + 1);
+      if (w.stopped) return;
+    }
     return;
   }
   std::string text;
   if (n.IsScalar() || n.IsSequence()) text = flow_text(n, depth);
-  v.settings[path].push_back({text, r.where()});
+  w.v.settings[path].push_back({text, r.where()});
 }
 
 // Applies one values file over what earlier files set: maps merge key by key, lists and scalars replace.
@@ -1363,7 +1414,8 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
                           "imageCredentials", "alpine", "namespace", "fullnameOverride", "nameOverride"});
   auto c = doc["controller"];
   if (!c.present()) return;
-  record_values_settings(c, "controller", v);
+  ValuesWalk walk{v};
+  record_values_settings(c, "controller", walk);
   c.expect_map_lenient({"service", "replicaCount", "config", "tcpServices", "udpServices", "stats", "metrics",
                         "ingressClass", "ingressClassResource", "defaultBackendService", "logging"},
                        {"resources",
@@ -1565,6 +1617,44 @@ void read_document(const YamlReader& doc, ManifestSet& set) {
   ++set.object_count;
 }
 
+// yaml-cpp up to 0.8 (Debian ships 0.7) never ends YAML::LoadAll on a flow token left at the top of a
+// document (`{a: b},`, `[a],[b]`, a `,` line after a block list): the parser makes an empty document of it
+// without consuming it, again and again, and LoadAll keeps every one until memory runs out (found by the
+// manifest fuzz target; jbeder/yaml-cpp#1040, fixed upstream by #1319 after 0.8.0). So the text is parsed
+// once first with this handler, which keeps nothing and stops at a document that starts where the previous
+// one did: no input was consumed, so the parser would never get past it.
+class DocumentProgress : public YAML::EventHandler {
+ public:
+  using Style = YAML::EmitterStyle::value;
+  std::optional<YAML::Mark> stuck;  // where the parser stopped advancing
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (last_ && last_->pos == mark.pos) stuck = mark;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, Style) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, Style) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::optional<YAML::Mark> last_;
+};
+
+// Where yaml-cpp would loop for ever on `text` (see DocumentProgress), if anywhere. Throws what the parser
+// throws.
+std::optional<YAML::Mark> stuck_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentProgress progress;
+  while (!progress.stuck && parser.HandleNextDocument(progress)) {
+  }
+  return progress.stuck;
+}
+
 }  // namespace
 
 void load_manifest_text(std::string_view text, const std::string& file_name, ManifestSet& set,
@@ -1572,7 +1662,18 @@ void load_manifest_text(std::string_view text, const std::string& file_name, Man
   set.files.push_back(file_name);
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    const std::string whole(text);
+    if (auto stuck = stuck_document(whole)) {
+      const auto at = static_cast<std::size_t>(stuck->pos);
+      const char c = at < whole.size() ? whole[at] : '\0';
+      diagnostics.error(
+          location_of(*stuck, file_name), "",
+          std::string("malformed YAML: ") +
+              (c > ' ' && c < 127 ? "'" + std::string(1, c) + "'" : std::string("a token")) +
+              " where a document should end or go on (a ',', ']' or '}' outside a flow collection?)");
+      return;
+    }
+    documents = YAML::LoadAll(whole);
   } catch (const YAML::Exception& e) {
     diagnostics.error(location_of(e.mark, file_name), "", "malformed YAML: " + e.msg);
     return;

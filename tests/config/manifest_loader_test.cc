@@ -450,5 +450,87 @@ TEST(ManifestLoader, AValuesAliasInsideItsOwnAnchorIsRefusedNotWalkedForever) {
   EXPECT_NE(d.to_string().find("nested deeper than 32 levels"), std::string::npos) << d.to_string();
 }
 
+// The fuzzer's out-of-memory finding (reports/fuzz.md): an alias cycle that fans out reaches the depth bound
+// on 2^33 paths, and the walk used to add one error (with its path) for each of them until memory ran out. It
+// must stop at the first one: one error, at the anchor, naming the field.
+TEST(ManifestLoader, ValuesAliasCycleThatFansOutIsOneErrorNotAnErrorPerPath) {
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text("controller: &y {a: *y, b: *y}\n", "values.yaml", set, d);
+  finish_manifest_set(set, d);
+  ASSERT_EQ(d.error_count(), 1u) << d.to_string().substr(0, 2000);
+  const auto e = d.sorted().front();
+  EXPECT_EQ(e.where.file, "values.yaml");
+  EXPECT_EQ(e.where.line, 1);
+  EXPECT_EQ(e.where.column, 13);
+  EXPECT_NE(e.field.find("controller.a.a.a"), std::string::npos) << e.field;
+  EXPECT_NE(e.message.find("nested deeper than 32 levels"), std::string::npos) << e.message;
+}
+
+// Without a cycle, aliases that fan out 2 ways on each of 17 levels are ≈ 2^20 nodes to walk, none of them a
+// setting (empty mappings), so the settings bound never stops it; the node bound must, with one error.
+TEST(ManifestLoader, ValuesAliasesThatFanOutWithoutSettingsStopAtTheNodeBound) {
+  std::string yaml = "controller:\n  l0: &l0 {a: {}, b: {}}\n";
+  for (int i = 1; i <= 17; ++i)
+    yaml += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " {a: *l" + std::to_string(i - 1) +
+            ", b: *l" + std::to_string(i - 1) + "}\n";
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text(yaml, "values.yaml", set, d);
+  finish_manifest_set(set, d);
+  ASSERT_EQ(d.error_count(), 1u) << d.to_string().substr(0, 2000);
+  const auto e = d.sorted().front();
+  EXPECT_EQ(e.where.file, "values.yaml");
+  EXPECT_GT(e.where.line, 0);
+  EXPECT_NE(e.field.find("Helm values: controller.l"), std::string::npos) << e.field;
+  EXPECT_NE(e.message.find("more than 100000 values nodes"), std::string::npos) << e.message;
+}
+
+// A list value that fans out is compared as a text of at most 4 KiB, however large its expansion.
+TEST(ManifestLoader, ValuesListThatFansOutIsCutToABoundedText) {
+  std::string yaml = "controller:\n  l0: &l0 [x, y]\n";
+  for (int i = 1; i <= 24; ++i)
+    yaml += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " [*l" + std::to_string(i - 1) + ", *l" +
+            std::to_string(i - 1) + "]\n";
+  ManifestSet set;
+  Diagnostics d;
+  load_manifest_text(yaml, "values.yaml", set, d);
+  ASSERT_TRUE(set.controller);
+  const auto& l24 = set.controller->settings.at("controller.l24").front().value;
+  EXPECT_EQ(l24.size(), 4096u + 3u);
+  EXPECT_EQ(l24.substr(l24.size() - 3), "...");
+  EXPECT_EQ(set.controller->settings.at("controller.l0").front().value, "[x, y]");
+  EXPECT_EQ(set.controller->settings.at("controller.l1").front().value, "[[x, y], [x, y]]");
+}
+
+// The fuzzer's second out-of-memory finding (reports/fuzz.md): yaml-cpp 0.7's LoadAll makes an empty document
+// of a flow token left at the top of a document, again and again without consuming it, and keeps them all.
+// The loader must refuse such a text with one error at that token, not hand it to LoadAll.
+TEST(ManifestLoader, AStrayCommaAfterADocumentIsAnErrorNotEndlessEmptyDocuments) {
+  struct Case {
+    std::string yaml;
+    int line, column;
+  };
+  for (const Case& c : {Case{"&x {controller: x},\n", 1, 19}, Case{"[a],[b]\n", 1, 4},
+                        Case{"- a\n- b\n,\n", 3, 1}, Case{",\n", 1, 1}}) {
+    ManifestSet set;
+    Diagnostics d;
+    load_manifest_text(c.yaml, "stray.yaml", set, d);
+    finish_manifest_set(set, d);
+    ASSERT_EQ(d.error_count(), 1u) << c.yaml << d.to_string();
+    const auto e = d.items().front();
+    EXPECT_EQ(e.where.file, "stray.yaml");
+    EXPECT_EQ(e.where.line, c.line) << c.yaml;
+    EXPECT_EQ(e.where.column, c.column) << c.yaml;
+    EXPECT_NE(e.message.find("malformed YAML: ','"), std::string::npos) << e.message;
+  }
+  // Documents that do end are still read, "---" and "..." included.
+  auto l = load(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n...\n---\n---\n"
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: default}\n");
+  EXPECT_FALSE(l.diagnostics.has_errors()) << l.diagnostics.to_string();
+  EXPECT_EQ(l.set.object_count, 2u);
+}
+
 }  // namespace
 }  // namespace metalgate::config
