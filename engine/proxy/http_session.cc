@@ -7,6 +7,7 @@
 #include "engine/http/parser.h"
 #include "engine/proxy/basic_auth.h"
 #include "engine/proxy/compression.h"
+#include "engine/proxy/cors.h"
 #include "engine/proxy/path_rewrite.h"
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/rate_limiter.h"
@@ -18,6 +19,9 @@ namespace {
 using runtime::ByteView;
 using runtime::Duration;
 using std::chrono::duration_cast;
+
+// "LR": HAProxy's termination state for an `http-request return` answer (processed locally).
+constexpr Termination kLocalReturn{'L', 'R'};
 
 // Stop reading the other side while this much is queued towards a slow peer (bounded buffering).
 constexpr std::size_t kHighWater = 256 * 1024;
@@ -345,6 +349,9 @@ void HttpSession::handle_request() {
   } else {
     target = cfg.default_backend;
   }
+  // The CORS headers every answer to this request gets, worked out while the request's headers are at hand.
+  x().cors_.clear();
+  if (policy_->cors) x().cors_ = policy_->cors->response_headers(Cors::request_origin(x().req_.headers));
   if (target) {
     backend_index_ = *target;
     backend_ = proxy_.backend(*target);
@@ -356,7 +363,8 @@ void HttpSession::handle_request() {
 }
 
 // The route policy's request rules in the controller's order (rules.Type): deny (allow/deny lists), track
-// (the rate counts every request), auth, rate limit, redirects (ssl-redirect before request-redirect).
+// (the rate counts every request), auth, rate limit, redirects (ssl-redirect before request-redirect), and
+// last the CORS preflight answer (REQ_RETURN_STATUS: `http-request return status 204` for OPTIONS).
 bool HttpSession::answer_by_policy() {
   const ProxyConfig& cfg = proxy_.config();
   const net::IpAddress client_ip = client_->peer_address().ip;
@@ -392,6 +400,10 @@ bool HttpSession::answer_by_policy() {
   }
   if (p.request_redirect) {
     redirect(p.request_redirect->scheme, p.request_redirect->authority, p.request_redirect->code);
+    return true;
+  }
+  if (p.cors && p.cors->answers_preflight() && x().req_.method == "OPTIONS") {
+    reply(204, {}, !req_body_done_, kLocalReturn);
     return true;
   }
   return false;
@@ -784,6 +796,7 @@ void HttpSession::build_response_head() {
   for (const http::Header& h : x().resp_.headers) {
     if (is_hop_by_hop(h.name) || is_framing(h.name)) continue;
     if (!p.response_set_headers.empty() && named_in(h.name, p.response_set_headers)) continue;
+    if (!x().cors_.empty() && named_in(h.name, x().cors_)) continue;
     if (frontend_.tls && p.hsts.enabled && http::equals_ignore_case(h.name, "strict-transport-security"))
       continue;
     if (compress && http::equals_ignore_case(h.name, "etag")) {
@@ -811,9 +824,10 @@ void HttpSession::build_response_head() {
     if (chunk_to_client_) append_header(x().out_, "Transfer-Encoding", "chunked");
   }
   for (const auto& s : p.response_set_headers)
-    append_header(x().out_, s.name, s.value);
+    if (x().cors_.empty() || !named_in(s.name, x().cors_)) append_header(x().out_, s.name, s.value);
   if (frontend_.tls && p.hsts.enabled)
     append_header(x().out_, "Strict-Transport-Security", p.hsts.header_value());
+  append_cors(x().out_);
   if (cookie && server_ && !cookie_valid_) {
     // insert: tell the client which server served it, unless it already presented that (indirect keeps it
     // from the server; nocache keeps shared caches from storing it).
@@ -911,6 +925,7 @@ void HttpSession::finish_exchange() {
     return;
   }
   enter(Phase::kWaitRequest);
+  x().cors_.clear();  // the next request works out its own
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
   if (client_paused_ && !server_paused_) {
     client_paused_ = false;
@@ -1031,9 +1046,11 @@ void HttpSession::reply(int status, std::string_view extra_headers, bool close, 
   if (close || !req_body_done_) client_keep_alive_ = false;
   if (!client_keep_alive_) close = true;
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
-                         std::string(http::reason_phrase(status)) + "\r\ncontent-length: 0\r\n";
+                         std::string(http::reason_phrase(status)) +
+                         (status == 204 ? "\r\n" : "\r\ncontent-length: 0\r\n");  // 204 has no length
   response.append(extra_headers);
   append_hsts(response);
+  append_cors(response);
   response.append(close ? "connection: close\r\n\r\n" : "\r\n");
   send_local(response, close);
 }
@@ -1051,6 +1068,7 @@ void HttpSession::reply_error(int status, Termination term, std::string_view ext
                          "\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n";
   response.append(extra_headers);
   append_hsts(response);
+  append_cors(response);
   response.append(close ? "connection: close\r\n\r\n" : "\r\n");
   response.append(body);
   send_local(response, close);
@@ -1061,6 +1079,12 @@ void HttpSession::reply_error(int status, Termination term, std::string_view ext
 void HttpSession::append_hsts(std::string& response) const {
   const RoutePolicy& p = policy_ ? *policy_ : proxy_.config().policies[0];
   if (frontend_.tls && p.hsts.enabled) append_header(response, "strict-transport-security", p.hsts.header_value());
+}
+
+// The request's CORS headers (http-after-response: on the server's answers and the proxy's own alike).
+void HttpSession::append_cors(std::string& response) const {
+  for (const HeaderSetting& h : x().cors_)
+    append_header(response, h.name, h.value);
 }
 
 void HttpSession::send_local(const std::string& response, bool close) {
@@ -1084,6 +1108,7 @@ void HttpSession::send_local(const std::string& response, bool close) {
   if (!head_sent_) in_.erase(0, std::min(in_.size(), x().req_.head_length));
   first_request_ = false;
   enter(Phase::kWaitRequest);
+  x().cors_.clear();  // the next request works out its own
   set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_keep_alive));
   if (!in_.empty()) {
     enter(Phase::kRequestHead);

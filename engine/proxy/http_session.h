@@ -106,6 +106,7 @@ class HttpSession final : public runtime::StreamHandler,
   void reply_error(int status, Termination term, std::string_view extra_headers = {});
   void send_local(const std::string& response, bool close);
   void append_hsts(std::string& response) const;
+  void append_cors(std::string& response) const;
   void close_client(bool reset = false);
   void to_client(runtime::ByteView data);
   // `fin_follows`: the connection closes right after, so the last bytes may leave with the FIN.
@@ -143,7 +144,8 @@ class HttpSession final : public runtime::StreamHandler,
     std::unique_ptr<Compressor> compressor_;
     std::string host_;  // normalized, for redirects and logs
     std::string request_line_;
-    std::string client_ip_text_;  // for X-Forwarded-For
+    std::string client_ip_text_;       // for X-Forwarded-For
+    std::vector<HeaderSetting> cors_;  // the route's CORS headers for this request (cors.h); cleared after it
     Exchange();
     ~Exchange();
   };

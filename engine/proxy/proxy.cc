@@ -1,12 +1,75 @@
 #include "engine/proxy/proxy.h"
 
+#include <algorithm>
+
 #include "engine/l4/forwarding.h"
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
 #include "engine/proxy/http_session.h"
+#include "engine/proxy/proxy_protocol.h"
 #include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
+
+namespace {
+
+// A connection from a proxy-protocol source (HAProxy's `tcp-request connection expect-proxy layer4`): its
+// PROXY header is read and taken off before anything reaches its handler (the HTTP session, or the TLS layer
+// under it), and from then on peer_address() is the client the header names (the connection's own for v1
+// UNKNOWN and v2 LOCAL). A connection whose first bytes are not a valid header is reset, as HAProxy does;
+// `on_error` hears why, then the handler hears on_closed. Everything else passes straight through.
+class ProxyHeaderStream final : public runtime::StreamConnection, public runtime::StreamHandler {
+ public:
+  ProxyHeaderStream(runtime::StreamConnectionPtr raw, std::function<void(const std::string&)> on_error)
+      : raw_(std::move(raw)), on_error_(std::move(on_error)) {}
+
+  void start(runtime::StreamHandler& handler) override {
+    handler_ = &handler;
+    raw_->start(*this);
+  }
+  void write(runtime::ByteView data) override { raw_->write(data); }
+  void write_more(runtime::ByteView data) override { raw_->write_more(data); }
+  std::size_t write_backlog() const override { return raw_->write_backlog(); }
+  void shutdown_write() override { raw_->shutdown_write(); }
+  void close() override { raw_->close(); }
+  void reset() override { raw_->reset(); }
+  void ack_promptly() override { raw_->ack_promptly(); }
+  void set_reading(bool enabled) override { raw_->set_reading(enabled); }
+  void forward_to(runtime::StreamConnection* destination) override { raw_->forward_to(destination); }
+  net::SocketAddress local_address() const override { return raw_->local_address(); }
+  net::SocketAddress peer_address() const override { return source_.value_or(raw_->peer_address()); }
+
+  void on_data(runtime::ByteView data) override {
+    if (!reading_header_) return handler_->on_data(data);
+    header_.append(runtime::as_chars(data));
+    const proxy_protocol::Header h = proxy_protocol::parse(header_);
+    if (h.status == proxy_protocol::Status::kNeedMore) return raw_->ack_promptly();
+    if (h.status == proxy_protocol::Status::kError) {
+      if (on_error_) on_error_(h.error);
+      raw_->reset();
+      return handler_->on_closed(std::make_error_code(std::errc::protocol_error));
+    }
+    reading_header_ = false;
+    source_ = h.source;
+    std::string rest = header_.substr(h.length);
+    std::string().swap(header_);
+    if (!rest.empty()) handler_->on_data(runtime::as_bytes(rest));
+  }
+  void on_peer_shutdown() override { handler_->on_peer_shutdown(); }
+  void on_closed(std::error_code reason) override { handler_->on_closed(reason); }
+  void on_write_drained() override { handler_->on_write_drained(); }
+  void on_forwarded(std::size_t bytes) override { handler_->on_forwarded(bytes); }
+
+ private:
+  runtime::StreamConnectionPtr raw_;
+  std::function<void(const std::string&)> on_error_;
+  runtime::StreamHandler* handler_ = nullptr;
+  bool reading_header_ = true;
+  std::string header_;  // the header's bytes while incomplete
+  std::optional<net::SocketAddress> source_;
+};
+
+}  // namespace
 
 Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, ProxyOptions options)
     : rt_(rt), config_(std::move(config)), options_(std::move(options)) {
@@ -171,6 +234,17 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
   ++counters_.connections;
   if (options_.shared) ++options_.shared->client_connections;
   const Frontend& fe = config_->frontends[frontend];
+  if (expects_proxy_header(connection->peer_address().ip)) {
+    // Before TLS: the load balancer's header precedes the ClientHello.
+    const std::string peer = connection->peer_address().to_string();
+    connection = std::make_unique<ProxyHeaderStream>(
+        std::move(connection), [this, alive = alive_, peer](const std::string& why) {
+          if (!*alive) return;
+          ++counters_.bad_proxy_headers;
+          rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-proxy-header",
+                           {{"client", peer}, {"reason", why}});
+        });
+  }
   if (fe.tls) {
     connection = tls_->wrap(rt_, std::move(connection), [this, alive = alive_](const std::string& why) {
       if (!*alive) return;
@@ -182,6 +256,11 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
   HttpSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
   raw->start();
+}
+
+bool Proxy::expects_proxy_header(const net::IpAddress& source) const {
+  const auto& sources = config_->proxy_protocol_sources;
+  return std::any_of(sources.begin(), sources.end(), [&](const net::Cidr& c) { return c.contains(source); });
 }
 
 void Proxy::finished(HttpSession* session) {

@@ -54,6 +54,7 @@ struct ProxyCounters {
   std::uint64_t redirects = 0;
   std::uint64_t connect_retries = 0;
   std::uint64_t tls_handshake_failures = 0;
+  std::uint64_t bad_proxy_headers = 0;  // connections from a proxy-protocol source reset for their header
 };
 
 class Proxy {
@@ -103,6 +104,8 @@ class Proxy {
 
  private:
   void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  // Whether a connection from `source` must start with a PROXY protocol header (proxy-protocol).
+  bool expects_proxy_header(const net::IpAddress& source) const;
   // Which of this proxy's frontends listens on `bind` now, if one does.
   std::optional<std::size_t> listener_on(const net::SocketAddress& bind) const;
 

@@ -24,6 +24,7 @@ namespace metalgate::proxy {
 using std::chrono::milliseconds;
 
 class BasicAuth;    // basic_auth.h
+class Cors;         // cors.h
 class PathRewrite;  // path_rewrite.h
 
 enum class Balance : std::uint8_t { kRoundRobin, kLeastConn, kSource };
@@ -115,7 +116,8 @@ struct RequestRedirect {
 
 // What a route's Ingress asks for, applied after routing (HAProxy applies these per Ingress rule), in the
 // controller's rule order: allow/deny lists, rate counting, basic auth, the rate limit, ssl-redirect,
-// request-redirect; then, on the forwarded request, headers, set-host and path-rewrite.
+// request-redirect; then, on the forwarded request, headers, set-host and path-rewrite; then the CORS
+// preflight answer. CORS response headers go on every answer once the route is known.
 struct RoutePolicy {
   std::string ingress;  // "namespace/name"; empty for the built-in default
   std::vector<net::Cidr> allow_list;
@@ -137,6 +139,8 @@ struct RoutePolicy {
   std::shared_ptr<const BasicAuth> basic_auth;
   std::optional<RequestRedirect> request_redirect;
   std::vector<std::shared_ptr<const PathRewrite>> path_rewrites;  // applied in order to the forwarded path
+  // cors-enable: the CORS headers and preflight answer (cors.h); null: none.
+  std::shared_ptr<const Cors> cors;
 };
 
 struct BackendConfig {
@@ -203,6 +207,9 @@ struct ProxyConfig {
   std::size_t maxconn = 0;  // global cap on client connections (0: none)
   int nbthread = 1;         // event loops of a live proxy (the simulator runs one per node)
   bool access_log = false;  // ConfigMap-level: log every request (Ingress access-log adds per route)
+  // proxy-protocol (ConfigMap): connections from these sources to the HTTP and HTTPS frontends must start
+  // with a PROXY protocol header (v1 or v2), whose source address is then the client's.
+  std::vector<net::Cidr> proxy_protocol_sources;
   std::vector<L4ServiceConfig> l4_services;
 };
 

@@ -8,6 +8,7 @@
 #include "engine/config/annotations.h"
 #include "engine/config/duration.h"
 #include "engine/proxy/basic_auth.h"
+#include "engine/proxy/cors.h"
 #include "engine/proxy/path_rewrite.h"
 
 namespace metalgate::proxy {
@@ -672,6 +673,48 @@ std::optional<RequestRedirect> read_request_redirect(const Lookup& l, Diagnostic
   return r;
 }
 
+// cors-enable and the settings that go with it (cors.h), with the controller's defaults. A bad value is an
+// error at its annotation and its default stands; an origin pattern that cannot be used leaves the route
+// without CORS headers (nullptr), as the controller's failed rule does.
+std::shared_ptr<const Cors> read_cors(const Lookup& l, Diagnostics& d) {
+  bool enabled = false;
+  read_bool(l, {"cors-enable"}, enabled, d);
+  if (!enabled) return nullptr;
+  CorsSettings s;
+  if (auto f = l.get("cors-allow-origin"); f && !f->value.empty()) {
+    s.allow_origin = f->value;
+    std::istringstream words(f->value);
+    for (std::string word; words >> word;)
+      if (word.size() > 1 && word.back() == ',')
+        d.warning(
+            f->where, f->field,
+            "'" + word + "': origin patterns are separated by spaces; the comma is part of the pattern");
+  }
+  if (auto f = l.get("cors-allow-methods"); f && !f->value.empty()) {
+    std::string error;
+    if (auto methods = normalize_cors_methods(f->value, error))
+      s.allow_methods = *methods;
+    else
+      d.error(f->where, f->field, error + "; * is used");
+  }
+  if (auto f = l.get("cors-allow-headers"); f && !f->value.empty())
+    s.allow_headers = normalize_cors_headers(f->value);
+  if (auto f = l.get("cors-max-age"); f && !f->value.empty()) {
+    if (auto v = config::parse_duration(f->value))
+      s.max_age_seconds = v->count() / 1000;
+    else
+      d.error(f->where, f->field, "'" + f->value + "' is not a duration (5s, 100ms, 1m or milliseconds)");
+  }
+  if (auto f = l.get("cors-allow-credentials")) s.allow_credentials = f->value == "true";
+  read_bool(l, {"cors-respond-to-options"}, s.respond_to_options, d);
+  std::string error;
+  auto cors = Cors::make(std::move(s), error);
+  if (!cors)  // only an origin pattern can be refused
+    if (auto f = l.get("cors-allow-origin"))
+      d.error(f->where, f->field, error + "; the route gets no CORS headers");
+  return cors;
+}
+
 RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, Diagnostics& d) {
   RoutePolicy p;
   if (ingress) p.ingress = ingress->meta.key();
@@ -732,6 +775,7 @@ RoutePolicy build_policy(const model::Model& m, const config::Ingress* ingress, 
   p.basic_auth = read_basic_auth(m, l, ingress, d);
   p.path_rewrites = read_path_rewrites(l, d);
   p.request_redirect = read_request_redirect(l, d);
+  p.cors = read_cors(l, d);
   return p;
 }
 
@@ -985,6 +1029,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   read_int(global, {"nbthread"}, c.nbthread, 1, 256, d);
   read_bool(global, {"access-log"}, c.access_log, d);
   read_tls_offer(global, c.tls.offer, d);
+  if (auto f = global.get("proxy-protocol")) c.proxy_protocol_sources = read_cidrs(*f, d);
 
   std::uint16_t http_port = 80, https_port = 443;
   if (m.manifests.controller) {

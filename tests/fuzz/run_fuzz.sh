@@ -27,6 +27,7 @@ case $target in
     libs=(); max_len=512 ;;
   manifest)
     sources=("${model_sources[@]}" "$e/proxy/proxy_config.cc" "$e/proxy/basic_auth.cc" "$e/proxy/path_rewrite.cc"
+             "$e/proxy/cors.cc"
              "$e/http/message.cc" "$e/tls/tls_stream.cc" "$e/runtime/log.cc")
     libs=(-lyaml-cpp -lssl -lcrypto -lz -lcrypt); max_len=8192 ;;
   scenario)

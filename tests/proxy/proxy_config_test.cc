@@ -391,6 +391,13 @@ TEST(AnnotationDefaults, EveryDocumentedDefaultIsWhatTheCodeUsesWhenTheNameIsUns
       {"compression-algo", "gzip is the only algorithm: tests/proxy/compression_test.cc"},
       {"compression-type", "tests/proxy/compression_test.cc"},
       {"ssl-options", "tests/proxy/proxy_config_test.cc ProxyConfigTls.DefaultsAreTls12AtLeast…"},
+      {"cors-enable", "tests/proxy/proxy_test.cc ProxyCors (no Origin header: none added)"},
+      {"cors-allow-origin", "tests/proxy/cors_test.cc Cors.TheDefaultsAllowEveryOriginMethodAndHeaderForFiveSeconds"},
+      {"cors-allow-methods", "tests/proxy/cors_test.cc Cors.TheDefaultsAllowEveryOriginMethodAndHeaderForFiveSeconds"},
+      {"cors-allow-headers", "tests/proxy/cors_test.cc Cors.TheDefaultsAllowEveryOriginMethodAndHeaderForFiveSeconds"},
+      {"cors-max-age", "tests/proxy/cors_test.cc Cors.TheDefaultsAllowEveryOriginMethodAndHeaderForFiveSeconds"},
+      {"cors-allow-credentials", "tests/proxy/cors_test.cc Cors.AMatchingOriginIsEchoedAndCredentialsAllowedWhenAsked"},
+      {"cors-respond-to-options", "tests/proxy/proxy_test.cc ProxyCors.OptionsReachTheServerUnlessRespondToOptionsAnswersThem204"},
   };
   for (const auto& a : config::haproxy_annotations()) {
     if (a.default_value.empty() || !a.not_acted_on.empty() || elsewhere.count(a.name)) continue;

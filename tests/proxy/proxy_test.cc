@@ -1299,5 +1299,198 @@ TEST(ProxyLoops, GlobalMaxconnCountsEveryLoopsConnections) {
       << "a freed connection slot is usable";
 }
 
+// ------------------------------------------------------------------------------------------ CORS
+
+const std::string kOrigin = "Origin: https://shop.example\r\n";
+
+void serve_with_header(ProxyWorld& w, const std::string& name, const std::string& value) {
+  for (auto& [n, s] : w.servers)
+    s->options.extra_headers.emplace_back(name, value);
+}
+
+TEST(ProxyCors, AnOriginGetsTheControllersDefaultHeadersOverTheServersOwn) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cors-enable: \"true\"\n"));
+  serve_with_header(w, "Access-Control-Allow-Origin", "https://old.example");
+  auto r = w.request(get("app.example.com", "/", kOrigin));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get("access-control-allow-origin"), "*");
+  EXPECT_EQ(r->get("access-control-allow-methods"), "*");
+  EXPECT_EQ(r->get("access-control-allow-headers"), "*");
+  EXPECT_EQ(r->get("access-control-max-age"), "5");
+  EXPECT_FALSE(r->has("access-control-allow-credentials"));
+  EXPECT_EQ(r->head.find("https://old.example"), std::string::npos) << "set-header replaces the server's";
+  auto plain = w.request(get("app.example.com", "/"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->get("access-control-allow-origin"), "https://old.example") << "no Origin: untouched";
+  EXPECT_FALSE(plain->has("access-control-max-age"));
+}
+
+TEST(ProxyCors, OriginPatternsEchoAMatchingOriginAndTheOtherAnnotationsShapeTheHeaders) {
+  ProxyWorld w;
+  w.start(ingress(
+      "    haproxy.org/cors-enable: \"true\"\n"
+      "    haproxy.org/cors-allow-origin: ^https://(.+\\.)?example(:\\d{1,5})?$ ^https://partner\\.net$\n"
+      "    haproxy.org/cors-allow-methods: get, POST\n"
+      "    haproxy.org/cors-allow-headers: X-Custom-Header, Content-Type\n"
+      "    haproxy.org/cors-allow-credentials: \"true\"\n"
+      "    haproxy.org/cors-max-age: 1m\n"));
+  auto r = w.request(get("app.example.com", "/", "Origin: https://shop.example:8443\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get("access-control-allow-origin"), "https://shop.example:8443");
+  EXPECT_EQ(r->get("access-control-allow-methods"), "GET, POST");
+  EXPECT_EQ(r->get("access-control-allow-headers"), "X-Custom-Header,Content-Type");
+  EXPECT_EQ(r->get("access-control-allow-credentials"), "true");
+  EXPECT_EQ(r->get("access-control-max-age"), "60");
+  EXPECT_EQ(w.request(get("app.example.com", "/", "Origin: https://partner.net\r\n"))
+                ->get("access-control-allow-origin"),
+            "https://partner.net");
+  auto other = w.request(get("app.example.com", "/", "Origin: https://evil.net\r\n"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  EXPECT_EQ(other->head.find("ccess-Control-"), std::string::npos) << "no CORS header for another origin";
+}
+
+TEST(ProxyCors, OptionsReachTheServerUnlessRespondToOptionsAnswersThem204) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cors-enable: \"true\"\n"));
+  const std::string preflight = "OPTIONS /api HTTP/1.1\r\nHost: app.example.com\r\n" + kOrigin +
+                                "Access-Control-Request-Method: PUT\r\n\r\n";
+  auto passed = w.request(preflight);
+  ASSERT_TRUE(passed);
+  EXPECT_EQ(passed->status, 200);
+  EXPECT_EQ(server_requests(w), 1u) << "the controller forwards preflights by default";
+  EXPECT_EQ(passed->get("access-control-allow-origin"), "*");
+
+  ProxyWorld r;
+  r.start(ingress("    haproxy.org/cors-enable: \"true\"\n    haproxy.org/cors-respond-to-options: \"true\"\n"
+                  "    haproxy.org/access-log: \"true\"\n"));
+  TestClient c(r.client_host, r.http_address());
+  c.send(preflight);
+  auto answered = r.await(c);
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 204);
+  EXPECT_FALSE(answered->has("content-length")) << "as HAProxy's return: a 204 has no length";
+  EXPECT_EQ(answered->get("access-control-allow-origin"), "*");
+  EXPECT_EQ(answered->get("access-control-max-age"), "5");
+  EXPECT_EQ(server_requests(r), 0u);
+  EXPECT_THAT(r.access_log.back(), HasSubstr(" 204 ")) << r.access_log.back();
+  EXPECT_THAT(r.access_log.back(), HasSubstr(" LR-- ")) << "HAProxy's state for http-request return";
+  c.send(get("app.example.com", "/"));
+  auto next = r.await(c);
+  ASSERT_TRUE(next) << "the connection stays open";
+  EXPECT_EQ(next->status, 200);
+  EXPECT_FALSE(next->has("access-control-allow-origin")) << "the next request presents no Origin";
+}
+
+TEST(ProxyCors, TheProxysOwnAnswersCarryTheHeadersAndDenialsComeBeforeThePreflightAnswer) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cors-enable: \"true\"\n    haproxy.org/cors-respond-to-options: \"true\"\n"
+                  "    haproxy.org/deny-list: 10.0.0.100\n"));
+  auto denied = w.request("OPTIONS / HTTP/1.1\r\nHost: app.example.com\r\n" + kOrigin + "\r\n");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << "deny rules come first in the controller's order";
+  EXPECT_EQ(denied->get("access-control-allow-origin"), "*") << "http-after-response covers HAProxy's own";
+  auto bad = w.request("GET / HTTP/1.1\r\nHost: app.example.com\r\n" + kOrigin + "Bad Header\r\n\r\n");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_FALSE(bad->has("access-control-allow-origin")) << "an unparsed request has no route";
+}
+
+TEST(ProxyCors, TheConfigMapEnablesCorsForEveryRouteAndAnIngressRefinesIt) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/cors-allow-origin: ^https://shop\\.example$\n"),
+          {{"cors-enable", "true"}, {"cors-max-age", "30s"}});
+  auto r = w.request(get("app.example.com", "/", kOrigin));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get("access-control-allow-origin"), "https://shop.example");
+  EXPECT_EQ(r->get("access-control-max-age"), "30");
+}
+
+TEST(ProxyCors, BadValuesAreErrorsAtTheirAnnotation) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(ingress("    haproxy.org/cors-enable: \"true\"\n    haproxy.org/cors-allow-methods: GET, PURGE\n"
+                  "    haproxy.org/cors-max-age: soon\n"));
+  const std::string diagnostics = w.diagnostics.to_string();
+  EXPECT_THAT(diagnostics, HasSubstr("metadata.annotations.haproxy.org/cors-allow-methods: unsupported HTTP "
+                                     "method 'PURGE'"));
+  EXPECT_THAT(diagnostics,
+              HasSubstr("metadata.annotations.haproxy.org/cors-max-age: 'soon' is not a duration"));
+  auto r = w.request(get("app.example.com", "/", kOrigin));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get("access-control-allow-methods"), "*") << "the default stands";
+  EXPECT_EQ(r->get("access-control-max-age"), "5");
+  ProxyWorld p;
+  p.serve_despite_errors = true;
+  p.start(ingress("    haproxy.org/cors-enable: \"true\"\n    haproxy.org/cors-allow-origin: (?i)shop\n"));
+  EXPECT_THAT(p.diagnostics.to_string(), HasSubstr("the route gets no CORS headers"));
+  EXPECT_FALSE(p.request(get("app.example.com", "/", kOrigin))->has("access-control-allow-origin"));
+}
+
+// ------------------------------------------------------------------------------------------ proxy-protocol
+
+const std::string kProxyV1 = "PROXY TCP4 203.0.113.9 10.0.0.1 5555 80\r\n";
+
+TEST(ProxyProtocol, AListedSourcesHeaderNamesTheClientForForwardedForAllowListsAndTheLog) {
+  ProxyWorld w;
+  w.start(ingress("    haproxy.org/allow-list: 203.0.113.0/24\n    haproxy.org/access-log: \"true\"\n"),
+          {{"proxy-protocol", "192.0.2.1, 10.0.0.100/32"}});
+  auto r = w.request(kProxyV1 + get("app.example.com", "/"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << "the allow-list sees the header's source";
+  EXPECT_THAT(last_head(w), HasSubstr("X-Forwarded-For: 203.0.113.9\r\n"));
+  EXPECT_EQ(w.access_log.back().rfind("203.0.113.9:5555 ", 0), 0u) << w.access_log.back();
+  // Version 2 (PROXY, TCP over IPv4: 198.51.100.9:4242 -> 10.0.0.1:80), in two pieces.
+  const std::string v2 = std::string("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16) +
+                         std::string("\xc6\x33\x64\x09\x0a\x00\x00\x01\x10\x92\x00\x50", 12);
+  TestClient c(w.client_host, w.http_address());
+  c.send(v2.substr(0, 10));
+  w.world.run_for(10ms);
+  c.send(v2.substr(10) + get("app.example.com", "/"));
+  auto denied = w.await(c);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << "198.51.100.9 is not on the allow-list";
+}
+
+TEST(ProxyProtocol, AListedSourceWithoutAValidHeaderIsDroppedBeforeAnyRequest) {
+  ProxyWorld w;
+  w.start(ingress(), {{"proxy-protocol", "10.0.0.100"}});
+  for (const std::string& first :
+       {get("app.example.com", "/"),
+        std::string("PROXY TCP4 203.0.113.9 10.0.0.1 5555\r\n") + get("app.example.com", "/")}) {
+    TestClient c(w.client_host, w.http_address());
+    c.send(first);
+    w.world.run_for(1s);
+    EXPECT_TRUE(c.closed || c.peer_closed) << first;
+    EXPECT_TRUE(c.received.empty()) << "no answer: HAProxy resets such a connection";
+  }
+  EXPECT_EQ(server_requests(w), 0u);
+  EXPECT_EQ(w.proxy->counters().bad_proxy_headers, 2u);
+}
+
+TEST(ProxyProtocol, AnUnlistedSourceSpeaksHttpFromItsFirstByte) {
+  ProxyWorld w;
+  w.start(ingress(), {{"proxy-protocol", "10.0.0.100"}});
+  auto plain = w.request(get("app.example.com", "/"), 10s, /*from_client2=*/true);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_THAT(last_head(w), HasSubstr("X-Forwarded-For: 10.0.0.101\r\n"));
+  auto spoofed = w.request(kProxyV1 + get("app.example.com", "/"), 10s, /*from_client2=*/true);
+  ASSERT_TRUE(spoofed);
+  EXPECT_EQ(spoofed->status, 400) << "a header from an unlisted source is a bad request";
+}
+
+TEST(ProxyProtocol, UnknownAndLocalHeadersKeepTheConnectionsAddress) {
+  ProxyWorld w;
+  w.start(ingress(), {{"proxy-protocol", "10.0.0.0/24"}});
+  ASSERT_EQ(w.request("PROXY UNKNOWN\r\n" + get("app.example.com", "/"))->status, 200);
+  EXPECT_THAT(last_head(w), HasSubstr("X-Forwarded-For: 10.0.0.100\r\n"));
+  const std::string local("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+  ASSERT_EQ(w.request(local + get("app.example.com", "/"))->status, 200);
+  EXPECT_THAT(last_head(w), HasSubstr("X-Forwarded-For: 10.0.0.100\r\n"));
+}
+
 }  // namespace
 }  // namespace metalgate::proxy::testing
