@@ -96,6 +96,27 @@ std::string forward_text(const model::ServiceForward& f) {
   return s;
 }
 
+nlohmann::json forwards_json(const model::Model& m) {
+  using nlohmann::json;
+  json forwards = json::array();
+  for (const auto& f : m.forwards) {
+    json addrs = json::array();
+    for (const auto& a : f.addresses)
+      addrs.push_back(a.to_string());
+    json x{{"service", f.service_key},
+           {"addresses", addrs},
+           {"port", f.port.port},
+           {"protocol", config::to_string(f.port.protocol)},
+           {"externalTrafficPolicy", f.local ? "Local" : "Cluster"},
+           {"endpoints", endpoints_json(f.endpoints)}};
+    x["sessionAffinity"] = f.client_ip_affinity
+                               ? json{{"clientIP", {{"timeoutSeconds", f.client_ip_affinity->count()}}}}
+                               : json("None");
+    forwards.push_back(std::move(x));
+  }
+  return forwards;
+}
+
 }  // namespace
 
 std::string format_model_text(const model::Model& m, const config::Diagnostics& d) {
@@ -242,23 +263,7 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
                      {"endpoints", endpoints_json(l4.endpoints)}});
     j[name] = arr;
   }
-  json forwards = json::array();
-  for (const auto& f : m.forwards) {
-    json addrs = json::array();
-    for (const auto& a : f.addresses)
-      addrs.push_back(a.to_string());
-    json x{{"service", f.service_key},
-           {"addresses", addrs},
-           {"port", f.port.port},
-           {"protocol", config::to_string(f.port.protocol)},
-           {"externalTrafficPolicy", f.local ? "Local" : "Cluster"},
-           {"endpoints", endpoints_json(f.endpoints)}};
-    x["sessionAffinity"] = f.client_ip_affinity
-                               ? json{{"clientIP", {{"timeoutSeconds", f.client_ip_affinity->count()}}}}
-                               : json("None");
-    forwards.push_back(std::move(x));
-  }
-  j["forwards"] = forwards;
+  j["forwards"] = forwards_json(m);
   json diags = json::array();
   for (const auto& x : d.sorted())
     diags.push_back({{"severity", config::to_string(x.severity)},
