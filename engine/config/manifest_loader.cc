@@ -287,8 +287,8 @@ ObjectMeta read_meta(const YamlReader& doc, bool namespaced,
 
 // The warning for a name metalgate accepts and does not act on (AnnotationSpec::not_acted_on).
 std::string not_acted_on_text(const AnnotationSpec& spec) {
-  return "'" + std::string(spec.name) + "' is accepted but metalgate does not act on it: " +
-         std::string(spec.not_acted_on);
+  return "'" + std::string(spec.name) +
+         "' is accepted but metalgate does not act on it: " + std::string(spec.not_acted_on);
 }
 
 // Haproxy-controller annotations: unknown ones get the closest known name; known ones used where metalgate
@@ -666,13 +666,15 @@ void read_session_affinity(const YamlReader& spec, Service& s) {
     spec["sessionAffinity"].error("must be None or ClientIP, not '" + affinity + "'");
     return;
   }
-  if (s.type == ServiceType::kExternalName) spec["sessionAffinity"].error("may not be set for ExternalName services");
+  if (s.type == ServiceType::kExternalName)
+    spec["sessionAffinity"].error("may not be set for ExternalName services");
   s.client_ip_affinity = std::chrono::seconds(10800);
   if (!config.present()) return;
   if (!config.expect_map({"clientIP"})) return;
   auto client_ip = config["clientIP"];
   if (client_ip.present() && client_ip.expect_map({"timeoutSeconds"}))
-    if (auto t = client_ip.integer("timeoutSeconds", 1, 86400)) s.client_ip_affinity = std::chrono::seconds(*t);
+    if (auto t = client_ip.integer("timeoutSeconds", 1, 86400))
+      s.client_ip_affinity = std::chrono::seconds(*t);
 }
 
 void read_service(const YamlReader& doc, ManifestSet& set) {
@@ -683,9 +685,9 @@ void read_service(const YamlReader& doc, ManifestSet& set) {
   spec.expect_map(
       {"type", "ports", "selector", "externalTrafficPolicy", "loadBalancerIP", "loadBalancerClass",
        "ipFamilies", "ipFamilyPolicy", "sessionAffinity", "sessionAffinityConfig"},
-      {"clusterIP", "clusterIPs", "allocateLoadBalancerNodePorts",
-       "internalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges",
-       "externalIPs", "externalName", "trafficDistribution"});
+      {"clusterIP", "clusterIPs", "allocateLoadBalancerNodePorts", "internalTrafficPolicy",
+       "healthCheckNodePort", "publishNotReadyAddresses", "loadBalancerSourceRanges", "externalIPs",
+       "externalName", "trafficDistribution"});
   s.type = read_service_type(spec);
   ServicePortsSeen seen;
   auto ports = spec["ports"].items();
@@ -897,8 +899,8 @@ void read_slice_endpoint(const YamlReader& ep, net::IpFamily family, ServiceEndp
       continue;
     }
     check_endpoint_ip(a, *parsed);
-    e.addresses.push_back({*parsed, ep.string("nodeName").value_or(""), ep["targetRef"].string("name").value_or(""),
-                           ready, serving, terminating});
+    e.addresses.push_back({*parsed, ep.string("nodeName").value_or(""),
+                           ep["targetRef"].string("name").value_or(""), ready, serving, terminating});
   }
 }
 
@@ -1405,6 +1407,59 @@ void record_values_settings(const YamlReader& r, const std::string& path, Values
   w.v.settings[path].push_back({text, r.where()});
 }
 
+// controller.service: the controller Service metalgate builds from the values.
+void read_values_service(const YamlReader& svc, ControllerValues& v) {
+  if (svc.present() &&
+      svc.expect_map_lenient(
+          {"type", "annotations", "externalTrafficPolicy", "ports", "tcpPorts", "udpPorts", "loadBalancerIP"},
+          {"enabled", "labels", "targetPorts", "nodePorts", "enablePorts", "clusterIP",
+           "loadBalancerSourceRanges", "externalIPs", "sessionAffinity", "loadBalancerClass"})) {
+    if (auto t = svc.string("type")) v.service_type = *t;
+    for (auto& [k, val] : svc.string_map("annotations"))
+      v.service_annotations[k] = val;
+    if (auto etp = read_traffic_policy(svc["externalTrafficPolicy"])) v.external_traffic_policy = *etp;
+    if (auto ip = svc.string("loadBalancerIP")) v.load_balancer_ip = *ip;
+    auto ports = svc["ports"];
+    if (ports.present() && ports.expect_map({"http", "https", "stat"}, {"quic", "admin", "prometheus"})) {
+      if (auto n = ports.integer("http", 1, 65535)) v.http_port = static_cast<std::uint16_t>(*n);
+      if (auto n = ports.integer("https", 1, 65535)) v.https_port = static_cast<std::uint16_t>(*n);
+      if (auto n = ports.integer("stat", 1, 65535)) v.stat_port = static_cast<std::uint16_t>(*n);
+    }
+    if (svc.has("tcpPorts")) v.tcp_ports = read_values_ports(svc["tcpPorts"]);
+    if (svc.has("udpPorts")) v.udp_ports = read_values_ports(svc["udpPorts"]);
+  }
+}
+
+// controller.stats, metrics, ingressClass(Resource), defaultBackendService and logging.
+void read_values_operations(const YamlReader& c, ControllerValues& v) {
+  if (auto s = c["stats"]; s.present() && s.expect_map({"enabled", "port", "auth"})) {
+    v.stats_enabled = s.boolean("enabled").value_or(v.stats_enabled);
+    if (auto n = s.integer("port", 1, 65535)) v.stats_port = static_cast<std::uint16_t>(*n);
+    if (auto a = s["auth"]; a.present() && a.expect_map({"username", "password"})) {
+      v.stats_user = a.string("username");
+      v.stats_password = a.string("password");
+    }
+  }
+  if (auto m = c["metrics"]; m.present() && m.expect_map({"enabled", "service", "port"})) {
+    v.metrics_enabled = m.boolean("enabled").value_or(v.metrics_enabled);
+    if (auto n = m["service"].integer("port", 1, 65535)) v.metrics_port = static_cast<std::uint16_t>(*n);
+    if (auto n = m.integer("port", 1, 65535)) v.metrics_port = static_cast<std::uint16_t>(*n);
+  }
+  if (auto ic = c.string("ingressClass")) v.ingress_class = *ic;
+  if (auto r = c["ingressClassResource"];
+      r.present() && r.expect_map({"name", "enabled", "default", "controllerValue"})) {
+    if (auto n = r.string("name")) v.ingress_class = *n;
+    v.ingress_class_resource_enabled = r.boolean("enabled").value_or(v.ingress_class_resource_enabled);
+    v.ingress_class_resource_default = r.boolean("default").value_or(v.ingress_class_resource_default);
+    if (auto cv = r.string("controllerValue")) v.ingress_class_controller = *cv;
+  }
+  if (auto d = c.string("defaultBackendService")) v.default_backend_service = *d;
+  if (auto l = c["logging"]; l.present() && l.expect_map({"level", "traffic"})) {
+    if (auto lv = l.string("level")) v.log_level = *lv;
+    v.log_traffic = l.boolean("traffic").value_or(v.log_traffic);
+  }
+}
+
 // Applies one values file over what earlier files set: maps merge key by key, lists and scalars replace.
 void read_values(const YamlReader& doc, ManifestSet& set) {
   auto& v = set.controller ? *set.controller : set.controller.emplace();
@@ -1462,26 +1517,7 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
                         "serviceAccount",
                         "kubernetesIngressControllerConfig"});
   if (auto n = c.integer("replicaCount", 0, 1000)) v.replica_count = static_cast<int>(*n);
-  auto svc = c["service"];
-  if (svc.present() &&
-      svc.expect_map_lenient(
-          {"type", "annotations", "externalTrafficPolicy", "ports", "tcpPorts", "udpPorts", "loadBalancerIP"},
-          {"enabled", "labels", "targetPorts", "nodePorts", "enablePorts", "clusterIP",
-           "loadBalancerSourceRanges", "externalIPs", "sessionAffinity", "loadBalancerClass"})) {
-    if (auto t = svc.string("type")) v.service_type = *t;
-    for (auto& [k, val] : svc.string_map("annotations"))
-      v.service_annotations[k] = val;
-    if (auto etp = read_traffic_policy(svc["externalTrafficPolicy"])) v.external_traffic_policy = *etp;
-    if (auto ip = svc.string("loadBalancerIP")) v.load_balancer_ip = *ip;
-    auto ports = svc["ports"];
-    if (ports.present() && ports.expect_map({"http", "https", "stat"}, {"quic", "admin", "prometheus"})) {
-      if (auto n = ports.integer("http", 1, 65535)) v.http_port = static_cast<std::uint16_t>(*n);
-      if (auto n = ports.integer("https", 1, 65535)) v.https_port = static_cast<std::uint16_t>(*n);
-      if (auto n = ports.integer("stat", 1, 65535)) v.stat_port = static_cast<std::uint16_t>(*n);
-    }
-    if (svc.has("tcpPorts")) v.tcp_ports = read_values_ports(svc["tcpPorts"]);
-    if (svc.has("udpPorts")) v.udp_ports = read_values_ports(svc["udpPorts"]);
-  }
+  read_values_service(c["service"], v);
   for (auto& [key, value] : c["config"].entries()) {
     v.config[key] = value.present() ? value.scalar().value_or("") : "";
     v.config_where[key] = c["config"].key_where(key);
@@ -1490,32 +1526,7 @@ void read_values(const YamlReader& doc, ManifestSet& set) {
     v.tcp_services_config_map = t.string("configMapName");
   if (auto u = c["udpServices"]; u.present() && u.expect_map({"configMapName"}))
     v.udp_services_config_map = u.string("configMapName");
-  if (auto s = c["stats"]; s.present() && s.expect_map({"enabled", "port", "auth"})) {
-    v.stats_enabled = s.boolean("enabled").value_or(v.stats_enabled);
-    if (auto n = s.integer("port", 1, 65535)) v.stats_port = static_cast<std::uint16_t>(*n);
-    if (auto a = s["auth"]; a.present() && a.expect_map({"username", "password"})) {
-      v.stats_user = a.string("username");
-      v.stats_password = a.string("password");
-    }
-  }
-  if (auto m = c["metrics"]; m.present() && m.expect_map({"enabled", "service", "port"})) {
-    v.metrics_enabled = m.boolean("enabled").value_or(v.metrics_enabled);
-    if (auto n = m["service"].integer("port", 1, 65535)) v.metrics_port = static_cast<std::uint16_t>(*n);
-    if (auto n = m.integer("port", 1, 65535)) v.metrics_port = static_cast<std::uint16_t>(*n);
-  }
-  if (auto ic = c.string("ingressClass")) v.ingress_class = *ic;
-  if (auto r = c["ingressClassResource"];
-      r.present() && r.expect_map({"name", "enabled", "default", "controllerValue"})) {
-    if (auto n = r.string("name")) v.ingress_class = *n;
-    v.ingress_class_resource_enabled = r.boolean("enabled").value_or(v.ingress_class_resource_enabled);
-    v.ingress_class_resource_default = r.boolean("default").value_or(v.ingress_class_resource_default);
-    if (auto cv = r.string("controllerValue")) v.ingress_class_controller = *cv;
-  }
-  if (auto d = c.string("defaultBackendService")) v.default_backend_service = *d;
-  if (auto l = c["logging"]; l.present() && l.expect_map({"level", "traffic"})) {
-    if (auto lv = l.string("level")) v.log_level = *lv;
-    v.log_traffic = l.boolean("traffic").value_or(v.log_traffic);
-  }
+  read_values_operations(c, v);
 }
 
 // ------------------------------------------------------------------------------------------ dispatch
