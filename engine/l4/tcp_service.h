@@ -39,6 +39,11 @@ class TcpService {
   // With `previous` (a reload): takes over its listening socket when it listens on the same address, so that
   // connections waiting to be accepted are not reset (see proxy::Proxy::start).
   std::error_code start(TcpService* previous = nullptr);
+  // Without a listener of its own (ssl-passthrough: the HTTPS frontend hands it connections whose ClientHello
+  // names one of its hosts): the health checks only.
+  void start_unlistened() { backend_.start_checks(); }
+  // A connection accepted elsewhere, carried as one of its own.
+  void adopt(runtime::StreamConnectionPtr c) { accept(std::move(c)); }
   // Hands a socket taken over by start() back, when the reload it belonged to fails.
   void give_back(TcpService& previous);
   // Where it listens (its configured address when it does not: a Service port without a server here).

@@ -3,16 +3,34 @@
 #include <algorithm>
 
 #include "engine/proxy/health.h"
+#include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
 
 // ------------------------------------------------------------------------------------------ ServerConnection
 
+namespace {
+
+tls::ClientSettings client_settings(const ServerTls& t) {
+  tls::ClientSettings settings;
+  settings.ca_pem = t.ca_pem;
+  settings.certificate_pem = t.certificate_pem;
+  settings.private_key_pem = t.private_key_pem;
+  settings.alpn = {"http/1.1"};  // the controller offers "h2,http/1.1"; metalgate speaks HTTP/1.1 to servers
+  return settings;
+}
+
+}  // namespace
+
 ServerConnection::~ServerConnection() = default;
 
 void ServerConnection::connect(runtime::Runtime& rt, const net::SocketAddress& address,
                                const runtime::ConnectOptions& options) {
-  stream_ = rt.connect(address, *this, options);
+  if (const auto& tls = backend_.config().tls)
+    stream_ = tls::connect_client(rt, address, *this, client_settings(*tls),
+                                  backend_.tls_failure_logger(server_), options);
+  else
+    stream_ = rt.connect(address, *this, options);
 }
 
 void ServerConnection::on_connected() {
@@ -175,7 +193,11 @@ void Backend::run_check(std::size_t i) {
   s.check_handler = std::move(handler);
   net::SocketAddress target = s.config.address;
   if (check.port) target.port = *check.port;
-  s.check_stream = rt_.connect(target, *h);
+  if (config_.tls)
+    s.check_stream =
+        tls::connect_client(rt_, target, *h, client_settings(*config_.tls), tls_failure_logger(i));
+  else
+    s.check_stream = rt_.connect(target, *h);
   h->stream = s.check_stream.get();
   auto timeout = std::chrono::duration_cast<runtime::Duration>(check.timeout.value_or(check.interval));
   s.check_timer->arm(timeout);
@@ -297,6 +319,13 @@ void Backend::park(ServerConnectionPtr connection) {
   }
   connection->idle_ = true;
   s.idle.push_back(std::move(connection));
+}
+
+std::function<void(const std::string&)> Backend::tls_failure_logger(std::size_t server) {
+  return [this, name = servers_[server].config.name](const std::string& why) {
+    rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "server-tls-failed",
+                     {{"backend", config_.name}, {"server", name}, {"reason", why}});
+  };
 }
 
 ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner, bool we_speak_first) {

@@ -141,6 +141,8 @@ class Backend {
   std::uint64_t connections_reused() const { return connections_reused_; }
   void count_reuse() { ++connections_reused_; }
 
+  // What a failed TLS handshake with `server` is logged as (server-ssl).
+  std::function<void(const std::string&)> tls_failure_logger(std::size_t server);
   // Called by ServerConnection when an idle one closes or misbehaves.
   void drop_idle(ServerConnection* connection);
   // Called when a health check changes a server's state (for logs and to move queued requests).

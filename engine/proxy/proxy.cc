@@ -7,6 +7,7 @@
 #include "engine/l4/udp_service.h"
 #include "engine/proxy/http_session.h"
 #include "engine/proxy/proxy_protocol.h"
+#include "engine/proxy/ssl_passthrough.h"
 #include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
@@ -86,6 +87,9 @@ Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, Pr
 Proxy::~Proxy() {
   *alive_ = false;
   listeners_.clear();
+  peeking_.clear();
+  gone_.clear();
+  passthrough_.clear();
   tcp_services_.clear();
   udp_services_.clear();
   // Sessions go first: they hand their connections back to the backends.
@@ -177,9 +181,23 @@ std::error_code Proxy::start(Proxy* previous) {
     tcp_services_.clear();
     return ec;
   }
+  start_passthrough();
   for (auto& b : backends_)
     b->start_checks();
   return {};
+}
+
+void Proxy::start_passthrough() {
+  for (const auto& p : config_->passthrough_services) {
+    l4::TcpService::LogSink sink;
+    if (options_.access_log)
+      sink = [this, alive = alive_](std::string_view line) {
+        if (*alive) options_.access_log(line);
+      };
+    auto unix_time = [this](runtime::Instant t) { return unix_ms(t); };
+    passthrough_.push_back(std::make_unique<l4::TcpService>(rt_, p, nullptr, std::move(sink), unix_time));
+    passthrough_.back()->start_unlistened();
+  }
 }
 
 std::error_code Proxy::start_datagram_services() {
@@ -210,9 +228,10 @@ void Proxy::stop_accepting() {
 }
 
 bool Proxy::idle() const {
-  if (!sessions_.empty()) return false;
-  for (const auto& svc : tcp_services_)
-    if (svc->sessions() > 0) return false;
+  if (!sessions_.empty() || !peeking_.empty()) return false;
+  for (const auto* list : {&tcp_services_, &passthrough_})
+    for (const auto& svc : *list)
+      if (svc->sessions() > 0) return false;
   return true;
 }
 
@@ -232,8 +251,6 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
     return;
   }
   ++counters_.connections;
-  if (options_.shared) ++options_.shared->client_connections;
-  const Frontend& fe = config_->frontends[frontend];
   if (expects_proxy_header(connection->peer_address().ip)) {
     // Before TLS: the load balancer's header precedes the ClientHello.
     const std::string peer = connection->peer_address().to_string();
@@ -245,6 +262,43 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
                            {{"client", peer}, {"reason", why}});
         });
   }
+  if (config_->frontends[frontend].tls && !passthrough_.empty())
+    return peek_hello(frontend, std::move(connection));
+  terminate(frontend, std::move(connection));
+}
+
+void Proxy::peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection) {
+  auto decided = [this, frontend](ClientHelloStream& s, const tls::ClientHelloPeek& peek) {
+    auto it = peeking_.find(&s);
+    runtime::StreamConnectionPtr c = std::move(it->second);
+    peeking_.erase(it);
+    std::optional<std::size_t> to;
+    if (peek.status == tls::ClientHelloPeek::Status::kHello)
+      to = passthrough_for(config_->passthrough_hosts, peek.server_name);
+    if (!to) return terminate(frontend, std::move(c));
+    ++counters_.passed_through;
+    passthrough_[*to]->adopt(std::move(c));
+  };
+  auto gone = [this](ClientHelloStream& s) {
+    auto it = peeking_.find(&s);
+    gone_.push_back(std::move(it->second));
+    peeking_.erase(it);
+    if (gone_.size() == 1)
+      rt_.post([this, alive = alive_] {
+        if (*alive) gone_.clear();
+      });
+  };
+  auto inspect = std::chrono::duration_cast<runtime::Duration>(config_->frontend_timeouts.client);
+  auto peek = std::make_unique<ClientHelloStream>(rt_, std::move(connection), inspect, decided, gone);
+  ClientHelloStream* raw = peek.get();
+  peeking_.emplace(raw, std::move(peek));
+  raw->begin();
+}
+
+void Proxy::terminate(std::size_t frontend, runtime::StreamConnectionPtr connection) {
+  const Frontend& fe = config_->frontends[frontend];
+  if (fe.tls && !tls_) return connection->reset();  // ssl-passthrough alone: no certificate to answer with
+  if (options_.shared) ++options_.shared->client_connections;
   if (fe.tls) {
     connection = tls_->wrap(rt_, std::move(connection), [this, alive = alive_](const std::string& why) {
       if (!*alive) return;

@@ -29,6 +29,7 @@ class UdpService;
 namespace metalgate::proxy {
 
 class HttpSession;
+class ClientHelloStream;
 
 struct ProxyOptions {
   AccessLogSink access_log;  // where access lines go (none: not logged)
@@ -55,6 +56,8 @@ struct ProxyCounters {
   std::uint64_t connect_retries = 0;
   std::uint64_t tls_handshake_failures = 0;
   std::uint64_t bad_proxy_headers = 0;  // connections from a proxy-protocol source reset for their header
+  std::uint64_t passed_through =
+      0;  // HTTPS connections carried to a server still encrypted (ssl-passthrough)
 };
 
 class Proxy {
@@ -84,6 +87,8 @@ class Proxy {
   // The TCP and UDP services, in the order of config().l4_services (each list on its own).
   std::vector<std::unique_ptr<l4::TcpService>>& tcp_services() { return tcp_services_; }
   std::vector<std::unique_ptr<l4::UdpService>>& udp_services() { return udp_services_; }
+  // The ssl-passthrough backends, in the order of config().passthrough_services.
+  std::vector<std::unique_ptr<l4::TcpService>>& passthrough_services() { return passthrough_; }
 
   const ProxyConfig& config() const { return *config_; }
   const ProxyCounters& counters() const { return counters_; }
@@ -104,6 +109,11 @@ class Proxy {
 
  private:
   void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  // TLS (on a TLS frontend) and an HTTP session.
+  void terminate(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  // ssl-passthrough: the ClientHello decides between a passthrough backend and terminate().
+  void peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  void start_passthrough();
   // Whether a connection from `source` must start with a PROXY protocol header (proxy-protocol).
   bool expects_proxy_header(const net::IpAddress& source) const;
   // Which of this proxy's frontends listens on `bind` now, if one does.
@@ -130,6 +140,9 @@ class Proxy {
   tls::ServerContext* tls_ = nullptr;  // own_tls_, or the one every loop shares
   std::vector<std::unique_ptr<l4::TcpService>> tcp_services_;
   std::vector<std::unique_ptr<l4::UdpService>> udp_services_;
+  std::vector<std::unique_ptr<l4::TcpService>> passthrough_;
+  std::unordered_map<ClientHelloStream*, std::unique_ptr<ClientHelloStream>> peeking_;
+  std::vector<std::unique_ptr<ClientHelloStream>> gone_;  // closed while peeking; freed after the callback
   std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
   std::vector<std::unique_ptr<HttpSession>> finished_;
   bool sweeping_ = false;

@@ -143,9 +143,19 @@ struct RoutePolicy {
   std::shared_ptr<const Cors> cors;
 };
 
+// TLS to a backend's servers (server-ssl, server-ca, server-crt), as the controller writes `ssl verify none`
+// or `ssl verify required ca-file …` and `crt …` on its servers. Health checks use it too (HAProxy's checks
+// follow the server's `ssl`).
+struct ServerTls {
+  std::string ca_pem;  // server-ca: verify the server's chain against it (no host name check, as HAProxy's
+                       // `verify required` without `verifyhost`); empty: not verified (`verify none`)
+  std::string certificate_pem, private_key_pem;  // server-crt: the client certificate, for mutual TLS
+};
+
 struct BackendConfig {
   std::string name;  // HAProxy controller style: "default_web-app_80"
   std::vector<ServerConfig> servers;
+  std::optional<ServerTls> tls;  // unset: plain TCP to the servers
   Balance balance = Balance::kRoundRobin;
   HealthCheck check;
   Timeouts timeouts;
@@ -211,6 +221,10 @@ struct ProxyConfig {
   // with a PROXY protocol header (v1 or v2), whose source address is then the client's.
   std::vector<net::Cidr> proxy_protocol_sources;
   std::vector<L4ServiceConfig> l4_services;
+  // ssl-passthrough (ssl_passthrough.h): an HTTPS connection whose SNI is one of these hosts ("shop.example.com",
+  // "*.example.com") goes, still encrypted, to passthrough_services[index] (one per Service port; no listener).
+  std::map<std::string, std::size_t, std::less<>> passthrough_hosts;
+  std::vector<L4ServiceConfig> passthrough_services;
 };
 
 }  // namespace metalgate::proxy

@@ -44,12 +44,14 @@ struct Layer {
   config::SourceLocation where;
   std::string field_prefix;  // "Ingress default/web: annotation " / "ConfigMap …: data."
   const std::map<std::string, config::SourceLocation>* where_of = nullptr;  // per key, when known
+  std::string namespace_;  // the annotated object's; empty for the ConfigMap
 };
 
 struct Found {
   std::string value;
   config::SourceLocation where;
   std::string field;
+  std::string namespace_;  // of the object it was found on (a bare Secret name lives there); empty: ConfigMap
 };
 
 // Looks up annotations from the least specific layer to the most specific one; the last hit wins.
@@ -68,7 +70,7 @@ class Lookup {
         config::SourceLocation where = layer.where;
         if (layer.where_of)
           if (auto at = layer.where_of->find(key); at != layer.where_of->end()) where = at->second;
-        hit = Found{value, where, layer.field_prefix + key};
+        hit = Found{value, where, layer.field_prefix + key, layer.namespace_};
       }
     }
     return hit;
@@ -268,13 +270,21 @@ std::string dns_query(const std::string& name) {
 }
 
 Layer ingress_layer(const config::Ingress& ingress) {
-  return {&ingress.meta.annotations, true, ingress.meta.where,
-          "Ingress " + ingress.meta.key() + ": metadata.annotations.", &ingress.meta.annotations_where};
+  return {&ingress.meta.annotations,
+          true,
+          ingress.meta.where,
+          "Ingress " + ingress.meta.key() + ": metadata.annotations.",
+          &ingress.meta.annotations_where,
+          ingress.meta.namespace_};
 }
 
 Layer service_layer(const config::Service& service) {
-  return {&service.meta.annotations, true, service.meta.where,
-          "Service " + service.meta.key() + ": metadata.annotations.", &service.meta.annotations_where};
+  return {&service.meta.annotations,
+          true,
+          service.meta.where,
+          "Service " + service.meta.key() + ": metadata.annotations.",
+          &service.meta.annotations_where,
+          service.meta.namespace_};
 }
 
 Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
@@ -341,6 +351,9 @@ const std::vector<BackendSetting>& backend_settings() {
       {{"timeout-server"}, "set of server timeouts"},
       {{"timeout-queue"}, "set of server timeouts"},
       {{"timeout-tunnel"}, "set of server timeouts"},
+      {{"server-ssl"}, "TLS setting towards its servers"},
+      {{"server-ca"}, "TLS setting towards its servers"},
+      {{"server-crt"}, "TLS setting towards its servers"},
   };
   return k;
 }
@@ -442,6 +455,69 @@ Servers servers_of(const routing::EndpointResolution& endpoints, const BuildOpti
   return out;
 }
 
+// The Secret an annotation names: "namespace/name", or a bare name in the annotated object's namespace (the
+// controller's GetK8sPath). nullptr, with an error, when it names none.
+const config::Secret* named_secret(const model::Model& m, const Found& f, Diagnostics& d) {
+  std::string key = f.value;
+  if (key.find('/') == std::string::npos) {
+    if (f.namespace_.empty()) {
+      d.error(f.where, f.field,
+              "'" + key + "' names no namespace: in the controller ConfigMap it is namespace/name");
+      return nullptr;
+    }
+    key = f.namespace_ + "/" + key;
+  }
+  for (const auto& s : m.manifests.secrets)
+    if (s.meta.key() == key) return &s;
+  d.error(f.where, f.field, "Secret " + key + " does not exist");
+  return nullptr;
+}
+
+// A Secret's value under `name` ("tls.crt", "tls.key"), or nullptr with an error.
+const std::string* secret_value(const config::Secret& secret, const std::string& name, const Found& f,
+                                Diagnostics& d) {
+  auto it = secret.data.find(name);
+  if (it != secret.data.end() && !it->second.empty()) return &it->second;
+  d.error(f.where, f.field, "Secret " + secret.meta.key() + " has no " + name);
+  return nullptr;
+}
+
+// server-ssl, server-ca, server-crt (the controller's service/ssl.go, ca.go, crt.go): TLS to the servers,
+// unverified unless server-ca names a CA; server-ca and server-crt turn TLS on by themselves. Unlike the
+// controller, a Secret that cannot be used is an error rather than a silent fallback to plain TCP or to no
+// verification: whoever named a CA meant the servers to be verified.
+void read_server_tls(const model::Model& m, const Lookup& l, BackendConfig& b, Diagnostics& d) {
+  bool enabled = false;
+  read_bool(l, {"server-ssl"}, enabled, d);
+  ServerTls t;
+  auto ca = l.get("server-ca");
+  auto crt = l.get("server-crt");
+  if (ca && !ca->value.empty()) {
+    enabled = true;
+    if (const config::Secret* secret = named_secret(m, *ca, d))
+      if (const std::string* pem = secret_value(*secret, "tls.crt", *ca, d)) {
+        t.ca_pem = *pem;
+        if (!tls::has_certificate(t.ca_pem))
+          d.error(ca->where, ca->field,
+                  "Secret " + secret->meta.key() + ": tls.crt holds no PEM certificate");
+      }
+  }
+  if (crt && !crt->value.empty()) {
+    enabled = true;
+    if (const config::Secret* secret = named_secret(m, *crt, d)) {
+      const std::string* pem = secret_value(*secret, "tls.crt", *crt, d);
+      const std::string* key = secret_value(*secret, "tls.key", *crt, d);
+      if (pem && key) {
+        t.certificate_pem = *pem;
+        t.private_key_pem = *key;
+        std::string problem = tls::client_key_pair_problem({{}, *pem, *key, "Secret " + secret->meta.key()});
+        if (!problem.empty()) d.error(crt->where, crt->field, problem);
+      }
+    }
+  }
+  if (enabled) b.tls = std::move(t);
+}
+
 BackendConfig build_backend(const model::Model& m, const std::string& service_key, std::uint16_t port,
                             Servers servers, const std::vector<std::string>& ingress_keys, Diagnostics& d) {
   BackendConfig b;
@@ -515,6 +591,7 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
     read_bool(l, {"cookie-nocache"}, c.nocache, d);
     b.cookie = c;
   }
+  read_server_tls(m, l, b, d);
   return b;
 }
 
@@ -836,7 +913,7 @@ void read_tls_offer(const Lookup& global, tls::Offer& offer, Diagnostics& d) {
       else if (key == "ssl-default-bind-ciphersuites")
         read_cipher_list(*f, rest, true, offer.ciphersuites, d);
       else if (key == "ssl-default-bind-options")
-        read_bind_options(Found{rest, f->where, f->field}, offer, d);
+        read_bind_options(Found{rest, f->where, f->field, {}}, offer, d);
       else
         d.warning(f->where, f->field,
                   "'" + key +
@@ -881,6 +958,11 @@ void read_l4_settings(const model::Model& m, const std::string& service_key, L4S
   read_duration(l, {"udp-idle-timeout"}, s.udp_idle_timeout, d);
   read_int(l, {"udp-max-flows"}, s.udp_max_flows, 1, 10000000, d);
   if (s.udp) read_udp_check(l, s.backend.check, d);
+  if (s.udp && s.backend.tls) {
+    s.backend.tls.reset();
+    if (auto f = l.get_any({"server-ssl", "server-ca", "server-crt"}))
+      d.warning(f->where, f->field, "a UDP port carries no TLS: ignored for " + s.name);
+  }
 }
 
 // Where the controller's frontends and the ConfigMap's TCP/UDP services listen
@@ -993,6 +1075,42 @@ void add_policies(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
   }
 }
 
+// ssl-passthrough (Ingress or ConfigMap, as the controller's ingress.go reads it): each host of such an
+// Ingress is routed by SNI to its backend as TCP. One passthrough service per Service port; the first route
+// of a host decides (SNI has no path). The servers speak TLS, so their health checks only connect (an HTTP
+// check would be refused by the TLS server).
+void add_passthrough(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
+  std::map<std::uint32_t, std::size_t> service_of;      // backend -> passthrough_services index
+  std::map<std::string, std::optional<Found>> passing;  // Ingress -> its ssl-passthrough, when true
+  for (const routing::Route* r : m.routes.routes()) {
+    const std::string key = r->source.rfind("Ingress ", 0) == 0 ? r->source.substr(8) : r->source;
+    auto [on, first] = passing.emplace(key, std::nullopt);
+    if (first)
+      if (const config::Ingress* ingress = find_ingress(m, key)) {
+        Lookup l = lookup_for(m, ingress, nullptr);
+        bool enabled = false;
+        read_bool(l, {"ssl-passthrough"}, enabled, d);
+        if (enabled) on->second = l.get("ssl-passthrough");
+      }
+    if (!on->second) continue;
+    if (r->host.empty()) {
+      d.error(on->second->where, on->second->field,
+              "a rule of " + r->source + " has no host: ssl-passthrough routes by the SNI host name only");
+      continue;
+    }
+    auto [it, inserted] = service_of.emplace(r->target, c.passthrough_services.size());
+    if (inserted) {
+      L4ServiceConfig svc;
+      svc.name = "ssl-passthrough_" + c.backends[r->target].name;
+      svc.backend = c.backends[r->target];
+      svc.backend.check.http = false;
+      svc.backend.tls.reset();  // the client's TLS goes through as it is
+      c.passthrough_services.push_back(std::move(svc));
+    }
+    c.passthrough_hosts.emplace(r->host, it->second);
+  }
+}
+
 // TLS: one certificate per Secret, serving the hosts that spec.tls lists for it.
 void add_certificates(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
   std::map<std::string, std::size_t> by_secret;
@@ -1050,8 +1168,9 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   add_forwards(m, o, c, d);
   c.default_backend = m.routes.default_target();
   add_policies(m, c, d);
+  add_passthrough(m, c, d);
   add_certificates(m, c, d);
-  if (!c.tls.certificates.empty())
+  if (!c.tls.certificates.empty() || !c.passthrough_hosts.empty())
     for (const auto& ip : addresses)
       c.frontends.push_back({"https", {ip, https_port}, true});
   return c;

@@ -242,6 +242,7 @@ struct ServerContext::Impl {
   std::map<std::string, SSL_CTX*> wildcard;  // "example.com" for "*.example.com"
   std::string alpn;
   Offer offer;
+  std::string client_ca_pem;
 
   SSL_CTX* for_name(const char* name) const {
     if (!name) return nullptr;
@@ -276,6 +277,46 @@ int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsign
   return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN, as HAProxy does
 }
 
+// Loads `cert` (leaf, then its chain) and its key into `ctx`; what is wrong, or empty.
+std::string use_key_pair(SSL_CTX* ctx, const Certificate& cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(cert.certificate_pem.data(), static_cast<int>(cert.certificate_pem.size())), BIO_free);
+  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  if (!leaf || SSL_CTX_use_certificate(ctx, leaf) != 1) {
+    X509_free(leaf);
+    return cert.source + ": tls.crt is not a PEM certificate (" + openssl_error() + ")";
+  }
+  X509_free(leaf);
+  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+    SSL_CTX_add0_chain_cert(ctx, extra);
+  ERR_clear_error();
+  std::unique_ptr<BIO, decltype(&BIO_free)> kbio(
+      BIO_new_mem_buf(cert.private_key_pem.data(), static_cast<int>(cert.private_key_pem.size())), BIO_free);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr);
+  if (!key) return cert.source + ": tls.key is not a PEM private key (" + openssl_error() + ")";
+  const bool used = SSL_CTX_use_PrivateKey(ctx, key) == 1;  // OpenSSL 3 refuses a key of another certificate
+  EVP_PKEY_free(key);
+  if (!used || SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    return cert.source + ": tls.key does not match tls.crt";
+  }
+  return {};
+}
+
+// The certificates of a PEM bundle (CA certificates to trust) added to `ctx`'s store; how many.
+int add_trusted(SSL_CTX* ctx, const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+                                                BIO_free);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    added += X509_STORE_add_cert(store, ca) == 1;
+    X509_free(ca);
+  }
+  ERR_clear_error();
+  return added;
+}
+
 Result<CtxPtr> make_server_ctx(const Certificate& cert, ServerContext::Impl& impl) {
   CtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   SSL_CTX_set_min_proto_version(ctx.get(), impl.offer.min_version);
@@ -288,28 +329,11 @@ Result<CtxPtr> make_server_ctx(const Certificate& cert, ServerContext::Impl& imp
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const unsigned char*>("metalgate"), 9);
   SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(cert.certificate_pem.data(), static_cast<int>(cert.certificate_pem.size())), BIO_free);
-  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
-    X509_free(leaf);
-    return Failure{cert.source + ": tls.crt is not a PEM certificate (" + openssl_error() + ")"};
-  }
-  X509_free(leaf);
-  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-    SSL_CTX_add0_chain_cert(ctx.get(), extra);
-  ERR_clear_error();
-  std::unique_ptr<BIO, decltype(&BIO_free)> kbio(
-      BIO_new_mem_buf(cert.private_key_pem.data(), static_cast<int>(cert.private_key_pem.size())), BIO_free);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr);
-  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key) != 1) {
-    EVP_PKEY_free(key);
-    return Failure{cert.source + ": tls.key is not a PEM private key (" + openssl_error() + ")"};
-  }
-  EVP_PKEY_free(key);
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    ERR_clear_error();
-    return Failure{cert.source + ": tls.key does not match tls.crt"};
+  if (std::string problem = use_key_pair(ctx.get(), cert); !problem.empty()) return Failure{problem};
+  if (!impl.client_ca_pem.empty()) {
+    if (add_trusted(ctx.get(), impl.client_ca_pem) == 0)
+      return Failure{"the client CA holds no PEM certificate"};
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   SSL_CTX_set_tlsext_servername_callback(ctx.get(), on_servername);
   SSL_CTX_set_tlsext_servername_arg(ctx.get(), &impl);
@@ -327,6 +351,7 @@ Result<std::unique_ptr<ServerContext>> ServerContext::create(const ServerSetting
   auto impl = std::make_unique<Impl>();
   impl->alpn = alpn_wire(settings.alpn);
   impl->offer = settings.offer;
+  impl->client_ca_pem = settings.client_ca_pem;
   for (const auto& cert : settings.certificates) {
     auto made = make_server_ctx(cert, *impl);
     if (!made) return Failure{made.error()};
@@ -393,16 +418,12 @@ CtxPtr make_client_context(const ClientSettings& settings) {
   if (settings.security_level >= 0) SSL_CTX_set_security_level(ctx.get(), settings.security_level);
   if (!settings.ciphers.empty()) SSL_CTX_set_cipher_list(ctx.get(), settings.ciphers.c_str());
   if (!settings.ca_pem.empty()) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-        BIO_new_mem_buf(settings.ca_pem.data(), static_cast<int>(settings.ca_pem.size())), BIO_free);
-    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
-    while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-      X509_STORE_add_cert(store, ca);
-      X509_free(ca);
-    }
-    ERR_clear_error();
+    add_trusted(ctx.get(), settings.ca_pem);
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   }
+  // Checked when the configuration was built (client_key_pair_problem); a pair that fails here is left out.
+  if (!settings.certificate_pem.empty())
+    use_key_pair(ctx.get(), {{}, settings.certificate_pem, settings.private_key_pem, "client certificate"});
   if (!settings.alpn.empty()) {
     std::string wire = alpn_wire(settings.alpn);
     SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
@@ -447,7 +468,7 @@ ClientContext& client_context(const ClientSettings& settings) {
   thread_local std::map<std::string, ClientContext> contexts;
   std::string key = std::to_string(settings.min_version) + '/' + std::to_string(settings.max_version) + '/' +
                     std::to_string(settings.security_level) + '/' + settings.ciphers + '/' + settings.ca_pem + '/' +
-                    (settings.resume_sessions ? "resume/" : "/");
+                    settings.certificate_pem + '/' + (settings.resume_sessions ? "resume/" : "/");
   for (const auto& protocol : settings.alpn)
     key += protocol + ',';
   auto it = contexts.find(key);
@@ -466,7 +487,8 @@ ClientContext& client_context(const ClientSettings& settings) {
 
 runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
                                             runtime::StreamHandler& handler, const ClientSettings& settings,
-                                            std::function<void(const std::string&)> on_failure) {
+                                            std::function<void(const std::string&)> on_failure,
+                                            const runtime::ConnectOptions& options) {
   ClientContext& context = client_context(settings);
   SSL_CTX* ctx = context.ctx.get();
   auto s = std::make_unique<TlsStream>(ctx, false, std::move(on_failure));  // SSL holds a reference
@@ -481,8 +503,18 @@ runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::Soc
     SSL_set_ex_data(s->ssl(), session_slot_index(), new SessionSlot(&context, peer));
   }
   s->set_client_handler(handler);
-  s->set_raw(rt.connect(remote, *s));
+  s->set_raw(rt.connect(remote, *s, options));
   return s;
+}
+
+std::string client_key_pair_problem(const Certificate& cert) {
+  CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  return use_key_pair(ctx.get(), cert);
+}
+
+bool has_certificate(const std::string& pem) {
+  CtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  return add_trusted(ctx.get(), pem) > 0;
 }
 
 }  // namespace metalgate::tls

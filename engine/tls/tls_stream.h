@@ -45,6 +45,9 @@ struct ServerSettings {
   std::vector<Certificate> certificates;  // the first is the default (no SNI, or an unknown name)
   Offer offer;
   std::vector<std::string> alpn{"http/1.1"};
+  // Non-empty: clients must show a certificate that chains to one of these (mutual TLS); the handshake
+  // fails without one.
+  std::string client_ca_pem;
 };
 
 // Certificates and settings, loaded once; SNI picks the certificate per connection.
@@ -69,10 +72,13 @@ class ServerContext {
   std::unique_ptr<Impl> impl_;
 };
 
-// A TLS client for tests and health checks: trusts `ca_pem` (or nothing is verified when empty).
+// A TLS client (to servers, for health checks and tests): trusts `ca_pem` (or nothing is verified when empty).
 struct ClientSettings {
   std::string server_name;  // SNI
   std::string ca_pem;
+  // A certificate (leaf first, then its chain) and its key to show a server that asks for one (mutual TLS).
+  std::string certificate_pem;
+  std::string private_key_pem;
   int min_version = 0;  // 0: OpenSSL's default
   int max_version = 0;
   int security_level = -1;  // -1: OpenSSL's default; tests lower it to offer old protocol versions
@@ -85,6 +91,12 @@ struct ClientSettings {
 // Connects and handshakes; `handler` hears on_connected once the handshake is done (or on_closed).
 runtime::StreamConnectionPtr connect_client(runtime::Runtime& rt, const net::SocketAddress& remote,
                                             runtime::StreamHandler& handler, const ClientSettings& settings,
-                                            std::function<void(const std::string&)> on_failure = {});
+                                            std::function<void(const std::string&)> on_failure = {},
+                                            const runtime::ConnectOptions& options = {});
+
+// What keeps `cert` from serving as a client certificate (not PEM, key not matching), or empty.
+std::string client_key_pair_problem(const Certificate& cert);
+// Whether `pem` holds at least one certificate (a CA bundle to trust).
+bool has_certificate(const std::string& pem);
 
 }  // namespace metalgate::tls

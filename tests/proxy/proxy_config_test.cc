@@ -382,6 +382,8 @@ TEST(AnnotationDefaults, EveryDocumentedDefaultIsWhatTheCodeUsesWhenTheNameIsUns
       {"response-compress", [&] { return shown(p.compression.enabled); }},
       {"udp-idle-timeout", [&] { return shown(l4.udp_idle_timeout); }},
       {"udp-max-flows", [&] { return std::to_string(l4.udp_max_flows); }},
+      {"server-ssl", [&] { return shown(be.tls.has_value()); }},
+      {"ssl-passthrough", [&] { return shown(!c.passthrough_hosts.empty()); }},
   };
   // Defaults that are not one field's value, each with where it is checked instead.
   const std::map<std::string_view, std::string_view> elsewhere = {
