@@ -3,7 +3,8 @@
 # reached two ways, and curl as the client.
 #   ssl-passthrough: curl verifies the pod's own certificate through the HTTPS frontend and gets s_server's page;
 #   server-ssl + server-ca: plain HTTP to the proxy, which encrypts to the pod and verifies it against the CA;
-#   and a host of spec.tls on the same frontend is still terminated by metalgate.
+#   a host of spec.tls on the same frontend is still terminated by metalgate;
+#   and each of them behind a PROXY protocol header (curl --haproxy-protocol), which comes before the hello.
 # Needs no privileges; cleans up after itself.
 set -euo pipefail
 metalgate=$1
@@ -53,6 +54,8 @@ secret() {  # name crt key
     "$1" "$(base64 -w0 < "$2")" "$(base64 -w0 < "$3")"
 }
 {
+  # Connections from 127.0.0.2 come through a load balancer that sends a PROXY protocol header first.
+  printf 'controller:\n  config: {proxy-protocol: "127.0.0.2/32"}\n'
   # One Service per way in: the annotations configure a Service port's backend, which the Ingresses would share.
   service pod 443 127.0.0.21 "$pod_port"
   service pod-reenc 443 127.0.0.21 "$pod_port"
@@ -73,7 +76,7 @@ for _ in $(seq 100); do
 done
 
 c() { curl -sS --max-time 5 "$@"; }
-https() { c --cacert "$work/$1.crt" --resolve "$2:$https_port:127.0.0.1" "https://$2:$https_port/"; }
+https() { c --cacert "$work/$1.crt" --resolve "$2:$https_port:127.0.0.1" "https://$2:$https_port/" "${@:3}"; }
 
 # Passthrough: the certificate curl verifies is the pod's, and the page is s_server's own.
 page=$(https pod pass.example.com) || fail "passthrough: curl could not verify the pod's certificate"
@@ -86,4 +89,15 @@ page=$(c -H 'Host: reenc.example.com' "http://127.0.0.1:$http_port/") || fail "s
 # The same frontend still terminates TLS for its own hosts.
 body=$(https app app.example.com) || fail "app.example.com: curl could not verify metalgate's certificate"
 [[ $body == "web-1 GET /" ]] || fail "app.example.com body '$body'"
-echo "live TLS backends: passthrough, server-ca re-encryption and termination side by side: all checks passed"
+# PROXY protocol before TLS: the header is read and taken off before the ClientHello, for a terminated host
+# and for a passed-through one (the pod gets the hello, not the header); without a header such a source is
+# refused.
+proxied() { https "$@" --interface 127.0.0.2 --haproxy-protocol; }
+body=$(proxied app app.example.com) || fail "PROXY header then TLS to a terminated host"
+[[ $body == "web-1 GET /" ]] || fail "PROXY header then TLS: body '$body'"
+page=$(proxied pod pass.example.com) || fail "PROXY header then a passed-through ClientHello"
+[[ $page == *"s_server -quiet -www"* ]] || fail "PROXY header then passthrough: ${page:0:200}"
+if https app app.example.com --interface 127.0.0.2 >/dev/null 2>&1; then
+  fail "a proxy-protocol source without a header was served"
+fi
+echo "live TLS backends: passthrough, server-ca re-encryption, termination and PROXY headers before TLS: all checks passed"
