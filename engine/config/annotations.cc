@@ -13,7 +13,10 @@ constexpr auto kSeed = AnnotationOrigin::kSeedExtension;
 // metalgate reads a real annotation in more places than the controller does (the seed puts timeout-client and
 // cookie-persistence on an Ingress), metalgate_scopes is wider; validate notes the difference. Settings of
 // the whole frontend (maxconn, request-buffer-size, timeout-http-request, timeout-http-keep-alive) apply
-// before a request is routed, so an Ingress cannot set them: their metalgate scope is the ConfigMap.
+// before a request is routed, so an Ingress cannot set them: their metalgate scope is the ConfigMap. A
+// route's settings (forwarded-for, compression) are read per Ingress, not per Service. The scopes are where
+// the code looks each name up: AnnotationTable.EveryActedOnNameIsReadInExactlyTheScopesTheTableGives checks
+// them.
 constexpr std::array kAnnotations = {
     AnnotationSpec{"allow-list", C | I, C | I, "", kReal, ""},
     AnnotationSpec{"auth-realm", C | I, C | I, "Protected Content", kReal, ""},
@@ -45,7 +48,7 @@ constexpr std::array kAnnotations = {
     AnnotationSpec{"deny-list", C | I, C | I, "", kReal, ""},
     AnnotationSpec{"dontlognull", C, C, "true", kReal, "",
                    "connections without a request are not logged anyway"},
-    AnnotationSpec{"forwarded-for", C | I | S, C | I | S, "true", kReal, ""},
+    AnnotationSpec{"forwarded-for", C | I | S, C | I, "true", kReal, ""},
     AnnotationSpec{"frontend-config-snippet", C, C, "", kReal, "",
                    "HAProxy configuration lines are not interpreted"},
     AnnotationSpec{"generate-certificates-signer", C, C, "", kReal, "", "no certificates are generated"},
@@ -119,19 +122,22 @@ constexpr std::array kAnnotations = {
     // Names the seed tutorial uses that the real controller does not have.
     AnnotationSpec{"access-log", 0, C | I, "true", kSeed,
                    "ConfigMap syslog-server (and Helm controller.logging.traffic)"},
-    AnnotationSpec{"backend-check-interval", 0, C, "2s", kSeed, "check-interval"},
+    AnnotationSpec{"backend-check-interval", 0, C | I | S, "2s", kSeed, "check-interval"},
     AnnotationSpec{"check-fall", 0, C | I | S, "3", kSeed, "backend-config-snippet: default-server fall N"},
     AnnotationSpec{"check-rise", 0, C | I | S, "2", kSeed, "backend-config-snippet: default-server rise N"},
-    AnnotationSpec{"compression-algo", 0, C, "gzip", kSeed, "backend-config-snippet: compression algo gzip"},
-    AnnotationSpec{"compression-type", 0, C, "text/html text/plain text/css application/javascript", kSeed,
-                   "backend-config-snippet: compression type ..."},
+    AnnotationSpec{"compression-algo", 0, C | I, "gzip", kSeed,
+                   "backend-config-snippet: compression algo gzip"},
+    AnnotationSpec{"compression-type", 0, C | I, "text/html text/plain text/css application/javascript",
+                   kSeed, "backend-config-snippet: compression type ..."},
     AnnotationSpec{"cookie-indirect", 0, C | I | S, "true", kSeed,
                    "implied: cookie-persistence always inserts 'indirect nocache'"},
     AnnotationSpec{"cookie-nocache", 0, C | I | S, "true", kSeed,
                    "implied: cookie-persistence always inserts 'indirect nocache'"},
     AnnotationSpec{"headers", 0, C | I, "", kSeed, "response-set-header"},
-    AnnotationSpec{"health-check-fall", 0, C, "3", kSeed, "backend-config-snippet: default-server fall N"},
-    AnnotationSpec{"health-check-rise", 0, C, "2", kSeed, "backend-config-snippet: default-server rise N"},
+    AnnotationSpec{"health-check-fall", 0, C | I | S, "3", kSeed,
+                   "backend-config-snippet: default-server fall N"},
+    AnnotationSpec{"health-check-rise", 0, C | I | S, "2", kSeed,
+                   "backend-config-snippet: default-server rise N"},
     AnnotationSpec{"hsts", 0, C | I, "false", kSeed, "response-set-header: Strict-Transport-Security ..."},
     AnnotationSpec{"hsts-include-subdomains", 0, C | I, "false", kSeed,
                    "response-set-header: Strict-Transport-Security ...; includeSubDomains"},
@@ -141,15 +147,16 @@ constexpr std::array kAnnotations = {
                    "response-set-header: Strict-Transport-Security ...; preload"},
     AnnotationSpec{"http-reuse", 0, C | I | S, "safe", kSeed, "backend-config-snippet: http-reuse safe"},
     AnnotationSpec{"request-buffer-size", 0, C, "16384", kSeed, "global-config-snippet: tune.bufsize N"},
-    AnnotationSpec{"response-compress", 0, C | I | S, "false", kSeed,
+    AnnotationSpec{"response-compress", 0, C | I, "false", kSeed,
                    "backend-config-snippet: compression algo gzip"},
     AnnotationSpec{"ssl-options", 0, C, "no-sslv3 no-tlsv10 no-tlsv11", kSeed,
                    "global-config-snippet: ssl-default-bind-options ..."},
     // metalgate's UDP services (the HAProxy controller has none).
-    AnnotationSpec{"udp-check", 0, S, "", kSeed, "none: the HAProxy controller has no UDP services"},
+    AnnotationSpec{"udp-check", 0, C | S, "", kSeed, "none: the HAProxy controller has no UDP services"},
     AnnotationSpec{"udp-idle-timeout", 0, C | S, "30s", kSeed,
                    "none: the HAProxy controller has no UDP services"},
-    AnnotationSpec{"udp-max-flows", 0, C, "65536", kSeed, "none: the HAProxy controller has no UDP services"},
+    AnnotationSpec{"udp-max-flows", 0, C | S, "65536", kSeed,
+                   "none: the HAProxy controller has no UDP services"},
 };
 }  // namespace
 

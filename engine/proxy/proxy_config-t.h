@@ -158,7 +158,7 @@ struct BackendConfig {
   std::optional<ServerTls> tls;  // unset: plain TCP to the servers
   Balance balance = Balance::kRoundRobin;
   HealthCheck check;
-  Timeouts timeouts;
+  Timeouts timeouts;  // connect, server, queue, tunnel (the client side's: ProxyConfig::frontend_timeouts)
   std::optional<CookiePersistence> cookie;
   HttpReuse http_reuse = HttpReuse::kSafe;
   std::string problem;  // why it has no servers

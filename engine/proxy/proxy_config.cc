@@ -45,7 +45,11 @@ struct Layer {
   std::string field_prefix;  // "Ingress default/web: annotation " / "ConfigMap …: data."
   const std::map<std::string, config::SourceLocation>* where_of = nullptr;  // per key, when known
   std::string namespace_;  // the annotated object's; empty for the ConfigMap
+  std::uint8_t scope = config::kConfigMap;
 };
+
+// BuildOptions::annotation_reads of the build running on this thread (build_proxy_config sets and clears it).
+thread_local std::map<std::string, std::uint8_t>* t_annotation_reads = nullptr;
 
 struct Found {
   std::string value;
@@ -61,6 +65,9 @@ class Lookup {
 
   std::optional<Found> get(std::string_view name) const {
     std::optional<Found> hit;
+    if (t_annotation_reads)
+      for (const Layer& layer : layers_)
+        (*t_annotation_reads)[std::string(name)] |= layer.scope;
     for (const Layer& layer : layers_) {
       if (!layer.values) continue;
       for (const auto& [key, value] : *layer.values) {
@@ -275,7 +282,8 @@ Layer ingress_layer(const config::Ingress& ingress) {
           ingress.meta.where,
           "Ingress " + ingress.meta.key() + ": metadata.annotations.",
           &ingress.meta.annotations_where,
-          ingress.meta.namespace_};
+          ingress.meta.namespace_,
+          config::kIngress};
 }
 
 Layer service_layer(const config::Service& service) {
@@ -284,7 +292,8 @@ Layer service_layer(const config::Service& service) {
           service.meta.where,
           "Service " + service.meta.key() + ": metadata.annotations.",
           &service.meta.annotations_where,
-          service.meta.namespace_};
+          service.meta.namespace_,
+          config::kService};
 }
 
 Lookup lookup_for(const model::Model& m, const config::Ingress* ingress, const config::Service* service) {
@@ -314,14 +323,20 @@ const config::Service* find_service(const model::Model& m, std::string_view key)
   return nullptr;
 }
 
-void read_timeouts(const Lookup& l, Timeouts& t, Diagnostics& d) {
+// The timeouts of a backend's side: a backend reads them from its Ingress, Service and the ConfigMap.
+void read_server_timeouts(const Lookup& l, Timeouts& t, Diagnostics& d) {
   read_duration(l, {"timeout-connect"}, t.connect, d);
-  read_duration(l, {"timeout-client"}, t.client, d);
   read_duration(l, {"timeout-server"}, t.server, d);
-  read_duration(l, {"timeout-http-request"}, t.http_request, d);
-  read_duration(l, {"timeout-http-keep-alive"}, t.http_keep_alive, d);
   read_duration(l, {"timeout-queue"}, t.queue, d);
   read_duration(l, {"timeout-tunnel"}, t.tunnel, d);
+}
+
+// The client side's, which apply before a request is routed: from the ConfigMap (an Ingress's timeout-client
+// is the route's, RoutePolicy::client_timeout).
+void read_frontend_timeouts(const Lookup& global, Timeouts& t, Diagnostics& d) {
+  read_duration(global, {"timeout-client"}, t.client, d);
+  read_duration(global, {"timeout-http-request"}, t.http_request, d);
+  read_duration(global, {"timeout-http-keep-alive"}, t.http_keep_alive, d);
 }
 
 // Settings a backend has once, whatever route leads to it: when the Ingresses routing to one Service port
@@ -545,7 +560,7 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
     else
       d.error(f->where, f->field, "'" + f->value + "' is not one of roundrobin, leastconn, source");
   }
-  read_timeouts(l, b.timeouts, d);
+  read_server_timeouts(l, b.timeouts, d);
   read_bool(l, {"check"}, b.check.enabled, d);
   read_duration(l, {"check-interval", "backend-check-interval"}, b.check.interval, d);
   read_int(l, {"check-rise", "health-check-rise"}, b.check.rise, 1, 1000, d);
@@ -1137,11 +1152,15 @@ void add_certificates(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
 
 ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& o,
                                Diagnostics& d) {
+  struct RecordReads {
+    explicit RecordReads(std::map<std::string, std::uint8_t>* to) { t_annotation_reads = to; }
+    ~RecordReads() { t_annotation_reads = nullptr; }
+  } record_reads(o.annotation_reads);
   ProxyConfig c;
   c.model = model;
   const model::Model& m = *model;
   Lookup global = lookup_for(m, nullptr, nullptr);
-  read_timeouts(global, c.frontend_timeouts, d);
+  read_frontend_timeouts(global, c.frontend_timeouts, d);
   read_int(global, {"request-buffer-size"}, c.limits.max_head_bytes, 1024, 1 << 24, d);
   read_int(global, {"maxconn"}, c.maxconn, 0, 10000000, d);
   read_int(global, {"nbthread"}, c.nbthread, 1, 256, d);

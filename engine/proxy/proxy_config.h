@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -29,6 +30,9 @@ struct BuildOptions {
   // Overrides of the frontend ports (tests bind high ports); unset: the Helm values' ports, else 80/443.
   std::optional<std::uint16_t> http_port;
   std::optional<std::uint16_t> https_port;
+  // When set, every annotation name the build looks up is recorded with the scopes (config::Scope bits) it
+  // looked in: the test that the annotation table's scopes are where the code reads each name.
+  std::map<std::string, std::uint8_t>* annotation_reads = nullptr;
 };
 
 ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& options,

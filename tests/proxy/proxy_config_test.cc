@@ -337,6 +337,97 @@ std::string shown(bool b) {
   return b ? "true" : "false";
 }
 
+// The manifests below set, on the Ingress, the Service and the controller ConfigMap, the names that make the
+// build read the others (auth-type reads auth-secret, cors-enable the cors-* names, an Ingress's own
+// timeout-client is read only when it is there, …), so every lookup runs; a LoadBalancer Service with a UDP and
+// a TCP port runs the L4 ones.
+const char* const kEveryReadIngress = R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec: {addresses: [192.0.2.53/32]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    haproxy.org/auth-type: basic-auth
+    haproxy.org/auth-secret: users
+    haproxy.org/cors-enable: "true"
+    haproxy.org/hsts: "true"
+    haproxy.org/cookie-persistence: srv
+    haproxy.org/rate-limit-requests: "10"
+    haproxy.org/request-redirect: example.org
+    haproxy.org/ssl-passthrough: "true"
+    haproxy.org/timeout-client: 30s
+spec:
+  ingressClassName: haproxy
+  rules:
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web-app, port: {number: 80}}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: users, namespace: default}
+stringData: {admin: "$6$salt$abc"}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns
+  namespace: default
+  annotations:
+    haproxy.org/udp-check: "true"
+spec:
+  type: LoadBalancer
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: tcp, port: 5353}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dns, namespace: default}
+subsets:
+- addresses: [{ip: 10.1.0.53}]
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: tcp, port: 5353}]
+)";
+
+// "Where its scope says" made checkable: the build records each name it looks up with the scopes of that
+// lookup, and each name the table says metalgate acts on must be looked up in exactly its metalgate scopes —
+// no scope where the table (and so validate's "not read here" warning) says it is not read, none missing.
+TEST(AnnotationTable, EveryActedOnNameIsReadInExactlyTheScopesTheTableGives) {
+  config::Diagnostics d;
+  config::ManifestSet set;
+  config::load_manifest_text(kWebAppService, "svc.yaml", set, d);
+  config::load_manifest_text(kEveryReadIngress, "in.yaml", set, d);
+  config::finish_manifest_set(set, d);
+  auto m = std::make_shared<model::Model>(model::resolve_model(std::move(set), {}, d));
+  m->controller_config = {{"auth-type", "basic-auth"}, {"auth-secret", "default/users"}, {"cors-enable", "true"},
+                          {"hsts", "true"}, {"cookie-persistence", "srv"}};
+  std::map<std::string, std::uint8_t> reads;
+  BuildOptions o;
+  o.annotation_reads = &reads;
+  build_proxy_config(m, o, d);
+  auto scopes = [](std::uint8_t s) {
+    std::string out;
+    for (auto [bit, name] : {std::pair{config::kConfigMap, "ConfigMap"}, {config::kIngress, "Ingress"},
+                             {config::kService, "Service"}})
+      if (s & bit) out += std::string(out.empty() ? "" : ", ") + name;
+    return out.empty() ? "nowhere" : out;
+  };
+  std::string mismatches;
+  for (const auto& a : config::haproxy_annotations()) {
+    if (!a.not_acted_on.empty()) continue;
+    auto it = reads.find(std::string(a.name));
+    const std::uint8_t read = it == reads.end() ? 0 : it->second;
+    if (read != a.metalgate_scopes)
+      mismatches += std::string(a.name) + ": read in " + scopes(read) + ", the table says " +
+                    scopes(a.metalgate_scopes) + "\n";
+  }
+  EXPECT_EQ(mismatches, "");
+}
+
 // docs/annotations.md's defaults are the table's (engine/config/annotations.cc); here the table's default of each
 // name metalgate acts on is checked against what a configuration built without it holds.
 TEST(AnnotationDefaults, EveryDocumentedDefaultIsWhatTheCodeUsesWhenTheNameIsUnset) {
