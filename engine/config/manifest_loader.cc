@@ -1750,99 +1750,81 @@ Labels controller_pod_labels() {
           {"app.kubernetes.io/instance", "haproxy-ingress"}};
 }
 
-void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
-  const auto& v = *set.controller;
-  const SourceLocation where = v.files.empty() ? SourceLocation{} : v.files.front();
-  const std::string ns(kControllerNamespace), name(kControllerName);
-
-  auto existing = std::find_if(set.services.begin(), set.services.end(), [&](const Service& s) {
-    return s.meta.namespace_ == ns && s.meta.name == name;
-  });
-  if (existing != set.services.end()) {
-    d.note(existing->meta.where, "Service " + ns + "/" + name,
-           "defined explicitly; the Helm values' controller.service settings are not applied to it");
-  } else {
-    Service s;
-    s.meta.name = name;
-    s.meta.namespace_ = ns;
-    s.meta.where = where;
-    s.meta.labels = controller_pod_labels();
-    s.meta.annotations = v.service_annotations;
-    s.synthesized_from_values = true;
-    s.type = v.service_type == "LoadBalancer" ? ServiceType::kLoadBalancer
-             : v.service_type == "NodePort"   ? ServiceType::kNodePort
-                                              : ServiceType::kClusterIP;
-    s.external_traffic_policy = v.external_traffic_policy;
-    s.selector = controller_pod_labels();
-    auto add = [&](std::string port_name, std::uint16_t port, Protocol proto) {
-      for (const auto& p : s.ports)
-        if (p.port == port && p.protocol == proto) {
-          d.error(where, "Helm values: controller.service",
-                  "port " + std::to_string(port) + " is used twice");
-          return;
-        }
-      ServicePort p;
-      p.name = std::move(port_name);
-      p.port = port;
-      p.protocol = proto;
-      p.target_port.number = port;
-      s.ports.push_back(std::move(p));
-    };
-    add("http", v.http_port, Protocol::kTcp);
-    add("https", v.https_port, Protocol::kTcp);
-    if (v.stat_port) add("stat", *v.stat_port, Protocol::kTcp);
-    for (const auto& p : v.tcp_ports)
-      add(p.name.empty() ? "tcp-" + std::to_string(p.port) : p.name, p.port, Protocol::kTcp);
-    for (const auto& p : v.udp_ports)
-      add(p.name.empty() ? "udp-" + std::to_string(p.port) : p.name, p.port, Protocol::kUdp);
-    for (const auto& [key, value] : v.service_annotations) {
-      auto m = metallb_annotation(key);
-      if (!m || !m->which) continue;
-      if (*m->which == MetalLbAnnotation::kAddressPool) s.address_pool = value;
-      if (*m->which == MetalLbAnnotation::kAllowSharedIp) s.sharing_key = value;
-      if (*m->which == MetalLbAnnotation::kLoadBalancerIps)
-        if (auto ip = net::IpAddress::parse(value)) s.requested_ips.push_back(*ip);
-    }
-    if (v.load_balancer_ip) {
-      if (auto ip = net::IpAddress::parse(*v.load_balancer_ip))
-        s.requested_ips.push_back(*ip);
-      else
-        d.error(where, "Helm values: controller.service.loadBalancerIP",
-                "'" + *v.load_balancer_ip + "' is not an IP address");
-    }
-    set.services.push_back(std::move(s));
+// MetalLB's annotations and loadBalancerIP from controller.service, on the synthesized Service.
+void read_controller_service_addresses(const ControllerValues& v, const SourceLocation& where, Service& s,
+                                       Diagnostics& d) {
+  for (const auto& [key, value] : v.service_annotations) {
+    auto m = metallb_annotation(key);
+    if (!m || !m->which) continue;
+    if (*m->which == MetalLbAnnotation::kAddressPool) s.address_pool = value;
+    if (*m->which == MetalLbAnnotation::kAllowSharedIp) s.sharing_key = value;
+    if (*m->which == MetalLbAnnotation::kLoadBalancerIps)
+      if (auto ip = net::IpAddress::parse(value)) s.requested_ips.push_back(*ip);
   }
+  if (!v.load_balancer_ip) return;
+  if (auto ip = net::IpAddress::parse(*v.load_balancer_ip))
+    s.requested_ips.push_back(*ip);
+  else
+    d.error(where, "Helm values: controller.service.loadBalancerIP",
+            "'" + *v.load_balancer_ip + "' is not an IP address");
+}
 
-  auto deployment = std::find_if(set.deployments.begin(), set.deployments.end(), [&](const Deployment& x) {
-    return x.meta.namespace_ == ns && x.meta.name == name;
-  });
-  if (deployment == set.deployments.end()) {
-    Deployment dep;
-    dep.meta.name = name;
-    dep.meta.namespace_ = ns;
-    dep.meta.where = where;
-    dep.replicas = v.replica_count;
-    dep.selector.match_labels = controller_pod_labels();
-    dep.pod_labels = controller_pod_labels();
-    dep.synthesized_from_values = true;
-    Container c;
-    c.name = "kubernetes-ingress-controller";
-    dep.containers.push_back(c);
-    set.deployments.push_back(std::move(dep));
-  }
+// The controller's Service as the chart would make it from controller.service (when the manifests have none).
+Service controller_service(const ControllerValues& v, const SourceLocation& where, Diagnostics& d) {
+  Service s;
+  s.meta.name = std::string(kControllerName);
+  s.meta.namespace_ = std::string(kControllerNamespace);
+  s.meta.where = where;
+  s.meta.labels = controller_pod_labels();
+  s.meta.annotations = v.service_annotations;
+  s.synthesized_from_values = true;
+  s.type = v.service_type == "LoadBalancer" ? ServiceType::kLoadBalancer
+           : v.service_type == "NodePort"   ? ServiceType::kNodePort
+                                            : ServiceType::kClusterIP;
+  s.external_traffic_policy = v.external_traffic_policy;
+  s.selector = controller_pod_labels();
+  auto add = [&](std::string port_name, std::uint16_t port, Protocol proto) {
+    for (const auto& p : s.ports)
+      if (p.port == port && p.protocol == proto) {
+        d.error(where, "Helm values: controller.service", "port " + std::to_string(port) + " is used twice");
+        return;
+      }
+    ServicePort p;
+    p.name = std::move(port_name);
+    p.port = port;
+    p.protocol = proto;
+    p.target_port.number = port;
+    s.ports.push_back(std::move(p));
+  };
+  add("http", v.http_port, Protocol::kTcp);
+  add("https", v.https_port, Protocol::kTcp);
+  if (v.stat_port) add("stat", *v.stat_port, Protocol::kTcp);
+  for (const auto& p : v.tcp_ports)
+    add(p.name.empty() ? "tcp-" + std::to_string(p.port) : p.name, p.port, Protocol::kTcp);
+  for (const auto& p : v.udp_ports)
+    add(p.name.empty() ? "udp-" + std::to_string(p.port) : p.name, p.port, Protocol::kUdp);
+  read_controller_service_addresses(v, where, s, d);
+  return s;
+}
 
-  if (v.ingress_class_resource_enabled &&
-      std::none_of(set.ingress_classes.begin(), set.ingress_classes.end(),
-                   [&](const IngressClass& c) { return c.meta.name == v.ingress_class; })) {
-    IngressClass c;
-    c.meta.name = v.ingress_class;
-    c.meta.where = where;
-    c.controller = v.ingress_class_controller;
-    c.is_default = v.ingress_class_resource_default;
-    set.ingress_classes.push_back(std::move(c));
-  }
+// The controller's Deployment: its replicas are the pods the controller Service's endpoints come from.
+Deployment controller_deployment(const ControllerValues& v, const SourceLocation& where) {
+  Deployment dep;
+  dep.meta.name = std::string(kControllerName);
+  dep.meta.namespace_ = std::string(kControllerNamespace);
+  dep.meta.where = where;
+  dep.replicas = v.replica_count;
+  dep.selector.match_labels = controller_pod_labels();
+  dep.pod_labels = controller_pod_labels();
+  dep.synthesized_from_values = true;
+  Container c;
+  c.name = "kubernetes-ingress-controller";
+  dep.containers.push_back(c);
+  return dep;
+}
 
-  // The controller ConfigMap's keys: the same names as the annotations, at ConfigMap scope.
+// The controller ConfigMap's keys: the same names as the annotations, at ConfigMap scope.
+void check_controller_config_keys(const ControllerValues& v, const SourceLocation& where, Diagnostics& d) {
   static const auto names = haproxy_annotation_names();
   for (const auto& [key, value] : v.config) {
     auto wit = v.config_where.find(key);
@@ -1867,6 +1849,39 @@ void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
                  std::string(spec->controller_equivalent));
     }
   }
+}
+
+// What the Helm chart would create from the values (Service, Deployment, IngressClass), for each one the
+// manifests do not define themselves, and the check of the controller ConfigMap's keys.
+void synthesize_controller_objects(ManifestSet& set, Diagnostics& d) {
+  const auto& v = *set.controller;
+  const SourceLocation where = v.files.empty() ? SourceLocation{} : v.files.front();
+  const std::string ns(kControllerNamespace), name(kControllerName);
+  auto is_controller = [&](const ObjectMeta& m) { return m.namespace_ == ns && m.name == name; };
+
+  auto existing = std::find_if(set.services.begin(), set.services.end(),
+                               [&](const Service& s) { return is_controller(s.meta); });
+  if (existing != set.services.end())
+    d.note(existing->meta.where, "Service " + ns + "/" + name,
+           "defined explicitly; the Helm values' controller.service settings are not applied to it");
+  else
+    set.services.push_back(controller_service(v, where, d));
+
+  if (std::none_of(set.deployments.begin(), set.deployments.end(),
+                   [&](const Deployment& x) { return is_controller(x.meta); }))
+    set.deployments.push_back(controller_deployment(v, where));
+
+  if (v.ingress_class_resource_enabled &&
+      std::none_of(set.ingress_classes.begin(), set.ingress_classes.end(),
+                   [&](const IngressClass& c) { return c.meta.name == v.ingress_class; })) {
+    IngressClass c;
+    c.meta.name = v.ingress_class;
+    c.meta.where = where;
+    c.controller = v.ingress_class_controller;
+    c.is_default = v.ingress_class_resource_default;
+    set.ingress_classes.push_back(std::move(c));
+  }
+  check_controller_config_keys(v, where, d);
 }
 
 // One warning per key that values files set to different values: Helm merges them in the order given (a
