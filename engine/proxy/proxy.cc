@@ -111,17 +111,7 @@ std::error_code Proxy::start(Proxy* previous) {
       ours->give_back(*theirs);
     listeners_.clear();
   };
-  if (options_.shared) {
-    tls_ = options_.shared->tls();
-  } else if (!config_->tls.certificates.empty()) {
-    auto made = make_tls_context(*config_);
-    if (!made) {
-      rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", made.error()}});
-      return std::make_error_code(std::errc::invalid_argument);
-    }
-    own_tls_ = std::move(*made);
-    tls_ = own_tls_.get();
-  }
+  if (auto ec = start_tls()) return ec;
   for (std::size_t i = 0; i < config_->frontends.size(); ++i) {
     if (auto j = previous ? previous->listener_on(config_->frontends[i].bind) : std::nullopt) {
       listeners_.push_back(std::move(previous->listeners_[*j]));
@@ -184,6 +174,21 @@ std::error_code Proxy::start(Proxy* previous) {
   start_passthrough();
   for (auto& b : backends_)
     b->start_checks();
+  return {};
+}
+
+std::error_code Proxy::start_tls() {
+  if (options_.shared) {
+    tls_ = options_.shared->tls();
+  } else if (!config_->tls.certificates.empty()) {
+    auto made = make_tls_context(*config_);
+    if (!made) {
+      rt_.logger().log(runtime::LogLevel::kError, "proxy", "tls-config", {{"error", made.error()}});
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    own_tls_ = std::move(*made);
+    tls_ = own_tls_.get();
+  }
   return {};
 }
 

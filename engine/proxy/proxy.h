@@ -114,6 +114,8 @@ class Proxy {
   // ssl-passthrough: the ClientHello decides between a passthrough backend and terminate().
   void peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection);
   void start_passthrough();
+  // The TLS contexts: this proxy's own from its certificates, or the one every loop shares.
+  std::error_code start_tls();
   // Whether a connection from `source` must start with a PROXY protocol header (proxy-protocol).
   bool expects_proxy_header(const net::IpAddress& source) const;
   // Which of this proxy's frontends listens on `bind` now, if one does.
