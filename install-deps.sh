@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost-dev libssl-dev libcrypt-dev libyaml-cpp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  libboost-dev libssl-dev libcrypt-dev libsystemd-dev libyaml-cpp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev
@@ -16,6 +16,8 @@ packages=(
   haproxy testssl.sh bsdextrautils procps
   # The kernel paths service forwarding is measured against (network-namespaces/service_forwarding_bench.sh).
   ipvsadm nftables
+  # The Debian packages: manual pages from --help (help2man), and lintian on the .debs (tests/packaging).
+  lintian help2man
   # Headless, for tests/sim/report_in_chromium.sh: report.html rendered and screenshotted as a person sees it.
   chromium
 )

@@ -3,6 +3,8 @@
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
 
+#include <systemd/sd-daemon.h>
+
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -22,6 +24,19 @@
 // threads. The node itself (configuration, proxy, speaker, reload, leave) is engine/node, as in the simulator.
 namespace metalgate::cli {
 namespace {
+
+// The service manager's readiness protocol (Type=notify units): READY=1 once every listener is bound and the
+// speaker runs, RELOADING=1 … READY=1 around a SIGHUP reload, STOPPING=1 on the way out. libsystemd's
+// sd_notify does nothing when NOTIFY_SOCKET is unset (not started by systemd).
+void notify(const std::string& state) {
+  sd_notify(0, state.c_str());
+}
+
+// What `systemctl status` shows beside the state.
+std::string serving_status(const node::Configuration& c) {
+  return "STATUS=serving " + std::to_string(c.model->services.size()) + " LoadBalancer Services, " +
+         std::to_string(c.proxy_config ? c.proxy_config->backends.size() : 0) + " backends";
+}
 
 int fail(const std::string& message) {
   std::cerr << "metalgate serve: " << message << "\n";
@@ -222,12 +237,15 @@ void save_state(runtime::Runtime& rt, const ServeOptions& o, const node::Configu
 
 void reload(runtime::Runtime& rt, const ServeOptions& o, node::Node& node, const std::vector<std::string>& manifests,
             ExtraLoops& extra) {
+  notify("RELOADING=1");
   config::Diagnostics d;
   auto outcome = node.reload(manifests, d);
   if (!outcome.applied) {
     if (d.has_errors()) std::cerr << d.to_string();
     rt.logger().log(runtime::LogLevel::kError, "serve", "reload-refused",
                     {{"why", outcome.refused}, {"serving", "the configuration loaded before"}});
+    notify("READY=1\nSTATUS=reload refused: " + outcome.refused +
+           "; serving the configuration loaded before");
     return;
   }
   for (const auto& line : outcome.warnings)
@@ -238,6 +256,7 @@ void reload(runtime::Runtime& rt, const ServeOptions& o, node::Node& node, const
   rt.logger().log(runtime::LogLevel::kInfo, "serve", "reloaded",
                   {{"services", std::to_string(c.model->services.size())},
                    {"backends", std::to_string(c.proxy_config ? c.proxy_config->backends.size() : 0)}});
+  notify("READY=1\n" + serving_status(c) + " (reloaded)");
 }
 
 // SIGTERM/SIGINT: the speaker says goodbye (the others take over at once), the leave datagrams get 50 ms to
@@ -277,6 +296,7 @@ void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Nod
                                    {"conflicts", std::to_string(c.conflicts_seen)}});
     }
     rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping", fields);
+    notify("STOPPING=1");
     node.leave();
     stop_timer = rt.create_timer([&io] { io.stop(); });
     stop_timer->arm(node.layer2() ? std::chrono::milliseconds(50) : std::chrono::milliseconds(0));
@@ -306,6 +326,7 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
   if (node.proxy())
     if (auto error = extra.start(options, threads, node); !error.empty()) return fail(error);
   save_state(rt, options, node.configuration());
+  notify("READY=1\n" + serving_status(node.configuration()));
   runtime::asio_live::on_reload_signal(io, [&] { reload(rt, options, node, manifests, extra); });
   runtime::TimerPtr stop_timer;
   on_termination(rt, io, node, extra, stop_timer);
