@@ -62,10 +62,11 @@ std::string endpoints_text(const routing::EndpointResolution& e) {
   if (e.endpoints.empty()) return "no endpoints (" + e.problem + ")";
   std::vector<std::string> names;
   for (const auto& ep : e.endpoints)
-    names.push_back((ep.ip ? ep.ip->to_string() : ep.name) + ":" + std::to_string(ep.port) +
-                    (ep.ready                       ? ""
-                     : ep.serving && ep.terminating ? " (terminating, serving)"
-                                                    : " (not ready)"));
+    names.push_back(
+        (ep.ip ? net::SocketAddress{*ep.ip, ep.port}.to_string() : ep.name + ":" + std::to_string(ep.port)) +
+        (ep.ready                       ? ""
+         : ep.serving && ep.terminating ? " (terminating, serving)"
+                                        : " (not ready)"));
   return std::to_string(e.endpoints.size()) + " endpoint" + (e.endpoints.size() == 1 ? "" : "s") + " [" +
          join(names, " ") + "] from " + e.source;
 }

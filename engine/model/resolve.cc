@@ -379,6 +379,23 @@ void report_tcp_udp_overlap(const Model& m, Diagnostics& d) {
                       ". TCP and UDP are separate listeners: both are used, each for its own protocol.");
 }
 
+// kube-proxy keeps address families apart: a Service's IPv4 addresses forward to its IPv4 endpoints and its
+// IPv6 addresses to its IPv6 ones, so a dual-stack Service port is two forwards. An endpoint without an
+// address yet (a Deployment's pod, placed by the world later) stays in each.
+void split_by_family(ServiceForward f, std::vector<ServiceForward>& out) {
+  for (bool v4 : {true, false}) {
+    ServiceForward g = f;
+    std::erase_if(g.addresses, [v4](const net::IpAddress& a) { return a.is_v4() != v4; });
+    if (g.addresses.empty()) continue;
+    std::erase_if(g.endpoints.endpoints,
+                  [v4](const routing::ResolvedEndpoint& e) { return e.ip && e.ip->is_v4() != v4; });
+    if (g.endpoints.endpoints.empty() && !f.endpoints.endpoints.empty())
+      g.endpoints.problem = std::string("no IPv") + (v4 ? "4" : "6") + " endpoint for the IPv" + (v4 ? "4" : "6") +
+                            " address (kube-proxy does not cross address families)";
+    out.push_back(std::move(g));
+  }
+}
+
 // Every port of every LoadBalancer Service but the controller's, once it has an address.
 void resolve_forwards(Model& m) {
   for (const auto& r : m.services) {
@@ -392,7 +409,7 @@ void resolve_forwards(Model& m) {
       f.endpoints = routing::resolve_endpoints(m.manifests, s, port);
       f.local = s.external_traffic_policy == config::TrafficPolicy::kLocal;
       f.client_ip_affinity = s.client_ip_affinity;
-      m.forwards.push_back(std::move(f));
+      split_by_family(std::move(f), m.forwards);
     }
   }
 }

@@ -259,6 +259,49 @@ spec:
   EXPECT_TRUE(warnings_with(r->diagnostics, "exposes it too").empty()) << r->diagnostics.to_string();
 }
 
+// kube-proxy does not cross address families: a dual-stack Service's IPv4 address forwards to its IPv4
+// endpoints only and its IPv6 address to its IPv6 ones.
+TEST(Forwards, ADualStackServiceForwardsEachFamilyToItsOwnEndpoints) {
+  const char* manifests = R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool, namespace: metallb-system}
+spec: {addresses: [192.168.1.240/32, "fd00::240/128"]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis, namespace: default}
+spec:
+  type: LoadBalancer
+  ipFamilyPolicy: RequireDualStack
+  ipFamilies: [IPv4, IPv6]
+  ports: [{name: redis, port: 6379}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: redis-v4, namespace: default, labels: {kubernetes.io/service-name: redis}}
+addressType: IPv4
+ports: [{name: redis, port: 6379}]
+endpoints: [{addresses: [10.0.0.5]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: redis-v6, namespace: default, labels: {kubernetes.io/service-name: redis}}
+addressType: IPv6
+ports: [{name: redis, port: 6379}]
+endpoints: [{addresses: ["fd00::5"]}]
+)";
+  auto r = resolve_files({{"redis.yaml", manifests}});
+  ASSERT_EQ(r->model.forwards.size(), 2u) << r->diagnostics.to_string();
+  for (const auto& f : r->model.forwards) {
+    ASSERT_EQ(f.addresses.size(), 1u);
+    ASSERT_EQ(f.endpoints.endpoints.size(), 1u) << f.addresses[0].to_string();
+    EXPECT_EQ(f.endpoints.endpoints[0].ip->is_v4(), f.addresses[0].is_v4()) << f.addresses[0].to_string();
+  }
+  EXPECT_EQ(r->model.forwards[0].addresses[0].to_string(), "192.168.1.240");
+  EXPECT_EQ(r->model.forwards[0].endpoints.endpoints[0].ip->to_string(), "10.0.0.5");
+  EXPECT_EQ(r->model.forwards[1].endpoints.endpoints[0].ip->to_string(), "fd00::5");
+}
+
 TEST(Conflicts, ATcpServicesShapedConfigMapNoValuesFileNamesIsNotedWithHowToNameIt) {
   auto r = resolve_files({{"values.yaml", "controller:\n  replicaCount: 1\n"},
                           {"tcp.yaml", config_map("tcp-extra", "\"5432\": default/postgresql:5432")},

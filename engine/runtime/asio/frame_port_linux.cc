@@ -191,6 +191,21 @@ FramePortPtr open_linux_frame_port(asio::io_context& io, const std::string& inte
       ::close(fd);
       return nullptr;
     }
+    // A Neighbor Solicitation for a service address goes to its solicited-node group (33:33:ff:xx:xx:xx). The
+    // address lives on the VIP interface (lo), so the kernel never joins that group here, and a NIC that
+    // filters multicast (any physical NIC, virtio-net, macvlan) would drop every solicitation before this
+    // socket sees it. Receive all multicast while the port is open; the kernel drops the membership with the
+    // socket, also when the process is killed.
+    if (type == kEtherTypeIpv6) {
+      packet_mreq all_multicast{};
+      all_multicast.mr_ifindex = s->ifindex;
+      all_multicast.mr_type = PACKET_MR_ALLMULTI;
+      if (::setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &all_multicast, sizeof all_multicast) < 0) {
+        error = last_error();
+        ::close(fd);
+        return nullptr;
+      }
+    }
     s->sockets.push_back(std::make_unique<asio::posix::stream_descriptor>(io, fd));
   }
 
