@@ -73,5 +73,6 @@ echo "after SIGTERM of node-$new_owner: reached through node-$last after ${t} ms
 [ "$last" != "$owner" ] || fail "the killed node-$owner answered again"
 wait "${pids[$new_owner]}" 2>/dev/null; code=$?
 [ "$code" -eq 0 ] || fail "node-$new_owner exited $code after SIGTERM, expected 0"
-grep -q "stopping signal=15" "$tmp/node-$new_owner.log" || fail "node-$new_owner did not log its graceful stop"
+grep -q "draining signal=15" "$tmp/node-$new_owner.log" && grep -q "stopping drained=yes" "$tmp/node-$new_owner.log" ||
+  fail "node-$new_owner did not log its graceful stop"
 echo "PASS"

@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
                 "Longest listening before claiming at start (default 250ms)");
   s->add_option("--announce-refresh", serve.announce_refresh,
                 "Announce owned addresses again this often after a burst (default 0: never)");
+  s->add_option("--grace", serve.grace,
+                "On SIGTERM, how long requests in flight may take to finish (default 30s; 0: exit at once)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");
   s->add_option("--seed", serve.seed, "Seed for this node's randomness");

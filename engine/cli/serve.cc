@@ -5,6 +5,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -167,6 +169,9 @@ struct ExtraLoop {
   std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
   proxy::ServingProxy proxies;
   std::thread thread;
+  // Draining (SIGTERM): the loop's own check, and what it last found, for the node's thread to read.
+  runtime::TimerPtr drain_check;
+  std::atomic<bool> drained{false};
 };
 
 class ExtraLoops {
@@ -179,6 +184,9 @@ class ExtraLoops {
   std::string start(const ServeOptions& o, int threads, node::Node& node);
   void stop();
   void reload(const node::ReloadOutcome& outcome);
+  // Each loop's proxies drain (in the loop's thread); drained() once every loop has nothing left.
+  void drain();
+  bool drained() const;
   const std::vector<std::unique_ptr<ExtraLoop>>& loops() const { return loops_; }
 
  private:
@@ -224,6 +232,20 @@ void ExtraLoops::reload(const node::ReloadOutcome& outcome) {
     });
 }
 
+void ExtraLoops::drain() {
+  for (auto& loop : loops_)
+    loop->rt->post([l = loop.get()] {
+      l->proxies.drain();
+      l->drain_check = l->rt->create_timer([l] { l->drained = l->proxies.idle(); });
+      l->drained = l->proxies.idle();
+      l->drain_check->arm_periodic(std::chrono::milliseconds(20));
+    });
+}
+
+bool ExtraLoops::drained() const {
+  return std::all_of(loops_.begin(), loops_.end(), [](const auto& l) { return l->drained.load(); });
+}
+
 // SIGHUP: read the manifests again. A configuration with errors is refused with the diagnostics (file, line,
 // field) and the one serving stays; a good one replaces it: new connections go to the new proxy while the old
 // one finishes the connections it has (each loop alike), and the speaker announces the new VIPs.
@@ -259,47 +281,74 @@ void reload(runtime::Runtime& rt, const ServeOptions& o, node::Node& node, const
   notify("READY=1\n" + serving_status(c) + " (reloaded)");
 }
 
-// SIGTERM/SIGINT: the speaker says goodbye (the others take over at once), the leave datagrams get 50 ms to
-// go out, then every loop stops.
+// What the node did, for the last log line (the extra loops are stopped, so their counters hold still).
+std::vector<runtime::LogField> stop_fields(node::Node& node, ExtraLoops& extra) {
+  std::vector<runtime::LogField> fields;
+  if (node.proxy()) {
+    std::uint64_t connections = node.proxy()->counters().connections;
+    std::uint64_t requests = node.proxy()->counters().requests;
+    std::string per_loop = std::to_string(connections);
+    for (const auto& loop : extra.loops()) {
+      connections += loop->proxies->counters().connections;
+      requests += loop->proxies->counters().requests;
+      per_loop += "," + std::to_string(loop->proxies->counters().connections);
+    }
+    std::uint64_t tcp = 0, udp = 0;  // the TCP and UDP services run in the primary loop
+    for (const auto& svc : node.proxy()->tcp_services())
+      tcp += svc->counters().connections;
+    for (const auto& svc : node.proxy()->udp_services())
+      udp += svc->counters().datagrams_in;
+    fields.insert(fields.end(), {{"connections", std::to_string(connections)},
+                                 {"connections_per_loop", per_loop},
+                                 {"requests", std::to_string(requests)},
+                                 {"tcp_service_connections", std::to_string(tcp)},
+                                 {"udp_service_datagrams", std::to_string(udp)}});
+  }
+  if (auto* l2 = node.layer2()) {
+    const auto& c = l2->speaker().core().counters();
+    fields.insert(fields.end(), {{"arp_requests_seen", std::to_string(c.arp_requests_seen)},
+                                 {"arp_replies_sent", std::to_string(c.arp_replies_sent)},
+                                 {"ns_seen", std::to_string(c.neighbor_solicitations_seen)},
+                                 {"na_sent", std::to_string(c.neighbor_advertisements_sent)},
+                                 {"announcements_sent", std::to_string(c.announcements_sent)},
+                                 {"malformed", std::to_string(c.malformed)},
+                                 {"conflicts", std::to_string(c.conflicts_seen)}});
+  }
+  return fields;
+}
+
+std::string milliseconds_text(runtime::Duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+// SIGTERM/SIGINT, HAProxy's soft-stop after MetalLB's leave: the speaker says goodbye (the others take the
+// addresses at once); every loop's proxy stops accepting, closes idle kept-alive connections and lets the
+// requests under way finish (their responses say Connection: close) for up to --grace; then every loop stops.
+// The leave datagrams get 50 ms in any case. A second signal stops at once.
 void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Node& node, ExtraLoops& extra,
-                    runtime::TimerPtr& stop_timer) {
-  runtime::asio_live::on_termination_signal(io, [&](int signal) {
-    extra.stop();  // then their counters hold still
-    std::vector<runtime::LogField> fields{{"signal", std::to_string(signal)}};
-    if (node.proxy()) {
-      std::uint64_t connections = node.proxy()->counters().connections, requests = node.proxy()->counters().requests;
-      std::string per_loop = std::to_string(connections);
-      for (const auto& loop : extra.loops()) {
-        connections += loop->proxies->counters().connections;
-        requests += loop->proxies->counters().requests;
-        per_loop += "," + std::to_string(loop->proxies->counters().connections);
-      }
-      std::uint64_t tcp = 0, udp = 0;  // the TCP and UDP services run in the primary loop
-      for (const auto& svc : node.proxy()->tcp_services())
-        tcp += svc->counters().connections;
-      for (const auto& svc : node.proxy()->udp_services())
-        udp += svc->counters().datagrams_in;
-      fields.insert(fields.end(), {{"connections", std::to_string(connections)},
-                                   {"connections_per_loop", per_loop},
-                                   {"requests", std::to_string(requests)},
-                                   {"tcp_service_connections", std::to_string(tcp)},
-                                   {"udp_service_datagrams", std::to_string(udp)}});
-    }
-    if (auto* l2 = node.layer2()) {
-      const auto& c = l2->speaker().core().counters();
-      fields.insert(fields.end(), {{"arp_requests_seen", std::to_string(c.arp_requests_seen)},
-                                   {"arp_replies_sent", std::to_string(c.arp_replies_sent)},
-                                   {"ns_seen", std::to_string(c.neighbor_solicitations_seen)},
-                                   {"na_sent", std::to_string(c.neighbor_advertisements_sent)},
-                                   {"announcements_sent", std::to_string(c.announcements_sent)},
-                                   {"malformed", std::to_string(c.malformed)},
-                                   {"conflicts", std::to_string(c.conflicts_seen)}});
-    }
-    rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping", fields);
+                    runtime::Duration grace, runtime::TimerPtr& stop_timer) {
+  runtime::asio_live::on_termination_signal(io, [&rt, &io, &node, &extra, grace, &stop_timer](int signal) {
+    if (stop_timer) return io.stop();
     notify("STOPPING=1");
+    rt.logger().log(runtime::LogLevel::kInfo, "serve", "draining",
+                    {{"signal", std::to_string(signal)}, {"grace_ms", milliseconds_text(grace)}});
     node.leave();
-    stop_timer = rt.create_timer([&io] { io.stop(); });
-    stop_timer->arm(node.layer2() ? std::chrono::milliseconds(50) : std::chrono::milliseconds(0));
+    if (node.proxy()) node.proxy().drain();
+    extra.drain();
+    const runtime::Instant start = rt.now();
+    stop_timer = rt.create_timer([&rt, &io, &node, &extra, &stop_timer, grace, start] {
+      const bool drained = (!node.proxy() || node.proxy().idle()) && extra.drained();
+      const runtime::Duration waited = rt.now() - start;
+      if (waited < std::chrono::milliseconds(50) || (!drained && waited < grace)) return;
+      stop_timer->cancel();
+      extra.stop();
+      auto fields = stop_fields(node, extra);
+      fields.insert(fields.begin(), {{"drained", drained ? "yes" : "no: --grace ran out"},
+                                     {"waited_ms", milliseconds_text(waited)}});
+      rt.logger().log(runtime::LogLevel::kInfo, "serve", "stopping", fields);
+      io.stop();
+    });
+    stop_timer->arm_periodic(std::chrono::milliseconds(10));
   });
 }
 
@@ -329,7 +378,9 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
   notify("READY=1\n" + serving_status(node.configuration()));
   runtime::asio_live::on_reload_signal(io, [&] { reload(rt, options, node, manifests, extra); });
   runtime::TimerPtr stop_timer;
-  on_termination(rt, io, node, extra, stop_timer);
+  runtime::Duration grace = std::chrono::seconds(30);
+  read_timing(options.grace, grace, true);  // checked in run_serve
+  on_termination(rt, io, node, extra, grace, stop_timer);
   rt.run();  // io_context::run() plus the runtime's background lane
   extra.stop();
   return 0;
@@ -338,6 +389,9 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
+  runtime::Duration grace{};
+  if (!read_timing(options.grace, grace, true))
+    return fail("--grace '" + options.grace + "' is not a duration (30s, or 0 to exit at once)");
   auto spec = spec_from_flags(options);
   if (!spec) return fail(spec.error());
   auto first = first_configuration(options, *spec);

@@ -26,6 +26,9 @@ struct ServeOptions {
   int threads = 0;         // the proxy's event loops; 0: the ConfigMap's nbthread (default 1)
   // The speaker's timing (durations such as "30ms"); empty keeps the defaults (docs/speaker.md).
   std::string probe_interval, probe_timeout, suspicion_timeout, join_grace;
+  // SIGTERM: how long requests in flight may take to finish before the process exits anyway. 30 s, the grace
+  // Kubernetes gives a pod (terminationGracePeriodSeconds) and so the HAProxy controller's pods by default.
+  std::string grace = "30s";
   std::string announce_refresh;  // announce owned addresses again this often after a burst; empty or 0: never
 };
 

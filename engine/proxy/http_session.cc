@@ -308,6 +308,11 @@ void HttpSession::advance() {
   handle_request();
 }
 
+void HttpSession::drain() {
+  client_keep_alive_ = false;
+  if (phase_ == Phase::kWaitRequest && in_.empty()) close_client();
+}
+
 void HttpSession::handle_request() {
   const ProxyConfig& cfg = proxy_.config();
   ++proxy_.counters().requests;
@@ -318,7 +323,7 @@ void HttpSession::handle_request() {
   x().request_line_.append(http::version_text(x().req_.version));
   is_head_ = x().req_.is_head();
   client_http10_ = x().req_.version == http::Version::kHttp10;
-  client_keep_alive_ = x().req_.facts.keep_alive && !client_shut_;
+  client_keep_alive_ = x().req_.facts.keep_alive && !client_shut_ && !proxy_.draining();
   is_upgrade_ = x().req_.facts.upgrade;
   head_sent_ = false;
   auto accept_encoding = http::find_header(x().req_.headers, "accept-encoding");

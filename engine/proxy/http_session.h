@@ -32,6 +32,9 @@ class HttpSession final : public runtime::StreamHandler,
   ~HttpSession() override;
 
   void start();
+  // The proxy is stopping (Proxy::drain): an idle kept-alive connection closes now; one with a request under
+  // way closes after its response.
+  void drain();
 
   // Client side (StreamHandler).
   void on_data(runtime::ByteView data) override;

@@ -232,6 +232,16 @@ void Proxy::stop_accepting() {
   udp_services_.clear();
 }
 
+void Proxy::drain() {
+  stop_accepting();
+  draining_ = true;
+  std::vector<HttpSession*> open;  // a session that closes leaves sessions_ (Proxy::finished)
+  for (const auto& [session, owned] : sessions_)
+    open.push_back(session);
+  for (HttpSession* session : open)
+    session->drain();
+}
+
 bool Proxy::idle() const {
   if (!sessions_.empty() || !peeking_.empty()) return false;
   for (const auto* list : {&tcp_services_, &passthrough_})

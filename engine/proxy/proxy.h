@@ -81,6 +81,11 @@ class Proxy {
   void release_datagram_ports();
   std::error_code start_datagram_services();
   void stop_accepting();
+  // Stopping gracefully (HAProxy's soft-stop): no new connection; idle kept-alive connections close now, the
+  // others after their response, which says `Connection: close`; TCP and passthrough connections run to their
+  // end. idle() tells when nothing is left.
+  void drain();
+  bool draining() const { return draining_; }
   bool idle() const;
   // The address a frontend ended up bound to (port 0 in tests picks one).
   net::SocketAddress frontend_address(std::size_t index) const;
@@ -148,6 +153,7 @@ class Proxy {
   std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
   std::vector<std::unique_ptr<HttpSession>> finished_;
   bool sweeping_ = false;
+  bool draining_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,5 +1,6 @@
 #include "engine/proxy/serving_proxy.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace metalgate::proxy {
@@ -8,6 +9,17 @@ void ServingProxy::reset() {
   sweep_.reset();
   draining_.clear();
   current_.reset();
+}
+
+void ServingProxy::drain() {
+  if (current_) current_->drain();
+  for (auto& p : draining_)
+    p->drain();
+}
+
+bool ServingProxy::idle() const {
+  return (!current_ || current_->idle()) &&
+         std::all_of(draining_.begin(), draining_.end(), [](const auto& p) { return p->idle(); });
 }
 
 std::error_code ServingProxy::replace(std::unique_ptr<Proxy> next, runtime::Runtime& rt) {

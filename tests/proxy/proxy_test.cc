@@ -295,6 +295,41 @@ TEST(Proxy, AfterStopAcceptingOpenConnectionsFinishAndNewOnesAreRefused) {
   EXPECT_TRUE(w.proxy->idle());
 }
 
+// Stopping (SIGTERM): no new connections; an idle kept-alive connection is closed at once, one whose request is
+// under way gets its response with Connection: close and is closed after it; then the proxy is idle.
+TEST(Proxy, DrainingClosesIdleConnectionsAndAnswersTheRequestUnderWayWithConnectionClose) {
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient idle(w.client_host, w.http_address()), busy(w.client_host, w.http_address());
+  idle.send(get("app.example.com", "/first"));
+  auto r = w.await(idle);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has("connection"));  // kept alive
+  const std::string request = get("app.example.com", "/under-way");
+  busy.send(request.substr(0, request.size() - 2));  // the head is not complete yet
+  w.world.run_for(10ms);
+
+  const auto address = w.http_address();
+  w.proxy->drain();
+  EXPECT_TRUE(w.proxy->draining());
+  w.world.run_for(10ms);
+  EXPECT_TRUE(idle.peer_closed || idle.closed);
+  EXPECT_FALSE(busy.peer_closed || busy.closed);
+  TestClient late(w.client_host, address);
+  w.world.run_for(100ms);
+  EXPECT_EQ(late.close_reason, std::errc::connection_refused);
+
+  busy.send("\r\n");
+  r = w.await(busy);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr("GET /under-way"));
+  EXPECT_EQ(r->get("connection"), "close");
+  w.world.run_for(100ms);
+  EXPECT_TRUE(busy.peer_closed || busy.closed);
+  EXPECT_TRUE(w.proxy->idle());
+}
+
 // A reload's new proxy takes over the old one's listening sockets (connections waiting to be accepted are not
 // reset); the old one then accepts nothing more.
 TEST(Proxy, ANewProxyStartedWithThePreviousTakesOverItsListeners) {

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """A backend for live tests: answers every request with its own name, the method and the path, and echoes
-the request headers it received (X-Seen-* headers) so tests can check what the proxy forwarded."""
+the request headers it received (X-Seen-* headers) so tests can check what the proxy forwarded. A path
+starting /sleep/SECONDS answers after that long (a request under way, for drain tests)."""
 import http.server
 import sys
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -12,6 +14,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        if self.path.startswith("/sleep/"):
+            time.sleep(float(self.path.split("/")[2]))
         body = f"{self.server.name} {self.command} {self.path}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
