@@ -17,8 +17,7 @@ services() {  # the Service names to write
     printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\nspec: {type: LoadBalancer, ports: [{port: 7000}]}\n' "$name"
   done
 }
-serve_once() {  # start serve with --state, wait for the state file to be written, stop it
-  rm -f "$work/state.json"
+serve_once() {  # start serve with --state (it reads the file, then writes it after its start), stop it
   "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
     --http-port "$(harness_free_port)" --https-port "$(harness_free_port)" --state "$work/state.json" \
     >"$work/serve.log" 2>&1 &
