@@ -30,7 +30,8 @@ start_node() {
   local i=$1 peers=()
   for j in 0 1 2; do [ "$j" -ne "$i" ] && peers+=(--peer "10.99.0.1$j:7946"); done
   ip netns exec "${nodes[$i]}" "$bin" serve --manifests "$tmp/manifests" --node "node-$i" --interface eth0 \
-    --bind "10.99.0.1$i:7946" "${peers[@]}" --seed "$((i + 1))" >>"$tmp/node-$i.log" 2>&1 &
+    --bind "10.99.0.1$i:7946" "${peers[@]}" --seed "$((i + 1))" --admin-socket "$tmp/admin-$i.sock" \
+    >>"$tmp/node-$i.log" 2>&1 &
   pids[$i]=$!
 }
 for i in 0 1 2; do start_node "$i"; done
@@ -59,6 +60,15 @@ owner_mac=$(client_mac); owner=$(node_with_mac "$owner_mac")
 [ -n "$owner" ] || fail "the client's neighbour entry $owner_mac is no node's MAC"
 owners=$(grep -l "ownership-gained" "$tmp"/node-*.log | wc -l)
 echo "owner: node-$owner ($owner_mac); nodes that ever owned it: $owners"
+# The admin socket agrees: every node names the owner, the owner says "here", all three members alive.
+for i in 0 1 2; do
+  vips=$("$bin" ctl --socket "$tmp/admin-$i.sock" show vips) || fail "ctl show vips on node-$i: $vips"
+  here=no; [ "$i" = "$owner" ] && here=yes
+  grep -qx "$vip node-$owner $here" <<<"$vips" || { echo "$vips"; fail "node-$i's show vips does not say node-$owner"; }
+  members=$("$bin" ctl --socket "$tmp/admin-$i.sock" show members) || fail "ctl show members on node-$i"
+  [ "$(grep -c ' alive [0-9]* yes$' <<<"$members")" = 3 ] || { echo "$members"; fail "node-$i does not see 3 ready members"; }
+done
+echo "admin socket: every node's show vips names node-$owner, show members lists 3 alive"
 
 # Failover is bounded below one second, with room: reports/failover.md measures a p99 of at most 250 ms.
 kill -9 "${pids[$owner]}"; unset "pids[$owner]"

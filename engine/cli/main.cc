@@ -112,8 +112,18 @@ int main(int argc, char** argv) {
                 "On SIGTERM, how long requests in flight may take to finish (default 30s; 0: exit at once)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");
+  s->add_option("--admin-socket", serve.admin_socket,
+                "Unix socket for `metalgate ctl` (mode 0600, root only; default: none)");
   s->add_option("--seed", serve.seed, "Seed for this node's randomness");
   s->add_flag("--debug", serve.debug, "Log at debug level");
+
+  std::string ctl_socket = "/run/metalgate/admin.sock";
+  std::vector<std::string> ctl_words;
+  auto* c = app.add_subcommand("ctl",
+                               "Send one command to a serving node's admin socket and print the answer "
+                               "(`metalgate ctl help` lists them); exit 1 on an error answer");
+  c->add_option("--socket", ctl_socket, "The node's --admin-socket (default /run/metalgate/admin.sock)");
+  c->add_option("command", ctl_words, "The command, e.g. show servers state")->required();
 
   // Everything after `sim` goes to metalgate-sim unchanged, --help included (it prints the simulator's help).
   auto* sm =
@@ -131,6 +141,7 @@ int main(int argc, char** argv) {
   }
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
   if (s->parsed()) return metalgate::cli::run_serve(serve);
+  if (c->parsed()) return metalgate::cli::run_ctl(ctl_socket, ctl_words);
   if (sm->parsed()) return exec_simulator(sm->remaining());
   return 2;
 }

@@ -3,10 +3,20 @@
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -14,6 +24,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/admin/commands.h"
 #include "engine/config/duration.h"
 #include "engine/ipam/state_file.h"
 #include "engine/model/resolve.h"
@@ -352,6 +363,64 @@ void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Nod
   });
 }
 
+// The admin socket: one command per connection, as HAProxy's stats socket in non-interactive mode. A Unix
+// socket only root may use (mode 0600, set before anyone can connect); never a network port. It lives in the
+// node's loop, so commands see and change the node without locks.
+class AdminSocket {
+ public:
+  AdminSocket(boost::asio::io_context& io, node::Node& node) : acceptor_(io), node_(node) {}
+  ~AdminSocket() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  std::string open(const std::string& path) {
+    using boost::asio::local::stream_protocol;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());  // a previous run's
+    boost::system::error_code ec;
+    const mode_t old_mask = ::umask(0177);
+    acceptor_.open(stream_protocol(), ec);
+    if (!ec) acceptor_.bind(stream_protocol::endpoint(path), ec);
+    ::umask(old_mask);
+    if (!ec) acceptor_.listen(16, ec);
+    if (ec) return "--admin-socket " + path + ": " + ec.message();
+    path_ = path;
+    accept();
+    return {};
+  }
+
+ private:
+  struct Client {
+    explicit Client(boost::asio::io_context& io) : socket(io) {}
+    boost::asio::local::stream_protocol::socket socket;
+    boost::asio::streambuf in;
+    std::string answer;
+  };
+  void accept() {
+    auto& io = static_cast<boost::asio::io_context&>(acceptor_.get_executor().context());
+    auto client = std::make_shared<Client>(io);
+    acceptor_.async_accept(client->socket, [this, client](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::asio::async_read_until(client->socket, client->in, '\n',
+                                    [this, client](const boost::system::error_code& rec, std::size_t) {
+                                      if (!rec || rec == boost::asio::error::eof) answer(*client, client);
+                                    });
+      accept();
+    });
+  }
+  // The command's answer, written before the connection closes (the client reads to EOF).
+  void answer(Client& c, std::shared_ptr<Client> keep) {
+    std::istream line_in(&c.in);
+    std::string line;
+    std::getline(line_in, line);
+    c.answer = admin::run_command(node_, line);
+    boost::asio::async_write(c.socket, boost::asio::buffer(c.answer),
+                             [keep](const boost::system::error_code&, std::size_t) {});
+  }
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  node::Node& node_;
+  std::string path_;
+};
+
 // Runs the node on this thread's loop (and the extra loops on theirs) until a termination signal.
 int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<const node::Configuration> first) {
   // One thread runs the loop and nothing else touches it: no locking inside Asio.
@@ -375,6 +444,9 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
   if (node.proxy())
     if (auto error = extra.start(options, threads, node); !error.empty()) return fail(error);
   save_state(rt, options, node.configuration());
+  AdminSocket admin_socket(io, node);
+  if (!options.admin_socket.empty())
+    if (auto error = admin_socket.open(options.admin_socket); !error.empty()) return fail(error);
   notify("READY=1\n" + serving_status(node.configuration()));
   runtime::asio_live::on_reload_signal(io, [&] { reload(rt, options, node, manifests, extra); });
   runtime::TimerPtr stop_timer;
@@ -407,6 +479,39 @@ int run_serve(const ServeOptions& options) {
   // stay, which is what keeps a dead node from answering for a VIP it still holds on lo).
   if (!previous_sysctls.empty()) runtime::asio_live::restore_kernel_arp(previous_sysctls);
   return code;
+}
+
+int run_ctl(const std::string& socket_path, const std::vector<std::string>& words) {
+  std::string line;
+  for (const auto& w : words)
+    line += (line.empty() ? "" : " ") + w;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof address.sun_path) {
+    std::cerr << "metalgate ctl: --socket " << socket_path << ": the path is too long\n";
+    return 2;
+  }
+  std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    std::cerr << "metalgate ctl: cannot reach " << socket_path << ": " << std::strerror(errno)
+              << " (is serve running with --admin-socket, and are you root?)\n";
+    if (fd >= 0) ::close(fd);
+    return 2;
+  }
+  line += "\n";
+  for (std::size_t sent = 0; sent < line.size();) {
+    ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+    answer.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  std::cout << answer;
+  return answer.rfind("error: ", 0) == 0 ? 1 : 0;
 }
 
 }  // namespace metalgate::cli

@@ -16,6 +16,7 @@ struct ServeOptions {
   std::vector<std::string> peers;  // other nodes' membership addresses
   std::string vip_interface = "lo";
   std::string state_file;
+  std::string admin_socket;  // Unix socket for `metalgate ctl` (mode 0600: root only); empty: none
   std::uint64_t seed = 1;
   bool debug = false;
   bool no_speaker = false;
@@ -34,5 +35,9 @@ struct ServeOptions {
 
 // Returns the process exit code: 0 after a graceful stop, 1 on invalid input or missing privileges.
 int run_serve(const ServeOptions& options);
+
+// `metalgate ctl`: one admin command to a serving node's socket; prints the answer. 0, or 1 when the answer
+// is an error, 2 when the socket cannot be reached.
+int run_ctl(const std::string& socket_path, const std::vector<std::string>& words);
 
 }  // namespace metalgate::cli

@@ -139,7 +139,35 @@ ServerLoad Backend::load(std::size_t server) const {
     l.up = shared_[server].up.load(std::memory_order_relaxed);
     l.active = shared_[server].active.load(std::memory_order_relaxed);
   }
+  l.up = l.up && admin(server) == AdminState::kReady;  // drain and maint take no balanced request
   return l;
+}
+
+AdminState Backend::admin(std::size_t server) const {
+  return shared_ ? shared_[server].admin.load(std::memory_order_relaxed) : servers_[server].admin;
+}
+
+void Backend::set_admin(std::size_t server, AdminState state) {
+  servers_[server].admin = state;
+  if (shared_) shared_[server].admin.store(state, std::memory_order_relaxed);
+  if (state == AdminState::kMaint) servers_[server].idle.clear();
+  rt_.logger().log(runtime::LogLevel::kInfo, "proxy", "server-admin-state",
+                   {{"backend", config_.name},
+                    {"server", servers_[server].config.name},
+                    {"state", std::string(to_string(state))}});
+  if (state == AdminState::kReady) serve_queue();
+}
+
+std::string_view to_string(AdminState s) {
+  switch (s) {
+    case AdminState::kReady:
+      return "ready";
+    case AdminState::kDrain:
+      return "drain";
+    case AdminState::kMaint:
+      return "maint";
+  }
+  return "?";
 }
 
 void Backend::start_checks() {
@@ -250,7 +278,9 @@ std::optional<std::size_t> Backend::find_server(std::string_view name) const {
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     if (servers_[i].config.name != name) continue;
     ServerLoad l = load(i);
-    if (l.up && l.has_room()) return i;
+    const bool health_up = shared_ ? shared_[i].up.load(std::memory_order_relaxed) : servers_[i].load.up;
+    // A draining server still takes the clients its cookie sends; one in maintenance takes none.
+    if (health_up && admin(i) != AdminState::kMaint && l.has_room()) return i;
   }
   return std::nullopt;
 }

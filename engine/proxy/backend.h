@@ -18,6 +18,8 @@ namespace metalgate::proxy {
 
 class Backend;
 
+std::string_view to_string(AdminState s);
+
 // What a session hears from the backend connection it holds.
 class ServerEvents {
  public:
@@ -72,6 +74,7 @@ struct ServerState {
   ServerConfig config;
   ServerLoad load;
   HealthState health;
+  AdminState admin = AdminState::kReady;
   std::vector<ServerConnectionPtr> idle;  // reusable connections, most recent last
   std::uint64_t requests = 0;
   std::uint64_t failed_connects = 0;
@@ -116,7 +119,10 @@ class Backend {
   // not under balance source, whose map-based hash ignores it there too).
   std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full,
                                     std::optional<std::size_t> avoid = std::nullopt);
-  // The server named by a persistence cookie, if it exists, is up and has room.
+  // The operator's state of a server (shared by every loop); kDrain and kMaint take it out of balancing.
+  void set_admin(std::size_t server, AdminState state);
+  AdminState admin(std::size_t server) const;
+  // The server named by a persistence cookie, if it exists, is up (draining counts) and has room.
   std::optional<std::size_t> find_server(std::string_view name) const;
 
   // Server slots: a request holds one from dispatch until its response ends.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/runtime/result.h"
+#include "engine/proxy/health-t.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
 
@@ -26,6 +27,7 @@ namespace metalgate::proxy {
 struct SharedServer {
   std::atomic<bool> up{true};
   std::atomic<int> active{0};  // requests holding a slot, in every loop
+  std::atomic<AdminState> admin{AdminState::kReady};
 };
 
 // The TLS contexts of a configuration (nullptr without certificates; a failure naming the certificate that
