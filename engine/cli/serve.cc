@@ -4,15 +4,10 @@
 #include "engine/l4/udp_service.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +27,7 @@
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/serving_proxy.h"
 #include "engine/runtime/asio/asio_runtime.h"
+#include "engine/runtime/asio/command_socket.h"
 
 // `serve` keeps what is the live daemon's own: flags, signals, the kernel's ARP settings and the event-loop
 // threads. The node itself (configuration, proxy, speaker, reload, leave) is engine/node, as in the simulator.
@@ -363,64 +359,6 @@ void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Nod
   });
 }
 
-// The admin socket: one command per connection, as HAProxy's stats socket in non-interactive mode. A Unix
-// socket only root may use (mode 0600, set before anyone can connect); never a network port. It lives in the
-// node's loop, so commands see and change the node without locks.
-class AdminSocket {
- public:
-  AdminSocket(boost::asio::io_context& io, node::Node& node) : acceptor_(io), node_(node) {}
-  ~AdminSocket() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  std::string open(const std::string& path) {
-    using boost::asio::local::stream_protocol;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());  // a previous run's
-    boost::system::error_code ec;
-    const mode_t old_mask = ::umask(0177);
-    acceptor_.open(stream_protocol(), ec);
-    if (!ec) acceptor_.bind(stream_protocol::endpoint(path), ec);
-    ::umask(old_mask);
-    if (!ec) acceptor_.listen(16, ec);
-    if (ec) return "--admin-socket " + path + ": " + ec.message();
-    path_ = path;
-    accept();
-    return {};
-  }
-
- private:
-  struct Client {
-    explicit Client(boost::asio::io_context& io) : socket(io) {}
-    boost::asio::local::stream_protocol::socket socket;
-    boost::asio::streambuf in;
-    std::string answer;
-  };
-  void accept() {
-    auto& io = static_cast<boost::asio::io_context&>(acceptor_.get_executor().context());
-    auto client = std::make_shared<Client>(io);
-    acceptor_.async_accept(client->socket, [this, client](const boost::system::error_code& ec) {
-      if (ec) return;
-      boost::asio::async_read_until(client->socket, client->in, '\n',
-                                    [this, client](const boost::system::error_code& rec, std::size_t) {
-                                      if (!rec || rec == boost::asio::error::eof) answer(*client, client);
-                                    });
-      accept();
-    });
-  }
-  // The command's answer, written before the connection closes (the client reads to EOF).
-  void answer(Client& c, std::shared_ptr<Client> keep) {
-    std::istream line_in(&c.in);
-    std::string line;
-    std::getline(line_in, line);
-    c.answer = admin::run_command(node_, line);
-    boost::asio::async_write(c.socket, boost::asio::buffer(c.answer),
-                             [keep](const boost::system::error_code&, std::size_t) {});
-  }
-  boost::asio::local::stream_protocol::acceptor acceptor_;
-  node::Node& node_;
-  std::string path_;
-};
-
 // Runs the node on this thread's loop (and the extra loops on theirs) until a termination signal.
 int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<const node::Configuration> first) {
   // One thread runs the loop and nothing else touches it: no locking inside Asio.
@@ -444,9 +382,12 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
   if (node.proxy())
     if (auto error = extra.start(options, threads, node); !error.empty()) return fail(error);
   save_state(rt, options, node.configuration());
-  AdminSocket admin_socket(io, node);
+  // The admin socket (`metalgate ctl`), in this loop: commands see and change the node without locks.
+  runtime::asio_live::CommandSocket admin_socket(io, [&node](std::string_view line) {
+    return admin::run_command(node, line);
+  });
   if (!options.admin_socket.empty())
-    if (auto error = admin_socket.open(options.admin_socket); !error.empty()) return fail(error);
+    if (auto error = admin_socket.open(options.admin_socket); !error.empty()) return fail("--admin-socket " + error);
   notify("READY=1\n" + serving_status(node.configuration()));
   runtime::asio_live::on_reload_signal(io, [&] { reload(rt, options, node, manifests, extra); });
   runtime::TimerPtr stop_timer;
