@@ -387,7 +387,8 @@ int run_node(const ServeOptions& options, node::NodeSpec spec, std::shared_ptr<c
     return admin::run_command(node, line);
   });
   if (!options.admin_socket.empty())
-    if (auto error = admin_socket.open(options.admin_socket); !error.empty()) return fail("--admin-socket " + error);
+    if (auto error = admin_socket.open(options.admin_socket); !error.empty())
+      return fail("--admin-socket " + error);
   notify("READY=1\n" + serving_status(node.configuration()));
   runtime::asio_live::on_reload_signal(io, [&] { reload(rt, options, node, manifests, extra); });
   runtime::TimerPtr stop_timer;
