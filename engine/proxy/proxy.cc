@@ -8,6 +8,7 @@
 #include "engine/proxy/http_session.h"
 #include "engine/proxy/proxy_protocol.h"
 #include "engine/proxy/ssl_passthrough.h"
+#include "engine/runtime/wrapped_stream.h"
 #include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
@@ -19,25 +20,11 @@ namespace {
 // under it), and from then on peer_address() is the client the header names (the connection's own for v1
 // UNKNOWN and v2 LOCAL). A connection whose first bytes are not a valid header is reset, as HAProxy does;
 // `on_error` hears why, then the handler hears on_closed. Everything else passes straight through.
-class ProxyHeaderStream final : public runtime::StreamConnection, public runtime::StreamHandler {
+class ProxyHeaderStream final : public runtime::WrappedStream {
  public:
   ProxyHeaderStream(runtime::StreamConnectionPtr raw, std::function<void(const std::string&)> on_error)
-      : raw_(std::move(raw)), on_error_(std::move(on_error)) {}
+      : WrappedStream(std::move(raw)), on_error_(std::move(on_error)) {}
 
-  void start(runtime::StreamHandler& handler) override {
-    handler_ = &handler;
-    raw_->start(*this);
-  }
-  void write(runtime::ByteView data) override { raw_->write(data); }
-  void write_more(runtime::ByteView data) override { raw_->write_more(data); }
-  std::size_t write_backlog() const override { return raw_->write_backlog(); }
-  void shutdown_write() override { raw_->shutdown_write(); }
-  void close() override { raw_->close(); }
-  void reset() override { raw_->reset(); }
-  void ack_promptly() override { raw_->ack_promptly(); }
-  void set_reading(bool enabled) override { raw_->set_reading(enabled); }
-  void forward_to(runtime::StreamConnection* destination) override { raw_->forward_to(destination); }
-  net::SocketAddress local_address() const override { return raw_->local_address(); }
   net::SocketAddress peer_address() const override { return source_.value_or(raw_->peer_address()); }
 
   void on_data(runtime::ByteView data) override {
@@ -56,15 +43,9 @@ class ProxyHeaderStream final : public runtime::StreamConnection, public runtime
     std::string().swap(header_);
     if (!rest.empty()) handler_->on_data(runtime::as_bytes(rest));
   }
-  void on_peer_shutdown() override { handler_->on_peer_shutdown(); }
-  void on_closed(std::error_code reason) override { handler_->on_closed(reason); }
-  void on_write_drained() override { handler_->on_write_drained(); }
-  void on_forwarded(std::size_t bytes) override { handler_->on_forwarded(bytes); }
 
  private:
-  runtime::StreamConnectionPtr raw_;
   std::function<void(const std::string&)> on_error_;
-  runtime::StreamHandler* handler_ = nullptr;
   bool reading_header_ = true;
   std::string header_;  // the header's bytes while incomplete
   std::optional<net::SocketAddress> source_;

@@ -15,8 +15,8 @@ std::optional<std::size_t> passthrough_for(const std::map<std::string, std::size
 ClientHelloStream::ClientHelloStream(runtime::Runtime& rt, runtime::StreamConnectionPtr raw,
                                      runtime::Duration inspect, Decided decided,
                                      std::function<void(ClientHelloStream&)> on_gone)
-    : rt_(rt),
-      raw_(std::move(raw)),
+    : WrappedStream(std::move(raw)),
+      rt_(rt),
       inspect_(inspect),
       decided_(std::move(decided)),
       on_gone_(std::move(on_gone)) {}
@@ -33,7 +33,7 @@ void ClientHelloStream::begin() {
 
 void ClientHelloStream::decide(const tls::ClientHelloPeek& peek) {
   deciding_ = false;
-  timer_->cancel();  // not destroyed: this may be its callback
+  timer_->cancel();       // not destroyed: this may be its callback
   decided_(*this, peek);  // may start() this at once, for a new owner
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/wrapped_stream.h"
 #include "engine/tls/client_hello.h"
 
 namespace metalgate::proxy {
@@ -25,7 +26,7 @@ std::optional<std::size_t> passthrough_for(const std::map<std::string, std::size
 // connection, for whichever owner decided() gives it to: start(handler) hands that handler the bytes read
 // so far, then everything else as it comes. A connection that closes before the decision only ends (decided
 // is not called); `on_gone` hears of it, so the proxy can let it go.
-class ClientHelloStream final : public runtime::StreamConnection, public runtime::StreamHandler {
+class ClientHelloStream final : public runtime::WrappedStream {
  public:
   using Decided = std::function<void(ClientHelloStream& self, const tls::ClientHelloPeek& peek)>;
   ClientHelloStream(runtime::Runtime& rt, runtime::StreamConnectionPtr raw, runtime::Duration inspect,
@@ -35,21 +36,10 @@ class ClientHelloStream final : public runtime::StreamConnection, public runtime
   // Starts reading (the inspect timer too).
   void begin();
 
-  // StreamConnection
+  // The raw connection was started by begin(): the new owner's handler gets the bytes read so far.
   void start(runtime::StreamHandler& handler) override;
-  void write(runtime::ByteView data) override { raw_->write(data); }
-  void write_more(runtime::ByteView data) override { raw_->write_more(data); }
-  std::size_t write_backlog() const override { return raw_->write_backlog(); }
-  void shutdown_write() override { raw_->shutdown_write(); }
-  void close() override { raw_->close(); }
-  void reset() override { raw_->reset(); }
-  void ack_promptly() override { raw_->ack_promptly(); }
-  void set_reading(bool enabled) override { raw_->set_reading(enabled); }
-  void forward_to(runtime::StreamConnection* destination) override { raw_->forward_to(destination); }
-  net::SocketAddress local_address() const override { return raw_->local_address(); }
-  net::SocketAddress peer_address() const override { return raw_->peer_address(); }
 
-  // StreamHandler (the raw connection's)
+  // StreamHandler (the raw connection's): held back until start(), then passed up.
   void on_data(runtime::ByteView data) override;
   void on_peer_shutdown() override;
   void on_closed(std::error_code reason) override;
@@ -60,12 +50,10 @@ class ClientHelloStream final : public runtime::StreamConnection, public runtime
   void decide(const tls::ClientHelloPeek& peek);
 
   runtime::Runtime& rt_;
-  runtime::StreamConnectionPtr raw_;
   runtime::Duration inspect_;
   Decided decided_;
   std::function<void(ClientHelloStream&)> on_gone_;
   runtime::TimerPtr timer_;
-  runtime::StreamHandler* handler_ = nullptr;  // set by start()
   bool deciding_ = true;
   std::string seen_;  // the bytes read before start()
   bool peer_shut_ = false;
