@@ -3,6 +3,7 @@
 #include <sstream>
 #include <vector>
 
+#include "engine/l4/tcp_service.h"
 #include "engine/membership/membership.h"
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy.h"
@@ -24,6 +25,19 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+
+// Every backend of the serving proxy: the HTTP ones, then those of the TCP services (ConfigMap ports and
+// other LoadBalancer Services' ports) and of ssl-passthrough, as HAProxy lists its TCP backends too.
+std::vector<proxy::Backend*> all_backends(node::Node& node) {
+  std::vector<proxy::Backend*> out;
+  if (!node.proxy()) return out;
+  for (auto& b : node.proxy()->backends())
+    out.push_back(b.get());
+  for (auto* services : {&node.proxy()->tcp_services(), &node.proxy()->passthrough_services()})
+    for (auto& svc : *services)
+      out.push_back(&svc->backend());
+  return out;
+}
 
 std::string error(const std::string& what) {
   return "error: " + what + "\n";
@@ -60,7 +74,7 @@ std::string show_info(node::Node& node, const Words&) {
 std::string show_servers_state(node::Node& node, const Words&) {
   if (!node.proxy()) return error("this node runs no proxy");
   std::string out = "# backend server address status admin check active requests\n";
-  for (const auto& backend : node.proxy()->backends()) {
+  for (proxy::Backend* backend : all_backends(node)) {
     const auto& servers = backend->servers();
     for (std::size_t i = 0; i < servers.size(); ++i) {
       const proxy::ServerState& s = servers[i];
@@ -90,7 +104,7 @@ std::string set_server_state(node::Node& node, const Words& args) {
   else
     return error("'" + args[2] + "' is not ready, drain or maint");
   if (!node.proxy()) return error("this node runs no proxy");
-  for (auto& backend : node.proxy()->backends()) {
+  for (proxy::Backend* backend : all_backends(node)) {
     if (backend->name() != target.substr(0, slash)) continue;
     for (std::size_t i = 0; i < backend->servers().size(); ++i)
       if (backend->servers()[i].config.name == target.substr(slash + 1)) {
