@@ -7,44 +7,18 @@
 #include "engine/tls/tls_stream.h"
 #include "tests/proxy/proxy_world.h"
 #include "tests/tls/test_certificates.h"
+#include "tests/tls/tls_pod.h"
 
 namespace metalgate::proxy::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using tls::testing::make_certificate;
-
-std::string indent(const std::string& pem, const std::string& pad) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < pem.size()) {
-    std::size_t end = pem.find('\n', start);
-    out += pad + pem.substr(start, end - start) + "\n";
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
+using tls::testing::TlsClient;
 
 std::string tls_secret(const std::string& name, const tls::testing::TestCertificate& c) {
-  return "---\napiVersion: v1\nkind: Secret\nmetadata: {name: " + name +
-         ", namespace: default}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n" +
-         indent(c.certificate_pem, "    ") + "  tls.key: |\n" + indent(c.private_key_pem, "    ");
+  return tls::testing::secret_yaml(name, c, true, "kubernetes.io/tls");
 }
-
-class TlsClient final : public runtime::StreamHandler {
- public:
-  TlsClient(runtime::Runtime& rt, net::SocketAddress to, tls::ClientSettings settings) {
-    conn = tls::connect_client(rt, to, *this, settings, [this](const std::string& why) { failure = why; });
-  }
-  void on_connected() override { connected = true; }
-  void on_data(runtime::ByteView d) override { received.append(runtime::as_chars(d)); }
-  void on_peer_shutdown() override { peer_closed = true; }
-  void on_closed(std::error_code) override { closed = true; }
-  runtime::StreamConnectionPtr conn;
-  std::string received, failure;
-  bool connected = false, closed = false, peer_closed = false;
-};
 
 class TlsProxy : public ::testing::Test {
  protected:
