@@ -38,7 +38,11 @@ spec:
 YAML
 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 --http-port "$http_port" \
   --https-port "$(free_port)" --admin-socket "$sock" >"$work/metalgate.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break; sleep 0.1; done
+# Ready when a request reaches a backend through the proxy (the backends start beside it).
+for _ in $(seq 100); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.example.com' "http://127.0.0.1:$http_port/")" = 200 ] && break
+  sleep 0.1
+done
 ctl() { "$metalgate" ctl --socket "$sock" "$@"; }
 served_by() {  # six requests: who answered
   local seen=""

@@ -32,7 +32,11 @@ run() {  # GRACE: start serve, one slow request and one idle kept-alive connecti
     --https-port "$(free_port)" --grace "$1" >"$work/metalgate.log" 2>&1 &
   mg=$!
   pids+=("$mg")
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$http_port/" && break; sleep 0.1; done
+  # Ready when a request reaches a backend through the proxy (the backends start beside it).
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.example.com' "http://127.0.0.1:$http_port/")" = 200 ] && break
+    sleep 0.1
+  done
   # The idle client: one request on a kept-alive connection, then it waits for the proxy to close (EOF).
   /usr/bin/python3 - "$http_port" >"$work/idle.txt" 2>&1 <<'PY' &
 import socket, sys, time
