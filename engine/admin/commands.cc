@@ -71,6 +71,12 @@ std::string show_info(node::Node& node, const Words&) {
   return out.str();
 }
 
+// HAProxy's `show stat`: the CSV of the stats page, header first.
+std::string show_stat(node::Node& node, const Words&) {
+  if (!node.proxy()) return error("this node runs no proxy");
+  return node.stats(stats::Page::kCsv);
+}
+
 std::string show_servers_state(node::Node& node, const Words&) {
   if (!node.proxy()) return error("this node runs no proxy");
   std::string out = "# backend server address status admin check active requests\n";
@@ -138,6 +144,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> k = {
       {{"help"}, "", "this list", help},
       {{"show", "info"}, "", "the node, its counts and counters", show_info},
+      {{"show", "stat"}, "", "frontends, backends and servers as HAProxy's CSV", show_stat},
       {{"show", "servers", "state"},
        "",
        "every server: health, admin state, last check, load",

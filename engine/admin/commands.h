@@ -1,7 +1,7 @@
 // The admin socket's commands, sans I/O: one line in, the answer out. A subset of HAProxy's runtime API
-// (`show info`, `show servers state`, `set server BACKEND/SERVER state ready|drain|maint`) plus the speaker's
-// (`show vips`, `show members`). The live daemon serves them on a Unix socket (`serve --admin-socket`) and
-// `metalgate ctl` sends them; any world can call run_command on its node.
+// (`show info`, `show stat`, `show servers state`, `set server BACKEND/SERVER state ready|drain|maint`) plus
+// the speaker's (`show vips`, `show members`). The live daemon serves them on a Unix socket (`serve
+// --admin-socket`) and `metalgate ctl` sends them; any world can call run_command on its node.
 #pragma once
 
 #include <string>

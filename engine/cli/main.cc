@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends and ConfigMap TCP/UDP services bind besides the controller Service's addresses (0.0.0.0: every address, and only that)");
   s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
+  s->add_option("--stats-port", serve.stats_port,
+                "Stats page port when the values enable it (default: stats.port, else 1024)");
+  s->add_option("--metrics-port", serve.metrics_port,
+                "Prometheus /metrics port when the values enable it (default: the values' port, else 9101)");
   s->add_option("--access-log", serve.access_log, "Where access log lines go: a file, - for stdout, or off");
   s->add_option("--threads", serve.threads, "Proxy event loops (default: the ConfigMap's nbthread, else 1)")
       ->check(CLI::Range(1, 256));

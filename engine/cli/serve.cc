@@ -110,6 +110,8 @@ Result<node::NodeSpec> spec_from_flags(const ServeOptions& o) {
   }
   spec.build.http_port = o.http_port;
   spec.build.https_port = o.https_port;
+  spec.build.stats_port = o.stats_port;
+  spec.build.metrics_port = o.metrics_port;
   return spec;
 }
 
@@ -175,6 +177,7 @@ struct ExtraLoop {
   boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::unique_ptr<runtime::asio_live::AsioRuntime> rt;
   proxy::ServingProxy proxies;
+  int index = 0;  // its number among the loops (the node's own is 0)
   std::thread thread;
   // Draining (SIGTERM): the loop's own check, and what it last found, for the node's thread to read.
   runtime::TimerPtr drain_check;
@@ -208,8 +211,10 @@ std::string ExtraLoops::start(const ServeOptions& o, int threads, node::Node& no
                                                          .vip_interface = o.vip_interface,
                                                          .log_sink = runtime::stderr_log_sink(),
                                                          .log_level = log_level(o)});
-    loop->proxies.set(std::make_unique<proxy::Proxy>(*loop->rt, node.configuration().proxy_config,
-                                                     node.secondary_proxy_options()));
+    loop->index = i;
+    proxy::ProxyOptions options = node.secondary_proxy_options();
+    options.loop = i;  // its own counter blocks (stats/registry.h)
+    loop->proxies.set(std::make_unique<proxy::Proxy>(*loop->rt, node.configuration().proxy_config, options));
     if (auto ec = loop->proxies->start())
       return "cannot start the proxy's event loop " + std::to_string(i) + ": " + ec.message();
     loops_.push_back(std::move(loop));
@@ -233,7 +238,9 @@ void ExtraLoops::stop() {
 // Into each loop's own thread (its scheduler is the locked one, for exactly this).
 void ExtraLoops::reload(const node::ReloadOutcome& outcome) {
   for (auto& loop : loops_)
-    loop->rt->post([l = loop.get(), config = outcome.configuration->proxy_config, po = outcome.proxy_options] {
+    loop->rt->post([l = loop.get(), config = outcome.configuration->proxy_config,
+                    po = outcome.proxy_options]() mutable {
+      po.loop = l->index;
       if (auto ec = l->proxies.replace(std::make_unique<proxy::Proxy>(*l->rt, config, po), *l->rt))
         l->rt->logger().log(runtime::LogLevel::kError, "serve", "reload-failed-in-loop", {{"error", ec.message()}});
     });

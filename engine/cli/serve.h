@@ -23,6 +23,7 @@ struct ServeOptions {
   bool no_proxy = false;
   std::string listen;  // frontends' bind address; empty: every address
   std::optional<std::uint16_t> http_port, https_port;
+  std::optional<std::uint16_t> stats_port, metrics_port;  // over the values' stats.port and metrics port
   std::string access_log;  // file path, "-" for stdout, empty: stdout when an Ingress asks for access logs
   int threads = 0;         // the proxy's event loops; 0: the ConfigMap's nbthread (default 1)
   // The speaker's timing (durations such as "30ms"); empty keeps the defaults (docs/speaker.md).

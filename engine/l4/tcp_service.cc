@@ -23,9 +23,13 @@ class TcpSession final : public runtime::StreamHandler,
                          public proxy::QueuedRequest {
  public:
   TcpSession(TcpService& service, runtime::StreamConnectionPtr client)
-      : svc_(service), rt_(service.runtime()), client_(std::move(client)) {}
+      : svc_(service), rt_(service.runtime()), client_(std::move(client)) {
+    svc_.frontend_stats().sessions.add();
+    svc_.frontend_stats().sessions_total.add();
+  }
 
   ~TcpSession() override {
+    svc_.frontend_stats().sessions.sub();
     *alive_ = false;
     if (queued_) svc_.backend().dequeue(this);
     if (holds_slot_) svc_.backend().release(*server_);
@@ -247,8 +251,33 @@ class TcpSession final : public runtime::StreamHandler,
       svc_.backend().release(*server_);
     }
     timer_->cancel();
+    count();
     log();
     svc_.finished(this);
+  }
+
+  // Into the stats: the frontend's bytes, and the backend's and server's connection, bytes and times.
+  void count() {
+    stats::FrontendCounters& fe = svc_.frontend_stats();
+    fe.bytes_in.add(bytes_in_);
+    fe.bytes_out.add(bytes_out_);
+    proxy::Backend& b = svc_.backend();
+    auto ms = [](runtime::Instant a, runtime::Instant z) {
+      return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(z - a).count());
+    };
+    for (stats::ServiceCounters* c :
+         {static_cast<stats::ServiceCounters*>(&b.stats()),
+          server_ ? static_cast<stats::ServiceCounters*>(&b.server_stats(*server_)) : nullptr}) {
+      if (!c || !server_) continue;
+      c->sessions_total.add();
+      c->bytes_in.add(bytes_in_);
+      c->bytes_out.add(bytes_out_);
+      c->retries.add(retries_);
+      if (!established_) c->connection_errors.add();
+      if (established_) c->connect_ms.add(ms(t_dispatched_, t_connected_));
+      c->total_ms.add(ms(t_start_, rt_.now()));
+      c->last_session_ns.store(t_start_.time_since_epoch().count(), std::memory_order_relaxed);
+    }
   }
 
   void log() {

@@ -13,6 +13,7 @@
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/runtime/runtime.h"
+#include "engine/stats/counters-t.h"
 
 namespace metalgate::tls {
 class ServerContext;
@@ -54,6 +55,9 @@ class TcpService {
   std::optional<std::size_t> choose(const net::IpAddress& client, bool* all_full);
   proxy::Backend& backend() { return backend_; }
   const TcpServiceCounters& counters() const { return counters_; }
+  // Where its frontend counts for the stats (this loop's block of its name); its own block until then.
+  void count_into(stats::FrontendCounters* frontend) { frontend_stats_ = frontend; }
+  stats::FrontendCounters& frontend_stats() { return *frontend_stats_; }
   std::size_t sessions() const { return sessions_.size(); }
   // Takes no new connections; those open go on to their end (a configuration reload drains this service).
   void stop_listening() { listener_.reset(); }
@@ -84,6 +88,8 @@ class TcpService {
   runtime::StreamListenerPtr listener_;
   std::shared_ptr<TcpService*> target_;  // where listener_'s connections go; re-pointed by a takeover
   TcpServiceCounters counters_;
+  stats::FrontendCounters own_frontend_stats_;
+  stats::FrontendCounters* frontend_stats_ = &own_frontend_stats_;
   std::unordered_map<TcpSession*, std::unique_ptr<TcpSession>> sessions_;
   std::vector<std::unique_ptr<TcpSession>> finished_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -391,6 +391,7 @@ void Membership::start_probe(runtime::Instant now) {
   }
   std::uint32_t seq = ++seq_;
   send(Kind::kPing, members_[target].address, seq);
+  ++probes_;
   probe_ = Probe{target, seq, now + config_.probe_timeout, now + config_.probe_interval, false};
 }
 
@@ -421,6 +422,7 @@ void Membership::handle_timeout(runtime::Instant now) {
 
   if (probe_ && !probe_->indirect_sent && now >= probe_->direct_deadline) {
     probe_->indirect_sent = true;
+    ++indirect_probes_;
     std::vector<std::string> helpers;
     for (const auto& [name, m] : members_)
       if (name != self_ && name != probe_->target && m.state == MemberState::kAlive) helpers.push_back(name);

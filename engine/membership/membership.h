@@ -97,6 +97,9 @@ class Membership {
   std::uint64_t view_version() const { return view_version_; }
   const std::map<std::string, Member>& members() const { return members_; }
   std::uint64_t malformed() const { return malformed_; }
+  // Probe rounds started (one direct ping each) and those that needed indirect pings.
+  std::uint64_t probes() const { return probes_; }
+  std::uint64_t indirect_probes() const { return indirect_probes_; }
   const std::string& self() const { return self_; }
 
  private:
@@ -150,6 +153,7 @@ class Membership {
   bool joined_ = false, left_ = false;
   std::uint32_t seq_ = 0;
   std::uint64_t malformed_ = 0;
+  std::uint64_t probes_ = 0, indirect_probes_ = 0;
   std::vector<OutgoingDatagram> outgoing_;
   std::vector<MembershipEvent> events_;
 };

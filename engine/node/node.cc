@@ -3,6 +3,10 @@
 #include "engine/config/manifest_loader.h"
 #include "engine/model/resolve.h"
 #include "engine/proxy/shared_state.h"
+#include "engine/stats/csv.h"
+#include "engine/stats/html.h"
+#include "engine/stats/prometheus.h"
+#include "engine/stats/snapshot.h"
 
 namespace metalgate::node {
 namespace {
@@ -16,9 +20,12 @@ std::map<std::string, config::Labels> node_labels(const NodeSpec& spec, const mo
 }
 
 // The proxy options of one configuration: several event loops share its health, rate tables and TLS.
-Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::ProxyConfig& config) {
+Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::ProxyConfig& config,
+                                        std::shared_ptr<stats::Registry> registry) {
   proxy::ProxyOptions options = spec.proxy_options;
   options.node = spec.name;
+  options.stats = std::move(registry);
+  options.loop = 0;
   options.shared.reset();
   if (spec.proxy_threads <= 1) return options;
   auto shared = proxy::SharedProxyState::create(config);
@@ -68,7 +75,7 @@ Result<std::unique_ptr<Node>> Node::start(runtime::Runtime& runtime, NodeSpec sp
 std::string Node::start_parts() {
   const auto& c = *configuration_;
   if (spec_.proxy && c.proxy_config) {
-    auto options = options_for(spec_, *c.proxy_config);
+    auto options = options_for(spec_, *c.proxy_config, stats_);
     if (!options) return "the proxy cannot start: " + options.error();
     proxy_options_ = *options;
     proxy_.set(std::make_unique<proxy::Proxy>(runtime_, c.proxy_config, proxy_options_));
@@ -77,6 +84,10 @@ std::string Node::start_parts() {
       return "the proxy cannot start: " + ec.message();
     }
     log_proxy_started();
+    if (auto error = start_stats_server(); !error.empty()) {
+      proxy_.reset();
+      return error;
+    }
   }
   if (!spec_.speaker) return {};
   speaker::Layer2NodeConfig layer2 = spec_.layer2;
@@ -111,7 +122,7 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
   out.configuration = configuration_;
   out.warnings = next->warnings;
   if (proxy_) {
-    auto options = options_for(spec_, *next->proxy_config);
+    auto options = options_for(spec_, *next->proxy_config, stats_);
     if (!options) {
       out.refused = options.error();
       return out;
@@ -124,10 +135,52 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
   }
   if (layer2_) layer2_->set_assignments(next->assignments);
   configuration_ = std::move(next);
+  if (auto error = start_stats_server(); !error.empty())  // the configuration is in; the old listeners stay
+    runtime_.logger().log(runtime::LogLevel::kError, "node", "stats-listener-failed", {{"error", error}});
   out.applied = true;
   out.configuration = configuration_;
   out.proxy_options = secondary_proxy_options();
   return out;
+}
+
+std::string Node::start_stats_server() {
+  const proxy::MonitorConfig& wanted = configuration_->proxy_config->monitor;
+  if (stats_server_ && stats_server_->config() == wanted) return {};
+  if (wanted.stats.empty() && wanted.metrics.empty()) {
+    stats_server_.reset();
+    return {};
+  }
+  stats_server_.reset();  // its ports may be the new one's
+  auto started =
+      stats::StatsServer::start(runtime_, wanted, [this](stats::Page page) { return stats(page); });
+  if (!started) return "the stats cannot start: " + started.error();
+  stats_server_ = std::move(*started);
+  std::string where;
+  for (const auto& a : stats_server_->addresses())
+    where += (where.empty() ? "" : ",") + a.to_string();
+  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "stats-listening",
+                        {{"node", spec_.name}, {"addresses", where}});
+  return {};
+}
+
+stats::Snapshot Node::stats_snapshot() {
+  stats::Snapshot snapshot;
+  if (proxy_) snapshot = stats::take_snapshot(*proxy_.operator->(), runtime_.now());
+  if (layer2_) snapshot.speaker = stats::take_speaker_snapshot(*layer2_, spec_.name);
+  return snapshot;
+}
+
+std::string Node::stats(stats::Page page) {
+  const stats::Snapshot snapshot = stats_snapshot();
+  switch (page) {
+    case stats::Page::kCsv:
+      return stats::to_csv(snapshot);
+    case stats::Page::kMetrics:
+      return stats::to_prometheus(snapshot);
+    case stats::Page::kHtml:
+      break;
+  }
+  return stats::to_html(snapshot, {spec_.name, METALGATE_VERSION, 5});
 }
 
 void Node::leave() {

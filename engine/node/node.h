@@ -22,6 +22,9 @@
 #include "engine/runtime/result.h"
 #include "engine/runtime/runtime.h"
 #include "engine/speaker/layer2_node.h"
+#include "engine/stats/registry.h"
+#include "engine/stats/snapshot.h"
+#include "engine/stats/stats_server.h"
 
 namespace metalgate::node {
 
@@ -92,12 +95,19 @@ class Node {
   proxy::ServingProxy& proxy() { return proxy_; }                 // empty without a proxy
   // For event loops beside this node's (serve's nbthread): their proxies share this state.
   proxy::ProxyOptions secondary_proxy_options() const;
+  // The stats as the stats page, its CSV or /metrics show them now (every loop's counters, the speaker's).
+  std::string stats(stats::Page page);
+  stats::Snapshot stats_snapshot();
+  // The stats and metrics listeners, when the values enable them (null otherwise).
+  const stats::StatsServer* stats_server() const { return stats_server_.get(); }
 
  private:
   Node(runtime::Runtime& runtime, NodeSpec spec, std::shared_ptr<const Configuration> configuration);
   std::string start_parts();
   void log_proxy_started();
   void log_speaker_started();
+  // (Re)starts the stats and metrics listeners when the configuration's MonitorConfig differs from theirs.
+  std::string start_stats_server();
 
   runtime::Runtime& runtime_;
   NodeSpec spec_;
@@ -105,6 +115,8 @@ class Node {
   proxy::ProxyOptions proxy_options_;  // with this configuration's shared state
   proxy::ServingProxy proxy_;
   std::unique_ptr<speaker::Layer2Node> layer2_;
+  std::shared_ptr<stats::Registry> stats_ = std::make_shared<stats::Registry>();  // every loop, every reload
+  std::unique_ptr<stats::StatsServer> stats_server_;
 };
 
 }  // namespace metalgate::node

@@ -1,8 +1,10 @@
 #include "engine/proxy/backend.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/proxy/health.h"
+#include "engine/stats/check_status.h"
 #include "engine/tls/tls_stream.h"
 
 namespace metalgate::proxy {
@@ -119,6 +121,16 @@ Backend::Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer
     servers_[i].health = initial_health(config_.check.rise);
   }
   loads_.resize(servers_.size());
+  own_stats_ = std::make_unique<stats::BackendCounters>();
+  std::vector<stats::ServerCounters*> servers;
+  for (std::size_t i = 0; i < servers_.size(); ++i)
+    servers.push_back(own_server_stats_.emplace_back(std::make_unique<stats::ServerCounters>()).get());
+  count_into(own_stats_.get(), std::move(servers));
+}
+
+void Backend::count_into(stats::BackendCounters* backend, std::vector<stats::ServerCounters*> servers) {
+  stats_ = backend;
+  server_stats_ = std::move(servers);
 }
 
 Backend::~Backend() {
@@ -188,6 +200,7 @@ void Backend::start_checks() {
 
 void Backend::run_check(std::size_t i) {
   ServerState& s = servers_[i];
+  s.check_started = rt_.now();
   if (config_.check.udp) {
     // A UDP probe: one datagram out, any answer that starts with the expected bytes passes.
     std::error_code ec;
@@ -246,6 +259,7 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
   }
   s.last_check = std::move(what);
   bool changed = record_check(s.health, passed, config_.check.rise, config_.check.fall);
+  count_check(i, passed, changed);
   s.load.up = s.health.up;
   if (shared_) shared_[i].up.store(s.health.up, std::memory_order_relaxed);
   if (changed) {
@@ -257,6 +271,27 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
     if (s.health.up) serve_queue();
   }
   s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(config_.check.interval));
+}
+
+// What a check's outcome is in the stats: HAProxy's check_status (the first word of last_check), its HTTP
+// code and duration, failures and transitions to DOWN.
+void Backend::count_check(std::size_t i, bool passed, bool changed) {
+  const ServerState& s = servers_[i];
+  stats::ServerCounters& c = *server_stats_[i];
+  const std::string_view word = std::string_view(s.last_check).substr(0, s.last_check.find(' '));
+  c.check_status.store(stats::check_status_named(word), std::memory_order_relaxed);
+  const std::size_t space = s.last_check.find(' ');
+  int code = 0;
+  if (word.substr(0, 2) == "L7" && space != std::string::npos)
+    code = std::atoi(s.last_check.c_str() + space + 1);
+  c.check_code.store(code, std::memory_order_relaxed);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(rt_.now() - s.check_started);
+  c.check_duration_ms.store(took.count(), std::memory_order_relaxed);
+  if (!passed) c.check_failures.add();
+  if (changed) {
+    if (!s.health.up) c.check_up_down.add();
+    c.last_change_ns.store(rt_.now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
 }
 
 std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* all_full,
@@ -288,17 +323,20 @@ std::optional<std::size_t> Backend::find_server(std::string_view name) const {
 void Backend::acquire(std::size_t server) {
   ++servers_[server].load.active;
   ++servers_[server].requests;
+  server_stats_[server]->sessions.add();
   if (shared_) shared_[server].active.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Backend::release(std::size_t server) {
   --servers_[server].load.active;
+  server_stats_[server]->sessions.sub();
   if (shared_) shared_[server].active.fetch_sub(1, std::memory_order_relaxed);
   serve_queue();
 }
 
 void Backend::enqueue(QueuedRequest* request, const net::IpAddress& client) {
   queue_.push_back({request, client});
+  stats_->queue.add();
   if (!shared_) return;
   if (!queue_retry_)
     queue_retry_ = rt_.create_timer([this] {
@@ -310,7 +348,10 @@ void Backend::enqueue(QueuedRequest* request, const net::IpAddress& client) {
 
 void Backend::dequeue(QueuedRequest* request) {
   auto it = std::find_if(queue_.begin(), queue_.end(), [request](const Waiting& w) { return w.request == request; });
-  if (it != queue_.end()) queue_.erase(it);
+  if (it != queue_.end()) {
+    queue_.erase(it);
+    stats_->queue.sub();
+  }
 }
 
 void Backend::serve_queue() {
@@ -323,6 +364,7 @@ void Backend::serve_queue() {
     if (!server) return;
     QueuedRequest* next = queue_.front().request;
     queue_.pop_front();
+    stats_->queue.sub();
     next->on_server_slot(*server);
   }
 }
@@ -334,6 +376,7 @@ ServerConnectionPtr Backend::take_idle(std::size_t server) {
   idle.pop_back();
   c->idle_ = false;
   ++connections_reused_;
+  stats_->connection_reuses.add();
   return c;
 }
 
@@ -362,6 +405,7 @@ ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner, bool 
   auto c = std::make_unique<ServerConnection>(*this, server);
   c->attach(owner);
   ++connections_opened_;
+  stats_->connection_attempts.add();
   runtime::ConnectOptions options;
   options.delay_ack = we_speak_first;
   c->connect(rt_, servers_[server].config.address, options);

@@ -13,6 +13,7 @@
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/shared_state.h"
 #include "engine/runtime/runtime.h"
+#include "engine/stats/counters-t.h"
 
 namespace metalgate::proxy {
 
@@ -79,6 +80,7 @@ struct ServerState {
   std::uint64_t requests = 0;
   std::uint64_t failed_connects = 0;
   std::string last_check;  // "L7OK 200", "L4CON refused", … for logs and stats
+  runtime::Instant check_started{};
   // Health checking.
   runtime::TimerPtr check_timer;
   runtime::StreamConnectionPtr check_stream;
@@ -143,6 +145,12 @@ class Backend {
   // handshake's ACK may wait for those bytes; never for TCP services, whose server may speak first.
   ServerConnectionPtr open(std::size_t server, ServerEvents* owner, bool we_speak_first);
 
+  // Where this backend and its servers count for the stats (registry.h): this loop's blocks. Until then
+  // (a Backend alone in a unit test) they count into blocks of their own.
+  void count_into(stats::BackendCounters* backend, std::vector<stats::ServerCounters*> servers);
+  stats::BackendCounters& stats() { return *stats_; }
+  stats::ServerCounters& server_stats(std::size_t server) { return *server_stats_[server]; }
+
   std::uint64_t connections_opened() const { return connections_opened_; }
   std::uint64_t connections_reused() const { return connections_reused_; }
   void count_reuse() { ++connections_reused_; }
@@ -159,6 +167,7 @@ class Backend {
  private:
   void run_check(std::size_t server);
   void finish_check(std::size_t server, bool passed, std::string what);
+  void count_check(std::size_t server, bool passed, bool changed);
   void serve_queue();
 
   runtime::Runtime& rt_;
@@ -179,6 +188,10 @@ class Backend {
   std::deque<Waiting> queue_;
   std::uint64_t connections_opened_ = 0;
   std::uint64_t connections_reused_ = 0;
+  std::unique_ptr<stats::BackendCounters> own_stats_;
+  std::vector<std::unique_ptr<stats::ServerCounters>> own_server_stats_;
+  stats::BackendCounters* stats_ = nullptr;
+  std::vector<stats::ServerCounters*> server_stats_;
   std::vector<ServerConnectionPtr> graveyard_;  // dropped from inside their own callbacks
   bool burying_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "engine/http/message.h"
 #include "engine/http/parser.h"
@@ -141,9 +142,17 @@ void append_framing(std::string& out, const http::MessageFacts& facts) {
 }  // namespace
 
 HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client)
-    : proxy_(proxy), frontend_(frontend), rt_(proxy.runtime()), client_(std::move(client)) {}
+    : proxy_(proxy),
+      frontend_(frontend),
+      fe_stats_(proxy.frontend_stats(frontend)),
+      rt_(proxy.runtime()),
+      client_(std::move(client)) {
+  fe_stats_.sessions.add();
+  fe_stats_.sessions_total.add();
+}
 
 HttpSession::~HttpSession() {
+  fe_stats_.sessions.sub();
   stop_timers();
   if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
   if (holds_slot_ && backend_ && server_) backend_->release(*server_);
@@ -166,6 +175,8 @@ void HttpSession::start() {
 // ------------------------------------------------------------------------------------------ client events
 
 void HttpSession::on_data(ByteView data) {
+  fe_stats_.bytes_in.add(data.size());
+  bytes_in_ += data.size();
   client_data(data);
   // Still short of the whole request: the client may be holding its next bytes for our ACK (Nagle), which
   // the listener delays so that it can ride on the response. Ask for a prompt one, once per request, as
@@ -287,6 +298,7 @@ void HttpSession::advance() {
   t_head_ = rt_.now();
   if (outcome == http::ParseOutcome::kError) {
     ++proxy_.counters().bad_requests;
+    fe_stats_.request_errors.add();
     x().request_line_ = "<BADREQ>";
     rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request",
                      {{"client", client_->peer_address().to_string()},
@@ -300,6 +312,8 @@ void HttpSession::advance() {
     auto body = runtime::as_bytes(std::string_view(in_).substr(x().req_.head_length));
     if (auto r = http::ChunkedDecoder{}.check(body); r.error) {
       ++proxy_.counters().bad_requests;
+      fe_stats_.request_errors.add();
+    fe_stats_.request_errors.add();
       rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
                        {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
       return reply_error(400, termination::kProxyRequest);
@@ -316,6 +330,7 @@ void HttpSession::drain() {
 void HttpSession::handle_request() {
   const ProxyConfig& cfg = proxy_.config();
   ++proxy_.counters().requests;
+  fe_stats_.http.requests.add();
   x().request_line_.assign(x().req_.method);
   x().request_line_ += ' ';
   x().request_line_.append(x().req_.target);
@@ -379,6 +394,7 @@ bool HttpSession::answer_by_policy() {
   };
   if ((!p.allow_list.empty() && !in_list(p.allow_list)) || (!p.deny_list.empty() && in_list(p.deny_list))) {
     ++proxy_.counters().denied;
+    fe_stats_.denied.add();
     reply_error(403, termination::kProxyRequest);
     return true;
   }
@@ -393,6 +409,7 @@ bool HttpSession::answer_by_policy() {
   }
   if (rate_limited && rate > p.rate_limit.requests) {
     ++proxy_.counters().rate_limited;
+    fe_stats_.denied.add();
     reply_error(p.rate_limit.status, termination::kProxyRequest);
     return true;
   }
@@ -494,6 +511,7 @@ void HttpSession::open_server_connection(bool retry) {
   if (retry) {
     ++retries_;
     ++proxy_.counters().connect_retries;  // a resend after a reused connection failed too, as HAProxy counts
+    count_on_server([](stats::ServiceCounters& c) { c.retries.add(); });
   }
   ++connect_attempts_;
   enter(Phase::kConnecting);
@@ -621,6 +639,7 @@ std::optional<std::size_t> HttpSession::send_request_body(ByteView data) {
     rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
                      {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
     ++proxy_.counters().bad_requests;
+    fe_stats_.request_errors.add();
     drop_server(false);  // its request can never be completed
     reply_error(400, termination::kClientAbortData);
     return std::nullopt;
@@ -650,6 +669,7 @@ void HttpSession::on_server_drained() {
 // ------------------------------------------------------------------------------------------ response
 
 void HttpSession::to_client(ByteView data) {
+  fe_stats_.bytes_out.add(data.size());
   if (x().cork_depth_ > 0)
     x().cork_.append(runtime::as_chars(data));
   else
@@ -1001,6 +1021,7 @@ void HttpSession::on_server_closed(std::error_code reason) {
   }
   if (phase_ == Phase::kConnecting) {
     ++backend_->servers()[*server_].failed_connects;
+    count_on_server([](stats::ServiceCounters& c) { c.connection_errors.add(); });
     return retry_or_fail(reason.message());
   }
   if (phase_ != Phase::kExchange) return;
@@ -1012,6 +1033,7 @@ void HttpSession::on_server_closed(std::error_code reason) {
     return open_server_connection(/*retry=*/true);
   }
   term_ = resp_head_done_ ? termination::kServerAbortData : termination::kServerAbortHeaders;
+  count_on_server([](stats::ServiceCounters& c) { c.response_errors.add(); });
   drop_server(false);
   if (!resp_head_done_) return reply_error(502, termination::kServerAbortHeaders);
   close_client(true);  // mid-body: the client must see the response was cut
@@ -1029,6 +1051,7 @@ void HttpSession::retry_or_fail(std::string_view why) {
       bool all_full = false;
       if (auto other = backend_->choose(client_->peer_address().ip, &all_full, server_);
           other && *other != *server_) {
+        count_on_server([](stats::ServiceCounters& c) { c.redispatches.add(); });
         backend_->release(*server_);
         server_ = other;
         backend_->acquire(*server_);
@@ -1175,9 +1198,9 @@ void HttpSession::log_request() {
   logged_ = true;
   int cls = status_ / 100;
   ++proxy_.counters().responses_by_class[cls >= 1 && cls <= 5 ? cls : 0];
+  AccessRecord r = record();
+  count_request(r);
   if (!proxy_.logs_access() || !(proxy_.config().access_log || (policy_ && policy_->access_log))) return;
-  const runtime::Instant now = rt_.now();
-  AccessRecord r;
   r.client = client_->peer_address();
   r.unix_ms = proxy_.unix_ms(t_start_);
   std::string frontend_name = frontend_.tls ? frontend_.name + "~" : frontend_.name;  // HAProxy marks TLS "~"
@@ -1185,6 +1208,21 @@ void HttpSession::log_request() {
   r.backend = backend_ ? std::string_view(backend_->name()) : std::string_view("<NOSRV>");
   r.server = backend_ && server_ ? std::string_view(backend_->servers()[*server_].config.name)
                                  : std::string_view("<NOSRV>");
+  r.frontend_connections = static_cast<std::uint32_t>(proxy_.client_connections());
+  r.active_connections = r.frontend_connections;
+  if (backend_) {
+    r.backend_queue = static_cast<std::uint32_t>(backend_->queued());
+    if (server_) r.server_connections = static_cast<std::uint32_t>(backend_->load(*server_).active);
+    for (std::size_t i = 0; i < backend_->servers().size(); ++i)
+      r.backend_connections += static_cast<std::uint32_t>(backend_->load(i).active);
+  }
+  r.request_line = x().request_line_;
+  proxy_.log_access(r);
+}
+
+AccessRecord HttpSession::record() const {
+  const runtime::Instant now = rt_.now();
+  AccessRecord r;
   auto since = [&](runtime::Instant from, runtime::Instant to) { return ms_between(from, to); };
   r.t_request = t_head_ >= t_start_ ? since(t_start_, t_head_) : -1;
   const bool dispatched = t_dispatched_ >= t_head_ && server_.has_value();
@@ -1195,17 +1233,41 @@ void HttpSession::log_request() {
   r.status = status_;
   r.bytes = bytes_out_;
   r.termination = term_;
-  r.frontend_connections = static_cast<std::uint32_t>(proxy_.client_connections());
-  r.active_connections = r.frontend_connections;
-  if (backend_) {
-    r.backend_queue = static_cast<std::uint32_t>(backend_->queued());
-    if (server_) r.server_connections = static_cast<std::uint32_t>(backend_->load(*server_).active);
-    for (std::size_t i = 0; i < backend_->servers().size(); ++i)
-      r.backend_connections += static_cast<std::uint32_t>(backend_->load(i).active);
-  }
   r.retries = retries_;
-  r.request_line = x().request_line_;
-  proxy_.log_access(r);
+  return r;
+}
+
+template <typename F>
+void HttpSession::count_on_server(F&& f) {
+  if (!backend_) return;
+  f(static_cast<stats::ServiceCounters&>(backend_->stats()));
+  if (server_) f(static_cast<stats::ServiceCounters&>(backend_->server_stats(*server_)));
+}
+
+void HttpSession::count_request(const AccessRecord& r) {
+  const int cls = r.status / 100;
+  const std::size_t slot = cls >= 1 && cls <= 5 ? static_cast<std::size_t>(cls) : 0;
+  fe_stats_.http.responses[slot].add();
+  const std::uint64_t in = std::exchange(bytes_in_, 0);
+  if (!backend_) return;
+  backend_->stats().http.requests.add();
+  if (!server_) {
+    backend_->stats().http.responses[slot].add();
+    return;
+  }
+  const std::int64_t started = t_start_.time_since_epoch().count();
+  count_on_server([&](stats::ServiceCounters& c) {
+    c.sessions_total.add();
+    c.http.responses[slot].add();
+    c.bytes_in.add(in);
+    c.bytes_out.add(r.bytes);
+    if (r.t_queue >= 0) c.queue_ms.add(static_cast<std::uint64_t>(r.t_queue));
+    if (r.t_connect >= 0) c.connect_ms.add(static_cast<std::uint64_t>(r.t_connect));
+    if (r.t_response >= 0) c.response_ms.add(static_cast<std::uint64_t>(r.t_response));
+    c.total_ms.add(static_cast<std::uint64_t>(std::max<std::int64_t>(r.t_active, 0)));
+    c.last_session_ns.store(started, std::memory_order_relaxed);
+  });
+  backend_->server_stats(*server_).http.requests.add();
 }
 
 std::string_view HttpSession::persistence_cookie() const {

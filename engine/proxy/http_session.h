@@ -116,6 +116,13 @@ class HttpSession final : public runtime::StreamHandler,
   void flush_cork(bool fin_follows = false);
   void drop_server(bool reusable);
   void log_request();
+  // The request's timers and outcome as the access log has them (the names and counts it leaves empty).
+  AccessRecord record() const;
+  // Into the stats: the frontend's response, the backend's and server's request, bytes and times.
+  void count_request(const AccessRecord& r);
+  // Both the backend's counters and the chosen server's, for what happened to the request there.
+  template <typename F>
+  void count_on_server(F&& f);
 
   // The request target as forwarded: path-rewrite's rules applied to its path, the query string kept.
   void append_target(std::string& out) const;
@@ -163,6 +170,7 @@ class HttpSession final : public runtime::StreamHandler,
 
   Proxy& proxy_;
   const Frontend& frontend_;
+  stats::FrontendCounters& fe_stats_;  // this loop's counters of frontend_
   mutable std::unique_ptr<Exchange> ex_;
   runtime::Runtime& rt_;
   runtime::StreamConnectionPtr client_;
@@ -204,6 +212,7 @@ class HttpSession final : public runtime::StreamHandler,
   runtime::Instant t_start_{}, t_head_{}, t_dispatched_{}, t_connected_{}, t_response_{};
   bool logged_ = false;
   std::uint64_t bytes_out_ = 0;
+  std::uint64_t bytes_in_ = 0;  // from the client since the last request was counted
   int status_ = 0;
   Termination term_;
   std::uint32_t retries_ = 0;

@@ -51,14 +51,27 @@ class ProxyHeaderStream final : public runtime::WrappedStream {
   std::optional<net::SocketAddress> source_;
 };
 
+// A backend counts into this loop's blocks of its name and its servers' names.
+void count_backend_into(Backend& backend, stats::Registry& registry, int loop) {
+  std::vector<stats::ServerCounters*> servers;
+  for (const ServerState& s : backend.servers())
+    servers.push_back(&registry.server(loop, backend.name(), s.config.name));
+  backend.count_into(&registry.backend(loop, backend.name()), std::move(servers));
+}
+
 }  // namespace
 
 Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, ProxyOptions options)
     : rt_(rt), config_(std::move(config)), options_(std::move(options)) {
   auto* shared = options_.shared.get();
-  for (std::size_t i = 0; i < config_->backends.size(); ++i)
+  if (!options_.stats) options_.stats = std::make_shared<stats::Registry>();
+  for (const Frontend& fe : config_->frontends)
+    frontend_stats_.push_back(&options_.stats->frontend(options_.loop, fe.name));
+  for (std::size_t i = 0; i < config_->backends.size(); ++i) {
     backends_.push_back(std::make_unique<Backend>(rt_, config_->backends[i],
                                                   shared ? shared->servers(i) : nullptr, options_.primary));
+    count_backend_into(*backends_.back(), *options_.stats, options_.loop);
+  }
   for (std::size_t i = 0; i < config_->rate_periods.size(); ++i)
     rate_tables_.push_back(shared ? shared->rate_table(i)
                                   : std::make_shared<RateTable>(std::chrono::duration_cast<runtime::Duration>(
@@ -136,6 +149,7 @@ std::error_code Proxy::start(Proxy* previous) {
     if (previous)
       for (auto& old : previous->tcp_services_)
         if (old->config().bind == l4.bind) theirs = old.get();
+    count_into_registry(*svc, l4.name);
     auto ec = svc->start(theirs);
     if (!ec && theirs) services_taken.emplace_back(svc.get(), theirs);
     tcp_services_.push_back(std::move(svc));
@@ -182,6 +196,7 @@ void Proxy::start_passthrough() {
       };
     auto unix_time = [this](runtime::Instant t) { return unix_ms(t); };
     passthrough_.push_back(std::make_unique<l4::TcpService>(rt_, p, nullptr, std::move(sink), unix_time));
+    count_into_registry(*passthrough_.back(), "https");
     passthrough_.back()->start_unlistened();
   }
 }
@@ -261,6 +276,11 @@ void Proxy::accept(std::size_t frontend, runtime::StreamConnectionPtr connection
   if (config_->frontends[frontend].tls && !passthrough_.empty())
     return peek_hello(frontend, std::move(connection));
   terminate(frontend, std::move(connection));
+}
+
+void Proxy::count_into_registry(l4::TcpService& service, const std::string& frontend) {
+  service.count_into(&options_.stats->frontend(options_.loop, frontend));
+  count_backend_into(service.backend(), *options_.stats, options_.loop);
 }
 
 void Proxy::peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection) {

@@ -17,6 +17,7 @@
 #include "engine/proxy/rate_limiter.h"
 #include "engine/proxy/shared_state.h"
 #include "engine/runtime/runtime.h"
+#include "engine/stats/registry.h"
 
 namespace metalgate::tls {
 class ServerContext;
@@ -43,6 +44,10 @@ struct ProxyOptions {
   // The node this proxy runs on: a LoadBalancer Service with externalTrafficPolicy: Local forwards only to
   // endpoints on it.
   std::string node;
+  // Where the stats count (stats/registry.h), shared by the node's loops and kept across reloads; this
+  // loop's number there. nullptr: the proxy counts into a registry of its own.
+  std::shared_ptr<stats::Registry> stats;
+  int loop = 0;
 };
 
 struct ProxyCounters {
@@ -99,6 +104,11 @@ class Proxy {
   const ProxyCounters& counters() const { return counters_; }
   ProxyCounters& counters() { return counters_; }
   std::vector<std::unique_ptr<Backend>>& backends() { return backends_; }
+  stats::Registry& stats() { return *options_.stats; }
+  // This loop's counters of a frontend of config().frontends.
+  stats::FrontendCounters& frontend_stats(const Frontend& frontend) {
+    return *frontend_stats_[static_cast<std::size_t>(&frontend - config_->frontends.data())];
+  }
   Backend* backend(std::size_t index) { return index < backends_.size() ? backends_[index].get() : nullptr; }
   RateTable& rate_table(std::uint32_t index) { return *rate_tables_[index]; }
   // Client connections open now: this loop's, or every loop's when they share state (the global maxconn).
@@ -125,12 +135,16 @@ class Proxy {
   bool expects_proxy_header(const net::IpAddress& source) const;
   // Which of this proxy's frontends listens on `bind` now, if one does.
   std::optional<std::size_t> listener_on(const net::SocketAddress& bind) const;
+  // A TCP service counts under its own frontend name (ssl-passthrough under the HTTPS frontend's, where
+  // HAProxy's controller has its ssl frontend) and its backend's.
+  void count_into_registry(l4::TcpService& service, const std::string& frontend);
 
   runtime::Runtime& rt_;
   DeadlineQueue deadlines_{rt_};  // every session's timeouts, behind one timer
   std::shared_ptr<const ProxyConfig> config_;
   ProxyOptions options_;
   ProxyCounters counters_;
+  std::vector<stats::FrontendCounters*> frontend_stats_;  // by config().frontends index
   // A frontend's listening socket and where its connections go; a reload re-points it (see start()).
   struct AcceptTarget {
     Proxy* proxy;

@@ -200,8 +200,18 @@ struct L4ServiceConfig {
   std::size_t udp_max_flows = 65536;
 };
 
+// The values' `stats` and `metrics` sections: where the stats page (with `;csv` and /metrics) and the
+// metrics endpoint listen, on the frontends' addresses, and the stats page's basic auth (`stats.auth`).
+struct MonitorConfig {
+  std::vector<net::SocketAddress> stats;    // empty: stats.enabled is false
+  std::vector<net::SocketAddress> metrics;  // empty: metrics.enabled is false, or the stats port serves it
+  std::optional<std::string> user, password;
+  bool operator==(const MonitorConfig&) const = default;
+};
+
 struct ProxyConfig {
   std::vector<Frontend> frontends;
+  MonitorConfig monitor;
   std::vector<BackendConfig> backends;                                    // indexed like Model::backends
   std::vector<RoutePolicy> policies;                                      // [0] is the default (no Ingress)
   std::unordered_map<const routing::Route*, std::uint32_t> route_policy;  // route -> policies index

@@ -1148,6 +1148,25 @@ void add_certificates(const model::Model& m, ProxyConfig& c, Diagnostics& d) {
   }
 }
 
+// The values' stats and metrics listeners, on the frontends' addresses. Metrics on the stats port are served
+// by the stats listener (/metrics), as the controller's stats frontend serves them.
+void add_monitor(const model::Model& m, const BuildOptions& o, const std::vector<net::IpAddress>& addresses,
+                 MonitorConfig& out) {
+  if (!m.manifests.controller) return;
+  const config::ControllerValues& v = *m.manifests.controller;
+  const std::uint16_t stats_port = o.stats_port.value_or(v.stats_port);
+  const std::uint16_t metrics_port = o.metrics_port.value_or(v.metrics_port);
+  for (const auto& ip : addresses) {
+    if (v.stats_enabled) out.stats.push_back({ip, stats_port});
+    if (v.metrics_enabled && !(v.stats_enabled && metrics_port == stats_port))
+      out.metrics.push_back({ip, metrics_port});
+  }
+  if (v.stats_enabled) {
+    out.user = v.stats_user;
+    out.password = v.stats_password;
+  }
+}
+
 }  // namespace
 
 ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const BuildOptions& o,
@@ -1179,6 +1198,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   const auto addresses = controller_addresses(m, o);
   for (const auto& ip : addresses)
     c.frontends.push_back({"http", {ip, http_port}, false});
+  add_monitor(m, o, addresses, c.monitor);
 
   for (const auto& hb : m.backends)
     c.backends.push_back(

@@ -30,6 +30,8 @@ struct BuildOptions {
   // Overrides of the frontend ports (tests bind high ports); unset: the Helm values' ports, else 80/443.
   std::optional<std::uint16_t> http_port;
   std::optional<std::uint16_t> https_port;
+  std::optional<std::uint16_t> stats_port;    // the values' stats.port
+  std::optional<std::uint16_t> metrics_port;  // the values' metrics port
   // When set, every annotation name the build looks up is recorded with the scopes (config::Scope bits) it
   // looked in: the test that the annotation table's scopes are where the code reads each name.
   std::map<std::string, std::uint8_t>* annotation_reads = nullptr;

@@ -158,6 +158,7 @@ void Layer2Node::apply(bool membership_changed, bool restart_bursts) {
       owners[ip] = after;
       auto before_it = owners_.find(ip);
       const std::string before = before_it == owners_.end() ? "" : before_it->second;
+      if (!before.empty() && !after.empty() && before != after) ++owner_moves_;
       if (log && before != after)
         runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "owner-change",
                               {{"node", config_.name},

@@ -59,6 +59,9 @@ class Layer2Node {
   const membership::MembershipAgent& membership() const { return *membership_; }
   // The owner of each address in this node's view, for logs and tests.
   const std::map<net::IpAddress, std::string>& owners() const { return owners_; }
+  const std::vector<Layer2Assignment>& assignments() const { return assignments_; }
+  // Addresses that moved from one node to another in this node's view (failovers and handovers).
+  std::uint64_t owner_moves() const { return owner_moves_; }
 
  private:
   Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::unique_ptr<SpeakerAgent> speaker,
@@ -84,6 +87,7 @@ class Layer2Node {
   std::set<std::string> listening_;      // live but not ready yet (not candidates)
   std::map<net::IpAddress, std::string> owners_;
   bool settled_ = false;
+  std::uint64_t owner_moves_ = 0;
   runtime::TimerPtr grace_timer_;
 };
 

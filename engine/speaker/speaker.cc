@@ -57,6 +57,7 @@ void Speaker::announce(const net::IpAddress& address, const Ownership& o, std::v
       out.push_back({ifc.name, net::MacAddress::broadcast(), runtime::kEtherTypeArp,
                      serialize_arp(gratuitous_arp_reply(address, ifc.mac))});
       counters_.announcements_sent += 2;
+      per_address_[address].gratuitous_sent += 2;
     } else {
       NeighborAdvertisement na{address,
                                all_nodes_multicast(),
@@ -67,6 +68,7 @@ void Speaker::announce(const net::IpAddress& address, const Ownership& o, std::v
       out.push_back({ifc.name, multicast_mac(all_nodes_multicast()), runtime::kEtherTypeIpv6,
                      serialize_neighbor_advertisement(na)});
       counters_.announcements_sent += 1;
+      per_address_[address].gratuitous_sent += 1;
     }
   }
 }
@@ -140,12 +142,15 @@ void Speaker::on_arp(const SpeakerInterface& ifc, const runtime::ReceivedFrame& 
     ++counters_.ignored_not_owner;
     return;
   }
+  AddressCounters& per = per_address_[arp->target_ip];
+  ++per.requests_received;
   if (!allowed_on(owned->second, ifc.name)) {
     ++counters_.ignored_wrong_interface;
     return;
   }
   out.push_back({ifc.name, frame.source, runtime::kEtherTypeArp, serialize_arp(arp_reply(*arp, ifc.mac))});
   ++counters_.arp_replies_sent;
+  ++per.responses_sent;
 }
 
 void Speaker::on_ipv6(const SpeakerInterface& ifc, const runtime::ReceivedFrame& frame,
@@ -165,6 +170,8 @@ void Speaker::on_ipv6(const SpeakerInterface& ifc, const runtime::ReceivedFrame&
     ++counters_.ignored_not_owner;
     return;
   }
+  AddressCounters& per = per_address_[ns->target];
+  ++per.requests_received;
   if (ns->destination != ns->target && ns->destination != solicited_node_multicast(ns->target)) {
     ++counters_.ignored_not_addressed_to_us;
     return;
@@ -181,6 +188,7 @@ void Speaker::on_ipv6(const SpeakerInterface& ifc, const runtime::ReceivedFrame&
       dad ? multicast_mac(all_nodes_multicast()) : ns->source_link_address.value_or(frame.source);
   out.push_back({ifc.name, to, runtime::kEtherTypeIpv6, serialize_neighbor_advertisement(na)});
   ++counters_.neighbor_advertisements_sent;
+  ++per.responses_sent;
 }
 
 }  // namespace metalgate::speaker

@@ -61,6 +61,14 @@ struct SpeakerCounters {
   std::uint64_t conflicts_seen = 0;  // another MAC announced an address we own
 };
 
+// Per address, as MetalLB's metallb_layer2_* counters (label ip): requests for it while owned (ARP requests
+// and neighbor solicitations), answers, and announcements (gratuitous ARP and unsolicited NA frames).
+struct AddressCounters {
+  std::uint64_t requests_received = 0;
+  std::uint64_t responses_sent = 0;
+  std::uint64_t gratuitous_sent = 0;
+};
+
 class Speaker {
  public:
   using Owned =
@@ -85,6 +93,8 @@ class Speaker {
   bool owns(const net::IpAddress& address) const { return owned_.count(address) > 0; }
   std::vector<net::IpAddress> owned_addresses() const;
   const SpeakerCounters& counters() const { return counters_; }
+  // Every address owned now or before (kept when ownership moves on, as counters are).
+  const std::map<net::IpAddress, AddressCounters>& address_counters() const { return per_address_; }
 
  private:
   struct Ownership {
@@ -107,6 +117,7 @@ class Speaker {
   AnnouncePolicy policy_;
   std::map<net::IpAddress, Ownership> owned_;
   SpeakerCounters counters_;
+  std::map<net::IpAddress, AddressCounters> per_address_;
 };
 
 }  // namespace metalgate::speaker

@@ -50,8 +50,8 @@ struct OneNode {
 TEST(AdminCommands, HelpListsEveryCommand) {
   OneNode n;
   const std::string help = run_command(*n.the, "help");
-  for (const char* c :
-       {"show info", "show servers state", "set server BACKEND/SERVER state", "show vips", "show members"})
+  for (const char* c : {"show info", "show stat", "show servers state", "set server BACKEND/SERVER state",
+                        "show vips", "show members"})
     EXPECT_THAT(help, HasSubstr(c));
 }
 
@@ -62,6 +62,16 @@ TEST(AdminCommands, ShowVipsNamesTheOwnerAndShowMembersTheNode) {
   EXPECT_THAT(vips, HasSubstr(" node-a yes\n"));  // alone, it owns every address
   EXPECT_THAT(run_command(*n.the, "show members"), HasSubstr("node-a 192.168.1.10:7946 alive "));
   EXPECT_THAT(run_command(*n.the, "show info"), HasSubstr("Node: node-a\n"));
+}
+
+TEST(AdminCommands, ShowStatIsHaproxysCsvWithARowPerFrontendBackendAndServer) {
+  OneNode n;
+  const std::string csv = run_command(*n.the, "show stat");
+  EXPECT_THAT(csv, StartsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,"));
+  EXPECT_THAT(csv, HasSubstr("\nhttp,FRONTEND,"));
+  EXPECT_THAT(csv, HasSubstr(",BACKEND,"));
+  auto& b = n.the->proxy()->tcp_services().front()->backend();
+  EXPECT_THAT(csv, HasSubstr("\n" + b.name() + "," + b.servers()[0].config.name + ","));
 }
 
 TEST(AdminCommands, SetServerStateChangesWhatShowServersStateSaysAndWhetherItIsBalanced) {

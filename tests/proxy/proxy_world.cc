@@ -134,6 +134,7 @@ subsets:
   }
   ProxyOptions po;
   po.access_log = [this](std::string_view line) { access_log.emplace_back(line); };
+  po.stats = stats;
   if (second_loop) {
     auto shared = SharedProxyState::create(*config);
     ASSERT_TRUE(shared) << shared.error();
@@ -141,6 +142,7 @@ subsets:
     loop2_host = &world.add_host("proxy-loop2", {*net::IpAddress::parse("10.0.0.2")});
     ProxyOptions second = po;
     second.primary = false;
+    second.loop = 1;
     proxy2 = std::make_unique<Proxy>(*loop2_host, config, second);
     ASSERT_FALSE(proxy2->start());
   }

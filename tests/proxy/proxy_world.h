@@ -116,6 +116,7 @@ class ProxyWorld {
   std::shared_ptr<model::Model> model;
   std::shared_ptr<ProxyConfig> config;
   std::unique_ptr<Proxy> proxy;
+  std::shared_ptr<stats::Registry> stats = std::make_shared<stats::Registry>();  // both loops count here
   std::vector<std::string> access_log;
   config::Diagnostics diagnostics;
 };
