@@ -18,6 +18,9 @@ packages=(
   ipvsadm nftables
   # The Debian packages: manual pages from --help (help2man), and lintian on the .debs (tests/packaging).
   lintian help2man
+  # tests/stats: a real Prometheus scrapes /metrics and evaluates the tutorial dashboard's queries; promtool
+  # lints the exposition.
+  prometheus
   # Headless, for tests/sim/report_in_chromium.sh: report.html rendered and screenshotted as a person sees it.
   chromium
 )

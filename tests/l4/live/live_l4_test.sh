@@ -89,6 +89,7 @@ subsets:
 YAML
 
 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 --http-port "$(free_port)" \
+  --stats-port "$(free_port)" --metrics-port "$(free_port)" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
 
 # Wait for everything to answer.

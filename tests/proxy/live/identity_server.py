@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A backend for live tests: answers every request with its own name, the method and the path, and echoes
 the request headers it received (X-Seen-* headers) so tests can check what the proxy forwarded. A path
-starting /sleep/SECONDS answers after that long (a request under way, for drain tests)."""
+starting /sleep/SECONDS answers after that long (a request under way, for drain tests); /status/CODE answers
+with that status (errors for the stats tests)."""
 import http.server
 import sys
 import time
@@ -17,7 +18,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/sleep/"):
             time.sleep(float(self.path.split("/")[2]))
         body = f"{self.server.name} {self.command} {self.path}\n".encode()
-        self.send_response(200)
+        status = int(self.path.split("/")[2]) if self.path.startswith("/status/") else 200
+        self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Served-By", self.server.name)

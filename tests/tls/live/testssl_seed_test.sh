@@ -26,7 +26,8 @@ for map in haproxy-tcp-configmap.yaml haproxy-udp-configmap.yaml; do
 done
 
 "$metalgate" serve --no-speaker --manifests "$work/seed" --listen 127.0.0.1 --http-port "$http_port" \
-  --https-port "$https_port" --access-log off > "$work/metalgate.log" 2>&1 & pids+=($!)
+  --https-port "$https_port" --stats-port "$(harness_free_port)" --metrics-port "$(harness_free_port)" \
+  --access-log off > "$work/metalgate.log" 2>&1 & pids+=($!)
 fail() { echo "FAIL: $*" >&2; echo "--- metalgate log" >&2; tail -n 30 "$work/metalgate.log" >&2 || true; exit 1; }
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$https_port") 2>/dev/null && break
