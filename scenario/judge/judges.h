@@ -36,5 +36,8 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x);
 // No `period`-long window holds more than `limit` of `client`'s answered requests through one proxy, and the
 // client was denied at least once.
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
+// The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within
+// [at_least, at_most]; a path no node has fails, naming it.
+Judgement counter(const Observations& o, const ScenarioExpectation& x);
 
 }  // namespace metalgate::scenario::judge

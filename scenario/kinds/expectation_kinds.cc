@@ -83,6 +83,19 @@ void rate_limit(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) 
   if (x.period.count() <= 0) p["period"].error("the period must be longer than 0");
 }
 
+void counter(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
+  if (!p.expect_map({"node", "path", "min", "max"})) return;
+  x.node = p.string("node").value_or("");
+  x.path = p.string("path", true).value_or("");
+  const double huge = 1e18;
+  x.at_least = number_field(p, "min", 0, huge, "a count of 0 or more");
+  x.at_most = number_field(p, "max", 0, huge, "a count of 0 or more");
+  if (!p.has("min") && !p.has("max")) p.error("a counter needs min, max or both");
+  const bool known =
+      std::any_of(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return n.name == x.node; });
+  if (!x.node.empty() && !known) p["node"].error("no node is named '" + x.node + "'");
+}
+
 }  // namespace
 
 const std::vector<ExpectationKind>& expectation_kinds() {
@@ -94,6 +107,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"latency", latency, judge::latency},
       {"sticky", sticky, judge::sticky},
       {"rate_limit", rate_limit, judge::rate_limit},
+      {"counter", counter, judge::counter},
   };
   return kinds;
 }

@@ -84,6 +84,8 @@ struct Observations {
   std::vector<OwnerChange> owner_timeline;  // from `samples` (complete_observations)
   std::vector<Failover> failovers;        // in fault order, with recovered_ms (complete_observations)
   std::vector<nlohmann::json> fault_log;  // each fault as applied: at_ms, action, what it resolved to
+  // Each node's stats counters at the end of the run (engine/stats/json.h), for nodes running then.
+  std::map<std::string, nlohmann::json> node_stats;
 };
 
 // What a world saw at a fault's moment that may become a failover once the run is over.

@@ -207,6 +207,7 @@ json result_document(const Scenario& s, std::uint64_t seed, const observe::Obser
           {"owners", owners_section(o)},
           {"per_second", std::move(tables.per_second)},
           {"clients", std::move(tables.clients)},
+          {"nodes", o.node_stats},
           {"expectations", expectations_section(verdicts)},
           {"passed", all_passed(verdicts)},
           {"warnings", warnings}};

@@ -1,6 +1,7 @@
 #include "sim/scenario/runner.h"
 
 #include "engine/model/model-t.h"
+#include "engine/stats/json.h"
 #include "ns3/simulator.h"
 #include "scenario/kinds/expectation_kinds.h"
 #include "scenario/report/result_json.h"
@@ -196,6 +197,8 @@ void collect(ScenarioWorld& w) {
     else
       take(w.http_clients[http_index++]);
   }
+  for (auto& [name, node] : w.nodes)  // null while crashed or left: its counters went with it
+    if (node) w.observations.node_stats[name] = stats::to_json(node->stats_snapshot());
   scenario::observe::complete_observations(w.observations, w.candidates);
 }
 

@@ -368,5 +368,35 @@ TEST(SuccessRatio, OutsideFailoverLeavesOutOnlyRequestsToTheVipThatMoved) {
   EXPECT_EQ(j.measured, 0.0);
 }
 
+TEST(Counter, SumsThePathOverEveryNodeOrTakesOneNodesAndHoldsItToItsBounds) {
+  Observations o;
+  o.node_stats["node-1"] = {{"backends", {{"default_web_80", {{"responses", {{"5xx", 2}}}}}}}};
+  o.node_stats["node-2"] = {{"backends", {{"default_web_80", {{"responses", {{"5xx", 3}}}}}}}};
+  auto x = expectation("counter");
+  x.path = "backends.default_web_80.responses.5xx";
+  x.at_most = 5;
+  Judgement j = counter(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured, 5.0);
+  x.at_most = 4;
+  EXPECT_FALSE(counter(o, x).passed);
+  x.node = "node-1";
+  EXPECT_TRUE(counter(o, x).passed);
+  EXPECT_EQ(counter(o, x).measured, 2.0);
+  x.at_least = 3;
+  EXPECT_FALSE(counter(o, x).passed);
+}
+
+TEST(Counter, APathNoNodeHasFailsNamingIt) {
+  Observations o;
+  o.node_stats["node-1"] = {{"speaker", {{"probes", 10}}}};
+  auto x = expectation("counter");
+  x.path = "speaker.prob";
+  x.at_least = 1;
+  Judgement j = counter(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured, "no counter 'speaker.prob' in any node's stats");
+}
+
 }  // namespace
 }  // namespace metalgate::scenario::judge

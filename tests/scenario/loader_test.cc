@@ -100,6 +100,17 @@ TEST(ScenarioLoader, FaultAndExpectationParametersAreChecked) {
   EXPECT_THAT(text, HasSubstr("bad-faults.yaml:15:37: error: scenario: faults[0].partition[1][0]"));
 }
 
+TEST(ScenarioLoader, ACounterExpectationNeedsAPathABoundAndAKnownNode) {
+  std::string text = errors_of(lan_with("bad-counter", "",
+                                        "  - counter: {path: backends.x.requests}\n"
+                                        "  - counter: {node: node-9, path: speaker.probes, min: 1}\n"
+                                        "  - counter: {max: -1}\n"));
+  EXPECT_THAT(text, HasSubstr("a counter needs min, max or both"));
+  EXPECT_THAT(text, HasSubstr("no node is named 'node-9'"));
+  EXPECT_THAT(text, HasSubstr("expect[2].counter.path"));
+  EXPECT_THAT(text, HasSubstr("'-1' is not a count of 0 or more"));
+}
+
 TEST(ScenarioLoader, AnUnknownExpectationIsAnErrorNamingEveryKindOfTheTable) {
   config::Diagnostics d;
   Scenario s = load_scenario(lan_with("unknown-expectation", "", "  - failovr: {max: 2s}\n"), d);

@@ -22,6 +22,6 @@ if ! cmp -s "$out/first/result.json" "$golden"; then
   echo "If the change is meant to alter the run, regenerate it (see the head of $0)."
   exit 1
 fi
-grep -q '<testsuite name="seed" tests="8" failures="0">' "$out/first/junit.xml"
+grep -q '<testsuite name="seed" tests="10" failures="0">' "$out/first/junit.xml"
 grep -q '<svg' "$out/first/report.html"
 echo "seed scenario: passed twice with a result.json identical to the golden one"
