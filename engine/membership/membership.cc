@@ -193,7 +193,8 @@ void Membership::gossip(const Member& m) {
 bool Membership::apply(const Member& u, runtime::Instant now, const std::string& reason) {
   if (u.name == self_) {
     Member& me = members_[self_];
-    if (left_ || (u.state != MemberState::kSuspect && u.state != MemberState::kDead)) return false;
+    // Suspected, declared dead, or said to have left (a restart after a graceful leave): refute.
+    if (left_ || u.state == MemberState::kAlive) return false;
     if (u.incarnation < me.incarnation) return false;
     me.incarnation = u.incarnation + 1;  // refute: we are alive, with a newer incarnation
     gossip(me);
@@ -233,7 +234,12 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
       accept = gone ? u.incarnation > e.incarnation : u.incarnation >= e.incarnation;
       break;
   }
-  if (!accept) return false;
+  if (!accept) {
+    // A member we hold as gone speaks with an old incarnation: it restarted after our news went quiet. Tell
+    // it again, so that it refutes with a newer one and rejoins.
+    if (gone && u.state == MemberState::kAlive) gossip(e);
+    return false;
+  }
   e.incarnation = u.incarnation;
   if (e.ready != u.ready || e.runs_proxy != u.runs_proxy) ++view_version_;
   e.ready = u.ready;

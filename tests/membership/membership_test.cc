@@ -188,6 +188,29 @@ TEST(Membership, ARestartedNodeRejoinsWithAHigherIncarnation) {
   EXPECT_GT(c.agents[0]->core().members().at("node-3").incarnation, 0u);
 }
 
+TEST(Membership, ANodeRestartedAfterAGracefulLeaveRejoins) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.agents[3]->leave();  // systemctl restart: a graceful leave, then a new process
+  c.world.run_for(100ms);
+  c.crash(3);
+  c.start(3);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
+  EXPECT_EQ(c.agents[0]->core().members().at("node-3").state, MemberState::kAlive);
+}
+
+TEST(Membership, ANodeRestartedLongAfterAGracefulLeaveRejoins) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.agents[3]->leave();
+  c.world.run_for(100ms);
+  c.crash(3);
+  c.world.run_for(30s);  // the others have long stopped telling of the leave
+  c.start(3);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
+  EXPECT_EQ(c.agents[0]->core().members().at("node-3").state, MemberState::kAlive);
+}
+
 TEST(Membership, MalformedDatagramsAreCountedAndIgnored) {
   Membership m("a", {Cluster::address(0), kPort}, {}, 1);
   runtime::Bytes junk{'M', 'G', 1, 1, 0, 0};
