@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost-dev libssl-dev libcrypt-dev libsystemd-dev libyaml-cpp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  libboost-dev libssl-dev libcrypt-dev libsystemd-dev libnftables-dev libyaml-cpp-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   pybind11-dev python3-dev
   libns3-dev ns3 libgsl-dev libsqlite3-dev libxml2-dev

@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
                 "Longest listening before claiming at start (default 250ms)");
   s->add_option("--announce-refresh", serve.announce_refresh,
                 "Announce owned addresses again this often after a burst (default 0: never)");
+  s->add_option("--handover", serve.handover,
+                "After a node leaves gracefully, how long the node taking its addresses sends it the segments "
+                "of the connections it is finishing (default 35s; 0: never, they are reset)");
   s->add_option("--grace", serve.grace,
                 "On SIGTERM, how long requests in flight may take to finish (default 30s; 0: exit at once)");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");

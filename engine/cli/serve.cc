@@ -81,6 +81,8 @@ std::string read_speaker_flags(const ServeOptions& o, speaker::Layer2NodeConfig&
     return "--join-grace '" + o.join_grace + "' is not a duration (250ms)";
   if (!read_timing(o.announce_refresh, cfg.announce.refresh, true))
     return "--announce-refresh '" + o.announce_refresh + "' is not a duration (60s, or 0 for never)";
+  if (!read_timing(o.handover, cfg.handover, true))
+    return "--handover '" + o.handover + "' is not a duration (35s, or 0 for none)";
   if (!membership::timing_problem(cfg.membership).empty())
     return "--probe-timeout must be shorter than --probe-interval: indirect probes need the rest of it";
   for (const auto& p : o.peers) {
@@ -195,7 +197,7 @@ class ExtraLoops {
   void stop();
   void reload(const node::ReloadOutcome& outcome);
   // Each loop's proxies drain (in the loop's thread); drained() once every loop has nothing left.
-  void drain();
+  void drain(runtime::Duration keep_accepting);
   bool drained() const;
   const std::vector<std::unique_ptr<ExtraLoop>>& loops() const { return loops_; }
 
@@ -246,10 +248,10 @@ void ExtraLoops::reload(const node::ReloadOutcome& outcome) {
     });
 }
 
-void ExtraLoops::drain() {
+void ExtraLoops::drain(runtime::Duration keep_accepting) {
   for (auto& loop : loops_)
-    loop->rt->post([l = loop.get()] {
-      l->proxies.drain();
+    loop->rt->post([l = loop.get(), keep_accepting] {
+      l->proxies.drain(keep_accepting);
       l->drain_check = l->rt->create_timer([l] { l->drained = l->proxies.idle(); });
       l->drained = l->proxies.idle();
       l->drain_check->arm_periodic(std::chrono::milliseconds(20));
@@ -336,9 +338,13 @@ std::string milliseconds_text(runtime::Duration d) {
 }
 
 // SIGTERM/SIGINT, HAProxy's soft-stop after MetalLB's leave: the speaker says goodbye (the others take the
-// addresses at once); every loop's proxy stops accepting, closes idle kept-alive connections and lets the
-// requests under way finish (their responses say Connection: close) for up to --grace; then every loop stops.
-// The leave datagrams get 50 ms in any case. A second signal stops at once.
+// addresses at once and send on the segments of our connections: Runtime::hand_over); every loop's proxy
+// closes idle kept-alive connections and lets the requests under way finish (their responses say Connection:
+// close) for up to --grace; then every loop stops. With a speaker, new connections are still taken for
+// kAcceptAfterLeave, from clients the new owner's announcement has not reached yet (they would be reset);
+// without one, none. The leave datagrams get 50 ms in any case. A second signal stops at once.
+constexpr runtime::Duration kAcceptAfterLeave = std::chrono::milliseconds(500);
+
 void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Node& node, ExtraLoops& extra,
                     runtime::Duration grace, runtime::TimerPtr& stop_timer) {
   runtime::asio_live::on_termination_signal(io, [&rt, &io, &node, &extra, grace, &stop_timer](int signal) {
@@ -347,13 +353,16 @@ void on_termination(runtime::Runtime& rt, boost::asio::io_context& io, node::Nod
     rt.logger().log(runtime::LogLevel::kInfo, "serve", "draining",
                     {{"signal", std::to_string(signal)}, {"grace_ms", milliseconds_text(grace)}});
     node.leave();
-    if (node.proxy()) node.proxy().drain();
-    extra.drain();
+    const runtime::Duration linger =
+        node.layer2() ? std::min(kAcceptAfterLeave, grace) : runtime::Duration::zero();
+    if (node.proxy()) node.proxy().drain(linger);
+    extra.drain(linger);
     const runtime::Instant start = rt.now();
-    stop_timer = rt.create_timer([&rt, &io, &node, &extra, &stop_timer, grace, start] {
+    stop_timer = rt.create_timer([&rt, &io, &node, &extra, &stop_timer, grace, start, linger] {
       const bool drained = (!node.proxy() || node.proxy().idle()) && extra.drained();
       const runtime::Duration waited = rt.now() - start;
-      if (waited < std::chrono::milliseconds(50) || (!drained && waited < grace)) return;
+      const runtime::Duration least = std::max<runtime::Duration>(std::chrono::milliseconds(50), linger);
+      if (waited < least || (!drained && waited < grace)) return;
       stop_timer->cancel();
       extra.stop();
       auto fields = stop_fields(node, extra);

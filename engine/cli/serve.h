@@ -32,6 +32,7 @@ struct ServeOptions {
   // Kubernetes gives a pod (terminationGracePeriodSeconds) and so the HAProxy controller's pods by default.
   std::string grace = "30s";
   std::string announce_refresh;  // announce owned addresses again this often after a burst; empty or 0: never
+  std::string handover;  // how long segments of a leaving node's connections are sent on to it; 0: never
 };
 
 // Returns the process exit code: 0 after a graceful stop, 1 on invalid input or missing privileges.

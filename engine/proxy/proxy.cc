@@ -228,8 +228,13 @@ void Proxy::stop_accepting() {
   udp_services_.clear();
 }
 
-void Proxy::drain() {
-  stop_accepting();
+void Proxy::drain(runtime::Duration keep_accepting) {
+  if (keep_accepting > runtime::Duration::zero()) {
+    stop_accepting_timer_ = rt_.create_timer([this] { stop_accepting(); });
+    stop_accepting_timer_->arm(keep_accepting);
+  } else {
+    stop_accepting();
+  }
   draining_ = true;
   std::vector<HttpSession*> open;  // a session that closes leaves sessions_ (Proxy::finished)
   for (const auto& [session, owned] : sessions_)

@@ -88,8 +88,10 @@ class Proxy {
   void stop_accepting();
   // Stopping gracefully (HAProxy's soft-stop): no new connection; idle kept-alive connections close now, the
   // others after their response, which says `Connection: close`; TCP and passthrough connections run to their
-  // end. idle() tells when nothing is left.
-  void drain();
+  // end. idle() tells when nothing is left. With `keep_accepting`, new connections are still taken (and
+  // answered with Connection: close) for that long: a node whose addresses are moving to another is still
+  // reached by clients that have not heard the new owner's announcement yet.
+  void drain(runtime::Duration keep_accepting = {});
   bool draining() const { return draining_; }
   bool idle() const;
   // The address a frontend ended up bound to (port 0 in tests picks one).
@@ -168,6 +170,7 @@ class Proxy {
   std::vector<std::unique_ptr<HttpSession>> finished_;
   bool sweeping_ = false;
   bool draining_ = false;
+  runtime::TimerPtr stop_accepting_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -11,8 +11,8 @@ void ServingProxy::reset() {
   current_.reset();
 }
 
-void ServingProxy::drain() {
-  if (current_) current_->drain();
+void ServingProxy::drain(runtime::Duration keep_accepting) {
+  if (current_) current_->drain(keep_accepting);
   for (auto& p : draining_)
     p->drain();
 }

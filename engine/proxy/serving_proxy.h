@@ -31,8 +31,9 @@ class ServingProxy {
   // Proxy::start); the old one stops accepting and is let go once idle. If `next` cannot start, the serving
   // proxy goes on as before and the error is returned.
   std::error_code replace(std::unique_ptr<Proxy> next, runtime::Runtime& rt);
-  // Stopping: every proxy here drains (Proxy::drain); idle() once none has a connection left.
-  void drain();
+  // Stopping: every proxy here drains (Proxy::drain; the serving one takes connections `keep_accepting`
+  // longer); idle() once none has a connection left.
+  void drain(runtime::Duration keep_accepting = {});
   bool idle() const;
 
  private:

@@ -60,6 +60,17 @@ class Runtime {
   virtual std::error_code add_local_address(const net::IpAddress& address) = 0;
   virtual std::error_code remove_local_address(const net::IpAddress& address) = 0;
 
+  // A service address handed over by a node that left gracefully (and still holds the address, finishing its
+  // connections): from now on, TCP segments to `address` that open no connection and belong to none this host
+  // knows go on to `previous_owner` instead of being answered with a reset here, so the connections in flight
+  // when the address moved complete there. Until stop_handing_over(address). A world that cannot
+  // (not_supported: the in-memory world, ns-3) leaves them to end with the move, as in MetalLB.
+  virtual std::error_code hand_over(const net::IpAddress& address, const net::IpAddress& previous_owner) {
+    (void)address, (void)previous_owner;
+    return std::make_error_code(std::errc::not_supported);
+  }
+  virtual void stop_handing_over(const net::IpAddress& address) { (void)address; }
+
   virtual SeededRandom& random() = 0;
   virtual Logger& logger() = 0;
 };

@@ -28,12 +28,15 @@ Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::
     labels.emplace("kubernetes.io/hostname", node);
   membership_->on_view_change([this](const std::vector<std::string>& view) { on_view(view); });
   grace_timer_ = runtime_.create_timer([this] { settle(); });
+  handover_timer_ = runtime_.create_timer([this] { end_handovers(); });
   eligible_ = [this](const std::string& node, std::size_t race) {
     return eligible(node, assignments_[race]);
   };
 }
 
 Layer2Node::~Layer2Node() {
+  for (const auto& [address, h] : handovers_)
+    runtime_.stop_handing_over(address);
   for (const auto& a : local_addresses_)
     runtime_.remove_local_address(a);
 }
@@ -170,8 +173,57 @@ void Layer2Node::apply(bool membership_changed, bool restart_bursts) {
       if (owner && *owner == config_.name) owned[ip] = a.interfaces;
     }
   }
-  owners_ = std::move(owners);
+  std::swap(owners_, owners);
+  start_handovers(owners);  // before the announcement: segments of the leaver's connections come at once
+  end_handovers();
   speaker_->set_owned(owned, restart_bursts);
+}
+
+std::optional<net::IpAddress> Layer2Node::left_gracefully(const std::string& node) const {
+  const auto& members = membership_->core().members();
+  auto it = members.find(node);
+  if (it == members.end() || it->second.state != membership::MemberState::kLeft) return std::nullopt;
+  return it->second.address.ip;
+}
+
+void Layer2Node::start_handovers(const std::map<net::IpAddress, std::string>& before) {
+  for (const auto& [ip, owner] : owners_) {
+    auto was = before.find(ip);
+    if (owner != config_.name || was == before.end() || was->second.empty() || was->second == owner) continue;
+    auto from = left_gracefully(was->second);
+    if (!from || handovers_.count(ip) || config_.handover <= runtime::Duration::zero()) continue;
+    auto ec = runtime_.hand_over(ip, *from);
+    if (ec == std::errc::not_supported) continue;  // this world lets the leaver's connections end
+    runtime_.logger().log(ec ? runtime::LogLevel::kWarning : runtime::LogLevel::kInfo, "speaker",
+                          ec ? "handover-failed" : "handover",
+                          {{"node", config_.name}, {"vip", ip.to_string()}, {"from", was->second},
+                           {"to_address", from->to_string()}, {"error", ec ? ec.message() : ""}});
+    if (!ec) handovers_[ip] = {was->second, runtime_.now() + config_.handover};
+  }
+}
+
+void Layer2Node::end_handovers() {
+  const auto& members = membership_->core().members();
+  std::optional<runtime::Instant> next;
+  for (auto it = handovers_.begin(); it != handovers_.end();) {
+    const auto owner = owners_.find(it->first);
+    const auto member = members.find(it->second.from);
+    const bool returned = member != members.end() && member->second.state != membership::MemberState::kLeft;
+    const bool done = runtime_.now() >= it->second.until || returned || owner == owners_.end() ||
+                      owner->second != config_.name;
+    if (!done) {
+      next = std::min(next.value_or(it->second.until), it->second.until);
+      ++it;
+      continue;
+    }
+    runtime_.stop_handing_over(it->first);
+    runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "handover-ended",
+                          {{"node", config_.name},
+                           {"vip", it->first.to_string()},
+                           {"from", it->second.from}});
+    it = handovers_.erase(it);
+  }
+  if (next) handover_timer_->arm(*next - runtime_.now());
 }
 
 }  // namespace metalgate::speaker

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -40,6 +41,9 @@ struct Layer2NodeConfig {
   // membership; a member that appears after we settled becomes a candidate only once it is ready, so the
   // current owners keep answering while a newcomer listens instead of handing over into silence.
   runtime::Duration join_grace = std::chrono::milliseconds(250);
+  // After a node leaves gracefully, how long the node taking its addresses sends it the segments of the
+  // connections it is finishing (Runtime::hand_over): its drain's grace (serve --grace, 30 s) and a margin.
+  runtime::Duration handover = std::chrono::seconds(35);
 };
 
 class Layer2Node {
@@ -72,6 +76,12 @@ class Layer2Node {
   // Publishes the winners: owners_, logs, and what the speaker announces.
   void apply(bool membership_changed, bool restart_bursts);
   bool eligible(const std::string& node, const Layer2Assignment& a) const;
+  // Where a member that left gracefully can still be reached (its membership address); nullopt otherwise.
+  std::optional<net::IpAddress> left_gracefully(const std::string& node) const;
+  // Handovers: started before we announce an address a leaving node owned; ended when it expires, the
+  // address moves on, or the node returns (a restarted node has no connections to finish).
+  void start_handovers(const std::map<net::IpAddress, std::string>& before);
+  void end_handovers();
 
   runtime::Runtime& runtime_;
   Layer2NodeConfig config_;
@@ -88,6 +98,12 @@ class Layer2Node {
   std::map<net::IpAddress, std::string> owners_;
   bool settled_ = false;
   std::uint64_t owner_moves_ = 0;
+  struct Handover {
+    std::string from;
+    runtime::Instant until;
+  };
+  std::map<net::IpAddress, Handover> handovers_;
+  runtime::TimerPtr handover_timer_;
   runtime::TimerPtr grace_timer_;
 };
 

@@ -40,6 +40,52 @@ struct ArpingClient : runtime::FrameHandler {
   }
 };
 
+// A node's runtime that records the handovers it is asked for (Runtime::hand_over) and passes everything else
+// to the host's runtime.
+struct HandoverRecorder final : runtime::Runtime {
+  explicit HandoverRecorder(runtime::Runtime& wrapped) : host(wrapped) {}
+  struct Call {
+    runtime::Instant at;
+    net::IpAddress address;
+    std::optional<net::IpAddress> to;  // nullopt: stop_handing_over
+  };
+  runtime::Instant now() const override { return host.now(); }
+  runtime::TimerPtr create_timer(runtime::TimerCallback f) override {
+    return host.create_timer(std::move(f));
+  }
+  void post(std::function<void()> task) override { host.post(std::move(task)); }
+  runtime::StreamListenerPtr listen(const net::SocketAddress& a, const runtime::ListenOptions& o,
+                                    runtime::AcceptCallback f, std::error_code& ec) override {
+    return host.listen(a, o, std::move(f), ec);
+  }
+  runtime::StreamConnectionPtr connect(const net::SocketAddress& a, runtime::StreamHandler& h,
+                                       const runtime::ConnectOptions& o) override {
+    return host.connect(a, h, o);
+  }
+  runtime::DatagramSocketPtr open_datagram(const net::SocketAddress& a, runtime::DatagramCallback f,
+                                           std::error_code& ec) override {
+    return host.open_datagram(a, std::move(f), ec);
+  }
+  runtime::FramePortPtr open_frame_port(const std::string& i, const std::vector<std::uint16_t>& t,
+                                        runtime::FrameHandler& h, std::error_code& ec) override {
+    return host.open_frame_port(i, t, h, ec);
+  }
+  std::error_code add_local_address(const net::IpAddress& a) override { return host.add_local_address(a); }
+  std::error_code remove_local_address(const net::IpAddress& a) override {
+    return host.remove_local_address(a);
+  }
+  std::error_code hand_over(const net::IpAddress& a, const net::IpAddress& to) override {
+    calls.push_back({now(), a, to});
+    return {};
+  }
+  void stop_handing_over(const net::IpAddress& a) override { calls.push_back({now(), a, std::nullopt}); }
+  runtime::SeededRandom& random() override { return host.random(); }
+  runtime::Logger& logger() override { return host.logger(); }
+
+  runtime::Runtime& host;
+  std::vector<Call> calls;
+};
+
 class Layer2NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -68,8 +114,12 @@ class Layer2NodeTest : public ::testing::Test {
     cfg.membership_address = {address(i), 7946};
     for (int j = 0; j < 3; ++j)
       if (j != i) cfg.seeds.push_back({address(j), 7946});
+    cfg.handover = 2s;
     auto& n = nodes[static_cast<std::size_t>(i)];
-    auto created = Layer2Node::create(world.host(name(i)), cfg);
+    auto& recorder = recorders[static_cast<std::size_t>(i)];
+    n.reset();
+    recorder = std::make_unique<HandoverRecorder>(world.host(name(i)));
+    auto created = Layer2Node::create(*recorder, cfg);
     ASSERT_TRUE(created) << created.error();
     n = std::move(*created);
     n->set_assignments({Layer2Assignment{"haproxy-ingress/controller", {kVip}, {}, {}, false, false, {}}});
@@ -105,6 +155,7 @@ class Layer2NodeTest : public ::testing::Test {
   }
 
   runtime::memory::MemoryWorld world{3};
+  std::array<std::unique_ptr<HandoverRecorder>, 3> recorders;  // declared first: they outlive the nodes
   std::array<std::unique_ptr<Layer2Node>, 3> nodes;
   ArpingClient client;
 };
@@ -146,6 +197,55 @@ TEST_F(Layer2NodeTest, AGracefulLeaveHandsOverWithinOneQuestion) {
     if (t > left_at) {
       EXPECT_NE(mac, old_mac) << "the leaver must not answer any more";
     }
+}
+
+TEST_F(Layer2NodeTest, TheNodeTakingALeaversAddressHandsItOverBeforeAnnouncingAndUntilTheWindowEnds) {
+  world.run_for(1s);
+  const int owner = owner_index();
+  const auto old_mac = client.answers.back().second;
+  const auto left_at = world.now();
+  nodes[static_cast<std::size_t>(owner)]->leave();
+  world.run_for(500ms);
+  const int taker = owner_index();
+  ASSERT_NE(taker, owner);
+  const auto& calls = recorders[static_cast<std::size_t>(taker)]->calls;
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].address, kVip);
+  EXPECT_EQ(calls[0].to, address(owner)) << "to where the leaver still holds the address";
+  const auto answered = new_owner_answers_after(left_at, old_mac);
+  ASSERT_TRUE(answered);
+  EXPECT_LE(calls[0].at - left_at, *answered) << "handed over no later than the new owner answers";
+  for (int i = 0; i < 3; ++i) {
+    if (i == taker) continue;
+    EXPECT_TRUE(recorders[static_cast<std::size_t>(i)]->calls.empty()) << name(i);
+  }
+  world.run_for(2s);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_FALSE(calls[1].to.has_value());
+  EXPECT_EQ(calls[1].at - calls[0].at, 2s);  // the handover window (serve --handover)
+}
+
+TEST_F(Layer2NodeTest, ACrashedOwnersAddressIsNotHandedOverAndAReturningLeaverEndsIt) {
+  world.run_for(1s);
+  int owner = owner_index();
+  nodes[static_cast<std::size_t>(owner)].reset();  // a crash: its connections are gone with it
+  world.set_link_up(name(owner), "eth0", false);
+  world.run_for(2s);
+  for (const auto& r : recorders) {
+    if (!r) continue;
+    EXPECT_TRUE(r->calls.empty());
+  }
+  owner = owner_index();
+  nodes[static_cast<std::size_t>(owner)]->leave();
+  world.run_for(200ms);
+  const int taker = owner_index();
+  const auto& calls = recorders[static_cast<std::size_t>(taker)]->calls;
+  ASSERT_EQ(calls.size(), 1u);
+  start(owner);  // the leaver comes back at once: a new process, no connection to finish
+  world.run_for(1s);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_FALSE(calls[1].to.has_value());
+  EXPECT_LT(calls[1].at - calls[0].at, 2s);
 }
 
 TEST_F(Layer2NodeTest, ARestartedNodeDoesNotLeaveTwoOwnersAnswering) {

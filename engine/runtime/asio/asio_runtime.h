@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,8 @@ class AsioRuntime final : public Runtime {
                                std::error_code& error) override;
   std::error_code add_local_address(const net::IpAddress& address) override;
   std::error_code remove_local_address(const net::IpAddress& address) override;
+  std::error_code hand_over(const net::IpAddress& address, const net::IpAddress& previous_owner) override;
+  void stop_handing_over(const net::IpAddress& address) override;
   SeededRandom& random() override { return random_; }
   Logger& logger() override { return logger_; }
 
@@ -58,6 +61,7 @@ class AsioRuntime final : public Runtime {
   SeededRandom random_;
   Logger logger_;
   std::deque<std::function<void()>> background_;
+  std::unique_ptr<class Handovers> handovers_;  // nftables rules, while an address is handed over
   // Pending background work is work: the io_context must not stop as idle while some waits.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> background_work_;
 };
@@ -69,6 +73,24 @@ FramePortPtr open_linux_frame_port(boost::asio::io_context& io, const std::strin
 // Adds or removes address/host-prefix on the interface through rtnetlink (needs CAP_NET_ADMIN).
 std::error_code change_interface_address(const std::string& interface_name, const net::IpAddress& address,
                                          bool add);
+
+// The handover rules (hand_over): one nftables table per address family, rewritten whole at each change.
+class Handovers {
+ public:
+  ~Handovers();
+  // Hands `address` over to `previous_owner`, or stops (nullopt).
+  std::error_code set(const net::IpAddress& address, std::optional<net::IpAddress> previous_owner);
+  const std::string& error() const { return error_; }  // what nftables said of the last refusal
+
+ private:
+  std::error_code apply();
+  std::map<net::IpAddress, net::IpAddress> to_;
+  bool installed_ = false;
+  std::string error_;
+};
+// The nftables commands for `handovers` (address -> previous owner): tables metalgate_handover (ip, ip6)
+// replaced whole; with none, only their removal.
+std::string handover_ruleset(const std::map<net::IpAddress, net::IpAddress>& handovers);
 
 // Why a live speaker cannot run here (missing CAP_NET_RAW or CAP_NET_ADMIN), as a sentence; empty when it
 // can.

@@ -2,7 +2,8 @@
 """A backend for live tests: answers every request with its own name, the method and the path, and echoes
 the request headers it received (X-Seen-* headers) so tests can check what the proxy forwarded. A path
 starting /sleep/SECONDS answers after that long (a request under way, for drain tests); /status/CODE answers
-with that status (errors for the stats tests)."""
+with that status (errors for the stats tests); /bytes/N adds N bytes to the body, sent 16 KiB a millisecond
+(a transfer under way, for drain tests)."""
 import http.server
 import sys
 import time
@@ -18,6 +19,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/sleep/"):
             time.sleep(float(self.path.split("/")[2]))
         body = f"{self.server.name} {self.command} {self.path}\n".encode()
+        if self.path.startswith("/bytes/"):
+            body += b"x" * int(self.path.split("/")[2])
         status = int(self.path.split("/")[2]) if self.path.startswith("/status/") else 200
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
@@ -28,7 +31,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("X-Seen-" + name, self.headers.get(name))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            for at in range(0, len(body), 16384):
+                self.wfile.write(body[at:at + 16384])
+                if len(body) > 16384:
+                    self.wfile.flush()
+                    time.sleep(0.001)
 
     do_GET = do_POST = do_PUT = do_HEAD = answer
 
