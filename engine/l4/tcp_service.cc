@@ -26,6 +26,7 @@ class TcpSession final : public runtime::StreamHandler,
       : svc_(service), rt_(service.runtime()), client_(std::move(client)) {
     svc_.frontend_stats().sessions.add();
     svc_.frontend_stats().sessions_total.add();
+    svc_.frontend_stats().session_rate.add(runtime::milliseconds_of(rt_.now()));
   }
 
   ~TcpSession() override {
@@ -270,6 +271,7 @@ class TcpSession final : public runtime::StreamHandler,
           server_ ? static_cast<stats::ServiceCounters*>(&b.server_stats(*server_)) : nullptr}) {
       if (!c || !server_) continue;
       c->sessions_total.add();
+      c->session_rate.add(runtime::milliseconds_of(t_start_));
       c->bytes_in.add(bytes_in_);
       c->bytes_out.add(bytes_out_);
       c->retries.add(retries_);

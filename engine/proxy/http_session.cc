@@ -149,6 +149,7 @@ HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::Stream
       client_(std::move(client)) {
   fe_stats_.sessions.add();
   fe_stats_.sessions_total.add();
+  fe_stats_.session_rate.add(runtime::milliseconds_of(rt_.now()));
 }
 
 HttpSession::~HttpSession() {
@@ -331,6 +332,7 @@ void HttpSession::handle_request() {
   const ProxyConfig& cfg = proxy_.config();
   ++proxy_.counters().requests;
   fe_stats_.http.requests.add();
+  fe_stats_.request_rate.add(runtime::milliseconds_of(rt_.now()));
   x().request_line_.assign(x().req_.method);
   x().request_line_ += ' ';
   x().request_line_.append(x().req_.target);
@@ -1256,8 +1258,10 @@ void HttpSession::count_request(const AccessRecord& r) {
     return;
   }
   const std::int64_t started = t_start_.time_since_epoch().count();
+  const std::int64_t now_ms = runtime::milliseconds_of(rt_.now());
   count_on_server([&](stats::ServiceCounters& c) {
     c.sessions_total.add();
+    c.session_rate.add(now_ms);
     c.http.responses[slot].add();
     c.bytes_in.add(in);
     c.bytes_out.add(r.bytes);

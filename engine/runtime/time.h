@@ -20,6 +20,11 @@ struct RuntimeClock {
 using Duration = std::chrono::nanoseconds;
 using Instant = RuntimeClock::time_point;
 
+// An instant in whole milliseconds of its clock (rates count per second of it).
+inline std::int64_t milliseconds_of(Instant t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 // "12.345678s": the form every log line and report uses for an instant.
 std::string format_instant(Instant t);
 

@@ -41,6 +41,38 @@ class Gauge {
   std::atomic<std::int64_t> max_{0};
 };
 
+// Events per second, as HAProxy's freq_ctr: this second's count and the last one's, read as
+// last * (the part of this second still to come) + this. `now_ms` is runtime time (runtime/time.h) in ms. One
+// writer, as Counter; max() is the highest rate read at an event.
+class Rate {
+ public:
+  void add(std::int64_t now_ms) {
+    const std::int64_t second = now_ms / 1000, at = second_.load(std::memory_order_relaxed);
+    if (second != at) {
+      prev_.store(second == at + 1 ? curr_.load(std::memory_order_relaxed) : 0, std::memory_order_relaxed);
+      curr_.store(0, std::memory_order_relaxed);
+      second_.store(second, std::memory_order_relaxed);
+    }
+    curr_.store(curr_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    const std::uint64_t r = read(now_ms);
+    if (r > max_.load(std::memory_order_relaxed)) max_.store(r, std::memory_order_relaxed);
+  }
+  std::uint64_t read(std::int64_t now_ms) const {
+    const std::int64_t second = now_ms / 1000, at = second_.load(std::memory_order_relaxed);
+    const auto to_come = static_cast<std::uint64_t>(1000 - now_ms % 1000);
+    const std::uint64_t curr = curr_.load(std::memory_order_relaxed),
+                        prev = prev_.load(std::memory_order_relaxed);
+    if (second == at) return prev * to_come / 1000 + curr;
+    if (second == at + 1) return curr * to_come / 1000;
+    return 0;
+  }
+  std::uint64_t max() const { return max_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> second_{0};
+  std::atomic<std::uint64_t> curr_{0}, prev_{0}, max_{0};
+};
+
 // HAProxy's time averages (qtime, ctime, rtime, ttime): the mean of the last 1024 samples, kept as HAProxy's
 // swrate does (a sum that loses 1/1024 of itself per sample once 1024 are in), exact below that.
 class SlidingAverage {
@@ -70,6 +102,7 @@ struct HttpCounters {
 struct FrontendCounters {
   Gauge sessions;  // open now, and the most at once
   Counter sessions_total;
+  Rate session_rate, request_rate;
   Counter bytes_in, bytes_out;
   Counter denied;          // dreq: denied by an allow/deny list or a rate limit
   Counter request_errors;  // ereq: requests that could not be parsed
@@ -79,6 +112,7 @@ struct FrontendCounters {
 // What a backend and a server share (HAProxy reports the same fields for both).
 struct ServiceCounters {
   Counter sessions_total;  // requests (HTTP) or connections (TCP) sent here: lbtot
+  Rate session_rate;
   Counter bytes_in, bytes_out;
   Counter connection_errors;  // econ
   Counter response_errors;    // eresp: the server closed or timed out before its response ended

@@ -44,9 +44,13 @@ p.info { margin: 0 0 10px 0; }
 </style>)";
 
 constexpr std::string_view kColumns =
-    "<tr><th rowspan=2></th><th colspan=2>Queue</th><th colspan=5>Sessions</th><th colspan=2>Bytes</th>"
+    "<tr><th rowspan=2></th><th colspan=2>Queue</th><th colspan=2>Session rate</th><th "
+    "colspan=5>Sessions</th>"
+    "<th colspan=2>Bytes</th>"
     "<th>Denied</th><th colspan=3>Errors</th><th colspan=2>Warnings</th><th colspan=4>Time (ms, avg)</th>"
-    "<th colspan=6>Server</th></tr>\n<tr><th>Cur</th><th>Max</th><th>Cur</th><th>Max</th><th>Limit</th>"
+    "<th "
+    "colspan=6>Server</th></tr>\n<tr><th>Cur</th><th>Max</th><th>Cur</th><th>Max</th><th>Cur</th><th>Max</th>"
+    "<th>Limit</th>"
     "<th>Total</th><th>LbTot</th><th>In</th><th>Out</th><th>Req</th><th>Req</th><th>Conn</th><th>Resp</th>"
     "<th>Retr</th><th>Redis</th><th>Queue</th><th>Connect</th><th>Response</th><th>Total</th><th>Status</th>"
     "<th>LastChk</th><th>Wght</th><th>Act</th><th>Chk</th><th>Dwn</th></tr>\n";
@@ -89,6 +93,9 @@ std::string row_html(const Row& r) {
                                 : "Backend") +
                     "</td>";
   out += cell(fe ? "" : std::to_string(r.queue)) + cell(fe ? "" : std::to_string(r.queue_max));
+  out += cell(std::to_string(r.session_rate),
+              fe ? "HTTP requests per second: " + std::to_string(r.request_rate) : "") +
+         cell(std::to_string(r.session_rate_max));
   out += cell(std::to_string(r.sessions)) + cell(std::to_string(r.sessions_max)) +
          cell(r.session_limit > 0 ? std::to_string(r.session_limit) : "");
   out += cell(std::to_string(r.sessions_total), r.mode == "http" ? responses_title(r) : "");
@@ -124,7 +131,7 @@ std::string to_html(const Snapshot& snapshot, const PageInfo& info) {
       if (!current.empty()) out += "</table>\n";
       current = r.proxy;
       out += "<table class=px id=\"" + escape(r.proxy + (r.type == RowType::kFrontend ? "-fe" : "-be")) +
-             "\"><tr><th class=pxname colspan=26>" + escape(r.proxy) + " (" + escape(r.mode) +
+             "\"><tr><th class=pxname colspan=28>" + escape(r.proxy) + " (" + escape(r.mode) +
              ")</th></tr>\n" + std::string(kColumns);
     }
     out += row_html(r);

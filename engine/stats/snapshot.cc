@@ -30,7 +30,11 @@ std::int64_t latest(const std::vector<const T*>& blocks) {
   return at;
 }
 
-void add_frontend(Row& row, const FrontendCounters& c) {
+void add_frontend(Row& row, const FrontendCounters& c, std::int64_t now_ms) {
+  row.session_rate += c.session_rate.read(now_ms);
+  row.session_rate_max += c.session_rate.max();  // each loop's highest, summed (exact with one loop)
+  row.request_rate += c.request_rate.read(now_ms);
+  row.request_rate_max += c.request_rate.max();
   row.sessions += c.sessions.get();
   row.sessions_max += c.sessions.max();
   row.sessions_total += c.sessions_total.get();
@@ -48,6 +52,8 @@ template <typename T>
 void add_service(Row& row, const std::vector<const T*>& blocks, runtime::Instant now) {
   std::uint64_t sums[4] = {}, samples[4] = {};
   for (const ServiceCounters* c : blocks) {
+    row.session_rate += c->session_rate.read(runtime::milliseconds_of(now));
+    row.session_rate_max += c->session_rate.max();
     row.sessions_total += c->sessions_total.get();
     row.bytes_in += c->bytes_in.get();
     row.bytes_out += c->bytes_out.get();
@@ -154,7 +160,7 @@ void add_backend(Snapshot& out, proxy::Backend& backend, const std::string& mode
 }
 
 void add_frontend_row(Snapshot& out, const std::string& name, const std::string& mode, std::int64_t limit,
-                      bool stopping, const Registry& registry) {
+                      bool stopping, const Registry& registry, runtime::Instant now) {
   Row row;
   row.type = RowType::kFrontend;
   row.proxy = name;
@@ -163,7 +169,7 @@ void add_frontend_row(Snapshot& out, const std::string& name, const std::string&
   row.session_limit = limit;
   row.status = stopping ? "STOP" : "OPEN";
   for (const FrontendCounters* c : registry.frontends(name))
-    add_frontend(row, *c);
+    add_frontend(row, *c, runtime::milliseconds_of(now));
   out.rows.push_back(std::move(row));
 }
 
@@ -177,10 +183,10 @@ Snapshot take_snapshot(proxy::Proxy& primary, runtime::Instant now) {
   std::set<std::string> seen;
   for (const auto& fe : config.frontends)
     if (seen.insert(fe.name).second)
-      add_frontend_row(out, fe.name, "http", limit, primary.draining(), registry);
+      add_frontend_row(out, fe.name, "http", limit, primary.draining(), registry, now);
   for (const auto& svc : primary.tcp_services())
     if (seen.insert(svc->config().name).second)
-      add_frontend_row(out, svc->config().name, "tcp", 0, primary.draining(), registry);
+      add_frontend_row(out, svc->config().name, "tcp", 0, primary.draining(), registry, now);
   for (auto& b : primary.backends())
     add_backend(out, *b, "http", now, registry);
   for (auto* services : {&primary.tcp_services(), &primary.passthrough_services()})

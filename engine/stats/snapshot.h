@@ -34,6 +34,8 @@ struct Row {
   std::int64_t queue = 0, queue_max = 0;
   std::int64_t sessions = 0, sessions_max = 0, session_limit = 0;  // limit 0: none
   std::uint64_t sessions_total = 0, bytes_in = 0, bytes_out = 0;
+  std::uint64_t session_rate = 0, session_rate_max = 0;  // per second (the last second, as HAProxy's)
+  std::uint64_t request_rate = 0, request_rate_max = 0;  // frontends' HTTP requests per second
   std::uint64_t denied = 0, request_errors = 0, connection_errors = 0, response_errors = 0;
   std::uint64_t retries = 0, redispatches = 0;
   std::string status;  // OPEN / STOP (frontends), UP / DOWN (backends), UP / DOWN / MAINT / DRAIN / no check

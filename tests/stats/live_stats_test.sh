@@ -100,6 +100,7 @@ assert be["status"] == "UP" and be["act"] == "2", (be["status"], be["act"])
 assert sorted(s["svname"] for s in servers) == ["web-1", "web-2"], servers
 assert all(s["status"] == "UP" and s["check_status"] == "L4OK" for s in servers), servers
 assert int(fe["scur"]) >= 1, fe["scur"]
+assert int(fe["rate_max"]) >= 1 and int(fe["req_rate_max"]) >= 1, (fe["rate_max"], fe["req_rate_max"])
 print(f"csv: {fe['req_tot']} requests, backend 5xx {be['hrsp_5xx']}, rtime {be['rtime']} ms, scur {fe['scur']}")
 PY
 

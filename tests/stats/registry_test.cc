@@ -42,6 +42,18 @@ TEST(StatsCounters, AGaugeRemembersItsHighestLevel) {
   EXPECT_EQ(g.max(), 4);
 }
 
+TEST(StatsCounters, ARateIsThisSecondsCountPlusTheRestOfTheLastOnes) {
+  Rate r;
+  for (int i = 0; i < 10; ++i)
+    r.add(5000 + i);  // ten events early in second 5
+  EXPECT_EQ(r.read(5500), 10u);
+  EXPECT_EQ(r.read(6250), 7u);  // second 6: three quarters of the last second's ten still count
+  r.add(6250);
+  EXPECT_EQ(r.read(6250), 8u);
+  EXPECT_EQ(r.read(8000), 0u);  // two seconds later nothing counts
+  EXPECT_EQ(r.max(), 10u);
+}
+
 TEST(StatsCounters, TheSlidingAverageIsExactBelow1024SamplesAndFollowsNewOnesAfter) {
   SlidingAverage a;
   a.add(10);

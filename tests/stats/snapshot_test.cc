@@ -56,6 +56,9 @@ TEST(StatsSnapshot, EveryRequestCountsOnceInItsFrontendItsBackendAndTheServerTha
   EXPECT_GT(fe.bytes_in, 6u * 40);
   EXPECT_GT(fe.bytes_out, fe.bytes_in);
   EXPECT_EQ(fe.status, "OPEN");
+  EXPECT_GE(fe.session_rate_max, 2u);  // virtual time: the requests come milliseconds apart
+  EXPECT_GE(fe.request_rate_max, 2u);
+  EXPECT_EQ(fe.session_rate, 0u);  // 3 s later
   const Row& be = backend(s);
   EXPECT_EQ(be.http_requests, 6u);
   EXPECT_EQ(be.responses[2], 6u);
