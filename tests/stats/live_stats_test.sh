@@ -204,5 +204,8 @@ grep -q '<td class="name">web-1</td>' "$work/dom.html" || fail "the rendered pag
 mkdir -p "${METALGATE_ARTIFACTS:-$work}"
 timeout 60 chromium --headless --no-sandbox --disable-gpu --window-size=1600,900 \
   --screenshot="${METALGATE_ARTIFACTS:-$work}/stats-page.png" "file://$work/stats.html" >/dev/null 2>&1 || true
-[ -s "${METALGATE_ARTIFACTS:-$work}/stats-page.png" ] || fail "no screenshot of the stats page"
+shot="${METALGATE_ARTIFACTS:-$work}/stats-page.png"
+[ -s "$shot" ] || fail "no screenshot of the stats page"
+# A picture, not a blank page: the tables' colours and text make it far larger than an empty 1600x900 PNG.
+[ "$(stat -c %s "$shot")" -gt 20000 ] || fail "the screenshot of the stats page is blank ($(stat -c %s "$shot") bytes)"
 echo "stats: CSV, /metrics, Prometheus and the page all show the traffic"
