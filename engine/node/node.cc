@@ -135,7 +135,8 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
   }
   if (layer2_) layer2_->set_assignments(next->assignments);
   configuration_ = std::move(next);
-  if (auto error = start_stats_server(); !error.empty())  // the configuration is in; the old listeners stay
+  // The new configuration serves either way; stats listeners it cannot bind stay off until a reload that can.
+  if (auto error = start_stats_server(); !error.empty())
     runtime_.logger().log(runtime::LogLevel::kError, "node", "stats-listener-failed", {{"error", error}});
   out.applied = true;
   out.configuration = configuration_;
