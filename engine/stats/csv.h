@@ -3,9 +3,9 @@
 // that read HAProxy's CSV by position or by name read this one.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "engine/stats/snapshot.h"
 
@@ -13,6 +13,6 @@ namespace metalgate::stats {
 
 std::string to_csv(const Snapshot& snapshot);
 // HAProxy 2.6's field names, in order (the header without "# ").
-const std::vector<std::string_view>& csv_fields();
+std::span<const std::string_view> csv_fields();
 
 }  // namespace metalgate::stats
