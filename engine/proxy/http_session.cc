@@ -357,6 +357,7 @@ void HttpSession::handle_request() {
   connect_attempts_ = 0;
   logged_ = false;
   backend_ = nullptr;
+  dispatched_ = false;
   policy_ = &cfg.policies[0];
   set_client_deadline(std::nullopt);
 
@@ -452,6 +453,7 @@ void HttpSession::redirect(std::string_view scheme, std::string_view authority, 
 }
 
 void HttpSession::dispatch() {
+  dispatched_ = true;
   const net::IpAddress client_ip = client_->peer_address().ip;
   t_dispatched_ = rt_.now();
   cookie_valid_ = false;
@@ -1251,7 +1253,9 @@ void HttpSession::count_request(const AccessRecord& r) {
   const std::size_t slot = cls >= 1 && cls <= 5 ? static_cast<std::size_t>(cls) : 0;
   fe_stats_.http.responses[slot].add();
   const std::uint64_t in = std::exchange(bytes_in_, 0);
-  if (!backend_) return;
+  // A request answered before it reached its backend (denied, redirected, refused by auth or a rate limit)
+  // counts in the frontend only: HAProxy's controller applies those rules in the frontend.
+  if (!backend_ || !dispatched_) return;
   backend_->stats().http.requests.add();
   if (!server_) {
     backend_->stats().http.responses[slot].add();

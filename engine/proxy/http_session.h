@@ -203,6 +203,7 @@ class HttpSession final : public runtime::StreamHandler,
   const RoutePolicy* policy_ = nullptr;
   std::optional<std::size_t> server_;
   bool holds_slot_ = false;
+  bool dispatched_ = false;  // the request went to its backend (not answered by a rule before)
   bool cookie_valid_ = false;
   ServerConnectionPtr conn_;  // in use for this request
   ServerConnectionPtr own_;   // under http-reuse never: this session's connection, kept between requests

@@ -142,6 +142,9 @@ TEST(StatsSnapshot, BadRequestsAndDenialsCountAsTheFrontendsErrorsAndDenials) {
   EXPECT_EQ(fe.request_errors, 1u);
   EXPECT_EQ(fe.denied, 1u);
   EXPECT_EQ(fe.responses[4], 2u);
+  // The denial was the frontend's rule: the backend never saw the request.
+  EXPECT_EQ(backend(s).http_requests, 0u);
+  EXPECT_EQ(backend(s).responses[4], 0u);
 }
 
 TEST(StatsSnapshot, TwoEventLoopsCountersAddUp) {
