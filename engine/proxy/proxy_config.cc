@@ -471,20 +471,22 @@ Servers servers_of(const routing::EndpointResolution& endpoints, const BuildOpti
 }
 
 // The Secret an annotation names: "namespace/name", or a bare name in the annotated object's namespace (the
-// controller's GetK8sPath). nullptr, with an error, when it names none.
-const config::Secret* named_secret(const model::Model& m, const Found& f, Diagnostics& d) {
+// controller's GetK8sPath). nullptr, with an error ending in `consequence`, when it names none.
+const config::Secret* named_secret(const model::Model& m, const Found& f, Diagnostics& d,
+                                   const std::string& consequence = "") {
   std::string key = f.value;
   if (key.find('/') == std::string::npos) {
     if (f.namespace_.empty()) {
       d.error(f.where, f.field,
-              "'" + key + "' names no namespace: in the controller ConfigMap it is namespace/name");
+              "'" + key + "' names no namespace: in the controller ConfigMap it is namespace/name" +
+                  consequence);
       return nullptr;
     }
     key = f.namespace_ + "/" + key;
   }
   for (const auto& s : m.manifests.secrets)
     if (s.meta.key() == key) return &s;
-  d.error(f.where, f.field, "Secret " + key + " does not exist");
+  d.error(f.where, f.field, "Secret " + key + " does not exist" + consequence);
   return nullptr;
 }
 
@@ -642,22 +644,13 @@ std::map<std::string, std::string, std::less<>> read_auth_users(const model::Mod
             "auth-type basic-auth needs auth-secret; every request of the route gets 401");
     return users;
   }
-  std::string key = f->value;
-  if (key.find('/') == std::string::npos) {
-    if (!ingress) {
-      d.error(f->where, f->field,
-              "'" + key + "' names no namespace: in the controller ConfigMap auth-secret is namespace/name");
-      return users;
-    }
-    key = ingress->meta.namespace_ + "/" + key;
-  }
-  const config::Secret* secret = nullptr;
-  for (const auto& s : m.manifests.secrets)
-    if (s.meta.key() == key) secret = &s;
-  if (!secret) {
-    d.error(f->where, f->field, "Secret " + key + " does not exist; every request of the route gets 401");
-    return users;
-  }
+  // A bare name set in the controller ConfigMap lives in each Ingress's namespace, as the controller reads it
+  // per Ingress.
+  Found named = *f;
+  if (named.namespace_.empty() && ingress) named.namespace_ = ingress->meta.namespace_;
+  const config::Secret* secret = named_secret(m, named, d, "; every request of the route gets 401");
+  if (!secret) return users;
+  const std::string key = secret->meta.key();
   for (auto [user, hash] : secret->data) {
     if (!hash.empty() && hash.back() == '\n') hash.pop_back();
     if (hash.empty()) continue;

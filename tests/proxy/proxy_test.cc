@@ -932,6 +932,15 @@ TEST(ProxyBasicAuth, TheControllerConfigMapProtectsEveryRouteWithANamespacedSecr
   EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 200);
 }
 
+TEST(ProxyBasicAuth, ABareSecretNameInTheControllerConfigMapIsReadInEachIngresssNamespace) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;  // the route without an Ingress has no namespace to read it in (an error)
+  w.start(ingress(), {{"auth-type", "basic-auth"}, {"auth-secret", "creds"}}, kCredentials);
+  EXPECT_EQ(w.request(get("app.example.com", "/"))->status, 401);
+  EXPECT_EQ(w.request(get("app.example.com", "/", kBob))->status, 200);
+  EXPECT_THAT(w.diagnostics.to_string(), HasSubstr("'creds' names no namespace"));
+}
+
 TEST(ProxyBasicAuth, AMissingSecretIsAnErrorAtTheAnnotationAndTheRouteStaysClosed) {
   ProxyWorld w;
   w.serve_despite_errors = true;
