@@ -8,6 +8,7 @@
 #include "engine/proxy/backend.h"
 #include "engine/proxy/proxy.h"
 #include "engine/speaker/layer2_node.h"
+#include "engine/stats/json.h"
 
 namespace metalgate::admin {
 
@@ -77,6 +78,11 @@ std::string show_stat(node::Node& node, const Words&) {
   return node.stats(stats::Page::kCsv);
 }
 
+// One line of JSON: the counters a scenario's result.json keeps per node (engine/stats/json.h).
+std::string show_counters(node::Node& node, const Words&) {
+  return stats::to_json(node.stats_snapshot()).dump() + "\n";
+}
+
 std::string show_servers_state(node::Node& node, const Words&) {
   if (!node.proxy()) return error("this node runs no proxy");
   std::string out = "# backend server address status admin check active requests\n";
@@ -131,6 +137,15 @@ std::string show_vips(node::Node& node, const Words&) {
   return out;
 }
 
+// What this speaker claims now (answers ARP/NDP for): the addresses it owns, one a line.
+std::string show_claims(node::Node& node, const Words&) {
+  if (!node.layer2()) return error("this node runs no speaker");
+  std::string out;
+  for (const auto& address : node.layer2()->speaker().core().owned_addresses())
+    out += address.to_string() + "\n";
+  return out;
+}
+
 std::string show_members(node::Node& node, const Words&) {
   if (!node.layer2()) return error("this node runs no speaker");
   std::string out = "# name address state incarnation ready\n";
@@ -155,6 +170,8 @@ const std::vector<Command>& commands() {
        set_server_state},
       {{"show", "vips"}, "", "every service address and the node that owns it", show_vips},
       {{"show", "members"}, "", "the membership as this node sees it", show_members},
+      {{"show", "claims"}, "", "the addresses this speaker claims now, one a line", show_claims},
+      {{"show", "counters"}, "", "the stats counters as one JSON object", show_counters},
   };
   return k;
 }

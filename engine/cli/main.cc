@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
                 "of the connections it is finishing (default 35s; 0: never, they are reset)");
   s->add_option("--grace", serve.grace,
                 "On SIGTERM, how long requests in flight may take to finish (default 30s; 0: exit at once)");
+  s->add_option("--pod", serve.pods,
+                "Where a Deployment's pod runs, NAME=IP[@NODE] (repeatable), for manifests without "
+                "Endpoints");
   s->add_option("--vip-interface", serve.vip_interface, "Where service addresses go (default lo)");
   s->add_option("--state", serve.state_file, "Allocation state file whose addresses services keep");
   s->add_option("--admin-socket", serve.admin_socket,

@@ -16,6 +16,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -95,6 +96,22 @@ std::string read_speaker_flags(const ServeOptions& o, speaker::Layer2NodeConfig&
   return {};
 }
 
+// --pod NAME=IP[@NODE], repeatable.
+std::string read_pod_flags(const std::vector<std::string>& flags, node::NodeSpec& spec) {
+  std::map<std::string, node::PodPlacement> pods;
+  for (const auto& f : flags) {
+    const auto eq = f.find('=');
+    const auto at = f.find('@', eq == std::string::npos ? 0 : eq);
+    const auto ip_length = at == std::string::npos ? at : at - eq - 1;
+    const std::string ip = eq == std::string::npos ? "" : f.substr(eq + 1, ip_length);
+    auto address = net::IpAddress::parse(ip);
+    if (eq == 0 || !address) return "--pod '" + f + "' is not NAME=IP or NAME=IP@NODE";
+    pods[f.substr(0, eq)] = {*address, at == std::string::npos ? "" : f.substr(at + 1)};
+  }
+  if (!pods.empty()) node::place_pods(spec, std::move(pods));
+  return {};
+}
+
 // The node the flags describe (without what depends on the runtime: the access log's clock).
 Result<node::NodeSpec> spec_from_flags(const ServeOptions& o) {
   if (o.no_speaker && o.no_proxy) return Failure{"--no-speaker and --no-proxy leave nothing to run"};
@@ -114,6 +131,7 @@ Result<node::NodeSpec> spec_from_flags(const ServeOptions& o) {
   spec.build.https_port = o.https_port;
   spec.build.stats_port = o.stats_port;
   spec.build.metrics_port = o.metrics_port;
+  if (auto error = read_pod_flags(o.pods, spec); !error.empty()) return Failure{error};
   return spec;
 }
 

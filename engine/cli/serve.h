@@ -32,6 +32,9 @@ struct ServeOptions {
   // Kubernetes gives a pod (terminationGracePeriodSeconds) and so the HAProxy controller's pods by default.
   std::string grace = "30s";
   std::string announce_refresh;  // announce owned addresses again this often after a burst; empty or 0: never
+  // Where Deployment pods run, "NAME=IP[@NODE]" (node::PodPlacement), for manifests that give Deployments
+  // without Endpoints: what a scheduler decided, as the simulator places a scenario's pods.
+  std::vector<std::string> pods;
   std::string handover;  // how long segments of a leaving node's connections are sent on to it; 0: never
 };
 

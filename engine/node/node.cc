@@ -36,6 +36,19 @@ Result<proxy::ProxyOptions> options_for(const NodeSpec& spec, const proxy::Proxy
 
 }  // namespace
 
+void place_pods(NodeSpec& spec, std::map<std::string, PodPlacement> pods) {
+  auto shared = std::make_shared<const std::map<std::string, PodPlacement>>(std::move(pods));
+  spec.build.place_endpoint = [shared](const routing::ResolvedEndpoint& ep) -> std::optional<net::IpAddress> {
+    auto it = shared->find(ep.name);
+    if (it == shared->end()) return std::nullopt;
+    return it->second.address;
+  };
+  spec.endpoint_node = [shared](const routing::ResolvedEndpoint& ep) -> std::string {
+    auto it = shared->find(ep.name);
+    return it == shared->end() ? "" : it->second.node;
+  };
+}
+
 Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& spec,
                                                                const std::vector<std::string>& manifests,
                                                                const ipam::PreviousAllocations& previous,

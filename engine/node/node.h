@@ -47,6 +47,16 @@ struct NodeSpec {
   std::function<std::string(const routing::ResolvedEndpoint&)> endpoint_node;
 };
 
+// Where a world put a Deployment's pod: its address and the node it runs on ("" when on none). The simulator
+// places the scenario's pods so; `serve --pod` says it for a node whose manifests give Deployments without
+// Endpoints.
+struct PodPlacement {
+  net::IpAddress address;
+  std::string node;
+};
+// Sets `spec`'s placement (build.place_endpoint, endpoint_node) from pods by name ("<deployment>-<n>").
+void place_pods(NodeSpec& spec, std::map<std::string, PodPlacement> pods);
+
 // A configuration loaded and checked in full: what a node starts with and what a reload swaps in.
 struct Configuration {
   std::shared_ptr<const model::Model> model;

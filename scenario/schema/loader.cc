@@ -436,4 +436,12 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
   return s;
 }
 
+std::map<std::string, node::PodPlacement> pod_placement(const Scenario& scenario) {
+  std::map<std::string, node::PodPlacement> out;
+  for (const auto& b : scenario.backends)
+    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+      out[pod_name(b, i)] = {b.addresses[i], i < b.nodes.size() ? b.nodes[i] : ""};
+  return out;
+}
+
 }  // namespace metalgate::scenario

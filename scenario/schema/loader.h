@@ -2,10 +2,12 @@
 // field path; nothing runs on a scenario with errors.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 
 #include "engine/config/diagnostics.h"
+#include "engine/node/node.h"
 #include "scenario/schema/scenario-t.h"
 
 namespace metalgate::scenario {
@@ -16,5 +18,8 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& diagnostics
 std::string pod_name(const ScenarioBackend& backend, std::size_t index);
 // Every backend's pods.
 std::set<std::string> pod_names(const Scenario& scenario);
+// Every pod's address and the node it runs "on" (the backend's `nodes`; "" when not given): what every world
+// places the Deployments' pods with.
+std::map<std::string, node::PodPlacement> pod_placement(const Scenario& scenario);
 
 }  // namespace metalgate::scenario

@@ -18,22 +18,7 @@ using std::chrono::duration_cast;
 // Where the pods run: "<deployment>-<n>" at the n-th address the scenario gives for its Deployment, and "on"
 // the n-th node of its `nodes` (what externalTrafficPolicy: Local goes by; none when not given).
 void place_pods(const Scenario& s, node::NodeSpec& spec) {
-  std::map<std::string, net::IpAddress> pod_address;
-  std::map<std::string, std::string> pod_node;
-  for (const auto& b : s.backends)
-    for (std::size_t i = 0; i < b.addresses.size(); ++i) {
-      pod_address[scenario::pod_name(b, i)] = b.addresses[i];
-      if (i < b.nodes.size()) pod_node[scenario::pod_name(b, i)] = b.nodes[i];
-    }
-  spec.build.place_endpoint = [pod_address](const routing::ResolvedEndpoint& ep) -> std::optional<net::IpAddress> {
-    auto it = pod_address.find(ep.name);
-    if (it == pod_address.end()) return std::nullopt;
-    return it->second;
-  };
-  spec.endpoint_node = [pod_node](const routing::ResolvedEndpoint& ep) -> std::string {
-    auto it = pod_node.find(ep.name);
-    return it == pod_node.end() ? "" : it->second;
-  };
+  node::place_pods(spec, scenario::pod_placement(s));
 }
 
 // What every node is started with: the manifests, where the pods run, the speakers' timing and the scenario's
@@ -57,7 +42,7 @@ node::NodeSpec load_spec_of(const Scenario& s) {
 // every backend's Deployment exists, and this world has an action for every fault kind.
 bool configure(ScenarioWorld& w) {
   const Scenario& s = w.scenario;
-  if (auto missing = kinds_without_action(); !missing.empty()) {
+  if (auto missing = scenario::run::kinds_without_action(); !missing.empty()) {
     std::string names;
     for (const auto& m : missing)
       names += (names.empty() ? "" : ", ") + m;
@@ -136,7 +121,7 @@ bool start_pods_and_nodes(ScenarioWorld& w) {
   for (const auto& name : w.pod_order)
     w.start_pod(w.pods[name]);
   for (const auto& n : w.scenario.nodes)
-    if (auto started = w.start_node(n); !started) {
+    if (auto started = w.start_node_engine(n); !started) {
       w.diagnostics.error(n.where, "nodes", "node " + n.name + " did not start: " + started.error());
       return false;
     }

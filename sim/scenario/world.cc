@@ -4,7 +4,7 @@
 
 namespace metalgate::sim {
 
-Result<node::Node*> ScenarioWorld::start_node(const ScenarioNode& n) {
+Result<node::Node*> ScenarioWorld::start_node_engine(const ScenarioNode& n) {
   node::NodeSpec spec = load_spec;
   spec.name = n.name;
   spec.speaker = n.speaker;
@@ -33,53 +33,22 @@ void ScenarioWorld::start_pod(PodServers& pod) {
   }
 }
 
-std::vector<std::string> ScenarioWorld::claimants(const net::IpAddress& vip) {
-  std::vector<std::string> claim;
-  for (auto& [name, n] : nodes) {
-    if (!n || !n->layer2() || isolated[name]) continue;
-    if (n->layer2()->speaker().core().owns(vip)) claim.push_back(name);
-  }
-  return claim;
-}
-
 std::map<net::IpAddress, std::vector<std::string>> ScenarioWorld::claims() {
   std::map<net::IpAddress, std::vector<std::string>> out;
   for (auto& [name, n] : nodes) {
-    if (!n || !n->layer2() || isolated[name]) continue;
+    if (!n || !n->layer2()) continue;
     for (const auto& address : n->layer2()->speaker().core().owned_addresses())
       out[address].push_back(name);
   }
   return out;
 }
 
-std::string ScenarioWorld::side_of(const std::string& node) {
-  return isolated[node] ? "nic-down:" + node : "group:" + std::to_string(group[node]);
-}
-
-namespace {
-
-// What every live speaker with a working NIC claims now. A node cut off by its NIC still believes it owns
-// what it owned, but nobody can hear it: its claims do not count.
-void sample(ScenarioWorld& w) {
-  scenario::observe::OwnershipSample s;
-  s.at_ms = ns3::Simulator::Now().GetMilliSeconds();
-  s.vip_owners = w.vip_claimants();
-  for (auto& [name, n] : w.nodes) {
-    if (!n || !n->layer2() || w.isolated[name]) continue;
-    for (const auto& address : n->layer2()->speaker().core().owned_addresses())
-      s.claims[address].push_back({name, w.side_of(name)});
-  }
-  s.last_settle_event_ms = w.last_settle_event_ms;
-  w.observations.samples.push_back(std::move(s));
-  const std::int64_t t = w.observations.samples.back().at_ms;
-  if (w.options.progress && t % 1000 == 0) w.options.progress(static_cast<double>(t) / 1000.0);
-}
-
-}  // namespace
-
 void schedule_ownership_samples(ScenarioWorld& world) {
   for (std::int64_t t = 0; t <= world.scenario.duration.count(); t += 100)
-    ns3::Simulator::Schedule(ns3::MilliSeconds(t), [&world] { sample(world); });
+    ns3::Simulator::Schedule(ns3::MilliSeconds(t), [&world, t] {
+      scenario::run::sample_ownership(world, world, t);
+      if (world.options.progress && t % 1000 == 0) world.options.progress(static_cast<double>(t) / 1000.0);
+    });
 }
 
 }  // namespace metalgate::sim

@@ -1,6 +1,6 @@
 // The ns-3 world of one scenario run, internal to sim/scenario: the switched LAN, the pods' servers, the
-// nodes (metalgate's node engine on each) and the clients, with the state faults change. It fills a
-// scenario::observe::Observations; judging and reporting are the shared layer's (scenario/).
+// nodes (metalgate's node engine on each) and the clients. The shared layer (scenario/run) applies the faults
+// through its WorldActions and samples ownership; judging and reporting are the shared layer's too.
 #pragma once
 
 #include <map>
@@ -11,6 +11,7 @@
 
 #include "engine/node/node.h"
 #include "scenario/observe/observations.h"
+#include "scenario/run/world_run.h"
 #include "sim/apps/apps.h"
 #include "sim/lan/switched_lan.h"
 #include "sim/scenario/runner.h"
@@ -34,11 +35,12 @@ struct PodServers {
   bool running() const { return !http.empty() || !udp.empty(); }
 };
 
-struct ScenarioWorld {
+// The shared run state (observations, failover candidates, partition sides) and the simulator's actions for
+// the faults (fault_actions.cc).
+struct ScenarioWorld : scenario::run::WorldRun, scenario::run::WorldActions {
   ScenarioWorld(const Scenario& s, const RunOptions& o, config::Diagnostics& d)
-      : scenario(s), options(o), diagnostics(d) {}
+      : WorldRun(s), options(o), diagnostics(d) {}
 
-  const Scenario& scenario;
   const RunOptions& options;
   config::Diagnostics& diagnostics;
   std::unique_ptr<SwitchedLan> lan;  // once the configuration loaded
@@ -48,28 +50,26 @@ struct ScenarioWorld {
   std::map<std::string, PodServers> pods;
   std::vector<std::string> pod_order;  // backends' order, replica by replica: the order pods start in
   std::map<std::string, std::unique_ptr<node::Node>> nodes;  // by name; null while crashed or left
-  std::map<std::string, bool> isolated;                      // NIC down
-  std::map<std::string, int> group;                          // partition group of every host (0 when whole)
-  std::optional<std::int64_t> last_settle_event_ms;          // the latest heal, NIC up or restart
   std::vector<std::unique_ptr<HttpLoadClient>> http_clients;  // in the scenario's order
   std::vector<std::unique_ptr<UdpLoadClient>> udp_clients;
-  scenario::observe::Observations observations;
-  scenario::observe::FailoverCandidates candidates;
 
   // Starts the node engine on `node`'s host with the current configuration; the failure says why.
-  Result<node::Node*> start_node(const ScenarioNode& node);
+  Result<node::Node*> start_node_engine(const ScenarioNode& node);
   void start_pod(PodServers& pod);
-  // The nodes whose live speaker, NIC up, claims `vip` (the scenario's VIP: the controller's), by name.
-  std::vector<std::string> claimants(const net::IpAddress& vip);
-  std::vector<std::string> vip_claimants() { return claimants(observations.vip); }
-  // Every VIP a live speaker with its NIC up claims, with its claimants by name.
-  std::map<net::IpAddress, std::vector<std::string>> claims();
-  // Where `client`'s requests go: its target, else the scenario's VIP.
-  net::IpAddress target_of(const ScenarioClient& client) const {
-    return client.target.value_or(observations.vip);
-  }
-  // Nodes that can reach each other share a side: the same partition group and a working NIC.
-  std::string side_of(const std::string& node);
+
+  // WorldActions, in ns-3 (fault_actions.cc).
+  std::map<net::IpAddress, std::vector<std::string>> claims() override;
+  bool node_running(const std::string& node) override { return nodes.count(node) && nodes[node]; }
+  void stop_node(const std::string& node, bool graceful) override;
+  std::string start_node(const ScenarioNode& node) override;
+  void set_nic(const std::string& host, bool up) override;
+  void set_partition(const std::vector<std::vector<std::string>>& groups) override;
+  void set_link(const std::string& host, const ScenarioFault& fault) override;
+  void pod_crash(const std::string& pod) override;
+  void pod_restart(const std::string& pod) override;
+  void pod_latency(const std::string& pod, std::chrono::milliseconds latency) override;
+  void pod_health(const std::string& pod, bool healthy) override;
+  void reload(const std::vector<std::string>& manifests, nlohmann::json& entry) override;
 };
 
 // Every 100 ms of the run, who claims what (an OwnershipSample); also reports progress.

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/l4/tcp_service.h"
 #include "engine/runtime/memory/memory_world.h"
 #include "tests/node/local_manifests.h"
@@ -51,7 +53,7 @@ TEST(AdminCommands, HelpListsEveryCommand) {
   OneNode n;
   const std::string help = run_command(*n.the, "help");
   for (const char* c : {"show info", "show stat", "show servers state", "set server BACKEND/SERVER state",
-                        "show vips", "show members"})
+                        "show vips", "show members", "show claims", "show counters"})
     EXPECT_THAT(help, HasSubstr(c));
 }
 
@@ -62,6 +64,21 @@ TEST(AdminCommands, ShowVipsNamesTheOwnerAndShowMembersTheNode) {
   EXPECT_THAT(vips, HasSubstr(" node-a yes\n"));  // alone, it owns every address
   EXPECT_THAT(run_command(*n.the, "show members"), HasSubstr("node-a 192.168.1.10:7946 alive "));
   EXPECT_THAT(run_command(*n.the, "show info"), HasSubstr("Node: node-a\n"));
+}
+
+TEST(AdminCommands, ShowClaimsListsWhatTheSpeakerAnswersForAndShowCountersIsOneJsonObject) {
+  OneNode n;
+  const std::string claims = run_command(*n.the, "show claims");
+  std::string expected;
+  for (const auto& a : n.the->layer2()->speaker().core().owned_addresses())
+    expected += a.to_string() + "\n";
+  EXPECT_FALSE(expected.empty());  // alone for a second, it claims every address
+  EXPECT_EQ(claims, expected);
+  const std::string counters = run_command(*n.the, "show counters");
+  ASSERT_FALSE(counters.empty());
+  EXPECT_EQ(counters.back(), '\n');
+  const auto parsed = nlohmann::json::parse(counters);
+  EXPECT_TRUE(parsed.contains("speaker")) << counters;
 }
 
 TEST(AdminCommands, ShowStatIsHaproxysCsvWithARowPerFrontendBackendAndServer) {

@@ -12,7 +12,6 @@
 
 #include "scenario/report/html_report.h"
 #include "scenario/kinds/fault_kinds.h"
-#include "sim/scenario/fault_actions.h"
 #include "sim/scenario/runner.h"
 #include "tests/scenario/temp_file.h"
 
@@ -347,12 +346,6 @@ TEST(Scenario, AnExpectationThatCannotHoldFailsWithItsFigure) {
   EXPECT_FALSE(r.result["expectations"][0]["passed"].get<bool>());
   EXPECT_GT(r.result["expectations"][0]["measured"].get<int>(), 1);
   EXPECT_THAT(junit_xml(r.result), HasSubstr("<failure message=\"measured "));
-}
-
-TEST(Scenario, TheSimulatorHasAnActionForEveryFaultKind) {
-  EXPECT_TRUE(kinds_without_action().empty()) << "a fault kind of scenario/kinds/fault_kinds.cc has no action in "
-                                                 "sim/scenario/fault_actions.cc";
-  EXPECT_EQ(fault_actions().size(), scenario::fault_kinds().size());
 }
 
 // A node whose speaker is told to announce on an interface its host does not have cannot start: the run stops
