@@ -181,6 +181,27 @@ json expectations_section(const std::vector<Verdict>& verdicts) {
   return a;
 }
 
+// Per request class (client × Host and path, or "datagram"), of the counted requests: how many, how many were
+// answered, and the set of pods that answered. `metalgate compare` holds the two worlds' sets equal.
+json classes_section(const observe::Observations& o) {
+  struct Class {
+    std::int64_t total = 0, ok = 0;
+    std::set<std::string> pods;
+  };
+  std::map<std::pair<std::string, std::string>, Class> classes;
+  for (const auto& r : o.records) {
+    if (!judge::counted(r)) continue;
+    Class& c = classes[{r.client, r.host.empty() ? "datagram" : r.host + r.path}];
+    ++c.total;
+    if (judge::answered(r)) ++c.ok;
+    if (!r.served_by.empty()) c.pods.insert(r.served_by);
+  }
+  json a = json::array();
+  for (const auto& [key, c] : classes)
+    a.push_back({{"client", key.first}, {"request", key.second}, {"total", c.total}, {"ok", c.ok}, {"pods", c.pods}});
+  return a;
+}
+
 }  // namespace
 
 bool all_passed(const std::vector<Verdict>& verdicts) {
@@ -189,7 +210,7 @@ bool all_passed(const std::vector<Verdict>& verdicts) {
   return true;
 }
 
-json result_document(const Scenario& s, std::uint64_t seed, const observe::Observations& o,
+json result_document(const Scenario& s, std::string_view world, std::uint64_t seed, const observe::Observations& o,
                      const std::vector<Verdict>& verdicts, const std::vector<std::string>& warnings) {
   RequestTables tables;
   json requests = requests_section(s, o, tables);
@@ -197,6 +218,7 @@ json result_document(const Scenario& s, std::uint64_t seed, const observe::Obser
   for (const auto& entry : o.fault_log)
     faults.push_back(entry);
   return {{"scenario", s.name},
+          {"world", world},
           {"seed", seed},
           {"duration_ms", s.duration.count()},
           {"vip", o.vip.to_string()},
@@ -207,6 +229,7 @@ json result_document(const Scenario& s, std::uint64_t seed, const observe::Obser
           {"owners", owners_section(o)},
           {"per_second", std::move(tables.per_second)},
           {"clients", std::move(tables.clients)},
+          {"classes", classes_section(o)},
           {"nodes", o.node_stats},
           {"expectations", expectations_section(verdicts)},
           {"passed", all_passed(verdicts)},

@@ -14,8 +14,9 @@
 
 namespace metalgate::scenario {
 
-// `warnings`: what `validate` would warn about the manifests, one a line.
-nlohmann::json result_document(const Scenario& scenario, std::uint64_t seed, const observe::Observations& observations,
+// `world`: "simulated" or "live". `warnings`: what `validate` would warn about the manifests, one a line.
+nlohmann::json result_document(const Scenario& scenario, std::string_view world, std::uint64_t seed,
+                               const observe::Observations& observations,
                                const std::vector<Verdict>& verdicts, const std::vector<std::string>& warnings);
 
 // Whether every verdict passed (an empty list passes).

@@ -2,10 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
-#include "scenario/report/html_report.h"
+#include "scenario/report/outputs.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
 
@@ -43,10 +42,7 @@ int run_sim_command(const SimCommandOptions& options) {
   // Choices the configuration left to a rule (conflicting settings) are said, as validate says them.
   for (const auto& w : r.result["warnings"])
     std::cerr << w.get<std::string>() << "\n";
-  std::filesystem::create_directories(out_dir);
-  std::ofstream(out_dir + "/result.json") << r.result.dump(2) << "\n";
-  std::ofstream(out_dir + "/junit.xml") << junit_xml(r.result);
-  std::ofstream(out_dir + "/report.html") << scenario::html_report(r.result);
+  scenario::write_run_outputs(out_dir, r.result);
 
   const auto& res = r.result;
   std::cout << "scenario " << res["scenario"].get<std::string>() << " (seed " << res["seed"]
@@ -54,20 +50,7 @@ int run_sim_command(const SimCommandOptions& options) {
             << static_cast<int>(wall * 100) / 100.0 << " s ("
             << static_cast<int>(s.duration.count() / 1000.0 / std::max(wall, 1e-3) * 10) / 10.0
             << "x real time)\n";
-  const auto& q = res["requests"];
-  std::cout << "  requests: " << q["ok"] << "/" << q["total"] << " ok, p50 " << q["p50_ms"] << " ms, p99 "
-            << q["p99_ms"] << " ms\n";
-  for (const auto& f : res["failovers"])
-    std::cout << "  failover of " << f["vip"].get<std::string>() << " from " << f["node"].get<std::string>()
-              << " (" << f["cause"].get<std::string>() << " at "
-              << f["fault_at_ms"].get<std::int64_t>() / 1000.0 << " s): "
-              << (f["failover_ms"].get<std::int64_t>() < 0
-                      ? std::string("never recovered")
-                      : std::to_string(f["failover_ms"].get<std::int64_t>()) + " ms")
-              << "\n";
-  for (const auto& e : res["expectations"])
-    std::cout << "  " << (e["passed"].get<bool>() ? "PASS" : "FAIL") << " " << e["name"].get<std::string>()
-              << ": measured " << e["measured"].dump() << ", bound " << e["bound"].dump() << "\n";
+  scenario::print_run_summary(std::cout, res);
   std::cout << "  wrote " << out_dir << "/result.json, junit.xml and report.html"
             << (ro.pcap_directory.empty() ? "" : ", pcap/") << "\n";
   if (!r.passed)

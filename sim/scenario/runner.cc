@@ -4,6 +4,7 @@
 #include "engine/stats/json.h"
 #include "ns3/simulator.h"
 #include "scenario/kinds/expectation_kinds.h"
+#include "scenario/run/plan.h"
 #include "scenario/report/result_json.h"
 #include "sim/runtime/deterministic_randomness.h"
 #include "sim/scenario/fault_actions.h"
@@ -15,74 +16,23 @@ namespace {
 
 using std::chrono::duration_cast;
 
-// Where the pods run: "<deployment>-<n>" at the n-th address the scenario gives for its Deployment, and "on"
-// the n-th node of its `nodes` (what externalTrafficPolicy: Local goes by; none when not given).
-void place_pods(const Scenario& s, node::NodeSpec& spec) {
-  node::place_pods(spec, scenario::pod_placement(s));
-}
-
-// What every node is started with: the manifests, where the pods run, the speakers' timing and the scenario's
-// node labels.
-node::NodeSpec load_spec_of(const Scenario& s) {
-  node::NodeSpec spec;
-  spec.manifests = s.manifests;
-  place_pods(s, spec);
-  auto& l2 = spec.layer2;
-  if (s.speaker.probe_interval) l2.membership.probe_interval = *s.speaker.probe_interval;
-  if (s.speaker.probe_timeout) l2.membership.probe_timeout = *s.speaker.probe_timeout;
-  if (s.speaker.suspicion_timeout) l2.membership.suspicion_timeout = *s.speaker.suspicion_timeout;
-  if (s.speaker.join_grace) l2.join_grace = *s.speaker.join_grace;
-  if (s.speaker.announce_refresh) l2.announce.refresh = *s.speaker.announce_refresh;
-  for (const auto& n : s.nodes)
-    spec.node_labels[n.name] = n.labels;
-  return spec;
-}
-
-// Phase 1, before ns-3: the manifests load (once, for every node), the controller's Service has an address,
-// every backend's Deployment exists, and this world has an action for every fault kind.
+// Phase 1, before ns-3 (the shared plan): the manifests load once for every node, the controller's VIP, the
+// pods of every backend.
 bool configure(ScenarioWorld& w) {
-  const Scenario& s = w.scenario;
-  if (auto missing = scenario::run::kinds_without_action(); !missing.empty()) {
-    std::string names;
-    for (const auto& m : missing)
-      names += (names.empty() ? "" : ", ") + m;
-    w.diagnostics.error({s.file, 0, 0}, "faults", "the simulator has no action for the fault kinds " + names);
-    return false;
-  }
-  w.load_spec = load_spec_of(s);
-  auto loaded = node::load_configuration(w.load_spec, s.manifests, {}, w.diagnostics);
-  if (!loaded || w.diagnostics.has_errors()) return false;
-  w.configuration = *loaded;
-  const model::ResolvedService* controller = w.configuration->model->ingress_controller();
-  if (!controller || controller->addresses.empty()) {
-    w.diagnostics.error({s.file, 0, 0}, "manifests", "the ingress controller's Service has no address: nothing to reach");
-    return false;
-  }
-  w.observations.vip = controller->addresses.front();
-  return true;
-}
-
-// The pods of every backend, with their Deployment's container ports.
-bool plan_pods(ScenarioWorld& w) {
-  for (const auto& b : w.scenario.backends) {
-    const config::Deployment* dep = nullptr;
-    for (const auto& dd : w.configuration->model->manifests.deployments)
-      if (dd.meta.key() == b.deployment || dd.meta.name == b.deployment) dep = &dd;
-    if (!dep) {
-      w.diagnostics.error({w.scenario.file, 0, 0}, "backends", "no Deployment '" + b.deployment + "' in the manifests");
-      return false;
-    }
-    for (std::size_t i = 0; i < b.addresses.size(); ++i) {
-      PodServers& pod = w.pods[dep->meta.name + "-" + std::to_string(i)];
-      pod.name = dep->meta.name + "-" + std::to_string(i);
-      pod.address = b.addresses[i];
-      pod.latency = duration_cast<runtime::Duration>(b.latency);
-      for (const auto& c : dep->containers)
-        for (const auto& p : c.ports)
-          pod.ports.push_back({p.container_port, p.protocol == config::Protocol::kUdp});
-      w.observations.pods.insert(pod.name);
-      w.pod_order.push_back(pod.name);
-    }
+  auto plan = scenario::run::plan_run(w.scenario, w.diagnostics);
+  if (!plan) return false;
+  w.load_spec = plan->load_spec;
+  w.configuration = plan->configuration;
+  w.observations.vip = plan->vip;
+  for (const auto& p : plan->pods) {
+    PodServers& pod = w.pods[p.name];
+    pod.name = p.name;
+    pod.address = p.address;
+    pod.latency = duration_cast<runtime::Duration>(p.latency);
+    for (const auto& port : p.ports)
+      pod.ports.push_back({port.number, port.udp});
+    w.observations.pods.insert(pod.name);
+    w.pod_order.push_back(pod.name);
   }
   return true;
 }
@@ -216,7 +166,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   const std::size_t diagnostics_before = d.items().size();  // a caller may run several scenarios on one `d`
   const std::uint64_t seed = options.seed.value_or(s.seed);
   ScenarioWorld w(s, options, d);
-  if (!configure(w) || !plan_pods(w)) return out;
+  if (!configure(w)) return out;
   bool ran = false;
   {
     // Every TLS handshake of the run draws from the seed; loading the manifests drew nothing.
@@ -229,7 +179,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   // Phase 7: the shared layer judges and reports, as every world's run is judged.
   const auto verdicts = scenario::judge_expectations(s.expectations, w.observations);
   out.result =
-      scenario::result_document(s, seed, w.observations, verdicts, d.since(diagnostics_before).warning_lines());
+      scenario::result_document(s, "simulated", seed, w.observations, verdicts, d.since(diagnostics_before).warning_lines());
   out.passed = scenario::all_passed(verdicts);
   return out;
 }
