@@ -269,6 +269,24 @@ TEST(RateLimit, HoldsWhenNoWindowOfOneProxyExceedsTheLimitAndTheLimiterEngaged) 
   EXPECT_FALSE(rate_limit(greedy_requests(), x).passed);
 }
 
+// A request sent while the VIP moved may have been answered by the next owner (a retransmission after the
+// move): it counts against neither proxy's window.
+TEST(RateLimit, LeavesOutRequestsSentWhileTheirVipMoved) {
+  Observations o = greedy_requests();
+  // The SYN lost, answered 1 s on; records are in start order, as complete_observations leaves them.
+  o.records.insert(o.records.end() - 1, request(9000, 1000, 200, "web-0", "greedy", "node-1"));
+  o.failovers = {{9500, "node-1", 10000, "partition"}};
+  auto x = expectation("rate_limit");
+  x.client = "greedy";
+  x.limit = 3;
+  x.period = milliseconds(10000);
+  Judgement j = rate_limit(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["most_answered_in_a_period"], 3);
+  o.failovers.clear();
+  EXPECT_FALSE(rate_limit(o, x).passed) << "without the move the fourth answer through node-1 is over the limit";
+}
+
 TEST(RateLimit, FailsWhenTheLimiterNeverEngaged) {
   Observations o = greedy_requests();
   std::erase_if(o.records, [](const RequestRecord& r) { return r.status == 429; });
