@@ -121,7 +121,7 @@ void heal(WorldRun& run, WorldActions& world, const ScenarioFault&, FaultMoment&
 
 void link(WorldRun&, WorldActions& world, const ScenarioFault& f, FaultMoment& m) {
   if (m.target.empty()) return;
-  world.set_link(m.target, f);
+  if (auto failed = world.set_link(m.target, f); !failed.empty()) m.entry["failed"] = failed;
   if (f.loss) m.entry["loss"] = *f.loss;
   if (f.delay) m.entry["delay_us"] = f.delay->count();
   if (f.rate) m.entry["rate"] = *f.rate;

@@ -34,8 +34,9 @@ class WorldActions {
   virtual void set_nic(const std::string& host, bool up) = 0;
   // Hosts reach only their own group's; hosts not listed join the first group; empty heals.
   virtual void set_partition(const std::vector<std::vector<std::string>>& groups) = 0;
-  // The fault's loss, delay and rate (those it gives) on the host's link, each direction.
-  virtual void set_link(const std::string& host, const ScenarioFault& fault) = 0;
+  // The fault's loss, delay and rate (those it gives) on the host's link, each direction; "" or what could
+  // not be set and why (the fault log says it).
+  virtual std::string set_link(const std::string& host, const ScenarioFault& fault) = 0;
   virtual void pod_crash(const std::string& pod) = 0;
   virtual void pod_restart(const std::string& pod) = 0;  // only when not running
   virtual void pod_latency(const std::string& pod, milliseconds latency) = 0;

@@ -24,10 +24,11 @@ void ScenarioWorld::set_partition(const std::vector<std::vector<std::string>>& g
   lan->set_partition(groups);
 }
 
-void ScenarioWorld::set_link(const std::string& host, const ScenarioFault& f) {
+std::string ScenarioWorld::set_link(const std::string& host, const ScenarioFault& f) {
   if (f.loss) lan->set_link_loss(host, *f.loss);
   if (f.delay) lan->set_link_delay(host, std::chrono::duration_cast<runtime::Duration>(*f.delay));
   if (f.rate) lan->set_link_rate(host, *f.rate);
+  return "";
 }
 
 void ScenarioWorld::pod_crash(const std::string& pod) {

@@ -64,7 +64,7 @@ struct ScenarioWorld : scenario::run::WorldRun, scenario::run::WorldActions {
   std::string start_node(const ScenarioNode& node) override;
   void set_nic(const std::string& host, bool up) override;
   void set_partition(const std::vector<std::vector<std::string>>& groups) override;
-  void set_link(const std::string& host, const ScenarioFault& fault) override;
+  std::string set_link(const std::string& host, const ScenarioFault& fault) override;
   void pod_crash(const std::string& pod) override;
   void pod_restart(const std::string& pod) override;
   void pod_latency(const std::string& pod, std::chrono::milliseconds latency) override;

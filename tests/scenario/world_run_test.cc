@@ -43,8 +43,9 @@ struct RecordingWorld : WorldActions {
     }
     calls.push_back(text);
   }
-  void set_link(const std::string& host, const ScenarioFault& f) override {
+  std::string set_link(const std::string& host, const ScenarioFault& f) override {
     calls.push_back("link " + host + " loss " + std::to_string(f.loss.value_or(0)));
+    return "";
   }
   void pod_crash(const std::string& pod) override { calls.push_back("crash pod " + pod); }
   void pod_restart(const std::string& pod) override { calls.push_back("restart pod " + pod); }
