@@ -23,6 +23,8 @@ packages=(
   prometheus
   # Headless, for tests/sim/report_in_chromium.sh: report.html rendered and screenshotted as a person sees it.
   chromium
+  # The live twin's LAN (twin/lan): namespaces, veths, bridges and qdiscs through rtnetlink with libnl.
+  libnl-3-dev libnl-route-3-dev
 )
 
 missing=()
