@@ -18,48 +18,61 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The simulator is its own executable, as git runs git-foo: the daemon links no ns-3, so a node that only
-// serves traffic needs no simulator installed.
-constexpr const char* kSimulator = "metalgate-sim";
+// The simulator, the live twin and the comparison of the two are executables of their own, as git runs
+// git-foo: the daemon links neither ns-3 nor the twin's netlink code, so a node that only serves traffic
+// needs neither installed.
+struct Companion {
+  const char* command;     // metalgate COMMAND
+  const char* executable;  // what it execs
+  const char* missing;     // what to say when that is not found
+};
+
+constexpr Companion kCompanions[] = {
+    {"sim", "metalgate-sim", "it is built when ns-3 3.37 is present — install-deps.sh installs libns3-dev"},
+    {"netns", "metalgate-netns", "it is built with libnl-3 — install-deps.sh installs libnl-route-3-dev"},
+    {"compare", "metalgate-compare", "it is built with metalgate-netns"},
+};
 
 bool is_executable_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-// metalgate-sim next to the running binary (a build tree or an install), else on PATH; nullopt if neither.
-std::optional<fs::path> find_simulator(const fs::path& own_dir) {
-  if (!own_dir.empty() && is_executable_file(own_dir / kSimulator)) return own_dir / kSimulator;
+// `name` next to the running binary (a build tree or an install), else on PATH; nullopt if neither.
+std::optional<fs::path> find_companion(const fs::path& own_dir, const std::string& name) {
+  if (!own_dir.empty() && is_executable_file(own_dir / name)) return own_dir / name;
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "";
   for (std::size_t start = 0; start <= dirs.size();) {
     std::size_t end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
     fs::path dir = dirs.substr(start, end - start);
-    if (!dir.empty() && is_executable_file(dir / kSimulator)) return dir / kSimulator;
+    if (!dir.empty() && is_executable_file(dir / name)) return dir / name;
     start = end + 1;
   }
   return std::nullopt;
 }
 
-// Replaces this process with `metalgate-sim ARGS...`; returns (exit code 2) only when that cannot happen.
-int exec_simulator(const std::vector<std::string>& args) {
+// Replaces this process with `EXECUTABLE ARGS...`; returns (exit code 2) only when that cannot happen.
+int exec_companion(const Companion& c, const std::vector<std::string>& args) {
   std::error_code ec;
   const fs::path own_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  const std::optional<fs::path> simulator = find_simulator(own_dir);
-  if (!simulator) {
-    std::cerr << "metalgate sim: the simulator is not installed (" << kSimulator << " not found next to "
-              << (own_dir.empty() ? std::string("this binary") : own_dir.string())
-              << " or on PATH); it is built when ns-3 3.37 is present — install-deps.sh installs libns3-dev\n";
+  const std::optional<fs::path> found = find_companion(own_dir, c.executable);
+  if (!found) {
+    std::cerr << "metalgate " << c.command << ": not installed (" << c.executable << " not found next to "
+              << (own_dir.empty() ? std::string("this binary") : own_dir.string()) << " or on PATH); "
+              << c.missing << "\n";
     return 2;
   }
-  std::vector<std::string> owned{simulator->string()};
+  std::vector<std::string> owned{found->string()};
   owned.insert(owned.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  for (auto& a : owned) argv.push_back(a.data());
+  for (auto& a : owned)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   ::execv(argv[0], argv.data());
-  std::cerr << "metalgate sim: cannot run " << owned[0] << ": " << std::strerror(errno) << "\n";
+  std::cerr << "metalgate " << c.command << ": cannot run " << owned[0] << ": " << std::strerror(errno)
+            << "\n";
   return 2;
 }
 
@@ -92,7 +105,9 @@ int main(int argc, char** argv) {
   s->add_option("--bind", serve.bind, "Membership address of this node, ip:port");
   s->add_flag("--no-speaker", serve.no_speaker, "Proxy only: announce nothing (needs no privileges)");
   s->add_flag("--no-proxy", serve.no_proxy, "Speaker only: run no proxy");
-  s->add_option("--listen", serve.listen, "Address the HTTP(S) frontends and ConfigMap TCP/UDP services bind besides the controller Service's addresses (0.0.0.0: every address, and only that)");
+  s->add_option("--listen", serve.listen,
+                "Address the HTTP(S) frontends and ConfigMap TCP/UDP services bind besides the controller "
+                "Service's addresses (0.0.0.0: every address, and only that)");
   s->add_option("--http-port", serve.http_port, "HTTP frontend port (default: the values' or 80)");
   s->add_option("--https-port", serve.https_port, "HTTPS frontend port (default: the values' or 443)");
   s->add_option("--stats-port", serve.stats_port,
@@ -112,9 +127,10 @@ int main(int argc, char** argv) {
                 "Longest listening before claiming at start (default 250ms)");
   s->add_option("--announce-refresh", serve.announce_refresh,
                 "Announce owned addresses again this often after a burst (default 0: never)");
-  s->add_option("--handover", serve.handover,
-                "After a node leaves gracefully, how long the node taking its addresses sends it the segments "
-                "of the connections it is finishing (default 35s; 0: never, they are reset)");
+  s->add_option(
+      "--handover", serve.handover,
+      "After a node leaves gracefully, how long the node taking its addresses sends it the segments "
+      "of the connections it is finishing (default 35s; 0: never, they are reset)");
   s->add_option("--grace", serve.grace,
                 "On SIGTERM, how long requests in flight may take to finish (default 30s; 0: exit at once)");
   s->add_option("--pod", serve.pods,
@@ -142,6 +158,18 @@ int main(int argc, char** argv) {
                          "simulated LAN; exit 0 when every expectation holds, 1 when not, 2 on bad input");
   sm->set_help_flag();
   sm->prefix_command();
+  auto* nn =
+      app.add_subcommand("netns",
+                         "Run a scenario on real network namespaces, with metalgate serve on every node "
+                         "(root); exit as sim does");
+  nn->set_help_flag();
+  nn->prefix_command();
+  auto* cm =
+      app.add_subcommand("compare",
+                         "Run a scenario in the simulator and on network namespaces and compare the two "
+                         "(root); exit 1 on any disagreement");
+  cm->set_help_flag();
+  cm->prefix_command();
 
   try {
     app.parse(argc, argv);
@@ -152,6 +180,8 @@ int main(int argc, char** argv) {
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
   if (s->parsed()) return metalgate::cli::run_serve(serve);
   if (c->parsed()) return metalgate::cli::run_ctl(ctl_socket, ctl_words);
-  if (sm->parsed()) return exec_simulator(sm->remaining());
+  if (sm->parsed()) return exec_companion(kCompanions[0], sm->remaining());
+  if (nn->parsed()) return exec_companion(kCompanions[1], nn->remaining());
+  if (cm->parsed()) return exec_companion(kCompanions[2], cm->remaining());
   return 2;
 }

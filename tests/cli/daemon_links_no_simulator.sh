@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The daemon a node runs links no network simulator: `ldd metalgate` lists no ns-3, GSL or SQLite library.
+# The daemon a node runs links no network simulator and no twin: `ldd metalgate` lists no ns-3, GSL, SQLite or
+# libnl-route library.
 # `metalgate sim` still works by exec'ing metalgate-sim (next to metalgate, else on PATH), and says so plainly
 # when the simulator is not installed.
 #   daemon_links_no_simulator.sh PATH/TO/metalgate
 set -u
 bin=$1
 sim="$(dirname "$bin")/metalgate-sim"
-simulator_libs='lib(ns3|gsl|sqlite3)'
+simulator_libs='lib(ns3|gsl|sqlite3|nl-route)'
 fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 
 libs=$(ldd "$bin") || { echo "FAIL: ldd $bin failed"; exit 1; }
 if grep -E "$simulator_libs" <<<"$libs"; then bad "metalgate links the simulator's libraries (above)"
-else ok "ldd metalgate lists no libns3*, libgsl*, libsqlite3*"; fi
+else ok "ldd metalgate lists no libns3*, libgsl*, libsqlite3*, libnl-route*"; fi
 
 help=$("$bin" --help 2>&1)
 if grep -qE '^ +sim +Run a scenario' <<<"$help"; then ok "metalgate --help lists sim"
@@ -25,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$bin" "$tmp/metalgate"
 out=$(env PATH= "$tmp/metalgate" sim scenario.yaml 2>&1)
 code=$?
-if [ "$code" -eq 2 ] && grep -qF "metalgate sim: the simulator is not installed" <<<"$out"; then
+if [ "$code" -eq 2 ] && grep -qF "metalgate sim: not installed (metalgate-sim not found" <<<"$out"; then
   ok "without metalgate-sim: exit 2, '$out'"
 else bad "without metalgate-sim: exit $code (want 2), output: $out"; fi
 
