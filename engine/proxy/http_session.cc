@@ -1059,6 +1059,9 @@ void HttpSession::retry_or_fail(std::string_view why) {
         backend_->release(*server_);
         server_ = other;
         backend_->acquire(*server_);
+        // Persistence is broken: the answer pins the client to the server that gave it, as HAProxy's does
+        // (found live: a client kept its dead pod's cookie and bounced between the others for 6 s).
+        cookie_valid_ = false;
       }
     }
     return open_server_connection(/*retry=*/true);

@@ -440,6 +440,20 @@ TEST(Proxy, ConnectRetriesRedispatchToAnotherServerOnTheLastTry) {
   EXPECT_NE(r->get("x-served-by"), "web-1");
 }
 
+// A cookie naming a server that refuses connections (its health check has not noticed yet): the request is
+// redispatched and its answer pins the client to the server that gave it.
+TEST(Proxy, ARedispatchedRequestRepinsItsClientToTheServerThatAnswered) {
+  ProxyWorld w;
+  w.servers["web-1"]->stop();
+  w.start(ingress("    haproxy.org/check: \"false\"\n    haproxy.org/cookie-persistence: mycookie\n"));
+  auto r = w.request(get("app.example.com", "/", "Cookie: mycookie=web-1\r\n"), 30s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  const std::string answered = r->get("x-served-by");
+  EXPECT_NE(answered, "web-1");
+  EXPECT_EQ(r->get("set-cookie"), "mycookie=" + answered + "; path=/");
+}
+
 TEST(Proxy, RedispatchAvoidsTheFailedServerUnderLeastconn) {
   // leastconn counts a server that refuses every connection as idle: with the other two busy it would pick
   // that one again on the last try, as HAProxy does not (it passes the failed server to avoid).
