@@ -109,6 +109,27 @@ class SwitchedLan::LinkFilter : public ns3::ErrorModel {
   bool releasing_ = false;
 };
 
+namespace {
+
+// The simulated hosts' TCP behaves as Linux's does (the live twin's hosts are Linux), not as ns-3's defaults
+// would: each value below is ns-3's default -> Linux 6.x's, and why it matters to a scenario.
+void use_linux_tcp_defaults() {
+  using ns3::Config::SetDefault;
+  // 536 -> 1448 (MSS 1460 less the timestamp option): a 16 KiB answer is 12 segments, not 31.
+  SetDefault("ns3::TcpSocket::SegmentSize", ns3::UintegerValue(1448));
+  // 1 -> 10 segments (RFC 6928): an answer fits in the first flight instead of four round trips.
+  SetDefault("ns3::TcpSocket::InitialCwnd", ns3::UintegerValue(10));
+  // 3 s -> 1 s before the first SYN is sent again (TCP_TIMEOUT_INIT): what a client waits after an ARP miss
+  // or a dead owner swallowed its SYN.
+  SetDefault("ns3::TcpSocket::ConnTimeout", ns3::TimeValue(ns3::Seconds(1)));
+  // 1 s -> 200 ms minimum retransmission timeout (TCP_RTO_MIN): a lost data segment costs 0.2 s, not 1 s.
+  SetDefault("ns3::TcpSocketBase::MinRto", ns3::TimeValue(ns3::MilliSeconds(200)));
+  // 200 ms -> 40 ms delayed ACK (TCP_DELACK_MIN).
+  SetDefault("ns3::TcpSocket::DelAckTimeout", ns3::TimeValue(ns3::MilliSeconds(40)));
+}
+
+}  // namespace
+
 SwitchedLan::SwitchedLan(LanOptions options) : options_(std::move(options)) {
   // One seed reproduces a run: ns-3's generator seed, and below, fixed stream numbers per host (ns-3
   // otherwise hands out streams from a process-wide counter, so a second run in the same process would
@@ -119,6 +140,7 @@ SwitchedLan::SwitchedLan(LanOptions options) : options_(std::move(options)) {
   // minutes, and its demultiplexer walks them all for each packet. One second is short enough to keep that
   // list small and still long enough for a connection's last segments to drain on a LAN.
   ns3::Config::SetDefault("ns3::TcpSocketBase::MaxSegLifetime", ns3::DoubleValue(1.0));
+  use_linux_tcp_defaults();
   switch_node_ = ns3::CreateObject<ns3::Node>();
   bridge_ = ns3::CreateObject<ns3::BridgeNetDevice>();
   switch_node_->AddDevice(bridge_);
