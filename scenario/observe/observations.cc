@@ -42,11 +42,15 @@ std::vector<OwnerChange> claims_timeline(const std::vector<OwnershipSample>& sam
   return timeline;
 }
 
-// A failback counts when the owner it started from had the VIP and someone else has it 3 s later.
-bool owner_changed_within_3s(const Failover& f, const std::vector<OwnerChange>& timeline) {
+// A failback counts when the owner it started from had the VIP and someone else has it 3 s later; it moved
+// at the first sample within those 3 s that showed another owner.
+bool owner_changed_within_3s(Failover& f, const std::vector<OwnerChange>& timeline) {
   std::string after = f.node;
   for (const auto& change : timeline)
-    if (change.at_ms > f.fault_ms && change.at_ms <= f.fault_ms + 3000) after = change.owner;
+    if (change.at_ms > f.fault_ms && change.at_ms <= f.fault_ms + 3000) {
+      if (f.moved_ms < 0 && change.owner != f.node) f.moved_ms = change.at_ms;
+      after = change.owner;
+    }
   return !f.node.empty() && after != f.node;
 }
 
@@ -72,13 +76,14 @@ struct Targets {
   bool observed(const Failover& f) const { return every_vip || f.vip.is_unspecified() || vips.count(f.vip); }
 };
 
-// Recovered: the first answer to a request to the VIP that started after the fault. (Not the answer to the
+// Recovered: the first answer to a request to the VIP that started after the fault (a failback: after its
+// move; before it the old owner answered). (Not the answer to the
 // first such request: one that started while the VIP was still unreachable may get through a second later on
 // a SYN retransmission, after others were long answered.)
 void find_recoveries(std::vector<Failover>& failovers, const std::vector<RequestRecord>& records) {
   for (auto& f : failovers)
     for (const auto& r : records)
-      if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.fault_ms && sent_to(r, f.vip) &&
+      if (r.status >= 200 && r.status < 400 && r.start_us / 1000 >= f.from_ms() && sent_to(r, f.vip) &&
           (f.recovered_ms < 0 || r.end_us / 1000 < f.recovered_ms))
         f.recovered_ms = r.end_us / 1000;
 }
@@ -94,7 +99,7 @@ void complete_observations(Observations& o, const FailoverCandidates& candidates
   o.failovers.clear();
   for (const auto& f : candidates.moves)
     if (targets.observed(f)) o.failovers.push_back(f);
-  for (const auto& f : candidates.failbacks) {
+  for (auto f : candidates.failbacks) {
     if (!targets.observed(f)) continue;
     const bool scenario_vip = f.vip.is_unspecified() || f.vip == o.vip;
     if (owner_changed_within_3s(f, scenario_vip ? o.owner_timeline : claims_timeline(o.samples, f.vip)))

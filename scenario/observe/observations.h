@@ -71,9 +71,15 @@ struct Failover {
   // The VIP that moves. Unspecified (0.0.0.0): the scenario's VIP (Observations::vip), judged by every
   // request.
   net::IpAddress vip{};
+  // A failback's move: the first ownership sample after the fault that shows the new owner (-1 for a move,
+  // which starts at the fault). Until then the old owner answers; the clients' wait starts there.
+  std::int64_t moved_ms = -1;
 
-  // How long the clients went without an answer: from the fault to the recovery; -1 when they never recovered.
-  std::int64_t failover_ms() const { return recovered_ms < 0 ? -1 : recovered_ms - fault_ms; }
+  // When the clients' wait began: the fault, or a failback's move.
+  std::int64_t from_ms() const { return moved_ms >= 0 ? moved_ms : fault_ms; }
+  // How long the clients went without an answer: from the fault (a failback: its move) to the recovery; -1
+  // when they never recovered.
+  std::int64_t failover_ms() const { return recovered_ms < 0 ? -1 : recovered_ms - from_ms(); }
 };
 
 struct Observations {

@@ -134,12 +134,14 @@ json requests_section(const Scenario& s, const observe::Observations& o, Request
 
 json failovers_section(const observe::Observations& o) {
   json a = json::array();
-  for (const auto& f : o.failovers)
+  for (const auto& f : o.failovers) {
     a.push_back({{"fault_at_ms", f.fault_ms},
                  {"cause", f.cause},
                  {"node", f.node},
                  {"vip", (f.vip.is_unspecified() ? o.vip : f.vip).to_string()},
                  {"failover_ms", f.failover_ms()}});
+    if (f.moved_ms >= 0) a.back()["moved_at_ms"] = f.moved_ms;  // a failback: timed from its move
+  }
   return a;
 }
 

@@ -361,6 +361,21 @@ TEST(CompleteObservations, AFailbackCountsWhenThatVipsOwnerChangedWithin3s) {
   EXPECT_EQ(o.failovers[0].vip, kOtherVip);
 }
 
+// Until a failback's move the old owner answers: the clients' wait starts at the sample showing the move.
+TEST(CompleteObservations, AFailbackIsTimedFromItsMoveNotFromTheFault) {
+  Observations o;
+  o.vip = kVip;
+  o.records = {request_to(kVip, 40050, 1), request_to(kVip, 40130, 5)};
+  o.samples = {sample(39900, {kNode2}), sample(40000, {kNode2}), sample(40100, {kNode1})};
+  observe::FailoverCandidates c;
+  c.failbacks = {{40000, "node-2", -1, "restart", kVip}};
+  observe::complete_observations(o, c);
+  ASSERT_EQ(o.failovers.size(), 1u);
+  EXPECT_EQ(o.failovers[0].moved_ms, 40100);
+  EXPECT_EQ(o.failovers[0].recovered_ms, 40135) << "the answer before the move is the old owner's";
+  EXPECT_EQ(o.failovers[0].failover_ms(), 35);
+}
+
 TEST(SuccessRatio, OfOneClientCountsThatClientsRequestsAlone) {
   Observations o;
   o.records = {request(2000, 1, 200, "web-0", "psql"), request(3000, 1, 0, "web-0", "browser")};
