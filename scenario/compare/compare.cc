@@ -1,0 +1,181 @@
+#include "scenario/compare/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace metalgate::scenario {
+
+namespace {
+
+using nlohmann::json;
+
+// Failover times agree within 20 % of the simulator's or 50 ms, whichever is larger.
+std::int64_t failover_bound_ms(std::int64_t simulated) {
+  return std::max<std::int64_t>(
+      50, static_cast<std::int64_t>(std::llround(0.2 * static_cast<double>(simulated))));
+}
+
+bool keeps_cookies(const Scenario& s, const std::string& client) {
+  for (const auto& c : s.clients)
+    if (c.name == client) return c.cookies;
+  return false;
+}
+
+json classes(const Scenario& s, const json& sim, const json& live, bool& agree) {
+  std::map<std::pair<std::string, std::string>, std::pair<json, json>> both;
+  for (const auto& c : sim["classes"])
+    both[{c["client"], c["request"]}].first = c["pods"];
+  for (const auto& c : live["classes"])
+    both[{c["client"], c["request"]}].second = c["pods"];
+  json out = json::array();
+  for (const auto& [key, pods] : both) {
+    const json a = pods.first.is_null() ? json::array() : pods.first;
+    const json b = pods.second.is_null() ? json::array() : pods.second;
+    const bool pinned = keeps_cookies(s, key.first);
+    const bool same = pinned ? a.size() == b.size() : a == b;
+    agree &= same;
+    out.push_back({{"client", key.first},
+                   {"request", key.second},
+                   {"simulated", a},
+                   {"live", b},
+                   {"compared", pinned ? "number of pods (cookie-pinned)" : "set of pods"},
+                   {"agree", same}});
+  }
+  return out;
+}
+
+json failovers(const json& sim, const json& live, bool& agree) {
+  json out = json::array();
+  const std::size_t n = std::max(sim["failovers"].size(), live["failovers"].size());
+  for (std::size_t i = 0; i < n; ++i) {
+    json entry;
+    const bool in_sim = i < sim["failovers"].size(), in_live = i < live["failovers"].size();
+    const json& f = in_sim ? sim["failovers"][i] : live["failovers"][i];
+    entry = {{"cause", f["cause"]}, {"fault_at_ms", f["fault_at_ms"]}, {"vip", f["vip"]}};
+    const std::int64_t a = in_sim ? sim["failovers"][i]["failover_ms"].get<std::int64_t>() : -2;
+    const std::int64_t b = in_live ? live["failovers"][i]["failover_ms"].get<std::int64_t>() : -2;
+    entry["simulated_ms"] = in_sim ? json(a) : json(nullptr);
+    entry["live_ms"] = in_live ? json(b) : json(nullptr);
+    bool same = in_sim && in_live && (a < 0) == (b < 0);
+    if (same && a >= 0) {
+      entry["bound_ms"] = failover_bound_ms(a);
+      same = std::llabs(a - b) <= failover_bound_ms(a);
+    }
+    agree &= same;
+    entry["agree"] = same;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json success(const json& sim, const json& live) {
+  std::map<std::string, std::pair<json, json>> both;
+  auto ratio = [](const json& c) {
+    const double total = c["total"].get<double>();
+    return total > 0 ? c["ok"].get<double>() / total : 0.0;
+  };
+  for (const auto& c : sim["clients"])
+    both[c["client"]].first = ratio(c);
+  for (const auto& c : live["clients"])
+    both[c["client"]].second = ratio(c);
+  json out = json::array();
+  for (const auto& [client, r] : both)
+    out.push_back({{"client", client}, {"simulated", r.first}, {"live", r.second}});
+  return out;
+}
+
+json expectations(const json& sim, const json& live, bool& agree) {
+  json out = json::array();
+  const std::size_t n = std::max(sim["expectations"].size(), live["expectations"].size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const json a = i < sim["expectations"].size() ? sim["expectations"][i] : json();
+    const json b = i < live["expectations"].size() ? live["expectations"][i] : json();
+    const bool same = !a.is_null() && !b.is_null() && a["passed"] == b["passed"];
+    agree &= same;
+    out.push_back({{"name", (a.is_null() ? b : a)["name"]},
+                   {"simulated", a.is_null() ? json(nullptr) : a["passed"]},
+                   {"live", b.is_null() ? json(nullptr) : b["passed"]},
+                   {"simulated_measured", a.is_null() ? json(nullptr) : a["measured"]},
+                   {"live_measured", b.is_null() ? json(nullptr) : b["measured"]},
+                   {"agree", same}});
+  }
+  return out;
+}
+
+}  // namespace
+
+json compare_results(const Scenario& s, const json& sim, const json& live) {
+  bool agree = true;
+  json out = {{"scenario", s.name}, {"seed", sim["seed"]}};
+  out["classes"] = classes(s, sim, live, agree);
+  out["failovers"] = failovers(sim, live, agree);
+  out["success"] = success(sim, live);
+  out["expectations"] = expectations(sim, live, agree);
+  out["requests"] = {{"simulated", sim["requests"]["total"]}, {"live", live["requests"]["total"]}};
+  out["agree"] = agree;
+  return out;
+}
+
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string cell(const json& v) {
+  return "<td>" + escape(v.is_string() ? v.get<std::string>() : v.dump()) + "</td>";
+}
+
+// One table: a header row of `columns` and a row per entry of `rows` (the keys of `columns`, in order).
+std::string table(const std::string& title, const json& rows, const std::vector<std::string>& columns) {
+  std::string out = "<h2>" + escape(title) + "</h2>\n<table>\n<tr>";
+  for (const auto& c : columns)
+    out += "<th>" + escape(c) + "</th>";
+  out += "</tr>\n";
+  for (const auto& r : rows) {
+    const bool differs = r.contains("agree") && !r["agree"].get<bool>();
+    out += differs ? "<tr class=\"differs\">" : "<tr>";
+    for (const auto& c : columns)
+      out += cell(r.contains(c) ? r[c] : json(""));
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+}  // namespace
+
+std::string compare_html(const json& c) {
+  std::string out = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>metalgate compare: " +
+                    escape(c["scenario"].get<std::string>()) +
+                    "</"
+                    "title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+                    "margin-bottom:1em}"
+                    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.differs{background:#fdd}"
+                    ".verdict{font-size:1.3em}</style></head><body>\n<h1>Simulated and live: " +
+                    escape(c["scenario"].get<std::string>()) + "</h1>\n<p class=\"verdict\">" +
+                    (c["agree"].get<bool>() ? "The worlds agree." : "The worlds disagree (rows in red).") +
+                    "</p>\n";
+  out += table("Pods per request class", c["classes"],
+               {"client", "request", "simulated", "live", "compared", "agree"});
+  out += table("Failovers", c["failovers"],
+               {"cause", "fault_at_ms", "vip", "simulated_ms", "live_ms", "bound_ms", "agree"});
+  out += table("Success ratio per client", c["success"], {"client", "simulated", "live"});
+  out += table("Expectations", c["expectations"],
+               {"name", "simulated", "live", "simulated_measured", "live_measured", "agree"});
+  return out + "</body></html>\n";
+}
+
+}  // namespace metalgate::scenario

@@ -1,0 +1,31 @@
+// Two result.json documents of one scenario, one per world (the simulator's and the live twin's), side by
+// side: what must agree and whether it does. World-neutral: it reads nothing but the two documents and the
+// scenario, so `metalgate compare` and a notebook judge agreement the same way.
+//
+// What must agree (docs/scenario.md, "Comparing the worlds"):
+// - per request class (client × Host and path, or datagram): the set of pods that answered, identical. A
+//   cookie-pinned class (a client that keeps cookies) is pinned to the pod the balancer picked for its first
+//   answer, which depends on the order concurrent first requests reached the proxy (the simulator's is fixed
+//   by its seed, the kernel's is not): for those, the number of pods, identical;
+// - per fault, in order: the failover time, within 20 % of the simulator's or 50 ms, whichever is larger;
+// - every expectation's verdict.
+// Success ratios per client are shown side by side; they are measured, not bounded.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "scenario/schema/scenario-t.h"
+
+namespace metalgate::scenario {
+
+// The compare.json document: "agree" (bool), "classes", "failovers", "success", "expectations", each entry
+// with both worlds' values and its own "agree".
+nlohmann::json compare_results(const Scenario& scenario, const nlohmann::json& simulated,
+                               const nlohmann::json& live);
+
+// The comparison as one HTML page (tables, nothing fetched).
+std::string compare_html(const nlohmann::json& comparison);
+
+}  // namespace metalgate::scenario
