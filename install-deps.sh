@@ -25,6 +25,8 @@ packages=(
   chromium
   # The live twin's LAN (twin/lan): namespaces, veths, bridges and qdiscs through rtnetlink with libnl.
   libnl-3-dev libnl-route-3-dev
+  # metalgate netns --pcap: a capture per host link.
+  tcpdump
 )
 
 missing=()

@@ -162,7 +162,9 @@ class Client {
   std::string stop_and_write() {
     if (http_) http_->stop();
     if (udp_) udp_->stop();
-    std::vector<RequestRecord> records = http_ ? http_->records() : udp_->records();
+    std::vector<RequestRecord> records;  // none when stopped before t = 0
+    if (http_) records = http_->records();
+    if (udp_) records = udp_->records();
     for (auto& r : records) {
       r.start_us -= epoch_us_;
       if (r.end_us != 0)
@@ -206,9 +208,20 @@ int run_app(const std::string& spec_file) {
   if (spec->pod) {
     pod = std::make_unique<Pod>(rt, *spec->pod);
     if (auto why = pod->start(); !why.empty()) return fail(spec->pod->name + ": " + why);
-  } else {
+  }
+  // A client starts at the run's t = 0 (its first request a period later, as in the simulator), so its
+  // requests keep the phase they have there: what a failover's recovery waits for is the next request.
+  runtime::TimerPtr starter;
+  if (spec->client) {
     client = std::make_unique<Client>(rt, *spec->client, spec->epoch_ns);
-    if (auto why = client->start(); !why.empty()) return fail(spec->client->name + ": " + why);
+    starter = rt.create_timer([&] {
+      if (auto why = client->start(); !why.empty()) {
+        exit_code = fail(spec->client->name + ": " + why);
+        io.stop();
+      }
+    });
+    const runtime::Instant epoch{std::chrono::nanoseconds(spec->epoch_ns)};
+    starter->arm(std::max(runtime::Duration::zero(), epoch - rt.now()));
   }
   rt.run();
   return exit_code;

@@ -105,6 +105,23 @@ std::string admin_command(const std::string& socket_path, const std::string& lin
   return answer;
 }
 
+std::string LiveWorld::start_captures() {
+  if (options.pcap_directory.empty()) return "";
+  const char* tcpdump = "/usr/bin/tcpdump";
+  if (::access(tcpdump, X_OK) != 0) return "--pcap needs tcpdump (install-deps.sh installs it)";
+  fs::create_directories(options.pcap_directory);
+  for (const auto& host : lan->hosts()) {
+    const std::string file = options.pcap_directory + "/" + host + ".pcap";
+    const pid_t pid =
+        spawn_in_namespace(lan->netns_path(host), {tcpdump, "-i", "eth0", "-U", "-Z", "root", "-w", file},
+                           options.run_dir + "/tcpdump-" + host + ".log");
+    if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+    capture_pids.push_back(pid);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // tcpdump opens its socket before t = 0
+  return "";
+}
+
 LiveWorld::~LiveWorld() {
   for (auto& [name, pid] : client_pids)
     end_process(pid, SIGKILL, 1000);
@@ -112,6 +129,8 @@ LiveWorld::~LiveWorld() {
     end_process(pid, SIGKILL, 1000);
   for (auto& [name, pid] : pod_pids)
     end_process(pid, SIGKILL, 1000);
+  for (pid_t pid : capture_pids)
+    end_process(pid, SIGTERM, 2000);  // tcpdump writes what it holds and exits
   lan.reset();
 }
 

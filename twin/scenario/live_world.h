@@ -39,11 +39,15 @@ struct LiveWorld : scenario::run::WorldRun, scenario::run::WorldActions {
   std::map<std::string, pid_t> node_pids;    // 0 while crashed or left
   std::map<std::string, pid_t> pod_pids;     // 0 while crashed
   std::map<std::string, pid_t> client_pids;  // the scenario's clients
+  std::vector<pid_t> capture_pids;           // tcpdump per host link, with --pcap
   std::map<std::string, std::string> node_of_mac;
   std::vector<std::string> node_manifests;  // the scenario's, and nodes.yaml when nodes have labels
 
   // The LAN with a host per node, pod and client (that order, as in the simulator); "" or why not.
   std::string build_lan();
+  // With --pcap: a capture of every host's eth0 (as its NIC sees it, as in the simulator) into
+  // `<pcap_directory>/<host>.pcap`, by tcpdump in the host's namespace; "" or why not.
+  std::string start_captures();
   std::string start_pod(const scenario::run::PlannedPod& pod);
   std::string start_client(const scenario::ScenarioClient& client);
   // SIGTERM to every client, then their records, each named after its client and target.

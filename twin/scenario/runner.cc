@@ -56,9 +56,10 @@ bool start_processes(LiveWorld& w, config::Diagnostics& d) {
       return false;
     }
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // t = 0 is half a second away: the daemons and the clients start meanwhile, and every client sends its
+  // first request one period after t = 0, in the phase the simulator gives it.
   w.epoch_ns = 0;
-  w.epoch_ns = w.now_ms() * 1'000'000;  // now, on CLOCK_MONOTONIC
+  w.epoch_ns = (w.now_ms() + 500) * 1'000'000;
   for (const auto& n : w.scenario.nodes)
     if (auto error = w.start_node(n); !error.empty()) {
       d.error(n.where, "nodes", "node " + n.name + " did not start: " + error);
@@ -104,7 +105,9 @@ bool run_timeline(LiveWorld& w, const LiveRunOptions& o, config::Diagnostics& d)
     for (; next_fault < faults.size() && faults[next_fault]->at.count() < t + 100; ++next_fault) {
       while (w.now_ms() < faults[next_fault]->at.count())
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      scenario::run::apply_fault(w, w, *faults[next_fault], faults[next_fault]->at.count());
+      // At the moment it really strikes (a sample may have taken a few ms): the clients' requests of that
+      // millisecond went out before it, and a failover's wait starts here.
+      scenario::run::apply_fault(w, w, *faults[next_fault], w.now_ms());
     }
     if (t == 500 && !nodes_alive(w, d)) return false;
     if (o.progress && t % 1000 == 0)
@@ -128,6 +131,10 @@ LiveRunResult run_live_scenario(const scenario::Scenario& s, const LiveRunOption
   w.observations.vip = w.plan.vip;
   if (auto error = w.build_lan(); !error.empty()) {
     d.error({s.file, 0, 0}, "lan", "the LAN of namespaces could not be built: " + error);
+    return out;
+  }
+  if (auto error = w.start_captures(); !error.empty()) {
+    d.error({s.file, 0, 0}, "pcap", error);
     return out;
   }
   stage_node_manifests(w);
