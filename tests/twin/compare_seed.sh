@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `metalgate compare SCENARIO` as CI runs it (as root): the scenario runs in the simulator and then live on
+# network namespaces with the real daemon; the live run must pass its expectations (result.json with
+# "world": "live", junit.xml, report.html) and the two worlds must agree (compare.json). Afterwards nothing of
+# the run is left: no namespace named after it, no process started from its directory.
+#   compare_seed.sh PATH/TO/metalgate SCENARIO.yaml
+set -uo pipefail
+if [ "$(id -u)" -ne 0 ]; then echo "needs root (a LAN of network namespaces)"; exit 77; fi
+metalgate=$(readlink -f "$1")
+scenario=$(readlink -f "$2")
+cd "$(dirname "$(dirname "$scenario")")"
+scenario=$(basename "$(dirname "$scenario")")/$(basename "$scenario")
+out=$(mktemp -d /tmp/metalgate-compare.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+fail=0
+"$metalgate" compare "$scenario" --out "$out"
+code=$?
+[ "$code" -eq 0 ] || { echo "FAIL: metalgate compare exited $code (0: the worlds agree)"; fail=1; }
+python3 - "$out" <<'PY' || fail=1
+import json, sys
+out = sys.argv[1]
+live = json.load(open(out + "/live/result.json"))
+sim = json.load(open(out + "/simulated/result.json"))
+c = json.load(open(out + "/compare.json"))
+assert live["world"] == "live" and sim["world"] == "simulated", (live["world"], sim["world"])
+failed = [e["name"] for e in live["expectations"] if not e["passed"]]
+assert live["passed"], "live expectations failed: %s" % failed
+assert live["requests"]["total"] > 0 and live["failovers"], "the live run observed nothing"
+assert c["agree"], [k for k in ("classes", "failovers", "expectations") for e in c[k] if not e["agree"]]
+print("live: %d/%d requests answered; failovers %s ms live, %s ms simulated" % (
+    live["requests"]["ok"], live["requests"]["total"],
+    [f["failover_ms"] for f in live["failovers"]], [f["failover_ms"] for f in sim["failovers"]]))
+PY
+grep -q '<testsuite name=' "$out/live/junit.xml" || { echo "FAIL: no junit.xml"; fail=1; }
+grep -q 'Simulated and live' "$out/compare.html" || { echo "FAIL: no compare.html"; fail=1; }
+left=$(ps -eo pid=,args= | grep -F "$out/" | grep -v grep || true)
+[ -z "$left" ] || { echo "FAIL: processes of the run are still there: $left"; fail=1; }
+exit $fail

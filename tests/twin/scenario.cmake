@@ -1,0 +1,15 @@
+# twin/scenario and twin/cli as users run them (root; each exits 77, skipped, without it): the seed in both
+# worlds must pass live and agree with the simulator; the lossy-owner scenario (loss on the VIP owner's link)
+# must agree too; a run interrupted at a random moment, or killed, leaves nothing behind.
+if(TARGET metalgate-netns AND TARGET metalgate-sim)
+  foreach(name seed lossy-owner)
+    add_test(NAME twin.compare_${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/compare_seed.sh
+                                             $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/${name}.yaml)
+    set_tests_properties(twin.compare_${name} PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  endforeach()
+endif()
+if(TARGET metalgate-netns)
+  add_test(NAME twin.interrupted_run COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/interrupted_run.sh
+                                             $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml)
+  set_tests_properties(twin.interrupted_run PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
