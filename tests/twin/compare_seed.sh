@@ -25,7 +25,8 @@ c = json.load(open(out + "/compare.json"))
 assert live["world"] == "live" and sim["world"] == "simulated", (live["world"], sim["world"])
 failed = [e["name"] for e in live["expectations"] if not e["passed"]]
 assert live["passed"], "live expectations failed: %s" % failed
-assert live["requests"]["total"] > 0 and live["failovers"], "the live run observed nothing"
+assert live["requests"]["total"] > 0, "the live run observed no request"
+assert len(live["failovers"]) == len(sim["failovers"]), "failovers: %d live, %d simulated" % (len(live["failovers"]), len(sim["failovers"]))
 assert c["agree"], [k for k in ("classes", "failovers", "expectations") for e in c[k] if not e["agree"]]
 print("live: %d/%d requests answered; failovers %s ms live, %s ms simulated" % (
     live["requests"]["ok"], live["requests"]["total"],
