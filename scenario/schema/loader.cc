@@ -44,8 +44,25 @@ void check_unique(HostNames& names, const YamlReader& at, const std::string& nam
   if (!names.insert(name).second) at["name"].error("another host is already named '" + name + "'");
 }
 
+// lan.subnet6: every host's IPv6 address is the prefix and its IPv4 address's last byte, its decimal digits
+// read as hex (192.168.1.11 in fd00:1::/64 is fd00:1::11), so the two read alike.
+void read_subnet6(const YamlReader& lan, Scenario& s) {
+  auto text = lan.string("subnet6");
+  if (!text) return;
+  auto c = net::Cidr::parse(*text);
+  if (!c || c->network.is_v4() || c->prefix_length > 112)
+    lan["subnet6"].error("'" + *text + "' is not an IPv6 prefix of /112 or shorter");
+  else if (s.subnet.prefix_length < 24)
+    lan["subnet6"].error(
+        "hosts take the last byte of their IPv4 address in it: the IPv4 subnet must be a /24 "
+        "or smaller, not " +
+        s.subnet.to_string());
+  else
+    s.subnet6 = *c;
+}
+
 void read_lan(const YamlReader& lan, Scenario& s) {
-  if (!lan.expect_map({"subnet", "rate", "delay", "loss", "pcap"})) return;
+  if (!lan.expect_map({"subnet", "subnet6", "rate", "delay", "loss", "pcap"})) return;
   if (auto text = lan.string("subnet", true)) {
     auto c = net::Cidr::parse(*text);
     if (!c || !c->network.is_v4())
@@ -57,6 +74,7 @@ void read_lan(const YamlReader& lan, Scenario& s) {
   s.link_delay = link_delay_field(lan, "delay").value_or(s.link_delay);
   s.link_loss = number_field(lan, "loss", 0, 1, "a share of frames from 0 to 1").value_or(0);
   s.pcap = lan.boolean("pcap").value_or(false);
+  read_subnet6(lan, s);
 }
 
 void read_roles(const YamlReader& n, ScenarioNode& node) {
@@ -87,7 +105,8 @@ void read_nodes(const YamlReader& r, Scenario& s, HostNames& names) {
     node.labels = n.string_map("labels");
     if (n.has("interfaces")) {
       node.interfaces = n.string_list("interfaces");
-      if (node.interfaces.empty()) n["interfaces"].error("a node announces on at least one interface: [eth0]");
+      if (node.interfaces.empty())
+        n["interfaces"].error("a node announces on at least one interface: [eth0]");
     }
     s.nodes.push_back(std::move(node));
   }
@@ -122,7 +141,8 @@ void read_speaker(const YamlReader& speaker, Scenario& s) {
 void read_manifests(const YamlReader& r, const std::filesystem::path& base, Scenario& s) {
   for (const auto& m : r.string_list("manifests")) {
     auto p = resolve_path(base, m);
-    if (!std::filesystem::exists(p)) r["manifests"].error("'" + m + "' does not exist (relative to the scenario)");
+    if (!std::filesystem::exists(p))
+      r["manifests"].error("'" + m + "' does not exist (relative to the scenario)");
     s.manifests.push_back(p.string());
   }
 }
@@ -174,7 +194,8 @@ void read_mix(const YamlReader& h, ScenarioClient& client) {
     mix.weight = number_field(m, "weight", 1e-9, 1e9, "a positive weight").value_or(1);
     client.mix.push_back(std::move(mix));
   }
-  if (h.has("mix") && (h.has("host") || h.has("path"))) h["mix"].error("give either host and path, or a mix of them");
+  if (h.has("mix") && (h.has("host") || h.has("path")))
+    h["mix"].error("give either host and path, or a mix of them");
   if (!h.has("mix")) {
     client.host = h.string("host", true).value_or("");
     client.path = h.string("path").value_or("/");
@@ -196,13 +217,16 @@ void read_http_client(const YamlReader& h, ScenarioClient& client) {
   if (h.has("resume") && !client.https) h["resume"].error("resume is for https clients (TLS sessions)");
 }
 
-// `target`: an IPv4 address, or a LoadBalancer Service as "namespace/name" (its address comes later, from
-// the manifests).
-void read_target(const YamlReader& h, ScenarioClient& client, std::size_t index, ServiceReferences& refs) {
+// `target`: an address (IPv6 when the LAN has lan.subnet6), or a LoadBalancer Service as "namespace/name"
+// (its first IPv4 address comes later, from the manifests).
+void read_target(const YamlReader& h, const Scenario& scenario, ScenarioClient& client,
+                 ServiceReferences& refs) {
+  const std::size_t index = scenario.clients.size();
   auto text = h.string("target");
   if (!text) return;
   if (auto a = net::IpAddress::parse(*text)) {
-    if (!a->is_v4()) h["target"].error("'" + *text + "' is not an IPv4 address (clients are IPv4)");
+    if (!a->is_v4() && !scenario.subnet6)
+      h["target"].error("'" + *text + "' is an IPv6 address: the LAN's hosts have one only with lan.subnet6");
     client.target = a;
     return;
   }
@@ -215,15 +239,17 @@ void read_target(const YamlReader& h, ScenarioClient& client, std::size_t index,
                   [index](Scenario& s, const net::IpAddress& vip) { s.clients[index].target = vip; }});
 }
 
-void read_client_traffic(const YamlReader& h, ScenarioClient& client, std::size_t index,
+void read_client_traffic(const YamlReader& h, const Scenario& s, ScenarioClient& client,
                          ServiceReferences& refs) {
-  const bool shaped = client.udp ? h.expect_map({"rate", "target", "port", "timeout"})
-                                 : h.expect_map({"host", "path", "mix", "rate", "concurrency", "think",
-                                                 "keepalive", "cookies", "resume", "target", "port", "timeout"});
+  const bool shaped = client.udp
+                          ? h.expect_map({"rate", "target", "port", "timeout"})
+                          : h.expect_map({"host", "path", "mix", "rate", "concurrency", "think", "keepalive",
+                                          "cookies", "resume", "target", "port", "timeout"});
   if (!h.present() || !shaped) return;
   if (!client.udp) read_http_client(h, client);
-  client.rate = number_field(h, "rate", 1e-3, 10000, "a rate from 0 to 10000 per second").value_or(client.rate);
-  read_target(h, client, index, refs);
+  client.rate =
+      number_field(h, "rate", 1e-3, 10000, "a rate from 0 to 10000 per second").value_or(client.rate);
+  read_target(h, s, client, refs);
   const std::int64_t default_port = client.https ? 443 : 80;
   client.port = static_cast<std::uint16_t>(h.integer("port", 1, 65535, client.udp).value_or(default_port));
   client.timeout = duration_field(h, "timeout").value_or(client.timeout);
@@ -243,10 +269,7 @@ void read_clients(const YamlReader& r, Scenario& s, HostNames& names, ServiceRef
     client.udp = c.has("udp");
     if (int(c.has("http")) + int(c.has("https")) + int(c.has("udp")) != 1)
       c.error("a client is one of http: {...}, https: {...} or udp: {...}");
-    read_client_traffic(c[client.https ? "https"
-                          : client.udp ? "udp"
-                                       : "http"],
-                        client, s.clients.size(), refs);
+    read_client_traffic(c[client.https ? "https" : client.udp ? "udp" : "http"], s, client, refs);
     s.clients.push_back(std::move(client));
   }
 }
@@ -394,7 +417,8 @@ bool read_document(const std::string& path, YAML::Node& root, config::Diagnostic
 
 std::string pod_name(const ScenarioBackend& backend, std::size_t index) {
   const auto slash = backend.deployment.find('/');
-  const std::string name = slash == std::string::npos ? backend.deployment : backend.deployment.substr(slash + 1);
+  const std::string name =
+      slash == std::string::npos ? backend.deployment : backend.deployment.substr(slash + 1);
   return name + "-" + std::to_string(index);
 }
 
@@ -412,8 +436,8 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
   YAML::Node root;
   if (!read_document(path, root, d)) return s;
   YamlReader r(root, path, "scenario", d);
-  if (!r.expect_map({"name", "seed", "duration", "lan", "nodes", "speaker", "manifests", "backends", "clients",
-                     "faults", "expect"}))
+  if (!r.expect_map({"name", "seed", "duration", "lan", "nodes", "speaker", "manifests", "backends",
+                     "clients", "faults", "expect"}))
     return s;
   s.name = r.string("name", true).value_or("");
   s.seed = static_cast<std::uint64_t>(r.integer("seed", 0, INT64_MAX).value_or(1));
@@ -434,6 +458,16 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     read_expectation(e, s);
   resolve_service_references(refs, s);
   return s;
+}
+
+std::optional<net::IpAddress> address6_of(const Scenario& scenario, const net::IpAddress& address) {
+  if (!scenario.subnet6 || !address.is_v4()) return std::nullopt;
+  auto bytes = scenario.subnet6->network.bytes();
+  const unsigned last = address.bytes()[3];
+  const unsigned as_hex = (last / 100) << 8 | (last / 10 % 10) << 4 | (last % 10);
+  bytes[14] = static_cast<std::uint8_t>(as_hex >> 8);
+  bytes[15] = static_cast<std::uint8_t>(as_hex & 0xff);
+  return net::IpAddress::v6(bytes);
 }
 
 std::map<std::string, node::PodPlacement> pod_placement(const Scenario& scenario) {

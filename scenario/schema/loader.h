@@ -21,5 +21,8 @@ std::set<std::string> pod_names(const Scenario& scenario);
 // Every pod's address and the node it runs "on" (the backend's `nodes`; "" when not given): what every world
 // places the Deployments' pods with.
 std::map<std::string, node::PodPlacement> pod_placement(const Scenario& scenario);
+// A host's IPv6 address on a LAN with lan.subnet6: the prefix and the IPv4 address's last byte, its decimal
+// digits read as hex (192.168.1.11 in fd00:1::/64: fd00:1::11). Nullopt without lan.subnet6.
+std::optional<net::IpAddress> address6_of(const Scenario& scenario, const net::IpAddress& address);
 
 }  // namespace metalgate::scenario

@@ -122,6 +122,9 @@ struct Scenario {
   std::uint64_t seed = 1;
   milliseconds duration{60000};
   net::Cidr subnet;
+  // lan.subnet6: every host also gets an IPv6 address in it (scenario::address6_of), and clients may target
+  // IPv6 service addresses. The live world has it; the simulator's hosts are IPv4 only and refuse it.
+  std::optional<net::Cidr> subnet6;
   std::string link_rate = "1Gbps";
   std::chrono::microseconds link_delay{5};
   double link_loss = 0;  // every link, each direction

@@ -4,8 +4,8 @@
 #include "engine/stats/json.h"
 #include "ns3/simulator.h"
 #include "scenario/kinds/expectation_kinds.h"
-#include "scenario/run/plan.h"
 #include "scenario/report/result_json.h"
+#include "scenario/run/plan.h"
 #include "sim/runtime/deterministic_randomness.h"
 #include "sim/scenario/fault_actions.h"
 #include "sim/scenario/world.h"
@@ -19,6 +19,14 @@ using std::chrono::duration_cast;
 // Phase 1, before ns-3 (the shared plan): the manifests load once for every node, the controller's VIP, the
 // pods of every backend.
 bool configure(ScenarioWorld& w) {
+  if (w.scenario.subnet6) {
+    w.diagnostics.error({w.scenario.file, 0, 0}, "lan.subnet6",
+                        "the simulator's hosts are IPv4 only: each runs ns-3's IPv4 stack alone (sim/runtime/"
+                        "ns3_host.cc: service addresses, the Linux ARP rules and routing are IPv4), so IPv6 "
+                        "addresses and NDP are not simulated; run this scenario live: metalgate netns " +
+                            w.scenario.file);
+    return false;
+  }
   auto plan = scenario::run::plan_run(w.scenario, w.diagnostics);
   if (!plan) return false;
   w.load_spec = plan->load_spec;
@@ -93,7 +101,9 @@ HttpLoadClient::Options http_options(const ScenarioClient& c, ScenarioWorld& w) 
   co.resume_sessions = c.resume;
   co.timeout = duration_cast<runtime::Duration>(c.timeout);
   co.https = c.https;
-  co.vip_node = [&lan = *w.lan, name = c.name, target = co.target.ip] { return lan.arp_entry_host(name, target); };
+  co.vip_node = [&lan = *w.lan, name = c.name, target = co.target.ip] {
+    return lan.arp_entry_host(name, target);
+  };
   return co;
 }
 
@@ -178,8 +188,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   if (!ran) return out;
   // Phase 7: the shared layer judges and reports, as every world's run is judged.
   const auto verdicts = scenario::judge_expectations(s.expectations, w.observations);
-  out.result =
-      scenario::result_document(s, "simulated", seed, w.observations, verdicts, d.since(diagnostics_before).warning_lines());
+  out.result = scenario::result_document(s, "simulated", seed, w.observations, verdicts,
+                                         d.since(diagnostics_before).warning_lines());
   out.passed = scenario::all_passed(verdicts);
   return out;
 }

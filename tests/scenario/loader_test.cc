@@ -250,7 +250,35 @@ TEST(ScenarioLoader, ATargetServiceWithoutAVipOrWrittenAsNeitherIsAnError) {
   EXPECT_THAT(text, HasSubstr("clients[0].http.target: Service 'default/web' is not a LoadBalancer"));
   EXPECT_THAT(text, HasSubstr("clients[1].http.target: 'postgresql' is neither an IPv4 address nor a Service "
                               "(namespace/name)"));
-  EXPECT_THAT(text, HasSubstr("clients[2].http.target: 'fd00::1' is not an IPv4 address"));
+  EXPECT_THAT(text, HasSubstr("clients[2].http.target: 'fd00::1' is an IPv6 address: the LAN's hosts have one "
+                              "only with lan.subnet6"));
+}
+
+// lan.subnet6: every host's IPv6 address is the prefix and its IPv4 address's last byte read as hex digits, and
+// a client may target an IPv6 VIP.
+TEST(ScenarioLoader, ASubnet6GivesEveryHostAnIpv6AddressThatReadsLikeItsIpv4One) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(std::string(METALGATE_SOURCE_DIR) + "/scenarios/dual-stack.yaml", d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  ASSERT_TRUE(s.subnet6);
+  EXPECT_EQ(address6_of(s, *net::IpAddress::parse("192.168.1.11")), net::IpAddress::parse("fd00:1::11"));
+  EXPECT_EQ(address6_of(s, *net::IpAddress::parse("192.168.1.255")), net::IpAddress::parse("fd00:1::255"));
+  EXPECT_EQ(address6_of(s, *net::IpAddress::parse("192.168.1.7")), net::IpAddress::parse("fd00:1::7"));
+  EXPECT_EQ(s.clients[1].target, net::IpAddress::parse("fd00:1::240"));
+  s.subnet6.reset();
+  EXPECT_EQ(address6_of(s, *net::IpAddress::parse("192.168.1.11")), std::nullopt);
+}
+
+TEST(ScenarioLoader, ASubnet6MustBeAnIpv6PrefixBesideAnIpv4SubnetOfAtMostA24) {
+  auto lan = [](const std::string& fields) {
+    return errors_of(write_temp("subnet6.yaml", "name: s\nduration: 10s\nlan: {" + fields +
+                                                    "}\nnodes:\n  - {name: n, address: 10.0.0.1}\n"));
+  };
+  EXPECT_THAT(lan("subnet: 10.0.0.0/24, subnet6: 10.1.0.0/16"),
+              HasSubstr("lan.subnet6: '10.1.0.0/16' is not an IPv6 prefix of /112 or shorter"));
+  EXPECT_THAT(lan("subnet: 10.0.0.0/16, subnet6: 'fd00::/64'"),
+              HasSubstr("the IPv4 subnet must be a /24 or smaller, not 10.0.0.0/16"));
+  EXPECT_EQ(lan("subnet: 10.0.0.0/24, subnet6: 'fd00::/64'"), "");
 }
 
 TEST(ScenarioLoader, APendingTargetServiceIsAnErrorSayingWhyItHasNoAddress) {

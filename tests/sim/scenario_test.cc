@@ -350,6 +350,18 @@ TEST(Scenario, AnExpectationThatCannotHoldFailsWithItsFigure) {
 
 // A node whose speaker is told to announce on an interface its host does not have cannot start: the run stops
 // before anything runs, with an error at that node's line of the scenario.
+// The simulated hosts are IPv4 only: a dual-stack LAN is refused before anything runs, naming the limit and
+// the world that can run it.
+TEST(Scenario, TheSimulatorRefusesADualStackLanNamingItsLimitAndTheLiveWorld) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(std::string(METALGATE_SOURCE_DIR) + "/scenarios/dual-stack.yaml", d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  RunResult r = run_scenario(s, {}, d);
+  EXPECT_TRUE(r.result.is_null());
+  EXPECT_THAT(d.to_string(), HasSubstr("lan.subnet6: the simulator's hosts are IPv4 only"));
+  EXPECT_THAT(d.to_string(), HasSubstr("run this scenario live: metalgate netns"));
+}
+
 TEST(Scenario, ANodeThatCannotStartStopsTheRunAtItsLine) {
   const std::string path = write_temp("no-eth9.yaml", R"(name: no-eth9
 duration: 5s

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "engine/model/resolve.h"
+#include "scenario/schema/loader.h"
 
 namespace metalgate::twin {
 
@@ -152,7 +153,7 @@ std::string LiveWorld::build_lan() {
   lan = std::move(*created);
   std::uint32_t n = 0;
   auto add = [&](const std::string& name, const net::IpAddress& address) -> std::string {
-    NetnsHost h{name, address, std::nullopt, net::MacAddress::local(++n)};
+    NetnsHost h{name, address, scenario::address6_of(scenario, address), net::MacAddress::local(++n)};
     if (auto added = lan->add_host(h); !added) return added.error();
     return "";
   };
@@ -232,7 +233,9 @@ std::string LiveWorld::start_pod(const scenario::run::PlannedPod& p) {
 std::string LiveWorld::start_client(const ScenarioClient& c) {
   ClientAppSpec client;
   client.name = c.name;
-  client.address = c.address;
+  // An IPv6 target is reached from the client's IPv6 address (a UDP client binds it as its source).
+  client.address =
+      target_of(c).is_v4() ? c.address : scenario::address6_of(scenario, c.address).value_or(c.address);
   client.target = {target_of(c), c.port};
   client.udp = c.udp;
   client.https = c.https;
