@@ -6,7 +6,8 @@
 // - per request class (client × Host and path, or datagram): the set of pods that answered, identical. A
 //   cookie-pinned class (a client that keeps cookies) is pinned to the pod the balancer picked for its first
 //   answer, which depends on the order concurrent first requests reached the proxy (the simulator's is fixed
-//   by its seed, the kernel's is not): for those, the number of pods, identical;
+//   by its seed, the kernel's is not), and moves when that pod fails: for those, each world's pods answer the
+//   same Host in the other world too (stickiness is the `sticky` expectation's, compared by verdict);
 // - per fault, in order: the failover time, within 20 % of the simulator's or 50 ms, whichever is larger;
 // - every expectation's verdict.
 // Success ratios per client are shown side by side; they are measured, not bounded.
