@@ -227,6 +227,37 @@ TEST(AppProcess, AClientStoppedWithRequestsUnderWayRecordsThemAsStillRunning) {
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path() << " left behind";
 }
 
+// A client given a start file waits for it: it says it is up (its ready file), sends nothing until the runner
+// writes t = 0, then sends its first request one period after that instant, on that clock.
+TEST(AppProcess, AClientWithAStartFileSaysItIsUpAndWaitsForTheRunsStart) {
+  const std::uint16_t port = free_port(SOCK_STREAM);
+  const std::string control = scenario::testing::write_temp("wait.control", "");
+  write_control(control, 0, true);
+  const std::string records_file = scenario::testing::write_temp("wait.records", "");
+  AppProcess pod(pod_spec(monotonic_ns(), port, false, control), "waited");
+  for (int i = 0; i < 300 && !accepts_connections(port); ++i)
+    std::this_thread::sleep_for(10ms);
+  AppSpec spec = client_spec(0, port, false, records_file);
+  spec.ready_file = records_file + ".ready";
+  spec.start_file = records_file + ".start";
+  std::filesystem::remove(spec.ready_file);
+  std::filesystem::remove(spec.start_file);
+  AppProcess client(spec, "waiting");
+  for (int i = 0; i < 500 && !std::filesystem::exists(spec.ready_file); ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(std::filesystem::exists(spec.ready_file)) << "the client never said it is up";
+  std::this_thread::sleep_for(300ms);  // 12 periods at 40 per second: none may go out before the start
+  const std::int64_t epoch = monotonic_ns() + 50'000'000;
+  std::ofstream(spec.start_file) << epoch << "\n";
+  std::this_thread::sleep_for(400ms);
+  ASSERT_EQ(client.terminate(), 0);
+  auto records = read_records(records_file);
+  ASSERT_TRUE(records.ok()) << records.error();
+  ASSERT_GT(records->size(), 8u);
+  EXPECT_GE(records->front().start_us, 0) << "nothing before t = 0, on the run's clock";
+  EXPECT_LT(records->front().start_us, 40'000) << "the first request one period (25 ms) after t = 0";
+}
+
 TEST(AppProcess, AUdpClientRecordsTheAnswersOfThePodsResponder) {
   const std::int64_t epoch = monotonic_ns();
   const std::uint16_t port = free_port(SOCK_DGRAM);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -144,6 +145,7 @@ class Client {
  public:
   Client(runtime::Runtime& rt, ClientAppSpec spec, std::int64_t epoch_ns)
       : rt_(rt), spec_(std::move(spec)), epoch_us_(epoch_ns / 1000) {}
+  void set_epoch(std::int64_t epoch_ns) { epoch_us_ = epoch_ns / 1000; }
 
   std::string start() {
     if (spec_.udp) {
@@ -183,6 +185,28 @@ class Client {
   std::unique_ptr<apps::UdpLoadClient> udp_;
 };
 
+// A client waiting for the run's start: it said it is up (its ready file) and reads the start file every
+// millisecond until it holds t = 0.
+struct StartWait {
+  std::string file;
+  std::function<void(std::int64_t)> start_at;
+  runtime::TimerPtr timer;
+};
+
+std::unique_ptr<StartWait> wait_for_start(runtime::Runtime& rt, const AppSpec& spec,
+                                          std::function<void(std::int64_t)> start_at) {
+  if (!std::ofstream(spec.ready_file)) return nullptr;
+  auto w = std::make_unique<StartWait>(StartWait{spec.start_file, std::move(start_at), nullptr});
+  w->timer = rt.create_timer([raw = w.get()] {
+    std::ifstream in(raw->file);
+    std::int64_t epoch_ns = 0;
+    if (in >> epoch_ns && epoch_ns > 0) return raw->start_at(epoch_ns);
+    raw->timer->arm(std::chrono::milliseconds(1));
+  });
+  w->timer->arm(runtime::Duration::zero());
+  return w;
+}
+
 int fail(const std::string& why) {
   std::fprintf(stderr, "metalgate-netns app: %s\n", why.c_str());
   return 1;
@@ -212,6 +236,7 @@ int run_app(const std::string& spec_file) {
   // A client starts at the run's t = 0 (its first request a period later, as in the simulator), so its
   // requests keep the phase they have there: what a failover's recovery waits for is the next request.
   runtime::TimerPtr starter;
+  std::unique_ptr<StartWait> waiter;
   if (spec->client) {
     client = std::make_unique<Client>(rt, *spec->client, spec->epoch_ns);
     starter = rt.create_timer([&] {
@@ -220,8 +245,17 @@ int run_app(const std::string& spec_file) {
         io.stop();
       }
     });
-    const runtime::Instant epoch{std::chrono::nanoseconds(spec->epoch_ns)};
-    starter->arm(std::max(runtime::Duration::zero(), epoch - rt.now()));
+    auto start_at = [&](std::int64_t epoch_ns) {
+      client->set_epoch(epoch_ns);
+      const runtime::Instant epoch{std::chrono::nanoseconds(epoch_ns)};
+      starter->arm(std::max(runtime::Duration::zero(), epoch - rt.now()));
+    };
+    if (spec->start_file.empty()) {
+      start_at(spec->epoch_ns);
+    } else {
+      waiter = wait_for_start(rt, *spec, start_at);
+      if (!waiter) return fail(spec->client->name + ": cannot create " + spec->ready_file);
+    }
   }
   rt.run();
   return exit_code;

@@ -243,6 +243,8 @@ RequestRecord record_from_json(const json& j) {
 
 json to_json(const AppSpec& spec) {
   json j = {{"epoch_ns", spec.epoch_ns}};
+  if (!spec.start_file.empty()) j["start_file"] = spec.start_file;
+  if (!spec.ready_file.empty()) j["ready_file"] = spec.ready_file;
   if (spec.pod) j["pod"] = pod_to_json(*spec.pod);
   if (spec.client) j["client"] = client_to_json(*spec.client);
   return j;
@@ -253,6 +255,8 @@ Result<AppSpec> app_spec_from_json(const json& j) {
     AppSpec spec;
     Fields f(j, "");
     f.required("epoch_ns", spec.epoch_ns);
+    f.optional("start_file", spec.start_file);
+    f.optional("ready_file", spec.ready_file);
     if (const json* pod = f.find("pod")) spec.pod = pod_from_json(*pod);
     if (const json* client = f.find("client")) spec.client = client_from_json(*client);
     if (!spec.pod && !spec.client) throw FieldError("pod, client: one of them is needed");

@@ -63,6 +63,10 @@ struct ClientAppSpec {
 
 struct AppSpec {
   std::int64_t epoch_ns = 0;  // CLOCK_MONOTONIC at the run's t = 0
+  // A client given these waits for the run's start: once up it creates `ready_file`, then polls `start_file`
+  // every millisecond; the runner writes t = 0 there (epoch_ns, in decimal) once every process is up, and it
+  // replaces `epoch_ns`. (A fixed headroom did not do: under load, processes came up 10-340 ms after it.)
+  std::string ready_file, start_file;
   std::optional<PodAppSpec> pod;
   std::optional<ClientAppSpec> client;
 };

@@ -256,6 +256,8 @@ std::string LiveWorld::start_client(const ScenarioClient& c) {
   AppSpec spec;
   spec.epoch_ns = epoch_ns;
   spec.client = client;
+  spec.ready_file = options.run_dir + "/" + c.name + ".ready";
+  spec.start_file = start_file();
   const std::string file = options.run_dir + "/" + c.name + ".json";
   write_atomically(file, to_json(spec).dump(2));
   const pid_t pid = spawn_in_namespace(lan->netns_path(c.name), {options.self, "app", file},

@@ -55,6 +55,8 @@ struct LiveWorld : scenario::run::WorldRun, scenario::run::WorldActions {
   // Every running node's counters ("show counters").
   void collect_node_stats();
   std::string admin_socket(const std::string& node) const { return options.run_dir + "/" + node + ".sock"; }
+  // Where the runner writes t = 0 once every process is up; the clients wait for it (AppSpec::start_file).
+  std::string start_file() const { return options.run_dir + "/start"; }
   std::int64_t now_ms() const;
 
   // WorldActions, live.

@@ -47,7 +47,7 @@ void stage_node_manifests(LiveWorld& w) {
   w.node_manifests.push_back(w.options.run_dir + "/nodes.yaml");
 }
 
-// Pods first (their servers up before anyone is sent to them), then t = 0: the daemons and the clients.
+// Pods first (their servers up before anyone is sent to them), then the daemons and the clients.
 bool start_processes(LiveWorld& w, config::Diagnostics& d) {
   for (const auto& p : w.plan.pods) {
     w.observations.pods.insert(p.name);
@@ -56,10 +56,6 @@ bool start_processes(LiveWorld& w, config::Diagnostics& d) {
       return false;
     }
   }
-  // t = 0 is half a second away: the daemons and the clients start meanwhile, and every client sends its
-  // first request one period after t = 0, in the phase the simulator gives it.
-  w.epoch_ns = 0;
-  w.epoch_ns = (w.now_ms() + 500) * 1'000'000;
   for (const auto& n : w.scenario.nodes)
     if (auto error = w.start_node(n); !error.empty()) {
       d.error(n.where, "nodes", "node " + n.name + " did not start: " + error);
@@ -84,6 +80,35 @@ bool nodes_alive(LiveWorld& w, config::Diagnostics& d) {
         "node " + n.name + "'s daemon exited at start:" + tail_of(w.options.run_dir + "/" + n.name + ".log"));
     return false;
   }
+  return true;
+}
+
+// Every daemon's admin socket and every client's ready file exists: all are up. Under load, starting the
+// processes took up to 440 ms (sanitizer builds), so t = 0 waits for this rather than a fixed headroom.
+bool all_up(const LiveWorld& w) {
+  for (const auto& n : w.scenario.nodes)
+    if (!fs::exists(w.admin_socket(n.name))) return false;
+  for (const auto& c : w.scenario.clients)
+    if (!fs::exists(w.options.run_dir + "/" + c.name + ".ready")) return false;
+  return true;
+}
+
+// Waits until every process is up (at most 30 s), then sets t = 0 a little ahead and tells the clients.
+bool start_the_clock(LiveWorld& w, const LiveRunOptions& o, config::Diagnostics& d) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!all_up(w)) {
+    if ((o.interrupted && o.interrupted->load()) || !nodes_alive(w, d)) return false;
+    if (std::chrono::steady_clock::now() > deadline) {
+      d.error({w.scenario.file, 0, 0}, "nodes",
+              "the daemons and clients were not all up after 30 s (their logs: " + w.options.run_dir + ")");
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  w.epoch_ns = 0;
+  w.epoch_ns = (w.now_ms() + 20) * 1'000'000;
+  std::ofstream(w.start_file() + ".tmp") << w.epoch_ns << "\n";
+  fs::rename(w.start_file() + ".tmp", w.start_file());
   return true;
 }
 
@@ -156,7 +181,10 @@ LiveRunResult run_live_scenario(const scenario::Scenario& s, const LiveRunOption
     return out;
   }
   stage_node_manifests(w);
-  if (!start_processes(w, d)) return out;
+  if (!start_processes(w, d) || !start_the_clock(w, o, d)) {
+    out.interrupted = !d.has_errors();
+    return out;
+  }
   if (!run_timeline(w, o, d)) {
     out.interrupted = !d.has_errors();
     return out;
