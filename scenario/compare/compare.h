@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,10 @@ namespace metalgate::scenario {
 // with both worlds' values and its own "agree".
 nlohmann::json compare_results(const Scenario& scenario, const nlohmann::json& simulated,
                                const nlohmann::json& live);
+// Several live runs against the simulator's one (it repeats itself): pods and verdicts must agree in every
+// run, a failover by the median of the live runs' times ("live_runs_ms" lists each).
+nlohmann::json compare_results(const Scenario& scenario, const nlohmann::json& simulated,
+                               const std::vector<nlohmann::json>& lives);
 
 // The comparison as one HTML page (tables, nothing fetched).
 std::string compare_html(const nlohmann::json& comparison);

@@ -78,5 +78,23 @@ TEST(Compare, ADifferentVerdictOrAMissingFailoverDisagrees) {
   EXPECT_NE(compare_html(c).find("The worlds disagree"), std::string::npos);
 }
 
+// One live run's detection varies with the probe round a crash lands in: several runs are compared by their
+// median, while pods and verdicts must agree in every run.
+TEST(Compare, SeveralLiveRunsAgreeOnTheMedianFailoverAndOnPodsAndVerdictsInEveryRun) {
+  const json sim = result(127, {"web-2"});
+  const std::vector<json> lives = {result(202, {"web-2"}), result(126, {"web-0"}), result(140, {"web-2"})};
+  const json c = compare_results(shop(), sim, lives);
+  EXPECT_TRUE(c["agree"].get<bool>()) << c.dump(2);
+  EXPECT_EQ(c["failovers"][0]["live_ms"], 140);
+  EXPECT_EQ(c["failovers"][0]["live_runs_ms"], json({202, 126, 140}));
+  EXPECT_FALSE(compare_results(shop(), sim, {lives[0]})["agree"].get<bool>()) << "202 ms alone is 75 ms off";
+  std::vector<json> one_verdict_differs = lives;
+  one_verdict_differs[2] = result(140, {"web-2"}, false);
+  EXPECT_FALSE(compare_results(shop(), sim, one_verdict_differs)["agree"].get<bool>());
+  std::vector<json> one_lacks_a_failover = lives;
+  one_lacks_a_failover[1]["failovers"] = json::array();
+  EXPECT_FALSE(compare_results(shop(), sim, one_lacks_a_failover)["agree"].get<bool>());
+}
+
 }  // namespace
 }  // namespace metalgate::scenario

@@ -3,7 +3,7 @@
 # network namespaces with the real daemon; the live run must pass its expectations (result.json with
 # "world": "live", junit.xml, report.html) and the two worlds must agree (compare.json). Afterwards nothing of
 # the run is left: no namespace named after it, no process started from its directory.
-#   compare_seed.sh PATH/TO/metalgate SCENARIO.yaml
+#   compare_seed.sh PATH/TO/metalgate SCENARIO.yaml [metalgate compare's options]
 set -uo pipefail
 if [ "$(id -u)" -ne 0 ]; then echo "needs root (a LAN of network namespaces)"; exit 77; fi
 metalgate=$(readlink -f "$1")
@@ -13,7 +13,7 @@ scenario=$(basename "$(dirname "$scenario")")/$(basename "$scenario")
 out=$(mktemp -d /tmp/metalgate-compare.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail=0
-"$metalgate" compare "$scenario" --out "$out"
+"$metalgate" compare "$scenario" --out "$out" "${@:3}"
 code=$?
 [ "$code" -eq 0 ] || { echo "FAIL: metalgate compare exited $code (0: the worlds agree)"; fail=1; }
 python3 - "$out" <<'PY' || fail=1

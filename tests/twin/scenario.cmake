@@ -3,11 +3,15 @@
 # must agree too; the dual-stack scenario passes live; a run interrupted at a random moment, or killed, leaves
 # nothing behind.
 if(TARGET metalgate-netns AND TARGET metalgate-sim)
-  foreach(name seed lossy-owner)
-    add_test(NAME twin.compare_${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/compare_seed.sh
-                                             $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/${name}.yaml)
-    set_tests_properties(twin.compare_${name} PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
-  endforeach()
+  # The seed's failovers by the median of three live runs: one run's detection varies with the probe round
+  # the crash lands in (reports/sim-vs-live.md).
+  add_test(NAME twin.compare_seed COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/compare_seed.sh
+                                          $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml
+                                          --live-runs 3)
+  add_test(NAME twin.compare_lossy-owner COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/compare_seed.sh
+                                                 $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/lossy-owner.yaml)
+  set_tests_properties(twin.compare_seed twin.compare_lossy-owner PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77
+                                                                             RUN_SERIAL TRUE)
 endif()
 if(TARGET metalgate-netns)
   # Dual stack, live only: both VIPs fail over, the IPv6 one announced by NDP.

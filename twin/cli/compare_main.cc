@@ -50,6 +50,15 @@ std::optional<json> read_result(const std::string& file) {
   return parsed;
 }
 
+// Runs one world into OUT/DIR; its result.json, or nullopt when it could not run (exit 2, or none written).
+std::optional<json> run_into(const std::string& executable, std::vector<std::string> args,
+                             const std::string& dir) {
+  args.insert(args.end(), {"--out", dir});
+  const int code = run_world(executable, args);
+  if (code < 0 || code > 1) return std::nullopt;
+  return read_result(dir + "/result.json");
+}
+
 void print(const json& c) {
   for (const auto& k : c["classes"])
     if (!k["agree"].get<bool>())
@@ -58,7 +67,9 @@ void print(const json& c) {
   for (const auto& f : c["failovers"])
     std::cout << "  failover (" << f["cause"].get<std::string>() << " at " << f["fault_at_ms"]
               << " ms): " << f["simulated_ms"].dump() << " ms simulated, " << f["live_ms"].dump()
-              << " ms live" << (f["agree"].get<bool>() ? "" : "  <- differs") << "\n";
+              << " ms live"
+              << (f.contains("live_runs_ms") ? " (median of " + f["live_runs_ms"].dump() + ")" : "")
+              << (f["agree"].get<bool>() ? "" : "  <- differs") << "\n";
   for (const auto& e : c["expectations"])
     if (!e["agree"].get<bool>())
       std::cout << "  differs: expectation " << e["name"].get<std::string>() << ": " << e["simulated"].dump()
@@ -78,6 +89,12 @@ int main(int argc, char** argv) {
   app.add_option("scenario", scenario_file, "Scenario YAML file")->required();
   app.add_option("--out", out_dir, "Where both worlds' outputs, compare.json and compare.html go");
   app.add_option("--seed", seed, "Run both worlds with this seed instead of the scenario's");
+  int live_runs = 1;
+  app.add_option(
+         "--live-runs", live_runs,
+         "Run the live world this many times (live/, live-2/, …): pods and verdicts must agree in each, "
+         "failovers by the median")
+      ->check(CLI::Range(1, 20));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,22 +109,21 @@ int main(int argc, char** argv) {
   if (out_dir.empty()) out_dir = "compare-out/" + s.name;
   std::vector<std::string> common = {scenario_file, "--quiet"};
   if (seed) common.insert(common.end(), {"--seed", std::to_string(*seed)});
-  auto with_out = [&](const std::string& dir) {
-    auto a = common;
-    a.insert(a.end(), {"--out", out_dir + "/" + dir});
-    return a;
-  };
   std::cout << "simulated:\n" << std::flush;
-  if (const int code = run_world("metalgate-sim", with_out("simulated")); code < 0 || code > 1) return 2;
-  std::cout << "live:\n" << std::flush;
-  if (const int code = run_world("metalgate-netns", with_out("live")); code < 0 || code > 1) return 2;
-  auto sim = read_result(out_dir + "/simulated/result.json"),
-       live = read_result(out_dir + "/live/result.json");
-  if (!sim || !live) {
-    std::cerr << "metalgate compare: a world wrote no result.json\n";
+  const auto sim = run_into("metalgate-sim", common, out_dir + "/simulated");
+  std::vector<json> lives;
+  for (int run = 1; sim && run <= live_runs; ++run) {
+    std::cout << "live" << (live_runs > 1 ? " run " + std::to_string(run) : "") << ":\n" << std::flush;
+    auto live =
+        run_into("metalgate-netns", common, out_dir + "/live" + (run > 1 ? "-" + std::to_string(run) : ""));
+    if (!live) break;
+    lives.push_back(std::move(*live));
+  }
+  if (!sim || lives.size() != static_cast<std::size_t>(live_runs)) {
+    std::cerr << "metalgate compare: a world could not run or wrote no result.json\n";
     return 2;
   }
-  const json c = metalgate::scenario::compare_results(s, *sim, *live);
+  const json c = metalgate::scenario::compare_results(s, *sim, lives);
   std::ofstream(out_dir + "/compare.json") << c.dump(2) << "\n";
   std::ofstream(out_dir + "/compare.html") << metalgate::scenario::compare_html(c);
   std::cout << "compared " << s.name << ":\n";
