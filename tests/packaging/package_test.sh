@@ -28,6 +28,12 @@ depends=$(dpkg-deb -f "$daemon" Depends)
 if [ -f "$sim" ]; then
   [[ $(dpkg-deb -f "$sim" Depends) == *libns3* ]] || fail "metalgate-sim does not depend on ns-3"
 fi
+twin="$work/pk/metalgate-twin_${version}_amd64.deb"
+if [ -f "$twin" ]; then
+  twin_depends=$(dpkg-deb -f "$twin" Depends)
+  [[ $twin_depends == *libnl-route* && $twin_depends != *ns3* ]] || fail "metalgate-twin's Depends: $twin_depends"
+  dpkg-deb -c "$twin" | grep '/usr/bin/metalgate-netns$' >/dev/null || fail "metalgate-twin has no metalgate-netns"
+fi
 echo "packages: $(cd "$work/pk" && ls ./*.deb | tr '\n' ' '); the daemon needs no ns-3"
 
 # 2. lintian: not a word (it prints one line about running as root, which is no finding).
