@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `metalgate netns SCENARIO` as CI runs it (as root): the scenario passes live, and every VIP it names in
-# REQUIRED_FAILOVERS moved (for dual-stack: the IPv6 VIP by NDP, the IPv4 one by ARP); nothing of the run is
-# left afterwards.
+# `metalgate netns SCENARIO --pcap` as CI runs it (as root): the scenario passes live, every VIP named after
+# it moved in a crash (for dual-stack: the IPv6 VIP by NDP, the IPv4 one by ARP), the clients' captures hold
+# the new owner's unsolicited announcements of each (gratuitous ARP, or an NDP neighbour advertisement), and
+# nothing of the run is left afterwards.
 #   live_scenario.sh PATH/TO/metalgate SCENARIO.yaml [VIP...]
 set -uo pipefail
 if [ "$(id -u)" -ne 0 ]; then echo "needs root (a LAN of network namespaces)"; exit 77; fi
@@ -11,7 +12,7 @@ shift 2
 out=$(mktemp -d /tmp/metalgate-live.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail=0
-"$metalgate" netns "$scenario" --out "$out" --quiet || { echo "FAIL: metalgate netns exited $?"; fail=1; }
+"$metalgate" netns "$scenario" --out "$out" --quiet --pcap || { echo "FAIL: metalgate netns exited $?"; fail=1; }
 python3 - "$out/result.json" "$@" <<'PY' || fail=1
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -21,6 +22,12 @@ for vip in sys.argv[2:]:
     assert vip in moved, "%s never failed over: %s" % (vip, r["failovers"])
 print("live: passed; crash failovers %s" % {f["vip"]: f["failover_ms"] for f in r["failovers"] if f["cause"] == "crash"})
 PY
+for vip in "$@"; do
+  if [[ $vip == *:* ]]; then pattern="neighbor advertisement, tgt is $vip"; else pattern="ARP, Request who-has $vip tell $vip"; fi
+  heard=$(for p in "$out"/pcap/*.pcap; do tcpdump -nr "$p" 2>/dev/null; done | grep -c "$pattern")
+  [ "$heard" -gt 0 ] && echo "ok: the captures hold $heard announcements of $vip" ||
+    { echo "FAIL: no '$pattern' in the captures"; fail=1; }
+done
 left=$(ps -eo pid=,args= | grep -F "$out/" | grep -v grep || true)
 [ -z "$left" ] || { echo "FAIL: processes of the run are still there: $left"; fail=1; }
 exit $fail
