@@ -63,6 +63,7 @@ bool plan_pods(const Scenario& s, RunPlan& plan, config::Diagnostics& d) {
       pod.address = b.addresses[i];
       pod.latency = b.latency;
       pod.node = i < b.nodes.size() ? b.nodes[i] : "";
+      pod.server = b.server;
       for (const auto& c : dep->containers)
         for (const auto& p : c.ports)
           pod.ports.push_back({p.container_port, p.protocol == config::Protocol::kUdp});

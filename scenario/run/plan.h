@@ -24,6 +24,7 @@ struct PlannedPod {
   std::vector<Port> ports;  // the Deployment's container ports
   milliseconds latency{1};
   std::string node;  // the node it runs "on" (externalTrafficPolicy: Local); "" when on none
+  std::string server = "identity";  // ScenarioBackend::server
 };
 
 struct RunPlan {

@@ -167,8 +167,14 @@ void read_backend_nodes(const YamlReader& b, const Scenario& s, ScenarioBackend&
 
 void read_backends(const YamlReader& r, Scenario& s) {
   for (const auto& b : r["backends"].items()) {
-    if (!b.expect_map({"deployment", "addresses", "latency", "nodes"})) continue;
+    if (!b.expect_map({"deployment", "addresses", "latency", "nodes", "server"})) continue;
     ScenarioBackend backend;
+    backend.where = b.where();
+    backend.server = b.string("server").value_or(backend.server);
+    static const std::vector<std::string_view> kServers = {"identity", "redis", "postgresql", "dnsmasq"};
+    if (std::find(kServers.begin(), kServers.end(), backend.server) == kServers.end())
+      b["server"].error("'" + backend.server + "' is not identity, redis, postgresql or dnsmasq" +
+                        suggestion(backend.server, kServers));
     backend.deployment = b.string("deployment", true).value_or("");
     for (const auto& a : b.string_list("addresses")) {
       auto ip = net::IpAddress::parse(a);

@@ -38,6 +38,12 @@ struct ScenarioBackend {
   // The node each pod runs "on", in the order of `addresses` (pod i on nodes[i]): what externalTrafficPolicy:
   // Local goes by. Empty: on no node (no node holds a local endpoint of the Deployment's Services).
   std::vector<std::string> nodes;
+  // What the pods run: "identity" (the scenario layer's identity servers, every world), or, live only, a real
+  // Debian server on the Deployment's first port of its kind: "redis" (redis-server), "postgresql" (a
+  // throwaway cluster), "dnsmasq" (answering <pod>.metalgate.test with the pod's address). The simulator
+  // runs the identity servers in their place and says so.
+  std::string server = "identity";
+  config::SourceLocation where;  // the backend's entry in the scenario file
 };
 
 struct ScenarioRequestMix {

@@ -29,6 +29,11 @@ bool configure(ScenarioWorld& w) {
   }
   auto plan = scenario::run::plan_run(w.scenario, w.diagnostics);
   if (!plan) return false;
+  for (const auto& b : w.scenario.backends)
+    if (b.server != "identity")
+      w.diagnostics.warning(b.where, "server",
+                            b.deployment + " runs a real " + b.server + " live only; the simulator runs the " +
+                                "identity servers on its ports in its place");
   w.load_spec = plan->load_spec;
   w.configuration = plan->configuration;
   w.observations.vip = plan->vip;

@@ -269,6 +269,19 @@ TEST(ScenarioLoader, ASubnet6GivesEveryHostAnIpv6AddressThatReadsLikeItsIpv4One)
   EXPECT_EQ(address6_of(s, *net::IpAddress::parse("192.168.1.11")), std::nullopt);
 }
 
+TEST(ScenarioLoader, ABackendsServerIsIdentityOrARealOneWithTheClosestNameSuggested) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(std::string(METALGATE_SOURCE_DIR) + "/scenarios/data-services.yaml", d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  EXPECT_EQ(s.backends[0].server, "identity");
+  EXPECT_EQ(s.backends[1].server, "postgresql");
+  const std::string text = errors_of(services_lan(
+      "bad-server", "  - {deployment: default/api, addresses: [192.168.1.51], server: redsi}\n",
+      "  - {name: b, address: 192.168.1.101, http: {host: a}}\n"));
+  EXPECT_THAT(text, HasSubstr("backends[0].server: 'redsi' is not identity, redis, postgresql or dnsmasq (did you "
+                              "mean 'redis'?)"));
+}
+
 TEST(ScenarioLoader, ASubnet6MustBeAnIpv6PrefixBesideAnIpv4SubnetOfAtMostA24) {
   auto lan = [](const std::string& fields) {
     return errors_of(write_temp("subnet6.yaml", "name: s\nduration: 10s\nlan: {" + fields +

@@ -362,6 +362,20 @@ TEST(Scenario, TheSimulatorRefusesADualStackLanNamingItsLimitAndTheLiveWorld) {
   EXPECT_THAT(d.to_string(), HasSubstr("run this scenario live: metalgate netns"));
 }
 
+// Real servers are the live world's: the simulator runs its identity servers in their place and says so at
+// the backend's line.
+TEST(Scenario, TheSimulatorRunsIdentityServersInPlaceOfRealOnesAndSaysSo) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(std::string(METALGATE_SOURCE_DIR) + "/scenarios/data-services.yaml", d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  RunResult r = run_scenario(s, {}, d);
+  ASSERT_FALSE(r.result.is_null()) << d.to_string();
+  EXPECT_TRUE(r.passed) << r.result["expectations"].dump();
+  EXPECT_THAT(r.result["warnings"].dump(),
+              HasSubstr("data-services.yaml:19:5: warning: server: default/postgresql runs a real postgresql live "
+                        "only; the simulator runs the identity servers on its ports in its place"));
+}
+
 TEST(Scenario, ANodeThatCannotStartStopsTheRunAtItsLine) {
   const std::string path = write_temp("no-eth9.yaml", R"(name: no-eth9
 duration: 5s

@@ -19,6 +19,10 @@ if(TARGET metalgate-netns)
                                         $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/dual-stack.yaml
                                         fd00:1::240 192.168.1.240)
   set_tests_properties(twin.dual_stack PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  # Real redis-server, PostgreSQL and dnsmasq pods, and real redis-cli, psql and dig through the VIP.
+  add_test(NAME twin.data_services COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/data_services.sh
+                                           $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/data-services.yaml)
+  set_tests_properties(twin.data_services PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   add_test(NAME twin.interrupted_run COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/twin/interrupted_run.sh
                                              $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml)
   set_tests_properties(twin.interrupted_run PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)

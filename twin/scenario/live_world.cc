@@ -19,6 +19,7 @@
 
 #include "engine/model/resolve.h"
 #include "scenario/schema/loader.h"
+#include "twin/scenario/real_servers.h"
 
 namespace metalgate::twin {
 
@@ -135,6 +136,8 @@ LiveWorld::~LiveWorld() {
   for (pid_t pid : capture_pids)
     end_process(pid, SIGTERM, 2000);  // tcpdump writes what it holds and exits
   lan.reset();
+  for (const auto& dir : real_server_dirs_)
+    fs::remove_all(dir);
 }
 
 std::int64_t LiveWorld::now_ms() const {
@@ -207,7 +210,22 @@ std::string LiveWorld::start_node(const ScenarioNode& n) {
   return "";
 }
 
+// A real server (redis, postgresql, dnsmasq) as the pod: its own process, its own directory.
+std::string LiveWorld::start_real_server(const scenario::run::PlannedPod& p) {
+  const std::string dir =
+      "/tmp/" + lan->prefix() + "-" + p.name;  // outside OUT: the server's user reaches it
+  real_server_dirs_.insert(dir);
+  auto argv = real_server_command(p, dir);
+  if (!argv) return argv.error();
+  const pid_t pid =
+      spawn_in_namespace(lan->netns_path(p.name), *argv, options.run_dir + "/" + p.name + ".log");
+  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+  pod_pids[p.name] = pid;
+  return "";
+}
+
 std::string LiveWorld::start_pod(const scenario::run::PlannedPod& p) {
+  if (p.server != "identity") return start_real_server(p);
   PodAppSpec pod;
   pod.name = p.name;
   pod.address = p.address;

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,9 @@ struct LiveWorld : scenario::run::WorldRun, scenario::run::WorldActions {
 
  private:
   std::map<std::string, PodAppSpec> pod_specs_;
-  std::map<std::string, pid_t> exiting_;  // signalled, not yet reaped: a node or pod by name
+  std::map<std::string, pid_t> exiting_;    // signalled, not yet reaped: a node or pod by name
+  std::set<std::string> real_server_dirs_;  // removed at teardown
+  std::string start_real_server(const scenario::run::PlannedPod& pod);
   std::map<std::string, std::pair<std::int64_t, bool>> pod_control_;  // latency ms, healthy
   std::vector<std::string> serve_arguments(const scenario::ScenarioNode& node) const;
   void write_pod_control(const std::string& pod);
