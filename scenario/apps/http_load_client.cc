@@ -1,4 +1,5 @@
 #include "scenario/apps/http_load_client.h"
+#include "scenario/apps/record_clock.h"
 
 #include <algorithm>
 
@@ -11,9 +12,7 @@ namespace metalgate::apps {
 namespace {
 using scenario::observe::RequestRecord;
 
-std::int64_t us(runtime::Instant t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
+constexpr auto us = microseconds_of;
 }  // namespace
 
 struct HttpLoadClient::Request {

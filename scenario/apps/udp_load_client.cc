@@ -1,4 +1,5 @@
 #include "scenario/apps/udp_load_client.h"
+#include "scenario/apps/record_clock.h"
 
 #include <string_view>
 
@@ -7,9 +8,7 @@ namespace metalgate::apps {
 namespace {
 using scenario::observe::RequestRecord;
 
-std::int64_t us(runtime::Instant t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
+constexpr auto us = microseconds_of;
 }  // namespace
 
 UdpLoadClient::UdpLoadClient(runtime::Runtime& rt, Options options) : rt_(rt), options_(std::move(options)) {}

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "scenario/report/html_report.h"
+
 namespace metalgate::scenario {
 
 namespace {
@@ -172,30 +174,15 @@ void every_run(json& combined, const std::vector<json>& runs, const std::string&
       if (i < r[key].size() && !r[key][i]["agree"].get<bool>()) combined[key][i]["agree"] = false;
 }
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string cell(const json& v) {
-  return "<td>" + escape(v.is_string() ? v.get<std::string>() : v.dump()) + "</td>";
+  return "<td>" + xml_escape(v.is_string() ? v.get<std::string>() : v.dump()) + "</td>";
 }
 
 // One table: a header row of `columns` and a row per entry of `rows` (the keys of `columns`, in order).
 std::string table(const std::string& title, const json& rows, const std::vector<std::string>& columns) {
-  std::string out = "<h2>" + escape(title) + "</h2>\n<table>\n<tr>";
+  std::string out = "<h2>" + xml_escape(title) + "</h2>\n<table>\n<tr>";
   for (const auto& c : columns)
-    out += "<th>" + escape(c) + "</th>";
+    out += "<th>" + xml_escape(c) + "</th>";
   out += "</tr>\n";
   for (const auto& r : rows) {
     const bool differs = r.contains("agree") && !r["agree"].get<bool>();
@@ -229,13 +216,13 @@ json compare_results(const Scenario& s, const json& sim, const std::vector<json>
 
 std::string compare_html(const json& c) {
   std::string out = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>metalgate compare: " +
-                    escape(c["scenario"].get<std::string>()) +
+                    xml_escape(c["scenario"].get<std::string>()) +
                     "</"
                     "title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
                     "margin-bottom:1em}"
                     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.differs{background:#fdd}"
                     ".verdict{font-size:1.3em}</style></head><body>\n<h1>Simulated and live: " +
-                    escape(c["scenario"].get<std::string>()) + "</h1>\n<p class=\"verdict\">" +
+                    xml_escape(c["scenario"].get<std::string>()) + "</h1>\n<p class=\"verdict\">" +
                     (c["agree"].get<bool>() ? "The worlds agree." : "The worlds disagree (rows in red).") +
                     "</p>\n";
   out += table("Pods per request class", c["classes"],

@@ -74,8 +74,10 @@ pid_t spawn_in_namespace(const std::string& netns_path, const std::vector<std::s
   ::setpgid(0, 0);  // a terminal's ^C reaches the runner, which ends every process itself
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
-  const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(126);
+  if (!netns_path.empty()) {
+    const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(126);
+  }
   const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out >= 0) {
     ::dup2(out, 1);

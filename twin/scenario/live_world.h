@@ -84,8 +84,8 @@ struct LiveWorld : scenario::run::WorldRun, scenario::run::WorldActions {
   void write_pod_control(const std::string& pod);
 };
 
-// Starts `argv` inside `netns_path`'s network namespace with stdout and stderr into `log`; it dies with this
-// process (PR_SET_PDEATHSIG). The PID, or -1.
+// Starts `argv` inside `netns_path`'s network namespace ("": this process's) with stdout and stderr into
+// `log`; it dies with this process (PR_SET_PDEATHSIG). The PID, or -1.
 pid_t spawn_in_namespace(const std::string& netns_path, const std::vector<std::string>& argv,
                          const std::string& log);
 // Copies the manifests (files and directories) into `dir` as "NN-<name>", in order, so the daemons read them

@@ -1,6 +1,5 @@
 #include "twin/scenario/real_servers.h"
 
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -9,6 +8,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+
+#include "twin/scenario/live_world.h"
 
 namespace metalgate::twin {
 
@@ -35,21 +36,7 @@ std::string postgres_bin() {
 
 // Runs `argv` with its output into `log` and waits; its exit code, or -1.
 int run(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<std::string> owned = argv;
-  std::vector<char*> args;
-  for (auto& a : owned)
-    args.push_back(a.data());
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn_in_namespace("", argv, log);
   int status = 0;
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
