@@ -146,8 +146,11 @@ json compare_results(const Scenario& s, const json& sim, const json& live) {
 
 namespace {
 
-// The failover of several live runs: the median of their times (the speaker's probe round the fault lands in
-// makes a single live run's detection vary by about two probe periods; the simulator's is fixed by its seed).
+// The failover of several live runs: the simulator's time must lie within their range, widened by the bound.
+// Where in the speakers' probe rounds a crash lands, and how many rounds the news takes to reach the next
+// owner, is fixed by the simulator's seed but not live: live crash failovers measured 93-205 ms (two modes,
+// about 100 and about 200 ms) against the simulator's 127, so one simulated time is one of the live ones, not
+// their centre. live_ms is the median, for reading.
 void median_failovers(json& combined, const std::vector<json>& runs) {
   for (std::size_t i = 0; i < combined["failovers"].size(); ++i) {
     json& f = combined["failovers"][i];
@@ -162,8 +165,10 @@ void median_failovers(json& combined, const std::vector<json>& runs) {
     if (times.size() != runs.size() || f["simulated_ms"].is_null()) continue;  // missing in a run: disagrees
     std::sort(times.begin(), times.end());
     const std::int64_t median = times[times.size() / 2], sim = f["simulated_ms"].get<std::int64_t>();
+    const std::int64_t bound = failover_bound_ms(sim);
     f["live_ms"] = median;
-    f["agree"] = (sim < 0) == (median < 0) && (sim < 0 || std::llabs(sim - median) <= failover_bound_ms(sim));
+    f["agree"] = (sim < 0) == (times.front() < 0) && (sim < 0) == (times.back() < 0) &&
+                 (sim < 0 || (sim >= times.front() - bound && sim <= times.back() + bound));
   }
 }
 
