@@ -22,16 +22,35 @@ namespace fs = std::filesystem;
 // git-foo: the daemon links neither ns-3 nor the twin's netlink code, so a node that only serves traffic
 // needs neither installed.
 struct Companion {
-  const char* command;     // metalgate COMMAND
-  const char* executable;  // what it execs
-  const char* missing;     // what to say when that is not found
+  const char* command;      // metalgate COMMAND
+  const char* executable;   // what it execs
+  const char* missing;      // what to say when that is not found
+  const char* description;  // for --help
 };
 
 constexpr Companion kCompanions[] = {
-    {"sim", "metalgate-sim", "it is built when ns-3 3.37 is present — install-deps.sh installs libns3-dev"},
-    {"netns", "metalgate-netns", "it is built with libnl-3 — install-deps.sh installs libnl-route-3-dev"},
-    {"compare", "metalgate-compare", "it is built with metalgate-netns"},
+    {"sim", "metalgate-sim", "it is built when ns-3 3.37 is present — install-deps.sh installs libns3-dev",
+     "Run a scenario (LAN, nodes, manifests, clients, faults, expectations) in the simulated LAN; exit 0 "
+     "when "
+     "every expectation holds, 1 when not, 2 on bad input"},
+    {"netns", "metalgate-netns", "it is built with libnl-3 — install-deps.sh installs libnl-route-3-dev",
+     "Run a scenario on real network namespaces, with metalgate serve on every node (root); exit as sim "
+     "does"},
+    {"compare", "metalgate-compare", "it is built with metalgate-netns",
+     "Run a scenario in the simulator and on network namespaces and compare the two (root); exit 1 on any "
+     "disagreement"},
 };
+
+// A subcommand per companion: everything after its word goes to the executable unchanged, --help included.
+std::vector<CLI::App*> add_companion_commands(CLI::App& app) {
+  std::vector<CLI::App*> out;
+  for (const auto& c : kCompanions) {
+    out.push_back(app.add_subcommand(c.command, c.description));
+    out.back()->set_help_flag();
+    out.back()->prefix_command();
+  }
+  return out;
+}
 
 bool is_executable_file(const fs::path& p) {
   std::error_code ec;
@@ -151,25 +170,7 @@ int main(int argc, char** argv) {
   c->add_option("--socket", ctl_socket, "The node's --admin-socket (default /run/metalgate/admin.sock)");
   c->add_option("command", ctl_words, "The command, e.g. show servers state")->required();
 
-  // Everything after `sim` goes to metalgate-sim unchanged, --help included (it prints the simulator's help).
-  auto* sm =
-      app.add_subcommand("sim",
-                         "Run a scenario (LAN, nodes, manifests, clients, faults, expectations) in the "
-                         "simulated LAN; exit 0 when every expectation holds, 1 when not, 2 on bad input");
-  sm->set_help_flag();
-  sm->prefix_command();
-  auto* nn =
-      app.add_subcommand("netns",
-                         "Run a scenario on real network namespaces, with metalgate serve on every node "
-                         "(root); exit as sim does");
-  nn->set_help_flag();
-  nn->prefix_command();
-  auto* cm =
-      app.add_subcommand("compare",
-                         "Run a scenario in the simulator and on network namespaces and compare the two "
-                         "(root); exit 1 on any disagreement");
-  cm->set_help_flag();
-  cm->prefix_command();
+  const std::vector<CLI::App*> companions = add_companion_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -180,8 +181,7 @@ int main(int argc, char** argv) {
   if (v->parsed()) return metalgate::cli::run_validate(validate, std::cout, std::cerr);
   if (s->parsed()) return metalgate::cli::run_serve(serve);
   if (c->parsed()) return metalgate::cli::run_ctl(ctl_socket, ctl_words);
-  if (sm->parsed()) return exec_companion(kCompanions[0], sm->remaining());
-  if (nn->parsed()) return exec_companion(kCompanions[1], nn->remaining());
-  if (cm->parsed()) return exec_companion(kCompanions[2], cm->remaining());
+  for (std::size_t i = 0; i < companions.size(); ++i)
+    if (companions[i]->parsed()) return exec_companion(kCompanions[i], companions[i]->remaining());
   return 2;
 }
