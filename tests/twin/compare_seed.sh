@@ -2,7 +2,8 @@
 # `metalgate compare SCENARIO` as CI runs it (as root): the scenario runs in the simulator and then live on
 # network namespaces with the real daemon; the live run must pass its expectations (result.json with
 # "world": "live", junit.xml, report.html) and the two worlds must agree (compare.json). Afterwards nothing of
-# the run is left: no namespace named after it, no process started from its directory.
+# the run is left: no namespace named after it, no process started from its directory. A failing run
+# keeps its output directory for reading.
 #   compare_seed.sh PATH/TO/metalgate SCENARIO.yaml [metalgate compare's options]
 set -uo pipefail
 if [ "$(id -u)" -ne 0 ]; then echo "needs root (a LAN of network namespaces)"; exit 77; fi
@@ -11,8 +12,9 @@ scenario=$(readlink -f "$2")
 cd "$(dirname "$(dirname "$scenario")")"
 scenario=$(basename "$(dirname "$scenario")")/$(basename "$scenario")
 out=$(mktemp -d /tmp/metalgate-compare.XXXXXX)
-trap 'rm -rf "$out"' EXIT
 fail=0
+# A failing run keeps its directory: the daemons' access logs are in $out/live*/run/node-*.log.
+trap '[ "$fail" -eq 0 ] && rm -rf "$out" || echo "the run is kept in $out"' EXIT
 "$metalgate" compare "$scenario" --out "$out" "${@:3}"
 code=$?
 [ "$code" -eq 0 ] || { echo "FAIL: metalgate compare exited $code (0: the worlds agree)"; fail=1; }
