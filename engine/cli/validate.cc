@@ -277,8 +277,9 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
   return j.dump(2) + "\n";
 }
 
-int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err) {
-  config::Diagnostics d;
+ValidateOutcome validate_manifests(const ValidateOptions& options) {
+  ValidateOutcome o;
+  config::Diagnostics& d = o.diagnostics;
   auto set = config::load_manifest_paths(options.paths, d);
   model::ResolveOptions ro;
   if (!options.state_file.empty()) {
@@ -287,12 +288,19 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
     else
       d.error({options.state_file, 0, 0}, "", state.error());
   }
-  auto model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
-  const model::Model& m = *model;
+  o.model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
   // What serve refuses, validate refuses too: the proxy's settings (timeouts, balancing, TLS suites) are
   // checked by building the proxy's configuration from the model, then dropping it.
-  proxy::build_proxy_config(model, {}, d);
-  bool valid = !d.has_errors();
+  proxy::build_proxy_config(o.model, {}, d);
+  o.valid = !d.has_errors();
+  return o;
+}
+
+int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err) {
+  const ValidateOutcome o = validate_manifests(options);
+  const model::Model& m = *o.model;
+  const config::Diagnostics& d = o.diagnostics;
+  const bool valid = o.valid;
   if (options.json) {
     out << format_model_json(m, d, valid);
   } else {

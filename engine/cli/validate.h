@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,15 @@ struct ValidateOptions {
   bool json = false;
   std::string state_file;  // previous allocations to keep (optional)
 };
+
+// The loaded and resolved manifests with every diagnostic: what `validate` prints, and what the Python
+// module's validate() returns.
+struct ValidateOutcome {
+  std::shared_ptr<const model::Model> model;
+  config::Diagnostics diagnostics;
+  bool valid = false;
+};
+ValidateOutcome validate_manifests(const ValidateOptions& options);
 
 // Exit codes: 0 valid, 1 invalid (every error listed).
 int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err);

@@ -419,28 +419,9 @@ bool read_document(const std::string& path, YAML::Node& root, config::Diagnostic
   return false;
 }
 
-}  // namespace
-
-std::string pod_name(const ScenarioBackend& backend, std::size_t index) {
-  const auto slash = backend.deployment.find('/');
-  const std::string name =
-      slash == std::string::npos ? backend.deployment : backend.deployment.substr(slash + 1);
-  return name + "-" + std::to_string(index);
-}
-
-std::set<std::string> pod_names(const Scenario& scenario) {
-  std::set<std::string> pods;
-  for (const auto& b : scenario.backends)
-    for (std::size_t i = 0; i < b.addresses.size(); ++i)
-      pods.insert(pod_name(b, i));
-  return pods;
-}
-
-Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
+Scenario read_scenario(const YAML::Node& root, const std::string& path, config::Diagnostics& d) {
   Scenario s;
   s.file = path;
-  YAML::Node root;
-  if (!read_document(path, root, d)) return s;
   YamlReader r(root, path, "scenario", d);
   if (!r.expect_map({"name", "seed", "duration", "lan", "nodes", "speaker", "manifests", "backends",
                      "clients", "faults", "expect"}))
@@ -464,6 +445,46 @@ Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
     read_expectation(e, s);
   resolve_service_references(refs, s);
   return s;
+}
+
+}  // namespace
+
+std::string pod_name(const ScenarioBackend& backend, std::size_t index) {
+  const auto slash = backend.deployment.find('/');
+  const std::string name =
+      slash == std::string::npos ? backend.deployment : backend.deployment.substr(slash + 1);
+  return name + "-" + std::to_string(index);
+}
+
+std::set<std::string> pod_names(const Scenario& scenario) {
+  std::set<std::string> pods;
+  for (const auto& b : scenario.backends)
+    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+      pods.insert(pod_name(b, i));
+  return pods;
+}
+
+Scenario load_scenario(const std::string& path, config::Diagnostics& d) {
+  YAML::Node root;
+  if (!read_document(path, root, d)) {
+    Scenario s;
+    s.file = path;
+    return s;
+  }
+  return read_scenario(root, path, d);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& path, config::Diagnostics& d) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    d.error(config::location_of(e.mark, path), "", "malformed YAML: " + e.msg);
+    Scenario s;
+    s.file = path;
+    return s;
+  }
+  return read_scenario(root, path, d);
 }
 
 std::optional<net::IpAddress> address6_of(const Scenario& scenario, const net::IpAddress& address) {

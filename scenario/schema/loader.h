@@ -13,6 +13,10 @@
 namespace metalgate::scenario {
 
 Scenario load_scenario(const std::string& path, config::Diagnostics& diagnostics);
+// The same from a document in memory (a scenario built in code): `path` names it in diagnostics, and the
+// manifests it lists are found relative to `path`'s directory, as for a file there.
+Scenario load_scenario_text(const std::string& text, const std::string& path,
+                            config::Diagnostics& diagnostics);
 
 // The pod that runs the `index`-th replica of `backend`'s Deployment: "<deployment name>-<index>".
 std::string pod_name(const ScenarioBackend& backend, std::size_t index);

@@ -196,6 +196,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   out.result = scenario::result_document(s, "simulated", seed, w.observations, verdicts,
                                          d.since(diagnostics_before).warning_lines());
   out.passed = scenario::all_passed(verdicts);
+  out.requests = std::move(w.observations.records);
   return out;
 }
 

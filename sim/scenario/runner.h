@@ -6,11 +6,13 @@
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/config/diagnostics.h"
 #include "engine/runtime/log.h"
+#include "scenario/observe/observations.h"
 #include "scenario/report/junit.h"
 #include "sim/scenario/scenario.h"
 
@@ -27,6 +29,9 @@ struct RunOptions {
 struct RunResult {
   nlohmann::json result;  // the result.json document; null when the run did not start
   bool passed = false;
+  // Every client's requests, as the judges read them (result.json keeps only the failures): for those who
+  // look at each request, as the Python module's DataFrame does.
+  std::vector<scenario::observe::RequestRecord> requests;
 };
 
 // Diagnostics get errors for manifests that do not load, a node that cannot start (at the node's line) and a
