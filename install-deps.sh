@@ -27,6 +27,10 @@ packages=(
   libnl-3-dev libnl-route-3-dev
   # metalgate netns --pcap: a capture per host link.
   tcpdump
+  # The Python module (pybind/): results as DataFrames, sweeps on Dask, plots, the notebook run headless in CI,
+  # its tests under pytest, the YAML of a scenario changed in code, progress bars.
+  python3-pandas python3-distributed python3-matplotlib python3-pytest python3-yaml python3-tqdm
+  jupyter-nbconvert python3-nbconvert python3-ipykernel
 )
 
 missing=()
