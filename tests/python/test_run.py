@@ -62,6 +62,15 @@ def test_progress_is_reported_in_simulated_seconds(short):
     assert seen[-1][0] >= 23
 
 
+def test_progress_true_draws_a_tqdm_bar(short, capsys):
+    short.duration = "3s"
+    short.doc["faults"] = []
+    short.doc["expect"] = []
+    metalgate.run(short, progress=True)
+    err = capsys.readouterr().err
+    assert "simulated" in err and "3.0/3" in err, err
+
+
 def test_another_python_thread_runs_while_the_simulator_does(short):
     ticks = []
     stop = threading.Event()
