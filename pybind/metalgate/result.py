@@ -16,8 +16,8 @@ from .scenario import Scenario
 
 class Result:
     """One run. `document` is result.json as a dict (`to_json()` gives the file's text); `passed`; and as
-    DataFrames: `requests` (every request a client made), `per_second`, `owner_timeline`, `failovers`,
-    `faults`, `expectations`. In Jupyter it shows as the run's report."""
+    DataFrames: `requests` (every request a client made), `per_second`, `owner_timeline`, `several_owners`,
+    `failovers`, `faults`, `expectations`. In Jupyter it shows as the run's report."""
 
     def __init__(self, document, requests=None):
         self.document = document
@@ -69,6 +69,13 @@ class Result:
             {"vip": self.document.get("vip"), "timeline": self.document.get("owner_timeline", [])}]
         rows = [{"vip": o["vip"], **t} for o in owners for t in o["timeline"]]
         return pd.DataFrame(rows, columns=["vip", "at_ms", "owner"])
+
+    @property
+    def several_owners(self):
+        """Each interval in which several nodes on one side of the LAN claimed a VIP: vip, from_ms, to_ms,
+        nodes."""
+        import pandas as pd
+        return pd.DataFrame(self.document.get("several_owners", []), columns=["vip", "from_ms", "to_ms", "nodes"])
 
     @property
     def failovers(self):

@@ -819,6 +819,26 @@ std::string faults_html(const json& r) {
   return o.str();
 }
 
+// Each interval in which several nodes on one side of the LAN claimed a VIP (result.json's several_owners).
+std::string several_owners_html(const json& r) {
+  const json& list = items(r, "several_owners");
+  if (list.empty()) return "";
+  std::ostringstream o;
+  o << "<h2>VIPs with several owners <small>" << list.size()
+    << " intervals in which two nodes on one side answered for a VIP</small></h2><table class='grid'>"
+    << "<tr><th>VIP</th><th>from</th><th>until</th><th>nodes</th></tr>";
+  for (const auto& x : list) {
+    std::string nodes;
+    for (const auto& n : items(x, "nodes"))
+      nodes += (nodes.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : value_text(n));
+    o << "<tr><td>" << xml_escape(text(x, "vip")) << "</td><td class='n'>" << num(number(x, "from_ms") / 1000)
+      << " s</td><td class='n'>" << num(number(x, "to_ms") / 1000) << " s</td><td>" << xml_escape(nodes)
+      << "</td></tr>";
+  }
+  o << "</table>";
+  return o.str();
+}
+
 std::string failures_html(const json& r) {
   const json& list = items(field(r, "requests"), "failures");
   if (list.empty()) return "";
@@ -880,7 +900,8 @@ std::string html_report(const json& r) {
   html << expectations_html(r);
   html << "<h2>Timeline</h2>" << legends_html(r, series) << timeline_svg(r, series) << "<p class='note'>"
        << xml_escape(series.how) << "</p>";
-  html << faults_html(r) << requests_html(r) << clients_html(r) << failures_html(r) << warnings_html(r);
+  html << faults_html(r) << several_owners_html(r) << requests_html(r) << clients_html(r) << failures_html(r)
+       << warnings_html(r);
   html << "</body></html>\n";
   return html.str();
 }

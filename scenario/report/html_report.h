@@ -13,6 +13,7 @@
 //   "requests"."denied": the same over the run.
 //   "clients": [{"client": "...", "total": n, "ok": n, "denied": n, "failed": n, "errors": {"reason": n}}]
 //             the per-client table; without it the table is derived from "requests.failures".
+//   "several_owners": [{"vip": "...", "from_ms": n, "to_ms": n, "nodes": ["..."]}]  a table of them.
 // Every text from result.json is escaped; missing or mistyped fields are drawn as absent, never thrown on.
 #pragma once
 

@@ -52,6 +52,7 @@ def test_series_frames(short):
     assert set(r.expectations.columns) >= {"name", "passed", "measured", "bound"}
     assert r.expectations["passed"].all() == r.passed
     assert list(r.faults["action"]) == ["crash"]
+    assert list(r.several_owners.columns) == ["vip", "from_ms", "to_ms", "nodes"] and r.several_owners.empty
 
 
 def test_progress_is_reported_in_simulated_seconds(short):

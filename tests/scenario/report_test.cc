@@ -302,6 +302,17 @@ TEST(Report, FiveHundredVipStripsStayCompact) {
   EXPECT_LT(std::stod(height), 1400) << "2 px per strip";
 }
 
+TEST(Report, SeveralOwnersAreATableOfVipIntervalAndNodes) {
+  json r = small_result();
+  EXPECT_THAT(html_report(r), Not(HasSubstr("VIPs with several owners")));
+  r["several_owners"] = {{{"vip", "192.168.100.7"}, {"from_ms", 2300}, {"to_ms", 2500},
+                          {"nodes", {"node-12", "node-40"}}}};
+  const std::string html = html_report(r);
+  EXPECT_THAT(html, HasSubstr("VIPs with several owners"));
+  EXPECT_THAT(html, HasSubstr("<td>192.168.100.7</td><td class='n'>2.3 s</td><td class='n'>2.5 s</td>"
+                              "<td>node-12, node-40</td>"));
+}
+
 TEST(Report, EverythingFromTheResultIsEscaped) {
   json r = small_result();
   r["scenario"] = "<script>alert(1)</script>";
