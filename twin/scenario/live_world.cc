@@ -409,10 +409,11 @@ void LiveWorld::reload(const std::vector<std::string>& manifests, json& entry) {
 
 void stage_manifests(const std::string& dir, const std::vector<std::string>& manifests) {
   fs::create_directories(dir);
-  int index = 0;
+  std::size_t index = 0;
   for (const auto& m : manifests) {
-    char prefix[8];
-    std::snprintf(prefix, sizeof prefix, "%02d-", index++);
+    // 00-, 01-, …: the scenario's order survives the directory listing serve reads.
+    const std::string n = std::to_string(index++);
+    const std::string prefix = std::string(n.size() < 2 ? 2 - n.size() : 0, '0') + n + "-";
     const fs::path from(m);
     fs::copy(from, fs::path(dir) / (prefix + from.filename().string()), fs::copy_options::recursive);
   }
