@@ -257,10 +257,23 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
   return true;
 }
 
+namespace {
+
+// The bytes an update takes on the wire (Writer: name, address, incarnation, state, flags).
+std::size_t update_bytes(const Member& m) {
+  return 1 + std::min<std::size_t>(m.name.size(), 255) + 1 + m.address.ip.bytes().size() + 2 + 4 + 1 + 1;
+}
+
+}  // namespace
+
 void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq, const std::string& target,
                       const net::SocketAddress& target_address) {
-  std::size_t count = std::min(updates_.size(), config_.max_updates_per_message);
-  Writer w(count);
+  // The least-told updates first, as many as the datagram holds.
+  if (!updates_.empty())
+    std::sort(updates_.begin(), updates_.end(), [](const Update& a, const Update& b) {
+      return a.remaining != b.remaining ? a.remaining > b.remaining : a.order > b.order;
+    });
+  Writer w(std::min(updates_.size(), config_.max_updates_per_message));
   w.u8('M');
   w.u8('G');
   w.u8(2);
@@ -272,15 +285,15 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
   w.u8(flags_of(me));
   w.name(target);
   w.address(target_address);
+  std::size_t count = 0, bytes = w.out.size() + 1;
+  while (count < updates_.size() && count < config_.max_updates_per_message &&
+         bytes + update_bytes(updates_[count].member) <= config_.max_message_bytes)
+    bytes += update_bytes(updates_[count++].member);
   w.u8(static_cast<std::uint8_t>(count));
-  if (count == 0) {  // the usual case once the cluster is quiet: no news to order
+  if (count == 0) {  // the usual case once the cluster is quiet: no news
     outgoing_.push_back({to, std::move(w.out)});
     return;
   }
-  // The least-told updates first.
-  std::sort(updates_.begin(), updates_.end(), [](const Update& a, const Update& b) {
-    return a.remaining != b.remaining ? a.remaining > b.remaining : a.order > b.order;
-  });
   for (std::size_t i = 0; i < count; ++i) {
     const Member& m = updates_[i].member;
     w.name(m.name);

@@ -31,7 +31,12 @@ struct MembershipConfig {
   int indirect_probes = 3;
   runtime::Duration suspicion_timeout = 60ms;
   int gossip_repeats = 4;  // times each update rides on outgoing messages (scaled by log n)
-  std::size_t max_updates_per_message = 16;
+  // Updates ride on every message up to this many bytes (memberlist's UDP buffer): a 1,500-byte Ethernet
+  // frame with IPv6 and UDP headers. A fixed 16 updates a message throttled a 250-node cold start, whose 500
+  // joins and readies then took seconds to spread while nodes held different views and claimed the same
+  // VIPs (reports/sim-speed.md); filling the datagram halves that and the simulation's own cost.
+  std::size_t max_message_bytes = 1400;
+  std::size_t max_updates_per_message = 255;  // the wire's count is one byte
   // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted
   // nodes find each other again.
   runtime::Duration reconnect_interval = 1s;
