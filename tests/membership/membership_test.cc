@@ -1,4 +1,5 @@
 // SWIM membership over the in-memory world: convergence, detection, leave, loss, partitions, restarts.
+#include "engine/membership/membership.h"
 #include "engine/membership/membership_agent.h"
 
 #include <gtest/gtest.h>
@@ -209,6 +210,47 @@ TEST(Membership, ANodeRestartedLongAfterAGracefulLeaveRejoins) {
   c.start(3);
   ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 5s));
   EXPECT_EQ(c.agents[0]->core().members().at("node-3").state, MemberState::kAlive);
+}
+
+// A hub that 40 nodes joined at once, as in a cold start, and what one of its datagrams then carries.
+struct ColdStartHub {
+  static net::SocketAddress at(int i) {
+    return {net::IpAddress::v4(10, 0, 1, static_cast<std::uint8_t>(i)), kPort};
+  }
+  explicit ColdStartHub(MembershipConfig config) : hub("hub", at(0), config, 1) {
+    const auto now = runtime::Instant{};
+    hub.join({}, now);
+    for (int i = 1; i <= 40; ++i) {
+      Membership joiner("joiner-" + std::to_string(i), at(i), {}, static_cast<std::uint64_t>(i));
+      joiner.join({at(0)}, now);
+      for (const auto& d : joiner.take_outgoing())
+        hub.on_datagram(at(i), d.payload, now);
+    }
+    (void)hub.take_outgoing();  // the acks to the joiners
+    hub.handle_timeout(now + config.probe_interval);
+    auto out = hub.take_outgoing();
+    if (!out.empty()) next = std::move(out.front().payload);
+  }
+  Membership hub;
+  runtime::Bytes next;  // the hub's next probe
+};
+
+TEST(Membership, ACrowdOfNewsRidesOnOneDatagramUpToItsByteBudget) {
+  ColdStartHub cold({});
+  ASSERT_EQ(cold.hub.live_members().size(), 41u);
+  // 41 updates of 35 bytes wait: the datagram is filled to within one update of 1,400 bytes.
+  EXPECT_GT(cold.next.size(), 1400u - 35u);
+  EXPECT_LE(cold.next.size(), 1400u);
+  // A newcomer learns from that one datagram the sender and the 38 members that fit, not 16.
+  Membership newcomer("newcomer", ColdStartHub::at(99), {}, 7);
+  newcomer.on_datagram(ColdStartHub::at(0), cold.next, runtime::Instant{});
+  EXPECT_EQ(newcomer.live_members().size(), 1u + 1u + 38u);
+
+  MembershipConfig small;
+  small.max_message_bytes = 300;
+  ColdStartHub budgeted(small);
+  EXPECT_GT(budgeted.next.size(), 200u);
+  EXPECT_LE(budgeted.next.size(), 300u);
 }
 
 TEST(Membership, MalformedDatagramsAreCountedAndIgnored) {
