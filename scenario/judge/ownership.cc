@@ -12,15 +12,6 @@ namespace {
 // Samples of the first 2 s are left out: the first membership round-trips are still under way.
 constexpr std::int64_t kFirstSampleMs = 2000;
 
-// Two claims of `claimants` on one side (claims on different sides of a partition are MetalLB's behaviour).
-bool split_on_one_side(const std::vector<observe::Claim>& claimants) {
-  std::map<std::string, int> per_side;
-  bool split = false;
-  for (const auto& c : claimants)
-    split |= ++per_side[c.side] > 1;
-  return split;
-}
-
 }  // namespace
 
 Judgement single_owner(const Observations& o, const ScenarioExpectation& x) {
@@ -34,7 +25,7 @@ Judgement single_owner(const Observations& o, const ScenarioExpectation& x) {
     bool split_here = false;
     for (const auto& [vip, claimants] : sample.claims) {
       vips.insert(vip);
-      if (claimants.size() < 2 || !split_on_one_side(claimants)) continue;
+      if (claimants.size() < 2 || observe::several_on_one_side(claimants).empty()) continue;
       if (!settling) vips_split.insert(vip);
       split_here = true;
     }

@@ -90,6 +90,16 @@ void find_recoveries(std::vector<Failover>& failovers, const std::vector<Request
 
 }  // namespace
 
+std::set<std::string> several_on_one_side(const std::vector<Claim>& claims) {
+  std::map<std::string, std::set<std::string>> per_side;
+  for (const auto& c : claims)
+    per_side[c.side].insert(c.node);
+  std::set<std::string> several;
+  for (const auto& [side, nodes] : per_side)
+    if (nodes.size() > 1) several.insert(nodes.begin(), nodes.end());
+  return several;
+}
+
 void complete_observations(Observations& o, const FailoverCandidates& candidates) {
   std::sort(o.records.begin(), o.records.end(), [](const auto& a, const auto& b) {
     return std::tie(a.start_us, a.end_us, a.client) < std::tie(b.start_us, b.end_us, b.client);

@@ -45,6 +45,10 @@ struct Claim {
   std::string side;  // "group:<n>", or "nic-down:<node>" for a node cut off alone
 };
 
+// The nodes that claim an address together with another node on their side: two claims on one side are a
+// conflict (claims on different sides of a partition are MetalLB's behaviour). Empty when there is none.
+std::set<std::string> several_on_one_side(const std::vector<Claim>& claims);
+
 // Who claimed what at one moment (every 100 ms of the run).
 struct OwnershipSample {
   std::int64_t at_ms = 0;

@@ -173,17 +173,6 @@ json owners_section(const observe::Observations& o) {
   return a;
 }
 
-// Two claims on one side of the LAN (claims on different sides of a partition are MetalLB's behaviour).
-std::set<std::string> nodes_split_on_one_side(const std::vector<observe::Claim>& claims) {
-  std::map<std::string, std::set<std::string>> per_side;
-  for (const auto& c : claims)
-    per_side[c.side].insert(c.node);
-  std::set<std::string> split;
-  for (const auto& [side, nodes] : per_side)
-    if (nodes.size() > 1) split.insert(nodes.begin(), nodes.end());
-  return split;
-}
-
 // Every interval in which several nodes on one side claimed a VIP: from the first sample showing it to the
 // first sample without it (or the last sample), and every node that claimed it meanwhile. Whether an
 // interval counts against single_owner (its settle windows) is the judge's to say; this is what was seen.
@@ -198,7 +187,7 @@ json several_owners_section(const observe::Observations& o) {
   for (const auto& sample : o.samples) {
     std::set<net::IpAddress> split_now;
     for (const auto& [vip, claims] : sample.claims) {
-      const auto nodes = nodes_split_on_one_side(claims);
+      const auto nodes = observe::several_on_one_side(claims);
       if (nodes.empty()) continue;
       split_now.insert(vip);
       open.try_emplace(vip, Interval{vip, sample.at_ms, 0, {}})
