@@ -157,12 +157,16 @@ void median_failovers(json& combined, const std::vector<json>& runs) {
     std::vector<std::int64_t> times;
     json each = json::array();
     for (const auto& r : runs) {
-      const json& live = r["failovers"][i]["live_ms"];
+      const json live = i < r["failovers"].size() ? r["failovers"][i]["live_ms"] : json(nullptr);
       each.push_back(live);
       if (!live.is_null()) times.push_back(live.get<std::int64_t>());
     }
     f["live_runs_ms"] = each;
-    if (times.size() != runs.size() || f["simulated_ms"].is_null()) continue;  // missing in a run: disagrees
+    if (times.size() != runs.size() || f["simulated_ms"].is_null()) {  // missing in a world or a run
+      f["live_ms"] = nullptr;
+      f["agree"] = false;
+      continue;
+    }
     std::sort(times.begin(), times.end());
     const std::int64_t median = times[times.size() / 2], sim = f["simulated_ms"].get<std::int64_t>();
     const std::int64_t bound = failover_bound_ms(sim);
@@ -217,6 +221,19 @@ json compare_results(const Scenario& s, const json& sim, const std::vector<json>
   combined["agree"] = agree;
   combined["live_runs"] = lives.size();
   return combined;
+}
+
+bool only_failover_range_differs(const json& c) {
+  if (c["agree"].get<bool>()) return false;
+  for (const char* key : {"classes", "expectations"})
+    for (const auto& row : c[key])
+      if (!row["agree"].get<bool>()) return false;
+  for (const auto& f : c["failovers"])
+    if (!f["agree"].get<bool>() && (f["simulated_ms"].is_null() || f["live_ms"].is_null() ||
+                                    f["simulated_ms"].get<std::int64_t>() < 0 ||
+                                    f["live_ms"].get<std::int64_t>() < 0))
+      return false;
+  return true;
 }
 
 std::string compare_html(const json& c) {

@@ -15,9 +15,12 @@ out=$(mktemp -d /tmp/metalgate-compare.XXXXXX)
 fail=0
 # A failing run keeps its directory: the daemons' access logs are in $out/live*/run/node-*.log.
 trap '[ "$fail" -eq 0 ] && rm -rf "$out" || echo "the run is kept in $out"' EXIT
-"$metalgate" compare "$scenario" --out "$out" "${@:3}"
+# compare's whole output goes to a file and is printed last: CI logs keep a failing test's first lines, so
+# the verdict (what differs, which expectation failed in which world) comes first.
+"$metalgate" compare "$scenario" --out "$out" "${@:3}" > "$out/compare.log" 2>&1
 code=$?
 [ "$code" -eq 0 ] || { echo "FAIL: metalgate compare exited $code (0: the worlds agree)"; fail=1; }
+grep -E '^(simulated|live( run [0-9]+)?):$|^  (FAIL|failover|differs|the worlds)|^metalgate compare' "$out/compare.log"
 python3 - "$out" <<'PY' || fail=1
 import json, sys
 out = sys.argv[1]
@@ -36,6 +39,8 @@ print("live: %d/%d requests answered; failovers %s ms live, %s ms simulated" % (
 PY
 grep -q '<testsuite name=' "$out/live/junit.xml" || { echo "FAIL: no junit.xml"; fail=1; }
 grep -q 'Simulated and live' "$out/compare.html" || { echo "FAIL: no compare.html"; fail=1; }
+echo "--- metalgate compare's output, the manifests' warnings left out:"
+grep -v ': warning: ' "$out/compare.log"
 left=$(ps -eo pid=,args= | grep -F "$out/" | grep -v grep || true)
 [ -z "$left" ] || { echo "FAIL: processes of the run are still there: $left"; fail=1; }
 exit $fail
