@@ -229,9 +229,9 @@ bool only_failover_range_differs(const json& c) {
     for (const auto& row : c[key])
       if (!row["agree"].get<bool>()) return false;
   for (const auto& f : c["failovers"])
-    if (!f["agree"].get<bool>() && (f["simulated_ms"].is_null() || f["live_ms"].is_null() ||
-                                    f["simulated_ms"].get<std::int64_t>() < 0 ||
-                                    f["live_ms"].get<std::int64_t>() < 0))
+    if (!f["agree"].get<bool>() &&
+        (f["simulated_ms"].is_null() || f["live_ms"].is_null() || f["simulated_ms"].get<std::int64_t>() < 0 ||
+         f["live_ms"].get<std::int64_t>() < 0))
       return false;
   return true;
 }

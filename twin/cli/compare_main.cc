@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
       std::cout << "only a failover time lies outside the " << lives.size()
                 << " live runs' range: one more run to widen it\n";
     }
-    std::cout << "live" << (live_runs + more_runs > 1 ? " run " + std::to_string(run) : "") << ":\n" << std::flush;
+    std::cout << "live" << (live_runs + more_runs > 1 ? " run " + std::to_string(run) : "") << ":\n"
+              << std::flush;
     auto live =
         run_into("metalgate-netns", common, out_dir + "/live" + (run > 1 ? "-" + std::to_string(run) : ""));
     if (!live) {
