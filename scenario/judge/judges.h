@@ -36,6 +36,11 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x);
 // No `period`-long window holds more than `limit` of `client`'s answered requests through one proxy, and the
 // client was denied at least once.
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
+// Once the faults are over the system is whole: from `within` after the last fault to the end, every request is
+// answered (a rate limit's denial counts as an answer; no answer or a 5xx does not) and every ownership sample
+// finds exactly one owner of the scenario's VIP; at least one request. The liveness property of generated
+// cases (check/), whose fault histories end with every node, link and pod back.
+Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within
 // [at_least, at_most]; a path no node has fails, naming it.
 Judgement counter(const Observations& o, const ScenarioExpectation& x);

@@ -83,6 +83,10 @@ void rate_limit(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) 
   if (x.period.count() <= 0) p["period"].error("the period must be longer than 0");
 }
 
+void recovers(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
+  if (p.present() && p.expect_map({"within"})) x.within = duration_field(p, "within").value_or(x.within);
+}
+
 void counter(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
   if (!p.expect_map({"node", "path", "min", "max"})) return;
   x.node = p.string("node").value_or("");
@@ -108,6 +112,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"sticky", sticky, judge::sticky},
       {"rate_limit", rate_limit, judge::rate_limit},
       {"counter", counter, judge::counter},
+      {"recovers", recovers, judge::recovers},
   };
   return kinds;
 }

@@ -104,6 +104,7 @@ struct ScenarioExpectation {
   milliseconds period{1000};         // rate_limit
   double min = 0;                    // success_ratio, sticky
   milliseconds max{0};               // failover, latency
+  milliseconds within{5000};  // recovers: how long after the last fault the system must be whole again
   milliseconds settle{2000};  // single_owner: after a heal, NIC up or restart, how long claims may overlap
   double percentile = 0.99;   // latency: which percentile (its bound is `max`)
   bool outside_failover = false;  // success_ratio: leave out requests started while a failover was under way

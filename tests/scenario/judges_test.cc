@@ -109,6 +109,44 @@ TEST(SingleOwner, ClaimsOverlappingWithinSettleAfterAHealAreCountedApart) {
   EXPECT_TRUE(single_owner(o, x).passed);
 }
 
+TEST(Recovers, HoldsWhenEveryRequestFromWithinAfterTheLastFaultIsAnsweredAndTheVipHasOneOwner) {
+  Observations o;
+  o.fault_log = {{{"at_ms", 3000}, {"action", "crash"}}, {{"at_ms", 6000}, {"action", "restart"}}};
+  o.records = {request(5000, 1, 0), request(10999, 1, 502), request(11000, 1), request(12000, 1, 403)};
+  o.samples = {sample(10900, {}), sample(11000, {kNode1}), sample(11100, {kNode1})};
+  auto x = expectation("recovers");
+  x.within = milliseconds(5000);
+  Judgement j = recovers(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["from_ms"], 11000) << "the last fault (6 s) + 5 s";
+  EXPECT_EQ(j.measured["requests"], 2) << "a denial is an answer; earlier failures do not count";
+  EXPECT_EQ(j.measured["samples"], 2);
+  EXPECT_EQ(j.bound["within_ms"], 5000);
+}
+
+TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTheFaults) {
+  Observations o;
+  o.fault_log = {{{"at_ms", 3000}, {"action", "crash"}}};
+  o.samples = {sample(9000, {kNode1})};
+  auto x = expectation("recovers");
+  o.records = {request(9000, 1), request(9500, 1, 503)};
+  Judgement j = recovers(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["failed"], 1);
+  EXPECT_EQ(j.measured["first_failure"]["start_ms"], 9500);
+  o.records = {request(9000, 1), request(9500, 1, 0)};
+  EXPECT_FALSE(recovers(o, x).passed) << "no answer";
+  o.records = {request(9000, 1)};
+  EXPECT_TRUE(recovers(o, x).passed);
+  o.samples.push_back(sample(9100, {}));
+  EXPECT_FALSE(recovers(o, x).passed) << "a sample without an owner";
+  o.samples.back() = sample(9100, {kNode1, kNode2});
+  EXPECT_FALSE(recovers(o, x).passed) << "a sample with two";
+  o.samples.pop_back();
+  o.records = {request(7000, 1)};
+  EXPECT_FALSE(recovers(o, x).passed) << "nothing asked after 3 s + 5 s proves nothing";
+}
+
 TEST(Failover, HoldsWhenEveryFailoverRecoveredWithinMax) {
   Observations o;
   o.failovers = {{20000, "node-2", 20131, "crash"}, {47000, "node-1", 47500, "partition"}};

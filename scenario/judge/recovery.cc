@@ -1,0 +1,61 @@
+// recovers: once the faults are over, the system is whole again. Judged from the fault log, the ownership
+// samples and the request records.
+#include <algorithm>
+
+#include "scenario/judge/judges.h"
+#include "scenario/judge/requests.h"
+
+namespace metalgate::scenario::judge {
+
+namespace {
+
+// When the last fault struck (ms), 0 without faults.
+std::int64_t last_fault_ms(const Observations& o) {
+  std::int64_t last = 0;
+  for (const auto& entry : o.fault_log)
+    last = std::max(last, entry.value("at_ms", std::int64_t{0}));
+  return last;
+}
+
+// A request failed: no answer, or a 5xx. A denial (403, 429) is an answer: the run's rate limits hold.
+bool failed(const observe::RequestRecord& r) { return r.status == 0 || r.status >= 500; }
+
+nlohmann::json describe(const observe::RequestRecord& r) {
+  return {{"client", r.client},
+          {"start_ms", r.start_us / 1000},
+          {"status", r.status},
+          {"error", r.error},
+          {"vip_node", r.vip_node}};
+}
+
+}  // namespace
+
+Judgement recovers(const Observations& o, const ScenarioExpectation& x) {
+  const std::int64_t from_ms = last_fault_ms(o) + x.within.count();
+  std::int64_t requests = 0, failures = 0, samples = 0, without_owner = 0;
+  nlohmann::json first_failure;
+  for (const auto& r : o.records) {
+    if (!counted(r) || r.start_us < from_ms * 1000) continue;
+    ++requests;
+    if (!failed(r)) continue;
+    if (failures++ == 0) first_failure = describe(r);
+  }
+  for (const auto& s : o.samples) {
+    if (s.at_ms < from_ms) continue;
+    ++samples;
+    without_owner += s.vip_owners.size() == 1 ? 0 : 1;
+  }
+  Judgement j;
+  j.passed = requests > 0 && failures == 0 && without_owner == 0;
+  j.measured = {{"from_ms", from_ms},
+                {"requests", requests},
+                {"failed", failures},
+                {"samples", samples},
+                {"samples_without_one_owner", without_owner}};
+  if (failures) j.measured["first_failure"] = first_failure;
+  if (requests == 0) j.measured["note"] = "no request started after the faults were over";
+  j.bound = {{"within_ms", x.within.count()}, {"after", "the last fault"}};
+  return j;
+}
+
+}  // namespace metalgate::scenario::judge
