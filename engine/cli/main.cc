@@ -36,6 +36,11 @@ constexpr Companion kCompanions[] = {
     {"netns", "metalgate-netns", "it is built with libnl-3 — install-deps.sh installs libnl-route-3-dev",
      "Run a scenario on real network namespaces, with metalgate serve on every node (root); exit as sim "
      "does"},
+    {"check", "metalgate-check",
+     "it is built with the simulator and RapidCheck — install-deps.sh installs libns3-dev and "
+     "librapidcheck-dev",
+     "Search for failures: properties checked on cases generated around a scenario, in the simulator; a "
+     "failure is shrunk and written as a scenario that metalgate sim replays; exit 1 on a failure"},
     {"compare", "metalgate-compare", "it is built with metalgate-netns",
      "Run a scenario in the simulator and on network namespaces and compare the two (root); exit 1 on any "
      "disagreement"},

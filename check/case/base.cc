@@ -1,0 +1,54 @@
+#include "check/case/base.h"
+
+#include <algorithm>
+#include <set>
+
+#include "scenario/schema/loader.h"
+
+namespace metalgate::check {
+
+namespace {
+
+// Host addresses of the LAN that no node, pod or client of the base uses, in order from the first node's.
+std::vector<net::IpAddress> spare_addresses(const scenario::Scenario& s, std::size_t wanted) {
+  std::set<net::IpAddress> used;
+  for (const auto& n : s.nodes)
+    used.insert(n.address);
+  for (const auto& b : s.backends)
+    used.insert(b.addresses.begin(), b.addresses.end());
+  for (const auto& c : s.clients)
+    used.insert(c.address);
+  std::vector<net::IpAddress> spare;
+  if (s.nodes.empty() || !s.nodes.front().address.is_v4()) return spare;
+  for (std::uint32_t a = s.nodes.front().address.v4_host_order() + 1; spare.size() < wanted; ++a) {
+    const net::IpAddress candidate = net::IpAddress::v4(a);
+    if (!s.subnet.contains(candidate) || candidate == s.subnet.last()) break;  // not the broadcast
+    if (!used.count(candidate)) spare.push_back(candidate);
+  }
+  return spare;
+}
+
+}  // namespace
+
+std::optional<Base> load_base(const std::string& scenario_file, config::Diagnostics& diagnostics) {
+  Base base;
+  base.file = scenario_file;
+  base.scenario = scenario::load_scenario(scenario_file, diagnostics);
+  if (diagnostics.has_errors()) return std::nullopt;
+  const auto& s = base.scenario;
+  config::SourceLocation where{scenario_file, 1, 1};
+  if (s.nodes.empty()) diagnostics.error(where, "nodes", "a base scenario for check needs a node");
+  if (s.clients.empty())
+    diagnostics.error(where, "clients", "a base scenario for check needs a client: the cases reuse them");
+  if (diagnostics.has_errors()) return std::nullopt;
+  base.document = YAML::LoadFile(scenario_file);
+  for (const auto& b : s.backends)
+    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+      base.pods.push_back(scenario::pod_name(b, i));
+  const std::size_t wanted = s.nodes.size() >= 16 ? 0 : 16 - s.nodes.size();
+  base.spare_addresses = spare_addresses(s, wanted);
+  base.max_nodes = static_cast<int>(std::min<std::size_t>(16, s.nodes.size() + base.spare_addresses.size()));
+  return base;
+}
+
+}  // namespace metalgate::check

@@ -1,0 +1,31 @@
+// The base of generated cases: the user's scenario, loaded and checked as `metalgate sim` loads it, and its
+// document as written. Generation works around it: its manifests, pods and clients (hosts, paths, ports,
+// options) stay; the nodes, the clients' mix and rates, the fault history and the expectations are drawn.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "engine/config/diagnostics.h"
+#include "engine/net/ip_address.h"
+#include "scenario/schema/scenario-t.h"
+
+namespace metalgate::check {
+
+struct Base {
+  std::string file;
+  scenario::Scenario scenario;
+  YAML::Node document;                          // the scenario file as written
+  std::vector<std::string> pods;                // every backend's pods, in order: backend_crash targets
+  std::vector<net::IpAddress> spare_addresses;  // free host addresses of the LAN, for nodes past the base's
+  int max_nodes = 0;                            // the base's nodes and the spare addresses, at most 16
+};
+
+// Nullopt (and errors in `diagnostics`, with file:line:column) when the scenario does not load, or has no
+// client or no node.
+std::optional<Base> load_base(const std::string& scenario_file, config::Diagnostics& diagnostics);
+
+}  // namespace metalgate::check

@@ -1,0 +1,56 @@
+// A generated case: what check/generate/ draws around a base scenario (the user's own, or one built from
+// their manifests) before check/case/emit.h writes it as a scenario document. Types only.
+//
+// Everything points into the base by index (its clients, its pods) or by count (nodes node-1..node-N), so a
+// case is valid by construction, and every field shrinks toward a simpler case: fewer nodes, clients and
+// episodes, earlier and shorter episodes, the first kind of fault.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace metalgate::check {
+
+// One fault and, `length_ms` later, its recovery: the fault histories of generated cases end with every node,
+// link and pod back, so liveness can be asked of their end.
+enum class EpisodeKind {
+  kCrashOwner,      // crash: owner … restart: all
+  kLeaveOwner,      // leave: owner (a graceful stop) … restart: all
+  kPartitionOwner,  // partition: [[every node], [owner]] … heal
+  kCrashNode,       // crash: node-<target> … restart: all
+  kNicDown,         // nic_down: node-<target> … nic_up
+  kPartition,       // partition: nodes [target, target + size) apart from the rest … heal
+  kBackendCrash,    // backend_crash: pod <target> of the base's pods … backend_restart
+};
+
+struct Episode {
+  EpisodeKind kind = EpisodeKind::kCrashOwner;
+  // A node (0-based) or a pod (of the base's pods, in order), modulo their count: drawn before the case's
+  // node count, so shrinking the nodes keeps the episodes.
+  int target = 0;
+  int size = 1;          // kPartition: how many nodes are cut off, 1 + (size - 1) modulo (nodes - 1)
+  int gap_ms = 0;        // after the previous episode's recovery (the first: after the case's start)
+  int length_ms = 1000;  // from the fault to its recovery
+};
+
+struct CaseClient {
+  int base_index = 0;  // the base scenario's clients[base_index], as the user wrote it
+  double rate = 1;     // requests (datagrams) per second, replacing the user's
+};
+
+struct Case {
+  std::uint32_t seed = 1;           // the scenario's seed: the simulator's draws
+  int nodes = 3;                    // node-1 … node-N
+  std::vector<bool> proxy;          // per node: runs the proxy (the controller's pods); at least one does
+  std::vector<CaseClient> clients;  // at least one
+  std::vector<Episode> episodes;    // one after another, never overlapping
+};
+
+// When the case starts its first episode (the LAN has settled); how long after the last recovery the system
+// must be whole again (the liveness property's `recovers: {within}`: failback, health checks' rise); and the
+// tail judged after that.
+inline constexpr int kFirstEpisodeAfterMs = 3000;
+inline constexpr int kRecoveryWithinMs = 5000;
+inline constexpr int kTailAfterRecoveryMs = 4000;
+
+}  // namespace metalgate::check

@@ -1,0 +1,180 @@
+#include "check/case/emit.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+namespace metalgate::check {
+
+namespace {
+
+// Generated node i: the base's i-th node as written (labels, interfaces, speaker role), or for nodes past the
+// base's a copy of one of them at a spare address, named node-<i+1>.
+std::string node_name(const Base& base, int i) {
+  const auto& nodes = base.scenario.nodes;
+  return i < static_cast<int>(nodes.size()) ? nodes[i].name : "node-" + std::to_string(i + 1);
+}
+
+YAML::Node emit_node(const Base& base, const Case& c, int i) {
+  const int from = i % static_cast<int>(base.scenario.nodes.size());
+  YAML::Node n = YAML::Clone(base.document["nodes"][from]);
+  n.SetStyle(YAML::EmitterStyle::Flow);
+  if (i != from) {
+    n["name"] = node_name(base, i);
+    n["address"] = base.spare_addresses.at(i - base.scenario.nodes.size()).to_string();
+  }
+  YAML::Node roles(YAML::NodeType::Sequence);
+  roles.SetStyle(YAML::EmitterStyle::Flow);
+  if (base.scenario.nodes[from].speaker) roles.push_back("speaker");
+  if (c.proxy.at(i)) roles.push_back("proxy");
+  n["roles"] = roles;
+  return n;
+}
+
+// A backend's `nodes` (where its pods run, for externalTrafficPolicy: Local) refer to generated nodes: a
+// base node past the case's count stands for node (its index mod the count).
+YAML::Node emit_backends(const Base& base, const Case& c) {
+  YAML::Node backends = YAML::Clone(base.document["backends"]);
+  std::map<std::string, int> index;
+  for (std::size_t i = 0; i < base.scenario.nodes.size(); ++i)
+    index[base.scenario.nodes[i].name] = static_cast<int>(i);
+  for (auto b : backends) {
+    if (!b["nodes"]) continue;
+    for (std::size_t k = 0; k < b["nodes"].size(); ++k) {
+      const auto it = index.find(b["nodes"][k].as<std::string>());
+      if (it != index.end()) b["nodes"][k] = node_name(base, it->second % c.nodes);
+    }
+  }
+  return backends;
+}
+
+// The base's client as written, at the case's rate (an open-loop client's; a closed loop keeps its users).
+YAML::Node emit_client(const Base& base, const CaseClient& cc) {
+  YAML::Node client = YAML::Clone(base.document["clients"][cc.base_index]);
+  for (const char* protocol : {"http", "https", "udp"})
+    if (client[protocol] && client[protocol].IsMap() && !client[protocol]["concurrency"])
+      client[protocol]["rate"] = cc.rate;
+  return client;
+}
+
+YAML::Node fault(int at_ms, const std::string& kind, const YAML::Node& argument) {
+  YAML::Node f(YAML::NodeType::Map);
+  f.SetStyle(YAML::EmitterStyle::Flow);
+  f["at"] = std::to_string(at_ms) + "ms";
+  f[kind] = argument;
+  return f;
+}
+
+YAML::Node groups(const std::vector<std::vector<std::string>>& sides) {
+  YAML::Node g(YAML::NodeType::Sequence);
+  for (const auto& side : sides) {
+    YAML::Node s(YAML::NodeType::Sequence);
+    for (const auto& name : side)
+      s.push_back(name);
+    g.push_back(s);
+  }
+  g.SetStyle(YAML::EmitterStyle::Flow);
+  return g;
+}
+
+// The partition of kPartition: nodes [target, target + size) (mod the count) apart; the rest, with every
+// host not listed (clients, pods), on the first side.
+YAML::Node partition(const Base& base, const Case& c, const Episode& e) {
+  std::vector<std::vector<std::string>> sides(2);
+  const int first = e.target % c.nodes, size = 1 + (e.size - 1) % std::max(1, c.nodes - 1);
+  for (int i = 0; i < c.nodes; ++i) {
+    const bool apart = (i - first + c.nodes) % c.nodes < size;
+    sides[apart ? 1 : 0].push_back(node_name(base, i));
+  }
+  return groups(sides);
+}
+
+// The fault and its recovery, appended to `faults`.
+void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, YAML::Node& faults) {
+  const int end_ms = at_ms + e.length_ms;
+  const std::string node = node_name(base, e.target % c.nodes);
+  const std::string pod = base.pods.empty() ? "" : base.pods[e.target % base.pods.size()];
+  const YAML::Node yes("true");
+  switch (e.kind) {
+    case EpisodeKind::kCrashOwner:
+    case EpisodeKind::kLeaveOwner:
+      faults.push_back(
+          fault(at_ms, e.kind == EpisodeKind::kCrashOwner ? "crash" : "leave", YAML::Node("owner")));
+      faults.push_back(fault(end_ms, "restart", YAML::Node("all")));
+      break;
+    case EpisodeKind::kCrashNode:
+      faults.push_back(fault(at_ms, "crash", YAML::Node(node)));
+      faults.push_back(fault(end_ms, "restart", YAML::Node("all")));
+      break;
+    case EpisodeKind::kNicDown:
+      faults.push_back(fault(at_ms, "nic_down", YAML::Node(node)));
+      faults.push_back(fault(end_ms, "nic_up", YAML::Node(node)));
+      break;
+    case EpisodeKind::kPartitionOwner: {
+      std::vector<std::string> all;
+      for (int i = 0; i < c.nodes; ++i)
+        all.push_back(node_name(base, i));
+      faults.push_back(fault(at_ms, "partition", groups({all, {"owner"}})));
+      faults.push_back(fault(end_ms, "heal", yes));
+      break;
+    }
+    case EpisodeKind::kPartition:
+      faults.push_back(fault(at_ms, "partition", partition(base, c, e)));
+      faults.push_back(fault(end_ms, "heal", yes));
+      break;
+    case EpisodeKind::kBackendCrash:
+      faults.push_back(fault(at_ms, "backend_crash", YAML::Node(pod)));
+      faults.push_back(fault(end_ms, "backend_restart", YAML::Node(pod)));
+      break;
+  }
+}
+
+}  // namespace
+
+int case_duration_ms(const Case& c) {
+  int at = kFirstEpisodeAfterMs;
+  for (const auto& e : c.episodes)
+    at += e.gap_ms + e.length_ms;
+  return at + kRecoveryWithinMs + kTailAfterRecoveryMs;
+}
+
+std::string emit_case(const Base& base, const Case& c, const EmitOptions& options) {
+  YAML::Node doc = YAML::Clone(base.document);
+  doc["name"] = options.name;
+  doc["seed"] = c.seed;
+  doc["duration"] = std::to_string(case_duration_ms(c)) + "ms";
+  YAML::Node nodes(YAML::NodeType::Sequence), clients(YAML::NodeType::Sequence);
+  for (int i = 0; i < c.nodes; ++i)
+    nodes.push_back(emit_node(base, c, i));
+  doc["nodes"] = nodes;
+  YAML::Node manifests(YAML::NodeType::Sequence);
+  for (const auto& m : base.scenario.manifests)
+    manifests.push_back(std::filesystem::absolute(m).lexically_normal().string());
+  doc["manifests"] = manifests;
+  if (base.document["backends"]) doc["backends"] = emit_backends(base, c);
+  for (const auto& cc : c.clients)
+    clients.push_back(emit_client(base, cc));
+  doc["clients"] = clients;
+  YAML::Node faults(YAML::NodeType::Sequence), expect(YAML::NodeType::Sequence);
+  int at = kFirstEpisodeAfterMs;
+  for (const auto& e : c.episodes) {
+    at += e.gap_ms;
+    emit_episode(base, c, e, at, faults);
+    at += e.length_ms;
+  }
+  doc["faults"] = faults;
+  for (const auto& x : options.expectations)
+    expect.push_back(YAML::Load(x));
+  doc["expect"] = expect;
+  std::ostringstream out;
+  std::istringstream comment(options.comment);
+  for (std::string line; std::getline(comment, line);)
+    out << "# " << line << "\n";
+  YAML::Emitter e;
+  e << doc;
+  out << e.c_str() << "\n";
+  return out.str();
+}
+
+}  // namespace metalgate::check

@@ -1,0 +1,26 @@
+// A generated case as a scenario document: the base's file with its nodes, clients, faults and expectations
+// replaced and its manifests made absolute. `metalgate sim FILE` replays it alone: the file is the case.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "check/case/base.h"
+#include "check/case/case-t.h"
+
+namespace metalgate::check {
+
+struct EmitOptions {
+  std::string name;                       // the scenario's name
+  std::string comment;                    // lines above the document (each written as "# …")
+  std::vector<std::string> expectations;  // each one expect: entry as YAML ("single_owner: {}")
+};
+
+// The scenario YAML of `c`.
+std::string emit_case(const Base& base, const Case& c, const EmitOptions& options);
+
+// The case's simulated length: its episodes one after another from kFirstEpisodeAfterMs, then
+// kRecoveryWithinMs and kTailAfterRecoveryMs.
+int case_duration_ms(const Case& c);
+
+}  // namespace metalgate::check

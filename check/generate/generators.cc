@@ -1,0 +1,89 @@
+#include "check/generate/generators.h"
+
+#include <algorithm>
+
+namespace metalgate::check {
+
+namespace {
+
+int fewest_nodes(const Base& base) {
+  return std::min(3, base.max_nodes);
+}
+
+// Nodes grow with the size: 3 at the start of a run, up to 16 (or what the LAN has room for) at size 100.
+rc::Gen<int> gen_node_count(const Base& base) {
+  return rc::gen::withSize([&base](int size) {
+    const int most = std::max(fewest_nodes(base), std::min(base.max_nodes, 3 + size / 8));
+    return rc::gen::inRange(fewest_nodes(base), most + 1);
+  });
+}
+
+// Which nodes run the proxy: each with a 3 in 4 chance (shrinks toward every node); at least one does.
+std::vector<bool> draw_proxies(int nodes) {
+  std::vector<bool> proxy;
+  for (int i = 0; i < nodes; ++i)
+    proxy.push_back(*rc::gen::weightedElement<bool>({{3, true}, {1, false}}));
+  if (std::none_of(proxy.begin(), proxy.end(), [](bool p) { return p; })) proxy[0] = true;
+  return proxy;
+}
+
+// One to all of the base's clients, each once, at 1-20 requests per second.
+std::vector<CaseClient> draw_clients(const Base& base) {
+  const int available = static_cast<int>(base.scenario.clients.size());
+  const int count = *rc::gen::inRange(1, available + 1);
+  std::vector<int> order(available);
+  for (int i = 0; i < available; ++i)
+    order[i] = i;
+  // Which clients: a shuffle's first `count` (shrinks toward the base's order).
+  for (int i = 0; i < count; ++i)
+    std::swap(order[i], order[*rc::gen::inRange(i, available)]);
+  std::vector<CaseClient> clients;
+  for (int i = 0; i < count; ++i)
+    clients.push_back({order[i], static_cast<double>(*rc::gen::inRange(1, 21))});
+  std::sort(clients.begin(), clients.end(),
+            [](const CaseClient& a, const CaseClient& b) { return a.base_index < b.base_index; });
+  return clients;
+}
+
+}  // namespace
+
+std::vector<EpisodeKind> episode_kinds(const Base& base) {
+  std::vector<EpisodeKind> kinds = {EpisodeKind::kCrashOwner, EpisodeKind::kLeaveOwner,
+                                    EpisodeKind::kCrashNode, EpisodeKind::kNicDown};
+  if (fewest_nodes(base) >= 2)
+    kinds.insert(kinds.end(), {EpisodeKind::kPartitionOwner, EpisodeKind::kPartition});
+  if (!base.pods.empty()) kinds.push_back(EpisodeKind::kBackendCrash);
+  return kinds;
+}
+
+rc::Gen<Episode> gen_episode(const Base& base) {
+  return rc::gen::exec([&base] {
+    Episode e;
+    e.kind = *rc::gen::elementOf(episode_kinds(base));
+    e.target = *rc::gen::inRange(0, 16);
+    if (e.kind == EpisodeKind::kPartition) e.size = *rc::gen::inRange(1, 16);
+    // Whole 100 ms steps: the written scenario reads as a person would write it.
+    e.gap_ms = 100 * *rc::gen::inRange(0, 51);
+    e.length_ms = 100 * *rc::gen::inRange(1, 81);
+    return e;
+  });
+}
+
+rc::Gen<Case> gen_case(const Base& base) {
+  // Drawn in the order shrinking should go: RapidCheck tries the first draws first, and every run costs a
+  // simulation. Fewer faults first, then fewer clients, then fewer nodes; the seed is not shrunk (any seed
+  // is as simple as another).
+  return rc::gen::exec([&base] {
+    Case c;
+    const int episodes = *rc::gen::withSize([](int size) { return rc::gen::inRange(0, 2 + size / 25); });
+    for (int i = 0; i < episodes; ++i)
+      c.episodes.push_back(*gen_episode(base));
+    c.clients = draw_clients(base);
+    c.nodes = *gen_node_count(base);
+    c.proxy = draw_proxies(c.nodes);
+    c.seed = *rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(1, 1u << 30));
+    return c;
+  });
+}
+
+}  // namespace metalgate::check

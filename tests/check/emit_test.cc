@@ -1,0 +1,86 @@
+// A case as a scenario document: the base's manifests, pods and clients as the user wrote them, the case's
+// nodes, rates and fault history; the scenario loader reads it back without an error.
+#include "check/case/emit.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "scenario/schema/loader.h"
+
+namespace metalgate::check {
+namespace {
+
+using ::testing::HasSubstr;
+
+Base seed_base() {
+  config::Diagnostics d;
+  auto base = load_base(std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed.yaml", d);
+  EXPECT_TRUE(base) << d.to_string();
+  return *base;
+}
+
+scenario::Scenario reload(const std::string& text) {
+  config::Diagnostics d;
+  auto s = scenario::load_scenario_text(text, "/tmp/case.yaml", d);
+  EXPECT_FALSE(d.has_errors()) << d.to_string() << text;
+  return s;
+}
+
+TEST(EmitCase, NodesPastTheBasesTakeSpareAddressesAndTheCasesProxyRoles) {
+  const Base base = seed_base();
+  Case c;
+  c.nodes = 5;
+  c.proxy = {true, false, true, true, false};
+  c.clients = {{0, 3}};
+  const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  ASSERT_EQ(s.nodes.size(), 5u);
+  EXPECT_EQ(s.nodes[0].name, "node-1");
+  EXPECT_EQ(s.nodes[3].name, "node-4");
+  EXPECT_EQ(s.nodes[3].address.to_string(), "192.168.1.14") << "the first free address past node-1's";
+  EXPECT_FALSE(s.nodes[1].proxy);
+  EXPECT_TRUE(s.nodes[2].proxy);
+  EXPECT_TRUE(s.nodes[4].speaker);
+  ASSERT_EQ(s.clients.size(), 1u);
+  EXPECT_EQ(s.clients[0].name, "browser-app");
+  EXPECT_EQ(s.clients[0].rate, 3);
+  EXPECT_TRUE(s.clients[0].keep_alive) << "the user's options stay";
+  EXPECT_EQ(s.manifests, base.scenario.manifests);
+  ASSERT_EQ(s.expectations.size(), 1u);
+  EXPECT_EQ(s.expectations[0].name, "single_owner");
+}
+
+TEST(EmitCase, EachEpisodeIsItsFaultAndItsRecoveryOneAfterAnother) {
+  const Base base = seed_base();
+  Case c;
+  c.nodes = 4;
+  c.proxy.assign(4, true);
+  c.clients = {{1, 2}};
+  c.episodes = {{EpisodeKind::kCrashOwner, 0, 1, 500, 2000},
+                {EpisodeKind::kPartition, 3, 2, 1000, 1500},
+                {EpisodeKind::kBackendCrash, 7, 1, 0, 800},
+                {EpisodeKind::kNicDown, 5, 1, 100, 300}};
+  const std::string text = emit_case(base, c, {"case", "a comment\nof two lines", {"recovers: {}"}});
+  EXPECT_THAT(text, HasSubstr("# a comment\n# of two lines\n"));
+  const auto s = reload(text);
+  ASSERT_EQ(s.faults.size(), 8u);
+  EXPECT_EQ(s.faults[0].kind, "crash");
+  EXPECT_EQ(s.faults[0].node, "owner");
+  EXPECT_EQ(s.faults[0].at.count(), 3500);
+  EXPECT_EQ(s.faults[1].kind, "restart");
+  EXPECT_EQ(s.faults[1].at.count(), 5500);
+  EXPECT_EQ(s.faults[2].kind, "partition");
+  EXPECT_EQ(s.faults[2].at.count(), 6500);
+  ASSERT_EQ(s.faults[2].groups.size(), 2u);
+  EXPECT_EQ(s.faults[2].groups[1], (std::vector<std::string>{"node-1", "node-4"}))
+      << "target 3, size 2: node-4 and (wrapping) node-1 are cut off";
+  EXPECT_EQ(s.faults[3].kind, "heal");
+  EXPECT_EQ(s.faults[4].node, base.pods[7 % base.pods.size()]);
+  EXPECT_EQ(s.faults[6].kind, "nic_down");
+  EXPECT_EQ(s.faults[6].node, "node-2") << "target 5 of 4 nodes";
+  EXPECT_EQ(s.faults[7].kind, "nic_up");
+  EXPECT_EQ(s.duration.count(), case_duration_ms(c));
+  EXPECT_EQ(case_duration_ms(c), 3000 + 2500 + 2500 + 800 + 400 + kRecoveryWithinMs + kTailAfterRecoveryMs);
+}
+
+}  // namespace
+}  // namespace metalgate::check
