@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
       "pods and clients; generated nodes, client mixes and fault histories), run in the simulator. "
       "Exit 0 when every property held, 1 when one failed, 2 on bad input",
       "metalgate check"};
+  app.set_version_flag("--version", std::string("metalgate-check ") + METALGATE_VERSION);
   std::string scenario_file;
   CheckOptions o;
   std::optional<std::uint64_t> seed;
