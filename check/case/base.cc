@@ -1,7 +1,9 @@
 #include "check/case/base.h"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "scenario/schema/loader.h"
 
@@ -30,18 +32,19 @@ std::vector<net::IpAddress> spare_addresses(const scenario::Scenario& s, std::si
 
 }  // namespace
 
-std::optional<Base> load_base(const std::string& scenario_file, config::Diagnostics& diagnostics) {
+std::optional<Base> load_base_text(const std::string& text, const std::string& path,
+                                   config::Diagnostics& diagnostics) {
   Base base;
-  base.file = scenario_file;
-  base.scenario = scenario::load_scenario(scenario_file, diagnostics);
+  base.file = path;
+  base.scenario = scenario::load_scenario_text(text, path, diagnostics);
   if (diagnostics.has_errors()) return std::nullopt;
   const auto& s = base.scenario;
-  config::SourceLocation where{scenario_file, 1, 1};
+  config::SourceLocation where{path, 1, 1};
   if (s.nodes.empty()) diagnostics.error(where, "nodes", "a base scenario for check needs a node");
   if (s.clients.empty())
     diagnostics.error(where, "clients", "a base scenario for check needs a client: the cases reuse them");
   if (diagnostics.has_errors()) return std::nullopt;
-  base.document = YAML::LoadFile(scenario_file);
+  base.document = YAML::Load(text);
   for (const auto& b : s.backends)
     for (std::size_t i = 0; i < b.addresses.size(); ++i)
       base.pods.push_back(scenario::pod_name(b, i));
@@ -49,6 +52,17 @@ std::optional<Base> load_base(const std::string& scenario_file, config::Diagnost
   base.spare_addresses = spare_addresses(s, wanted);
   base.max_nodes = static_cast<int>(std::min<std::size_t>(16, s.nodes.size() + base.spare_addresses.size()));
   return base;
+}
+
+std::optional<Base> load_base(const std::string& scenario_file, config::Diagnostics& diagnostics) {
+  std::ifstream in(scenario_file);
+  if (!in) {
+    diagnostics.error({scenario_file, 0, 0}, "", "cannot read the scenario file");
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_base_text(text.str(), scenario_file, diagnostics);
 }
 
 }  // namespace metalgate::check

@@ -27,5 +27,8 @@ struct Base {
 // Nullopt (and errors in `diagnostics`, with file:line:column) when the scenario does not load, or has no
 // client or no node.
 std::optional<Base> load_base(const std::string& scenario_file, config::Diagnostics& diagnostics);
+// The same from a document in memory, named `path` (check --manifests builds one).
+std::optional<Base> load_base_text(const std::string& text, const std::string& path,
+                                   config::Diagnostics& diagnostics);
 
 }  // namespace metalgate::check

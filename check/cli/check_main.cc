@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -16,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "check/case/from_manifests.h"
 #include "check/run/checker.h"
 
 namespace {
@@ -134,10 +137,24 @@ void report(const PropertyOutcome& o, const std::string& again) {
             << "    search again: " << again << " --property " << o.property << "\n";
 }
 
-int run_check(const std::string& file, const std::vector<std::string>& names,
-              std::optional<std::uint64_t> seed, int jobs, CheckOptions o) {
+// The base: the scenario file, or with --manifests one built for them and written as OUT/base.yaml.
+std::optional<metalgate::check::Base> load(const std::string& file, const std::string& manifests,
+                                           const CheckOptions& o, metalgate::config::Diagnostics& d) {
+  if (manifests.empty()) return metalgate::check::load_base(file, d);
+  const auto text = metalgate::check::scenario_for_manifests(manifests, d);
+  if (!text) return std::nullopt;
+  std::filesystem::create_directories(o.out_dir);
+  const std::string path = o.out_dir + "/base.yaml";
+  std::ofstream(path) << *text;
+  return metalgate::check::load_base_text(*text, path, d);
+}
+
+int run_check(const std::string& scenario, const std::string& manifests,
+              const std::vector<std::string>& names, std::optional<std::uint64_t> seed, int jobs,
+              CheckOptions o) {
   metalgate::config::Diagnostics d;
-  const auto base = metalgate::check::load_base(file, d);
+  const auto base = load(scenario, manifests, o, d);
+  const std::string file = manifests.empty() ? scenario : "--manifests " + manifests;
   if (!base) {
     std::cerr << d.to_string() << "metalgate check: nothing ran\n";
     return 2;
@@ -182,8 +199,15 @@ int main(int argc, char** argv) {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> names;
   int jobs = 1;
-  app.add_option("scenario", scenario_file, "The scenario to work around (its manifests, pods and clients)")
-      ->required();
+  std::string manifests;
+  auto* scenario_option = app.add_option("scenario", scenario_file,
+                                         "The scenario to work around (its manifests, pods and clients)");
+  app.add_option(
+         "--manifests", manifests,
+         "Instead of a scenario: work around these manifests (a directory or file), on a base built for "
+         "them (written as OUT/base.yaml): 3 nodes, pods for every Deployment, a client per routed host "
+         "and per TCP/UDP service")
+      ->excludes(scenario_option);
   app.add_option("--cases", o.cases, "Cases per property")->check(CLI::Range(1, 100000));
   app.add_option("--seed", seed,
                  "The search's seed (default: drawn, and printed): the same seed, the same cases");
@@ -198,5 +222,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  return run_check(scenario_file, names, seed, jobs, o);
+  if (scenario_file.empty() == manifests.empty()) {
+    std::cerr << "metalgate check: give a scenario file or --manifests DIR\n";
+    return 2;
+  }
+  return run_check(scenario_file, manifests, names, seed, jobs, o);
 }
