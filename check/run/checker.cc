@@ -84,6 +84,25 @@ void read_rapidcheck_configuration_quietly() {
   (void)once;
 }
 
+// The case's manifests copied beside it (OUT/manifests/N-NAME) and named relative to it: the directory is
+// the whole counterexample, to attach to a bug report or replay on another machine.
+std::string with_manifests_beside(const Base& base, std::string document, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  for (std::size_t i = 0; i < base.scenario.manifests.size(); ++i) {
+    const fs::path from = fs::absolute(base.scenario.manifests[i]).lexically_normal();
+    const std::string relative = "manifests/" + std::to_string(i) + "-" + from.filename().string();
+    std::error_code ec;
+    fs::remove_all(fs::path(out_dir) / relative, ec);
+    fs::create_directories(fs::path(out_dir) / "manifests", ec);
+    fs::copy(from, fs::path(out_dir) / relative, fs::copy_options::recursive, ec);
+    if (ec) continue;  // left absolute: still replays here
+    const std::string absolute = "- " + from.string() + "\n";
+    for (auto at = document.find(absolute); at != std::string::npos; at = document.find(absolute, at))
+      document.replace(at, absolute.size(), "- " + relative + "\n");
+  }
+  return document;
+}
+
 }  // namespace
 
 CaseRun run_case_document(const std::string& document, const std::string& path) {
@@ -133,7 +152,7 @@ PropertyOutcome check_property(const Base& base, const Property& property, const
   out.shrink_runs = search.shrink_runs;
   if (search.smallest) {
     std::filesystem::create_directories(options.out_dir);
-    std::ofstream(search.path) << search.smallest_document;
+    std::ofstream(search.path) << with_manifests_beside(base, search.smallest_document, options.out_dir);
     out.counterexample = search.path;
     out.failure = search.smallest->failure;
   }

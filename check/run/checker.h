@@ -30,7 +30,8 @@ struct PropertyOutcome {
   int cases = 0;        // cases that passed before the first failure (all of them when it passed)
   int shrink_runs = 0;  // runs spent shrinking
   double seconds = 0;
-  // When it failed: the shrunk case's scenario file, and the expectations that failed there.
+  // When it failed: the shrunk case's scenario file (its manifests copied beside it, in OUT/manifests/), and
+  // the expectations that failed there.
   std::string counterexample;
   std::string failure;
 };

@@ -37,7 +37,7 @@ TEST(CheckProperty, VipSafetyHoldsOnTheFirstCasesOfTheSeed) {
   EXPECT_TRUE(out.counterexample.empty());
 }
 
-TEST(CheckProperty, AFailureIsShrunkAndItsFileReplaysTheSameFailure) {
+TEST(CheckProperty, AFailureIsShrunkAndItsFileWithItsManifestsBesideReplaysTheSameFailure) {
   CheckOptions o;
   o.cases = 3;
   o.seed = 7;
@@ -54,6 +54,8 @@ TEST(CheckProperty, AFailureIsShrunkAndItsFileReplaysTheSameFailure) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_THAT(text.str(), ::testing::HasSubstr("--seed 7"));
+  EXPECT_THAT(text.str(), ::testing::HasSubstr("\n  - manifests/0-seed\n")) << "manifests beside the case";
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/manifests/0-seed/web-ingress.yaml"));
   const CaseRun again = run_case_document(text.str(), out.counterexample);
   EXPECT_TRUE(again.ran);
   EXPECT_FALSE(again.held);
