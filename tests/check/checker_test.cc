@@ -8,17 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "tests/check/seed_base.h"
 
 namespace metalgate::check {
 namespace {
-
-const Base& seed_base() {
-  static const Base base = [] {
-    config::Diagnostics d;
-    return *load_base(std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed.yaml", d);
-  }();
-  return base;
-}
 
 std::string out_dir(const std::string& name) {
   return (std::filesystem::temp_directory_path() /

@@ -6,18 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "scenario/schema/loader.h"
+#include "tests/check/seed_base.h"
 
 namespace metalgate::check {
 namespace {
 
 using ::testing::HasSubstr;
-
-Base seed_base() {
-  config::Diagnostics d;
-  auto base = load_base(std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed.yaml", d);
-  EXPECT_TRUE(base) << d.to_string();
-  return *base;
-}
 
 scenario::Scenario reload(const std::string& text) {
   config::Diagnostics d;
@@ -27,7 +21,7 @@ scenario::Scenario reload(const std::string& text) {
 }
 
 TEST(EmitCase, NodesPastTheBasesTakeSpareAddressesAndTheCasesProxyRoles) {
-  const Base base = seed_base();
+  const Base& base = seed_base();
   Case c;
   c.nodes = 5;
   c.proxy = {true, false, true, true, false};
@@ -50,7 +44,7 @@ TEST(EmitCase, NodesPastTheBasesTakeSpareAddressesAndTheCasesProxyRoles) {
 }
 
 TEST(EmitCase, EachEpisodeIsItsFaultAndItsRecoveryOneAfterAnother) {
-  const Base base = seed_base();
+  const Base& base = seed_base();
   Case c;
   c.nodes = 4;
   c.proxy.assign(4, true);

@@ -7,17 +7,10 @@
 
 #include "check/case/emit.h"
 #include "scenario/schema/loader.h"
+#include "tests/check/seed_base.h"
 
 namespace metalgate::check {
 namespace {
-
-const Base& seed_base() {
-  static const Base base = [] {
-    config::Diagnostics d;
-    return *load_base(std::string(METALGATE_SOURCE_DIR) + "/scenarios/seed.yaml", d);
-  }();
-  return base;
-}
 
 RC_GTEST_PROP(Generators, EveryCaseLoadsWithoutAnErrorAndKeepsWithinTheBase, ()) {
   const Base& base = seed_base();
