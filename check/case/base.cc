@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/cli/validate.h"
 #include "scenario/schema/loader.h"
 
 namespace metalgate::check {
@@ -45,6 +46,11 @@ std::optional<Base> load_base_text(const std::string& text, const std::string& p
     diagnostics.error(where, "clients", "a base scenario for check needs a client: the cases reuse them");
   if (diagnostics.has_errors()) return std::nullopt;
   base.document = YAML::Load(text);
+  base.model = cli::validate_manifests({s.manifests, false, ""}).model;
+  if (!base.model) {
+    diagnostics.error(where, "manifests", "the manifests do not resolve: run metalgate validate on them");
+    return std::nullopt;
+  }
   for (const auto& b : s.backends)
     for (std::size_t i = 0; i < b.addresses.size(); ++i)
       base.pods.push_back(scenario::pod_name(b, i));

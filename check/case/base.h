@@ -3,6 +3,7 @@
 // options) stay; the nodes, the clients' mix and rates, the fault history and the expectations are drawn.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/config/diagnostics.h"
+#include "engine/model/model-t.h"
 #include "engine/net/ip_address.h"
 #include "scenario/schema/scenario-t.h"
 
@@ -22,6 +24,9 @@ struct Base {
   std::vector<std::string> pods;                // every backend's pods, in order: backend_crash targets
   std::vector<net::IpAddress> spare_addresses;  // free host addresses of the LAN, for nodes past the base's
   int max_nodes = 0;                            // the base's nodes and the spare addresses, at most 16
+  // The manifests as `metalgate validate` resolves them: the objects the routing property's reference reads,
+  // and which Ingresses the controller serves.
+  std::shared_ptr<const model::Model> model;
 };
 
 // Nullopt (and errors in `diagnostics`, with file:line:column) when the scenario does not load, or has no

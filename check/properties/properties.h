@@ -7,12 +7,16 @@
 #include <string_view>
 #include <vector>
 
+#include "check/case/base.h"
+#include "check/case/case-t.h"
+
 namespace metalgate::check {
 
 struct Property {
   std::string_view name;
-  std::string_view says;                  // one line, for --help and the counterexample's header
-  std::vector<std::string> expectations;  // expect: entries, as YAML
+  std::string_view says;  // one line, for --help and the counterexample's header
+  // The expect: entries every case carries, as YAML (a case's own: routing names the pods of its requests).
+  std::vector<std::string> (*expectations)(const Base& base, const Case& c);
   // Fails on purpose: the proof that a failure is found, shrunk and replayed (tests only; --property names
   // it, the default set leaves it out).
   bool deliberately_failing = false;

@@ -48,7 +48,7 @@ struct Search {
   // One case: false when the property failed on it.
   bool run(const Case& c) {
     EmitOptions e{base.scenario.name + "-" + std::string(property.name), header(base, property, options),
-                  property.expectations};
+                  property.expectations(base, c)};
     const std::string document = emit_case(base, c, e);
     CaseRun r = run_case_document(document, path);
     if (smallest) ++shrink_runs;

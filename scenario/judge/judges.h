@@ -41,6 +41,10 @@ Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
 // finds exactly one owner of the scenario's VIP; at least one request. The liveness property of generated
 // cases (check/), whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
+// Every answer a pod gave to a request for `host` and `request_path` came from one of `pods` (none: no pod
+// may answer it); at least one such request was answered. The routing property of generated cases (check/),
+// whose pods come from a reference of the Ingress rules written apart from the engine's.
+Judgement answered_by(const Observations& o, const ScenarioExpectation& x);
 // The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within
 // [at_least, at_most]; a path no node has fails, naming it.
 Judgement counter(const Observations& o, const ScenarioExpectation& x);

@@ -1,6 +1,7 @@
 // success_ratio, routed_to_allowed_backend, latency, sticky and rate_limit: judged from the request records.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "scenario/judge/judges.h"
 #include "scenario/judge/requests.h"
@@ -13,7 +14,9 @@ bool excluded(const ScenarioExpectation& x, const std::string& client) {
   return std::find(x.exclude.begin(), x.exclude.end(), client) != x.exclude.end();
 }
 
-bool denied(const observe::RequestRecord& r) { return r.status == 403 || r.status == 429; }
+bool denied(const observe::RequestRecord& r) {
+  return r.status == 403 || r.status == 429;
+}
 
 // The most of `starts` (ascending, microseconds) within one `window`.
 std::size_t most_in_a_window(const std::vector<std::int64_t>& starts, std::int64_t window) {
@@ -61,6 +64,23 @@ Judgement routed_to_allowed_backend(const Observations& o, const ScenarioExpecta
   return j;
 }
 
+Judgement answered_by(const Observations& o, const ScenarioExpectation& x) {
+  std::int64_t answers = 0, by_pods = 0;
+  std::set<std::string> others;
+  for (const auto& r : o.records) {
+    if (!counted(r) || !answered(r) || r.host != x.host || r.path != x.request_path) continue;
+    ++answers;
+    if (r.served_by.empty()) continue;  // the proxy's own answer (a redirect)
+    ++by_pods;
+    if (std::find(x.pods.begin(), x.pods.end(), r.served_by) == x.pods.end()) others.insert(r.served_by);
+  }
+  Judgement j;
+  j.passed = answers > 0 && others.empty();
+  j.measured = {{"answers", answers}, {"answered_by_a_pod", by_pods}, {"other_pods", others}};
+  j.bound = {{"host", x.host}, {"path", x.request_path}, {"pods", x.pods}};
+  return j;
+}
+
 Judgement latency(const Observations& o, const ScenarioExpectation& x) {
   std::vector<std::int64_t> latencies;
   for (const auto& r : o.records)
@@ -96,10 +116,11 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x) {
   return j;
 }
 
-// Per proxy node (each replica keeps its own table, as HAProxy's stick tables without peers); without a denial
-// the limiter never engaged and the bound proves nothing. A request sent while its VIP moved is left out of the
-// count: `vip_node` says where it was sent, but a retransmission after the move reaches the next owner (seen
-// live: a SYN lost in a partition, answered by the new owner 1 s later, counted against the old one's window).
+// Per proxy node (each replica keeps its own table, as HAProxy's stick tables without peers); without a
+// denial the limiter never engaged and the bound proves nothing. A request sent while its VIP moved is left
+// out of the count: `vip_node` says where it was sent, but a retransmission after the move reaches the next
+// owner (seen live: a SYN lost in a partition, answered by the new owner 1 s later, counted against the old
+// one's window).
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x) {
   std::map<std::string, std::vector<std::int64_t>> passed_at;  // proxy node -> request starts
   std::int64_t denials = 0;

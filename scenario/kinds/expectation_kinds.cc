@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "scenario/schema/fields.h"
+#include "scenario/schema/loader.h"
 
 namespace metalgate::scenario {
 
@@ -62,7 +63,8 @@ void routed_to_allowed_backend(const YamlReader& p, const Scenario&, ScenarioExp
 void latency(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
   if (!p.expect_map({"percentile", "max", "exclude"})) return;
   x.exclude = p.string_list("exclude");
-  x.percentile = number_field(p, "percentile", 0, 1, "a percentile from 0 to 1 (0.99)").value_or(x.percentile);
+  x.percentile =
+      number_field(p, "percentile", 0, 1, "a percentile from 0 to 1 (0.99)").value_or(x.percentile);
   x.max = duration_field(p, "max", true).value_or(milliseconds(0));
   check_excluded_clients(p, s, x);
 }
@@ -85,6 +87,16 @@ void rate_limit(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) 
 
 void recovers(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
   if (p.present() && p.expect_map({"within"})) x.within = duration_field(p, "within").value_or(x.within);
+}
+
+void answered_by(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
+  if (!p.expect_map({"host", "path", "pods"})) return;
+  x.host = p.string("host", true).value_or("");
+  x.request_path = p.string("path", true).value_or("");
+  x.pods = p.string_list("pods");
+  const auto known = pod_names(s);
+  for (const auto& pod : x.pods)
+    if (!known.count(pod)) p["pods"].error("no pod is named '" + pod + "' (<deployment>-<n>)");
 }
 
 void counter(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
@@ -113,6 +125,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"rate_limit", rate_limit, judge::rate_limit},
       {"counter", counter, judge::counter},
       {"recovers", recovers, judge::recovers},
+      {"answered_by", answered_by, judge::answered_by},
   };
   return kinds;
 }

@@ -113,6 +113,11 @@ struct ScenarioExpectation {
   std::string node;
   std::string path;
   std::optional<double> at_least, at_most;
+  // answered_by: the requests for `host` and `request_path`, and the pods that may answer them (none: only the
+  // proxy's own answers, a redirect or a 404).
+  std::string host;
+  std::string request_path;
+  std::vector<std::string> pods;
   config::SourceLocation where;
 };
 

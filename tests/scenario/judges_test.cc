@@ -147,6 +147,36 @@ TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTh
   EXPECT_FALSE(recovers(o, x).passed) << "nothing asked after 3 s + 5 s proves nothing";
 }
 
+TEST(AnsweredBy, HoldsWhenEveryPodAnswerForTheHostAndPathCameFromAnAllowedPod) {
+  Observations o;
+  auto shop = [](double start, int status, const std::string& pod, const std::string& path = "/cart") {
+    RequestRecord r = request(start, 1, status, pod);
+    r.host = "shop.example.com";
+    r.path = path;
+    return r;
+  };
+  o.records = {shop(1500, 200, "web-0"), shop(1600, 302, ""), shop(1700, 200, "db-0", "/other"),
+               shop(1800, 0, "")};
+  auto x = expectation("answered_by");
+  x.host = "shop.example.com";
+  x.request_path = "/cart";
+  x.pods = {"web-0", "web-1"};
+  Judgement j = answered_by(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["answers"], 2) << "a redirect is an answer, by no pod; /other is not asked about";
+  EXPECT_EQ(j.measured["answered_by_a_pod"], 1);
+  o.records.push_back(shop(1900, 200, "db-0"));
+  j = answered_by(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["other_pods"], nlohmann::json({"db-0"}));
+  x.pods.clear();
+  EXPECT_FALSE(answered_by(o, x).passed) << "no pod may answer: the proxy's own 404";
+  o.records = {shop(1600, 302, "")};
+  EXPECT_TRUE(answered_by(o, x).passed);
+  o.records.clear();
+  EXPECT_FALSE(answered_by(o, x).passed) << "nothing answered proves nothing";
+}
+
 TEST(Failover, HoldsWhenEveryFailoverRecoveredWithinMax) {
   Observations o;
   o.failovers = {{20000, "node-2", 20131, "crash"}, {47000, "node-1", 47500, "partition"}};
@@ -236,8 +266,13 @@ TEST(RoutedToAllowedBackend, FailsWhenNothingWasAnswered) {
 
 TEST(Latency, ThePercentileOfAnsweredCountedRequestsIsHeldToMax) {
   Observations o;
-  o.records = {request(500, 900), request(1500, 2), request(1600, 4), request(1700, 6), request(1800, 8),
-               request(1900, 700, 0), request(2000, 500, 200, "web-0", "greedy")};
+  o.records = {request(500, 900),
+               request(1500, 2),
+               request(1600, 4),
+               request(1700, 6),
+               request(1800, 8),
+               request(1900, 700, 0),
+               request(2000, 500, 200, "web-0", "greedy")};
   auto x = expectation("latency");
   x.percentile = 0.5;
   x.max = milliseconds(6);
@@ -287,10 +322,11 @@ TEST(Sticky, FailsWithoutASecondAnswer) {
 // Three answered through node-1 within 10 s, two through node-2: each proxy keeps its own table.
 Observations greedy_requests() {
   Observations o;
-  o.records = {request(1000, 1, 200, "web-0", "greedy", "node-1"), request(2000, 1, 200, "web-0", "greedy", "node-1"),
-               request(3000, 1, 200, "web-0", "greedy", "node-1"), request(4000, 1, 200, "web-0", "greedy", "node-2"),
-               request(5000, 1, 200, "web-0", "greedy", "node-2"), request(6000, 1, 429, "", "greedy", "node-1"),
-               request(12500, 1, 200, "web-0", "greedy", "node-1")};
+  o.records = {
+      request(1000, 1, 200, "web-0", "greedy", "node-1"), request(2000, 1, 200, "web-0", "greedy", "node-1"),
+      request(3000, 1, 200, "web-0", "greedy", "node-1"), request(4000, 1, 200, "web-0", "greedy", "node-2"),
+      request(5000, 1, 200, "web-0", "greedy", "node-2"), request(6000, 1, 429, "", "greedy", "node-1"),
+      request(12500, 1, 200, "web-0", "greedy", "node-1")};
   return o;
 }
 
@@ -322,7 +358,8 @@ TEST(RateLimit, LeavesOutRequestsSentWhileTheirVipMoved) {
   EXPECT_TRUE(j.passed) << j.measured;
   EXPECT_EQ(j.measured["most_answered_in_a_period"], 3);
   o.failovers.clear();
-  EXPECT_FALSE(rate_limit(o, x).passed) << "without the move the fourth answer through node-1 is over the limit";
+  EXPECT_FALSE(rate_limit(o, x).passed)
+      << "without the move the fourth answer through node-1 is over the limit";
 }
 
 TEST(RateLimit, FailsWhenTheLimiterNeverEngaged) {

@@ -1,0 +1,30 @@
+// An independent reference of where the Kubernetes Ingress rules send a request: which pods may answer a
+// Host and path. Written from the Kubernetes Ingress specification and docs/configuration.md ("HTTP routes"),
+// simply and by brute force, and sharing no code with engine/routing or engine/model's route building, so
+// that the routing property compares two implementations and not one with itself. It reads the manifests as
+// the config loader parsed them (the objects, not their interpretation) and the scenario's pods.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/config/manifest-t.h"
+#include "scenario/schema/scenario-t.h"
+
+namespace metalgate::check {
+
+struct ReferenceRouting {
+  const config::ManifestSet& manifests;
+  std::vector<std::string> ingresses;  // the ones the controller serves, "namespace/name"
+  const scenario::Scenario& scenario;  // its backends: the pods of each Deployment
+
+  // The pods that may answer `host` and `path` (no query string): those of the Service the best rule names,
+  // or the default backend's; empty when nothing but the proxy's own 404 answers.
+  std::set<std::string> pods_for(const std::string& host, const std::string& path) const;
+  // The pods of the Deployments whose pod labels the Service's selector matches.
+  std::set<std::string> pods_of_service(const std::string& ns, const std::string& name) const;
+};
+
+}  // namespace metalgate::check
