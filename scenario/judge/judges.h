@@ -42,7 +42,7 @@ Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
 // cases (check/), whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // Every answer a pod gave to a request for `host` and `request_path` came from one of `pods` (none: no pod
-// may answer it); at least one such request was answered. The routing property of generated cases (check/),
+// may answer it); at least `min_answers` (1) such requests were answered. The routing property of generated cases (check/),
 // whose pods come from a reference of the Ingress rules written apart from the engine's.
 Judgement answered_by(const Observations& o, const ScenarioExpectation& x);
 // The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within

@@ -75,9 +75,9 @@ Judgement answered_by(const Observations& o, const ScenarioExpectation& x) {
     if (std::find(x.pods.begin(), x.pods.end(), r.served_by) == x.pods.end()) others.insert(r.served_by);
   }
   Judgement j;
-  j.passed = answers > 0 && others.empty();
+  j.passed = answers >= x.min_answers && others.empty();
   j.measured = {{"answers", answers}, {"answered_by_a_pod", by_pods}, {"other_pods", others}};
-  j.bound = {{"host", x.host}, {"path", x.request_path}, {"pods", x.pods}};
+  j.bound = {{"host", x.host}, {"path", x.request_path}, {"pods", x.pods}, {"min_answers", x.min_answers}};
   return j;
 }
 

@@ -90,7 +90,8 @@ void recovers(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
 }
 
 void answered_by(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
-  if (!p.expect_map({"host", "path", "pods"})) return;
+  if (!p.expect_map({"host", "path", "pods", "min_answers"})) return;
+  x.min_answers = p.integer("min_answers", 0, INT64_MAX).value_or(1);
   x.host = p.string("host", true).value_or("");
   x.request_path = p.string("path", true).value_or("");
   x.pods = p.string_list("pods");

@@ -118,6 +118,7 @@ struct ScenarioExpectation {
   std::string host;
   std::string request_path;
   std::vector<std::string> pods;
+  std::int64_t min_answers = 1;  // answered_by: how many such requests must have been answered
   config::SourceLocation where;
 };
 

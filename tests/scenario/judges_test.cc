@@ -175,6 +175,8 @@ TEST(AnsweredBy, HoldsWhenEveryPodAnswerForTheHostAndPathCameFromAnAllowedPod) {
   EXPECT_TRUE(answered_by(o, x).passed);
   o.records.clear();
   EXPECT_FALSE(answered_by(o, x).passed) << "nothing answered proves nothing";
+  x.min_answers = 0;
+  EXPECT_TRUE(answered_by(o, x).passed) << "unless asked for no answer";
 }
 
 TEST(Failover, HoldsWhenEveryFailoverRecoveredWithinMax) {
