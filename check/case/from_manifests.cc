@@ -90,8 +90,9 @@ void l4_clients(const model::Model& m, Addresses& addresses, YAML::Node& clients
     YAML::Node c;
     c["name"] = "tcp-" + std::to_string(s.listen_port);
     c["address"] = addresses.take(100);
-    c["http"] =
-        flow(YAML::Load("{host: tcp, path: /, port: " + std::to_string(s.listen_port) + ", rate: 2}"));
+    c["http"] = flow(YAML::Load("{host: tcp-" + std::to_string(s.listen_port) +
+                                ", path: /, port: " + std::to_string(s.listen_port) +
+                                ", rate: 2}"));  // a Host per port: see routing
     clients.push_back(c);
   }
   for (const auto& s : m.udp_services) {

@@ -1,5 +1,7 @@
 #include "check/properties/properties.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -10,26 +12,43 @@ namespace metalgate::check {
 
 namespace {
 
-// Per Host and path the case's HTTP clients ask for (through the controller's HTTP or HTTPS port), the pods
-// the reference of the Ingress rules allows: one answered_by each, as JSON (which YAML reads). Nothing need
-// be answered: a case may deny a Host everything (a client at its rate limit, measured in docs/checking.md)
-// or keep a client's target down for its whole run; liveness is vip_liveness's question.
+// A client that sends to the ingress controller's addresses (the default), not another Service's.
+bool to_the_controller(const Base& base, const scenario::ScenarioClient& client) {
+  const auto* controller = base.model->ingress_controller();
+  if (!client.target) return true;
+  return controller && std::find(controller->addresses.begin(), controller->addresses.end(),
+                                 *client.target) != controller->addresses.end();
+}
+
+// Per Host and path the case's clients ask of the controller's VIP, the pods the reference allows: the
+// Ingress rules' on its HTTP and HTTPS ports, the tcp-services ConfigMap's on a TCP service port. One
+// answered_by each, as JSON (which YAML reads). Nothing need be answered: a case may deny a Host everything
+// (a client at its rate limit, measured in docs/checking.md) or keep a client's target down for its whole
+// run; liveness is vip_liveness's question.
 std::vector<std::string> routing(const Base& base, const Case& c) {
   std::vector<std::string> out;
   const ReferenceRouting reference{base.model->manifests, base.model->ingresses, base.scenario};
-  std::set<std::pair<std::string, std::string>> asked;
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> asked;  // (Host, path) → pods
   for (const auto& cc : c.clients) {
     const auto& client = base.scenario.clients.at(cc.base_index);
-    if (client.udp || client.port != (client.https ? 443 : 80)) continue;
-    if (client.mix.empty()) asked.emplace(client.host, client.path);
+    if (client.udp || !to_the_controller(base, client)) continue;
+    if (client.port != (client.https ? 443 : 80)) {
+      // A TCP service port: whatever the request says, the ConfigMap's Service answers.
+      if (auto pods = reference.pods_for_tcp_port(client.port))
+        asked[{client.host, client.path}].merge(*pods);
+      continue;
+    }
+    // Records carry no port: requests alike on two ports may be answered by the pods of either.
+    if (client.mix.empty())
+      asked[{client.host, client.path}].merge(reference.pods_for(client.host, client.path));
     for (const auto& m : client.mix)
-      asked.emplace(m.host, m.path);
+      asked[{m.host, m.path}].merge(reference.pods_for(m.host, m.path));
   }
-  for (const auto& [host, path] : asked) {
-    const auto pods = reference.pods_for(host, path.substr(0, path.find('?')));
-    out.push_back("answered_by: " +
-                  nlohmann::json{{"host", host}, {"path", path}, {"pods", pods}, {"min_answers", 0}}.dump());
-  }
+  for (const auto& [request, pods] : asked)
+    out.push_back(
+        "answered_by: " +
+        nlohmann::json{{"host", request.first}, {"path", request.second}, {"pods", pods}, {"min_answers", 0}}
+            .dump());
   return out;
 }
 

@@ -114,6 +114,21 @@ std::set<std::string> ReferenceRouting::pods_for(const std::string& host, const 
   return {};
 }
 
+std::optional<std::set<std::string>> ReferenceRouting::pods_for_tcp_port(std::uint16_t port) const {
+  if (!manifests.controller || !manifests.controller->tcp_services_config_map) return std::nullopt;
+  const std::string& wanted = *manifests.controller->tcp_services_config_map;  // "name" or "namespace/name"
+  for (const auto& cm : manifests.config_maps) {
+    if (wanted != cm.meta.name && wanted != cm.meta.namespace_ + "/" + cm.meta.name) continue;
+    const auto entry = cm.data.find(std::to_string(port));
+    if (entry == cm.data.end()) return std::nullopt;
+    const std::string& target = entry->second;  // "namespace/service:port", perhaps with ":ssl" flags after
+    const auto slash = target.find('/'), colon = target.find(':');
+    if (slash == std::string::npos || colon == std::string::npos || colon < slash) return std::nullopt;
+    return pods_of_service(target.substr(0, slash), target.substr(slash + 1, colon - slash - 1));
+  }
+  return std::nullopt;
+}
+
 std::set<std::string> ReferenceRouting::pods_of_service(const std::string& ns,
                                                         const std::string& name) const {
   std::set<std::string> pods;

@@ -23,6 +23,10 @@ struct ReferenceRouting {
   // The pods that may answer `host` and `path` (no query string): those of the Service the best rule names,
   // or the default backend's; empty when nothing but the proxy's own 404 answers.
   std::set<std::string> pods_for(const std::string& host, const std::string& path) const;
+  // The pods that may answer a connection to the controller's TCP port `port`: those of the Service the
+  // tcp-services ConfigMap (the values' controller.tcpServices.configMapName) maps it to, "PORT":
+  // "namespace/service:port"; nullopt when the ConfigMap maps no such port.
+  std::optional<std::set<std::string>> pods_for_tcp_port(std::uint16_t port) const;
   // The pods of the Deployments whose pod labels the Service's selector matches.
   std::set<std::string> pods_of_service(const std::string& ns, const std::string& name) const;
 };

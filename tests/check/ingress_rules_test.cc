@@ -55,6 +55,9 @@ struct World {
   Pods pods(const std::string& host, const std::string& p) const {
     return ReferenceRouting{manifests, served, scenario}.pods_for(host, p);
   }
+  std::optional<Pods> tcp(std::uint16_t port) const {
+    return ReferenceRouting{manifests, served, scenario}.pods_for_tcp_port(port);
+  }
   Pods pods_of(const std::string& service) const {
     return ReferenceRouting{manifests, served, scenario}.pods_of_service("shop", service);
   }
@@ -117,6 +120,23 @@ TEST(ReferenceRouting, AServiceReachesThePodsOfTheDeploymentsItsSelectorMatches)
   EXPECT_EQ(w.pods_of("web"), Pods{});
   w.manifests.services[0].selector = {{"tier", "x"}};
   EXPECT_EQ(w.pods_of("web").size(), 8u) << "every Deployment's pods";
+}
+
+TEST(ReferenceRouting, ATcpServicePortReachesTheServiceItsConfigMapNames) {
+  World w;
+  EXPECT_EQ(w.tcp(5432), std::nullopt) << "no tcp-services ConfigMap";
+  w.manifests.controller.emplace();
+  w.manifests.controller->tcp_services_config_map = "ingress/tcp-map";
+  config::ConfigMap cm;
+  cm.meta.name = "tcp-map";
+  cm.meta.namespace_ = "ingress";
+  cm.data = {{"5432", "shop/api:5432"}, {"6379", "broken"}};
+  w.manifests.config_maps.push_back(cm);
+  EXPECT_EQ(w.tcp(5432), kApi);
+  EXPECT_EQ(w.tcp(6379), std::nullopt) << "not namespace/service:port";
+  EXPECT_EQ(w.tcp(80), std::nullopt);
+  w.manifests.controller->tcp_services_config_map = "tcp-map";
+  EXPECT_EQ(w.tcp(5432), kApi) << "a name without a namespace";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The property table: names are unique, the default set leaves out the deliberately failing property, and
-// routing writes, per Host and path of the case's HTTP clients, the pods the reference allows.
+// routing writes, per Host and path of the case's clients, the pods the reference allows.
 #include "check/properties/properties.h"
 
 #include <gmock/gmock.h>
@@ -26,7 +26,7 @@ TEST(Properties, NamesAreUniqueAndFoundAndOnlyTheTestOneFailsOnPurpose) {
   EXPECT_EQ(find_property("nonsense"), nullptr);
 }
 
-TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathOfTheHttpClients) {
+TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathAndPerTcpServicePort) {
   const Base& base = seed_base();
   Case c;
   for (int i = 0; i < static_cast<int>(base.scenario.clients.size()); ++i)
@@ -36,7 +36,11 @@ TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathOfTheHttpClients) 
                                      R"("pods":["web-app-0","web-app-1","web-app-2"]})"));
   EXPECT_THAT(expectations,
               Contains(HasSubstr(R"("host":"advanced.example.com","min_answers":0,"path":"/cart")")));
-  EXPECT_THAT(expectations, Not(Contains(HasSubstr("postgresql")))) << "TCP services have no Ingress rules";
+  EXPECT_THAT(expectations, Contains(R"(answered_by: {"host":"postgresql","min_answers":0,"path":"/query",)"
+                                     R"("pods":["postgresql-0"]})"))
+      << "port 5432 through the tcp-services ConfigMap";
+  EXPECT_THAT(expectations, Contains(HasSubstr(R"("pods":["redis-0"])")));
+  EXPECT_THAT(expectations, Not(Contains(HasSubstr("coredns")))) << "datagrams carry no Host";
 }
 
 }  // namespace
