@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "engine/mutants/mutants.h"
 #include "engine/proxy/health.h"
 #include "engine/stats/check_status.h"
 #include "engine/tls/tls_stream.h"
@@ -310,6 +311,7 @@ std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* a
 }
 
 std::optional<std::size_t> Backend::find_server(std::string_view name) const {
+  if (METALGATE_MUTANT(kPersistenceCookieIgnored)) return std::nullopt;
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     if (servers_[i].config.name != name) continue;
     ServerLoad l = load(i);
@@ -347,7 +349,8 @@ void Backend::enqueue(QueuedRequest* request, const net::IpAddress& client) {
 }
 
 void Backend::dequeue(QueuedRequest* request) {
-  auto it = std::find_if(queue_.begin(), queue_.end(), [request](const Waiting& w) { return w.request == request; });
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [request](const Waiting& w) { return w.request == request; });
   if (it != queue_.end()) {
     queue_.erase(it);
     stats_->queue.sub();
@@ -359,7 +362,8 @@ void Backend::serve_queue() {
     bool all_full = false;
     for (std::size_t i = 0; i < servers_.size(); ++i)
       loads_[i] = load(i);
-    // In arrival order, each to the server the balancer picks for its client (its own one under balance source).
+    // In arrival order, each to the server the balancer picks for its client (its own one under balance
+    // source).
     std::optional<std::size_t> server = balancer_.pick(loads_, queue_.front().client, &all_full);
     if (!server) return;
     QueuedRequest* next = queue_.front().request;

@@ -1,5 +1,7 @@
 #include "engine/proxy/balancer.h"
 
+#include "engine/mutants/mutants.h"
+
 namespace metalgate::proxy {
 
 namespace {
@@ -39,6 +41,7 @@ std::optional<std::size_t> Balancer::round_robin(const std::vector<ServerLoad>& 
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < servers.size(); ++i) {
     if (!usable(servers[i])) continue;
+    if (METALGATE_MUTANT(kRoundRobinSkipsServer) && i + 1 == servers.size() && best) continue;
     current_weight_[i] += servers[i].weight;
     total += servers[i].weight;
     if (!best || current_weight_[i] > current_weight_[*best]) best = i;
@@ -62,7 +65,7 @@ std::optional<std::size_t> Balancer::least_conn(const std::vector<ServerLoad>& s
     const auto& b = servers[*best];
     std::int64_t la = static_cast<std::int64_t>(a.active + a.queued) * b.weight;
     std::int64_t lb = static_cast<std::int64_t>(b.active + b.queued) * a.weight;
-    if (la < lb) best = i;
+    if (METALGATE_MUTANT(kLeastconnPicksBusier) ? la > lb : la < lb) best = i;
   }
   if (best) next_tie_ = (*best + 1) % n;
   return best;

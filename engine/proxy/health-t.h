@@ -1,6 +1,8 @@
 // A server's health as HAProxy counts it. Types only; health.h has the rules.
 #pragma once
 
+#include <cstdint>
+
 namespace metalgate::proxy {
 
 // `health` runs from 0 to rise+fall-1; the server is up while health >= rise. It starts up, at rise.

@@ -14,27 +14,6 @@ inline HealthState initial_health(int rise) {
 }
 
 // Returns true when the check changed the server's up/down state.
-inline bool record_check(HealthState& h, bool passed, int rise, int fall) {
-  const bool was_up = h.up;
-  if (passed) {
-    h.consecutive_failures = 0;
-    if (h.health < rise + fall - 1) {
-      ++h.health;
-      if (h.health >= rise) {
-        h.health = rise + fall - 1;
-        h.up = true;
-      }
-    }
-  } else {
-    ++h.consecutive_failures;
-    if (h.health > rise) {
-      --h.health;
-    } else {
-      h.health = 0;
-      h.up = false;
-    }
-  }
-  return was_up != h.up;
-}
+bool record_check(HealthState& h, bool passed, int rise, int fall);
 
 }  // namespace metalgate::proxy

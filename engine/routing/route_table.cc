@@ -5,6 +5,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "engine/mutants/mutants.h"
+
 namespace metalgate::routing {
 
 namespace {
@@ -285,12 +287,13 @@ const Route* RouteTable::match_block(const char* block, std::string_view path,
     std::memcpy(&e, entries + i * sizeof(Entry), sizeof e);
     // Length rules first, then the inline head word; key bytes past the first 8 only when those agree.
     std::size_t available = e.type == config::PathType::kPrefix ? stripped.size() : path.size();
-    if (e.type == config::PathType::kExact ? available != e.key_length : available < e.key_length) continue;
+    const bool exact = e.type == config::PathType::kExact && !METALGATE_MUTANT(kExactMatchesAsPrefix);
+    if (exact ? available != e.key_length : available < e.key_length) continue;
     if ((path_head & head_mask(e.key_length)) != e.head) continue;
     if (e.key_length > 8 && std::memcmp(path.data() + 8, block + e.tail_offset, e.key_length - 8u) != 0)
       continue;
     if (e.type == config::PathType::kPrefix && stripped.size() != e.key_length &&
-        stripped[e.key_length] != '/')
+        stripped[e.key_length] != '/' && !METALGATE_MUTANT(kPrefixAsStringPrefix))
       continue;
     return e.route;
   }
@@ -316,6 +319,10 @@ const Route* RouteTable::match(std::string_view host, std::string_view path) con
     if (dot != std::string_view::npos && dot > 0)
       if (const char* b = find_block(wildcard_hosts_, h.substr(dot + 1)))
         if (const Route* r = match_block(b, path, stripped)) return r;
+    if (METALGATE_MUTANT(kWildcardMatchesSeveralLabels) && dot != std::string_view::npos)
+      for (auto more = h.find('.', dot + 1); more != std::string_view::npos; more = h.find('.', more + 1))
+        if (const char* b = find_block(wildcard_hosts_, h.substr(more + 1)))
+          if (const Route* r = match_block(b, path, stripped)) return r;
   }
   if (any_host_block_ >= 0)
     return match_block(reinterpret_cast<const char*>(blocks_.data()) + any_host_block_, path, stripped);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/mutants/mutants.h"
 #include "engine/speaker/arp.h"
 #include "engine/speaker/ndp.h"
 
@@ -30,11 +31,12 @@ void Speaker::start_burst(Ownership& o, runtime::Instant now) {
 
 std::vector<OutgoingFrame> Speaker::set_owned(const Owned& owned, runtime::Instant now, bool restart_all) {
   for (auto it = owned_.begin(); it != owned_.end();)
-    it = owned.count(it->first) ? std::next(it) : owned_.erase(it);
+    it = owned.count(it->first) || METALGATE_MUTANT(kOldOwnerKeepsAnswering) ? std::next(it)
+                                                                             : owned_.erase(it);
   for (const auto& [address, interfaces] : owned) {
     auto [it, fresh] = owned_.try_emplace(address);
     it->second.interfaces = interfaces;
-    if (fresh || (restart_all && !it->second.bursting))
+    if ((fresh && !METALGATE_MUTANT(kNoGratuitousArpOnTakeover)) || (restart_all && !it->second.bursting))
       start_burst(it->second, now);
     else if (restart_all)
       it->second.rounds_left = std::max(1, policy_.rounds);
