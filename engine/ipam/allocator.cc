@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/mutants/mutants.h"
+
 namespace metalgate::ipam {
 
 namespace {
@@ -127,6 +129,7 @@ std::string describe_pools(const std::vector<const config::IpAddressPool*>& pool
 }  // namespace
 
 bool is_buggy_ip(const net::IpAddress& address) {
+  if (METALGATE_MUTANT(kAvoidBuggyIpsIgnored)) return false;
   if (!address.is_v4()) return false;
   auto last = address.bytes()[3];
   return last == 0 || last == 255;
@@ -134,10 +137,12 @@ bool is_buggy_ip(const net::IpAddress& address) {
 
 bool can_share(const ServiceRequest& a, const ServiceRequest& b) {
   if (a.key == b.key) return true;
-  if (!a.sharing_key || !b.sharing_key || *a.sharing_key != *b.sharing_key) return false;
+  // An empty key shares nothing (MetalLB's sharingOK refuses it): `allow-shared-ip: ""` is no key.
+  if (!a.sharing_key || !b.sharing_key || a.sharing_key->empty() || *a.sharing_key != *b.sharing_key)
+    return false;
   for (const auto& pa : a.ports)
     for (const auto& pb : b.ports)
-      if (pa == pb) return false;
+      if (pa == pb && !METALGATE_MUTANT(kSharingIgnoresPortClash)) return false;
   if (a.local_traffic_policy || b.local_traffic_policy)
     return a.local_traffic_policy && b.local_traffic_policy && a.selector == b.selector;
   return true;
@@ -183,8 +188,10 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools,
   auto pools_for = [&](const ServiceRequest& s,
                        std::string& why) -> std::vector<const config::IpAddressPool*> {
     if (s.pool) {
-      if (auto* p = find_pool(pools, *s.pool)) return {p};
-      why = "address pool '" + *s.pool + "' does not exist";
+      auto* p = find_pool(pools, *s.pool);
+      if (p && allocation_matches(*p, s, namespace_labels)) return {p};
+      why = p ? "address pool '" + *s.pool + "' serves other Services (its serviceAllocation)"
+              : "address pool '" + *s.pool + "' does not exist";
       return {};
     }
     auto c = candidate_pools(pools, s, namespace_labels);
@@ -211,8 +218,9 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools,
     for (const auto& ip : it->second) {
       const auto* p = pool_of(pools, ip);
       ok = ok && p && (!pool || p == pool) && families.insert(ip.family()).second;
-      ok = ok && (s.requested.empty() ? std::find(allowed.begin(), allowed.end(), p) != allowed.end()
-                                      : (!s.pool || p->meta.name == *s.pool));
+      ok = ok && (s.requested.empty()
+                      ? std::find(allowed.begin(), allowed.end(), p) != allowed.end()
+                      : (!s.pool || p->meta.name == *s.pool) && allocation_matches(*p, s, namespace_labels));
       ok = ok && !(p->avoid_buggy_ips && is_buggy_ip(ip)) && fits_holders(holders, ip, s);
       pool = p;
     }
@@ -238,6 +246,9 @@ AllocationResult allocate(const std::vector<config::IpAddressPool>& pools,
             why = ip.to_string() + " is not in any IPAddressPool";
           else if (s.pool && p->meta.name != *s.pool)
             why = ip.to_string() + " is in pool " + p->meta.name + ", not in the annotated pool " + *s.pool;
+          else if (!allocation_matches(*p, s, namespace_labels))
+            why = ip.to_string() + " is in pool " + p->meta.name +
+                  ", whose serviceAllocation serves other Services (MetalLB refuses it too)";
           else if (p->avoid_buggy_ips && is_buggy_ip(ip))
             why = ip.to_string() + " ends in .0 or .255 and pool " + p->meta.name + " sets avoidBuggyIPs";
           else if (!fits_holders(holders, ip, s, &clash))

@@ -99,6 +99,36 @@ TEST(Allocator, SharingNeedsTheSameKeyAndNoPortClash) {
   EXPECT_EQ(r.assigned.at("ns/d-other").addresses, std::vector{ip("10.0.0.3")});
 }
 
+TEST(Allocator, AnEmptySharingKeySharesNothing) {
+  auto a = svc("ns/a", {{config::Protocol::kTcp, 80}});
+  a.sharing_key = "";
+  auto b = svc("ns/b", {{config::Protocol::kTcp, 443}});
+  b.sharing_key = "";
+  EXPECT_FALSE(can_share(a, b));
+  auto r = allocate({pool("a", {"10.0.0.1-10.0.0.2"})}, {a, b});
+  EXPECT_NE(r.assigned.at("ns/a").addresses, r.assigned.at("ns/b").addresses);
+}
+
+TEST(Allocator, ServiceAllocationAlsoBindsRequestedAddressesAndTheAnnotatedPool) {
+  auto team_a = pool("team-a-only", {"10.0.0.10-10.0.0.12"});
+  team_a.service_allocation = config::ServiceAllocation{
+      .priority = std::nullopt, .namespaces = {"team-a"}, .namespace_selectors = {}, .service_selectors = {}};
+  auto requested = svc("default/a");
+  requested.requested = {ip("10.0.0.11")};
+  auto annotated = svc("default/b");
+  annotated.pool = "team-a-only";
+  auto theirs = svc("team-a/c");
+  theirs.requested = {ip("10.0.0.11")};
+  auto r = allocate({team_a}, {requested, annotated, theirs});
+  ASSERT_TRUE(r.pending.count("default/a"));
+  EXPECT_NE(r.pending.at("default/a").find("serviceAllocation"), std::string::npos)
+      << r.pending.at("default/a");
+  ASSERT_TRUE(r.pending.count("default/b"));
+  EXPECT_NE(r.pending.at("default/b").find("serviceAllocation"), std::string::npos)
+      << r.pending.at("default/b");
+  EXPECT_EQ(r.assigned.at("team-a/c").addresses, std::vector{ip("10.0.0.11")});
+}
+
 TEST(Allocator, LocalPolicyServicesShareOnlyWithTheSameSelector) {
   auto a = svc("ns/a", {{config::Protocol::kTcp, 80}});
   a.sharing_key = "k";
