@@ -35,8 +35,8 @@ namespace {
 
 // Wire format, big-endian: "MG" 2 | kind u8 | seq u32 | sender name, incarnation u32, flags u8 | target name,
 // address | update count u8 | updates (name, address, incarnation u32, state u8, flags u8). Names are
-// u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready, bit 1 runs no proxy (a
-// speaker-only node: not an endpoint of the ingress controller's Service).
+// u8-length-prefixed; an address is family u8 (4 or 6), 16 address bytes, port u16. Flags: bit 0 ready, bit 1
+// runs no proxy (a speaker-only node: not an endpoint of the ingress controller's Service).
 class Writer {
  public:
   // Sized for a message's fixed part and a few updates: the pushes below then never reallocate.
@@ -196,6 +196,7 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
     // Suspected, declared dead, or said to have left (a restart after a graceful leave): refute.
     if (left_ || u.state == MemberState::kAlive) return false;
     if (u.incarnation < me.incarnation) return false;
+    if (u.state == MemberState::kDead) ++deaths_refuted_;
     me.incarnation = u.incarnation + 1;  // refute: we are alive, with a newer incarnation
     gossip(me);
     return false;

@@ -102,6 +102,9 @@ class Membership {
   std::uint64_t view_version() const { return view_version_; }
   const std::map<std::string, Member>& members() const { return members_; }
   std::uint64_t malformed() const { return malformed_; }
+  // How often others declared this node dead and it refuted (a partition or a stall they saw and it did
+  // not): they elected without it meanwhile, so what it announced may have been announced over.
+  std::uint64_t deaths_refuted() const { return deaths_refuted_; }
   // Probe rounds started (one direct ping each) and those that needed indirect pings.
   std::uint64_t probes() const { return probes_; }
   std::uint64_t indirect_probes() const { return indirect_probes_; }
@@ -158,6 +161,7 @@ class Membership {
   bool joined_ = false, left_ = false;
   std::uint32_t seq_ = 0;
   std::uint64_t malformed_ = 0;
+  std::uint64_t deaths_refuted_ = 0;
   std::uint64_t probes_ = 0, indirect_probes_ = 0;
   std::vector<OutgoingDatagram> outgoing_;
   std::vector<MembershipEvent> events_;

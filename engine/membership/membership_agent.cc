@@ -20,7 +20,8 @@ MembershipAgent::MembershipAgent(runtime::Runtime& runtime, std::string self, ne
 }
 
 Result<std::unique_ptr<MembershipAgent>> MembershipAgent::open(runtime::Runtime& runtime, std::string self,
-                                                               net::SocketAddress bind, MembershipConfig config) {
+                                                               net::SocketAddress bind,
+                                                               MembershipConfig config) {
   std::error_code error;
   std::unique_ptr<MembershipAgent> agent(new MembershipAgent(runtime, std::move(self), bind, config, error));
   if (error) return Failure{"cannot bind the membership socket " + bind.to_string() + ": " + error.message()};
@@ -54,6 +55,10 @@ void MembershipAgent::after_input() {
       runtime_.logger().log(runtime::LogLevel::kInfo, "membership",
                             "member-" + std::string(to_string(e.state)),
                             {{"self", core_->self()}, {"member", e.member}, {"reason", e.reason}});
+  if (core_->deaths_refuted() != last_refuted_) {
+    last_refuted_ = core_->deaths_refuted();
+    if (on_refuted_) on_refuted_();
+  }
   // Views are rebuilt only when something in them may have changed (most messages change nothing).
   if (core_->view_version() != last_version_) {
     last_version_ = core_->view_version();

@@ -29,6 +29,8 @@ class MembershipAgent {
   void set_ready();
   // Called whenever the set of live members, or of ready ones, changes (and once after join).
   void on_view_change(ViewCallback callback) { on_view_ = std::move(callback); }
+  // Called when this node refuted others' record of its death (Membership::deaths_refuted).
+  void on_death_refuted(std::function<void()> callback) { on_refuted_ = std::move(callback); }
   const Membership& core() const { return *core_; }
 
  private:
@@ -41,6 +43,8 @@ class MembershipAgent {
   runtime::DatagramSocketPtr socket_;
   runtime::TimerPtr timer_;
   ViewCallback on_view_;
+  std::function<void()> on_refuted_;
+  std::uint64_t last_refuted_ = 0;
   std::vector<std::string> last_view_, last_ready_;
   std::uint64_t last_version_ = ~std::uint64_t{0};
 };

@@ -1,6 +1,7 @@
 #include "engine/speaker/layer2_node.h"
 
 #include "engine/election/election.h"
+#include "engine/mutants/mutants.h"
 
 #include <algorithm>
 #include <iterator>
@@ -18,7 +19,8 @@ Result<std::unique_ptr<Layer2Node>> Layer2Node::create(runtime::Runtime& runtime
       new Layer2Node(runtime, std::move(config), std::move(*speaker), std::move(*membership)));
 }
 
-Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::unique_ptr<SpeakerAgent> speaker,
+Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config,
+                       std::unique_ptr<SpeakerAgent> speaker,
                        std::unique_ptr<membership::MembershipAgent> membership)
     : runtime_(runtime),
       config_(std::move(config)),
@@ -27,6 +29,12 @@ Layer2Node::Layer2Node(runtime::Runtime& runtime, Layer2NodeConfig config, std::
   for (auto& [node, labels] : config_.node_labels)
     labels.emplace("kubernetes.io/hostname", node);
   membership_->on_view_change([this](const std::vector<std::string>& view) { on_view(view); });
+  // The others held this node dead a while (a partition it did not see as one) and elected without it: one
+  // of them announced its addresses, and the clients that heard it still send there. Announce again.
+  // Found by metalgate check (vip_liveness's clients_follow_owner) after a 100 ms partition of the owner.
+  membership_->on_death_refuted([this] {
+    if (settled_) speaker_->reannounce();
+  });
   grace_timer_ = runtime_.create_timer([this] { settle(); });
   handover_timer_ = runtime_.create_timer([this] { end_handovers(); });
   eligible_ = [this](const std::string& node, std::size_t race) {
@@ -170,7 +178,9 @@ void Layer2Node::apply(bool membership_changed, bool restart_bursts) {
                                {"old", before.empty() ? "-" : before},
                                {"new", after.empty() ? "-" : after},
                                {"reason", membership_changed ? "membership" : "configuration"}});
-      if (owner && *owner == config_.name) owned[ip] = a.interfaces;
+      const bool mine = owner && (*owner == config_.name ||
+                                  (METALGATE_MUTANT(kElectionPrefersSelf) && eligible_(config_.name, i)));
+      if (mine) owned[ip] = a.interfaces;
     }
   }
   std::swap(owners_, owners);
@@ -196,8 +206,11 @@ void Layer2Node::start_handovers(const std::map<net::IpAddress, std::string>& be
     if (ec == std::errc::not_supported) continue;  // this world lets the leaver's connections end
     runtime_.logger().log(ec ? runtime::LogLevel::kWarning : runtime::LogLevel::kInfo, "speaker",
                           ec ? "handover-failed" : "handover",
-                          {{"node", config_.name}, {"vip", ip.to_string()}, {"from", was->second},
-                           {"to_address", from->to_string()}, {"error", ec ? ec.message() : ""}});
+                          {{"node", config_.name},
+                           {"vip", ip.to_string()},
+                           {"from", was->second},
+                           {"to_address", from->to_string()},
+                           {"error", ec ? ec.message() : ""}});
     if (!ec) handovers_[ip] = {was->second, runtime_.now() + config_.handover};
   }
 }
@@ -217,10 +230,9 @@ void Layer2Node::end_handovers() {
       continue;
     }
     runtime_.stop_handing_over(it->first);
-    runtime_.logger().log(runtime::LogLevel::kInfo, "speaker", "handover-ended",
-                          {{"node", config_.name},
-                           {"vip", it->first.to_string()},
-                           {"from", it->second.from}});
+    runtime_.logger().log(
+        runtime::LogLevel::kInfo, "speaker", "handover-ended",
+        {{"node", config_.name}, {"vip", it->first.to_string()}, {"from", it->second.from}});
     it = handovers_.erase(it);
   }
   if (next) handover_timer_->arm(*next - runtime_.now());

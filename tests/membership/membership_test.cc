@@ -179,6 +179,24 @@ TEST(Membership, PartitionedSidesDropEachOtherAndReuniteAfterHealing) {
   ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 10s));
 }
 
+TEST(Membership, ANodeTheOthersHeldDeadCountsItsRefutationOnceItHearsOfItsDeath) {
+  Cluster c(4);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  int refuted = 0;
+  c.agents[0]->on_death_refuted([&] { ++refuted; });
+  c.world.run_for(2s);
+  EXPECT_EQ(c.agents[0]->core().deaths_refuted(), 0u) << "nobody declared it dead";
+  c.world.partition({{"node-0"}, {"node-1", "node-2", "node-3"}});
+  c.world.run_for(3s);
+  ASSERT_EQ(c.agents[1]->core().live_members(), (std::vector<std::string>{"node-1", "node-2", "node-3"}));
+  EXPECT_EQ(c.agents[0]->core().deaths_refuted(), 0u) << "nothing of its death reached it yet";
+  c.world.heal();
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 10s));
+  EXPECT_GE(c.agents[0]->core().deaths_refuted(), 1u);
+  EXPECT_EQ(refuted, static_cast<int>(c.agents[0]->core().deaths_refuted()))
+      << "one call per refutation seen";
+}
+
 TEST(Membership, ARestartedNodeRejoinsWithAHigherIncarnation) {
   Cluster c(4);
   ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
