@@ -41,6 +41,12 @@ Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
 // finds exactly one owner of the scenario's VIP; at least one request. The liveness property of generated
 // cases (check/), whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
+// Clients follow the VIP: every request to the scenario's VIP that started when no fault had struck and one
+// node had owned the VIP alone for `within` went to that node (the client's ARP
+// cache held its MAC); at least one such request. Without gratuitous ARP on a takeover, clients keep the old
+// owner's MAC until their cache entry ages out. (During faults, a claim shorter than the 100 ms between
+// samples is not seen, yet its announcement moves the clients: docs/checking.md.)
+Judgement clients_follow_owner(const Observations& o, const ScenarioExpectation& x);
 // Every answer a pod gave to a request for `host` and `request_path` came from one of `pods` (none: no pod
 // may answer it); at least `min_answers` (1) such requests were answered. The routing property of generated cases (check/),
 // whose pods come from a reference of the Ingress rules written apart from the engine's.

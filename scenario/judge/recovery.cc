@@ -1,5 +1,6 @@
-// recovers: once the faults are over, the system is whole again. Judged from the fault log, the ownership
-// samples and the request records.
+// recovers and clients_follow_owner: once the faults are over the system is whole again, and once a fault is
+// `within` past, the clients follow the VIP. Judged from the fault log, the ownership samples and the request
+// records.
 #include <algorithm>
 
 #include "scenario/judge/judges.h"
@@ -17,8 +18,19 @@ std::int64_t last_fault_ms(const Observations& o) {
   return last;
 }
 
+// Whether a fault struck within `window_ms` before `at_ms`.
+bool fault_within(const Observations& o, std::int64_t at_ms, std::int64_t window_ms) {
+  for (const auto& entry : o.fault_log) {
+    const std::int64_t fault = entry.value("at_ms", std::int64_t{0});
+    if (fault <= at_ms && at_ms - fault < window_ms) return true;
+  }
+  return false;
+}
+
 // A request failed: no answer, or a 5xx. A denial (403, 429) is an answer: the run's rate limits hold.
-bool failed(const observe::RequestRecord& r) { return r.status == 0 || r.status >= 500; }
+bool failed(const observe::RequestRecord& r) {
+  return r.status == 0 || r.status >= 500;
+}
 
 nlohmann::json describe(const observe::RequestRecord& r) {
   return {{"client", r.client},
@@ -55,6 +67,37 @@ Judgement recovers(const Observations& o, const ScenarioExpectation& x) {
   if (failures) j.measured["first_failure"] = first_failure;
   if (requests == 0) j.measured["note"] = "no request started after the faults were over";
   j.bound = {{"within_ms", x.within.count()}, {"after", "the last fault"}};
+  return j;
+}
+
+Judgement clients_follow_owner(const Observations& o, const ScenarioExpectation& x) {
+  std::int64_t judged = 0, stale = 0;
+  nlohmann::json first_stale;
+  auto change = o.owner_timeline.begin();
+  const observe::OwnerChange* current = nullptr;
+  for (const auto& r : o.records) {  // in start order, as the timeline is
+    const std::int64_t start_ms = r.start_us / 1000;
+    for (; change != o.owner_timeline.end() && change->at_ms <= start_ms; ++change)
+      current = &*change;
+    const bool to_the_vip = r.target == o.vip || r.target == net::IpAddress{};
+    if (!counted(r) || !to_the_vip || r.vip_node.empty() || !current) continue;
+    // One owner (no split, not none), held for `within` before the request started, and no fault then.
+    if (current->owner.empty() || current->owner.find('+') != std::string::npos ||
+        start_ms - current->at_ms < x.within.count() || fault_within(o, start_ms, x.within.count()))
+      continue;
+    ++judged;
+    if (r.vip_node == current->owner || stale++) continue;
+    first_stale = {{"client", r.client},
+                   {"start_ms", start_ms},
+                   {"vip_node", r.vip_node},
+                   {"owner", current->owner},
+                   {"owner_since_ms", current->at_ms}};
+  }
+  Judgement j;
+  j.passed = judged > 0 && stale == 0;
+  j.measured = {{"requests", judged}, {"to_another_node", stale}};
+  if (stale) j.measured["first"] = first_stale;
+  j.bound = {{"within_ms", x.within.count()}, {"after", "every fault and the owner's takeover"}};
   return j;
 }
 

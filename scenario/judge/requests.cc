@@ -8,7 +8,9 @@ bool counted(const observe::RequestRecord& r) {
   return r.start_us >= 1000000 && r.error != observe::kStillRunning;
 }
 
-bool answered(const observe::RequestRecord& r) { return r.status >= 200 && r.status < 400; }
+bool answered(const observe::RequestRecord& r) {
+  return r.status >= 200 && r.status < 400;
+}
 
 bool in_failover(const observe::RequestRecord& r, const std::vector<observe::Failover>& failovers) {
   for (const auto& f : failovers) {
@@ -23,7 +25,8 @@ bool in_failover(const observe::RequestRecord& r, const std::vector<observe::Fai
 std::optional<std::int64_t> percentile(std::vector<std::int64_t> values, double p) {
   if (values.empty()) return std::nullopt;
   std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
+  return values[std::min(values.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(values.size())))];
 }
 
 double percentile_ms(std::vector<std::int64_t> microseconds, double p) {

@@ -126,6 +126,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"rate_limit", rate_limit, judge::rate_limit},
       {"counter", counter, judge::counter},
       {"recovers", recovers, judge::recovers},
+      {"clients_follow_owner", recovers, judge::clients_follow_owner},  // the same field: within
       {"answered_by", answered_by, judge::answered_by},
   };
   return kinds;

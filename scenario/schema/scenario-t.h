@@ -104,7 +104,8 @@ struct ScenarioExpectation {
   milliseconds period{1000};         // rate_limit
   double min = 0;                    // success_ratio, sticky
   milliseconds max{0};               // failover, latency
-  milliseconds within{5000};  // recovers: how long after the last fault the system must be whole again
+  milliseconds within{5000};  // recovers: how long after the last fault the system must be whole again;
+                              // clients_follow_owner: how long an owner holds the VIP before it is judged
   milliseconds settle{2000};  // single_owner: after a heal, NIC up or restart, how long claims may overlap
   double percentile = 0.99;   // latency: which percentile (its bound is `max`)
   bool outside_failover = false;  // success_ratio: leave out requests started while a failover was under way

@@ -109,6 +109,33 @@ TEST(SingleOwner, ClaimsOverlappingWithinSettleAfterAHealAreCountedApart) {
   EXPECT_TRUE(single_owner(o, x).passed);
 }
 
+TEST(ClientsFollowOwner, JudgesRequestsOnceOneOwnerHeldTheVipForWithinAndFailsOnOneSentElsewhere) {
+  Observations o;
+  o.vip = kVip;
+  o.fault_log = {{{"at_ms", 800}, {"action", "crash"}}};  // nothing judged before 2.8 s
+  o.owner_timeline = {{0, "node-1"}, {4000, ""}, {4100, "node-2"}, {9000, "node-1+node-2"}};
+  auto x = expectation("clients_follow_owner");
+  x.within = milliseconds(2000);
+  // Stale at 5 s (node-2 took over at 4.1 s, within 2 s: not judged) and during the split at 9.5 s.
+  o.records = {request(2700, 1, 0, "web-0", "browser", "node-2"), request(3000, 1),
+               request(5000, 1, 0, "web-0", "browser", "node-1"),
+               request(6100, 1, 200, "web-0", "browser", "node-2"),
+               request(9500, 1, 200, "web-0", "browser", "node-1")};
+  Judgement j = clients_follow_owner(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["requests"], 2) << "3 s (node-1 since 0) and 6.1 s (node-2 since 4.1 s)";
+  o.records.insert(o.records.end() - 1, request(7000, 1, 0, "web-0", "browser", "node-1"));  // in start order
+  j = clients_follow_owner(o, x);
+  EXPECT_FALSE(j.passed) << "a client still sends to node-1 2.9 s after node-2 took the VIP";
+  EXPECT_EQ(j.measured["to_another_node"], 1);
+  EXPECT_EQ(j.measured["first"]["owner"], "node-2");
+  o.records = {request(4500, 1)};
+  EXPECT_FALSE(clients_follow_owner(o, x).passed) << "no request was judged";
+  o.fault_log = {{{"at_ms", 5000}, {"action", "heal"}}};
+  o.records = {request(6100, 1, 0, "web-0", "browser", "node-1")};
+  EXPECT_FALSE(clients_follow_owner(o, x).passed) << "nothing judged within 2 s after a fault";
+}
+
 TEST(Recovers, HoldsWhenEveryRequestFromWithinAfterTheLastFaultIsAnsweredAndTheVipHasOneOwner) {
   Observations o;
   o.fault_log = {{{"at_ms", 3000}, {"action", "crash"}}, {{"at_ms", 6000}, {"action", "restart"}}};
