@@ -5,7 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "check/case/case-t.h"
 #include "engine/cli/validate.h"
+#include "engine/proxy/proxy_config.h"
 #include "scenario/schema/loader.h"
 
 namespace metalgate::check {
@@ -33,6 +35,29 @@ std::vector<net::IpAddress> spare_addresses(const scenario::Scenario& s, std::si
 
 }  // namespace
 
+namespace {
+
+// The failover bound, then the slowest health check's way back up after a heal: a check in flight times
+// out, then `rise` passing checks an interval apart (engine/proxy/health.h; the timeout is the interval
+// unless set, as HAProxy's).
+int recovery_within_ms(const std::shared_ptr<const model::Model>& model) {
+  config::Diagnostics ignored;
+  const auto proxy = proxy::build_proxy_config(model, {}, ignored);
+  std::int64_t slowest = 0;
+  auto consider = [&](const proxy::HealthCheck& c) {
+    if (!c.enabled) return;
+    slowest =
+        std::max<std::int64_t>(slowest, c.timeout.value_or(c.interval).count() + c.rise * c.interval.count());
+  };
+  for (const auto& b : proxy.backends)
+    consider(b.check);
+  for (const auto& l4 : proxy.l4_services)
+    consider(l4.backend.check);
+  return static_cast<int>(std::max<std::int64_t>(kRecoveryWithinMs, kFailoverBoundMs + slowest));
+}
+
+}  // namespace
+
 std::optional<Base> load_base_text(const std::string& text, const std::string& path,
                                    config::Diagnostics& diagnostics) {
   Base base;
@@ -46,11 +71,17 @@ std::optional<Base> load_base_text(const std::string& text, const std::string& p
     diagnostics.error(where, "clients", "a base scenario for check needs a client: the cases reuse them");
   if (diagnostics.has_errors()) return std::nullopt;
   base.document = YAML::Load(text);
-  base.model = cli::validate_manifests({s.manifests, false, ""}).model;
-  if (!base.model) {
-    diagnostics.error(where, "manifests", "the manifests do not resolve: run metalgate validate on them");
+  // Manifests with an error would make every case fail to start (metalgate sim refuses them): their errors
+  // are the base's, with their own file:line:column.
+  auto validated = cli::validate_manifests({s.manifests, false, ""});
+  if (!validated.valid || !validated.model) {
+    for (const auto& d : validated.diagnostics.items())
+      if (d.severity == config::Severity::kError) diagnostics.add(d);
+    diagnostics.error(where, "manifests", "the manifests do not validate: run metalgate validate on them");
     return std::nullopt;
   }
+  base.model = std::move(validated.model);
+  base.recovery_within_ms = recovery_within_ms(base.model);
   for (const auto& b : s.backends)
     for (std::size_t i = 0; i < b.addresses.size(); ++i)
       base.pods.push_back(scenario::pod_name(b, i));

@@ -24,6 +24,10 @@ struct Base {
   std::vector<std::string> pods;                // every backend's pods, in order: backend_crash targets
   std::vector<net::IpAddress> spare_addresses;  // free host addresses of the LAN, for nodes past the base's
   int max_nodes = 0;                            // the base's nodes and the spare addresses, at most 16
+  // How long after the last fault the system must be whole again (vip_liveness): the failover bound and
+  // the slowest health check's way back up (its timeout, then rise checks an interval apart), at least
+  // kRecoveryWithinMs. A server DOWN after a partition needs that long, in HAProxy as here.
+  int recovery_within_ms = 5000;
   // The manifests as `metalgate validate` resolves them: the objects the routing property's reference reads,
   // and which Ingresses the controller serves.
   std::shared_ptr<const model::Model> model;

@@ -50,7 +50,10 @@ struct Case {
 // must be whole again (the liveness property's `recovers: {within}`: failback, health checks' rise); and the
 // tail judged after that.
 inline constexpr int kFirstEpisodeAfterMs = 3000;
-inline constexpr int kRecoveryWithinMs = 5000;
+inline constexpr int kRecoveryWithinMs = 5000;  // at least; Base::recovery_within_ms adds slow health checks
+// How long after a node takes the VIP alone every client's requests must go to it: MetalLB's failover bound
+// as the seed scenario holds it (a gratuitous ARP request updates a client's ARP entry at once).
+inline constexpr int kFailoverBoundMs = 2000;
 inline constexpr int kTailAfterRecoveryMs = 4000;
 
 }  // namespace metalgate::check

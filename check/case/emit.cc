@@ -132,18 +132,18 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
 
 }  // namespace
 
-int case_duration_ms(const Case& c) {
+int case_duration_ms(const Case& c, int recovery_within_ms) {
   int at = kFirstEpisodeAfterMs;
   for (const auto& e : c.episodes)
     at += e.gap_ms + e.length_ms;
-  return at + kRecoveryWithinMs + kTailAfterRecoveryMs;
+  return at + recovery_within_ms + kTailAfterRecoveryMs;
 }
 
 std::string emit_case(const Base& base, const Case& c, const EmitOptions& options) {
   YAML::Node doc = YAML::Clone(base.document);
   doc["name"] = options.name;
   doc["seed"] = c.seed;
-  doc["duration"] = std::to_string(case_duration_ms(c)) + "ms";
+  doc["duration"] = std::to_string(case_duration_ms(c, base.recovery_within_ms)) + "ms";
   YAML::Node nodes(YAML::NodeType::Sequence), clients(YAML::NodeType::Sequence);
   for (int i = 0; i < c.nodes; ++i)
     nodes.push_back(emit_node(base, c, i));

@@ -19,8 +19,8 @@ struct EmitOptions {
 // The scenario YAML of `c`.
 std::string emit_case(const Base& base, const Case& c, const EmitOptions& options);
 
-// The case's simulated length: its episodes one after another from kFirstEpisodeAfterMs, then
-// kRecoveryWithinMs and kTailAfterRecoveryMs.
-int case_duration_ms(const Case& c);
+// The case's simulated length: its episodes one after another from kFirstEpisodeAfterMs, then the base's
+// recovery bound (Base::recovery_within_ms) and kTailAfterRecoveryMs.
+int case_duration_ms(const Case& c, int recovery_within_ms = kRecoveryWithinMs);
 
 }  // namespace metalgate::check

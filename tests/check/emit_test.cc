@@ -72,8 +72,9 @@ TEST(EmitCase, EachEpisodeIsItsFaultAndItsRecoveryOneAfterAnother) {
   EXPECT_EQ(s.faults[6].kind, "nic_down");
   EXPECT_EQ(s.faults[6].node, "node-2") << "target 5 of 4 nodes";
   EXPECT_EQ(s.faults[7].kind, "nic_up");
-  EXPECT_EQ(s.duration.count(), case_duration_ms(c));
-  EXPECT_EQ(case_duration_ms(c), 3000 + 2500 + 2500 + 800 + 400 + kRecoveryWithinMs + kTailAfterRecoveryMs);
+  EXPECT_EQ(s.duration.count(), case_duration_ms(c, base.recovery_within_ms));
+  EXPECT_EQ(case_duration_ms(c, base.recovery_within_ms),
+            3000 + 2500 + 2500 + 800 + 400 + base.recovery_within_ms + kTailAfterRecoveryMs);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ RC_GTEST_PROP(Generators, EveryCaseLoadsWithoutAnErrorAndKeepsWithinTheBase, ())
                                               "/tmp/case.yaml", d);
   RC_ASSERT(!d.has_errors());
   RC_ASSERT(s.faults.size() == 2 * c.episodes.size());
-  RC_ASSERT(s.duration.count() == case_duration_ms(c));
+  RC_ASSERT(s.duration.count() == case_duration_ms(c, base.recovery_within_ms));
 }
 
 TEST(Generators, AtSizeZeroACaseHasThreeNodesAndAtMostOneEpisode) {
