@@ -19,9 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "check/case/from_manifests.h"
+#include "check/generate/generated_base.h"
 #include "check/run/checker.h"
 
 namespace {
+
+// What the scenario argument is when --generate stands for it.
+constexpr const char* kGenerated = "--generate";
 
 using metalgate::check::CheckOptions;
 using metalgate::check::Property;
@@ -29,8 +33,13 @@ using metalgate::check::PropertyOutcome;
 using nlohmann::json;
 
 json to_json(const PropertyOutcome& o) {
-  return {{"property", o.property},       {"passed", o.passed},   {"cases", o.cases},
-          {"shrink_runs", o.shrink_runs}, {"seconds", o.seconds}, {"counterexample", o.counterexample},
+  return {{"property", o.property},
+          {"passed", o.passed},
+          {"in_memory", o.in_memory},
+          {"cases", o.cases},
+          {"shrink_runs", o.shrink_runs},
+          {"seconds", o.seconds},
+          {"counterexample", o.counterexample},
           {"failure", o.failure}};
 }
 
@@ -38,6 +47,7 @@ PropertyOutcome from_json(const json& j) {
   PropertyOutcome o;
   o.property = j["property"];
   o.passed = j["passed"];
+  o.in_memory = j["in_memory"];
   o.cases = j["cases"];
   o.shrink_runs = j["shrink_runs"];
   o.seconds = j["seconds"];
@@ -132,14 +142,20 @@ void report(const PropertyOutcome& o, const std::string& again) {
   std::cout << "  " << o.property << ": FAILED after " << o.cases << " cases held; shrunk in "
             << o.shrink_runs << " runs (" << std::lround(o.seconds) << " s)\n"
             << "    " << o.failure << "\n"
-            << "    the smallest case: " << o.counterexample << "\n"
-            << "    replay it: metalgate sim " << o.counterexample << "\n"
-            << "    search again: " << again << " --property " << o.property << "\n";
+            << "    the smallest case: " << o.counterexample << "\n";
+  // An in-memory property's counterexample is RapidCheck's (text): the same seed draws it again.
+  if (!o.in_memory) std::cout << "    replay it: metalgate sim " << o.counterexample << "\n";
+  std::cout << "    " << (o.in_memory ? "replay it" : "search again") << ": " << again << " --property "
+            << o.property << "\n";
 }
 
-// The base: the scenario file, or with --manifests one built for them and written as OUT/base.yaml.
+// The base: the scenario file; with --manifests one built for them and written as OUT/base.yaml; with
+// --generate one drawn from the seed, written under OUT/generated/.
 std::optional<metalgate::check::Base> load(const std::string& file, const std::string& manifests,
                                            const CheckOptions& o, metalgate::config::Diagnostics& d) {
+  if (file == kGenerated)
+    return metalgate::check::load_base(
+        metalgate::check::write_generated_base(o.seed, o.out_dir + "/generated"), d);
   if (manifests.empty()) return metalgate::check::load_base(file, d);
   const auto text = metalgate::check::scenario_for_manifests(manifests, d);
   if (!text) return std::nullopt;
@@ -153,15 +169,15 @@ int run_check(const std::string& scenario, const std::string& manifests,
               const std::vector<std::string>& names, std::optional<std::uint64_t> seed, int jobs,
               CheckOptions o) {
   metalgate::config::Diagnostics d;
+  o.seed = seed ? *seed : std::random_device{}();
   const auto base = load(scenario, manifests, o, d);
-  const std::string file = manifests.empty() ? scenario : "--manifests " + manifests;
+  const std::string file = !manifests.empty() ? "--manifests " + manifests : scenario;
   if (!base) {
     std::cerr << d.to_string() << "metalgate check: nothing ran\n";
     return 2;
   }
   const auto chosen = choose(names);
   if (!chosen) return 2;
-  o.seed = seed ? *seed : std::random_device{}();
   if (jobs == 1 && ::isatty(STDERR_FILENO)) o.progress = show_progress;
   std::cout << "metalgate check " << file << ": " << chosen->size() << " properties, " << o.cases
             << " cases each, seed " << o.seed << (jobs > 1 ? ", " + std::to_string(jobs) + " jobs" : "")
@@ -208,6 +224,13 @@ int main(int argc, char** argv) {
          "them (written as OUT/base.yaml): 3 nodes, pods for every Deployment, a client per routed host "
          "and per TCP/UDP service")
       ->excludes(scenario_option);
+  bool generate = false;
+  app.add_flag("--generate", generate,
+               "Instead of a scenario: work around manifests drawn from the seed (a pool, the controller, "
+               "Deployments, Ingresses with exact and wildcard hosts and every pathType, a tcp-services map) "
+               "and clients asking the requests that tell a right router from a nearly right one, written "
+               "under OUT/generated/")
+      ->excludes(scenario_option);
   app.add_option("--cases", o.cases, "Cases per property")->check(CLI::Range(1, 100000));
   app.add_option("--seed", seed,
                  "The search's seed (default: drawn, and printed): the same seed, the same cases");
@@ -222,8 +245,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (generate) scenario_file = kGenerated;
   if (scenario_file.empty() == manifests.empty()) {
-    std::cerr << "metalgate check: give a scenario file or --manifests DIR\n";
+    std::cerr << "metalgate check: give a scenario file, --manifests DIR or --generate\n";
     return 2;
   }
   return run_check(scenario_file, manifests, names, seed, jobs, o);

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "check/properties/allocation.h"
+#include "check/properties/balancing.h"
+#include "check/properties/health.h"
 #include "check/reference/ingress_rules.h"
 
 namespace metalgate::check {
@@ -58,18 +61,34 @@ const std::vector<Property>& properties() {
   static const std::vector<Property> table = {
       {"vip_safety", "once settled, no two nodes on one side of the LAN claim a VIP",
        [](const Base&, const Case&) { return std::vector<std::string>{"single_owner: {}"}; }},
-      {"vip_liveness", "once the faults are over, the VIP has one owner and every request is answered",
-       [](const Base&, const Case&) {
-         return std::vector<std::string>{"recovers: {within: " + std::to_string(kRecoveryWithinMs) + "ms}"};
+      {"vip_liveness",
+       "clients follow the VIP's owner within the failover bound; once the faults are over, the VIP has one "
+       "owner and every request is answered",
+       [](const Base& base, const Case&) {
+         return std::vector<std::string>{
+             "recovers: {within: " + std::to_string(base.recovery_within_ms) + "ms}",
+             "clients_follow_owner: {within: " + std::to_string(kFailoverBoundMs) + "ms}"};
        }},
       {"routing",
        "every answer to a Host and path comes from a pod that an independent reference of the Ingress rules "
        "allows",
        routing},
+      {"allocation",
+       "every Service's addresses come from its pools, avoid buggy addresses when asked, are shared only as "
+       "allow-shared-ip allows, honour requests, and do not depend on document order or unrelated Services",
+       nullptr, allocation_property},
+      {"balancing",
+       "roundrobin gives each up server its share within one, leastconn never picks a busier server, source "
+       "and cookie persistence stick while the servers stay",
+       nullptr, balancing_property},
+      {"health",
+       "a failed server stops getting requests after fall checks and gets them again after rise passing ones",
+       nullptr, health_property},
       {"test_every_request_succeeds",
        "every request gets a 2xx or 3xx: false in most cases (a fault, a rate limit's 403), here to prove "
        "that check finds a failure, shrinks it and writes a file that replays it",
-       [](const Base&, const Case&) { return std::vector<std::string>{"success_ratio: {min: 1}"}; }, true},
+       [](const Base&, const Case&) { return std::vector<std::string>{"success_ratio: {min: 1}"}; }, nullptr,
+       true},
   };
   return table;
 }

@@ -84,6 +84,13 @@ void read_rapidcheck_configuration_quietly() {
   (void)once;
 }
 
+// The first line of an RC_FAIL's message: RapidCheck's description is "FILE:LINE:\nRC_FAIL(…)\n\nMESSAGE".
+std::string message_line(const std::string& description) {
+  const auto blank = description.find("\n\n");
+  const std::string message = blank == std::string::npos ? description : description.substr(blank + 2);
+  return message.substr(0, message.find('\n'));
+}
+
 // The case's manifests copied beside it (OUT/manifests/N-NAME) and named relative to it: the directory is
 // the whole counterexample, to attach to a bug report or replay on another machine.
 std::string with_manifests_beside(const Base& base, std::string document, const std::string& out_dir) {
@@ -126,8 +133,45 @@ CaseRun run_case_document(const std::string& document, const std::string& path) 
   return out;
 }
 
+// An in-memory property: RapidCheck runs and shrinks it alone (a case costs microseconds, so no budget),
+// and its counterexample (the failure's message and every value drawn) is written as text.
+PropertyOutcome check_in_memory(const Base& base, const Property& property, const CheckOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  rc::detail::TestParams params;
+  params.seed = options.seed;
+  params.maxSuccess = options.cases * kInMemoryCasesPerCase;
+  Quiet quiet;
+  rc::detail::TestMetadata metadata;
+  metadata.id = metadata.description = std::string(property.name);
+  const auto result = rc::detail::checkTestable([&] { property.in_memory(base); }, metadata, params, quiet);
+  PropertyOutcome out;
+  out.property = property.name;
+  out.in_memory = true;
+  out.cases = params.maxSuccess;
+  rc::detail::FailureResult failed;
+  if (result.match(failed)) {
+    const auto* failure = &failed;
+    out.passed = false;
+    out.cases = failure->numSuccess;
+    out.failure = message_line(failure->description);
+    std::filesystem::create_directories(options.out_dir);
+    out.counterexample = options.out_dir + "/" + std::string(property.name) + ".txt";
+    std::ofstream file(out.counterexample);
+    file << property.name << " (" << property.says << ") fails:\n" << failure->description << "\n\nDrawn:\n";
+    for (const auto& [type, value] : failure->counterExample)
+      file << "  " << type << ": " << value << "\n";
+  } else if (!result.template is<rc::detail::SuccessResult>()) {
+    out.passed = false;
+    out.failure = "RapidCheck gave up: every case was discarded";
+  }
+  if (options.progress) options.progress(property.name, out.cases, 0, !out.passed);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
 PropertyOutcome check_property(const Base& base, const Property& property, const CheckOptions& options) {
   read_rapidcheck_configuration_quietly();
+  if (property.in_memory) return check_in_memory(base, property, options);
   const auto start = std::chrono::steady_clock::now();
   Search search(base, property, options, options.out_dir + "/" + std::string(property.name) + ".yaml");
   rc::detail::TestParams params;

@@ -27,11 +27,13 @@ struct CheckOptions {
 struct PropertyOutcome {
   std::string property;
   bool passed = true;
+  bool in_memory = false;  // checked in memory: the counterexample is text, replayed by the same seed
   int cases = 0;        // cases that passed before the first failure (all of them when it passed)
   int shrink_runs = 0;  // runs spent shrinking
   double seconds = 0;
   // When it failed: the shrunk case's scenario file (its manifests copied beside it, in OUT/manifests/), and
-  // the expectations that failed there.
+  // the expectations that failed there; for an in-memory property, a text file with RapidCheck's shrunk
+  // counterexample, and its message.
   std::string counterexample;
   std::string failure;
 };
