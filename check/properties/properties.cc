@@ -9,6 +9,7 @@
 #include "check/properties/allocation.h"
 #include "check/properties/balancing.h"
 #include "check/properties/health.h"
+#include "check/properties/rate_limit.h"
 #include "check/reference/ingress_rules.h"
 
 namespace metalgate::check {
@@ -84,6 +85,10 @@ const std::vector<Property>& properties() {
       {"health",
        "a failed server stops getting requests after fall checks and gets them again after rise passing ones",
        nullptr, health_property},
+      {"rate_limit",
+       "a source's requests through one proxy: no period lets more than the limit through, and within half "
+       "the limit nothing is denied",
+       nullptr, rate_limit_property},
       {"test_every_request_succeeds",
        "every request gets a 2xx or 3xx: false in most cases (a fault, a rate limit's 403), here to prove "
        "that check finds a failure, shrinks it and writes a file that replays it",

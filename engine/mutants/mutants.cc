@@ -34,6 +34,8 @@ const std::vector<MutantRow>& table() {
        "a node that loses a VIP keeps answering ARP and NDP for it"},
       {Mutant::kNoGratuitousArpOnTakeover, "no_gratuitous_arp_on_takeover",
        "a node that takes a VIP over sends no gratuitous ARP or unsolicited NA"},
+      {Mutant::kRateLimitOffByOne, "rate_limit_off_by_one",
+       "the rate a request is judged by leaves the request itself out: limit + 1 get through a period"},
   };
   return rows;
 }

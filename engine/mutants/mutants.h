@@ -31,6 +31,7 @@ enum class Mutant {
   kElectionPrefersSelf,
   kOldOwnerKeepsAnswering,
   kNoGratuitousArpOnTakeover,
+  kRateLimitOffByOne,
 };
 
 struct MutantRow {

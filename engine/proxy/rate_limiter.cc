@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/mutants/mutants.h"
+
 namespace metalgate::proxy {
 
 void RateTable::rotate(Entry& e, runtime::Instant now) const {
@@ -38,7 +40,7 @@ std::uint32_t RateTable::count(const net::IpAddress& source, runtime::Instant no
   }
   rotate(it->second, now);
   ++it->second.current;
-  return weighted(it->second, now);
+  return weighted(it->second, now) - (METALGATE_MUTANT(kRateLimitOffByOne) ? 1 : 0);
 }
 
 std::uint32_t RateTable::rate(const net::IpAddress& source, runtime::Instant now) const {

@@ -1,7 +1,7 @@
 # tests/check mirrors check/: the case's document, the generators, the search; and metalgate check as users
 # run it (the seed's default budget, and a deliberately failing property replayed by metalgate sim).
 if(TARGET metalgate_check_memory)
-  metalgate_test(check_memory_test check/allocation_test.cc check/balancing_test.cc check/health_test.cc)
+  metalgate_test(check_memory_test check/allocation_test.cc check/balancing_test.cc check/health_test.cc check/rate_limit_test.cc)
   target_link_libraries(check_memory_test PRIVATE metalgate_check_memory)
 endif()
 if(TARGET metalgate_check)

@@ -13,7 +13,7 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 for seed in 20261203 7; do
   "$metalgate" check --generate --cases 10 --seed "$seed" --jobs 2 --out "$out/$seed" \
-    --property vip_safety --property routing --property allocation --property balancing --property health \
+    --property vip_safety --property routing --property allocation --property balancing --property health --property rate_limit \
     > "$out/$seed.log" 2>&1
   code=$?
   cat "$out/$seed.log"
@@ -21,7 +21,7 @@ for seed in 20261203 7; do
     for f in "$out/$seed"/job-*/*.yaml; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
     fail "metalgate check --generate --seed $seed exited $code (0: every property held)"
   fi
-  for property in vip_safety routing allocation balancing health; do
+  for property in vip_safety routing allocation balancing health rate_limit; do
     grep -q "$property: held in" "$out/$seed.log" || fail "$property is missing from the report"
   done
   [ -f "$out/$seed/generated/base.yaml" ] || fail "no generated base written"

@@ -16,7 +16,7 @@ if [ "$code" -ne 0 ]; then
   for f in "$out"/job-*/*.yaml; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
   exit 1
 fi
-for property in vip_safety vip_liveness routing allocation balancing health; do
+for property in vip_safety vip_liveness routing allocation balancing health rate_limit; do
   grep -q "$property: held in" "$out/log" || { echo "FAIL: $property is missing from the report"; exit 1; }
 done
 echo "PASS: every property held on the seed's generated cases"

@@ -28,6 +28,7 @@ rows=(
   "election_prefers_self           vip_safety   seed       20"
   "old_owner_keeps_answering       vip_safety   seed       20"
   "no_gratuitous_arp_on_takeover   vip_liveness seed       20"
+  "rate_limit_off_by_one           rate_limit   seed       20"
 )
 
 failed=0
