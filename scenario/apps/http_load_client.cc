@@ -37,7 +37,9 @@ struct HttpLoadClient::Connection final : runtime::StreamHandler {
   bool open = true;
   bool keep = true;  // the server did not say close
   std::uint64_t served = 0;
-  Connection(HttpLoadClient& c, std::string h) : client(c), host(std::move(h)) {}
+  std::int64_t opened_us = 0;
+  Connection(HttpLoadClient& c, std::string h, std::int64_t opened)
+      : client(c), host(std::move(h)), opened_us(opened) {}
 
   void on_connected() override {
     connected = true;
@@ -203,12 +205,14 @@ void HttpLoadClient::launch(int user) {
       }
   if (c) {
     raw->record.reused = true;
+    raw->record.connection_opened_us = c->opened_us;
     raw->connection = c;
     c->request = raw;
     send(*raw, *c);
     return;
   }
-  auto fresh = std::make_unique<Connection>(*this, raw->record.host);
+  auto fresh = std::make_unique<Connection>(*this, raw->record.host, us(rt_.now()));
+  raw->record.connection_opened_us = fresh->opened_us;
   c = fresh.get();
   connections_.push_back(std::move(fresh));
   raw->connection = c;

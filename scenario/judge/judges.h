@@ -38,8 +38,9 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x);
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
 // Once the faults are over the system is whole: from `within` after the last fault to the end, every request is
 // answered (a rate limit's denial counts as an answer; no answer or a 5xx does not) and every ownership sample
-// finds exactly one owner of the scenario's VIP; at least one request. The liveness property of generated
-// cases (check/), whose fault histories end with every node, link and pod back.
+// finds exactly one owner of the scenario's VIP; at least one request. A request on a kept-alive connection
+// opened before the VIP last changed owner is left out (and counted): the move broke that connection. The
+// liveness property of generated cases (check/), whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // Clients follow the VIP: every request to the scenario's VIP that started when no fault had struck and one
 // node had owned the VIP alone for `within` went to that node (the client's ARP

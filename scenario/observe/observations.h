@@ -30,6 +30,9 @@ struct RequestRecord {
   std::string path;
   std::string error;
   bool reused = false;  // sent on a kept-alive connection
+  // When the request's connection was opened (the same clock; -1: not known). A VIP's move breaks the
+  // connections opened before it (recovers leaves their requests out).
+  std::int64_t connection_opened_us = -1;
   // The address the request went to (a client's target; filled in by whoever runs the clients). Unspecified
   // (0.0.0.0): not known, and then it counts as a request to every VIP.
   net::IpAddress target{};

@@ -151,6 +151,26 @@ TEST(Recovers, HoldsWhenEveryRequestFromWithinAfterTheLastFaultIsAnsweredAndTheV
   EXPECT_EQ(j.bound["within_ms"], 5000);
 }
 
+TEST(Recovers, LeavesOutARequestOnAConnectionOpenedBeforeTheVipLastMoved) {
+  Observations o;
+  o.vip = kVip;
+  o.fault_log = {{{"at_ms", 3000}, {"action", "heal"}}};
+  o.owner_timeline = {{100, "node-1"}, {3100, "node-2"}};
+  o.samples = {sample(9000, {kNode2})};
+  auto x = expectation("recovers");
+  RequestRecord stale = request(9000, 2000, 0, "web-0", "browser", "node-2");
+  stale.reused = true;
+  stale.connection_opened_us = 3050 * 1000;  // to node-1, just before node-2 took the VIP
+  o.records = {request(8500, 1), stale};
+  Judgement j = recovers(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["left_out_on_connections_the_vip_moved_under"], 1);
+  o.records[1].connection_opened_us = 3200 * 1000;  // after the move: its failure counts
+  EXPECT_FALSE(recovers(o, x).passed);
+  o.records[1].connection_opened_us = -1;  // not known: counted
+  EXPECT_FALSE(recovers(o, x).passed);
+}
+
 TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTheFaults) {
   Observations o;
   o.fault_log = {{{"at_ms", 3000}, {"action", "crash"}}};

@@ -163,6 +163,7 @@ std::vector<RequestRecord> sample_records() {
   answered.host = "shop.example";
   answered.path = "/cart";
   answered.reused = true;
+  answered.connection_opened_us = 700;
   answered.target = ip("10.0.0.100");
   RequestRecord cut_off;
   cut_off.start_us = 9000;
@@ -183,6 +184,8 @@ TEST(Records, ARecordsFileComesBackRecordForRecordStillRunningOnesIncluded) {
     EXPECT_EQ(to_json((*back)[i]), to_json(sample_records()[i]));
   EXPECT_EQ((*back)[1].error, scenario::observe::kStillRunning);
   EXPECT_EQ((*back)[0].target, ip("10.0.0.100"));
+  EXPECT_EQ((*back)[0].connection_opened_us, 700);
+  EXPECT_EQ((*back)[1].connection_opened_us, -1) << "not known";
 }
 
 TEST(Records, ABadLineIsNamedByFileLineAndField) {

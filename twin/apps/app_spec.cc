@@ -234,6 +234,7 @@ RequestRecord record_from_json(const json& j) {
   f.optional("path", r.path);
   f.optional("error", r.error);
   f.optional("reused", r.reused);
+  f.optional("connection_opened_us", r.connection_opened_us);
   f.optional("target", r.target);
   f.no_others();
   return r;
@@ -279,6 +280,7 @@ json to_json(const RequestRecord& r) {
           {"path", r.path},
           {"error", r.error},
           {"reused", r.reused},
+          {"connection_opened_us", r.connection_opened_us},
           {"target", r.target.to_string()}};
 }
 
