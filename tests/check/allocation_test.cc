@@ -9,6 +9,7 @@
 #include "check/generate/metallb.h"
 #include "engine/config/manifest_loader.h"
 #include "engine/model/model-t.h"
+#include "tests/check/run_quietly.h"
 
 namespace metalgate::check {
 namespace {
@@ -16,21 +17,10 @@ namespace {
 using config::Protocol;
 using net::IpAddress;
 
-struct Quiet : rc::detail::TestListener {
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
-
 rc::detail::TestResult run_property(const Base& base, const AllocateFunction& allocate, int cases,
                                     std::uint64_t seed) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  Quiet quiet;
-  rc::detail::TestMetadata metadata;
-  metadata.id = metadata.description = "allocation";
-  return rc::detail::checkTestable([&] { allocation_property(base, allocate); }, metadata, params, quiet);
+  return run_quietly(
+      "allocation", [&] { allocation_property(base, allocate); }, cases, seed);
 }
 
 ipam::AllocationResult engine(const std::vector<config::IpAddressPool>& pools,

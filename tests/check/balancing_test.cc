@@ -1,6 +1,7 @@
 // Property 5, balancing: the engine's server choice keeps every invariant, each broken choice a future mutant
 // will compile in is caught within 100 cases, and the checkers judge hand-made runs as documented.
 #include "check/properties/balancing.h"
+#include "tests/check/run_quietly.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -17,21 +18,10 @@ namespace {
 using proxy::Balance;
 using proxy::ServerLoad;
 
-struct Quiet : rc::detail::TestListener {
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
-
 rc::detail::TestResult run(const ServerChoiceFactory& choice, int cases, std::uint64_t seed) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  rc::detail::TestMetadata metadata;
-  metadata.id = metadata.description = "balancing";
-  Quiet quiet;
   const Base base;
-  return rc::detail::checkTestable([&] { balancing_property(base, choice); }, metadata, params, quiet);
+  return run_quietly(
+      "balancing", [&] { balancing_property(base, choice); }, cases, seed);
 }
 
 // A broken choice around the engine's: `pick` and `pinned` may be replaced. `nth` counts this history's

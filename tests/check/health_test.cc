@@ -11,27 +11,17 @@
 #include <vector>
 
 #include "engine/proxy/health.h"
+#include "tests/check/run_quietly.h"
 
 namespace metalgate::check {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Quiet : rc::detail::TestListener {
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
-
 rc::detail::TestResult run(const HealthRules& rules, int cases, std::uint64_t seed) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  rc::detail::TestMetadata metadata;
-  metadata.id = metadata.description = "health";
-  Quiet quiet;
   const Base base;
-  return rc::detail::checkTestable([&] { health_property(base, rules); }, metadata, params, quiet);
+  return run_quietly(
+      "health", [&] { health_property(base, rules); }, cases, seed);
 }
 
 // record_check with rise and fall changed as `broken` says.

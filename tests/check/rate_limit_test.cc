@@ -1,6 +1,7 @@
 // Property 7, rate limit: the engine's table and comparison keep every rule, one let through too many (a
 // mutant) is caught within 100 cases, and the checker judges hand-made histories as documented.
 #include "check/properties/rate_limit.h"
+#include "tests/check/run_quietly.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -11,21 +12,10 @@
 namespace metalgate::check {
 namespace {
 
-struct Quiet : rc::detail::TestListener {
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
-  void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-};
-
 rc::detail::TestResult run(const RateDecider& decide, int cases, std::uint64_t seed) {
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = cases;
-  rc::detail::TestMetadata metadata;
-  metadata.id = metadata.description = "rate_limit";
-  Quiet quiet;
   const Base base;
-  return rc::detail::checkTestable([&] { rate_limit_property(base, decide); }, metadata, params, quiet);
+  return run_quietly(
+      "rate_limit", [&] { rate_limit_property(base, decide); }, cases, seed);
 }
 
 TEST(RateLimit, TheEngineKeepsEveryRuleIn300Cases) {
