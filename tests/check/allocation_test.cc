@@ -1,3 +1,6 @@
+// Property 3, allocation: the engine keeps MetalLB's rules on drawn manifest sets, an allocator broken as a
+// mutant would be (engine/mutants/) is caught within 100 cases, and the checkers report hand-made wrong
+// results.
 #include "check/properties/allocation.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
-// Property 5, balancing: the engine's server choice keeps every invariant, each broken choice a future mutant
-// will compile in is caught within 100 cases, and the checkers judge hand-made runs as documented.
+// Property 5, balancing: the engine's server choice keeps every invariant, each broken choice a mutant
+// compiles in (engine/mutants/) is caught within 100 cases, and the checkers judge hand-made runs as
+// documented.
 #include "check/properties/balancing.h"
-#include "tests/check/run_quietly.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "tests/check/run_quietly.h"
 
 namespace metalgate::check {
 namespace {

@@ -1,5 +1,5 @@
-// Property 6, health: the engine's check counting keeps every invariant, counting broken by one (a future
-// mutant) is caught within 100 cases, and the checkers judge hand-made histories as documented.
+// Property 6, health: the engine's check counting keeps every invariant, counting broken by one (a mutant,
+// engine/mutants/) is caught within 100 cases, and the checkers judge hand-made histories as documented.
 #include "check/properties/health.h"
 
 #include <gtest/gtest.h>

@@ -1,13 +1,14 @@
 // Property 7, rate limit: the engine's table and comparison keep every rule, one let through too many (a
 // mutant) is caught within 100 cases, and the checker judges hand-made histories as documented.
 #include "check/properties/rate_limit.h"
-#include "tests/check/run_quietly.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
 #include <cstdint>
 #include <vector>
+
+#include "tests/check/run_quietly.h"
 
 namespace metalgate::check {
 namespace {
