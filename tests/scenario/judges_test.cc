@@ -151,11 +151,11 @@ TEST(Recovers, HoldsWhenEveryRequestFromWithinAfterTheLastFaultIsAnsweredAndTheV
   EXPECT_EQ(j.bound["within_ms"], 5000);
 }
 
-TEST(Recovers, LeavesOutARequestOnAConnectionOpenedBeforeTheVipLastMoved) {
+TEST(Recovers, LeavesOutAFailureOnAConnectionOpenedBeforeTheVipLastMoved) {
   Observations o;
   o.vip = kVip;
   o.fault_log = {{{"at_ms", 3000}, {"action", "heal"}}};
-  o.owner_timeline = {{100, "node-1"}, {3100, "node-2"}};
+  o.owner_timeline = {{0, ""}, {100, "node-1"}, {3100, "node-2"}};
   o.samples = {sample(9000, {kNode2})};
   auto x = expectation("recovers");
   RequestRecord stale = request(9000, 2000, 0, "web-0", "browser", "node-2");
@@ -164,11 +164,31 @@ TEST(Recovers, LeavesOutARequestOnAConnectionOpenedBeforeTheVipLastMoved) {
   o.records = {request(8500, 1), stale};
   Judgement j = recovers(o, x);
   EXPECT_TRUE(j.passed) << j.measured;
-  EXPECT_EQ(j.measured["left_out_on_connections_the_vip_moved_under"], 1);
+  EXPECT_EQ(j.measured["failures_left_out_on_connections_the_vip_moved_under"], 1);
+  EXPECT_EQ(j.measured["requests"], 1);
   o.records[1].connection_opened_us = 3200 * 1000;  // after the move: its failure counts
   EXPECT_FALSE(recovers(o, x).passed);
   o.records[1].connection_opened_us = -1;  // not known: counted
   EXPECT_FALSE(recovers(o, x).passed);
+}
+
+TEST(Recovers, CountsAnAnswerOnAnOldConnectionAndTakesTheFirstOwnerForNoMove) {
+  Observations o;
+  o.vip = kVip;
+  o.owner_timeline = {{0, ""}, {100, "node-3"}};
+  o.samples = {sample(9000, {kNode1})};
+  auto x = expectation("recovers");
+  RequestRecord kept = request(9000, 1, 200, "web-0", "browser", "node-3");
+  kept.reused = true;
+  kept.connection_opened_us = 50 * 1000;  // before node-3 announced: its SYN was answered once it did
+  o.records = {kept};
+  Judgement j = recovers(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["requests"], 1) << "an answer reached the owner, whichever connection it came on";
+  o.records[0].status = 0;
+  j = recovers(o, x);
+  EXPECT_FALSE(j.passed) << "the VIP never moved: a failure on that connection is the run's";
+  EXPECT_EQ(j.measured["failures_left_out_on_connections_the_vip_moved_under"], 0);
 }
 
 TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTheFaults) {
