@@ -31,6 +31,9 @@ struct Base {
   // The manifests as `metalgate validate` resolves them: the objects the routing property's reference reads,
   // and which Ingresses the controller serves.
   std::shared_ptr<const model::Model> model;
+  // Where the reload additions are (check/case/reload_manifests.h: valid.yaml, invalid.yaml), absolute;
+  // empty: generated cases reload nothing.
+  std::string reload_dir;
 };
 
 // Nullopt (and errors in `diagnostics`, with file:line:column) when the scenario does not load, or has no

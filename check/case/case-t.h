@@ -21,7 +21,13 @@ enum class EpisodeKind {
   kNicDown,         // nic_down: node-<target> … nic_up
   kPartition,       // partition: nodes [target, target + size) apart from the rest … heal
   kBackendCrash,    // backend_crash: pod <target> of the base's pods … backend_restart
+  kReloadValid,     // reload: [the base's manifests, valid addition] … reload: [the base's manifests]
+  kReloadInvalid,   // reload: [the base's manifests, invalid addition] (refused) … reload: [the base's]
 };
+
+// Which faults a property's cases suffer: every kind the base allows, or reloads alone (a valid reload must
+// fail no request, which no other fault promises).
+enum class FaultMix { kEveryKind, kReloadsOnly };
 
 struct Episode {
   EpisodeKind kind = EpisodeKind::kCrashOwner;

@@ -90,6 +90,18 @@ YAML::Node partition(const Base& base, const Case& c, const Episode& e) {
   return groups(sides);
 }
 
+// A reload of the base's manifests (absolute, as the document's manifests: are), and `addition` from the
+// base's reload_dir when given. Block style: the counterexample's writer names the paths relative to it.
+YAML::Node reload(const Base& base, int at_ms, const std::string& addition) {
+  YAML::Node f(YAML::NodeType::Map), paths(YAML::NodeType::Sequence);
+  f["at"] = std::to_string(at_ms) + "ms";
+  for (const auto& m : base.scenario.manifests)
+    paths.push_back(std::filesystem::absolute(m).lexically_normal().string());
+  if (!addition.empty()) paths.push_back((std::filesystem::path(base.reload_dir) / addition).string());
+  f["reload"] = paths;
+  return f;
+}
+
 // The fault and its recovery, appended to `faults`.
 void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, YAML::Node& faults) {
   const int end_ms = at_ms + e.length_ms;
@@ -126,6 +138,11 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
     case EpisodeKind::kBackendCrash:
       faults.push_back(fault(at_ms, "backend_crash", YAML::Node(pod)));
       faults.push_back(fault(end_ms, "backend_restart", YAML::Node(pod)));
+      break;
+    case EpisodeKind::kReloadValid:
+    case EpisodeKind::kReloadInvalid:
+      faults.push_back(reload(base, at_ms, e.kind == EpisodeKind::kReloadValid ? "valid.yaml" : "invalid.yaml"));
+      faults.push_back(reload(base, end_ms, ""));
       break;
   }
 }

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check/case/from_manifests.h"
+#include "check/case/reload_manifests.h"
 #include "check/generate/generated_base.h"
 #include "check/run/checker.h"
 
@@ -151,8 +152,8 @@ void report(const PropertyOutcome& o, const std::string& again) {
 
 // The base: the scenario file; with --manifests one built for them and written as OUT/base.yaml; with
 // --generate one drawn from the seed, written under OUT/generated/.
-std::optional<metalgate::check::Base> load(const std::string& file, const std::string& manifests,
-                                           const CheckOptions& o, metalgate::config::Diagnostics& d) {
+std::optional<metalgate::check::Base> load_only(const std::string& file, const std::string& manifests,
+                                                const CheckOptions& o, metalgate::config::Diagnostics& d) {
   if (file == kGenerated)
     return metalgate::check::load_base(
         metalgate::check::write_generated_base(o.seed, o.out_dir + "/generated"), d);
@@ -163,6 +164,18 @@ std::optional<metalgate::check::Base> load(const std::string& file, const std::s
   const std::string path = o.out_dir + "/base.yaml";
   std::ofstream(path) << *text;
   return metalgate::check::load_base_text(*text, path, d);
+}
+
+// The base, with the manifests its cases' reloads add written under OUT/reload/.
+std::optional<metalgate::check::Base> load(const std::string& file, const std::string& manifests,
+                                           const CheckOptions& o, metalgate::config::Diagnostics& d) {
+  auto base = load_only(file, manifests, o, d);
+  std::string error;
+  if (base && !metalgate::check::write_reload_manifests(*base, o.out_dir + "/reload", error)) {
+    d.error({}, "--out", error);
+    return std::nullopt;
+  }
+  return base;
 }
 
 int run_check(const std::string& scenario, const std::string& manifests,

@@ -47,19 +47,24 @@ std::vector<CaseClient> draw_clients(const Base& base) {
 
 }  // namespace
 
-std::vector<EpisodeKind> episode_kinds(const Base& base) {
+std::vector<EpisodeKind> episode_kinds(const Base& base, FaultMix mix) {
+  const bool reloads = !base.reload_dir.empty();
+  if (mix == FaultMix::kReloadsOnly)
+    return reloads ? std::vector<EpisodeKind>{EpisodeKind::kReloadValid, EpisodeKind::kReloadInvalid}
+                   : std::vector<EpisodeKind>{};
   std::vector<EpisodeKind> kinds = {EpisodeKind::kCrashOwner, EpisodeKind::kLeaveOwner,
                                     EpisodeKind::kCrashNode, EpisodeKind::kNicDown};
   if (fewest_nodes(base) >= 2)
     kinds.insert(kinds.end(), {EpisodeKind::kPartitionOwner, EpisodeKind::kPartition});
   if (!base.pods.empty()) kinds.push_back(EpisodeKind::kBackendCrash);
+  if (reloads) kinds.insert(kinds.end(), {EpisodeKind::kReloadValid, EpisodeKind::kReloadInvalid});
   return kinds;
 }
 
-rc::Gen<Episode> gen_episode(const Base& base) {
-  return rc::gen::exec([&base] {
+rc::Gen<Episode> gen_episode(const Base& base, FaultMix mix) {
+  return rc::gen::exec([&base, mix] {
     Episode e;
-    e.kind = *rc::gen::elementOf(episode_kinds(base));
+    e.kind = *rc::gen::elementOf(episode_kinds(base, mix));
     e.target = *rc::gen::inRange(0, 16);
     if (e.kind == EpisodeKind::kPartition) e.size = *rc::gen::inRange(1, 16);
     // Whole 100 ms steps: the written scenario reads as a person would write it.
@@ -69,15 +74,17 @@ rc::Gen<Episode> gen_episode(const Base& base) {
   });
 }
 
-rc::Gen<Case> gen_case(const Base& base) {
+rc::Gen<Case> gen_case(const Base& base, FaultMix mix) {
   // Drawn in the order shrinking should go: RapidCheck tries the first draws first, and every run costs a
   // simulation. Fewer faults first, then fewer clients, then fewer nodes; the seed is not shrunk (any seed
   // is as simple as another).
-  return rc::gen::exec([&base] {
+  return rc::gen::exec([&base, mix] {
     Case c;
-    const int episodes = *rc::gen::withSize([](int size) { return rc::gen::inRange(0, 2 + size / 25); });
+    const int fewest = mix == FaultMix::kReloadsOnly ? 1 : 0;
+    const int episodes =
+        *rc::gen::withSize([fewest](int size) { return rc::gen::inRange(fewest, fewest + 2 + size / 25); });
     for (int i = 0; i < episodes; ++i)
-      c.episodes.push_back(*gen_episode(base));
+      c.episodes.push_back(*gen_episode(base, mix));
     c.clients = draw_clients(base);
     c.nodes = *gen_node_count(base);
     c.proxy = draw_proxies(c.nodes);

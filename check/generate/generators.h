@@ -11,11 +11,12 @@
 
 namespace metalgate::check {
 
-// Every episode kind that applies to the base (kBackendCrash needs a pod; the partitions need two nodes).
-std::vector<EpisodeKind> episode_kinds(const Base& base);
+// Every episode kind of the mix that applies to the base (kBackendCrash needs a pod; the partitions need two
+// nodes; reloads need the base's reload_dir).
+std::vector<EpisodeKind> episode_kinds(const Base& base, FaultMix mix = FaultMix::kEveryKind);
 
-rc::Gen<Episode> gen_episode(const Base& base);
-// `base` must outlive the generator.
-rc::Gen<Case> gen_case(const Base& base);
+rc::Gen<Episode> gen_episode(const Base& base, FaultMix mix = FaultMix::kEveryKind);
+// `base` must outlive the generator. kReloadsOnly draws at least one episode (a case must reload).
+rc::Gen<Case> gen_case(const Base& base, FaultMix mix = FaultMix::kEveryKind);
 
 }  // namespace metalgate::check

@@ -56,6 +56,22 @@ std::vector<std::string> routing(const Base& base, const Case& c) {
   return out;
 }
 
+// The reload property: the reloads' outcomes (a valid episode reloads twice, an invalid one is refused and
+// then reloads the base's manifests), nothing failed or moved, and every route as the base's reference says:
+// a valid reload changes no route a client asks for, an invalid one changes nothing.
+std::vector<std::string> reload(const Base& base, const Case& c) {
+  int accepted = 0, refused = 0;
+  for (const auto& e : c.episodes) {
+    if (e.kind == EpisodeKind::kReloadValid) accepted += 2;
+    if (e.kind == EpisodeKind::kReloadInvalid) ++accepted, ++refused;
+  }
+  std::vector<std::string> out = {"reloads: " +
+                                  nlohmann::json{{"accepted", accepted}, {"refused", refused}}.dump()};
+  for (auto& route : routing(base, c))
+    out.push_back(std::move(route));
+  return out;
+}
+
 }  // namespace
 
 const std::vector<Property>& properties() {
@@ -89,6 +105,10 @@ const std::vector<Property>& properties() {
        "a source's requests through one proxy: no period lets more than the limit through, and within half "
        "the limit nothing is denied",
        nullptr, rate_limit_property},
+      {"reload",
+       "under load, a valid reload fails no request and moves no VIP; an invalid one is refused and changes "
+       "no route",
+       reload, nullptr, false, FaultMix::kReloadsOnly},
       {"test_every_request_succeeds",
        "every request gets a 2xx or 3xx: false in most cases (a fault, a rate limit's 403), here to prove "
        "that check finds a failure, shrinks it and writes a file that replays it",

@@ -26,6 +26,8 @@ struct Property {
   // Fails on purpose: the proof that a failure is found, shrunk and replayed (tests only; --property names
   // it, the default set leaves it out).
   bool deliberately_failing = false;
+  // The fault histories its cases are drawn with.
+  FaultMix faults = FaultMix::kEveryKind;
 };
 
 const std::vector<Property>& properties();

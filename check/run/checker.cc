@@ -91,6 +91,13 @@ std::string message_line(const std::string& description) {
   return message.substr(0, message.find('\n'));
 }
 
+// Every "- FROM" line of the document's lists (manifests:, a reload's) becomes "- TO".
+void replace_listed(std::string& document, const std::string& from, const std::string& to) {
+  const std::string line = "- " + from + "\n";
+  for (auto at = document.find(line); at != std::string::npos; at = document.find(line, at))
+    document.replace(at, line.size(), "- " + to + "\n");
+}
+
 // The case's manifests copied beside it (OUT/manifests/N-NAME) and named relative to it: the directory is
 // the whole counterexample, to attach to a bug report or replay on another machine.
 std::string with_manifests_beside(const Base& base, std::string document, const std::string& out_dir) {
@@ -103,9 +110,15 @@ std::string with_manifests_beside(const Base& base, std::string document, const 
     fs::create_directories(fs::path(out_dir) / "manifests", ec);
     fs::copy(from, fs::path(out_dir) / relative, fs::copy_options::recursive, ec);
     if (ec) continue;  // left absolute: still replays here
-    const std::string absolute = "- " + from.string() + "\n";
-    for (auto at = document.find(absolute); at != std::string::npos; at = document.find(absolute, at))
-      document.replace(at, absolute.size(), "- " + relative + "\n");
+    replace_listed(document, from.string(), relative);
+  }
+  if (base.reload_dir.empty()) return document;
+  for (const char* addition : {"valid.yaml", "invalid.yaml"}) {
+    const fs::path from = fs::path(base.reload_dir) / addition, to = fs::path(out_dir) / "reload" / addition;
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    if (fs::absolute(to, ec).lexically_normal() != from) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (!ec) replace_listed(document, from.string(), "reload/" + std::string(addition));
   }
   return document;
 }
@@ -172,6 +185,13 @@ PropertyOutcome check_in_memory(const Base& base, const Property& property, cons
 PropertyOutcome check_property(const Base& base, const Property& property, const CheckOptions& options) {
   read_rapidcheck_configuration_quietly();
   if (property.in_memory) return check_in_memory(base, property, options);
+  if (episode_kinds(base, property.faults).empty()) {
+    PropertyOutcome out;
+    out.property = property.name;
+    out.passed = false;
+    out.failure = "no fault of its kind applies to the base (reloads need the base's reload manifests)";
+    return out;
+  }
   const auto start = std::chrono::steady_clock::now();
   Search search(base, property, options, options.out_dir + "/" + std::string(property.name) + ".yaml");
   rc::detail::TestParams params;
@@ -182,7 +202,7 @@ PropertyOutcome check_property(const Base& base, const Property& property, const
   metadata.id = metadata.description = std::string(property.name);
   const auto result = rc::detail::checkTestable(
       [&] {
-        const Case c = *gen_case(base);
+        const Case c = *gen_case(base, property.faults);
         // Past the shrinking budget every candidate "holds" unrun, which ends the search at the smallest
         // failing case found so far.
         if (search.smallest && search.shrink_runs >= options.shrink_runs) return;

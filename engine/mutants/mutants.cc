@@ -36,6 +36,8 @@ const std::vector<MutantRow>& table() {
        "a node that takes a VIP over sends no gratuitous ARP or unsolicited NA"},
       {Mutant::kRateLimitOffByOne, "rate_limit_off_by_one",
        "the rate a request is judged by leaves the request itself out: limit + 1 get through a period"},
+      {Mutant::kReloadAppliedBeforeValidation, "reload_applied_before_validation",
+       "a configuration is used as far as its manifests could be read, before their errors refuse it"},
   };
   return rows;
 }

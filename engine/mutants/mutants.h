@@ -32,6 +32,7 @@ enum class Mutant {
   kOldOwnerKeepsAnswering,
   kNoGratuitousArpOnTakeover,
   kRateLimitOffByOne,
+  kReloadAppliedBeforeValidation,
 };
 
 struct MutantRow {

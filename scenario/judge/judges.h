@@ -38,8 +38,9 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x);
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
 // Once the faults are over the system is whole: from `within` after the last fault to the end, every request is
 // answered (a rate limit's denial counts as an answer; no answer or a 5xx does not) and every ownership sample
-// finds exactly one owner of the scenario's VIP; at least one request. A request on a kept-alive connection
-// opened before the VIP last changed owner is left out (and counted): the move broke that connection. The
+// finds exactly one owner of the scenario's VIP; at least one request. A failed request on a kept-alive
+// connection opened before the VIP last went from one owner to another is left out (and counted): the move
+// broke that connection. An answer always counts. The
 // liveness property of generated cases (check/), whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // Clients follow the VIP: every request to the scenario's VIP that started when no fault had struck and one
@@ -55,5 +56,11 @@ Judgement answered_by(const Observations& o, const ScenarioExpectation& x);
 // The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within
 // [at_least, at_most]; a path no node has fails, naming it.
 Judgement counter(const Observations& o, const ScenarioExpectation& x);
+// From the first reload on (requests still open then included), every request is answered or denied (no
+// answer and a 5xx fail), the VIP never goes from one owner to another, every valid reload applied on every
+// node, and `accepted` and `refused` (when given) count the reloads that applied and those refused. The reload
+// property of generated cases (check/): a valid reload under load fails no request; an invalid one changes
+// nothing. A run without a reload fails.
+Judgement reloads(const Observations& o, const ScenarioExpectation& x);
 
 }  // namespace metalgate::scenario::judge

@@ -113,6 +113,12 @@ void counter(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
   if (!x.node.empty() && !known) p["node"].error("no node is named '" + x.node + "'");
 }
 
+void reloads(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
+  if (!p.present() || !p.expect_map({"accepted", "refused"})) return;
+  if (p.has("accepted")) x.accepted = p.integer("accepted", 0, INT64_MAX).value_or(0);
+  if (p.has("refused")) x.refused = p.integer("refused", 0, INT64_MAX).value_or(0);
+}
+
 }  // namespace
 
 const std::vector<ExpectationKind>& expectation_kinds() {
@@ -128,6 +134,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"recovers", recovers, judge::recovers},
       {"clients_follow_owner", recovers, judge::clients_follow_owner},  // the same field: within
       {"answered_by", answered_by, judge::answered_by},
+      {"reloads", reloads, judge::reloads},
   };
   return kinds;
 }

@@ -120,6 +120,7 @@ struct ScenarioExpectation {
   std::string request_path;
   std::vector<std::string> pods;
   std::int64_t min_answers = 1;  // answered_by: how many such requests must have been answered
+  std::optional<std::int64_t> accepted, refused;  // reloads: how many reloads applied, and how many were refused
   config::SourceLocation where;
 };
 

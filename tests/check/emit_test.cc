@@ -77,5 +77,26 @@ TEST(EmitCase, EachEpisodeIsItsFaultAndItsRecoveryOneAfterAnother) {
             3000 + 2500 + 2500 + 800 + 400 + base.recovery_within_ms + kTailAfterRecoveryMs);
 }
 
+TEST(EmitCase, AReloadEpisodeReadsTheAdditionThenTheBasesManifestsAgain) {
+  const Base& base = seed_base();
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2}};
+  c.episodes = {{EpisodeKind::kReloadInvalid, 0, 1, 0, 700}, {EpisodeKind::kReloadValid, 0, 1, 100, 200}};
+  const auto s = reload(emit_case(base, c, {"case", "", {"reloads: {accepted: 3, refused: 1}"}}));
+  ASSERT_EQ(s.faults.size(), 4u);
+  std::vector<std::string> with_invalid = base.scenario.manifests, with_valid = base.scenario.manifests;
+  with_invalid.push_back(base.reload_dir + "/invalid.yaml");
+  with_valid.push_back(base.reload_dir + "/valid.yaml");
+  EXPECT_EQ(s.faults[0].kind, "reload");
+  EXPECT_EQ(s.faults[0].manifests, with_invalid);
+  EXPECT_EQ(s.faults[1].at.count(), 3700);
+  EXPECT_EQ(s.faults[1].manifests, base.scenario.manifests) << "the recovery: the base's manifests again";
+  EXPECT_EQ(s.faults[2].manifests, with_valid);
+  EXPECT_EQ(s.faults[3].at.count(), 4000);
+  EXPECT_EQ(s.expectations[0].accepted, 3);
+  EXPECT_EQ(s.expectations[0].refused, 1);
+}
+
 }  // namespace
 }  // namespace metalgate::check

@@ -43,5 +43,22 @@ TEST(Generators, AnEpisodeKindNeedsWhatItActsOn) {
   EXPECT_EQ(std::find(kinds.begin(), kinds.end(), EpisodeKind::kBackendCrash), kinds.end());
 }
 
+RC_GTEST_PROP(Generators, AReloadsOnlyCaseReloadsAtLeastOnceAndDoesNothingElse, ()) {
+  const Case c = *gen_case(seed_base(), FaultMix::kReloadsOnly);
+  RC_ASSERT(!c.episodes.empty());
+  for (const auto& e : c.episodes)
+    RC_ASSERT(e.kind == EpisodeKind::kReloadValid || e.kind == EpisodeKind::kReloadInvalid);
+}
+
+TEST(Generators, ReloadsNeedTheBasesReloadManifests) {
+  Base base = seed_base();
+  auto kinds = episode_kinds(base);
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), EpisodeKind::kReloadInvalid), kinds.end());
+  base.reload_dir.clear();
+  kinds = episode_kinds(base);
+  EXPECT_EQ(std::find(kinds.begin(), kinds.end(), EpisodeKind::kReloadValid), kinds.end());
+  EXPECT_TRUE(episode_kinds(base, FaultMix::kReloadsOnly).empty());
+}
+
 }  // namespace
 }  // namespace metalgate::check

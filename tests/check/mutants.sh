@@ -29,6 +29,7 @@ rows=(
   "old_owner_keeps_answering       vip_safety   seed       20"
   "no_gratuitous_arp_on_takeover   vip_liveness seed       20"
   "rate_limit_off_by_one           rate_limit   seed       20"
+  "reload_applied_before_validation reload      seed       20"
 )
 
 failed=0

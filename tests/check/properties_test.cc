@@ -43,5 +43,22 @@ TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathAndPerTcpServicePo
   EXPECT_THAT(expectations, Not(Contains(HasSubstr("coredns")))) << "datagrams carry no Host";
 }
 
+TEST(Properties, ReloadCountsTheReloadsItsEpisodesMakeAndKeepsTheBasesRoutes) {
+  const Base& base = seed_base();
+  const Property* reload = find_property("reload");
+  ASSERT_NE(reload, nullptr);
+  EXPECT_EQ(reload->faults, FaultMix::kReloadsOnly);
+  Case c;
+  c.clients = {{0, 1}};
+  c.episodes = {{EpisodeKind::kReloadValid, 0, 1, 0, 500}, {EpisodeKind::kReloadInvalid, 0, 1, 0, 500},
+                {EpisodeKind::kReloadInvalid, 0, 1, 0, 500}};
+  const auto expectations = reload->expectations(base, c);
+  ASSERT_FALSE(expectations.empty());
+  EXPECT_EQ(expectations[0], R"(reloads: {"accepted":4,"refused":2})")
+      << "a valid episode reloads twice; an invalid one is refused, then the base's manifests reload";
+  const auto routes = find_property("routing")->expectations(base, c);
+  EXPECT_EQ(std::vector<std::string>(expectations.begin() + 1, expectations.end()), routes);
+}
+
 }  // namespace
 }  // namespace metalgate::check

@@ -214,6 +214,49 @@ TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTh
   EXPECT_FALSE(recovers(o, x).passed) << "nothing asked after 3 s + 5 s proves nothing";
 }
 
+TEST(Reloads, HoldWhenNoRequestFailsFromTheFirstReloadTheVipStaysAndTheOutcomesAreCounted) {
+  Observations o;
+  o.fault_log = {{{"at_ms", 4000}, {"action", "reload"}, {"reloaded", true}},
+                 {{"at_ms", 6000}, {"action", "reload"}, {"refused", "m.yaml:3:5: spec.rules: …"}}};
+  o.owner_timeline = {{0, ""}, {100, "node-1"}};
+  o.records = {request(2000, 1, 0), request(3990, 20), request(5000, 1, 403), request(7000, 1)};
+  auto x = expectation("reloads");
+  x.accepted = 1;
+  x.refused = 1;
+  Judgement j = reloads(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["requests"], 3) << "open at the first reload or later; a denial is an answer";
+  o.records.push_back(request(3950, 2000, 0));  // in flight at the reload, never answered
+  j = reloads(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["first_failure"]["start_ms"], 3950);
+  o.records.back().status = 502;
+  EXPECT_FALSE(reloads(o, x).passed) << "a 5xx fails too";
+  o.records.pop_back();
+  x.refused = 0;
+  EXPECT_FALSE(reloads(o, x).passed) << "the invalid reload was meant to apply";
+}
+
+TEST(Reloads, FailWhenTheVipMovesANodeCouldNotApplyOrNothingWasReloaded) {
+  Observations o;
+  o.fault_log = {{{"at_ms", 4000}, {"action", "reload"}, {"reloaded", true}}};
+  o.owner_timeline = {{0, ""}, {100, "node-1"}, {4100, "node-2"}};
+  o.records = {request(5000, 1)};
+  auto x = expectation("reloads");
+  Judgement j = reloads(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["vip_moves"], 1);
+  o.owner_timeline.pop_back();
+  EXPECT_TRUE(reloads(o, x).passed) << j.measured;
+  o.fault_log[0]["reloaded"] = false;
+  o.fault_log[0]["failed"] = {"node-2: the new configuration cannot start"};
+  EXPECT_FALSE(reloads(o, x).passed);
+  o.fault_log = {{{"at_ms", 4000}, {"action", "crash"}}};
+  j = reloads(o, x);
+  EXPECT_FALSE(j.passed);
+  EXPECT_EQ(j.measured["note"], "the run reloaded nothing");
+}
+
 TEST(AnsweredBy, HoldsWhenEveryPodAnswerForTheHostAndPathCameFromAnAllowedPod) {
   Observations o;
   auto shop = [](double start, int status, const std::string& pod, const std::string& path = "/cart") {
