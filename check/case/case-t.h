@@ -23,6 +23,7 @@ enum class EpisodeKind {
   kBackendCrash,    // backend_crash: pod <target> of the base's pods … backend_restart
   kReloadValid,     // reload: [the base's manifests, valid addition] … reload: [the base's manifests]
   kReloadInvalid,   // reload: [the base's manifests, invalid addition] (refused) … reload: [the base's]
+  kLinkDegraded,    // link: {host: node-<target>, loss, delay} … link: {host: node-<target>, loss: 0, delay: 0ms}
 };
 
 // Which faults a property's cases suffer: every kind the base allows, or reloads alone (a valid reload must
@@ -35,13 +36,30 @@ struct Episode {
   // node count, so shrinking the nodes keeps the episodes.
   int target = 0;
   int size = 1;          // kPartition: how many nodes are cut off, 1 + (size - 1) modulo (nodes - 1)
-  int gap_ms = 0;        // after the previous episode's recovery (the first: after the case's start)
+  int gap_ms = 0;        // after every earlier episode's recovery (the first: after kFirstEpisodeAfterMs)
   int length_ms = 1000;  // from the fault to its recovery
+  // kLinkDegraded: within the LAN the speaker's timing is made for (docs/checking.md says why): a share of
+  // frames lost each way, and a delay added each way, at least one of them above 0.
+  int loss_percent = 0;  // 0-20
+  int delay_ms = 0;      // 0-10
+  // Starts gap_ms after the previous episode's fault, while it may still be under way, instead of after
+  // every earlier episode is over (shrinks toward false: one after another).
+  bool overlaps = false;
+};
+
+// The connection options of a client that a case turns around (CaseClient::flips), each one bit.
+enum ClientFlip : unsigned {
+  kFlipKeepAlive = 1,  // keepalive
+  kFlipCookies = 2,    // cookies: send back what Set-Cookie gave
+  kFlipResume = 4,     // resume: TLS session resumption (https clients alone)
 };
 
 struct CaseClient {
   int base_index = 0;  // the base scenario's clients[base_index], as the user wrote it
   double rate = 1;     // requests (datagrams) per second, replacing the user's
+  // ClientFlip bits: the user's choices turned around (shrinks toward 0: as written). Datagram clients have
+  // none.
+  unsigned flips = 0;
 };
 
 struct Case {
@@ -49,7 +67,7 @@ struct Case {
   int nodes = 3;                    // node-1 … node-N
   std::vector<bool> proxy;          // per node: runs the proxy (the controller's pods); at least one does
   std::vector<CaseClient> clients;  // at least one
-  std::vector<Episode> episodes;    // one after another, never overlapping
+  std::vector<Episode> episodes;    // in the order they start
 };
 
 // When the case starts its first episode (the LAN has settled); how long after the last recovery the system

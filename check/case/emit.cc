@@ -49,12 +49,19 @@ YAML::Node emit_backends(const Base& base, const Case& c) {
   return backends;
 }
 
-// The base's client as written, at the case's rate (an open-loop client's; a closed loop keeps its users).
+// The base's client as written, at the case's rate (an open-loop client's; a closed loop keeps its users),
+// with the connection options the case turns around.
 YAML::Node emit_client(const Base& base, const CaseClient& cc) {
   YAML::Node client = YAML::Clone(base.document["clients"][cc.base_index]);
-  for (const char* protocol : {"http", "https", "udp"})
-    if (client[protocol] && client[protocol].IsMap() && !client[protocol]["concurrency"])
-      client[protocol]["rate"] = cc.rate;
+  const auto& as_written = base.scenario.clients.at(cc.base_index);
+  for (const char* protocol : {"http", "https", "udp"}) {
+    if (!client[protocol] || !client[protocol].IsMap()) continue;
+    YAML::Node p = client[protocol];
+    if (!p["concurrency"]) p["rate"] = cc.rate;
+    if (cc.flips & kFlipKeepAlive) p["keepalive"] = !as_written.keep_alive;
+    if (cc.flips & kFlipCookies) p["cookies"] = !as_written.cookies;
+    if (cc.flips & kFlipResume) p["resume"] = !as_written.resume;
+  }
   return client;
 }
 
@@ -139,6 +146,20 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
       faults.push_back(fault(at_ms, "backend_crash", YAML::Node(pod)));
       faults.push_back(fault(end_ms, "backend_restart", YAML::Node(pod)));
       break;
+    case EpisodeKind::kLinkDegraded: {
+      YAML::Node degraded(YAML::NodeType::Map), whole(YAML::NodeType::Map);
+      degraded["host"] = node;
+      whole["host"] = node;
+      degraded["loss"] = e.loss_percent == 0 ? std::string("0")
+                                             : "0." + std::string(e.loss_percent < 10 ? "0" : "") +
+                                                   std::to_string(e.loss_percent);
+      degraded["delay"] = std::to_string(e.delay_ms) + "ms";
+      whole["loss"] = 0;
+      whole["delay"] = "0ms";
+      faults.push_back(fault(at_ms, "link", degraded));
+      faults.push_back(fault(end_ms, "link", whole));
+      break;
+    }
     case EpisodeKind::kReloadValid:
     case EpisodeKind::kReloadInvalid:
       faults.push_back(reload(base, at_ms, e.kind == EpisodeKind::kReloadValid ? "valid.yaml" : "invalid.yaml"));
@@ -149,11 +170,24 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
 
 }  // namespace
 
+std::vector<int> episode_starts_ms(const Case& c) {
+  std::vector<int> starts;
+  int previous_start = kFirstEpisodeAfterMs, all_over = kFirstEpisodeAfterMs;
+  for (const auto& e : c.episodes) {
+    const int start = (e.overlaps ? previous_start : all_over) + e.gap_ms;
+    starts.push_back(start);
+    previous_start = start;
+    all_over = std::max(all_over, start + e.length_ms);
+  }
+  return starts;
+}
+
 int case_duration_ms(const Case& c, int recovery_within_ms) {
-  int at = kFirstEpisodeAfterMs;
-  for (const auto& e : c.episodes)
-    at += e.gap_ms + e.length_ms;
-  return at + recovery_within_ms + kTailAfterRecoveryMs;
+  int all_over = kFirstEpisodeAfterMs;
+  const auto starts = episode_starts_ms(c);
+  for (std::size_t i = 0; i < starts.size(); ++i)
+    all_over = std::max(all_over, starts[i] + c.episodes[i].length_ms);
+  return all_over + recovery_within_ms + kTailAfterRecoveryMs;
 }
 
 std::string emit_case(const Base& base, const Case& c, const EmitOptions& options) {
@@ -174,12 +208,19 @@ std::string emit_case(const Base& base, const Case& c, const EmitOptions& option
     clients.push_back(emit_client(base, cc));
   doc["clients"] = clients;
   YAML::Node faults(YAML::NodeType::Sequence), expect(YAML::NodeType::Sequence);
-  int at = kFirstEpisodeAfterMs;
-  for (const auto& e : c.episodes) {
-    at += e.gap_ms;
-    emit_episode(base, c, e, at, faults);
-    at += e.length_ms;
+  // Each episode's fault and recovery, in time order (episodes may overlap; at one time, in episode order).
+  // Sorted by index: assigning a YAML::Node overwrites the node it refers to, so nodes are never swapped.
+  YAML::Node unsorted(YAML::NodeType::Sequence);
+  std::vector<std::pair<int, std::size_t>> order;  // (at, index in unsorted)
+  const auto starts = episode_starts_ms(c);
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    emit_episode(base, c, c.episodes[i], starts[i], unsorted);
+    order.emplace_back(starts[i], 2 * i);
+    order.emplace_back(starts[i] + c.episodes[i].length_ms, 2 * i + 1);
   }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, index] : order)
+    faults.push_back(unsorted[index]);
   doc["faults"] = faults;
   for (const auto& x : options.expectations)
     expect.push_back(YAML::Load(x));

@@ -19,7 +19,10 @@ struct EmitOptions {
 // The scenario YAML of `c`.
 std::string emit_case(const Base& base, const Case& c, const EmitOptions& options);
 
-// The case's simulated length: its episodes one after another from kFirstEpisodeAfterMs, then the base's
+// When each episode's fault strikes (ms): after every earlier episode is over, or after the previous one's
+// fault when it overlaps, plus its gap; the first from kFirstEpisodeAfterMs.
+std::vector<int> episode_starts_ms(const Case& c);
+// The case's simulated length: until its last episode is over, then the base's
 // recovery bound (Base::recovery_within_ms) and kTailAfterRecoveryMs.
 int case_duration_ms(const Case& c, int recovery_within_ms = kRecoveryWithinMs);
 

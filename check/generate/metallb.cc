@@ -56,6 +56,32 @@ net::AddressRange draw_v6(int block) {
   return {v6_address(block, first), v6_address(block, static_cast<std::uint8_t>(first + length - 1))};
 }
 
+// A serviceAllocation of the kinds the property's reference restates: a priority (1-3) and at most one
+// selection (a namespace by name, a namespace by its kubernetes.io/metadata.name label, or Services labelled
+// tier: web); at least one of the two.
+config::ServiceAllocation draw_service_allocation() {
+  config::ServiceAllocation a;
+  const int selection = *rc::gen::inRange(0, 4);
+  if (selection == 0 || *rc::gen::arbitrary<bool>()) a.priority = *rc::gen::inRange(1, 4);
+  config::LabelSelector selector;
+  switch (selection) {
+    case 1:
+      a.namespaces = {*rc::gen::element<std::string>("default", "team-a")};
+      break;
+    case 2:
+      selector.match_labels = {{"kubernetes.io/metadata.name", "team-a"}};
+      a.namespace_selectors = {selector};
+      break;
+    case 3:
+      selector.match_labels = {{"tier", "web"}};
+      a.service_selectors = {selector};
+      break;
+    default:
+      break;
+  }
+  return a;
+}
+
 config::IpAddressPool draw_pool(int index, std::string name) {
   config::IpAddressPool p;
   p.meta.name = std::move(name);
@@ -73,6 +99,7 @@ config::IpAddressPool draw_pool(int index, std::string name) {
   if (families != PoolFamilies::kV4) p.addresses.push_back(draw_v6(4 * index));
   p.auto_assign = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
   p.avoid_buggy_ips = *rc::gen::arbitrary<bool>();
+  if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) p.service_allocation = draw_service_allocation();
   return p;
 }
 
@@ -296,6 +323,8 @@ rc::Gen<config::Service> gen_load_balancer_service(std::vector<config::IpAddress
     if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) s.requested_ips = draw_requests(pools, s);
     const bool legacy = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
     annotate(s, legacy ? "metallb.universe.tf/" : "metallb.io/");
+    // The label serviceAllocation's serviceSelectors look for, on some.
+    if (const int tier = *rc::gen::inRange(0, 3)) s.meta.labels = {{"tier", tier == 1 ? "web" : "db"}};
     return s;
   });
 }
@@ -348,6 +377,9 @@ std::string pool_yaml(const config::IpAddressPool& pool) {
 std::string service_yaml(const config::Service& s) {
   std::string out = "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + s.meta.name +
                     "\n  namespace: " + s.meta.namespace_ + "\n";
+  if (!s.meta.labels.empty()) out += "  labels:\n";
+  for (const auto& [k, v] : s.meta.labels)
+    out += "    " + quoted(k) + ": " + quoted(v) + "\n";
   const std::string prefix = annotation_prefix(s);
   std::string ips;
   for (const auto& ip : s.requested_ips)

@@ -58,6 +58,39 @@ std::vector<net::IpFamily> families_of(const config::Service& s) {
   return {first, other};
 }
 
+// MetalLB's serviceAllocation, restated from its documentation: a pool that has one serves only the Services
+// it selects. When it names namespaces or namespace selectors, the Service's namespace must be named or
+// selected (a namespace carries the label kubernetes.io/metadata.name: NAME; the property's sets have no
+// Namespace objects); when it has Service selectors, one must select the Service's labels.
+bool selected_by(const config::LabelSelector& selector, const config::Labels& labels) {
+  for (const auto& [k, v] : selector.match_labels)
+    if (auto it = labels.find(k); it == labels.end() || it->second != v) return false;
+  return selector.match_expressions.empty() || selector.matches(labels);  // the base's own, when it has some
+}
+
+bool selects(const config::IpAddressPool& pool, const config::Service& s) {
+  if (!pool.service_allocation) return true;
+  const auto& a = *pool.service_allocation;
+  if (!a.namespaces.empty() || !a.namespace_selectors.empty()) {
+    const config::Labels ns{{"kubernetes.io/metadata.name", s.meta.namespace_}};
+    const bool named = std::find(a.namespaces.begin(), a.namespaces.end(), s.meta.namespace_) != a.namespaces.end();
+    if (!named && std::none_of(a.namespace_selectors.begin(), a.namespace_selectors.end(),
+                               [&](const auto& sel) { return selected_by(sel, ns); }))
+      return false;
+  }
+  return a.service_selectors.empty() ||
+         std::any_of(a.service_selectors.begin(), a.service_selectors.end(),
+                     [&](const auto& sel) { return selected_by(sel, s.meta.labels); });
+}
+
+// Whether MetalLB prefers pool `a` to pool `b` for a Service both serve: a pool with a priority comes before
+// one without, and a lower priority before a higher one.
+bool preferred(const config::IpAddressPool& a, const config::IpAddressPool& b) {
+  const auto pa = a.service_allocation ? a.service_allocation->priority : std::nullopt;
+  const auto pb = b.service_allocation ? b.service_allocation->priority : std::nullopt;
+  return pa && (!pb || *pa < *pb);
+}
+
 // Why two Services may not hold one address, after MetalLB's sharing rules: the same sharing key on both (an
 // empty one allows no sharing: its allocator's sharingOK), no port used by both, and the same backend key
 // (k8salloc.BackendKey: the selector for Local, nothing for Cluster; the documentation's "both use the
@@ -123,6 +156,9 @@ Violation check_placement(const std::vector<config::IpAddressPool>& pools, const
   const std::string key = s.meta.key();
   const auto* pool = pool_named(pools, a.pool);
   if (!pool) return "in its pool: " + key + " is given pool '" + a.pool + "', which does not exist";
+  if (!selects(*pool, s))
+    return "serviceAllocation: " + key + " got " + list(a.addresses) + " from pool " + a.pool +
+           ", whose serviceAllocation does not select it";
   if (s.address_pool && *s.address_pool != a.pool)
     return "in its pool: " + key + " names pool " + *s.address_pool + " and got " + list(a.addresses) +
            " from " + a.pool;
@@ -163,13 +199,12 @@ Violation check_sharing(const std::vector<config::Service>& services, const ipam
 }
 
 // A request the rules let through: every address in one pool that may hand it out (the annotated pool when
-// there is one), a pool without serviceAllocation, and no other Service requesting any of them.
+// there is one) and selects the Service, and no other Service requesting any of them.
 bool request_must_be_honoured(const std::vector<config::IpAddressPool>& pools,
                               const std::vector<config::Service>& services, const config::Service& s) {
   if (s.requested_ips.empty()) return false;
   const auto* pool = pool_holding(pools, s.requested_ips.front());
-  if (!pool || pool->service_allocation || (s.address_pool && *s.address_pool != pool->meta.name))
-    return false;
+  if (!pool || !selects(*pool, s) || (s.address_pool && *s.address_pool != pool->meta.name)) return false;
   for (const auto& ip : s.requested_ips)
     if (!may_hand_out(*pool, ip)) return false;
   for (const auto& other : services) {
@@ -218,10 +253,26 @@ Violation check_pending(const std::vector<config::IpAddressPool>& pools, const c
       if (p.auto_assign) candidates.push_back(&p);
   }
   for (const auto* p : candidates) {
-    if (p->service_allocation) continue;
+    if (!selects(*p, s)) continue;
     if (auto got = offer(*p, s, held); !got.empty())
       return "not pending while an address is free: " + s.meta.key() + " is pending (" + reason +
              ") while pool " + p->meta.name + " has " + list(got) + " free";
+  }
+  return std::nullopt;
+}
+
+// A Service that neither names a pool nor requests addresses takes them from the most preferred pool that
+// serves it and has them all free: no pool it prefers to the one it got may still offer every family it
+// asks for at the end (addresses are only taken during a run, so that pool had them when it was served).
+Violation check_preference(const std::vector<config::IpAddressPool>& pools, const config::Service& s,
+                           const ipam::Allocation& a, const std::set<net::IpAddress>& held) {
+  const auto* got = pool_named(pools, a.pool);
+  if (!got || s.address_pool || !s.requested_ips.empty()) return std::nullopt;
+  for (const auto& p : pools) {
+    if (!p.auto_assign || !selects(p, s) || !preferred(p, *got)) continue;
+    if (auto free = offer(p, s, held); free.size() == families_of(s).size())
+      return "serviceAllocation priority: " + s.meta.key() + " got " + list(a.addresses) + " from pool " +
+             a.pool + " while pool " + p.meta.name + ", which it prefers, has " + list(free) + " free";
   }
   return std::nullopt;
 }
@@ -340,6 +391,8 @@ Violation allocation_liveness_violation(const std::vector<config::IpAddressPool>
       return "requests honoured: " + s.meta.key() + " requested " + list(s.requested_ips) +
              ", which its pool may hand out and no other Service requests, and is pending (" +
              pending->second + ")";
+    if (auto it = result.assigned.find(s.meta.key()); it != result.assigned.end())
+      if (auto v = check_preference(pools, s, it->second, held)) return v;
     if (pending == result.pending.end() || !s.requested_ips.empty()) continue;
     if (auto v = check_pending(pools, s, pending->second, held)) return v;
   }

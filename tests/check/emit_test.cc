@@ -98,5 +98,70 @@ TEST(EmitCase, AReloadEpisodeReadsTheAdditionThenTheBasesManifestsAgain) {
   EXPECT_EQ(s.expectations[0].refused, 1);
 }
 
+TEST(EmitCase, ALinkEpisodeDegradesANodesLinkAndThenMakesItWhole) {
+  const Base& base = seed_base();
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2}};
+  Episode e{EpisodeKind::kLinkDegraded, 4, 1, 0, 900};
+  e.loss_percent = 7;
+  e.delay_ms = 3;
+  c.episodes = {e};
+  const std::string text = emit_case(base, c, {"case", "", {"single_owner: {}"}});
+  EXPECT_THAT(text, HasSubstr("link: {host: node-2, loss: 0.07, delay: 3ms}"));
+  const auto s = reload(text);
+  ASSERT_EQ(s.faults.size(), 2u);
+  EXPECT_EQ(s.faults[0].kind, "link");
+  EXPECT_EQ(s.faults[0].node, "node-2") << "target 4 of 3 nodes";
+  EXPECT_DOUBLE_EQ(s.faults[0].loss.value_or(-1), 0.07);
+  EXPECT_EQ(s.faults[0].delay.value_or(std::chrono::microseconds(-1)).count(), 3000);
+  EXPECT_EQ(s.faults[1].at.count(), 3900);
+  EXPECT_DOUBLE_EQ(s.faults[1].loss.value_or(-1), 0);
+  EXPECT_EQ(s.faults[1].delay.value_or(std::chrono::microseconds(-1)).count(), 0);
+}
+
+TEST(EmitCase, AnOverlappingEpisodeStartsAfterThePreviousFaultAndTheFaultsStayInTimeOrder) {
+  const Base& base = seed_base();
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2}};
+  c.episodes = {{EpisodeKind::kNicDown, 1, 1, 0, 2000},       // 3.0 s … 5.0 s
+                {EpisodeKind::kBackendCrash, 0, 1, 500, 300},  // overlapping: 3.5 s … 3.8 s
+                {EpisodeKind::kCrashNode, 2, 1, 100, 400},     // after both: 5.1 s … 5.5 s
+                {EpisodeKind::kPartition, 0, 1, 0, 1000}};     // overlapping: 5.1 s … 6.1 s
+  c.episodes[1].overlaps = c.episodes[3].overlaps = true;
+  EXPECT_EQ(episode_starts_ms(c), (std::vector<int>{3000, 3500, 5100, 5100}));
+  const auto s = reload(emit_case(base, c, {"case", "", {"recovers: {}"}}));
+  std::vector<std::pair<std::int64_t, std::string>> faults;
+  for (const auto& f : s.faults)
+    faults.emplace_back(f.at.count(), f.kind);
+  EXPECT_EQ(faults, (std::vector<std::pair<std::int64_t, std::string>>{{3000, "nic_down"},
+                                                                         {3500, "backend_crash"},
+                                                                         {3800, "backend_restart"},
+                                                                         {5000, "nic_up"},
+                                                                         {5100, "crash"},
+                                                                         {5100, "partition"},
+                                                                         {5500, "restart"},
+                                                                         {6100, "heal"}}));
+  EXPECT_EQ(s.duration.count(), 6100 + base.recovery_within_ms + kTailAfterRecoveryMs);
+}
+
+TEST(EmitCase, AClientsFlipsTurnItsConnectionOptionsAroundAndLeaveTheRestAsWritten) {
+  const Base& base = seed_base();
+  const auto& as_written = base.scenario.clients.at(0);
+  ASSERT_TRUE(as_written.https);
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2, kFlipKeepAlive | kFlipResume}};
+  auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  EXPECT_EQ(s.clients[0].keep_alive, !as_written.keep_alive);
+  EXPECT_EQ(s.clients[0].resume, !as_written.resume);
+  EXPECT_EQ(s.clients[0].cookies, as_written.cookies);
+  c.clients[0].flips = kFlipCookies;
+  s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  EXPECT_EQ(s.clients[0].keep_alive, as_written.keep_alive);
+  EXPECT_EQ(s.clients[0].cookies, !as_written.cookies);
+}
+
 }  // namespace
 }  // namespace metalgate::check
