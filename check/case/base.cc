@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "check/case/case-t.h"
+#include "check/reference/announcers.h"
 #include "engine/cli/validate.h"
 #include "engine/proxy/proxy_config.h"
 #include "scenario/schema/loader.h"
@@ -82,9 +83,12 @@ std::optional<Base> load_base_text(const std::string& text, const std::string& p
   }
   base.model = std::move(validated.model);
   base.recovery_within_ms = recovery_within_ms(base.model);
+  base.announce_labels = announce_labels(base.model->manifests);
   for (const auto& b : s.backends)
-    for (std::size_t i = 0; i < b.addresses.size(); ++i)
+    for (std::size_t i = 0; i < b.addresses.size(); ++i) {
       base.pods.push_back(scenario::pod_name(b, i));
+      base.pod_latency_ms.push_back(static_cast<int>(b.latency.count()));
+    }
   const std::size_t wanted = s.nodes.size() >= 16 ? 0 : 16 - s.nodes.size();
   base.spare_addresses = spare_addresses(s, wanted);
   base.max_nodes = static_cast<int>(std::min<std::size_t>(16, s.nodes.size() + base.spare_addresses.size()));

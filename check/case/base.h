@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -20,8 +21,9 @@ namespace metalgate::check {
 struct Base {
   std::string file;
   scenario::Scenario scenario;
-  YAML::Node document;                          // the scenario file as written
-  std::vector<std::string> pods;                // every backend's pods, in order: backend_crash targets
+  YAML::Node document;              // the scenario file as written
+  std::vector<std::string> pods;    // every backend's pods, in order: backend_crash targets
+  std::vector<int> pod_latency_ms;  // each pod's answer time as written (backend_slow undoes to it)
   std::vector<net::IpAddress> spare_addresses;  // free host addresses of the LAN, for nodes past the base's
   int max_nodes = 0;                            // the base's nodes and the spare addresses, at most 16
   // How long after the last fault the system must be whole again (vip_liveness): the failover bound and
@@ -34,6 +36,9 @@ struct Base {
   // Where the reload additions are (check/case/reload_manifests.h: valid.yaml, invalid.yaml), absolute;
   // empty: generated cases reload nothing.
   std::string reload_dir;
+  // The matchLabels pairs of the L2Advertisements' nodeSelectors (check/reference/announcers.h): the labels
+  // cases draw onto their nodes.
+  std::vector<std::pair<std::string, std::string>> announce_labels;
 };
 
 // Nullopt (and errors in `diagnostics`, with file:line:column) when the scenario does not load, or has no

@@ -23,7 +23,11 @@ enum class EpisodeKind {
   kBackendCrash,    // backend_crash: pod <target> of the base's pods … backend_restart
   kReloadValid,     // reload: [the base's manifests, valid addition] … reload: [the base's manifests]
   kReloadInvalid,   // reload: [the base's manifests, invalid addition] (refused) … reload: [the base's]
-  kLinkDegraded,    // link: {host: node-<target>, loss, delay} … link: {host: node-<target>, loss: 0, delay: 0ms}
+  kLinkDegraded,  // link: {host: node-<target>, loss, delay} … link: {host: node-<target>, loss: 0, delay:
+                  // 0ms}
+  kLeaveNode,     // leave: node-<target> (a graceful stop) … restart: all
+  kBackendUnhealthy,  // backend_unhealthy: pod <target> (503 to everything) … backend_healthy
+  kBackendSlow,  // backend_slow: {pod <target>, latency: size × 100 ms} … backend_slow: {its own latency}
 };
 
 // Which faults a property's cases suffer: every kind the base allows, or reloads alone (a valid reload must
@@ -35,7 +39,8 @@ struct Episode {
   // A node (0-based) or a pod (of the base's pods, in order), modulo their count: drawn before the case's
   // node count, so shrinking the nodes keeps the episodes.
   int target = 0;
-  int size = 1;          // kPartition: how many nodes are cut off, 1 + (size - 1) modulo (nodes - 1)
+  int size = 1;          // kPartition: how many nodes are cut off, 1 + (size - 1) modulo (nodes - 1);
+                         // kBackendSlow: the pod's answer time, size × 100 ms (up to 1.5 s)
   int gap_ms = 0;        // after every earlier episode's recovery (the first: after kFirstEpisodeAfterMs)
   int length_ms = 1000;  // from the fault to its recovery
   // kLinkDegraded: within the LAN the speaker's timing is made for (docs/checking.md says why): a share of
@@ -63,9 +68,12 @@ struct CaseClient {
 };
 
 struct Case {
-  std::uint32_t seed = 1;           // the scenario's seed: the simulator's draws
-  int nodes = 3;                    // node-1 … node-N
-  std::vector<bool> proxy;          // per node: runs the proxy (the controller's pods); at least one does
+  std::uint32_t seed = 1;   // the scenario's seed: the simulator's draws
+  int nodes = 3;            // node-1 … node-N
+  std::vector<bool> proxy;  // per node: runs the proxy (the controller's pods); at least one does
+  // Per node: bit k set = the node carries Base::announce_labels[k] (over its own labels). At least one node
+  // may announce the controller's VIP (check/reference/announcers.h).
+  std::vector<unsigned> labels;
   std::vector<CaseClient> clients;  // at least one
   std::vector<Episode> episodes;    // in the order they start
 };

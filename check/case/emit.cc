@@ -5,16 +5,16 @@
 #include <map>
 #include <sstream>
 
+#include "check/reference/announcers.h"
+
 namespace metalgate::check {
 
-namespace {
-
-// Generated node i: the base's i-th node as written (labels, interfaces, speaker role), or for nodes past the
-// base's a copy of one of them at a spare address, named node-<i+1>.
 std::string node_name(const Base& base, int i) {
   const auto& nodes = base.scenario.nodes;
   return i < static_cast<int>(nodes.size()) ? nodes[i].name : "node-" + std::to_string(i + 1);
 }
+
+namespace {
 
 YAML::Node emit_node(const Base& base, const Case& c, int i) {
   const int from = i % static_cast<int>(base.scenario.nodes.size());
@@ -23,6 +23,13 @@ YAML::Node emit_node(const Base& base, const Case& c, int i) {
   if (i != from) {
     n["name"] = node_name(base, i);
     n["address"] = base.spare_addresses.at(i - base.scenario.nodes.size()).to_string();
+  }
+  const auto labels = case_node_labels(base, c, i);
+  if (!labels.empty()) {
+    YAML::Node l(YAML::NodeType::Map);
+    for (const auto& [k, v] : labels)
+      l[k] = v;
+    n["labels"] = l;
   }
   YAML::Node roles(YAML::NodeType::Sequence);
   roles.SetStyle(YAML::EmitterStyle::Flow);
@@ -109,6 +116,13 @@ YAML::Node reload(const Base& base, int at_ms, const std::string& addition) {
   return f;
 }
 
+YAML::Node slow(const std::string& pod, int latency_ms) {
+  YAML::Node s(YAML::NodeType::Map);
+  s["pod"] = pod;
+  s["latency"] = std::to_string(latency_ms) + "ms";
+  return s;
+}
+
 // The fault and its recovery, appended to `faults`.
 void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, YAML::Node& faults) {
   const int end_ms = at_ms + e.length_ms;
@@ -123,8 +137,18 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
       faults.push_back(fault(end_ms, "restart", YAML::Node("all")));
       break;
     case EpisodeKind::kCrashNode:
-      faults.push_back(fault(at_ms, "crash", YAML::Node(node)));
+    case EpisodeKind::kLeaveNode:
+      faults.push_back(fault(at_ms, e.kind == EpisodeKind::kCrashNode ? "crash" : "leave", YAML::Node(node)));
       faults.push_back(fault(end_ms, "restart", YAML::Node("all")));
+      break;
+    case EpisodeKind::kBackendUnhealthy:
+      faults.push_back(fault(at_ms, "backend_unhealthy", YAML::Node(pod)));
+      faults.push_back(fault(end_ms, "backend_healthy", YAML::Node(pod)));
+      break;
+    case EpisodeKind::kBackendSlow:
+      faults.push_back(fault(at_ms, "backend_slow", slow(pod, 100 * e.size)));
+      faults.push_back(
+          fault(end_ms, "backend_slow", slow(pod, base.pod_latency_ms[e.target % base.pods.size()])));
       break;
     case EpisodeKind::kNicDown:
       faults.push_back(fault(at_ms, "nic_down", YAML::Node(node)));
@@ -162,7 +186,8 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
     }
     case EpisodeKind::kReloadValid:
     case EpisodeKind::kReloadInvalid:
-      faults.push_back(reload(base, at_ms, e.kind == EpisodeKind::kReloadValid ? "valid.yaml" : "invalid.yaml"));
+      faults.push_back(
+          reload(base, at_ms, e.kind == EpisodeKind::kReloadValid ? "valid.yaml" : "invalid.yaml"));
       faults.push_back(reload(base, end_ms, ""));
       break;
   }
@@ -218,7 +243,8 @@ std::string emit_case(const Base& base, const Case& c, const EmitOptions& option
     order.emplace_back(starts[i], 2 * i);
     order.emplace_back(starts[i] + c.episodes[i].length_ms, 2 * i + 1);
   }
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [at, index] : order)
     faults.push_back(unsorted[index]);
   doc["faults"] = faults;

@@ -16,6 +16,10 @@ struct EmitOptions {
   std::vector<std::string> expectations;  // each one expect: entry as YAML ("single_owner: {}")
 };
 
+// Generated node i's name: the base's i-th node's, or for nodes past the base's (copies of one of them at a
+// spare address) node-<i+1>.
+std::string node_name(const Base& base, int i);
+
 // The scenario YAML of `c`.
 std::string emit_case(const Base& base, const Case& c, const EmitOptions& options);
 

@@ -48,7 +48,8 @@ std::optional<std::pair<std::string, std::string>> first_asked(const Base& base)
   return std::nullopt;
 }
 
-YAML::Node rule(const std::string& host, const std::string& path, const std::string& type, YAML::Node backend) {
+YAML::Node rule(const std::string& host, const std::string& path, const std::string& type,
+                YAML::Node backend) {
   YAML::Node p, r;
   p["path"] = path;
   p["pathType"] = type;
@@ -103,8 +104,8 @@ std::string reload_addition(const Base& base, bool valid) {
   const config::IngressBackend* to = like ? first_backend(*like) : nullptr;
   YAML::Emitter out;
   out << (to ? ingress_document(base, *like, *to, valid) : config_map_document(valid));
-  return std::string("# metalgate check's ") + (valid ? "valid" : "invalid") + " reload: the base's manifests and this\n" +
-         out.c_str() + "\n";
+  return std::string("# metalgate check's ") + (valid ? "valid" : "invalid") +
+         " reload: the base's manifests and this\n" + out.c_str() + "\n";
 }
 
 bool write_reload_manifests(Base& base, const std::string& dir, std::string& error) {

@@ -58,6 +58,9 @@ struct World {
   std::vector<IngressDraw> ingresses;
   int values_default_app = -1;  // the values' defaultBackendService, or none
   int tcp_app = -1;             // the tcp-services entry's app, or none
+  // The L2Advertisement announces from nodes labelled metalgate-check/announce: "yes" only (cases draw the
+  // label onto their nodes).
+  bool announce_selected = false;
 };
 
 constexpr int kTcpPort = 7000;
@@ -152,6 +155,7 @@ World draw_world(std::uint64_t seed) {
   if (d.one_in(2)) w.ingresses[d.below(ingresses)].default_app = d.below(apps);
   if (d.one_in(4)) w.values_default_app = d.below(apps);
   if (d.one_in(2)) w.tcp_app = d.below(apps);
+  w.announce_selected = d.one_in(2);
   return w;
 }
 
@@ -161,7 +165,7 @@ std::string kind_name(Kind k) {
   return k == Kind::kExact ? "Exact" : k == Kind::kPrefix ? "Prefix" : "ImplementationSpecific";
 }
 
-std::string pool_and_advertisement() {
+std::string pool_and_advertisement(const World& w) {
   return "# The address pool and its Layer-2 advertisement.\n"
          "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\n"
          "metadata:\n  name: generated-pool\n  namespace: metallb-system\n"
@@ -169,7 +173,10 @@ std::string pool_and_advertisement() {
          "---\n"
          "apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
          "metadata:\n  name: generated-l2-advertisement\n  namespace: metallb-system\n"
-         "spec:\n  ipAddressPools:\n  - generated-pool\n";
+         "spec:\n  ipAddressPools:\n  - generated-pool\n" +
+         std::string(w.announce_selected
+                         ? "  nodeSelectors:\n  - matchLabels:\n      metalgate-check/announce: \"yes\"\n"
+                         : "");
 }
 
 // The controller's Service as the chart renders it (scenarios/seed/haproxy-controller-service.yaml).
@@ -384,7 +391,7 @@ std::string write_generated_base(std::uint64_t seed, const std::string& dir) {
   const World w = draw_world(seed);
   const std::filesystem::path root(dir);
   std::vector<std::pair<std::string, std::string>> files = {
-      {"00-metallb.yaml", pool_and_advertisement()},
+      {"00-metallb.yaml", pool_and_advertisement(w)},
       {"10-controller-service.yaml", controller_service(w)},
       {"11-controller-values.yaml", controller_values(w)},
   };

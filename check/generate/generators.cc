@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "check/reference/announcers.h"
+
 namespace metalgate::check {
 
 namespace {
@@ -25,6 +27,24 @@ std::vector<bool> draw_proxies(int nodes) {
     proxy.push_back(*rc::gen::weightedElement<bool>({{3, true}, {1, false}}));
   if (std::none_of(proxy.begin(), proxy.end(), [](bool p) { return p; })) proxy[0] = true;
   return proxy;
+}
+
+// Which of the base's announce labels each node carries: each one in two (shrinks toward none, which is the
+// base's own labels). When no node may announce the controller's VIP then, the first proxy node carries them
+// all (a VIP nobody may announce is MetalLB's right answer, but liveness could ask nothing of it).
+std::vector<unsigned> draw_labels(const Base& base, Case& c) {
+  std::vector<unsigned> labels(c.nodes, 0);
+  if (base.announce_labels.empty()) return labels;
+  for (auto& l : labels)
+    for (std::size_t k = 0; k < base.announce_labels.size() && k < 8; ++k)
+      if (*rc::gen::arbitrary<bool>()) l |= 1u << k;
+  c.labels = labels;
+  const auto may = may_announce_controller_vip(base, c);
+  if (std::none_of(may.begin(), may.end(), [](bool b) { return b; })) {
+    const auto first_proxy = std::find(c.proxy.begin(), c.proxy.end(), true) - c.proxy.begin();
+    labels[first_proxy] = (1u << std::min<std::size_t>(base.announce_labels.size(), 8)) - 1;
+  }
+  return labels;
 }
 
 // Which of the client's connection options are turned around: each one in four.
@@ -69,8 +89,10 @@ std::vector<EpisodeKind> episode_kinds(const Base& base, FaultMix mix) {
                                     EpisodeKind::kCrashNode, EpisodeKind::kNicDown};
   if (fewest_nodes(base) >= 2)
     kinds.insert(kinds.end(), {EpisodeKind::kPartitionOwner, EpisodeKind::kPartition});
-  if (!base.pods.empty()) kinds.push_back(EpisodeKind::kBackendCrash);
-  kinds.push_back(EpisodeKind::kLinkDegraded);
+  if (!base.pods.empty())
+    kinds.insert(kinds.end(),
+                 {EpisodeKind::kBackendCrash, EpisodeKind::kBackendUnhealthy, EpisodeKind::kBackendSlow});
+  kinds.insert(kinds.end(), {EpisodeKind::kLinkDegraded, EpisodeKind::kLeaveNode});
   if (reloads) kinds.insert(kinds.end(), {EpisodeKind::kReloadValid, EpisodeKind::kReloadInvalid});
   return kinds;
 }
@@ -80,7 +102,8 @@ rc::Gen<Episode> gen_episode(const Base& base, FaultMix mix) {
     Episode e;
     e.kind = *rc::gen::elementOf(episode_kinds(base, mix));
     e.target = *rc::gen::inRange(0, 16);
-    if (e.kind == EpisodeKind::kPartition) e.size = *rc::gen::inRange(1, 16);
+    if (e.kind == EpisodeKind::kPartition || e.kind == EpisodeKind::kBackendSlow)
+      e.size = *rc::gen::inRange(1, 16);
     if (e.kind == EpisodeKind::kLinkDegraded) {
       // The envelope docs/checking.md measured with margin: 30 % and 10 ms held on every seed tried.
       e.loss_percent = *rc::gen::inRange(0, 21);
@@ -108,6 +131,7 @@ rc::Gen<Case> gen_case(const Base& base, FaultMix mix) {
     c.clients = draw_clients(base);
     c.nodes = *gen_node_count(base);
     c.proxy = draw_proxies(c.nodes);
+    c.labels = draw_labels(base, c);
     c.seed = *rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(1, 1u << 30));
     return c;
   });

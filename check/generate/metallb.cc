@@ -99,7 +99,8 @@ config::IpAddressPool draw_pool(int index, std::string name) {
   if (families != PoolFamilies::kV4) p.addresses.push_back(draw_v6(4 * index));
   p.auto_assign = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
   p.avoid_buggy_ips = *rc::gen::arbitrary<bool>();
-  if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) p.service_allocation = draw_service_allocation();
+  if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}}))
+    p.service_allocation = draw_service_allocation();
   return p;
 }
 

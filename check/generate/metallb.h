@@ -1,11 +1,11 @@
 // RapidCheck generators of MetalLB's inputs, for the allocation property: IPAddressPools (IPv4 and IPv6,
 // ranges and CIDRs small enough to run out, many holding a .0 or .255 address; autoAssign; avoidBuggyIPs;
-// serviceAllocation with a priority, a namespace or a Service label) and LoadBalancer Services (1-3 ports from
-// a small set, so that they clash; the pool annotation, requested addresses in and out of the pools, sharing
-// keys from a small set; Local or Cluster traffic policy with a selector; IP families and family policy; a
-// tier label). Valid by construction: their YAML loads without an error and
-// reads back as drawn. They shrink toward fewer pools and Services, one IPv4 range starting at .255 (where a
-// single Service meets a buggy address), one TCP port, no annotation.
+// serviceAllocation with a priority, a namespace or a Service label) and LoadBalancer Services (1-3 ports
+// from a small set, so that they clash; the pool annotation, requested addresses in and out of the pools,
+// sharing keys from a small set; Local or Cluster traffic policy with a selector; IP families and family
+// policy; a tier label). Valid by construction: their YAML loads without an error and reads back as drawn.
+// They shrink toward fewer pools and Services, one IPv4 range starting at .255 (where a single Service meets
+// a buggy address), one TCP port, no annotation.
 #pragma once
 
 #include <set>

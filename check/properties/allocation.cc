@@ -73,7 +73,8 @@ bool selects(const config::IpAddressPool& pool, const config::Service& s) {
   const auto& a = *pool.service_allocation;
   if (!a.namespaces.empty() || !a.namespace_selectors.empty()) {
     const config::Labels ns{{"kubernetes.io/metadata.name", s.meta.namespace_}};
-    const bool named = std::find(a.namespaces.begin(), a.namespaces.end(), s.meta.namespace_) != a.namespaces.end();
+    const bool named =
+        std::find(a.namespaces.begin(), a.namespaces.end(), s.meta.namespace_) != a.namespaces.end();
     if (!named && std::none_of(a.namespace_selectors.begin(), a.namespace_selectors.end(),
                                [&](const auto& sel) { return selected_by(sel, ns); }))
       return false;

@@ -6,10 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "check/case/emit.h"
 #include "check/properties/allocation.h"
 #include "check/properties/balancing.h"
 #include "check/properties/health.h"
 #include "check/properties/rate_limit.h"
+#include "check/reference/announcers.h"
 #include "check/reference/ingress_rules.h"
 
 namespace metalgate::check {
@@ -56,6 +58,16 @@ std::vector<std::string> routing(const Base& base, const Case& c) {
   return out;
 }
 
+// vip_safety: one owner per side once settled, and only the nodes the reference lets announce the
+// controller's VIP (its L2Advertisements' node selectors over the case's labels; proxy nodes for Local).
+std::vector<std::string> vip_safety(const Base& base, const Case& c) {
+  std::vector<std::string> nodes;
+  const auto may = may_announce_controller_vip(base, c);
+  for (int i = 0; i < c.nodes; ++i)
+    if (may[i]) nodes.push_back(node_name(base, i));
+  return {"single_owner: {}", "announced_by: " + nlohmann::json{{"nodes", nodes}}.dump()};
+}
+
 // The reload property: the reloads' outcomes (a valid episode reloads twice, an invalid one is refused and
 // then reloads the base's manifests), nothing failed or moved, and every route as the base's reference says:
 // a valid reload changes no route a client asks for, an invalid one changes nothing.
@@ -76,8 +88,10 @@ std::vector<std::string> reload(const Base& base, const Case& c) {
 
 const std::vector<Property>& properties() {
   static const std::vector<Property> table = {
-      {"vip_safety", "once settled, no two nodes on one side of the LAN claim a VIP",
-       [](const Base&, const Case&) { return std::vector<std::string>{"single_owner: {}"}; }},
+      {"vip_safety",
+       "once settled, no two nodes on one side of the LAN claim a VIP, and only nodes that may announce it "
+       "ever do",
+       vip_safety},
       {"vip_liveness",
        "clients follow the VIP's owner within the failover bound; once the faults are over, the VIP has one "
        "owner and every request is answered",

@@ -117,7 +117,8 @@ std::string with_manifests_beside(const Base& base, std::string document, const 
     const fs::path from = fs::path(base.reload_dir) / addition, to = fs::path(out_dir) / "reload" / addition;
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
-    if (fs::absolute(to, ec).lexically_normal() != from) fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+    if (fs::absolute(to, ec).lexically_normal() != from)
+      fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
     if (!ec) replace_listed(document, from.string(), "reload/" + std::string(addition));
   }
   return document;

@@ -38,6 +38,8 @@ const std::vector<MutantRow>& table() {
        "the rate a request is judged by leaves the request itself out: limit + 1 get through a period"},
       {Mutant::kReloadAppliedBeforeValidation, "reload_applied_before_validation",
        "a configuration is used as far as its manifests could be read, before their errors refuse it"},
+      {Mutant::kNodeSelectorsIgnored, "node_selectors_ignored",
+       "an L2Advertisement's nodeSelectors are ignored: every node may announce its pools' addresses"},
   };
   return rows;
 }

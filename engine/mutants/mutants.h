@@ -33,6 +33,7 @@ enum class Mutant {
   kNoGratuitousArpOnTakeover,
   kRateLimitOffByOne,
   kReloadAppliedBeforeValidation,
+  kNodeSelectorsIgnored,
 };
 
 struct MutantRow {

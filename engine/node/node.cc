@@ -51,9 +51,9 @@ void place_pods(NodeSpec& spec, std::map<std::string, PodPlacement> pods) {
 }
 
 Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& spec,
-                                                               const std::vector<std::string>& manifests,
-                                                               const ipam::PreviousAllocations& previous,
-                                                               config::Diagnostics& d) {
+                                                                const std::vector<std::string>& manifests,
+                                                                const ipam::PreviousAllocations& previous,
+                                                                config::Diagnostics& d) {
   const std::size_t before = d.items().size();
   model::ResolveOptions ro;
   ro.previous_allocations = previous;
@@ -122,7 +122,8 @@ std::string Node::start_parts() {
 }
 
 ReloadOutcome Node::reload(const std::vector<std::string>& manifests, config::Diagnostics& diagnostics) {
-  auto loaded = load_configuration(spec_, manifests, model::held_allocations(*configuration_->model), diagnostics);
+  auto loaded =
+      load_configuration(spec_, manifests, model::held_allocations(*configuration_->model), diagnostics);
   if (!loaded) {
     ReloadOutcome out;
     out.refused = loaded.error();
@@ -142,7 +143,8 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
       out.refused = options.error();
       return out;
     }
-    if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next->proxy_config, *options), runtime_)) {
+    if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next->proxy_config, *options),
+                                 runtime_)) {
       out.refused = "the new configuration cannot start: " + ec.message();
       return out;
     }

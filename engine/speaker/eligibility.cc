@@ -1,5 +1,7 @@
 #include "engine/speaker/eligibility.h"
 
+#include "engine/mutants/mutants.h"
+
 namespace metalgate::speaker {
 namespace {
 
@@ -18,7 +20,8 @@ std::set<std::string> ready_endpoint_nodes(const model::Model& model, const conf
 
 }  // namespace
 
-std::vector<Layer2Assignment> layer2_assignments(const model::Model& model, const EndpointNode& endpoint_node) {
+std::vector<Layer2Assignment> layer2_assignments(const model::Model& model,
+                                                 const EndpointNode& endpoint_node) {
   std::vector<Layer2Assignment> out;
   for (const auto& s : model.services) {
     if (s.addresses.empty() || s.announcements.empty()) continue;
@@ -49,7 +52,7 @@ bool may_announce(const Layer2Assignment& a, const CandidateNode& node) {
         a.endpoints_are_proxies ? node.runs_proxy : a.nodes_with_ready_endpoints.count(node.name) > 0;
     if (!holds_endpoint) return false;
   }
-  if (a.node_selectors.empty()) return true;
+  if (a.node_selectors.empty() || METALGATE_MUTANT(kNodeSelectorsIgnored)) return true;
   for (const auto& s : a.node_selectors)
     if (s.matches(node.labels)) return true;
   return false;

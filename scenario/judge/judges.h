@@ -36,12 +36,12 @@ Judgement sticky(const Observations& o, const ScenarioExpectation& x);
 // No `period`-long window holds more than `limit` of `client`'s answered requests through one proxy, and the
 // client was denied at least once.
 Judgement rate_limit(const Observations& o, const ScenarioExpectation& x);
-// Once the faults are over the system is whole: from `within` after the last fault to the end, every request is
-// answered (a rate limit's denial counts as an answer; no answer or a 5xx does not) and every ownership sample
-// finds exactly one owner of the scenario's VIP; at least one request. A failed request on a kept-alive
-// connection opened before the VIP last went from one owner to another is left out (and counted): the move
-// broke that connection. An answer always counts. The
-// liveness property of generated cases (check/), whose fault histories end with every node, link and pod back.
+// Once the faults are over the system is whole: from `within` after the last fault to the end, every request
+// is answered (a rate limit's denial counts as an answer; no answer or a 5xx does not) and every ownership
+// sample finds exactly one owner of the scenario's VIP; at least one request. A failed request on a
+// kept-alive connection opened before the VIP last went from one owner to another is left out (and counted):
+// the move broke that connection. An answer always counts. The liveness property of generated cases (check/),
+// whose fault histories end with every node, link and pod back.
 Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // Clients follow the VIP: every request to the scenario's VIP that started when no fault had struck and one
 // node had owned the VIP alone for `within` went to that node (the client's ARP
@@ -50,17 +50,21 @@ Judgement recovers(const Observations& o, const ScenarioExpectation& x);
 // samples is not seen, yet its announcement moves the clients: docs/checking.md.)
 Judgement clients_follow_owner(const Observations& o, const ScenarioExpectation& x);
 // Every answer a pod gave to a request for `host` and `request_path` came from one of `pods` (none: no pod
-// may answer it); at least `min_answers` (1) such requests were answered. The routing property of generated cases (check/),
-// whose pods come from a reference of the Ingress rules written apart from the engine's.
+// may answer it); at least `min_answers` (1) such requests were answered. The routing property of generated
+// cases (check/), whose pods come from a reference of the Ingress rules written apart from the engine's.
 Judgement answered_by(const Observations& o, const ScenarioExpectation& x);
 // The counter at `path` in the nodes' stats at the end (summed over the nodes, or `node`'s) is within
 // [at_least, at_most]; a path no node has fails, naming it.
 Judgement counter(const Observations& o, const ScenarioExpectation& x);
+// Every ownership sample finds the scenario's VIP claimed by none or by some of `nodes` only (those its
+// L2Advertisements select and, for a Local Service, that hold an endpoint); at least one sample finds an
+// owner. `metalgate check`'s vip_safety property, whose nodes come from its own reference.
+Judgement announced_by(const Observations& o, const ScenarioExpectation& x);
 // From the first reload on (requests still open then included), every request is answered or denied (no
 // answer and a 5xx fail), the VIP never goes from one owner to another, every valid reload applied on every
-// node, and `accepted` and `refused` (when given) count the reloads that applied and those refused. The reload
-// property of generated cases (check/): a valid reload under load fails no request; an invalid one changes
-// nothing. A run without a reload fails.
+// node, and `accepted` and `refused` (when given) count the reloads that applied and those refused. The
+// reload property of generated cases (check/): a valid reload under load fails no request; an invalid one
+// changes nothing. A run without a reload fails.
 Judgement reloads(const Observations& o, const ScenarioExpectation& x);
 
 }  // namespace metalgate::scenario::judge

@@ -44,6 +44,24 @@ Judgement single_owner(const Observations& o, const ScenarioExpectation& x) {
   return j;
 }
 
+Judgement announced_by(const Observations& o, const ScenarioExpectation& x) {
+  std::int64_t owned = 0, by_another = 0;
+  nlohmann::json first;
+  for (const auto& sample : o.samples) {
+    owned += sample.vip_owners.empty() ? 0 : 1;
+    for (const auto& node : sample.vip_owners) {
+      if (std::find(x.nodes.begin(), x.nodes.end(), node) != x.nodes.end()) continue;
+      if (by_another++ == 0) first = {{"at_ms", sample.at_ms}, {"node", node}};
+    }
+  }
+  Judgement j;
+  j.passed = owned > 0 && by_another == 0;
+  j.measured = {{"samples_with_an_owner", owned}, {"claims_by_another_node", by_another}};
+  if (by_another) j.measured["first"] = first;
+  j.bound = {{"nodes", x.nodes}};
+  return j;
+}
+
 Judgement failover(const Observations& o, const ScenarioExpectation& x) {
   std::int64_t worst = -1;
   bool all_recovered = true;

@@ -42,8 +42,8 @@ nlohmann::json describe(const observe::RequestRecord& r) {
 
 // A request on a kept-alive connection opened before the scenario's VIP last went from one owner to another:
 // the move broke the connection (it reaches a node that does not know it), as any MetalLB failover breaks the
-// connections through the old owner. Such a request's failure is the move's, not the recovery's. The VIP's first
-// owner moves nothing under a connection: one opened before it is answered by that owner.
+// connections through the old owner. Such a request's failure is the move's, not the recovery's. The VIP's
+// first owner moves nothing under a connection: one opened before it is answered by that owner.
 bool on_a_connection_the_vip_moved_under(const Observations& o, const observe::RequestRecord& r) {
   const bool to_the_vip = r.target == o.vip || r.target == net::IpAddress{};
   if (!r.reused || r.connection_opened_us < 0 || !to_the_vip) return false;

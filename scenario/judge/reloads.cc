@@ -52,15 +52,18 @@ Judgement reloads(const Observations& o, const ScenarioExpectation& x) {
     ++requests;
     if (r.status != 0 && r.status < 500) continue;
     if (failures++ == 0)
-      first_failure = {{"client", r.client}, {"start_ms", r.start_us / 1000}, {"status", r.status},
-                       {"error", r.error}, {"vip_node", r.vip_node}};
+      first_failure = {{"client", r.client},
+                       {"start_ms", r.start_us / 1000},
+                       {"status", r.status},
+                       {"error", r.error},
+                       {"vip_node", r.vip_node}};
   }
   const std::int64_t moves = vip_moves(o);
   Judgement j;
   j.passed = c.first_at_ms >= 0 && requests > 0 && failures == 0 && moves == 0 && c.failed_on_a_node == 0 &&
              (!x.accepted || *x.accepted == c.accepted) && (!x.refused || *x.refused == c.refused);
-  j.measured = {{"accepted", c.accepted},   {"refused", c.refused}, {"failed_on_a_node", c.failed_on_a_node},
-                {"requests", requests},     {"failed", failures},   {"vip_moves", moves}};
+  j.measured = {{"accepted", c.accepted}, {"refused", c.refused}, {"failed_on_a_node", c.failed_on_a_node},
+                {"requests", requests},   {"failed", failures},   {"vip_moves", moves}};
   if (failures) j.measured["first_failure"] = first_failure;
   if (c.first_at_ms < 0) j.measured["note"] = "the run reloaded nothing";
   j.bound = {{"failed", 0}, {"vip_moves", 0}, {"from", "the first reload"}};

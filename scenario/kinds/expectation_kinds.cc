@@ -113,6 +113,14 @@ void counter(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
   if (!x.node.empty() && !known) p["node"].error("no node is named '" + x.node + "'");
 }
 
+void announced_by(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
+  if (!p.expect_map({"nodes"})) return;
+  x.nodes = p.string_list("nodes");
+  for (const auto& node : x.nodes)
+    if (std::none_of(s.nodes.begin(), s.nodes.end(), [&](const auto& n) { return n.name == node; }))
+      p["nodes"].error("no node is named '" + node + "'");
+}
+
 void reloads(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
   if (!p.present() || !p.expect_map({"accepted", "refused"})) return;
   if (p.has("accepted")) x.accepted = p.integer("accepted", 0, INT64_MAX).value_or(0);
@@ -135,6 +143,7 @@ const std::vector<ExpectationKind>& expectation_kinds() {
       {"clients_follow_owner", recovers, judge::clients_follow_owner},  // the same field: within
       {"answered_by", answered_by, judge::answered_by},
       {"reloads", reloads, judge::reloads},
+      {"announced_by", announced_by, judge::announced_by},
   };
   return kinds;
 }

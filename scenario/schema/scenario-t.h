@@ -24,8 +24,8 @@ struct ScenarioNode {
   bool speaker = true;
   bool proxy = true;
   std::map<std::string, std::string> labels;
-  // The interfaces the node's speaker announces on (answers ARP, sends gratuitous ARP); each must exist on the
-  // node's host, or the node does not start.
+  // The interfaces the node's speaker announces on (answers ARP, sends gratuitous ARP); each must exist on
+  // the node's host, or the node does not start.
   std::vector<std::string> interfaces = {"eth0"};
   config::SourceLocation where;  // the node's entry in the scenario file
 };
@@ -69,7 +69,7 @@ struct ScenarioClient {
   // VIP.
   std::optional<net::IpAddress> target;
   std::string target_service;  // "namespace/name" as written; empty when `target` was an address or not given
-  std::uint16_t port = 80;               // 443 when https
+  std::uint16_t port = 80;     // 443 when https
   bool https = false;
   bool udp = false;  // a datagram client (udp: {port, rate}): one flow, each datagram answered or timed out
   milliseconds timeout{2000};
@@ -114,13 +114,15 @@ struct ScenarioExpectation {
   std::string node;
   std::string path;
   std::optional<double> at_least, at_most;
-  // answered_by: the requests for `host` and `request_path`, and the pods that may answer them (none: only the
-  // proxy's own answers, a redirect or a 404).
+  // answered_by: the requests for `host` and `request_path`, and the pods that may answer them (none: only
+  // the proxy's own answers, a redirect or a 404).
   std::string host;
   std::string request_path;
   std::vector<std::string> pods;
-  std::int64_t min_answers = 1;  // answered_by: how many such requests must have been answered
-  std::optional<std::int64_t> accepted, refused;  // reloads: how many reloads applied, and how many were refused
+  std::int64_t min_answers = 1;    // answered_by: how many such requests must have been answered
+  std::vector<std::string> nodes;  // announced_by: the nodes that may claim the scenario's VIP
+  std::optional<std::int64_t> accepted,
+      refused;  // reloads: how many reloads applied, and how many were refused
   config::SourceLocation where;
 };
 

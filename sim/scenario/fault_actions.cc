@@ -18,7 +18,9 @@ std::string ScenarioWorld::start_node(const ScenarioNode& node) {
 }
 
 // CSMA has no link state: the device stops sending and receiving.
-void ScenarioWorld::set_nic(const std::string& host, bool up) { lan->set_host_link(host, up); }
+void ScenarioWorld::set_nic(const std::string& host, bool up) {
+  lan->set_host_link(host, up);
+}
 
 void ScenarioWorld::set_partition(const std::vector<std::vector<std::string>>& groups) {
   lan->set_partition(groups);
@@ -68,7 +70,8 @@ void ScenarioWorld::reload(const std::vector<std::string>& manifests, json& entr
   for (const auto& n : scenario.nodes) {
     auto& running = nodes[n.name];
     if (!running) continue;
-    if (auto outcome = running->apply(*next); !outcome.applied) failed.push_back(n.name + ": " + outcome.refused);
+    if (auto outcome = running->apply(*next); !outcome.applied)
+      failed.push_back(n.name + ": " + outcome.refused);
   }
   configuration = *next;
   entry["reloaded"] = failed.empty();

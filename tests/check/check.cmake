@@ -9,7 +9,7 @@ if(TARGET metalgate_check)
   target_link_libraries(check_generated_test PRIVATE metalgate_check)
   metalgate_test(check_test check/base_test.cc check/emit_test.cc check/generators_test.cc check/checker_test.cc
                  check/from_manifests_test.cc check/ingress_rules_test.cc
-                 check/properties_test.cc check/reload_manifests_test.cc)
+                 check/properties_test.cc check/reload_manifests_test.cc check/announcers_test.cc)
   target_link_libraries(check_test PRIVATE metalgate_check)
   add_test(NAME check.seed COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check/check_seed.sh $<TARGET_FILE:metalgate>
                                    ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml)

@@ -125,7 +125,7 @@ TEST(EmitCase, AnOverlappingEpisodeStartsAfterThePreviousFaultAndTheFaultsStayIn
   Case c;
   c.proxy.assign(3, true);
   c.clients = {{0, 2}};
-  c.episodes = {{EpisodeKind::kNicDown, 1, 1, 0, 2000},       // 3.0 s … 5.0 s
+  c.episodes = {{EpisodeKind::kNicDown, 1, 1, 0, 2000},        // 3.0 s … 5.0 s
                 {EpisodeKind::kBackendCrash, 0, 1, 500, 300},  // overlapping: 3.5 s … 3.8 s
                 {EpisodeKind::kCrashNode, 2, 1, 100, 400},     // after both: 5.1 s … 5.5 s
                 {EpisodeKind::kPartition, 0, 1, 0, 1000}};     // overlapping: 5.1 s … 6.1 s
@@ -136,13 +136,13 @@ TEST(EmitCase, AnOverlappingEpisodeStartsAfterThePreviousFaultAndTheFaultsStayIn
   for (const auto& f : s.faults)
     faults.emplace_back(f.at.count(), f.kind);
   EXPECT_EQ(faults, (std::vector<std::pair<std::int64_t, std::string>>{{3000, "nic_down"},
-                                                                         {3500, "backend_crash"},
-                                                                         {3800, "backend_restart"},
-                                                                         {5000, "nic_up"},
-                                                                         {5100, "crash"},
-                                                                         {5100, "partition"},
-                                                                         {5500, "restart"},
-                                                                         {6100, "heal"}}));
+                                                                       {3500, "backend_crash"},
+                                                                       {3800, "backend_restart"},
+                                                                       {5000, "nic_up"},
+                                                                       {5100, "crash"},
+                                                                       {5100, "partition"},
+                                                                       {5500, "restart"},
+                                                                       {6100, "heal"}}));
   EXPECT_EQ(s.duration.count(), 6100 + base.recovery_within_ms + kTailAfterRecoveryMs);
 }
 
@@ -161,6 +161,27 @@ TEST(EmitCase, AClientsFlipsTurnItsConnectionOptionsAroundAndLeaveTheRestAsWritt
   s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
   EXPECT_EQ(s.clients[0].keep_alive, as_written.keep_alive);
   EXPECT_EQ(s.clients[0].cookies, !as_written.cookies);
+}
+
+TEST(EmitCase, PodEpisodesMakeAPodUnhealthyOrSlowAndThenAsItWasAndANodeLeaves) {
+  const Base& base = seed_base();
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2}};
+  c.episodes = {{EpisodeKind::kBackendUnhealthy, 0, 1, 0, 500},
+                {EpisodeKind::kBackendSlow, 0, 7, 0, 500},
+                {EpisodeKind::kLeaveNode, 1, 1, 0, 500}};
+  const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  ASSERT_EQ(s.faults.size(), 6u);
+  EXPECT_EQ(s.faults[0].kind, "backend_unhealthy");
+  EXPECT_EQ(s.faults[0].node, base.pods[0]);
+  EXPECT_EQ(s.faults[1].kind, "backend_healthy");
+  EXPECT_EQ(s.faults[2].kind, "backend_slow");
+  EXPECT_EQ(s.faults[2].latency.count(), 700) << "size 7: 700 ms";
+  EXPECT_EQ(s.faults[3].latency.count(), base.pod_latency_ms[0]) << "back to the pod's own answer time";
+  EXPECT_EQ(s.faults[4].kind, "leave");
+  EXPECT_EQ(s.faults[4].node, "node-2");
+  EXPECT_EQ(s.faults[5].kind, "restart");
 }
 
 }  // namespace

@@ -171,43 +171,45 @@ TEST(GeneratedBase, AsksEveryPrefixPathWithItsElementAndStringPrefixNeighbours) 
   }
 }
 
-// A router that matched Prefix P as a plain string prefix would send P + "x" where P goes; these seeds make
-// that visible, because the reference sends P + "x" to other pods (or to none).
-TEST(GeneratedBase, PrefixStringPrefixTrapGoesToOtherPodsThanItsPrefix) {
+// How many of the seeds' generated bases `trap` finds its trap in (the router's mutants need one to be seen).
+template <typename Trap>
+int seeds_with(const Trap& trap) {
   TempDir tmp;
-  int seeds_with_trap = 0;
+  int seeds = 0;
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     const Base base = load_generated(seed, tmp);
     const ReferenceRouting reference{base.model->manifests, base.model->ingresses, base.scenario};
-    const auto mix = mix_of(base);
-    const auto prefixes = prefix_paths(base);
-    const bool trap = std::any_of(mix.begin(), mix.end(), [&](const auto& request) {
-      const auto& [host, path] = request;
-      return prefixes.count(path) && path != "/" && mix.count({host, path + "x"}) &&
-             !reference.pods_for(host, path).empty() &&
-             reference.pods_for(host, path) != reference.pods_for(host, path + "x");
-    });
-    seeds_with_trap += trap;
+    seeds += trap(base, reference, mix_of(base)) ? 1 : 0;
   }
+  return seeds;
+}
+
+// A router that matched Prefix P as a plain string prefix would send P + "x" where P goes; these seeds make
+// that visible, because the reference sends P + "x" to other pods (or to none).
+TEST(GeneratedBase, PrefixStringPrefixTrapGoesToOtherPodsThanItsPrefix) {
+  const int seeds_with_trap =
+      seeds_with([](const Base& base, const ReferenceRouting& reference, const auto& mix) {
+        const auto prefixes = prefix_paths(base);
+        return std::any_of(mix.begin(), mix.end(), [&](const auto& request) {
+          const auto& [host, path] = request;
+          return prefixes.count(path) && path != "/" && mix.count({host, path + "x"}) &&
+                 !reference.pods_for(host, path).empty() &&
+                 reference.pods_for(host, path) != reference.pods_for(host, path + "x");
+        });
+      });
   EXPECT_GE(seeds_with_trap, 27) << "of " << kSeeds << " seeds";
 }
 
 // A router whose *.D matched a.b.D would answer it as a.D; these seeds make that visible.
 TEST(GeneratedBase, WildcardSeveralLabelsTrapGoesToOtherPodsThanOneLabel) {
-  TempDir tmp;
-  int seeds_with_trap = 0;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    const Base base = load_generated(seed, tmp);
-    const ReferenceRouting reference{base.model->manifests, base.model->ingresses, base.scenario};
-    const auto mix = mix_of(base);
-    const bool trap = std::any_of(mix.begin(), mix.end(), [&](const auto& request) {
+  const int seeds_with_trap = seeds_with([](const Base&, const ReferenceRouting& reference, const auto& mix) {
+    return std::any_of(mix.begin(), mix.end(), [&](const auto& request) {
       const auto& [host, path] = request;
       if (host.rfind("a.b.", 0) != 0 || !mix.count({"a." + host.substr(4), path})) return false;
       const auto one_label = reference.pods_for("a." + host.substr(4), path);
       return !one_label.empty() && one_label != reference.pods_for(host, path);
     });
-    seeds_with_trap += trap;
-  }
+  });
   EXPECT_GE(seeds_with_trap, 25) << "of " << kSeeds << " seeds";
 }
 

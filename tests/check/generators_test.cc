@@ -34,13 +34,19 @@ TEST(Generators, AtSizeZeroACaseHasThreeNodesAndAtMostOneEpisode) {
   EXPECT_LE(c.episodes.size(), 1u);
 }
 
+bool has(const std::vector<EpisodeKind>& kinds, EpisodeKind kind) {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
 TEST(Generators, AnEpisodeKindNeedsWhatItActsOn) {
   Base base = seed_base();
-  auto kinds = episode_kinds(base);
-  EXPECT_NE(std::find(kinds.begin(), kinds.end(), EpisodeKind::kBackendCrash), kinds.end());
+  for (auto pod_kind :
+       {EpisodeKind::kBackendCrash, EpisodeKind::kBackendUnhealthy, EpisodeKind::kBackendSlow})
+    EXPECT_TRUE(has(episode_kinds(base), pod_kind));
   base.pods.clear();
-  kinds = episode_kinds(base);
-  EXPECT_EQ(std::find(kinds.begin(), kinds.end(), EpisodeKind::kBackendCrash), kinds.end());
+  for (auto pod_kind :
+       {EpisodeKind::kBackendCrash, EpisodeKind::kBackendUnhealthy, EpisodeKind::kBackendSlow})
+    EXPECT_FALSE(has(episode_kinds(base), pod_kind)) << "no pod to act on";
 }
 
 RC_GTEST_PROP(Generators, AReloadsOnlyCaseReloadsAtLeastOnceAndDoesNothingElse, ()) {
@@ -52,11 +58,9 @@ RC_GTEST_PROP(Generators, AReloadsOnlyCaseReloadsAtLeastOnceAndDoesNothingElse, 
 
 TEST(Generators, ReloadsNeedTheBasesReloadManifests) {
   Base base = seed_base();
-  auto kinds = episode_kinds(base);
-  EXPECT_NE(std::find(kinds.begin(), kinds.end(), EpisodeKind::kReloadInvalid), kinds.end());
+  EXPECT_TRUE(has(episode_kinds(base), EpisodeKind::kReloadInvalid));
   base.reload_dir.clear();
-  kinds = episode_kinds(base);
-  EXPECT_EQ(std::find(kinds.begin(), kinds.end(), EpisodeKind::kReloadValid), kinds.end());
+  EXPECT_FALSE(has(episode_kinds(base), EpisodeKind::kReloadValid));
   EXPECT_TRUE(episode_kinds(base, FaultMix::kReloadsOnly).empty());
 }
 

@@ -30,6 +30,7 @@ rows=(
   "no_gratuitous_arp_on_takeover   vip_liveness seed       20"
   "rate_limit_off_by_one           rate_limit   seed       20"
   "reload_applied_before_validation reload      seed       20"
+  "node_selectors_ignored          vip_safety   generated  20"
 )
 
 failed=0

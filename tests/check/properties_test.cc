@@ -50,7 +50,8 @@ TEST(Properties, ReloadCountsTheReloadsItsEpisodesMakeAndKeepsTheBasesRoutes) {
   EXPECT_EQ(reload->faults, FaultMix::kReloadsOnly);
   Case c;
   c.clients = {{0, 1}};
-  c.episodes = {{EpisodeKind::kReloadValid, 0, 1, 0, 500}, {EpisodeKind::kReloadInvalid, 0, 1, 0, 500},
+  c.episodes = {{EpisodeKind::kReloadValid, 0, 1, 0, 500},
+                {EpisodeKind::kReloadInvalid, 0, 1, 0, 500},
                 {EpisodeKind::kReloadInvalid, 0, 1, 0, 500}};
   const auto expectations = reload->expectations(base, c);
   ASSERT_FALSE(expectations.empty());
@@ -58,6 +59,15 @@ TEST(Properties, ReloadCountsTheReloadsItsEpisodesMakeAndKeepsTheBasesRoutes) {
       << "a valid episode reloads twice; an invalid one is refused, then the base's manifests reload";
   const auto routes = find_property("routing")->expectations(base, c);
   EXPECT_EQ(std::vector<std::string>(expectations.begin() + 1, expectations.end()), routes);
+}
+
+TEST(Properties, VipSafetyListsTheNodesThatMayAnnounceTheControllersVip) {
+  Case c;
+  c.nodes = 4;
+  c.proxy = {false, true, true, false};
+  EXPECT_EQ(find_property("vip_safety")->expectations(seed_base(), c),
+            (std::vector<std::string>{"single_owner: {}", R"(announced_by: {"nodes":["node-2","node-3"]})"}))
+      << "the seed's controller is Local: the nodes running its proxy";
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 
 // The base's manifests and DIR/ADDITION, as a reload reads them.
 Result<std::shared_ptr<const node::Configuration>> load_with(const Base& base, const std::string& addition,
-                                                            config::Diagnostics& d) {
+                                                             config::Diagnostics& d) {
   std::vector<std::string> paths = base.scenario.manifests;
   paths.push_back(base.reload_dir + "/" + addition);
   node::NodeSpec spec;

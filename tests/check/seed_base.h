@@ -16,7 +16,8 @@ namespace metalgate::check {
 
 inline const std::string& seed_base_reload_dir() {
   static const std::string dir =
-      (std::filesystem::temp_directory_path() / ("metalgate-check-test-" + std::to_string(::getpid()))).string();
+      (std::filesystem::temp_directory_path() / ("metalgate-check-test-" + std::to_string(::getpid())))
+          .string();
   return dir;
 }
 

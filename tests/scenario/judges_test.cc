@@ -214,6 +214,23 @@ TEST(Recovers, FailsOnAFailedRequestAVipWithoutOrWithTwoOwnersOrNoRequestAfterTh
   EXPECT_FALSE(recovers(o, x).passed) << "nothing asked after 3 s + 5 s proves nothing";
 }
 
+TEST(AnnouncedBy, HoldsWhenOnlyTheListedNodesEverClaimTheVipAndOneDoes) {
+  Observations o;
+  o.samples = {sample(100, {}), sample(200, {kNode1}), sample(300, {kNode1, kNode2Apart})};
+  auto x = expectation("announced_by");
+  x.nodes = {"node-1", "node-2"};
+  Judgement j = announced_by(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured["samples_with_an_owner"], 2);
+  x.nodes = {"node-1"};
+  j = announced_by(o, x);
+  EXPECT_FALSE(j.passed) << "node-2 may not announce it, even apart";
+  EXPECT_EQ(j.measured["first"]["node"], "node-2");
+  EXPECT_EQ(j.measured["first"]["at_ms"], 300);
+  o.samples = {sample(100, {})};
+  EXPECT_FALSE(announced_by(o, x).passed) << "nobody ever announced it";
+}
+
 TEST(Reloads, HoldWhenNoRequestFailsFromTheFirstReloadTheVipStaysAndTheOutcomesAreCounted) {
   Observations o;
   o.fault_log = {{{"at_ms", 4000}, {"action", "reload"}, {"reloaded", true}},

@@ -1,0 +1,70 @@
+// The reference of who may announce the controller's VIP: the L2Advertisements' node selectors over a case's
+// labels, and for a Local controller the nodes running its proxy; and generated cases always leave someone
+// who may.
+#include "check/reference/announcers.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "check/generate/generated_base.h"
+#include "check/generate/generators.h"
+#include "tests/check/seed_base.h"
+
+namespace metalgate::check {
+namespace {
+
+// A generated base whose L2Advertisement selects nodes labelled metalgate-check/announce: "yes" (seed 1
+// draws that), in a directory removed at exit.
+const Base& selecting_base() {
+  static const Base base = [] {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("metalgate-announcers-" + std::to_string(::getpid()));
+    config::Diagnostics d;
+    auto loaded = load_base(write_generated_base(1, dir.string()), d);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (!loaded) throw std::runtime_error(d.to_string());
+    return *loaded;
+  }();
+  return base;
+}
+
+Case with_nodes(int n, std::vector<bool> proxy, std::vector<unsigned> labels = {}) {
+  Case c;
+  c.nodes = n;
+  c.proxy = std::move(proxy);
+  c.labels = std::move(labels);
+  return c;
+}
+
+TEST(Announcers, TheSeedsLocalControllerIsAnnouncedOnlyFromNodesRunningItsProxy) {
+  const Base& base = seed_base();
+  EXPECT_TRUE(base.announce_labels.empty()) << "the seed's L2Advertisement selects every node";
+  EXPECT_EQ(may_announce_controller_vip(base, with_nodes(4, {true, false, true, false})),
+            (std::vector<bool>{true, false, true, false}));
+}
+
+TEST(Announcers, ANodeSelectorLetsOnlyLabelledNodesAnnounce) {
+  const Base& base = selecting_base();
+  ASSERT_EQ(base.announce_labels,
+            (std::vector<std::pair<std::string, std::string>>{{"metalgate-check/announce", "yes"}}));
+  const Case c = with_nodes(3, {true, true, false}, {0, 1, 1});
+  EXPECT_EQ(may_announce_controller_vip(base, c), (std::vector<bool>{false, true, false}))
+      << "node-1 lacks the label; node-3 has it but runs no proxy (the controller is Local)";
+  EXPECT_EQ(case_node_labels(base, c, 1).at("metalgate-check/announce"), "yes");
+  EXPECT_FALSE(case_node_labels(base, c, 0).count("metalgate-check/announce"));
+}
+
+RC_GTEST_PROP(Announcers, EveryGeneratedCaseHasANodeThatMayAnnounce, ()) {
+  const Base& base = selecting_base();
+  const Case c = *gen_case(base);
+  const auto may = may_announce_controller_vip(base, c);
+  RC_ASSERT(std::find(may.begin(), may.end(), true) != may.end());
+}
+
+}  // namespace
+}  // namespace metalgate::check
