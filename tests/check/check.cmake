@@ -17,7 +17,7 @@ if(TARGET metalgate_check)
                                               $<TARGET_FILE:metalgate> ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml)
   add_test(NAME check.generated COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check/check_generated.sh
                                           $<TARGET_FILE:metalgate>)
-  set_tests_properties(check.seed check.failure_replays check.generated PROPERTIES TIMEOUT 600)
+  set_tests_properties(check.seed check.failure_replays check.generated PROPERTIES TIMEOUT 900)
   if(METALGATE_MUTANTS)
     add_test(NAME check.mutants COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check/mutants.sh $<TARGET_FILE:metalgate>
                                         ${PROJECT_SOURCE_DIR}/scenarios/seed.yaml
