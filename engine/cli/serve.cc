@@ -234,7 +234,7 @@ std::string ExtraLoops::start(const ServeOptions& o, int threads, node::Node& no
     loop->index = i;
     proxy::ProxyOptions options = node.secondary_proxy_options();
     options.loop = i;  // its own counter blocks (stats/registry.h)
-    loop->proxies.set(std::make_unique<proxy::Proxy>(*loop->rt, node.configuration().proxy_config, options));
+    loop->proxies.set(std::make_unique<proxy::Proxy>(*loop->rt, node.serving(), options));
     if (auto ec = loop->proxies->start())
       return "cannot start the proxy's event loop " + std::to_string(i) + ": " + ec.message();
     loops_.push_back(std::move(loop));
@@ -258,7 +258,7 @@ void ExtraLoops::stop() {
 // Into each loop's own thread (its scheduler is the locked one, for exactly this).
 void ExtraLoops::reload(const node::ReloadOutcome& outcome) {
   for (auto& loop : loops_)
-    loop->rt->post([l = loop.get(), config = outcome.configuration->proxy_config,
+    loop->rt->post([l = loop.get(), config = outcome.serving,
                     po = outcome.proxy_options]() mutable {
       po.loop = l->index;
       if (auto ec = l->proxies.replace(std::make_unique<proxy::Proxy>(*l->rt, config, po), *l->rt))

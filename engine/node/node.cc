@@ -1,6 +1,7 @@
 #include "engine/node/node.h"
 
 #include "engine/config/manifest_loader.h"
+#include "engine/l4/forwarding.h"
 #include "engine/model/resolve.h"
 #include "engine/mutants/mutants.h"
 #include "engine/proxy/shared_state.h"
@@ -62,8 +63,7 @@ Result<std::shared_ptr<const Configuration>> load_configuration(const NodeSpec& 
   auto model =
       std::make_shared<model::Model>(model::resolve_model(config::load_manifest_paths(manifests, d), ro, d));
   auto c = std::make_shared<Configuration>();
-  if (spec.proxy)
-    c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, build, d));
+  c->proxy_config = std::make_shared<proxy::ProxyConfig>(proxy::build_proxy_config(model, build, d));
   auto found = d.since(before);  // a caller may load several times into one `d`
   if (found.has_errors() && !METALGATE_MUTANT(kReloadAppliedBeforeValidation))
     return Failure{std::to_string(found.error_count()) + " error(s) in the manifests"};
@@ -89,21 +89,7 @@ Result<std::unique_ptr<Node>> Node::start(runtime::Runtime& runtime, NodeSpec sp
 // The proxy first, so that an address this node wins is served the moment it is announced.
 std::string Node::start_parts() {
   const auto& c = *configuration_;
-  if (spec_.proxy && c.proxy_config) {
-    auto options = options_for(spec_, *c.proxy_config, stats_);
-    if (!options) return "the proxy cannot start: " + options.error();
-    proxy_options_ = *options;
-    proxy_.set(std::make_unique<proxy::Proxy>(runtime_, c.proxy_config, proxy_options_));
-    if (auto ec = proxy_->start()) {
-      proxy_.reset();
-      return "the proxy cannot start: " + ec.message();
-    }
-    log_proxy_started();
-    if (auto error = start_stats_server(); !error.empty()) {
-      proxy_.reset();
-      return error;
-    }
-  }
+  if (auto error = start_proxy(); !error.empty()) return error;
   if (!spec_.speaker) return {};
   speaker::Layer2NodeConfig layer2 = spec_.layer2;
   layer2.name = spec_.name;
@@ -115,10 +101,63 @@ std::string Node::start_parts() {
     return "the speaker cannot start: " + started.error();
   }
   layer2_ = std::move(*started);
+  if (!spec_.proxy) layer2_->on_view_seen([this] { follow_proxy_peers(); });
   layer2_->set_assignments(c.assignments);
   layer2_->start();
   log_speaker_started();
   return {};
+}
+
+std::string Node::start_proxy() {
+  serving_ = serving_config(*configuration_);
+  auto options = options_for(spec_, *serving_, stats_);
+  if (!options) return "the proxy cannot start: " + options.error();
+  proxy_options_ = *options;
+  proxy_.set(std::make_unique<proxy::Proxy>(runtime_, serving_, proxy_options_));
+  if (auto ec = proxy_->start()) {
+    proxy_.reset();
+    return "the proxy cannot start: " + ec.message();
+  }
+  log_proxy_started();
+  if (auto error = start_stats_server(); !error.empty()) {
+    proxy_.reset();
+    return error;
+  }
+  return {};
+}
+
+// A proxy is an endpoint of the controller's Service, so it listens on its membership address too, as a pod
+// on its own: with externalTrafficPolicy: Cluster nodes without the proxy forward the controller's ports there.
+std::shared_ptr<const proxy::ProxyConfig> Node::serving_config(const Configuration& c) const {
+  const net::IpAddress& self = spec_.layer2.membership_address.ip;
+  if (spec_.proxy && (!spec_.speaker || self.is_unspecified())) return c.proxy_config;
+  if (spec_.proxy) return std::make_shared<proxy::ProxyConfig>(l4::with_peer_listeners(*c.proxy_config, *c.model, self));
+  auto config = std::make_shared<proxy::ProxyConfig>(l4::forwarding_only(*c.proxy_config));
+  auto forwards = l4::controller_forwards(*c.model, proxy_peers_);
+  config->l4_services.insert(config->l4_services.end(), forwards.begin(), forwards.end());
+  return config;
+}
+
+void Node::follow_proxy_peers() {
+  const auto& members = layer2_->membership().core().members();
+  std::vector<l4::ProxyPeer> peers;
+  for (const auto& name : layer2_->membership().core().live_members()) {
+    auto it = members.find(name);
+    if (name != spec_.name && it != members.end() && it->second.runs_proxy)
+      peers.push_back({name, it->second.address.ip});
+  }
+  std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) { return a.node < b.node; });
+  if (peers == proxy_peers_ || !proxy_) return;
+  proxy_peers_ = std::move(peers);
+  std::string listed;
+  for (const auto& p : proxy_peers_)
+    listed += (listed.empty() ? "" : ",") + p.node;
+  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "proxy-peers", {{"node", spec_.name}, {"peers", listed}});
+  auto next = serving_config(*configuration_);
+  if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next, proxy_options_), runtime_))
+    runtime_.logger().log(runtime::LogLevel::kError, "node", "forwards-failed", {{"error", ec.message()}});
+  else
+    serving_ = std::move(next);
 }
 
 ReloadOutcome Node::reload(const std::vector<std::string>& manifests, config::Diagnostics& diagnostics) {
@@ -138,17 +177,18 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
   out.configuration = configuration_;
   out.warnings = next->warnings;
   if (proxy_) {
-    auto options = options_for(spec_, *next->proxy_config, stats_);
+    auto serving = serving_config(*next);
+    auto options = options_for(spec_, *serving, stats_);
     if (!options) {
       out.refused = options.error();
       return out;
     }
-    if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next->proxy_config, *options),
-                                 runtime_)) {
+    if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, serving, *options), runtime_)) {
       out.refused = "the new configuration cannot start: " + ec.message();
       return out;
     }
     proxy_options_ = *options;
+    serving_ = std::move(serving);
   }
   if (layer2_) layer2_->set_assignments(next->assignments);
   configuration_ = std::move(next);
@@ -157,12 +197,13 @@ ReloadOutcome Node::apply(std::shared_ptr<const Configuration> next) {
     runtime_.logger().log(runtime::LogLevel::kError, "node", "stats-listener-failed", {{"error", error}});
   out.applied = true;
   out.configuration = configuration_;
+  out.serving = serving_;
   out.proxy_options = secondary_proxy_options();
   return out;
 }
 
 std::string Node::start_stats_server() {
-  const proxy::MonitorConfig& wanted = configuration_->proxy_config->monitor;
+  const proxy::MonitorConfig& wanted = serving_->monitor;
   if (stats_server_ && stats_server_->config() == wanted) return {};
   if (wanted.stats.empty() && wanted.metrics.empty()) {
     stats_server_.reset();
@@ -212,15 +253,15 @@ proxy::ProxyOptions Node::secondary_proxy_options() const {
 }
 
 void Node::log_proxy_started() {
-  const auto& frontends = configuration_->proxy_config->frontends;
+  const auto& frontends = serving_->frontends;
   std::string bound;
   for (std::size_t i = 0; i < frontends.size(); ++i)
     bound += (i ? "," : "") + frontends[i].name + "=" + proxy_->frontend_address(i).to_string();
   runtime_.logger().log(runtime::LogLevel::kInfo, "node", "proxy-started",
                         {{"node", spec_.name},
                          {"frontends", bound},
-                         {"backends", std::to_string(configuration_->proxy_config->backends.size())},
-                         {"l4_services", std::to_string(configuration_->proxy_config->l4_services.size())},
+                         {"backends", std::to_string(serving_->backends.size())},
+                         {"l4_services", std::to_string(serving_->l4_services.size())},
                          {"threads", std::to_string(spec_.proxy_threads)}});
 }
 

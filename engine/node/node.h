@@ -15,6 +15,7 @@
 #include "engine/config/diagnostics.h"
 #include "engine/config/label_selector.h"
 #include "engine/ipam/allocator.h"
+#include "engine/l4/forwarding.h"
 #include "engine/model/model-t.h"
 #include "engine/proxy/proxy.h"
 #include "engine/proxy/proxy_config.h"
@@ -60,7 +61,8 @@ void place_pods(NodeSpec& spec, std::map<std::string, PodPlacement> pods);
 // A configuration loaded and checked in full: what a node starts with and what a reload swaps in.
 struct Configuration {
   std::shared_ptr<const model::Model> model;
-  std::shared_ptr<const proxy::ProxyConfig> proxy_config;  // null when the node runs no proxy
+  // What the proxies serve. A node without the proxy serves kube-proxy's part of it only (Node::serving_config).
+  std::shared_ptr<const proxy::ProxyConfig> proxy_config;
   std::vector<speaker::Layer2Assignment> assignments;      // what the speaker may announce, and where
   std::map<std::string, config::Labels> node_labels;       // every node's labels
   std::vector<std::string> warnings;                       // one a line, as `validate` prints them
@@ -78,6 +80,7 @@ struct ReloadOutcome {
   std::string refused;                // why not, when not applied; the configuration before keeps serving
   std::vector<std::string> warnings;  // of the new configuration
   std::shared_ptr<const Configuration> configuration;  // the one serving now
+  std::shared_ptr<const proxy::ProxyConfig> serving;   // what its proxies serve (Node::serving)
   proxy::ProxyOptions proxy_options;  // what other event loops build their proxies with (non-primary)
 };
 
@@ -101,8 +104,11 @@ class Node {
 
   const std::string& name() const { return spec_.name; }
   const Configuration& configuration() const { return *configuration_; }
+  // What the proxy serves: the configuration's proxy, as this node listens and forwards (serving_config).
+  std::shared_ptr<const proxy::ProxyConfig> serving() const { return serving_; }
   speaker::Layer2Node* layer2() const { return layer2_.get(); }  // null without a speaker
-  proxy::ServingProxy& proxy() { return proxy_; }                 // empty without a proxy
+  // The proxy, or on a node without one the forwarder of the Services' own ports; empty after a failed start.
+  proxy::ServingProxy& proxy() { return proxy_; }
   // For event loops beside this node's (serve's nbthread): their proxies share this state.
   proxy::ProxyOptions secondary_proxy_options() const;
   // The stats as the stats page, its CSV or /metrics show them now (every loop's counters, the speaker's).
@@ -114,6 +120,12 @@ class Node {
  private:
   Node(runtime::Runtime& runtime, NodeSpec spec, std::shared_ptr<const Configuration> configuration);
   std::string start_parts();
+  std::string start_proxy();
+  // What the proxy serves with `c`: the configuration's proxy, or on a node without one its forwards and the
+  // controller's ports forwarded to the nodes running the proxy (proxy_peers_).
+  std::shared_ptr<const proxy::ProxyConfig> serving_config(const Configuration& c) const;
+  // A node without the proxy: the membership changed, so the controller's endpoints may have.
+  void follow_proxy_peers();
   void log_proxy_started();
   void log_speaker_started();
   // (Re)starts the stats and metrics listeners when the configuration's MonitorConfig differs from theirs.
@@ -125,6 +137,8 @@ class Node {
   proxy::ProxyOptions proxy_options_;  // with this configuration's shared state
   proxy::ServingProxy proxy_;
   std::unique_ptr<speaker::Layer2Node> layer2_;
+  std::shared_ptr<const proxy::ProxyConfig> serving_;  // the serving proxy's: serving_config(*configuration_)
+  std::vector<l4::ProxyPeer> proxy_peers_;  // live members running the proxy, by name (nodes without one)
   std::shared_ptr<stats::Registry> stats_ = std::make_shared<stats::Registry>();  // every loop, every reload
   std::unique_ptr<stats::StatsServer> stats_server_;
 };

@@ -124,6 +124,7 @@ bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) co
 }
 
 void Layer2Node::on_view(const std::vector<std::string>& view) {
+  if (view_listener_) view_listener_();
   view_ = view;
   std::sort(view_.begin(), view_.end());
   if (!settled_) {

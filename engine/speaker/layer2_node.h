@@ -8,6 +8,7 @@
 
 #include "engine/election/election.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,9 @@ class Layer2Node {
   Layer2Node& operator=(const Layer2Node&) = delete;
 
   void set_assignments(std::vector<Layer2Assignment> assignments);
+  // Called on every change of the membership's view, before the speaker acts on it (a node without the
+  // proxy follows where the proxies are).
+  void on_view_seen(std::function<void()> listener) { view_listener_ = std::move(listener); }
   void start();
   void leave();  // graceful: other nodes take over at once
 
@@ -94,6 +98,7 @@ class Layer2Node {
   std::vector<std::string> view_;        // sorted: the live members
   std::vector<std::string> candidates_;  // sorted: live, and ready or known to us when we settled
   std::set<std::string> established_;    // in our view when we settled, and in it ever since
+  std::function<void()> view_listener_;
   std::set<std::string> listening_;      // live but not ready yet (not candidates)
   std::map<net::IpAddress, std::string> owners_;
   bool settled_ = false;

@@ -58,5 +58,90 @@ TEST(ConfigOnNode, AConfigMapServiceKeepsEveryServerItWasBuiltWith) {
   EXPECT_EQ(names(config_on_node(c, "n3")), (Names{"a", "b"}));
 }
 
+// ------------------------------------------------------------------ the controller's ports, on a node without it
+
+struct ControllerModel {
+  explicit ControllerModel(config::TrafficPolicy policy) {
+    service.external_traffic_policy = policy;
+    service.ports = {{"http", config::Protocol::kTcp, 80, {}, {}}, {"dns", config::Protocol::kUdp, 53, {}, {}}};
+    model::ResolvedService r;
+    r.service = &service;
+    r.key = "haproxy-ingress/controller";
+    r.is_ingress_controller = true;
+    r.addresses = {net::IpAddress::v4(192, 168, 1, 240)};
+    model.services.push_back(r);
+  }
+  config::Service service;
+  model::Model model;
+};
+
+const std::vector<ProxyPeer> kPeers = {{"node-b", net::IpAddress::v4(192, 168, 1, 12)},
+                                       {"node-c", net::IpAddress::v4(192, 168, 1, 13)}};
+
+TEST(ControllerForwards, AClusterControllersEveryPortGoesToEveryProxyAtTheSamePort) {
+  ControllerModel m(config::TrafficPolicy::kCluster);
+  auto forwards = controller_forwards(m.model, kPeers);
+  ASSERT_EQ(forwards.size(), 2u);
+  EXPECT_EQ(forwards[0].bind.to_string(), "192.168.1.240:80");
+  EXPECT_FALSE(forwards[0].udp);
+  EXPECT_EQ(names(forwards[0]), (Names{"node-b", "node-c"}));
+  EXPECT_EQ(forwards[0].backend.servers[1].address.to_string(), "192.168.1.13:80");
+  EXPECT_TRUE(forwards[1].udp);
+  EXPECT_EQ(forwards[1].backend.servers[0].address.to_string(), "192.168.1.12:53");
+  EXPECT_FALSE(forwards[0].backend.check.enabled) << "the membership is the proxies' readiness";
+}
+
+TEST(ControllerForwards, ALocalControllerIsNeverForwardedByANodeWithoutTheProxy) {
+  ControllerModel m(config::TrafficPolicy::kLocal);
+  EXPECT_TRUE(controller_forwards(m.model, kPeers).empty());
+}
+
+TEST(ControllerForwards, WithNoProxyAliveThePortsHaveNoServerAndSayWhy) {
+  ControllerModel m(config::TrafficPolicy::kCluster);
+  auto forwards = controller_forwards(m.model, {});
+  ASSERT_EQ(forwards.size(), 2u);
+  EXPECT_TRUE(forwards[0].backend.servers.empty());
+  EXPECT_EQ(forwards[0].backend.problem, "no node runs the proxy");
+}
+
+TEST(PeerListeners, AProxyWithAClusterControllerListensOnItsOwnAddressForWhatTheControllerServes) {
+  ControllerModel m(config::TrafficPolicy::kCluster);
+  const auto vip = net::IpAddress::v4(192, 168, 1, 240), self = net::IpAddress::v4(192, 168, 1, 12);
+  proxy::ProxyConfig c;
+  c.frontends = {{"http", {vip, 80}, false}, {"https", {vip, 443}, true}};
+  auto config_map = service(false, {server("a", "n1")});
+  config_map.service.clear();
+  config_map.bind = {vip, 5432};
+  auto own = service(false, {server("a", "n1")});
+  own.bind = {net::IpAddress::v4(192, 168, 1, 241), 6379};
+  c.l4_services = {config_map, own};
+  c.monitor.stats = {{vip, 1024}};
+  auto out = with_peer_listeners(c, m.model, self);
+  ASSERT_EQ(out.frontends.size(), 4u);
+  EXPECT_EQ(out.frontends[2].bind.to_string(), "192.168.1.12:80");
+  EXPECT_TRUE(out.frontends[3].tls);
+  ASSERT_EQ(out.l4_services.size(), 3u) << "the ConfigMap's port, not another Service's";
+  EXPECT_EQ(out.l4_services[2].bind.to_string(), "192.168.1.12:5432");
+  ASSERT_EQ(out.monitor.stats.size(), 2u);
+  EXPECT_EQ(with_peer_listeners(out, m.model, self).frontends.size(), 4u) << "nothing twice";
+  ControllerModel local(config::TrafficPolicy::kLocal);
+  EXPECT_EQ(with_peer_listeners(c, local.model, self).frontends.size(), 2u);
+}
+
+TEST(ForwardingOnly, KeepsTheServicesOwnPortsAndDropsTheControllersFrontendsAndConfigMapPorts) {
+  proxy::ProxyConfig c;
+  c.frontends.resize(2);
+  c.monitor.stats = {{net::IpAddress::v4(192, 168, 1, 240), 1024}};
+  auto own = service(false, {server("a", "n1")});
+  auto config_map = own;
+  config_map.service.clear();
+  c.l4_services = {own, config_map};
+  auto only = forwarding_only(c);
+  EXPECT_TRUE(only.frontends.empty());
+  EXPECT_TRUE(only.monitor.stats.empty());
+  ASSERT_EQ(only.l4_services.size(), 1u);
+  EXPECT_EQ(only.l4_services[0].service, "default/db");
+}
+
 }  // namespace
 }  // namespace metalgate::l4

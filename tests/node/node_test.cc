@@ -257,7 +257,7 @@ struct ForwardingLan : NodeLan {
       health.healthy = name != unready_pod;
       pods.push_back(std::make_unique<apps::IdentityHttpServer>(host, net::SocketAddress{ip, 8008}, name, health));
     }
-    start_all(text, {}, place);
+    start_all(text, speaker_only, place);
     steer_to_owners();
   }
   // Every node holds every VIP; the client's ARP sends its traffic to the owner's (the in-memory world has no
@@ -280,6 +280,25 @@ struct ForwardingLan : NodeLan {
   apps::IdentityHttpServer::Options pod_options;
   std::string unready_pod;
   std::function<std::optional<net::IpAddress>(const routing::ResolvedEndpoint&)> place;  // Deployment pods
+  std::set<std::string> speaker_only;  // nodes started without the proxy
+};
+
+const std::string kController = "haproxy-ingress/haproxy-ingress-kubernetes-ingress";
+
+// The controller's Service is Cluster (no externalTrafficPolicy) and its address's natural owner runs no
+// proxy, so the owner must carry the controller's ports to the nodes that do, as kube-proxy would.
+struct ClusterControllerLan : ForwardingLan {
+  ClusterControllerLan() {
+    const auto text = forwarding_manifests("", "addresses: [{ip: 10.0.0.5}]");
+    owner = natural_owner(text, kController);
+    speaker_only = {owner};
+    start(text);
+  }
+  bool answered_by_a_proxy() {
+    const auto got = ask({vip_of(kController), 80});
+    return got.rfind("status ", 0) == 0;
+  }
+  std::string owner;
 };
 
 TEST(ServiceForwarding, ALoadBalancerServiceAnswersOnItsOwnAddressThroughWhicheverNodeOwnsIt) {
@@ -357,6 +376,39 @@ TEST(ServiceForwarding, TheOwnersCrashMovesTheServiceToAnotherNodeThatForwardsIt
   lan.steer_to_owners();
   EXPECT_NE(lan.owner_of("default/db"), owner);
   EXPECT_EQ(lan.ask({vip, 5432}), "db-0");
+}
+
+TEST(ServiceForwarding, ANodeWithoutTheProxyThatWinsAClusterControllerForwardsItsPortsToTheProxies) {
+  ClusterControllerLan lan;
+  ASSERT_FALSE(lan.owner.empty());
+  ASSERT_EQ(lan.owner_of(kController), lan.owner) << "Cluster: a node without the proxy may announce";
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(lan.answered_by_a_proxy()) << "request " << i << ": " << lan.ask({lan.vip_of(kController), 80});
+  EXPECT_EQ(lan.ask({lan.vip_of(kController), 5432}), "refused") << "a port the controller's Service lacks";
+}
+
+TEST(ServiceForwarding, AProxyThatCrashesLeavesTheForwardersListAndTheOtherCarriesOn) {
+  ClusterControllerLan lan;
+  ASSERT_EQ(lan.owner_of(kController), lan.owner);
+  const std::string victim = lan.other_than(lan.owner);
+  for (auto& n : lan.nodes)
+    if (n && n->name() == victim) n.reset();
+  std::erase(lan.nodes, nullptr);
+  lan.world.run_for(2s);
+  lan.steer_to_owners();
+  ASSERT_EQ(lan.owner_of(kController), lan.owner);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(lan.answered_by_a_proxy()) << "request " << i << " went to the crashed proxy";
+}
+
+TEST(ServiceForwarding, WithNoProxyLeftTheControllersPortsAreRefused) {
+  ClusterControllerLan lan;
+  for (auto& n : lan.nodes)
+    if (n && n->name() != lan.owner) n.reset();
+  std::erase(lan.nodes, nullptr);
+  lan.world.run_for(2s);
+  lan.steer_to_owners();
+  EXPECT_EQ(lan.ask({lan.vip_of(kController), 80}), "refused");
 }
 
 TEST(ServiceForwarding, AReloadMovesAServicesPortAndKeepsTheConnectionsOpenOnTheOldOne) {
