@@ -47,6 +47,7 @@ struct Episode {
   // frames lost each way, and a delay added each way, at least one of them above 0.
   int loss_percent = 0;  // 0-20
   int delay_ms = 0;      // 0-10
+  int rate_mbps = 0;     // kLinkDegraded: the link's rate meanwhile (10 or 100 Mbit/s); 0 leaves it
   // Starts gap_ms after the previous episode's fault, while it may still be under way, instead of after
   // every earlier episode is over (shrinks toward false: one after another).
   bool overlaps = false;

@@ -178,8 +178,10 @@ void emit_episode(const Base& base, const Case& c, const Episode& e, int at_ms, 
                                              : "0." + std::string(e.loss_percent < 10 ? "0" : "") +
                                                    std::to_string(e.loss_percent);
       degraded["delay"] = std::to_string(e.delay_ms) + "ms";
+      if (e.rate_mbps > 0) degraded["rate"] = std::to_string(e.rate_mbps) + "Mbps";
       whole["loss"] = 0;
       whole["delay"] = "0ms";
+      if (e.rate_mbps > 0) whole["rate"] = base.scenario.link_rate;
       faults.push_back(fault(at_ms, "link", degraded));
       faults.push_back(fault(end_ms, "link", whole));
       break;

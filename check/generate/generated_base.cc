@@ -61,6 +61,10 @@ struct World {
   // The L2Advertisement announces from nodes labelled metalgate-check/announce: "yes" only (cases draw the
   // label onto their nodes).
   bool announce_selected = false;
+  bool selected_by_expression = false;  // the selector as matchExpressions (In) rather than matchLabels
+  // externalTrafficPolicy: Cluster on the controller's Service (the chart's default), else Local: nodes
+  // without the proxy may then announce and forward to the proxies.
+  bool cluster_controller = false;
 };
 
 constexpr int kTcpPort = 7000;
@@ -156,6 +160,8 @@ World draw_world(std::uint64_t seed) {
   if (d.one_in(4)) w.values_default_app = d.below(apps);
   if (d.one_in(2)) w.tcp_app = d.below(apps);
   w.announce_selected = d.one_in(2);
+  w.selected_by_expression = d.one_in(2);
+  w.cluster_controller = d.one_in(2);
   return w;
 }
 
@@ -174,10 +180,14 @@ std::string pool_and_advertisement(const World& w) {
          "apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\n"
          "metadata:\n  name: generated-l2-advertisement\n  namespace: metallb-system\n"
          "spec:\n  ipAddressPools:\n  - generated-pool\n" +
-         std::string(w.announce_selected
-                         ? "  nodeSelectors:\n  - matchLabels:\n      metalgate-check/announce: \"yes\"\n"
-                         : "");
+         std::string(!w.announce_selected ? ""
+                     : w.selected_by_expression
+                         ? "  nodeSelectors:\n  - matchExpressions:\n    - key: metalgate-check/announce\n"
+                           "      operator: In\n      values: [\"yes\", \"always\"]\n"
+                         : "  nodeSelectors:\n  - matchLabels:\n      metalgate-check/announce: \"yes\"\n");
 }
+
+std::string policy(const World& w) { return w.cluster_controller ? "Cluster" : "Local"; }
 
 // The controller's Service as the chart renders it (scenarios/seed/haproxy-controller-service.yaml).
 std::string controller_service(const World& w) {
@@ -188,7 +198,9 @@ std::string controller_service(const World& w) {
       "  labels:\n    app.kubernetes.io/name: kubernetes-ingress\n    app.kubernetes.io/instance: "
       "haproxy-ingress\n"
       "  annotations:\n    metallb.universe.tf/address-pool: generated-pool\n"
-      "spec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n"
+      "spec:\n  type: LoadBalancer\n  externalTrafficPolicy: " +
+      policy(w) +
+      "\n"
       "  selector:\n    app.kubernetes.io/name: kubernetes-ingress\n    app.kubernetes.io/instance: "
       "haproxy-ingress\n"
       "  ports:\n  - name: http\n    port: 80\n    protocol: TCP\n  - name: https\n    port: 443\n    "
@@ -206,7 +218,8 @@ std::string controller_values(const World& w) {
       "# The ingress controller's Helm values.\n"
       "controller:\n  service:\n    type: LoadBalancer\n"
       "    annotations:\n      metallb.universe.tf/address-pool: generated-pool\n"
-      "    externalTrafficPolicy: Local\n    ports:\n      http: 80\n      https: 443\n";
+      "    externalTrafficPolicy: " +
+      policy(w) + "\n    ports:\n      http: 80\n      https: 443\n";
   if (w.tcp_app >= 0)
     s += "    tcpPorts:\n      - name: tcp-" + std::to_string(kTcpPort) +
          "\n        port: " + std::to_string(kTcpPort) + "\n        targetPort: " + std::to_string(kTcpPort) +

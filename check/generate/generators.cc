@@ -108,6 +108,7 @@ rc::Gen<Episode> gen_episode(const Base& base, FaultMix mix) {
       // The envelope docs/checking.md measured with margin: 30 % and 10 ms held on every seed tried.
       e.loss_percent = *rc::gen::inRange(0, 21);
       e.delay_ms = *rc::gen::inRange(e.loss_percent == 0 ? 1 : 0, 11);
+      e.rate_mbps = *rc::gen::weightedElement<int>({{2, 0}, {1, 100}, {1, 10}});
     }
     // Whole 100 ms steps: the written scenario reads as a person would write it.
     e.gap_ms = 100 * *rc::gen::inRange(0, 51);

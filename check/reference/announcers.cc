@@ -6,12 +6,31 @@ namespace metalgate::check {
 
 namespace {
 
-// matchLabels alone are drawn and restated here; a selector with expressions is asked of the config's own
-// matcher (a base may have one).
+// Kubernetes' selector rules restated, apart from config::LabelSelector: every matchLabels pair and every
+// expression must hold (NotIn holds for a node without the key).
+bool holds(const config::LabelRequirement& r, const std::map<std::string, std::string>& labels) {
+  using Op = config::LabelRequirement::Operator;
+  const auto it = labels.find(r.key);
+  const bool has = it != labels.end();
+  const bool listed = has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
+  switch (r.op) {
+    case Op::kIn:
+      return listed;
+    case Op::kNotIn:
+      return !listed;
+    case Op::kExists:
+      return has;
+    case Op::kDoesNotExist:
+      return !has;
+  }
+  return false;
+}
+
 bool matches(const config::LabelSelector& selector, const std::map<std::string, std::string>& labels) {
   for (const auto& [k, v] : selector.match_labels)
     if (auto it = labels.find(k); it == labels.end() || it->second != v) return false;
-  return selector.match_expressions.empty() || selector.matches(labels);
+  return std::all_of(selector.match_expressions.begin(), selector.match_expressions.end(),
+                     [&](const auto& r) { return holds(r, labels); });
 }
 
 bool advertises(const config::L2Advertisement& a, const config::IpAddressPool& pool) {
@@ -35,11 +54,16 @@ const config::IpAddressPool* pool_holding(const config::ManifestSet& m, const ne
 
 std::vector<std::pair<std::string, std::string>> announce_labels(const config::ManifestSet& manifests) {
   std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (std::find(out.begin(), out.end(), std::make_pair(key, value)) == out.end()) out.emplace_back(key, value);
+  };
   for (const auto& a : manifests.l2_advertisements)
-    for (const auto& s : a.node_selectors)
+    for (const auto& s : a.node_selectors) {
       for (const auto& [key, value] : s.match_labels)
-        if (std::find(out.begin(), out.end(), std::make_pair(key, value)) == out.end())
-          out.emplace_back(key, value);
+        add(key, value);
+      for (const auto& r : s.match_expressions)
+        if (r.op == config::LabelRequirement::Operator::kIn && !r.values.empty()) add(r.key, r.values.front());
+    }
   return out;
 }
 

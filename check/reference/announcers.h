@@ -16,8 +16,8 @@
 
 namespace metalgate::check {
 
-// The matchLabels pairs of every L2Advertisement's nodeSelectors, in order, each once: the labels a case
-// draws onto its nodes (Case::labels).
+// The matchLabels pairs and the first value of each `In` expression of every L2Advertisement's
+// nodeSelectors, in order, each once: the labels a case draws onto its nodes (Case::labels).
 std::vector<std::pair<std::string, std::string>> announce_labels(const config::ManifestSet& manifests);
 
 // Node i's labels in the case: the base node's (the one it copies) with the drawn ones over them.

@@ -21,6 +21,10 @@ proxy::L4ServiceConfig config_on_node(const proxy::L4ServiceConfig& config, cons
 proxy::ProxyConfig forwarding_only(proxy::ProxyConfig config) {
   config.frontends.clear();
   config.monitor = {};
+  config.backends.clear();  // the routes' backends: no health checks from a node that routes nothing
+  config.default_backend.reset();
+  config.route_policy.clear();
+  config.tls.certificates.clear();
   config.passthrough_hosts.clear();
   config.passthrough_services.clear();
   std::erase_if(config.l4_services, [](const proxy::L4ServiceConfig& s) { return s.service.empty(); });
@@ -69,6 +73,8 @@ proxy::ProxyConfig with_peer_listeners(proxy::ProxyConfig config, const model::M
   listen_also(config.monitor.metrics, *from, node, itself);
   return config;
 }
+
+bool forwards_controller(const model::Model& model) { return cluster_controller(model) != nullptr; }
 
 std::vector<proxy::L4ServiceConfig> controller_forwards(const model::Model& model,
                                                         const std::vector<ProxyPeer>& proxies) {

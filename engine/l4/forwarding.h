@@ -16,8 +16,8 @@ namespace metalgate::l4 {
 proxy::L4ServiceConfig config_on_node(const proxy::L4ServiceConfig& config, const std::string& node);
 
 // What a node that runs no proxy serves: kube-proxy's part only, the other LoadBalancer Services' own ports.
-// The controller's frontends, its ConfigMap's TCP/UDP services and the stats are the proxies' (and the
-// controller's own ports come from controller_forwards below).
+// The controller's frontends, routes' backends (and their health checks), certificates, ConfigMap TCP/UDP
+// services and stats are the proxies' (and the controller's own ports come from controller_forwards below).
 proxy::ProxyConfig forwarding_only(proxy::ProxyConfig config);
 
 // A node running the proxy, as the membership tells it: an endpoint of the ingress controller's Service.
@@ -32,6 +32,7 @@ struct ProxyPeer {
 // Service, on each of its addresses, goes on to the nodes that run the proxy, at the same port, round robin
 // (TCP spliced, TLS left for the proxy to end). The membership is their readiness: a peer that dies leaves
 // the list. Empty for a Local Service, which a node without the proxy never announces.
+bool forwards_controller(const model::Model& model);  // controller_forwards would give some
 std::vector<proxy::L4ServiceConfig> controller_forwards(const model::Model& model,
                                                         const std::vector<ProxyPeer>& proxies);
 

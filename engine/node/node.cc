@@ -149,6 +149,7 @@ void Node::follow_proxy_peers() {
   std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) { return a.node < b.node; });
   if (peers == proxy_peers_ || !proxy_) return;
   proxy_peers_ = std::move(peers);
+  if (!l4::forwards_controller(*configuration_->model)) return;  // a Local controller: nothing to follow
   std::string listed;
   for (const auto& p : proxy_peers_)
     listed += (listed.empty() ? "" : ",") + p.node;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -17,19 +18,40 @@
 namespace metalgate::check {
 namespace {
 
-// A generated base whose L2Advertisement selects nodes labelled metalgate-check/announce: "yes" (seed 1
-// draws that), in a directory removed at exit.
+Base generated_base(std::uint64_t seed) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("metalgate-announcers-" + std::to_string(::getpid()) + "-" + std::to_string(seed));
+  config::Diagnostics d;
+  auto loaded = load_base(write_generated_base(seed, dir.string()), d);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!loaded) throw std::runtime_error(d.to_string());
+  return *loaded;
+}
+
+bool local_controller(const Base& base) {
+  return base.model->ingress_controller()->service->external_traffic_policy == config::TrafficPolicy::kLocal;
+}
+
+bool selects_by_expression(const Base& base) {
+  const auto& ads = base.model->manifests.l2_advertisements;
+  return !ads.empty() && !ads.front().node_selectors.empty() &&
+         !ads.front().node_selectors.front().match_expressions.empty();
+}
+
+// The first generated base (by seed) that `wanted` says yes to.
+Base first_generated(const std::function<bool(const Base&)>& wanted) {
+  for (std::uint64_t seed = 1; seed < 200; ++seed)
+    if (Base base = generated_base(seed); wanted(base)) return base;
+  throw std::runtime_error("no generated base of the kind wanted in 200 seeds");
+}
+
+// A generated base whose L2Advertisement selects nodes labelled metalgate-check/announce: "yes" by
+// matchLabels, and whose controller is Local.
 const Base& selecting_base() {
-  static const Base base = [] {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("metalgate-announcers-" + std::to_string(::getpid()));
-    config::Diagnostics d;
-    auto loaded = load_base(write_generated_base(1, dir.string()), d);
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    if (!loaded) throw std::runtime_error(d.to_string());
-    return *loaded;
-  }();
+  static const Base base = first_generated([](const Base& b) {
+    return !b.announce_labels.empty() && !selects_by_expression(b) && local_controller(b);
+  });
   return base;
 }
 
@@ -57,6 +79,29 @@ TEST(Announcers, ANodeSelectorLetsOnlyLabelledNodesAnnounce) {
       << "node-1 lacks the label; node-3 has it but runs no proxy (the controller is Local)";
   EXPECT_EQ(case_node_labels(base, c, 1).at("metalgate-check/announce"), "yes");
   EXPECT_FALSE(case_node_labels(base, c, 0).count("metalgate-check/announce"));
+}
+
+TEST(Announcers, AnInExpressionSelectsLikeTheLabelAndAClusterControllerNeedsNoProxy) {
+  const Base base = first_generated([](const Base& b) { return selects_by_expression(b) && !local_controller(b); });
+  ASSERT_EQ(base.announce_labels,
+            (std::vector<std::pair<std::string, std::string>>{{"metalgate-check/announce", "yes"}}))
+      << "the first value of the In expression is the label cases draw";
+  const Case c = with_nodes(3, {true, true, false}, {0, 1, 1});
+  EXPECT_EQ(may_announce_controller_vip(base, c), (std::vector<bool>{false, true, true}))
+      << "node-1 lacks the label; node-3 runs no proxy, and with Cluster it may announce and forward";
+}
+
+TEST(Announcers, EveryGeneratedBaseDrawsBothPoliciesAndBothSelectorForms) {
+  int local = 0, cluster = 0, labels = 0, expressions = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    const Base b = generated_base(seed);
+    (local_controller(b) ? local : cluster) += 1;
+    if (!b.announce_labels.empty()) (selects_by_expression(b) ? expressions : labels) += 1;
+  }
+  EXPECT_GT(local, 0);
+  EXPECT_GT(cluster, 0);
+  EXPECT_GT(labels, 0);
+  EXPECT_GT(expressions, 0);
 }
 
 RC_GTEST_PROP(Announcers, EveryGeneratedCaseHasANodeThatMayAnnounce, ()) {

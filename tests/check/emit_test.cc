@@ -118,6 +118,22 @@ TEST(EmitCase, ALinkEpisodeDegradesANodesLinkAndThenMakesItWhole) {
   EXPECT_EQ(s.faults[1].at.count(), 3900);
   EXPECT_DOUBLE_EQ(s.faults[1].loss.value_or(-1), 0);
   EXPECT_EQ(s.faults[1].delay.value_or(std::chrono::microseconds(-1)).count(), 0);
+  EXPECT_FALSE(s.faults[0].rate) << "the rate is left as it was unless drawn";
+}
+
+TEST(EmitCase, ALinkEpisodeWithARateSlowsTheLinkAndGivesItTheLansRateBack) {
+  const Base& base = seed_base();
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2}};
+  Episode e{EpisodeKind::kLinkDegraded, 0, 1, 0, 900};
+  e.delay_ms = 1;
+  e.rate_mbps = 10;
+  c.episodes = {e};
+  const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  ASSERT_EQ(s.faults.size(), 2u);
+  EXPECT_EQ(s.faults[0].rate.value_or(""), "10Mbps");
+  EXPECT_EQ(s.faults[1].rate.value_or(""), base.scenario.link_rate);
 }
 
 TEST(EmitCase, AnOverlappingEpisodeStartsAfterThePreviousFaultAndTheFaultsStayInTimeOrder) {

@@ -132,6 +132,8 @@ TEST(ForwardingOnly, KeepsTheServicesOwnPortsAndDropsTheControllersFrontendsAndC
   proxy::ProxyConfig c;
   c.frontends.resize(2);
   c.monitor.stats = {{net::IpAddress::v4(192, 168, 1, 240), 1024}};
+  c.backends.resize(3);
+  c.default_backend = 1;
   auto own = service(false, {server("a", "n1")});
   auto config_map = own;
   config_map.service.clear();
@@ -139,6 +141,8 @@ TEST(ForwardingOnly, KeepsTheServicesOwnPortsAndDropsTheControllersFrontendsAndC
   auto only = forwarding_only(c);
   EXPECT_TRUE(only.frontends.empty());
   EXPECT_TRUE(only.monitor.stats.empty());
+  EXPECT_TRUE(only.backends.empty()) << "no health checks of the routes' pods from a node that routes nothing";
+  EXPECT_FALSE(only.default_backend);
   ASSERT_EQ(only.l4_services.size(), 1u);
   EXPECT_EQ(only.l4_services[0].service, "default/db");
 }
