@@ -58,6 +58,9 @@ enum ClientFlip : unsigned {
   kFlipKeepAlive = 1,  // keepalive
   kFlipCookies = 2,    // cookies: send back what Set-Cookie gave
   kFlipResume = 4,     // resume: TLS session resumption (https clients alone)
+  // http <-> https, for a client of the controller's frontends (its VIP and default port) when the base
+  // serves HTTPS (a certificate is bound): the same requests, over the other frontend.
+  kFlipScheme = 8,
 };
 
 struct CaseClient {

@@ -61,13 +61,19 @@ YAML::Node emit_backends(const Base& base, const Case& c) {
 YAML::Node emit_client(const Base& base, const CaseClient& cc) {
   YAML::Node client = YAML::Clone(base.document["clients"][cc.base_index]);
   const auto& as_written = base.scenario.clients.at(cc.base_index);
+  if (cc.flips & kFlipScheme) {
+    const char* from = as_written.https ? "https" : "http";
+    client[as_written.https ? "http" : "https"] = YAML::Clone(client[from]);
+    client.remove(from);
+    if (as_written.https) client["http"].remove("resume");  // TLS's alone
+  }
   for (const char* protocol : {"http", "https", "udp"}) {
     if (!client[protocol] || !client[protocol].IsMap()) continue;
     YAML::Node p = client[protocol];
     if (!p["concurrency"]) p["rate"] = cc.rate;
     if (cc.flips & kFlipKeepAlive) p["keepalive"] = !as_written.keep_alive;
     if (cc.flips & kFlipCookies) p["cookies"] = !as_written.cookies;
-    if (cc.flips & kFlipResume) p["resume"] = !as_written.resume;
+    if ((cc.flips & kFlipResume) && std::string(protocol) == "https") p["resume"] = !as_written.resume;
   }
   return client;
 }

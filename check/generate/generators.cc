@@ -47,12 +47,20 @@ std::vector<unsigned> draw_labels(const Base& base, Case& c) {
   return labels;
 }
 
+// Whether the client asks the controller's HTTP or HTTPS frontend as written by default (not a TCP service's
+// port, not another Service), on a base that serves HTTPS, so that it may ask the other one.
+bool may_switch_scheme(const Base& base, const scenario::ScenarioClient& client) {
+  const bool default_port = client.port == (client.https ? 443 : 80);
+  return !client.udp && default_port && !client.target && base.model && !base.model->tls.empty();
+}
+
 // Which of the client's connection options are turned around: each one in four.
-unsigned draw_flips(const scenario::ScenarioClient& client) {
+unsigned draw_flips(const Base& base, const scenario::ScenarioClient& client) {
   if (client.udp) return 0;
   unsigned flips = 0;
-  for (const unsigned flip : {kFlipKeepAlive, kFlipCookies, kFlipResume}) {
+  for (const unsigned flip : {kFlipKeepAlive, kFlipCookies, kFlipResume, kFlipScheme}) {
     if (flip == kFlipResume && !client.https) continue;
+    if (flip == kFlipScheme && !may_switch_scheme(base, client)) continue;
     if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) flips |= flip;
   }
   return flips;
@@ -72,7 +80,7 @@ std::vector<CaseClient> draw_clients(const Base& base) {
   std::vector<CaseClient> clients;
   for (int i = 0; i < count; ++i)
     clients.push_back({order[i], static_cast<double>(*rc::gen::inRange(1, 21)),
-                       draw_flips(base.scenario.clients[order[i]])});
+                       draw_flips(base, base.scenario.clients[order[i]])});
   std::sort(clients.begin(), clients.end(),
             [](const CaseClient& a, const CaseClient& b) { return a.base_index < b.base_index; });
   return clients;

@@ -179,6 +179,24 @@ TEST(EmitCase, AClientsFlipsTurnItsConnectionOptionsAroundAndLeaveTheRestAsWritt
   EXPECT_EQ(s.clients[0].cookies, !as_written.cookies);
 }
 
+TEST(EmitCase, ASchemeFlipAsksTheSameRequestsOverTheOtherFrontend) {
+  const Base& base = seed_base();
+  std::size_t plain = 0;
+  while (plain < base.scenario.clients.size() && base.scenario.clients[plain].name != "plain-http") ++plain;
+  ASSERT_LT(plain, base.scenario.clients.size());
+  Case c;
+  c.proxy.assign(3, true);
+  c.clients = {{0, 2, kFlipScheme}, {static_cast<int>(plain), 2, kFlipScheme}};
+  const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  ASSERT_EQ(s.clients.size(), 2u);
+  EXPECT_FALSE(s.clients[0].https) << "browser-app asks over HTTP";
+  EXPECT_EQ(s.clients[0].port, 80);
+  EXPECT_EQ(s.clients[0].host, base.scenario.clients[0].host);
+  EXPECT_TRUE(s.clients[1].https) << "plain-http asks over HTTPS";
+  EXPECT_EQ(s.clients[1].port, 443);
+  EXPECT_EQ(s.clients[1].path, base.scenario.clients[plain].path);
+}
+
 TEST(EmitCase, PodEpisodesMakeAPodUnhealthyOrSlowAndThenAsItWasAndANodeLeaves) {
   const Base& base = seed_base();
   Case c;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <set>
+
 #include "check/case/emit.h"
 #include "scenario/schema/loader.h"
 #include "tests/check/seed_base.h"
@@ -22,9 +24,30 @@ RC_GTEST_PROP(Generators, EveryCaseLoadsWithoutAnErrorAndKeepsWithinTheBase, ())
   config::Diagnostics d;
   const auto s = scenario::load_scenario_text(emit_case(base, c, {"case", "", {"single_owner: {}"}}),
                                               "/tmp/case.yaml", d);
+  RC_LOG() << d.to_string();
   RC_ASSERT(!d.has_errors());
   RC_ASSERT(s.faults.size() == 2 * c.episodes.size());
   RC_ASSERT(s.duration.count() == case_duration_ms(c, base.recovery_within_ms));
+}
+
+RC_GTEST_PROP(Generators, OnlyAClientOfTheControllersWebFrontendsSwitchesScheme, ()) {
+  const Base& base = seed_base();
+  for (const auto& cc : gen_case(base)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 50).value().clients) {
+    const auto& client = base.scenario.clients.at(cc.base_index);
+    if (cc.flips & kFlipScheme) RC_ASSERT(!client.udp && !client.target && client.port == (client.https ? 443 : 80));
+  }
+}
+
+TEST(Generators, ASchemeSwitchIsDrawnForTheSeedsWebClients) {
+  const Base& base = seed_base();
+  std::set<std::string> switched;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed)
+    for (const auto& cc : gen_case(base)(rc::Random(seed), 50).value().clients)
+      if (cc.flips & kFlipScheme) switched.insert(base.scenario.clients.at(cc.base_index).name);
+  EXPECT_TRUE(switched.count("plain-http"));
+  EXPECT_TRUE(switched.count("browser-app"));
+  EXPECT_FALSE(switched.count("psql-client")) << "a TCP service's port stays as written";
+  EXPECT_FALSE(switched.count("dns-client"));
 }
 
 TEST(Generators, AtSizeZeroACaseHasThreeNodesAndAtMostOneEpisode) {
