@@ -62,6 +62,10 @@ struct World {
   // label onto their nodes).
   bool announce_selected = false;
   bool selected_by_expression = false;  // the selector as matchExpressions (In) rather than matchLabels
+  // The L2Advertisement's interfaces: none (every interface), [eth0], or [eth1, eth0] (a name the simulated
+  // nodes lack, and theirs). Every node has eth0: MetalLB's election ignores interfaces, so an owner
+  // without a listed one stays silent by design (docs/checking.md), which is no failure to look for.
+  int interfaces_listed = 0;
   // externalTrafficPolicy: Cluster on the controller's Service (the chart's default), else Local: nodes
   // without the proxy may then announce and forward to the proxies.
   bool cluster_controller = false;
@@ -161,6 +165,7 @@ World draw_world(std::uint64_t seed) {
   if (d.one_in(2)) w.tcp_app = d.below(apps);
   w.announce_selected = d.one_in(2);
   w.selected_by_expression = d.one_in(2);
+  w.interfaces_listed = d.below(3);
   w.cluster_controller = d.one_in(2);
   return w;
 }
@@ -184,7 +189,10 @@ std::string pool_and_advertisement(const World& w) {
                      : w.selected_by_expression
                          ? "  nodeSelectors:\n  - matchExpressions:\n    - key: metalgate-check/announce\n"
                            "      operator: In\n      values: [\"yes\", \"always\"]\n"
-                         : "  nodeSelectors:\n  - matchLabels:\n      metalgate-check/announce: \"yes\"\n");
+                         : "  nodeSelectors:\n  - matchLabels:\n      metalgate-check/announce: \"yes\"\n") +
+         std::string(w.interfaces_listed == 1   ? "  interfaces:\n  - eth0\n"
+                     : w.interfaces_listed == 2 ? "  interfaces:\n  - eth1\n  - eth0\n"
+                                                : "");
 }
 
 std::string policy(const World& w) { return w.cluster_controller ? "Cluster" : "Local"; }

@@ -88,6 +88,9 @@ std::vector<bool> may_announce_controller_vip(const Base& base, const Case& c) {
     if (pool && advertises(a, *pool)) ads.push_back(&a);
   for (int i = 0; i < c.nodes; ++i) {
     const auto labels = case_node_labels(base, c, i);
+    // Interfaces do not count: MetalLB elects without them, and a node it elects without a listed
+    // interface owns the address and stays silent (nobody else announces it): `vip_liveness` then fails,
+    // rightly, on a base that lets that happen.
     const bool selected = std::any_of(ads.begin(), ads.end(), [&](const config::L2Advertisement* a) {
       return a->node_selectors.empty() || std::any_of(a->node_selectors.begin(), a->node_selectors.end(),
                                                       [&](const auto& s) { return matches(s, labels); });

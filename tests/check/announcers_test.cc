@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -91,13 +92,21 @@ TEST(Announcers, AnInExpressionSelectsLikeTheLabelAndAClusterControllerNeedsNoPr
       << "node-1 lacks the label; node-3 runs no proxy, and with Cluster it may announce and forward";
 }
 
-TEST(Announcers, EveryGeneratedBaseDrawsBothPoliciesAndBothSelectorForms) {
+TEST(Announcers, GeneratedBasesDrawBothPoliciesBothSelectorFormsAndInterfaceLists) {
   int local = 0, cluster = 0, labels = 0, expressions = 0;
+  std::set<std::size_t> interfaces_listed;
   for (std::uint64_t seed = 1; seed <= 16; ++seed) {
     const Base b = generated_base(seed);
     (local_controller(b) ? local : cluster) += 1;
     if (!b.announce_labels.empty()) (selects_by_expression(b) ? expressions : labels) += 1;
+    const auto& ad = b.model->manifests.l2_advertisements.front();
+    interfaces_listed.insert(ad.interfaces.size());
+    if (!ad.interfaces.empty()) {
+      EXPECT_NE(std::find(ad.interfaces.begin(), ad.interfaces.end(), "eth0"), ad.interfaces.end())
+          << "every simulated node's interface is listed";
+    }
   }
+  EXPECT_EQ(interfaces_listed, (std::set<std::size_t>{0, 1, 2}));
   EXPECT_GT(local, 0);
   EXPECT_GT(cluster, 0);
   EXPECT_GT(labels, 0);
