@@ -195,7 +195,9 @@ std::string pool_and_advertisement(const World& w) {
                                                 : "");
 }
 
-std::string policy(const World& w) { return w.cluster_controller ? "Cluster" : "Local"; }
+std::string policy(const World& w) {
+  return w.cluster_controller ? "Cluster" : "Local";
+}
 
 // The controller's Service as the chart renders it (scenarios/seed/haproxy-controller-service.yaml).
 std::string controller_service(const World& w) {

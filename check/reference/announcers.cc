@@ -55,14 +55,16 @@ const config::IpAddressPool* pool_holding(const config::ManifestSet& m, const ne
 std::vector<std::pair<std::string, std::string>> announce_labels(const config::ManifestSet& manifests) {
   std::vector<std::pair<std::string, std::string>> out;
   auto add = [&](const std::string& key, const std::string& value) {
-    if (std::find(out.begin(), out.end(), std::make_pair(key, value)) == out.end()) out.emplace_back(key, value);
+    if (std::find(out.begin(), out.end(), std::make_pair(key, value)) == out.end())
+      out.emplace_back(key, value);
   };
   for (const auto& a : manifests.l2_advertisements)
     for (const auto& s : a.node_selectors) {
       for (const auto& [key, value] : s.match_labels)
         add(key, value);
       for (const auto& r : s.match_expressions)
-        if (r.op == config::LabelRequirement::Operator::kIn && !r.values.empty()) add(r.key, r.values.front());
+        if (r.op == config::LabelRequirement::Operator::kIn && !r.values.empty())
+          add(r.key, r.values.front());
     }
   return out;
 }

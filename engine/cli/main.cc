@@ -128,7 +128,9 @@ int main(int argc, char** argv) {
   s->add_option("--interface", serve.interfaces, "Interface to announce on (repeatable)");
   s->add_option("--bind", serve.bind, "Membership address of this node, ip:port");
   s->add_flag("--no-speaker", serve.no_speaker, "Proxy only: announce nothing (needs no privileges)");
-  s->add_flag("--no-proxy", serve.no_proxy, "Speaker only: run no proxy");
+  s->add_flag("--no-proxy", serve.no_proxy,
+              "Speaker only: run no ingress controller (LoadBalancer Services' ports are still forwarded, a "
+              "Cluster controller's to the nodes running it)");
   s->add_option("--listen", serve.listen,
                 "Address the HTTP(S) frontends and ConfigMap TCP/UDP services bind besides the controller "
                 "Service's addresses (0.0.0.0: every address, and only that)");

@@ -258,8 +258,7 @@ void ExtraLoops::stop() {
 // Into each loop's own thread (its scheduler is the locked one, for exactly this).
 void ExtraLoops::reload(const node::ReloadOutcome& outcome) {
   for (auto& loop : loops_)
-    loop->rt->post([l = loop.get(), config = outcome.serving,
-                    po = outcome.proxy_options]() mutable {
+    loop->rt->post([l = loop.get(), config = outcome.serving, po = outcome.proxy_options]() mutable {
       po.loop = l->index;
       if (auto ec = l->proxies.replace(std::make_unique<proxy::Proxy>(*l->rt, config, po), *l->rt))
         l->rt->logger().log(runtime::LogLevel::kError, "serve", "reload-failed-in-loop", {{"error", ec.message()}});

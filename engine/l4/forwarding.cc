@@ -35,7 +35,8 @@ namespace {
 
 const model::ResolvedService* cluster_controller(const model::Model& model) {
   const model::ResolvedService* c = model.ingress_controller();
-  if (!c || !c->service || c->service->external_traffic_policy == config::TrafficPolicy::kLocal) return nullptr;
+  if (!c || !c->service || c->service->external_traffic_policy == config::TrafficPolicy::kLocal)
+    return nullptr;
   return c;
 }
 
@@ -63,10 +64,12 @@ proxy::ProxyConfig with_peer_listeners(proxy::ProxyConfig config, const model::M
   auto same_family = [&](const net::IpAddress& a) { return a.is_v4() == node.is_v4(); };
   auto from = std::find_if(controller->addresses.begin(), controller->addresses.end(), same_family);
   if (from == controller->addresses.end()) return config;
-  listen_also(config.frontends, *from, node, [](proxy::Frontend& f) -> net::SocketAddress& { return f.bind; });
+  listen_also(config.frontends, *from, node,
+              [](proxy::Frontend& f) -> net::SocketAddress& { return f.bind; });
   // The ConfigMap's ports only: another Service's own ports are its own (kube-proxy's part).
   listen_also(
-      config.l4_services, *from, node, [](proxy::L4ServiceConfig& s) -> net::SocketAddress& { return s.bind; },
+      config.l4_services, *from, node,
+      [](proxy::L4ServiceConfig& s) -> net::SocketAddress& { return s.bind; },
       +[](const proxy::L4ServiceConfig& s) { return s.service.empty(); });
   auto itself = [](net::SocketAddress& a) -> net::SocketAddress& { return a; };
   listen_also(config.monitor.stats, *from, node, itself);
@@ -74,7 +77,9 @@ proxy::ProxyConfig with_peer_listeners(proxy::ProxyConfig config, const model::M
   return config;
 }
 
-bool forwards_controller(const model::Model& model) { return cluster_controller(model) != nullptr; }
+bool forwards_controller(const model::Model& model) {
+  return cluster_controller(model) != nullptr;
+}
 
 std::vector<proxy::L4ServiceConfig> controller_forwards(const model::Model& model,
                                                         const std::vector<ProxyPeer>& proxies) {

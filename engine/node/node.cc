@@ -127,11 +127,13 @@ std::string Node::start_proxy() {
 }
 
 // A proxy is an endpoint of the controller's Service, so it listens on its membership address too, as a pod
-// on its own: with externalTrafficPolicy: Cluster nodes without the proxy forward the controller's ports there.
+// on its own: with externalTrafficPolicy: Cluster nodes without the proxy forward the controller's ports
+// there.
 std::shared_ptr<const proxy::ProxyConfig> Node::serving_config(const Configuration& c) const {
   const net::IpAddress& self = spec_.layer2.membership_address.ip;
   if (spec_.proxy && (!spec_.speaker || self.is_unspecified())) return c.proxy_config;
-  if (spec_.proxy) return std::make_shared<proxy::ProxyConfig>(l4::with_peer_listeners(*c.proxy_config, *c.model, self));
+  if (spec_.proxy)
+    return std::make_shared<proxy::ProxyConfig>(l4::with_peer_listeners(*c.proxy_config, *c.model, self));
   auto config = std::make_shared<proxy::ProxyConfig>(l4::forwarding_only(*c.proxy_config));
   auto forwards = l4::controller_forwards(*c.model, proxy_peers_);
   config->l4_services.insert(config->l4_services.end(), forwards.begin(), forwards.end());
@@ -153,7 +155,8 @@ void Node::follow_proxy_peers() {
   std::string listed;
   for (const auto& p : proxy_peers_)
     listed += (listed.empty() ? "" : ",") + p.node;
-  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "proxy-peers", {{"node", spec_.name}, {"peers", listed}});
+  runtime_.logger().log(runtime::LogLevel::kInfo, "node", "proxy-peers",
+                        {{"node", spec_.name}, {"peers", listed}});
   auto next = serving_config(*configuration_);
   if (auto ec = proxy_.replace(std::make_unique<proxy::Proxy>(runtime_, next, proxy_options_), runtime_))
     runtime_.logger().log(runtime::LogLevel::kError, "node", "forwards-failed", {{"error", ec.message()}});

@@ -61,7 +61,8 @@ void place_pods(NodeSpec& spec, std::map<std::string, PodPlacement> pods);
 // A configuration loaded and checked in full: what a node starts with and what a reload swaps in.
 struct Configuration {
   std::shared_ptr<const model::Model> model;
-  // What the proxies serve. A node without the proxy serves kube-proxy's part of it only (Node::serving_config).
+  // What the proxies serve. A node without the proxy serves kube-proxy's part of it only
+  // (Node::serving_config).
   std::shared_ptr<const proxy::ProxyConfig> proxy_config;
   std::vector<speaker::Layer2Assignment> assignments;      // what the speaker may announce, and where
   std::map<std::string, config::Labels> node_labels;       // every node's labels

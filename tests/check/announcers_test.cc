@@ -83,7 +83,8 @@ TEST(Announcers, ANodeSelectorLetsOnlyLabelledNodesAnnounce) {
 }
 
 TEST(Announcers, AnInExpressionSelectsLikeTheLabelAndAClusterControllerNeedsNoProxy) {
-  const Base base = first_generated([](const Base& b) { return selects_by_expression(b) && !local_controller(b); });
+  const Base base =
+      first_generated([](const Base& b) { return selects_by_expression(b) && !local_controller(b); });
   ASSERT_EQ(base.announce_labels,
             (std::vector<std::pair<std::string, std::string>>{{"metalgate-check/announce", "yes"}}))
       << "the first value of the In expression is the label cases draw";

@@ -182,7 +182,8 @@ TEST(EmitCase, AClientsFlipsTurnItsConnectionOptionsAroundAndLeaveTheRestAsWritt
 TEST(EmitCase, ASchemeFlipAsksTheSameRequestsOverTheOtherFrontend) {
   const Base& base = seed_base();
   std::size_t plain = 0;
-  while (plain < base.scenario.clients.size() && base.scenario.clients[plain].name != "plain-http") ++plain;
+  while (plain < base.scenario.clients.size() && base.scenario.clients[plain].name != "plain-http")
+    ++plain;
   ASSERT_LT(plain, base.scenario.clients.size());
   Case c;
   c.proxy.assign(3, true);

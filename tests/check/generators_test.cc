@@ -32,9 +32,11 @@ RC_GTEST_PROP(Generators, EveryCaseLoadsWithoutAnErrorAndKeepsWithinTheBase, ())
 
 RC_GTEST_PROP(Generators, OnlyAClientOfTheControllersWebFrontendsSwitchesScheme, ()) {
   const Base& base = seed_base();
-  for (const auto& cc : gen_case(base)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 50).value().clients) {
+  for (const auto& cc :
+       gen_case(base)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 50).value().clients) {
     const auto& client = base.scenario.clients.at(cc.base_index);
-    if (cc.flips & kFlipScheme) RC_ASSERT(!client.udp && !client.target && client.port == (client.https ? 443 : 80));
+    if (cc.flips & kFlipScheme)
+      RC_ASSERT(!client.udp && !client.target && client.port == (client.https ? 443 : 80));
   }
 }
 

@@ -58,12 +58,14 @@ TEST(ConfigOnNode, AConfigMapServiceKeepsEveryServerItWasBuiltWith) {
   EXPECT_EQ(names(config_on_node(c, "n3")), (Names{"a", "b"}));
 }
 
-// ------------------------------------------------------------------ the controller's ports, on a node without it
+// ------------------------------------------------------------------ the controller's ports, on a node
+// without it
 
 struct ControllerModel {
   explicit ControllerModel(config::TrafficPolicy policy) {
     service.external_traffic_policy = policy;
-    service.ports = {{"http", config::Protocol::kTcp, 80, {}, {}}, {"dns", config::Protocol::kUdp, 53, {}, {}}};
+    service.ports = {{"http", config::Protocol::kTcp, 80, {}, {}},
+                     {"dns", config::Protocol::kUdp, 53, {}, {}}};
     model::ResolvedService r;
     r.service = &service;
     r.key = "haproxy-ingress/controller";
@@ -141,7 +143,8 @@ TEST(ForwardingOnly, KeepsTheServicesOwnPortsAndDropsTheControllersFrontendsAndC
   auto only = forwarding_only(c);
   EXPECT_TRUE(only.frontends.empty());
   EXPECT_TRUE(only.monitor.stats.empty());
-  EXPECT_TRUE(only.backends.empty()) << "no health checks of the routes' pods from a node that routes nothing";
+  EXPECT_TRUE(only.backends.empty())
+      << "no health checks of the routes' pods from a node that routes nothing";
   EXPECT_FALSE(only.default_backend);
   ASSERT_EQ(only.l4_services.size(), 1u);
   EXPECT_EQ(only.l4_services[0].service, "default/db");

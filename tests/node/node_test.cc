@@ -383,7 +383,8 @@ TEST(ServiceForwarding, ANodeWithoutTheProxyThatWinsAClusterControllerForwardsIt
   ASSERT_FALSE(lan.owner.empty());
   ASSERT_EQ(lan.owner_of(kController), lan.owner) << "Cluster: a node without the proxy may announce";
   for (int i = 0; i < 4; ++i)
-    EXPECT_TRUE(lan.answered_by_a_proxy()) << "request " << i << ": " << lan.ask({lan.vip_of(kController), 80});
+    EXPECT_TRUE(lan.answered_by_a_proxy())
+        << "request " << i << ": " << lan.ask({lan.vip_of(kController), 80});
   EXPECT_EQ(lan.ask({lan.vip_of(kController), 5432}), "refused") << "a port the controller's Service lacks";
 }
 
