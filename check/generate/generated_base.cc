@@ -69,9 +69,11 @@ struct World {
   // externalTrafficPolicy: Cluster on the controller's Service (the chart's default), else Local: nodes
   // without the proxy may then announce and forward to the proxies.
   bool cluster_controller = false;
+  bool udp_map = false;  // a udp-services entry to a DNS-like Deployment of one pod, and its client
 };
 
 constexpr int kTcpPort = 7000;
+constexpr int kUdpPort = 5353;
 constexpr const char* kDomain = "example.test";
 const std::vector<std::string> kExtraPaths = {"/", "/static", "/login", "/img", "/docs/guide"};
 
@@ -167,6 +169,7 @@ World draw_world(std::uint64_t seed) {
   w.selected_by_expression = d.one_in(2);
   w.interfaces_listed = d.below(3);
   w.cluster_controller = d.one_in(2);
+  w.udp_map = d.one_in(2);
   return w;
 }
 
@@ -218,6 +221,9 @@ std::string controller_service(const World& w) {
   if (w.tcp_app >= 0)
     s += "  - name: tcp-" + std::to_string(kTcpPort) + "\n    port: " + std::to_string(kTcpPort) +
          "\n    protocol: TCP\n";
+  if (w.udp_map)
+    s += "  - name: udp-" + std::to_string(kUdpPort) + "\n    port: " + std::to_string(kUdpPort) +
+         "\n    protocol: UDP\n";
   return s;
 }
 
@@ -230,10 +236,13 @@ std::string controller_values(const World& w) {
       "    annotations:\n      metallb.universe.tf/address-pool: generated-pool\n"
       "    externalTrafficPolicy: " +
       policy(w) + "\n    ports:\n      http: 80\n      https: 443\n";
+  const std::string tcp = std::to_string(kTcpPort), udp = std::to_string(kUdpPort);
   if (w.tcp_app >= 0)
-    s += "    tcpPorts:\n      - name: tcp-" + std::to_string(kTcpPort) +
-         "\n        port: " + std::to_string(kTcpPort) + "\n        targetPort: " + std::to_string(kTcpPort) +
-         "\n  tcpServices:\n    configMapName: haproxy-ingress-tcp\n";
+    s += "    tcpPorts:\n      - name: tcp-" + tcp + "\n        port: " + tcp + "\n        targetPort: " + tcp + "\n";
+  if (w.udp_map)
+    s += "    udpPorts:\n      - name: udp-" + udp + "\n        port: " + udp + "\n        targetPort: " + udp + "\n";
+  if (w.tcp_app >= 0) s += "  tcpServices:\n    configMapName: haproxy-ingress-tcp\n";
+  if (w.udp_map) s += "  udpServices:\n    configMapName: haproxy-ingress-udp\n";
   s += "  replicaCount: 2\n  ingressClass: haproxy\n"
        "  ingressClassResource:\n    name: haproxy\n    enabled: true\n    default: false\n"
        "    controllerValue: haproxy.org/ingress-controller\n";
@@ -293,6 +302,31 @@ std::string tcp_services(const World& w) {
          "data:\n  \"" +
          std::to_string(kTcpPort) + "\": \"default/" + app_name(w.tcp_app) + ":" +
          std::to_string(w.ports[w.tcp_app]) + "\"\n";
+}
+
+// A DNS-like Deployment of one pod answering datagrams, and the udp-services map that sends the controller's
+// UDP port to it (the seed's CoreDNS, scenarios/seed/udp-service.yaml, at another port).
+std::string udp_services() {
+  const std::string port = std::to_string(kUdpPort);
+  return "apiVersion: apps/v1\nkind: Deployment\n"
+         "metadata:\n  name: dns\n  namespace: default\n"
+         "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: dns\n"
+         "  template:\n    metadata:\n      labels:\n        app: dns\n"
+         "    spec:\n      containers:\n      - name: dns\n        image: coredns/coredns:1.11.1\n"
+         "        ports:\n        - containerPort: " +
+         port +
+         "\n          protocol: UDP\n          name: dns-udp\n"
+         "---\n"
+         "apiVersion: v1\nkind: Service\n"
+         "metadata:\n  name: dns\n  namespace: default\n"
+         "spec:\n  type: ClusterIP\n  selector:\n    app: dns\n  ports:\n  - port: " +
+         port + "\n    targetPort: " + port +
+         "\n    protocol: UDP\n    name: dns-udp\n"
+         "---\n"
+         "apiVersion: v1\nkind: ConfigMap\n"
+         "metadata:\n  name: haproxy-ingress-udp\n  namespace: haproxy-ingress\n"
+         "data:\n  \"" +
+         port + "\": \"default/dns:" + port + "\"\n";
 }
 
 // ------------------------------------------------------------------------------------------- requests
@@ -377,6 +411,7 @@ std::string base_scenario(const World& w) {
       << pod_addresses(next, w.replicas[i]) << "]}\n";
     next += w.replicas[i];
   }
+  if (w.udp_map) s << "  - {deployment: default/dns, addresses: [" << pod_addresses(next, 1) << "]}\n";
   s << "clients:\n  - name: router-probe\n    address: 192.168.1.100\n    http:\n      mix:\n";
   for (const auto& r : requests(w))
     s << "        - {host: '" << r.host << "', path: '" << r.path << "'}\n";
@@ -384,6 +419,8 @@ std::string base_scenario(const World& w) {
   if (w.tcp_app >= 0)
     s << "  - {name: tcp-" << kTcpPort << ", address: 192.168.1.101, http: {host: tcp-" << kTcpPort
       << ", path: /, port: " << kTcpPort << ", rate: 2}}\n";
+  if (w.udp_map)
+    s << "  - {name: udp-" << kUdpPort << ", address: 192.168.1.102, udp: {port: " << kUdpPort << ", rate: 2}}\n";
   return s.str();
 }
 
@@ -423,6 +460,7 @@ std::string write_generated_base(std::uint64_t seed, const std::string& dir) {
   for (const auto& in : w.ingresses)
     files.emplace_back("30-" + in.name + ".yaml", ingress(w, in));
   if (w.tcp_app >= 0) files.emplace_back("40-tcp-services.yaml", tcp_services(w));
+  if (w.udp_map) files.emplace_back("41-udp-services.yaml", udp_services());
   write_files(root / "manifests", files);
   write_file(root / "base.yaml", base_scenario(w));
   return (root / "base.yaml").string();

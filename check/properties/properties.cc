@@ -27,7 +27,8 @@ bool to_the_controller(const Base& base, const scenario::ScenarioClient& client)
 }
 
 // Per Host and path the case's clients ask of the controller's VIP, the pods the reference allows: the
-// Ingress rules' on its HTTP and HTTPS ports, the tcp-services ConfigMap's on a TCP service port. One
+// Ingress rules' on its HTTP and HTTPS ports, the tcp-services ConfigMap's on a TCP service port, the
+// udp-services ConfigMap's on a UDP one. One
 // answered_by each, as JSON (which YAML reads). Nothing need be answered: a case may deny a Host everything
 // (a client at its rate limit, measured in docs/checking.md) or keep a client's target down for its whole
 // run; liveness is vip_liveness's question.
@@ -37,7 +38,12 @@ std::vector<std::string> routing(const Base& base, const Case& c) {
   std::map<std::pair<std::string, std::string>, std::set<std::string>> asked;  // (Host, path) → pods
   for (const auto& cc : c.clients) {
     const auto& client = base.scenario.clients.at(cc.base_index);
-    if (client.udp || !to_the_controller(base, client)) continue;
+    if (!to_the_controller(base, client)) continue;
+    if (client.udp) {
+      // A datagram's record has no Host or path: the UDP maps' pods of every port the case's clients ask.
+      if (auto pods = reference.pods_for_udp_port(client.port)) asked[{"", ""}].merge(*pods);
+      continue;
+    }
     if (client.port != (client.https ? 443 : 80)) {
       // A TCP service port: whatever the request says, the ConfigMap's Service answers.
       if (auto pods = reference.pods_for_tcp_port(client.port))

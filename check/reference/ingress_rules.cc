@@ -115,8 +115,19 @@ std::set<std::string> ReferenceRouting::pods_for(const std::string& host, const 
 }
 
 std::optional<std::set<std::string>> ReferenceRouting::pods_for_tcp_port(std::uint16_t port) const {
-  if (!manifests.controller || !manifests.controller->tcp_services_config_map) return std::nullopt;
-  const std::string& wanted = *manifests.controller->tcp_services_config_map;  // "name" or "namespace/name"
+  if (!manifests.controller) return std::nullopt;
+  return pods_for_mapped_port(manifests.controller->tcp_services_config_map, port);
+}
+
+std::optional<std::set<std::string>> ReferenceRouting::pods_for_udp_port(std::uint16_t port) const {
+  if (!manifests.controller) return std::nullopt;
+  return pods_for_mapped_port(manifests.controller->udp_services_config_map, port);
+}
+
+std::optional<std::set<std::string>> ReferenceRouting::pods_for_mapped_port(
+    const std::optional<std::string>& config_map, std::uint16_t port) const {
+  if (!config_map) return std::nullopt;
+  const std::string& wanted = *config_map;  // "name" or "namespace/name"
   for (const auto& cm : manifests.config_maps) {
     if (wanted != cm.meta.name && wanted != cm.meta.namespace_ + "/" + cm.meta.name) continue;
     const auto entry = cm.data.find(std::to_string(port));

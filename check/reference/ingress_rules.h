@@ -27,8 +27,15 @@ struct ReferenceRouting {
   // tcp-services ConfigMap (the values' controller.tcpServices.configMapName) maps it to, "PORT":
   // "namespace/service:port"; nullopt when the ConfigMap maps no such port.
   std::optional<std::set<std::string>> pods_for_tcp_port(std::uint16_t port) const;
+  // The same for a datagram to the controller's UDP port, by the udp-services ConfigMap
+  // (controller.udpServices.configMapName).
+  std::optional<std::set<std::string>> pods_for_udp_port(std::uint16_t port) const;
   // The pods of the Deployments whose pod labels the Service's selector matches.
   std::set<std::string> pods_of_service(const std::string& ns, const std::string& name) const;
+
+ private:
+  std::optional<std::set<std::string>> pods_for_mapped_port(const std::optional<std::string>& config_map,
+                                                            std::uint16_t port) const;
 };
 
 }  // namespace metalgate::check

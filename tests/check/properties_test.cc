@@ -26,7 +26,7 @@ TEST(Properties, NamesAreUniqueAndFoundAndOnlyTheTestOneFailsOnPurpose) {
   EXPECT_EQ(find_property("nonsense"), nullptr);
 }
 
-TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathAndPerTcpServicePort) {
+TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathAndPerTcpAndUdpServicePort) {
   const Base& base = seed_base();
   Case c;
   for (int i = 0; i < static_cast<int>(base.scenario.clients.size()); ++i)
@@ -40,7 +40,9 @@ TEST(Properties, RoutingAsksForTheReferencesPodsPerHostAndPathAndPerTcpServicePo
                                      R"("pods":["postgresql-0"]})"))
       << "port 5432 through the tcp-services ConfigMap";
   EXPECT_THAT(expectations, Contains(HasSubstr(R"("pods":["redis-0"])")));
-  EXPECT_THAT(expectations, Not(Contains(HasSubstr("coredns")))) << "datagrams carry no Host";
+  EXPECT_THAT(expectations, Contains(R"(answered_by: {"host":"","min_answers":0,"path":"",)"
+                                     R"("pods":["coredns-custom-0"]})"))
+      << "port 53 through the udp-services ConfigMap; a datagram carries no Host or path";
 }
 
 TEST(Properties, ReloadCountsTheReloadsItsEpisodesMakeAndKeepsTheBasesRoutes) {
