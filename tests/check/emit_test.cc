@@ -98,15 +98,22 @@ TEST(EmitCase, AReloadEpisodeReadsTheAdditionThenTheBasesManifestsAgain) {
   EXPECT_EQ(s.expectations[0].refused, 1);
 }
 
-TEST(EmitCase, ALinkEpisodeDegradesANodesLinkAndThenMakesItWhole) {
-  const Base& base = seed_base();
+// Three proxies, the first client, and one link episode of 900 ms on node `target` (mod 3).
+Case link_case(int target, int loss_percent, int delay_ms, int rate_mbps) {
   Case c;
   c.proxy.assign(3, true);
   c.clients = {{0, 2}};
-  Episode e{EpisodeKind::kLinkDegraded, 4, 1, 0, 900};
-  e.loss_percent = 7;
-  e.delay_ms = 3;
+  Episode e{EpisodeKind::kLinkDegraded, target, 1, 0, 900};
+  e.loss_percent = loss_percent;
+  e.delay_ms = delay_ms;
+  e.rate_mbps = rate_mbps;
   c.episodes = {e};
+  return c;
+}
+
+TEST(EmitCase, ALinkEpisodeDegradesANodesLinkAndThenMakesItWhole) {
+  const Base& base = seed_base();
+  const Case c = link_case(4, 7, 3, 0);
   const std::string text = emit_case(base, c, {"case", "", {"single_owner: {}"}});
   EXPECT_THAT(text, HasSubstr("link: {host: node-2, loss: 0.07, delay: 3ms}"));
   const auto s = reload(text);
@@ -123,14 +130,7 @@ TEST(EmitCase, ALinkEpisodeDegradesANodesLinkAndThenMakesItWhole) {
 
 TEST(EmitCase, ALinkEpisodeWithARateSlowsTheLinkAndGivesItTheLansRateBack) {
   const Base& base = seed_base();
-  Case c;
-  c.proxy.assign(3, true);
-  c.clients = {{0, 2}};
-  Episode e{EpisodeKind::kLinkDegraded, 0, 1, 0, 900};
-  e.delay_ms = 1;
-  e.rate_mbps = 10;
-  c.episodes = {e};
-  const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
+  const auto s = reload(emit_case(base, link_case(0, 0, 1, 10), {"case", "", {"single_owner: {}"}}));
   ASSERT_EQ(s.faults.size(), 2u);
   EXPECT_EQ(s.faults[0].rate.value_or(""), "10Mbps");
   EXPECT_EQ(s.faults[1].rate.value_or(""), base.scenario.link_rate);
