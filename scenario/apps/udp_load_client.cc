@@ -39,6 +39,7 @@ void UdpLoadClient::launch() {
   std::string payload = "q" + std::to_string(next_++);
   RequestRecord r;
   r.start_us = us(rt_.now());
+  if (options_.vip_node) r.vip_node = options_.vip_node();
   pending_[payload] = r;
   socket_->send_to(options_.target, runtime::as_bytes(payload));
 }

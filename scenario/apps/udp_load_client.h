@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <system_error>
@@ -23,6 +24,9 @@ class UdpLoadClient {
     net::SocketAddress source;
     double rate = 10;
     runtime::Duration timeout = std::chrono::seconds(2);
+    // Whose MAC the client's ARP cache holds for the target when a datagram is sent (RequestRecord::vip_node),
+    // as for the HTTP clients; unset: not known.
+    std::function<std::string()> vip_node;
   };
   UdpLoadClient(runtime::Runtime& rt, Options options);
   void start();

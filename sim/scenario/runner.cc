@@ -125,6 +125,7 @@ void start_clients(ScenarioWorld& w) {
     uo.source = {c.address, 40000};
     uo.rate = c.rate;
     uo.timeout = duration_cast<runtime::Duration>(c.timeout);
+    uo.vip_node = [&lan = *w.lan, name = c.name, target = uo.target.ip] { return lan.arp_entry_host(name, target); };
     w.udp_clients.push_back(std::make_unique<UdpLoadClient>(w.lan->host(c.name), uo));
     w.udp_clients.back()->start();
   }

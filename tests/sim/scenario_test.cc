@@ -164,6 +164,17 @@ TEST(ScenarioFaults, AGracefulLeaveHandsTheVipOverFasterThanACrash) {
             crash.result["failovers"][0]["failover_ms"].get<int>());
 }
 
+// A datagram records whose MAC the client's ARP cache held, as a request does, so that clients_follow_owner
+// judges a DNS client too (a case with only one used to find nothing to judge).
+TEST(ScenarioClients, ADatagramClientFollowsTheOwnerAfterACrash) {
+  const std::string dns = "  - {name: dns, address: 192.168.1.100, udp: {port: 53, rate: 20}}\n";
+  auto r = run_file(lan_with("dns-follows", dns, "  - {at: 3s, crash: owner}\n",
+                             "  - clients_follow_owner: {within: 2000ms}\n", "8s"));
+  EXPECT_TRUE(r.passed) << r.result.dump(2);
+  EXPECT_GT(r.result["expectations"][0]["measured"]["requests"].get<int>(), 20);
+  EXPECT_EQ(r.result["requests"]["by_vip_node"].size(), 2u) << "the crashed owner's, then the new one's";
+}
+
 TEST(ScenarioSpeaker, ALongerProbeIntervalDetectsTheCrashLater) {
   const std::string dns = "  - {name: dns, address: 192.168.1.100, udp: {port: 53, rate: 200}}\n";
   auto fast =

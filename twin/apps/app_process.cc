@@ -121,6 +121,7 @@ apps::UdpLoadClient::Options udp_options(const ClientAppSpec& c) {
   uo.source = {c.address, 40000};  // one flow from a fixed port, as in the simulator
   uo.rate = c.rate;
   uo.timeout = std::chrono::duration_cast<runtime::Duration>(milliseconds(c.timeout_ms));
+  uo.vip_node = [target = c.target.ip, macs = c.node_of_mac] { return neighbour_node(target, macs); };
   return uo;
 }
 
