@@ -238,9 +238,11 @@ std::string controller_values(const World& w) {
       policy(w) + "\n    ports:\n      http: 80\n      https: 443\n";
   const std::string tcp = std::to_string(kTcpPort), udp = std::to_string(kUdpPort);
   if (w.tcp_app >= 0)
-    s += "    tcpPorts:\n      - name: tcp-" + tcp + "\n        port: " + tcp + "\n        targetPort: " + tcp + "\n";
+    s += "    tcpPorts:\n      - name: tcp-" + tcp + "\n        port: " + tcp +
+         "\n        targetPort: " + tcp + "\n";
   if (w.udp_map)
-    s += "    udpPorts:\n      - name: udp-" + udp + "\n        port: " + udp + "\n        targetPort: " + udp + "\n";
+    s += "    udpPorts:\n      - name: udp-" + udp + "\n        port: " + udp +
+         "\n        targetPort: " + udp + "\n";
   if (w.tcp_app >= 0) s += "  tcpServices:\n    configMapName: haproxy-ingress-tcp\n";
   if (w.udp_map) s += "  udpServices:\n    configMapName: haproxy-ingress-udp\n";
   s += "  replicaCount: 2\n  ingressClass: haproxy\n"
@@ -420,7 +422,8 @@ std::string base_scenario(const World& w) {
     s << "  - {name: tcp-" << kTcpPort << ", address: 192.168.1.101, http: {host: tcp-" << kTcpPort
       << ", path: /, port: " << kTcpPort << ", rate: 2}}\n";
   if (w.udp_map)
-    s << "  - {name: udp-" << kUdpPort << ", address: 192.168.1.102, udp: {port: " << kUdpPort << ", rate: 2}}\n";
+    s << "  - {name: udp-" << kUdpPort << ", address: 192.168.1.102, udp: {port: " << kUdpPort
+      << ", rate: 2}}\n";
   return s.str();
 }
 

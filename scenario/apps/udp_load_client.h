@@ -24,8 +24,8 @@ class UdpLoadClient {
     net::SocketAddress source;
     double rate = 10;
     runtime::Duration timeout = std::chrono::seconds(2);
-    // Whose MAC the client's ARP cache holds for the target when a datagram is sent (RequestRecord::vip_node),
-    // as for the HTTP clients; unset: not known.
+    // Whose MAC the client's ARP cache holds for the target when a datagram is sent
+    // (RequestRecord::vip_node), as for the HTTP clients; unset: not known.
     std::function<std::string()> vip_node;
   };
   UdpLoadClient(runtime::Runtime& rt, Options options);

@@ -91,6 +91,11 @@ bool start_pods_and_nodes(ScenarioWorld& w) {
   return true;
 }
 
+// Whose MAC the client's ARP cache holds for `target`, asked as each request or datagram starts.
+std::function<std::string()> arp_owner(ScenarioWorld& w, const ScenarioClient& c, net::IpAddress target) {
+  return [&lan = *w.lan, name = c.name, target] { return lan.arp_entry_host(name, target); };
+}
+
 HttpLoadClient::Options http_options(const ScenarioClient& c, ScenarioWorld& w) {
   HttpLoadClient::Options co;
   co.target = {w.target_of(c), c.port};
@@ -106,9 +111,7 @@ HttpLoadClient::Options http_options(const ScenarioClient& c, ScenarioWorld& w) 
   co.resume_sessions = c.resume;
   co.timeout = duration_cast<runtime::Duration>(c.timeout);
   co.https = c.https;
-  co.vip_node = [&lan = *w.lan, name = c.name, target = co.target.ip] {
-    return lan.arp_entry_host(name, target);
-  };
+  co.vip_node = arp_owner(w, c, co.target.ip);
   return co;
 }
 
@@ -125,7 +128,7 @@ void start_clients(ScenarioWorld& w) {
     uo.source = {c.address, 40000};
     uo.rate = c.rate;
     uo.timeout = duration_cast<runtime::Duration>(c.timeout);
-    uo.vip_node = [&lan = *w.lan, name = c.name, target = uo.target.ip] { return lan.arp_entry_host(name, target); };
+    uo.vip_node = arp_owner(w, c, uo.target.ip);
     w.udp_clients.push_back(std::make_unique<UdpLoadClient>(w.lan->host(c.name), uo));
     w.udp_clients.back()->start();
   }

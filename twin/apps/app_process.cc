@@ -95,6 +95,11 @@ class Pod {
   runtime::TimerPtr poll_;
 };
 
+// Whose MAC the client's neighbour table holds for its target, asked as each request or datagram starts.
+std::function<std::string()> arp_owner(const ClientAppSpec& c) {
+  return [target = c.target.ip, macs = c.node_of_mac] { return neighbour_node(target, macs); };
+}
+
 // The HTTP client's options, as the simulator's runner builds them from the scenario's client.
 apps::HttpLoadClient::Options http_options(const ClientAppSpec& c) {
   apps::HttpLoadClient::Options co;
@@ -111,7 +116,7 @@ apps::HttpLoadClient::Options http_options(const ClientAppSpec& c) {
   co.resume_sessions = c.resume;
   co.timeout = std::chrono::duration_cast<runtime::Duration>(milliseconds(c.timeout_ms));
   co.https = c.https;
-  co.vip_node = [target = c.target.ip, macs = c.node_of_mac] { return neighbour_node(target, macs); };
+  co.vip_node = arp_owner(c);
   return co;
 }
 
@@ -121,7 +126,7 @@ apps::UdpLoadClient::Options udp_options(const ClientAppSpec& c) {
   uo.source = {c.address, 40000};  // one flow from a fixed port, as in the simulator
   uo.rate = c.rate;
   uo.timeout = std::chrono::duration_cast<runtime::Duration>(milliseconds(c.timeout_ms));
-  uo.vip_node = [target = c.target.ip, macs = c.node_of_mac] { return neighbour_node(target, macs); };
+  uo.vip_node = arp_owner(c);
   return uo;
 }
 
