@@ -401,11 +401,24 @@ int MemoryHost::add_interface(const std::string& interface_name, const std::stri
 
 void MemoryHost::assign_address(const net::IpAddress& address) {
   addresses_.push_back(address);
+  hold(address);
 }
 
 bool MemoryHost::holds(const net::IpAddress& address) const {
-  return std::find(addresses_.begin(), addresses_.end(), address) != addresses_.end() ||
-         std::find(local_addresses_.begin(), local_addresses_.end(), address) != local_addresses_.end();
+  return held_.count(address) > 0;
+}
+
+void MemoryHost::hold(const net::IpAddress& address) {
+  if (held_.insert(address).second) world_.holders_[address].insert(index_);
+}
+
+void MemoryHost::let_go(const net::IpAddress& address) {
+  if (std::find(addresses_.begin(), addresses_.end(), address) != addresses_.end()) return;
+  held_.erase(address);
+  auto it = world_.holders_.find(address);
+  if (it == world_.holders_.end()) return;
+  it->second.erase(index_);
+  if (it->second.empty()) world_.holders_.erase(it);
 }
 
 MemoryHost::Interface* MemoryHost::find_interface(const std::string& name) {
@@ -576,6 +589,7 @@ std::error_code MemoryHost::add_local_address(const net::IpAddress& address) {
   if (std::find(local_addresses_.begin(), local_addresses_.end(), address) != local_addresses_.end())
     return std::make_error_code(std::errc::file_exists);
   local_addresses_.push_back(address);
+  hold(address);
   return {};
 }
 
@@ -583,6 +597,7 @@ std::error_code MemoryHost::remove_local_address(const net::IpAddress& address) 
   auto it = std::find(local_addresses_.begin(), local_addresses_.end(), address);
   if (it == local_addresses_.end()) return std::make_error_code(std::errc::address_not_available);
   local_addresses_.erase(it);
+  let_go(address);
   return {};
 }
 
@@ -701,14 +716,13 @@ void MemoryWorld::steer(const net::IpAddress& address, const std::string& host_n
 
 MemoryHost* MemoryWorld::resolve(const net::IpAddress& address, const MemoryHost& from) {
   if (is_loopback(address) || from.holds(address)) return const_cast<MemoryHost*>(&from);
+  auto holders = holders_.find(address);
+  if (holders == holders_.end()) return nullptr;
   auto steered = steering_.find(address);
-  if (steered != steering_.end()) {
-    for (const auto& h : hosts_)
-      if (h->name() == steered->second && h->holds(address)) return h.get();
-  }
-  for (const auto& h : hosts_)
-    if (h->holds(address)) return h.get();
-  return nullptr;
+  if (steered != steering_.end())
+    for (auto index : holders->second)
+      if (hosts_[index - 1]->name() == steered->second) return hosts_[index - 1].get();
+  return hosts_[*holders->second.begin() - 1].get();  // the first host created among those holding it
 }
 
 void MemoryWorld::deliver_frame(MemoryHost& from, int ifindex, const net::MacAddress& destination,
