@@ -28,6 +28,8 @@ proxy::ProxyConfig forwarding_only(proxy::ProxyConfig config) {
   config.passthrough_hosts.clear();
   config.passthrough_services.clear();
   std::erase_if(config.l4_services, [](const proxy::L4ServiceConfig& s) { return s.service.empty(); });
+  for (auto& s : config.l4_services)
+    s.backend.check.on_demand = true;  // kube-proxy's part: the pods of the Services whose traffic comes here
   return config;
 }
 

@@ -184,7 +184,14 @@ std::string_view to_string(AdminState s) {
 }
 
 void Backend::start_checks() {
-  if (!config_.check.enabled || !runs_checks_) return;
+  // On demand, choose() starts them; not when loops share the servers' state, as only this loop checks.
+  if (config_.check.on_demand && !shared_) return;
+  begin_checks();
+}
+
+void Backend::begin_checks() {
+  if (!config_.check.enabled || !runs_checks_ || checks_begun_) return;
+  checks_begun_ = true;
   auto interval = std::chrono::duration_cast<runtime::Duration>(config_.check.interval);
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].check_timer = rt_.create_timer([this, i] {
@@ -297,6 +304,7 @@ void Backend::count_check(std::size_t i, bool passed, bool changed) {
 
 std::optional<std::size_t> Backend::choose(const net::IpAddress& client, bool* all_full,
                                            std::optional<std::size_t> avoid) {
+  if (!checks_begun_) begin_checks();
   // As HAProxy: roundrobin and leastconn avoid it; a map-based hash (balance source) maps the client to the
   // same server whatever failed.
   const std::size_t none = servers_.size();

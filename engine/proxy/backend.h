@@ -110,7 +110,8 @@ class Backend {
   const std::vector<ServerState>& servers() const { return servers_; }
   bool any_up() const;
 
-  // Starts the health checks (when enabled); until a check says otherwise every server is up.
+  // Starts the health checks (when enabled; with check.on_demand, at the first choose()); until a check says
+  // otherwise every server is up.
   void start_checks();
   // A server's state for routing: its own, or, when loops share it, what the checking loop published and
   // the requests every loop has in flight.
@@ -165,6 +166,7 @@ class Backend {
   static constexpr std::size_t kMaxIdlePerServer = 256;
 
  private:
+  void begin_checks();
   void run_check(std::size_t server);
   void finish_check(std::size_t server, bool passed, std::string what);
   void count_check(std::size_t server, bool passed, bool changed);
@@ -174,6 +176,7 @@ class Backend {
   BackendConfig config_;
   SharedServer* shared_ = nullptr;
   bool runs_checks_ = true;
+  bool checks_begun_ = false;
   // With shared state, a slot freed in another loop or a server brought up by the checking loop is no event
   // here: queued requests look again at this interval until they are served or time out.
   runtime::TimerPtr queue_retry_;

@@ -54,6 +54,11 @@ struct Timeouts {
 
 struct HealthCheck {
   bool enabled = true;  // `check`
+  // The checks start with the first connection or datagram to the backend, not with the proxy. Set for the
+  // Services a node forwards as kube-proxy would (l4::forwarding_only): every node probing every Service's
+  // pods made a 64-node LAN with 1,000 Services run about 190,000 checks every 2 s, and the simulator more
+  // than 50 times slower; a forwarder probes the pods of the Services whose traffic reaches it.
+  bool on_demand = false;
   bool http = false;    // `check-http` given
   bool udp = false;     // a UDP probe (udp-check): send `udp_send`; a reply starting with `udp_expect` passes
   std::string udp_send;

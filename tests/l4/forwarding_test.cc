@@ -148,6 +148,8 @@ TEST(ForwardingOnly, KeepsTheServicesOwnPortsAndDropsTheControllersFrontendsAndC
   EXPECT_FALSE(only.default_backend);
   ASSERT_EQ(only.l4_services.size(), 1u);
   EXPECT_EQ(only.l4_services[0].service, "default/db");
+  EXPECT_TRUE(only.l4_services[0].backend.check.on_demand)
+      << "a forwarder probes the pods of the Services whose traffic reaches it, not every Service's";
 }
 
 }  // namespace

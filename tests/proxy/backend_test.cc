@@ -147,6 +147,20 @@ TEST_F(BackendTest, FreshServerGoesDownOnItsFirstFailedCheck) {
   EXPECT_FALSE(all_full) << "no server up: 503, not the queue";
 }
 
+TEST_F(BackendTest, OnDemandChecksStartWithTheFirstChoiceNotWithTheProxy) {
+  add_server();
+  config.check.on_demand = true;
+  Backend& b = make();
+  b.start_checks();
+  world.run_for(1min);  // nothing listens: a check would have failed
+  EXPECT_EQ(server(0).last_check, "");
+  EXPECT_TRUE(b.load(0).up);
+  bool all_full = false;
+  EXPECT_EQ(b.choose(kClient, &all_full), 0u);  // the first connection goes out, and the checks begin
+  ASSERT_TRUE(run_until([&] { return server(0).health.consecutive_failures == 1; }));
+  EXPECT_FALSE(b.load(0).up);
+}
+
 TEST_F(BackendTest, ServerThatHasBeenUpGoesDownOnlyAfterFallFailedChecksInARow) {
   add_server();
   config.check.rise = 2;
