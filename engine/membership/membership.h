@@ -5,7 +5,10 @@
 // the member is suspected, and declared dead when the suspicion is not refuted within suspicion_timeout. A
 // suspected node refutes by raising its incarnation. Updates ride on every message, each repeated a few times
 // (gossip). A graceful leave is told to every member at once, so the next owner takes over without waiting
-// for detection. Defaults and the trade-off between failover time and false alarms are in docs/speaker.md.
+// for detection. A joining node pulls whole views (memberlist's push/pull, in datagrams): its probes ask for
+// the view of whoever they reach until its own view stops growing, and a member that first hears from a
+// newcomer (or a returning member) pushes its view to it; news then spreads by gossip alone. Defaults and the
+// trade-off between failover time and false alarms are in docs/speaker.md.
 #pragma once
 
 #include <chrono>
@@ -37,6 +40,11 @@ struct MembershipConfig {
   // VIPs (reports/sim-speed.md); filling the datagram halves that and the simulation's own cost.
   std::size_t max_message_bytes = 1400;
   std::size_t max_updates_per_message = 255;  // the wire's count is one byte
+  // A node that knows nobody knocks on this many of its seeds a round, chosen at random. Knocking on all of
+  // them made every node of a 500-node cold start send 499 pings at once, and the switch ports dropped most.
+  std::size_t seeds_per_round = 3;
+  // A joining node asks for views until its view has not grown for this many probe rounds.
+  int view_quiet_rounds = 3;
   // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted
   // nodes find each other again.
   runtime::Duration reconnect_interval = 1s;
@@ -108,10 +116,15 @@ class Membership {
   // Probe rounds started (one direct ping each) and those that needed indirect pings.
   std::uint64_t probes() const { return probes_; }
   std::uint64_t indirect_probes() const { return indirect_probes_; }
+  // Still asking for others' views (joining, and the view grew within the last view_quiet_rounds).
+  bool pulling_views() const { return pulling_; }
+  // Whole views sent to joining or returning members, and received.
+  std::uint64_t views_sent() const { return views_sent_; }
+  std::uint64_t views_received() const { return views_received_; }
   const std::string& self() const { return self_; }
 
  private:
-  enum class Kind : std::uint8_t { kPing = 1, kAck = 2, kPingReq = 3, kLeave = 4 };
+  enum class Kind : std::uint8_t { kPing = 1, kAck = 2, kPingReq = 3, kLeave = 4, kPull = 5, kView = 6 };
   struct Update {
     Member member;
     int remaining = 0;
@@ -131,6 +144,12 @@ class Membership {
 
   void send(Kind kind, const net::SocketAddress& to, std::uint32_t seq, const std::string& target = {},
             const net::SocketAddress& target_address = {});
+  // Every live member we know, to `to`, in as many datagrams as it takes; at most once a half probe round
+  // per member.
+  void send_view(const std::string& member, const net::SocketAddress& to, runtime::Instant now);
+  void knock_on_seeds();
+  // A member we had not heard of: remembered, and the view counts as grown.
+  void learned(runtime::Instant now);
   bool apply(const Member& update, runtime::Instant now, const std::string& reason);
   void gossip(const Member& m);
   void set_state(Member& m, MemberState state, const std::string& reason);
@@ -152,6 +171,7 @@ class Membership {
   // per update made that cubic in the cluster size.
   std::unordered_map<std::string, std::size_t> update_index_;
   std::uint64_t update_order_ = 0;
+  std::vector<std::size_t> pick_;  // send()'s heap of queue positions, kept to spare an allocation a message
   std::vector<std::string> round_;
   std::optional<Probe> probe_;
   std::map<std::uint32_t, Relay> relays_;
@@ -159,6 +179,10 @@ class Membership {
   runtime::Instant next_probe_{};
   runtime::Instant next_reconnect_{};
   bool joined_ = false, left_ = false;
+  bool pulling_ = false;
+  runtime::Instant view_grew_{};
+  std::unordered_map<std::string, runtime::Instant> view_sent_;  // when each member last got our view
+  std::uint64_t views_sent_ = 0, views_received_ = 0;
   std::uint32_t seq_ = 0;
   std::uint64_t malformed_ = 0;
   std::uint64_t deaths_refuted_ = 0;

@@ -4,6 +4,7 @@
 #include "engine/mutants/mutants.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <optional>
 
@@ -49,12 +50,18 @@ Layer2Node::~Layer2Node() {
     runtime_.remove_local_address(a);
 }
 
+runtime::Duration join_grace_for(runtime::Duration grace, std::size_t nodes) {
+  const double scale = std::max(1.0, std::log2(static_cast<double>(std::max<std::size_t>(nodes, 1))) / 4);
+  return std::chrono::duration_cast<runtime::Duration>(grace * scale);
+}
+
 void Layer2Node::start() {
   membership_->join(config_.seeds);
   if (config_.seeds.empty() || config_.join_grace <= runtime::Duration::zero())
     settle();
   else
-    grace_timer_->arm(config_.join_grace);
+    grace_timer_->arm(
+        join_grace_for(config_.join_grace, std::max(config_.seeds.size() + 1, config_.node_labels.size())));
 }
 
 void Layer2Node::leave() {

@@ -41,11 +41,18 @@ struct Layer2NodeConfig {
   // announce every address). With no seeds it claims at once. Settling marks the node ready in the
   // membership; a member that appears after we settled becomes a candidate only once it is ready, so the
   // current owners keep answering while a newcomer listens instead of handing over into silence.
+  // The grace is for up to 16 nodes; larger clusters wait longer (join_grace_for).
   runtime::Duration join_grace = std::chrono::milliseconds(250);
   // After a node leaves gracefully, how long the node taking its addresses sends it the segments of the
   // connections it is finishing (Runtime::hand_over): its drain's grace (serve --grace, 30 s) and a margin.
   runtime::Duration handover = std::chrono::seconds(35);
 };
+
+// How long a node of a cluster of `nodes` (its seeds and the nodes its configuration names) waits at most
+// before it settles: a joining node's view fills by pulling whole views, which takes about log2(nodes) probe
+// rounds, so the grace grows with log2(nodes) / 4 beyond 16 nodes, as Lifeguard scales its timeouts with the
+// cluster: 1.5x at 64 nodes, 2x at 256, 2.25x at 500.
+runtime::Duration join_grace_for(runtime::Duration grace, std::size_t nodes);
 
 class Layer2Node {
  public:

@@ -230,21 +230,29 @@ TEST(Membership, ANodeRestartedLongAfterAGracefulLeaveRejoins) {
   EXPECT_EQ(c.agents[0]->core().members().at("node-3").state, MemberState::kAlive);
 }
 
-// A hub that 40 nodes joined at once, as in a cold start, and what one of its datagrams then carries.
+// A hub that learned of 40 nodes at once, as in a cold start (from the view of a member they had joined), and
+// what its next datagram then carries.
 struct ColdStartHub {
   static net::SocketAddress at(int i) {
     return {net::IpAddress::v4(10, 0, 1, static_cast<std::uint8_t>(i)), kPort};
   }
   explicit ColdStartHub(MembershipConfig config) : hub("hub", at(0), config, 1) {
     const auto now = runtime::Instant{};
-    hub.join({}, now);
+    Membership reporter("reporter", at(50), {}, 2);
+    reporter.join({}, now);
     for (int i = 1; i <= 40; ++i) {
       Membership joiner("joiner-" + std::to_string(i), at(i), {}, static_cast<std::uint64_t>(i));
-      joiner.join({at(0)}, now);
+      joiner.join({at(50)}, now);
       for (const auto& d : joiner.take_outgoing())
-        hub.on_datagram(at(i), d.payload, now);
+        reporter.on_datagram(at(i), d.payload, now);
     }
-    (void)hub.take_outgoing();  // the acks to the joiners
+    (void)reporter.take_outgoing();  // its answers to the joiners
+    hub.join({at(50)}, now);         // a ping and a pull: the reporter answers with its view
+    for (const auto& d : hub.take_outgoing())
+      reporter.on_datagram(at(0), d.payload, now);
+    for (const auto& d : reporter.take_outgoing())
+      hub.on_datagram(at(50), d.payload, now);
+    (void)hub.take_outgoing();
     hub.handle_timeout(now + config.probe_interval);
     auto out = hub.take_outgoing();
     if (!out.empty()) next = std::move(out.front().payload);
@@ -255,20 +263,79 @@ struct ColdStartHub {
 
 TEST(Membership, ACrowdOfNewsRidesOnOneDatagramUpToItsByteBudget) {
   ColdStartHub cold({});
-  ASSERT_EQ(cold.hub.live_members().size(), 41u);
-  // 41 updates of 35 bytes wait: the datagram is filled to within one update of 1,400 bytes.
+  ASSERT_EQ(cold.hub.live_members().size(), 42u);
+  // 41 updates of 34 or 35 bytes wait: the datagram is filled to within one update of 1,400 bytes.
   EXPECT_GT(cold.next.size(), 1400u - 35u);
   EXPECT_LE(cold.next.size(), 1400u);
-  // A newcomer learns from that one datagram the sender and the 38 members that fit, not 16.
+  // A newcomer learns from that one datagram the sender and the 39 members that fit (38 joiners of 35 bytes
+  // and the reporter's 34), not 16.
   Membership newcomer("newcomer", ColdStartHub::at(99), {}, 7);
   newcomer.on_datagram(ColdStartHub::at(0), cold.next, runtime::Instant{});
-  EXPECT_EQ(newcomer.live_members().size(), 1u + 1u + 38u);
+  EXPECT_EQ(newcomer.live_members().size(), 1u + 1u + 39u);
 
   MembershipConfig small;
   small.max_message_bytes = 300;
   ColdStartHub budgeted(small);
   EXPECT_GT(budgeted.next.size(), 200u);
   EXPECT_LE(budgeted.next.size(), 300u);
+}
+
+TEST(Membership, ANodeAloneKnocksOnAFewOfItsSeedsARoundNotOnAll) {
+  std::vector<net::SocketAddress> seeds;
+  for (int i = 1; i <= 50; ++i)
+    seeds.push_back(ColdStartHub::at(i));
+  Membership m("newcomer", ColdStartHub::at(99), {}, 1);
+  m.join(seeds, runtime::Instant{});
+  std::set<std::string> knocked;
+  auto out = m.take_outgoing();
+  for (const auto& d : out)
+    knocked.insert(d.to.to_string());
+  EXPECT_EQ(knocked.size(), 3u);
+  EXPECT_EQ(out.size(), 6u);  // a ping and a pull for each
+  m.handle_timeout(runtime::Instant{} + MembershipConfig{}.probe_interval);
+  EXPECT_EQ(m.take_outgoing().size(), 6u);  // the next round, three more at random
+}
+
+TEST(Membership, ANewcomerLearnsTheWholeViewFromTheFirstMemberItReaches) {
+  const auto now = runtime::Instant{};
+  Membership hub("hub", ColdStartHub::at(0), {}, 1);
+  hub.join({}, now);
+  for (int i = 1; i <= 100; ++i) {
+    Membership joiner("joiner-" + std::to_string(i), ColdStartHub::at(i), {}, static_cast<std::uint64_t>(i));
+    joiner.join({ColdStartHub::at(0)}, now);
+    for (const auto& d : joiner.take_outgoing())
+      hub.on_datagram(ColdStartHub::at(i), d.payload, now);
+  }
+  (void)hub.take_outgoing();
+  Membership newcomer("newcomer", ColdStartHub::at(200), {}, 7);
+  newcomer.join({ColdStartHub::at(0)}, now);
+  for (const auto& d : newcomer.take_outgoing())
+    hub.on_datagram(ColdStartHub::at(200), d.payload, now);
+  auto answers = hub.take_outgoing();
+  EXPECT_GE(answers.size(), 3u);  // an ack, and 101 members take three datagrams of 1,400 bytes
+  for (const auto& d : answers) {
+    EXPECT_LE(d.payload.size(), 1400u);
+    newcomer.on_datagram(ColdStartHub::at(0), d.payload, now);
+  }
+  EXPECT_EQ(newcomer.live_members().size(), 102u);  // the hub, its 100 joiners and itself
+  EXPECT_EQ(newcomer.views_received(), answers.size() - 1);
+}
+
+TEST(Membership, AJoiningNodeStopsAskingForViewsOnceItsViewStopsGrowing) {
+  Cluster c(10);
+  ASSERT_TRUE(c.world.run_until([&] { return c.converged(); }, 2s));
+  c.world.run_for(500ms);
+  std::uint64_t sent = 0;
+  for (const auto& a : c.agents) {
+    EXPECT_FALSE(a->core().pulling_views()) << a->core().self();
+    sent += a->core().views_sent();
+  }
+  EXPECT_GT(sent, 0u);
+  c.world.run_for(2s);
+  std::uint64_t later = 0;
+  for (const auto& a : c.agents)
+    later += a->core().views_sent();
+  EXPECT_EQ(later, sent);  // a quiet cluster sends gossip, not views
 }
 
 TEST(Membership, MalformedDatagramsAreCountedAndIgnored) {
