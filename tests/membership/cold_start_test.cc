@@ -127,7 +127,8 @@ class ColdStartLan {
 // The simulator's judge leaves out the first 2 s of a run (scenario/judge/ownership.cc); so does this.
 constexpr runtime::Duration kSettle = 2s;
 
-// 500 nodes; the simulator runs the 1,000-VIP case (reports/sim-speed.md), which takes minutes under ASan here.
+// 500 nodes; the simulator runs the 1,000-VIP case (reports/sim-speed.md), which takes minutes under ASan
+// here.
 TEST(ColdStart, FiveHundredNodesStartingAtOnceEndWithOneOwnerPerVip) {
   ColdStart c;
   c.nodes = 500;
