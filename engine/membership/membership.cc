@@ -369,6 +369,8 @@ void Membership::learned(runtime::Instant now) {
 
 void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView payload,
                              runtime::Instant now) {
+  ++traffic_.datagrams_received;
+  traffic_.bytes_received += payload.size();
   Reader r(payload);
   bool magic = r.u8() == 'M' && r.u8() == 'G' && r.u8() == 2;
   auto kind = static_cast<Kind>(r.u8());
@@ -580,6 +582,9 @@ std::optional<runtime::Instant> Membership::next_timeout() const {
 }
 
 std::vector<OutgoingDatagram> Membership::take_outgoing() {
+  traffic_.datagrams_sent += outgoing_.size();
+  for (const OutgoingDatagram& d : outgoing_)
+    traffic_.bytes_sent += d.payload.size();
   return std::exchange(outgoing_, {});
 }
 std::vector<MembershipEvent> Membership::take_events() {

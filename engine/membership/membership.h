@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/membership/traffic-t.h"
 #include "engine/net/ip_address.h"
 #include "engine/runtime/bytes.h"
 #include "engine/runtime/seeded_random.h"
@@ -121,6 +122,7 @@ class Membership {
   // Whole views sent to joining or returning members, and received.
   std::uint64_t views_sent() const { return views_sent_; }
   std::uint64_t views_received() const { return views_received_; }
+  const MembershipTraffic& traffic() const { return traffic_; }
   const std::string& self() const { return self_; }
 
  private:
@@ -183,6 +185,7 @@ class Membership {
   runtime::Instant view_grew_{};
   std::unordered_map<std::string, runtime::Instant> view_sent_;  // when each member last got our view
   std::uint64_t views_sent_ = 0, views_received_ = 0;
+  MembershipTraffic traffic_;
   std::uint32_t seq_ = 0;
   std::uint64_t malformed_ = 0;
   std::uint64_t deaths_refuted_ = 0;

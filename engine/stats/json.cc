@@ -42,9 +42,20 @@ json speaker(const SpeakerRow& s) {
     responses += a.responses_sent;
     gratuitous += a.gratuitous_sent;
   }
-  return {
-      {"requests_received", requests}, {"responses_sent", responses}, {"gratuitous_sent", gratuitous},
-      {"failovers", s.owner_moves},    {"probes", s.probes},          {"indirect_probes", s.indirect_probes}};
+  const membership::MembershipTraffic& t = s.traffic;
+  json membership = {{"datagrams_sent", t.datagrams_sent},
+                     {"bytes_sent", t.bytes_sent},
+                     {"datagrams_received", t.datagrams_received},
+                     {"bytes_received", t.bytes_received},
+                     {"views_sent", s.views_sent},
+                     {"views_received", s.views_received}};
+  return {{"requests_received", requests},
+          {"responses_sent", responses},
+          {"gratuitous_sent", gratuitous},
+          {"failovers", s.owner_moves},
+          {"probes", s.probes},
+          {"indirect_probes", s.indirect_probes},
+          {"membership", std::move(membership)}};
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 //   servers.<backend>/<server>.{requests, responses.*, sessions, connection_errors, check_failures,
 //                               up_down, status}
 //   speaker.{requests_received, responses_sent, gratuitous_sent, failovers, probes, indirect_probes}
+//   speaker.membership.{datagrams_sent, bytes_sent, datagrams_received, bytes_received, views_sent,
+//                       views_received}
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -325,6 +325,20 @@ void speaker_series(std::string& out, const SpeakerRow& sp) {
   header(out, "metalgate_membership_indirect_probes_total", "counter",
          "Probe rounds that needed indirect pings");
   out += "metalgate_membership_indirect_probes_total " + std::to_string(sp.indirect_probes) + "\n";
+  // memberlist's udp.sent / udp.received, with the direction as a label.
+  auto sent_received = [&](std::string_view name, std::string_view help, std::uint64_t sent,
+                           std::uint64_t received) {
+    header(out, name, "counter", help);
+    out += std::string(name) + "{direction=\"sent\"} " + std::to_string(sent) + "\n";
+    out += std::string(name) + "{direction=\"received\"} " + std::to_string(received) + "\n";
+  };
+  const membership::MembershipTraffic& t = sp.traffic;
+  sent_received("metalgate_membership_datagrams_total", "Membership datagrams", t.datagrams_sent,
+                t.datagrams_received);
+  sent_received("metalgate_membership_bytes_total", "Membership payload bytes", t.bytes_sent,
+                t.bytes_received);
+  sent_received("metalgate_membership_views_total", "Whole views pushed to joining members, and received",
+                sp.views_sent, sp.views_received);
   header(out, "metalgate_speaker_failovers_total", "counter",
          "Service addresses that moved from one node to another in this node's view");
   out += "metalgate_speaker_failovers_total " + std::to_string(sp.owner_moves) + "\n";

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/membership/traffic-t.h"
 #include "engine/runtime/time.h"
 #include "engine/stats/counters-t.h"
 
@@ -70,6 +71,8 @@ struct SpeakerRow {
   std::vector<AddressRow> addresses;
   std::uint64_t members[4] = {};  // by membership::MemberState: alive, suspect, dead, left
   std::uint64_t probes = 0, indirect_probes = 0, owner_moves = 0;
+  std::uint64_t views_sent = 0, views_received = 0;  // whole views pushed to joining members, and pulled
+  membership::MembershipTraffic traffic;
 };
 
 struct Snapshot {

@@ -29,6 +29,9 @@ SpeakerRow take_speaker_snapshot(const speaker::Layer2Node& layer2, const std::s
     ++row.members[static_cast<int>(member.state)];
   row.probes = m.probes();
   row.indirect_probes = m.indirect_probes();
+  row.views_sent = m.views_sent();
+  row.views_received = m.views_received();
+  row.traffic = m.traffic();
   row.owner_moves = layer2.owner_moves();
   return row;
 }

@@ -78,6 +78,17 @@ class Result:
         return pd.DataFrame(self.document.get("several_owners", []), columns=["vip", "from_ms", "to_ms", "nodes"])
 
     @property
+    def node_counters(self):
+        """Each node's stats counters at the end of the run (nodes running then), one row per node indexed by
+        name, nested keys joined by dots: "speaker.membership.bytes_sent", "frontends.<name>.requests"."""
+        import pandas as pd
+        nodes = self.document.get("nodes", {})
+        frame = pd.json_normalize([nodes[n] for n in sorted(nodes)], sep=".")
+        frame.index = sorted(nodes)
+        frame.index.name = "node"
+        return frame
+
+    @property
     def failovers(self):
         import pandas as pd
         return pd.DataFrame(self.document.get("failovers", []))

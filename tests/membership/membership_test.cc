@@ -338,6 +338,26 @@ TEST(Membership, AJoiningNodeStopsAskingForViewsOnceItsViewStopsGrowing) {
   EXPECT_EQ(later, sent);  // a quiet cluster sends gossip, not views
 }
 
+TEST(Membership, TrafficCountsEveryDatagramAndByteEachWay) {
+  Membership a("a", {Cluster::address(0), kPort}, {}, 1);
+  Membership b("b", {Cluster::address(1), kPort}, {}, 2);
+  a.join({{Cluster::address(1), kPort}}, runtime::Instant{});
+  std::uint64_t bytes = 0;
+  auto out = a.take_outgoing();
+  ASSERT_FALSE(out.empty());
+  for (const auto& d : out) {
+    bytes += d.payload.size();
+    b.on_datagram({Cluster::address(0), kPort}, d.payload, runtime::Instant{});
+  }
+  EXPECT_EQ(a.traffic().datagrams_sent, out.size());
+  EXPECT_EQ(a.traffic().bytes_sent, bytes);
+  EXPECT_EQ(b.traffic().datagrams_received, out.size());
+  EXPECT_EQ(b.traffic().bytes_received, bytes);
+  EXPECT_EQ(b.traffic().datagrams_sent, 0u);  // counted when taken, as the world sends them
+  b.on_datagram({Cluster::address(0), kPort}, runtime::Bytes(5, 0xff), runtime::Instant{});
+  EXPECT_EQ(b.traffic().datagrams_received, out.size() + 1);  // malformed ones too
+}
+
 TEST(Membership, MalformedDatagramsAreCountedAndIgnored) {
   Membership m("a", {Cluster::address(0), kPort}, {}, 1);
   runtime::Bytes junk{'M', 'G', 1, 1, 0, 0};

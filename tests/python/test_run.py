@@ -53,6 +53,12 @@ def test_series_frames(short):
     assert r.expectations["passed"].all() == r.passed
     assert list(r.faults["action"]) == ["crash"]
     assert list(r.several_owners.columns) == ["vip", "from_ms", "to_ms", "nodes"] and r.several_owners.empty
+    counters = r.node_counters
+    assert set(counters.index) == set(r.document["nodes"])
+    sent = counters["speaker.membership.bytes_sent"]
+    assert (sent > 0).all() and (counters["speaker.membership.datagrams_received"] > 0).all()
+    # Every datagram carries at least its header (magic, kind, sequence, sender).
+    assert (sent >= 10 * counters["speaker.membership.datagrams_sent"]).all()
 
 
 def test_progress_is_reported_in_simulated_seconds(short):

@@ -65,6 +65,16 @@ TEST(StatsPrometheus, TheSpeakerHasMetalLBsNamesAndTheMembershipGauges) {
   EXPECT_THAT(m, HasSubstr("metalgate_membership_members{state=\"alive\"} 3\n"));
 }
 
+TEST(StatsPrometheus, MembershipTrafficIsCountedEachWayAsMemberlistsUdpMetrics) {
+  const std::string m = to_prometheus(testing::sample_snapshot());
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_datagrams_total{direction=\"sent\"} 40\n"));
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_datagrams_total{direction=\"received\"} 38\n"));
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_bytes_total{direction=\"sent\"} 4000\n"));
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_bytes_total{direction=\"received\"} 3900\n"));
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_views_total{direction=\"sent\"} 2\n"));
+  EXPECT_THAT(m, HasSubstr("metalgate_membership_views_total{direction=\"received\"} 1\n"));
+}
+
 TEST(StatsPrometheus, EverySampleFollowsItsFamilysHelpAndTypeAndNoFamilyRepeats) {
   std::istringstream in(to_prometheus(testing::sample_snapshot()));
   std::set<std::string> families;

@@ -50,6 +50,9 @@ inline Snapshot sample_snapshot() {
   sp.node = "node-a";
   sp.addresses.push_back({"192.168.1.240", "haproxy-ingress/haproxy", true, 4, 4, 6});
   sp.members[0] = 3;
+  sp.views_sent = 2;
+  sp.views_received = 1;
+  sp.traffic = {.datagrams_sent = 40, .bytes_sent = 4000, .datagrams_received = 38, .bytes_received = 3900};
   s.speaker = sp;
   return s;
 }
