@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <numeric>
+#include <span>
 #include <utility>
 
 namespace metalgate::membership {
@@ -320,10 +321,12 @@ void Membership::send(Kind kind, const net::SocketAddress& to, std::uint32_t seq
     ++count;
   }
   w.u8(static_cast<std::uint8_t>(count));
-  std::vector<std::size_t> told(pick_.rbegin(), pick_.rbegin() + static_cast<std::ptrdiff_t>(count));
-  for (std::size_t i : told) {
-    write_update(w, updates_[i].member);
-    --updates_[i].remaining;
+  // The told ones are pick_'s tail, the first popped last: read backwards, in place (no allocation a
+  // message).
+  const std::span<std::size_t> told(heap_end, pick_.end());
+  for (auto i = told.rbegin(); i != told.rend(); ++i) {
+    write_update(w, updates_[*i].member);
+    --updates_[*i].remaining;
   }
   // Told often enough: out of the queue, the last entry moved into the gap (the order is by count and age).
   std::sort(told.begin(), told.end(), std::greater<>());

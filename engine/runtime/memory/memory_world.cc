@@ -405,16 +405,16 @@ void MemoryHost::assign_address(const net::IpAddress& address) {
 }
 
 bool MemoryHost::holds(const net::IpAddress& address) const {
-  return held_.count(address) > 0;
+  auto it = world_.holders_.find(address);
+  return it != world_.holders_.end() && it->second.count(index_) > 0;
 }
 
 void MemoryHost::hold(const net::IpAddress& address) {
-  if (held_.insert(address).second) world_.holders_[address].insert(index_);
+  world_.holders_[address].insert(index_);
 }
 
 void MemoryHost::let_go(const net::IpAddress& address) {
   if (std::find(addresses_.begin(), addresses_.end(), address) != addresses_.end()) return;
-  held_.erase(address);
   auto it = world_.holders_.find(address);
   if (it == world_.holders_.end()) return;
   it->second.erase(index_);

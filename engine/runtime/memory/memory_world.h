@@ -103,7 +103,7 @@ class MemoryHost final : public Runtime {
   std::vector<Interface> interfaces_;
   std::vector<net::IpAddress> addresses_;        // interface addresses
   std::vector<net::IpAddress> local_addresses_;  // VIPs added through the port
-  std::set<net::IpAddress> held_;                // both of the above
+  // Both of the above are held: the world's holders_ index says which host holds an address.
   void hold(const net::IpAddress& address);
   void let_go(const net::IpAddress& address);  // unless it is an interface address too
   std::map<net::SocketAddress, std::weak_ptr<ListenerState>> listeners_;
