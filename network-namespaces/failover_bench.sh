@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Failover benchmark (not a test): metalgate against keepalived VRRP (advert_int 1 and 0.1) in the same namespaces.
 # For each system and fault (SIGKILL of the owner's daemon, the owner's link going down, SIGTERM), RUNS fresh runs:
-# three nodes and a client on a bridge (all in namespaces this script creates and removes). The client asks for
+# NODES nodes (3 unless set, at most 64) and a client on a bridge (all in namespaces this script creates and removes). The client asks for
 # the VIP every 10 ms (ARP and ICMP echo through its own kernel); failover is the time from the fault to the first
 # echo reply from another node's MAC. "dual" counts runs where, after failover, one ARP round was answered by two
 # MACs (a stale owner still answering). Prints a Markdown table.
-# Usage: failover_bench.sh METALGATE VIP_PROBE [RUNS=20]   (root)
+# Usage: [NODES=3] [SYSTEMS="metalgate keepalived-1 keepalived-0.1"] failover_bench.sh METALGATE VIP_PROBE [RUNS=20]
+# (root)
 set -u
 metalgate=$(readlink -f "$1"); probe=$(readlink -f "$2"); runs=${3:-20}
+count=${NODES:-3}
+# Node i is 10.99.0.(10 + i): 64 nodes end at .73, below the client (.100) and the pool (.240-.250).
+[ "$count" -ge 2 ] && [ "$count" -le 64 ] || { echo "NODES must be 2..64" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces" >&2; exit 2; }
 command -v keepalived >/dev/null || { echo "keepalived is not installed (apt-get install keepalived)" >&2; exit 2; }
 
 id=$$
 br=mgbb-$id client=mgbc-$id
-nodes=(mgb0-$id mgb1-$id mgb2-$id)
+nodes=(); for ((i = 0; i < count; i++)); do nodes+=("mgb$i-$id"); done
 vip=10.99.0.240
 tmp=$(mktemp -d)
 pids=()
@@ -29,22 +33,27 @@ teardown() {
 trap 'teardown; rm -rf "$tmp"' EXIT
 
 source "$(dirname "$(readlink -f "$0")")/lan.sh"
+node_ip() { echo "10.99.0.$((10 + $1))"; }
 setup_lan() {
   lan_bridge "$br"
   local i
-  for i in 0 1 2; do lan_attach "$br" "${nodes[$i]}" "mgq$i-$id" "10.99.0.1$i"; done
+  for ((i = 0; i < count; i++)); do lan_attach "$br" "${nodes[$i]}" "mgq$i-$id" "$(node_ip "$i")"; done
   lan_attach "$br" "$client" "mgqc-$id" 10.99.0.100
+  # Beyond three nodes the nodes know each other's MACs from the start (lan.sh says why); the client still
+  # resolves the VIP by ARP, which is what is measured.
+  [ "$count" -gt 3 ] && lan_static_neighbours "${nodes[@]}"
+  return 0
 }
 lan_manifests "$tmp/lan.yaml"
 
 start_daemons() {  # system
   local i
-  for i in 0 1 2; do
+  for ((i = 0; i < count; i++)); do
     if [ "$1" = metalgate ]; then
       local peers=() j
-      for j in 0 1 2; do [ "$j" -ne "$i" ] && peers+=(--peer "10.99.0.1$j:7946"); done
+      for ((j = 0; j < count; j++)); do [ "$j" -ne "$i" ] && peers+=(--peer "$(node_ip "$j"):7946"); done
       ip netns exec "${nodes[$i]}" "$metalgate" serve --manifests "$tmp/lan.yaml" --node "node-$i" --interface eth0 \
-        --bind "10.99.0.1$i:7946" "${peers[@]}" --seed "$((RANDOM + 1))" >"$tmp/d$i.log" 2>&1 &
+        --bind "$(node_ip "$i"):7946" "${peers[@]}" --seed "$((RANDOM + 1))" >"$tmp/d$i.log" 2>&1 &
       pids[$i]=$!
     else
       local advert=${1#keepalived-} version=2
@@ -95,6 +104,13 @@ fault() {  # system fault node
   esac
 }
 
+# LOGS=DIR keeps the daemons' logs of every run that found no single owner or no failover.
+keep_logs() {
+  [ -n "${LOGS:-}" ] || return 0
+  mkdir -p "$LOGS/$1" && cp "$tmp"/*.log "$tmp"/probe.out "$LOGS/$1/" 2>/dev/null
+  return 0
+}
+
 declare -A results dual fails
 read -ra systems <<<"${SYSTEMS:-metalgate keepalived-1 keepalived-0.1}"  # SYSTEMS=metalgate: only those
 faults=(sigkill linkdown sigterm)
@@ -104,8 +120,11 @@ for system in "${systems[@]}"; do
     for ((r = 1; r <= runs; r++)); do
       setup_lan
       start_daemons "$system"
-      if ! old=$(wait_single_owner); then fails[$system,$f]=$(( ${fails[$system,$f]:-0} + 1 )); teardown; continue; fi
-      owner=""; for i in 0 1 2; do [ "$(mac_of "$i")" = "$old" ] && owner=$i; done
+      if ! old=$(wait_single_owner); then
+        fails[$system,$f]=$(( ${fails[$system,$f]:-0} + 1 ))
+        keep_logs "$system-$f-$r-no-owner"; teardown; continue
+      fi
+      owner=""; for ((i = 0; i < count; i++)); do [ "$(mac_of "$i")" = "$old" ] && owner=$i; done
       ip netns exec "$client" "$probe" eth0 "$vip" 10 "$window" >"$tmp/probe.out" &
       probe_pid=$!
       sleep 0.3
@@ -115,6 +134,7 @@ for system in "${systems[@]}"; do
       ms=$(awk -v t0="$t0" -v old="$old" '$1 == "icmp" && $2 > t0 && $3 != old {printf "%.1f", ($2 - t0) / 1e6; exit}' "$tmp/probe.out")
       if [ -z "$ms" ]; then
         fails[$system,$f]=$(( ${fails[$system,$f]:-0} + 1 ))
+        keep_logs "$system-$f-$r-no-failover"
       else
         results[$system,$f]="${results[$system,$f]:-} $ms"
         # After failover plus 500 ms: any ARP round answered by two different MACs?

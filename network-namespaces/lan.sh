@@ -30,6 +30,26 @@ lan_attach() {
   ip -n "$2" link set eth0 up
 }
 
+# lan_static_neighbours NS...: every namespace gets a permanent neighbour entry for every other's eth0. Linux
+# keeps one ARP table for all namespaces, and past net.ipv4.neigh.default.gc_thresh3 (1,024) dynamic entries it
+# refuses new ones and drops what waits on them ("neighbor table overflow"): 64 nodes that all talk to each
+# other need 4,032. Permanent entries are exempt from that limit, and the host's sysctls stay as they are.
+lan_static_neighbours() {
+  local ns other batch
+  declare -A macs ips
+  for ns in "$@"; do
+    macs[$ns]=$(ip netns exec "$ns" cat /sys/class/net/eth0/address)
+    ips[$ns]=$(ip -n "$ns" -4 -o addr show dev eth0 | awk '{split($4, a, "/"); print a[1]}')
+  done
+  for ns in "$@"; do
+    batch=""
+    for other in "$@"; do
+      [ "$other" = "$ns" ] || batch+="neigh replace ${ips[$other]} lladdr ${macs[$other]} dev eth0 nud permanent"$'\n'
+    done
+    printf '%s' "$batch" | ip -n "$ns" -batch -
+  done
+}
+
 # lan_pool: prints an address pool 10.99.0.240-250 and its L2Advertisement.
 lan_pool() {
   cat <<YAML

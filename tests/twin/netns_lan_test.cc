@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -34,6 +35,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21) in the effective set.
 bool privileged() {
@@ -233,6 +236,35 @@ TEST_F(NetnsLanTest, EachHostHasEth0WithItsMacAndAddresses) {
 TEST_F(NetnsLanTest, HostsReachEachOtherOverIpv6) {
   EXPECT_EQ(datagrams_arriving(*lan, a(), b(), *a().address6, *b().address6), 1);
   EXPECT_EQ(datagrams_arriving(*lan, d(), c(), *d().address6, *c().address6), 1);
+}
+
+// `ip -n <namespace> neigh show`, one entry a line.
+std::string neighbours_of(const NetnsLan& lan, const std::string& host) {
+  std::string out;
+  const std::string command = "ip -n " + lan.prefix() + "-" + host + " neigh show";
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char line[512];
+    while (std::fgets(line, sizeof line, pipe) != nullptr)
+      out += line;
+    ::pclose(pipe);
+  }
+  return out;
+}
+
+TEST_F(NetnsLanTest, PinnedHostsKnowEachOthersMacsPermanentlyAndOthersStillUseArp) {
+  ASSERT_TRUE(lan->pin_neighbours({"a", "b", "c"}));
+  const std::string at_a = neighbours_of(*lan, "a");
+  EXPECT_THAT(at_a, HasSubstr("10.123.0.2 dev eth0 lladdr 02:00:00:12:30:02 PERMANENT"));
+  EXPECT_THAT(at_a, HasSubstr("10.123.0.3 dev eth0 lladdr 02:00:00:12:30:03 PERMANENT"));
+  EXPECT_THAT(at_a, HasSubstr("fd00:123::2 dev eth0 lladdr 02:00:00:12:30:02 PERMANENT"));
+  EXPECT_THAT(at_a, Not(HasSubstr("10.123.0.4 ")));  // d is not pinned
+  EXPECT_THAT(at_a, Not(HasSubstr("10.123.0.1 ")));  // nor is a itself
+  EXPECT_THAT(neighbours_of(*lan, "d"), Not(HasSubstr("PERMANENT")));
+  EXPECT_TRUE(reaches(*lan, a(), b()));
+  EXPECT_TRUE(reaches(*lan, d(), a()));  // resolved by ARP as before
+  auto unknown = lan->pin_neighbours({"a", "nobody"});
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error(), HasSubstr("no host nobody"));
 }
 
 TEST_F(NetnsLanTest, NicDownStopsTrafficAndUpRestoresIt) {

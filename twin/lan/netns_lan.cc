@@ -14,12 +14,14 @@
 
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <netlink/addr.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +52,23 @@ int change_link(nl_sock* sock, int ifindex, std::optional<bool> up, int master) 
   if (master != 0) rtnl_link_set_master(link, master);
   int err = rtnl_link_change(sock, link, link, 0);
   rtnl_link_put(link);
+  return err;
+}
+
+// A permanent neighbour entry: `ip` is at `mac` on `ifindex`, never resolved, never expired.
+int add_permanent_neighbour(nl_sock* sock, int ifindex, const net::IpAddress& ip,
+                            const net::MacAddress& mac) {
+  rtnl_neigh* neigh = rtnl_neigh_alloc();
+  nl_addr* dst = nl_addr_build(ip.is_v4() ? AF_INET : AF_INET6, ip.bytes().data(), ip.byte_length());
+  nl_addr* lladdr = nl_addr_build(AF_LLC, mac.bytes().data(), mac.bytes().size());
+  rtnl_neigh_set_ifindex(neigh, ifindex);
+  int err = rtnl_neigh_set_dst(neigh, dst);
+  rtnl_neigh_set_lladdr(neigh, lladdr);
+  rtnl_neigh_set_state(neigh, NUD_PERMANENT);
+  if (err == 0) err = rtnl_neigh_add(sock, neigh, NLM_F_CREATE | NLM_F_REPLACE);
+  nl_addr_put(lladdr);
+  nl_addr_put(dst);
+  rtnl_neigh_put(neigh);
   return err;
 }
 
@@ -250,6 +269,29 @@ Result<bool> NetnsLan::add_host(const NetnsHost& spec) {
   state.namespaces.push_back(host->ns);
   state.by_name[spec.name] = host.get();
   state.hosts.push_back(std::move(host));
+  return true;
+}
+
+Result<bool> NetnsLan::pin_neighbours(const std::vector<std::string>& names) {
+  std::vector<State::Host*> pinned;
+  for (const auto& name : names) {
+    State::Host* host = state_->find(name);
+    if (host == nullptr) return Failure{"pin_neighbours: no host " + name + " on LAN " + prefix_};
+    pinned.push_back(host);
+  }
+  for (State::Host* host : pinned) {
+    for (State::Host* other : pinned) {
+      if (other == host) continue;
+      std::vector<net::IpAddress> addresses{other->spec.address};
+      if (other->spec.address6) addresses.push_back(*other->spec.address6);
+      for (const auto& ip : addresses) {
+        int err = add_permanent_neighbour(host->sock.get(), host->eth0, ip, other->spec.mac);
+        if (err < 0)
+          return fail("pin_neighbours: " + other->spec.name + " (" + ip.to_string() + ") in " + host->ns,
+                      err);
+      }
+    }
+  }
   return true;
 }
 

@@ -57,6 +57,12 @@ class NetnsLan {
 
   // A namespace for the host, its veth into the bridge, its addresses, every link up (lo too).
   Result<bool> add_host(const NetnsHost& host);
+  // Each listed host gets a permanent neighbour entry (IPv4, and IPv6 where it has one) for every other
+  // listed host. Linux keeps one neighbour table for all namespaces, and past
+  // net.ipv4.neigh.default.gc_thresh3 (1,024 by default) dynamic entries it refuses new ones and drops what
+  // waits on them ("neighbor table overflow"); permanent entries are exempt. A 64-node LAN whose nodes all
+  // talk to each other needs 4,032. The host's sysctls stay as they are.
+  Result<bool> pin_neighbours(const std::vector<std::string>& hosts);
   // The path a process enters the host's namespace through (setns): /run/netns/<prefix>-<name>.
   std::string netns_path(const std::string& host) const;
   const std::string& prefix() const { return prefix_; }

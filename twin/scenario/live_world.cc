@@ -170,7 +170,23 @@ std::string LiveWorld::build_lan() {
     if (auto error = add(pod.name, pod.address); !error.empty()) return error;
   for (const auto& c : scenario.clients)
     if (auto error = add(c.name, c.address); !error.empty()) return error;
-  return "";
+  return pin_large_lan();
+}
+
+// Nodes talk to every node and to the pods, and all namespaces share one neighbour table. Past 512 dynamic
+// entries (gc_thresh2) the kernel purges entries in use, past 1,024 it drops datagrams (netns_lan.h); a
+// 64-node LAN's membership then flapped (reports/failover.md). Beyond that budget nodes and pods know each
+// other's MACs from the start. Clients keep resolving by ARP: whose MAC they get for a VIP is what is judged.
+std::string LiveWorld::pin_large_lan() {
+  constexpr std::size_t kDynamicNeighbourBudget = 512;
+  std::vector<std::string> talkers;
+  for (const auto& node : scenario.nodes)
+    talkers.push_back(node.name);
+  for (const auto& pod : plan.pods)
+    talkers.push_back(pod.name);
+  if (talkers.size() * (talkers.size() - 1) <= kDynamicNeighbourBudget) return "";
+  auto pinned = lan->pin_neighbours(talkers);
+  return pinned ? "" : pinned.error();
 }
 
 std::vector<std::string> LiveWorld::serve_arguments(const ScenarioNode& n) const {

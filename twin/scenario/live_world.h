@@ -46,6 +46,7 @@ struct LiveWorld : scenario::run::WorldRun, scenario::run::WorldActions {
 
   // The LAN with a host per node, pod and client (that order, as in the simulator); "" or why not.
   std::string build_lan();
+  std::string pin_large_lan();  // nodes' and pods' neighbour entries, on LANs too large for ARP (see .cc)
   // With --pcap: a capture of every host's eth0 (as its NIC sees it, as in the simulator) into
   // `<pcap_directory>/<host>.pcap`, by tcpdump in the host's namespace; "" or why not.
   std::string start_captures();
