@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <numeric>
+#include <set>
 #include <span>
 #include <utility>
 
@@ -451,10 +452,14 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
   if (alive && (kind == Kind::kPull || (stranger && kind != Kind::kView))) send_view(sender, from, now);
 }
 
-void Membership::knock_on_seeds() {
+void Membership::knock_on_seeds(bool unknown_only) {
+  std::set<net::SocketAddress> known;
+  if (unknown_only)
+    for (const auto& [name, m] : members_)
+      known.insert(m.address);
   std::vector<const net::SocketAddress*> chosen;
   for (const auto& s : seeds_)
-    chosen.push_back(&s);
+    if (!known.contains(s)) chosen.push_back(&s);
   for (std::size_t i = 0; i < chosen.size() && i < config_.seeds_per_round; ++i)
     std::swap(chosen[i], chosen[i + random_.below(chosen.size() - i)]);
   chosen.resize(std::min(chosen.size(), config_.seeds_per_round));
@@ -559,9 +564,8 @@ void Membership::handle_timeout(runtime::Instant now) {
       const Member* d = dead[random_.below(dead.size())];
       gossip(*d);  // the ping carries its death record, so a live peer can refute it
       send(Kind::kPing, d->address, ++seq_);
-    } else if (live_members().size() <= 1) {
-      knock_on_seeds();
     }
+    knock_on_seeds(/*unknown_only=*/true);
   }
 }
 

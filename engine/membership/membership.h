@@ -46,8 +46,8 @@ struct MembershipConfig {
   std::size_t seeds_per_round = 3;
   // A joining node asks for views until its view has not grown for this many probe rounds.
   int view_quiet_rounds = 3;
-  // How often to knock on a dead member's door (or the seeds' when alone), so healed partitions and restarted
-  // nodes find each other again.
+  // How often to knock on a dead member's door and on the seeds no member has the address of, so healed
+  // partitions, restarted nodes and clusters that formed apart find each other again.
   runtime::Duration reconnect_interval = 1s;
   // What this node tells the others about itself: whether it runs the proxy (the ingress controller's
   // Service has its endpoints on exactly those nodes, for externalTrafficPolicy: Local).
@@ -149,7 +149,13 @@ class Membership {
   // Every live member we know, to `to`, in as many datagrams as it takes; at most once a half probe round
   // per member.
   void send_view(const std::string& member, const net::SocketAddress& to, runtime::Instant now);
-  void knock_on_seeds();
+  // A ping (and a pull while joining) to seeds_per_round seeds chosen at random; with unknown_only, among the
+  // seeds no member we know of (in any state) has the address of. A node alone knocks every probe round;
+  // every node knocks on the unknown seeds every reconnect_interval. That merges clusters that formed apart:
+  // nodes powered on one by one, the first few finding each other before the rest are up, then each side's
+  // nodes stop knocking once they know anyone, and neither side ever hears of the other (a 64-node live LAN
+  // split in two that way, with one owner per VIP on each side). Nothing is sent once every seed is known.
+  void knock_on_seeds(bool unknown_only = false);
   // A member we had not heard of: remembered, and the view counts as grown.
   void learned(runtime::Instant now);
   bool apply(const Member& update, runtime::Instant now, const std::string& reason);
