@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Failover benchmark (not a test): metalgate against keepalived VRRP (advert_int 1 and 0.1) in the same namespaces.
 # For each system and fault (SIGKILL of the owner's daemon, the owner's link going down, SIGTERM), RUNS fresh runs:
-# NODES nodes (3 unless set, at most 64) and a client on a bridge (all in namespaces this script creates and removes). The client asks for
-# the VIP every 10 ms (ARP and ICMP echo through its own kernel); failover is the time from the fault to the first
-# echo reply from another node's MAC. "dual" counts runs where, after failover, one ARP round was answered by two
-# MACs (a stale owner still answering). Prints a Markdown table.
+# NODES nodes (3 unless set, at most 64) and a client on a bridge, all in namespaces this script creates and
+# removes. The client asks for the VIP every 10 ms (ARP and ICMP echo through its own kernel); failover is the time
+# from the fault to the first echo reply from another node's MAC. "dual" counts runs where, after failover, one
+# ARP round was answered by two MACs (a stale owner still answering). Prints a Markdown table.
 # Usage: [NODES=3] [SYSTEMS="metalgate keepalived-1 keepalived-0.1"] failover_bench.sh METALGATE VIP_PROBE [RUNS=20]
 # (root)
 set -u

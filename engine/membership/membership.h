@@ -154,7 +154,7 @@ class Membership {
   // every node knocks on the unknown seeds every reconnect_interval. That merges clusters that formed apart:
   // nodes powered on one by one, the first few finding each other before the rest are up, then each side's
   // nodes stop knocking once they know anyone, and neither side ever hears of the other (a 64-node live LAN
-  // split in two that way, with one owner per VIP on each side). Nothing is sent once every seed is known.
+  // split into three that way, each with its own owner per VIP). Nothing is sent once every seed is known.
   void knock_on_seeds(bool unknown_only = false);
   // A member we had not heard of: remembered, and the view counts as grown.
   void learned(runtime::Instant now);
