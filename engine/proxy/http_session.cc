@@ -626,6 +626,11 @@ void HttpSession::pump_request_body() {
   if (conn_->stream().write_backlog() > kHighWater && !client_paused_) {
     client_->set_reading(false);
     client_paused_ = true;
+  } else if (client_paused_ && !req_body_done_ && conn_->stream().write_backlog() <= kHighWater) {
+    // The body held while connecting paused the client (client_data); it all went out at once, so no
+    // on_server_drained will come to resume it.
+    client_paused_ = false;
+    client_->set_reading(true);
   }
 }
 
