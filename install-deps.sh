@@ -18,6 +18,9 @@ packages=(
   ipvsadm nftables
   # The Debian packages: manual pages from --help (help2man), and lintian on the .debs (tests/packaging).
   lintian help2man
+  # HTTP/2 (engine/http2): nghttp2's session API without its I/O; curl, nghttp and h2load as clients, and
+  # grpcio for a gRPC round trip through the proxy.
+  libnghttp2-dev nghttp2-client python3-grpcio
   # tests/stats: a real Prometheus scrapes /metrics and evaluates the tutorial dashboard's queries; promtool
   # lints the exposition.
   prometheus

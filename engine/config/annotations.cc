@@ -117,7 +117,7 @@ constexpr std::array kAnnotations = {
     AnnotationSpec{"timeout-server-fin", C, C, "", kReal, "",
                    "timeout-server applies after a server's FIN too"},
     AnnotationSpec{"timeout-tunnel", C, C | I | S, "1h", kReal, ""},
-    AnnotationSpec{"tls-alpn", C, C, "h2,http/1.1", kReal, "", "ALPN offers http/1.1"},
+    AnnotationSpec{"tls-alpn", C, C, "h2,http/1.1", kReal, ""},
     AnnotationSpec{"whitelist", C | I, C | I, "", kReal, ""},
     // Names the seed tutorial uses that the real controller does not have.
     AnnotationSpec{"access-log", 0, C | I, "true", kSeed,

@@ -141,19 +141,22 @@ void append_framing(std::string& out, const http::MessageFacts& facts) {
 
 }  // namespace
 
-HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client)
+HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client,
+                         bool http2_stream)
     : proxy_(proxy),
       frontend_(frontend),
       fe_stats_(proxy.frontend_stats(frontend)),
       rt_(proxy.runtime()),
-      client_(std::move(client)) {
+      client_(std::move(client)),
+      http2_stream_(http2_stream) {
+  if (http2_stream_) return;
   fe_stats_.sessions.add();
   fe_stats_.sessions_total.add();
   fe_stats_.session_rate.add(runtime::milliseconds_of(rt_.now()));
 }
 
 HttpSession::~HttpSession() {
-  fe_stats_.sessions.sub();
+  if (!http2_stream_) fe_stats_.sessions.sub();
   stop_timers();
   if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
   if (holds_slot_ && backend_ && server_) backend_->release(*server_);
@@ -337,7 +340,12 @@ void HttpSession::handle_request() {
   x().request_line_ += ' ';
   x().request_line_.append(x().req_.target);
   x().request_line_ += ' ';
-  x().request_line_.append(http::version_text(x().req_.version));
+  // An HTTP/2 stream's request reaches this session as HTTP/1.1; its log line says what the client spoke, as
+  // HAProxy's does.
+  if (http2_stream_)
+    x().request_line_.append("HTTP/2.0");
+  else
+    x().request_line_.append(http::version_text(x().req_.version));
   is_head_ = x().req_.is_head();
   client_http10_ = x().req_.version == http::Version::kHttp10;
   client_keep_alive_ = x().req_.facts.keep_alive && !client_shut_ && !proxy_.draining();

@@ -13,6 +13,7 @@
 #include "engine/http/message-t.h"
 #include "engine/proxy/access_log.h"
 #include "engine/proxy/backend.h"
+#include "engine/proxy/client_session.h"
 #include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/termination-t.h"
@@ -23,18 +24,22 @@ namespace metalgate::proxy {
 class Proxy;
 class Compressor;
 
-class HttpSession final : public runtime::StreamHandler,
+class HttpSession final : public ClientSession,
+                          public runtime::StreamHandler,
                           public ServerEvents,
                           public QueuedRequest,
                           public DeadlineOwner {
  public:
-  HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client);
+  // `http2_stream`: the client is one stream of an HTTP/2 connection (H2Connection), which counts as the
+  // frontend's session itself.
+  HttpSession(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client,
+              bool http2_stream = false);
   ~HttpSession() override;
 
   void start();
   // The proxy is stopping (Proxy::drain): an idle kept-alive connection closes now; one with a request under
   // way closes after its response.
-  void drain();
+  void drain() override;
 
   // Client side (StreamHandler).
   void on_data(runtime::ByteView data) override;
@@ -196,6 +201,7 @@ class HttpSession final : public runtime::StreamHandler,
   bool dechunk_to_client_ = false;  // an HTTP/1.0 client gets a chunked body as plain bytes until close
   bool accepts_gzip_ = false;
   bool head_sent_ = false;  // out_ holds the rewritten head and in_ no longer does
+  bool http2_stream_ = false;
 
   // The request being served.
   std::uint32_t backend_index_ = 0;

@@ -5,6 +5,7 @@
 #include "engine/l4/forwarding.h"
 #include "engine/l4/tcp_service.h"
 #include "engine/l4/udp_service.h"
+#include "engine/proxy/h2_connection.h"
 #include "engine/proxy/http_session.h"
 #include "engine/proxy/proxy_protocol.h"
 #include "engine/proxy/ssl_passthrough.h"
@@ -51,6 +52,40 @@ class ProxyHeaderStream final : public runtime::WrappedStream {
   std::optional<net::SocketAddress> source_;
 };
 
+}  // namespace
+
+// A TLS connection whose session is chosen by the protocol its handshake agreed on (ALPN), which is known
+// when the first plaintext arrives: `choose` then gives it to a session, whose start() makes that session
+// the handler, and the bytes go on to it.
+class AlpnStream final : public runtime::WrappedStream {
+ public:
+  AlpnStream(runtime::StreamConnectionPtr tls, std::function<void(AlpnStream&)> choose,
+             std::function<void(AlpnStream&)> gone)
+      : WrappedStream(std::move(tls)), choose_(std::move(choose)), gone_(std::move(gone)) {}
+
+  void begin() { raw_->start(*this); }
+  void start(runtime::StreamHandler& handler) override { handler_ = &handler; }
+
+  void on_data(runtime::ByteView data) override {
+    if (!handler_) choose_(*this);
+    if (handler_) handler_->on_data(data);
+  }
+  void on_peer_shutdown() override {
+    if (handler_) return handler_->on_peer_shutdown();
+    raw_->close();
+    gone_(*this);
+  }
+  void on_closed(std::error_code reason) override {
+    if (handler_) return handler_->on_closed(reason);
+    gone_(*this);
+  }
+
+ private:
+  std::function<void(AlpnStream&)> choose_, gone_;
+};
+
+namespace {
+
 // A backend counts into this loop's blocks of its name and its servers' names.
 void count_backend_into(Backend& backend, stats::Registry& registry, int loop) {
   std::vector<stats::ServerCounters*> servers;
@@ -83,6 +118,9 @@ Proxy::~Proxy() {
   listeners_.clear();
   peeking_.clear();
   gone_.clear();
+  if (options_.shared) options_.shared->client_connections -= choosing_.size();
+  choosing_.clear();
+  unchosen_.clear();
   passthrough_.clear();
   tcp_services_.clear();
   udp_services_.clear();
@@ -236,15 +274,15 @@ void Proxy::drain(runtime::Duration keep_accepting) {
     stop_accepting();
   }
   draining_ = true;
-  std::vector<HttpSession*> open;  // a session that closes leaves sessions_ (Proxy::finished)
+  std::vector<ClientSession*> open;  // a session that closes leaves sessions_ (Proxy::finished)
   for (const auto& [session, owned] : sessions_)
     open.push_back(session);
-  for (HttpSession* session : open)
+  for (ClientSession* session : open)
     session->drain();
 }
 
 bool Proxy::idle() const {
-  if (!sessions_.empty() || !peeking_.empty()) return false;
+  if (!sessions_.empty() || !peeking_.empty() || !choosing_.empty()) return false;
   for (const auto* list : {&tcp_services_, &passthrough_})
     for (const auto& svc : *list)
       if (svc->sessions() > 0) return false;
@@ -327,6 +365,39 @@ void Proxy::terminate(std::size_t frontend, runtime::StreamConnectionPtr connect
       rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "tls-handshake-failed", {{"reason", why}});
     });
   }
+  if (!fe.tls ||
+      std::find(config_->tls.alpn.begin(), config_->tls.alpn.end(), "h2") == config_->tls.alpn.end())
+    return open_session(fe, std::move(connection));
+  auto choose = [this, &fe](AlpnStream& s) {
+    auto it = choosing_.find(&s);
+    runtime::StreamConnectionPtr c = std::move(it->second);
+    choosing_.erase(it);
+    open_session(fe, std::move(c));
+  };
+  auto gone = [this](AlpnStream& s) {
+    auto it = choosing_.find(&s);
+    if (it == choosing_.end()) return;
+    unchosen_.push_back(std::move(it->second));
+    choosing_.erase(it);
+    if (options_.shared) --options_.shared->client_connections;
+    if (unchosen_.size() == 1)
+      rt_.post([this, alive = alive_] {
+        if (*alive) unchosen_.clear();
+      });
+  };
+  auto alpn = std::make_unique<AlpnStream>(std::move(connection), choose, gone);
+  AlpnStream* raw = alpn.get();
+  choosing_.emplace(raw, std::move(alpn));
+  raw->begin();
+}
+
+void Proxy::open_session(const Frontend& fe, runtime::StreamConnectionPtr connection) {
+  if (connection->application_protocol() == "h2") {
+    auto session = std::make_unique<H2Connection>(*this, fe, std::move(connection));
+    H2Connection* raw = session.get();
+    sessions_.emplace(raw, std::move(session));
+    return raw->start();
+  }
   auto session = std::make_unique<HttpSession>(*this, fe, std::move(connection));
   HttpSession* raw = session.get();
   sessions_.emplace(raw, std::move(session));
@@ -338,7 +409,7 @@ bool Proxy::expects_proxy_header(const net::IpAddress& source) const {
   return std::any_of(sources.begin(), sources.end(), [&](const net::Cidr& c) { return c.contains(source); });
 }
 
-void Proxy::finished(HttpSession* session) {
+void Proxy::finished(ClientSession* session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;
   finished_.push_back(std::move(it->second));
@@ -355,7 +426,7 @@ void Proxy::finished(HttpSession* session) {
 }
 
 std::size_t Proxy::client_connections() const {
-  return options_.shared ? options_.shared->client_connections.load() : sessions_.size();
+  return options_.shared ? options_.shared->client_connections.load() : sessions_.size() + choosing_.size();
 }
 
 void Proxy::log_access(const AccessRecord& record) {

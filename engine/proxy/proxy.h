@@ -12,6 +12,7 @@
 
 #include "engine/proxy/access_log.h"
 #include "engine/proxy/backend.h"
+#include "engine/proxy/client_session.h"
 #include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
@@ -31,6 +32,7 @@ namespace metalgate::proxy {
 
 class HttpSession;
 class ClientHelloStream;
+class AlpnStream;
 
 struct ProxyOptions {
   AccessLogSink access_log;  // where access lines go (none: not logged)
@@ -122,12 +124,14 @@ class Proxy {
   void log_access(const AccessRecord& record);
   bool logs_access() const { return static_cast<bool>(options_.access_log); }
   std::int64_t unix_ms(runtime::Instant t) const;
-  void finished(HttpSession* session);  // destroys it after the current callback
+  void finished(ClientSession* session);  // destroys it after the current callback
 
  private:
   void accept(std::size_t frontend, runtime::StreamConnectionPtr connection);
   // TLS (on a TLS frontend) and an HTTP session.
   void terminate(std::size_t frontend, runtime::StreamConnectionPtr connection);
+  // The session for a connection: HTTP/2 when its TLS handshake agreed on h2, HTTP/1.x otherwise.
+  void open_session(const Frontend& frontend, runtime::StreamConnectionPtr connection);
   // ssl-passthrough: the ClientHello decides between a passthrough backend and terminate().
   void peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection);
   void start_passthrough();
@@ -166,8 +170,11 @@ class Proxy {
   std::vector<std::unique_ptr<l4::TcpService>> passthrough_;
   std::unordered_map<ClientHelloStream*, std::unique_ptr<ClientHelloStream>> peeking_;
   std::vector<std::unique_ptr<ClientHelloStream>> gone_;  // closed while peeking; freed after the callback
-  std::unordered_map<HttpSession*, std::unique_ptr<HttpSession>> sessions_;
-  std::vector<std::unique_ptr<HttpSession>> finished_;
+  // TLS connections whose handshake has not yet said which HTTP they speak (ALPN); then a session of that.
+  std::unordered_map<AlpnStream*, runtime::StreamConnectionPtr> choosing_;
+  std::vector<runtime::StreamConnectionPtr> unchosen_;  // closed before choosing; freed after the callback
+  std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
+  std::vector<std::unique_ptr<ClientSession>> finished_;
   bool sweeping_ = false;
   bool draining_ = false;
   runtime::TimerPtr stop_accepting_timer_;

@@ -179,7 +179,8 @@ struct TlsCertificate {
 struct TlsSettings {
   std::vector<TlsCertificate> certificates;  // the first one is the default
   tls::Offer offer;  // ssl-options and global-config-snippet's ssl-default-bind-* lines
-  std::vector<std::string> alpn{"http/1.1"};
+  // ALPN on HTTPS frontends, in order of preference (tls-alpn; HAProxy's controller offers h2 first).
+  std::vector<std::string> alpn{"h2", "http/1.1"};
 };
 
 struct Frontend {

@@ -933,6 +933,29 @@ void read_tls_offer(const Lookup& global, tls::Offer& offer, Diagnostics& d) {
 }
 
 namespace {
+// tls-alpn: the protocols HTTPS frontends offer, each one metalgate speaks ("h2", "http/1.1"); an unknown
+// name is dropped with a warning (HAProxy would offer it and then speak HTTP/1.1 anyway).
+void read_alpn(const Lookup& global, std::vector<std::string>& alpn, Diagnostics& d) {
+  auto f = global.get("tls-alpn");
+  if (!f) return;
+  std::vector<std::string> offered;
+  std::istringstream in(f->value);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    name.erase(0, name.find_first_not_of(" \t"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    if (name == "h2" || name == "http/1.1") {
+      if (std::find(offered.begin(), offered.end(), name) == offered.end()) offered.push_back(name);
+    } else if (!name.empty()) {
+      d.warning(f->where, f->field, "'" + name + "' is not offered: metalgate speaks h2 and http/1.1");
+    }
+  }
+  if (offered.empty()) {
+    d.error(f->where, f->field, "offers no protocol metalgate speaks (use \"h2,http/1.1\" or \"http/1.1\")");
+    return;
+  }
+  alpn = std::move(offered);
+}
 
 // A UDP service's check: none unless asked (udp-check), since UDP has no connection to check.
 void read_udp_check(const Lookup& l, HealthCheck& check, Diagnostics& d) {
@@ -1178,6 +1201,7 @@ ProxyConfig build_proxy_config(std::shared_ptr<const model::Model> model, const 
   read_int(global, {"nbthread"}, c.nbthread, 1, 256, d);
   read_bool(global, {"access-log"}, c.access_log, d);
   read_tls_offer(global, c.tls.offer, d);
+  read_alpn(global, c.tls.alpn, d);
   if (auto f = global.get("proxy-protocol")) c.proxy_protocol_sources = read_cidrs(*f, d);
 
   std::uint16_t http_port = 80, https_port = 443;

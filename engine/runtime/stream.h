@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "engine/net/ip_address.h"
@@ -64,6 +65,9 @@ class StreamConnection {
   virtual void forward_to(StreamConnection* destination) = 0;
   virtual net::SocketAddress local_address() const = 0;
   virtual net::SocketAddress peer_address() const = 0;
+  // The protocol the peers agreed on in the TLS handshake (ALPN: "h2", "http/1.1"), once it is done; empty
+  // for plain connections and when none was agreed.
+  virtual std::string_view application_protocol() const { return {}; }
 };
 
 using StreamConnectionPtr = std::unique_ptr<StreamConnection>;

@@ -27,6 +27,7 @@ class WrappedStream : public StreamConnection, public StreamHandler {
   void forward_to(StreamConnection* destination) override { raw_->forward_to(destination); }
   net::SocketAddress local_address() const override { return raw_->local_address(); }
   net::SocketAddress peer_address() const override { return raw_->peer_address(); }
+  std::string_view application_protocol() const override { return raw_->application_protocol(); }
 
   // StreamHandler (the raw connection's): up to the handler.
   void on_data(ByteView data) override { handler_->on_data(data); }

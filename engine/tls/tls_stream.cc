@@ -106,6 +106,12 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void forward_to(StreamConnection* destination) override { forward_ = destination; }
   net::SocketAddress local_address() const override { return raw_->local_address(); }
   net::SocketAddress peer_address() const override { return raw_->peer_address(); }
+  std::string_view application_protocol() const override {
+    const unsigned char* name = nullptr;
+    unsigned int length = 0;
+    SSL_get0_alpn_selected(ssl_, &name, &length);
+    return {reinterpret_cast<const char*>(name), length};
+  }
 
   // StreamHandler: the ciphertext side.
   void on_connected() override { advance(); }  // client role: start the handshake

@@ -1,0 +1,149 @@
+#include "engine/http2/h1_bridge.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "engine/http/message.h"
+#include "engine/http/parser.h"
+
+namespace metalgate::http2 {
+
+namespace {
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Fields HTTP/2 forbids (RFC 9113 §8.2.2): the connection is the stream's business now.
+bool connection_specific(std::string_view name) {
+  for (std::string_view n : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
+    if (http::equals_ignore_case(name, n)) return true;
+  return false;
+}
+
+// "name: value\r\n" lines (a chunked body's trailers, as ChunkedDecoder keeps them) as fields.
+std::vector<Field> trailer_fields(const std::string& lines) {
+  std::vector<Field> out;
+  std::size_t at = 0;
+  while (at < lines.size()) {
+    std::size_t end = lines.find("\r\n", at);
+    if (end == std::string::npos) end = lines.size();
+    const std::string_view line(lines.data() + at, end - at);
+    if (auto colon = line.find(':'); colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      if (!connection_specific(line.substr(0, colon)))
+        out.push_back({lower(line.substr(0, colon)), std::string(value)});
+    }
+    at = end + 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+H1Request to_h1(const Request& r) {
+  H1Request out;
+  std::string& h = out.head;
+  h.reserve(128 + r.path.size() + r.authority.size() + 48 * r.headers.size());
+  h.append(r.method).append(" ");
+  h.append(r.path.empty() ? r.authority : r.path);  // CONNECT carries only :authority
+  h.append(" HTTP/1.1\r\n");
+  if (!r.authority.empty()) append_field(h, "host", r.authority);
+  bool has_length = false;
+  for (const Field& f : r.headers) {
+    if (!r.authority.empty() && f.name == "host") continue;
+    if (f.name == "content-length") has_length = true;
+    append_field(h, f.name, f.value);
+  }
+  if (r.has_body && !has_length) {
+    h.append("transfer-encoding: chunked\r\n");
+    out.chunked = true;
+  }
+  h.append("\r\n");
+  return out;
+}
+
+bool ResponseReader::feed(runtime::ByteView data, Sink& sink) {
+  if (state_ == State::kDone) return true;
+  if (state_ == State::kBody) return feed_body(data, sink);
+  head_.append(runtime::as_chars(data));
+  return feed_head(sink);
+}
+
+bool ResponseReader::feed_head(Sink& sink) {
+  while (state_ == State::kHead) {
+    http::ResponseHead resp;
+    http::ParseError error;
+    const http::Limits limits{1 << 20, 10000};  // the session has already held the server to its own limits
+    auto outcome = http::parse_response(head_.data(), head_.size(), limits, request_was_head_, resp, error);
+    if (outcome == http::ParseOutcome::kIncomplete) return true;
+    if (outcome == http::ParseOutcome::kError || resp.status == 101) return false;
+    const std::size_t length = resp.head_length;
+    if (resp.status >= 100 && resp.status < 200) {  // interim (100 Continue): HTTP/2 clients need not see it
+      head_.erase(0, length);
+      continue;
+    }
+    std::vector<Field> fields;
+    fields.reserve(resp.headers.size());
+    for (const http::Header& f : resp.headers)
+      if (!connection_specific(f.name)) fields.push_back({lower(f.name), std::string(f.value)});
+    framing_ = resp.facts.framing;
+    left_ = resp.facts.content_length;
+    const bool empty =
+        framing_ == http::BodyFraming::kNone || (framing_ == http::BodyFraming::kContentLength && left_ == 0);
+    state_ = empty ? State::kDone : State::kBody;
+    sink.on_head(resp.status, std::move(fields), empty);
+    std::string rest = head_.substr(length);
+    std::string().swap(head_);
+    if (!rest.empty() && state_ == State::kBody) return feed_body(runtime::as_bytes(rest), sink);
+  }
+  return true;
+}
+
+bool ResponseReader::feed_body(runtime::ByteView data, Sink& sink) {
+  switch (framing_) {
+    case http::BodyFraming::kContentLength: {
+      const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, data.size()));
+      if (take > 0) sink.on_body(data.first(take));
+      left_ -= take;
+      if (left_ == 0) {
+        state_ = State::kDone;
+        sink.on_end({});
+      }
+      return true;
+    }
+    case http::BodyFraming::kChunked: {
+      auto r = chunks_.feed(data, [&](runtime::ByteView piece) { sink.on_body(piece); });
+      if (r.error) return false;
+      if (r.done) {
+        state_ = State::kDone;
+        sink.on_end(trailer_fields(chunks_.trailers()));
+      }
+      return true;
+    }
+    default:  // until close
+      if (!data.empty()) sink.on_body(data);
+      return true;
+  }
+}
+
+bool ResponseReader::close(Sink& sink) {
+  if (state_ == State::kDone) return true;
+  if (state_ == State::kBody && framing_ == http::BodyFraming::kUntilClose) {
+    state_ = State::kDone;
+    sink.on_end({});
+    return true;
+  }
+  return false;
+}
+
+}  // namespace metalgate::http2

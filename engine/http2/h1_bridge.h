@@ -1,0 +1,65 @@
+// An HTTP/2 stream in the proxy's HTTP/1.1 terms, sans I/O: a request becomes the HTTP/1.1 head (and body
+// framing) that the proxy's HTTP session reads, and what that session answers is read back into a response
+// head, body and trailers for the stream.
+//
+// Why a bridge rather than a second session: every per-request feature (routing, balancing, persistence, rate
+// limits, allow/deny, header rules, compression, redirects, HSTS, access logs, timeouts, maxconn and queues)
+// lives in proxy/http_session on the HTTP/1 message, and each stream runs one such session, so HTTP/2
+// requests get exactly the verdicts HTTP/1.1 requests get. It costs a head's serialization and parse per
+// request (HAProxy's legacy HTTP mode did the same before HTX).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/http/chunked.h"
+#include "engine/http/message-t.h"
+#include "engine/http2/server_session.h"
+#include "engine/runtime/bytes.h"
+
+namespace metalgate::http2 {
+
+struct H1Request {
+  std::string head;      // request line, fields, framing and the blank line
+  bool chunked = false;  // a body of unknown length follows: frame each DATA as a chunk
+};
+
+// The HTTP/1.1 form of `r`: :authority becomes Host (it wins over a host field, RFC 9113 §8.3.1), a body
+// without content-length is sent chunked.
+H1Request to_h1(const Request& r);
+
+// Reads the HTTP/1.1 response a session writes for one stream.
+class ResponseReader {
+ public:
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void on_head(int status, std::vector<Field> fields, bool end_stream) = 0;
+    virtual void on_body(runtime::ByteView data) = 0;
+    virtual void on_end(std::vector<Field> trailers) = 0;
+  };
+
+  explicit ResponseReader(bool request_was_head) : request_was_head_(request_was_head) {}
+  // false: nothing an HTTP/2 stream can carry (a bad head, 101 Switching Protocols, bad chunking); the
+  // stream is to be reset.
+  bool feed(runtime::ByteView data, Sink& sink);
+  // The session closed the stream's connection: a body delimited by close ends here. false when the
+  // response was cut short (no head, or less body than framed).
+  bool close(Sink& sink);
+  bool done() const { return state_ == State::kDone; }
+
+ private:
+  enum class State : std::uint8_t { kHead, kBody, kDone };
+  bool feed_head(Sink& sink);
+  bool feed_body(runtime::ByteView data, Sink& sink);
+
+  bool request_was_head_;
+  State state_ = State::kHead;
+  std::string head_;  // head bytes while incomplete
+  http::BodyFraming framing_ = http::BodyFraming::kNone;
+  std::uint64_t left_ = 0;  // of a Content-Length body
+  http::ChunkedDecoder chunks_;
+};
+
+}  // namespace metalgate::http2

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# HTTP/2 live: `metalgate serve --no-speaker` on loopback, HTTPS offering h2 first as HAProxy's controller does,
+# driven by curl --http2 and nghttp (real clients, one connection carrying many streams). Each stream gets what an
+# HTTP/1.1 request gets: routing and balancing, local answers (404), the per-request rate limit, bodies both
+# ways, HEAD, the access log. HTTP/1.1 is still offered. Needs no privileges; cleans up after itself.
+set -euo pipefail
+metalgate=$1
+source "$(dirname "$0")/live_common.sh"
+live_common_start metalgate-live-h2
+https_port=$(free_port)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=app.example.com \
+  -addext subjectAltName=DNS:app.example.com,DNS:limited.example.com \
+  -keyout "$work/app.key" -out "$work/app.crt" 2>/dev/null
+{
+  cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  ports: [{port: 80, targetPort: $backend_port}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: web, namespace: default}
+subsets:
+- addresses:
+  - {ip: 127.0.0.11, targetRef: {kind: Pod, name: web-1}}
+  - {ip: 127.0.0.12, targetRef: {kind: Pod, name: web-2}}
+  ports: [{port: $backend_port}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [app.example.com, limited.example.com], secretName: app-tls}]
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: limited
+  namespace: default
+  annotations:
+    haproxy.org/rate-limit-requests: "3"
+    haproxy.org/rate-limit-period: 1m
+spec:
+  ingressClassName: haproxy
+  rules:
+  - host: limited.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-tls, namespace: default}
+type: kubernetes.io/tls
+data:
+  tls.crt: $(base64 -w0 < "$work/app.crt")
+  tls.key: $(base64 -w0 < "$work/app.key")
+YAML
+} > "$work/manifests.yaml"
+
+"$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
+  --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
+  > "$work/metalgate.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do  # the proxy and both backends answer
+  [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.example.com' "http://127.0.0.1:$http_port/") == 200 ]] && break
+  sleep 0.1
+done
+
+c() { curl -sS --max-time 10 "$@"; }
+h2() { c --http2 --cacert "$work/app.crt" --resolve "$1.example.com:$https_port:127.0.0.1" "https://$1.example.com:$https_port$2" "${@:3}"; }
+# nghttp: -m N sends the request N times at once, as N streams of one connection; -v prints every frame.
+streams() { nghttp -nv -y -m "$1" -H ":authority: $2.example.com" "https://127.0.0.1:$https_port$3"; }
+
+# curl is offered h2 first and takes it; the stream is routed and balanced like any request.
+version=$(h2 app /hello -o "$work/body" -w '%{http_version}')
+[[ $version == 2 ]] || fail "curl --http2 got HTTP/$version"
+[[ $(cat "$work/body") == "web-"?" GET /hello" ]] || fail "body '$(cat "$work/body")'"
+proto=$(h2 app / -D - -o /dev/null | tr -d '\r' | awk -F': ' '$1=="x-seen-x-forwarded-proto"{print $2}')
+[[ $proto == https ]] || fail "x-forwarded-proto '$proto' (HTTP/2 field names are lower case)"
+# HTTP/1.1 is still offered, for clients without h2.
+version=$(c --http1.1 --cacert "$work/app.crt" --resolve "app.example.com:$https_port:127.0.0.1" \
+  -o /dev/null -w '%{http_version}' "https://app.example.com:$https_port/")
+[[ $version == 1.1 ]] || fail "curl --http1.1 got HTTP/$version"
+
+# Twenty streams on one connection: every one answered, by both backends.
+streams 20 app /many > "$work/many.txt" || fail "nghttp failed: $(tail -5 "$work/many.txt")"
+[[ $(grep -c ':status: 200' "$work/many.txt") == 20 ]] || fail "20 streams: $(grep -c ':status: 200' "$work/many.txt") answered 200"
+[[ $(grep -c 'recv SETTINGS frame' "$work/many.txt") -ge 1 ]] || fail "no SETTINGS from the server"
+grep -q 'x-served-by: web-1' "$work/many.txt" && grep -q 'x-served-by: web-2' "$work/many.txt" ||
+  fail "the streams of one connection were not balanced over both servers"
+
+# The rate limit counts requests, not connections: five streams at once, three pass.
+streams 5 limited / > "$work/limited.txt" || true
+[[ $(grep -c ':status: 200' "$work/limited.txt") == 3 && $(grep -c ':status: 403' "$work/limited.txt") == 2 ]] ||
+  fail "rate limit over one connection: $(grep -o ':status: [0-9]*' "$work/limited.txt" | tr '\n' ' ')"
+
+# A host no rule names: the proxy's own 404 on the stream.
+code=$(c --http2 -k --resolve "nowhere.example:$https_port:127.0.0.1" -o /dev/null -w '%{http_code}' \
+  "https://nowhere.example:$https_port/")
+[[ $code == 404 ]] || fail "unknown host over h2 gave $code"
+
+# Bodies both ways: a 1 MB upload (DATA frames under the client's flow control) and a 1 MB download.
+head -c 1000000 /dev/urandom > "$work/upload"
+answer=$(h2 app /upload --data-binary @"$work/upload")
+[[ $answer == "web-"?" POST /upload" ]] || fail "upload answered '$answer'"
+size=$(h2 app /bytes/1000000 | wc -c)
+[[ $size -gt 1000000 ]] || fail "download of 1 MB gave $size bytes"
+# HEAD: the head only, its content-length kept.
+head=$(h2 app /bytes/5000 -I | tr -d '\r')
+grep -q '^HTTP/2 200' <<<"$head" || fail "HEAD: $head"
+grep -q '^content-length: 50' <<<"$head" || fail "HEAD lost its content-length: $head"
+
+# The access log names the protocol the client spoke.
+sleep 0.2
+grep -Eq 'https~ default_web_80/web-[12] .* 200 .*"POST /upload HTTP/2.0"$' "$work/access.log" ||
+  { cat "$work/access.log" >&2; fail "access log line of an HTTP/2 request"; }
+echo "live HTTP/2: all checks passed"
