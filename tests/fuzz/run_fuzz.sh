@@ -2,7 +2,7 @@
 # Builds one libFuzzer target (clang, +ASan/UBSan) from exactly the sources it needs and runs it for a bounded
 # time from a copy of its seed corpus in tests/fuzz/corpus/TARGET (the repo is never written to).
 #   run_fuzz.sh SOURCE_DIR TARGET SECONDS [extra libFuzzer args...]
-# TARGET: http_parser | frame | manifest | scenario (tests/fuzz/TARGET_fuzz.cc). SECONDS=0 runs without a time
+# TARGET: http_parser | http2 | frame | manifest | scenario (tests/fuzz/TARGET_fuzz.cc). SECONDS=0 runs without a time
 # limit (give -runs=N then). Exit 0: no crash, leak or sanitizer report; 77: clang++ is missing.
 # Environment: FUZZ_LOG=file keeps libFuzzer's whole output (the console shows its tail);
 # FUZZ_ARTIFACTS=dir keeps crashing inputs (otherwise they are printed in base64 and removed with the temp dir).
@@ -21,6 +21,10 @@ model_sources=("$e/config/manifest_loader.cc" "$e/config/yaml_reader.cc" "$e/con
                "$e/routing/route_table.cc" "$e/routing/endpoints.cc" "$e/model/resolve.cc" "$e/ipam/allocator.cc")
 case $target in
   http_parser) sources=("$e/http/parser.cc" "$e/http/message.cc" "$e/http/chunked.cc"); libs=(); max_len=4096 ;;
+  http2)
+    sources=("$e/http2/server_session.cc" "$e/http2/h1_bridge.cc" "$e/http/parser.cc" "$e/http/message.cc"
+             "$e/http/chunked.cc")
+    libs=(-lnghttp2); max_len=8192 ;;
   frame)
     sources=("$e/speaker/arp.cc" "$e/speaker/ndp.cc" "$e/speaker/speaker.cc" "$e/net/ip_address.cc"
              "$e/net/mac_address.cc")
@@ -39,7 +43,7 @@ case $target in
              "${model_sources[@]}" "$e/membership/membership.cc" "$e/runtime/seeded_random.cc"
              "$e/runtime/log.cc")
     libs=(-lyaml-cpp); max_len=8192 ;;
-  *) echo "unknown fuzz target '$target' (http_parser, frame, manifest, scenario)"; exit 2 ;;
+  *) echo "unknown fuzz target '$target' (http_parser, http2, frame, manifest, scenario)"; exit 2 ;;
 esac
 corpus_src=$src/tests/fuzz/corpus/$target
 
