@@ -171,11 +171,13 @@ H2Connection::H2Connection(Proxy& proxy, const Frontend& frontend, runtime::Stre
   auto& fe = proxy_.frontend_stats(frontend_);
   fe.sessions.add();
   fe.sessions_total.add();
+  fe.h2.connections.add();
   fe.session_rate.add(runtime::milliseconds_of(rt_.now()));
 }
 
 H2Connection::~H2Connection() {
   *alive_ = false;
+  report_counters();
   proxy_.frontend_stats(frontend_).sessions.sub();
   streams_.clear();  // each session's pipe resets its stream in a session_ still alive
   buried_.clear();
@@ -218,6 +220,7 @@ void H2Connection::on_data(runtime::ByteView data) {
   const bool ok = session_.receive(data);
   receiving_ = false;
   flush();
+  report_counters();
   if (!ok && !closed_) close(false);  // after the GOAWAY went out
 }
 
@@ -248,6 +251,8 @@ void H2Connection::on_request(std::int32_t id, http2::Request request) {
   Stream& s = streams_[id];
   s.pipe = raw;
   s.session = std::make_unique<HttpSession>(proxy_, frontend_, std::move(pipe), true);
+  if (!first_stream_) s.session->continues_session();
+  first_stream_ = false;
   arm_idle_timer();
   s.session->start();
   raw->deliver(runtime::as_bytes(h1.head));
@@ -324,6 +329,21 @@ void H2Connection::flush() {
   flushing_ = false;
   if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large burst's buffer is not kept idle
   if (!closed_ && session_.finished()) close(false);
+}
+
+void H2Connection::report_counters() {
+  const http2::Counters& now = session_.counters();
+  stats::Http2Counters& fe = proxy_.frontend_stats(frontend_).h2;
+  auto add = [](stats::Counter& c, std::uint64_t n, std::uint64_t& was) {
+    if (n > was) c.add(n - was);
+    was = n;
+  };
+  add(fe.streams, now.streams, reported_.streams);
+  add(fe.resets_received, now.resets_received, reported_.resets_received);
+  add(fe.stream_errors, now.stream_errors, reported_.stream_errors);
+  add(fe.headers_too_large, now.headers_too_large, reported_.headers_too_large);
+  add(fe.connection_errors, now.connection_errors, reported_.connection_errors);
+  add(fe.floods, now.floods, reported_.floods);
 }
 
 void H2Connection::close(bool reset) {

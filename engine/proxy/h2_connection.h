@@ -63,6 +63,8 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
     std::unique_ptr<HttpSession> session;
   };
   void close(bool reset);
+  // Adds what the session counted since the last call into the frontend's stats.
+  void report_counters();
   void arm_idle_timer();
   // Frees ended streams' sessions after the current callback (they may be on the stack).
   void bury(Stream stream);
@@ -76,11 +78,13 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
   std::vector<Stream> buried_;
   runtime::TimerPtr idle_timer_;
   std::string out_;         // frames on their way to the socket (reused)
+  http2::Counters reported_;
   bool receiving_ = false;  // inside session_.receive(): flush after it
   bool flushing_ = false, flush_again_ = false, flush_posted_ = false;
   bool closed_ = false;
   bool peer_shut_ = false;
   bool draining_ = false;
+  bool first_stream_ = true;  // the session's first request (http-reuse safe keeps it off idle connections)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards tasks posted to the loop
 };
 

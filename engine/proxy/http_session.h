@@ -37,6 +37,9 @@ class HttpSession final : public ClientSession,
   ~HttpSession() override;
 
   void start();
+  // An HTTP/2 stream after the connection's first: not the first request of the client's session, so
+  // http-reuse safe may send it over an idle server connection (as HAProxy does for its h2 streams).
+  void continues_session() { first_request_ = false; }
   // The proxy is stopping (Proxy::drain): an idle kept-alive connection closes now; one with a request under
   // way closes after its response.
   void drain() override;

@@ -99,6 +99,11 @@ struct HttpCounters {
   Counter responses[6];
 };
 
+// A frontend's HTTP/2 connections and what they refused (http2/counters-t.h says what each counts).
+struct Http2Counters {
+  Counter connections, streams, resets_received, stream_errors, headers_too_large, connection_errors, floods;
+};
+
 struct FrontendCounters {
   Gauge sessions;  // open now, and the most at once
   Counter sessions_total;
@@ -107,6 +112,7 @@ struct FrontendCounters {
   Counter denied;          // dreq: denied by an allow/deny list or a rate limit
   Counter request_errors;  // ereq: requests that could not be parsed
   HttpCounters http;
+  Http2Counters h2;
 };
 
 // What a backend and a server share (HAProxy reports the same fields for both).

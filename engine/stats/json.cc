@@ -12,9 +12,17 @@ json responses(const Row& r) {
 }
 
 json frontend(const Row& r) {
+  const http2::Counters& h = r.h2;
+  json h2 = {{"connections", r.h2_connections},
+             {"streams", h.streams},
+             {"resets_received", h.resets_received},
+             {"stream_errors", h.stream_errors},
+             {"headers_too_large", h.headers_too_large},
+             {"connection_errors", h.connection_errors},
+             {"floods", h.floods}};
   return {{"requests", r.http_requests}, {"responses", responses(r)}, {"sessions", r.sessions_total},
           {"bytes_in", r.bytes_in},      {"bytes_out", r.bytes_out},  {"denied", r.denied},
-          {"errors", r.request_errors}};
+          {"errors", r.request_errors},  {"h2", std::move(h2)}};
 }
 
 json backend(const Row& r) {

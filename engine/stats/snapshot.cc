@@ -45,6 +45,13 @@ void add_frontend(Row& row, const FrontendCounters& c, std::int64_t now_ms) {
   row.http_requests += c.http.requests.get();
   for (int i = 0; i < 6; ++i)
     row.responses[i] += c.http.responses[i].get();
+  row.h2_connections += c.h2.connections.get();
+  row.h2.streams += c.h2.streams.get();
+  row.h2.resets_received += c.h2.resets_received.get();
+  row.h2.stream_errors += c.h2.stream_errors.get();
+  row.h2.headers_too_large += c.h2.headers_too_large.get();
+  row.h2.connection_errors += c.h2.connection_errors.get();
+  row.h2.floods += c.h2.floods.get();
 }
 
 // What backends and servers share; the averages' sums and samples add up across loops before dividing.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/http2/counters-t.h"
 #include "engine/membership/traffic-t.h"
 #include "engine/runtime/time.h"
 #include "engine/stats/counters-t.h"
@@ -56,6 +57,8 @@ struct Row {
   bool checked = false;
   std::string address;    // servers: ip:port
   std::string algorithm;  // backends: roundrobin, leastconn, source
+  std::uint64_t h2_connections = 0;  // frontends: HTTP/2 connections, and what they refused
+  http2::Counters h2;
 };
 
 // The speaker's part, for MetalLB's metrics and the membership gauges.

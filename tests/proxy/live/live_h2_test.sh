@@ -62,8 +62,12 @@ data:
   tls.key: $(base64 -w0 < "$work/app.key")
 YAML
 } > "$work/manifests.yaml"
+metrics_port=$(free_port)
+mkdir -p "$work/values"
+printf 'controller:\n  metrics: {enabled: true, service: {enabled: true, port: 9101}}\n' > "$work/values/values.yaml"
 
-"$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
+cp "$work/manifests.yaml" "$work/values/"
+"$metalgate" serve --no-speaker --manifests "$work/values" --listen 127.0.0.1 --metrics-port "$metrics_port" \
   --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do  # the proxy and both backends answer
@@ -119,4 +123,21 @@ grep -q '^content-length: 50' <<<"$head" || fail "HEAD lost its content-length: 
 sleep 0.2
 grep -Eq 'https~ default_web_80/web-[12] .* 200 .*"POST /upload HTTP/2.0"$' "$work/access.log" ||
   { cat "$work/access.log" >&2; fail "access log line of an HTTP/2 request"; }
+
+# What curl never sends, refused as HAProxy refuses it and counted: a connection-specific field costs its
+# stream; a burst of rapid resets (CVE-2023-44487) and a PING flood cost the connection.
+abuse() { /usr/bin/python3 "$here/h2_abuse.py" "$https_port" "$@"; }
+[[ $(abuse connection-header) == "RST_STREAM 1" ]] || fail "connection-specific field: $(abuse connection-header)"
+verdict=$(abuse rapid-reset 2000)
+[[ $verdict == "GOAWAY "* ]] || fail "2000 rapid resets: $verdict"
+# The ACKs of 1,000,000 PINGs (17 MB) outgrow the socket's buffers and then nghttp2's 1,000 unsent ACKs.
+verdict=$(abuse ping-flood 1000000)
+[[ $verdict == "GOAWAY 11" || $verdict == closed ]] || fail "1000000 PINGs unread: $verdict"
+[[ $(h2 app / -o /dev/null -w '%{http_code}') == 200 ]] || fail "the proxy stopped answering after the abuse"
+curl -sf "http://127.0.0.1:$metrics_port/metrics" > "$work/metrics.txt" || fail "no /metrics"
+counter() { awk -v m="$1" '$1 ~ "^"m"[{]" && $1 ~ /proxy="https"/ {s += $2} END {print s + 0}' "$work/metrics.txt"; }
+[[ $(counter metalgate_frontend_h2_stream_errors_total) -ge 1 ]] || fail "stream errors not counted: $(grep h2_ "$work/metrics.txt")"
+[[ $(counter metalgate_frontend_h2_floods_total) -ge 2 ]] || fail "floods not counted: $(grep h2_ "$work/metrics.txt")"
+[[ $(counter metalgate_frontend_h2_resets_received_total) -ge 1000 ]] || fail "resets not counted"
+[[ $(counter metalgate_frontend_h2_streams_total) -ge 30 ]] || fail "streams not counted"
 echo "live HTTP/2: all checks passed"
