@@ -120,7 +120,8 @@ nlohmann::json forwards_json(const model::Model& m) {
 
 }  // namespace
 
-std::string format_model_text(const model::Model& m, const config::Diagnostics& d) {
+std::string format_model_text(const model::Model& m, const config::Diagnostics& d,
+                              const std::vector<std::string>& https_alpn) {
   std::ostringstream o;
   const auto& set = m.manifests;
   o << "Loaded " << set.object_count << " objects from " << set.files.size() << " files";
@@ -163,6 +164,9 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
     o << "  default backend -> built-in 404\n";
   for (const auto& t : m.tls)
     o << "  TLS " << t.host << " with Secret " << t.secret_key << "\n";
+  if (!m.tls.empty() && !https_alpn.empty())
+    o << "  HTTPS offers " << join(https_alpn, ", ")
+      << " (ALPN, tls-alpn); servers are spoken to in HTTP/1.1\n";
   for (auto [title, list] :
        {std::pair{"TCP services", &m.tcp_services}, std::pair{"UDP services", &m.udp_services}}) {
     o << "\n" << title << "\n";
@@ -184,7 +188,8 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
   return o.str();
 }
 
-std::string format_model_json(const model::Model& m, const config::Diagnostics& d, bool valid) {
+std::string format_model_json(const model::Model& m, const config::Diagnostics& d, bool valid,
+                              const std::vector<std::string>& https_alpn) {
   using nlohmann::json;
   json j;
   j["valid"] = valid;
@@ -201,6 +206,7 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
                      {"avoidBuggyIPs", p.avoid_buggy_ips}});
   }
   j["pools"] = pools;
+  if (!m.tls.empty()) j["https"] = {{"alpn", https_alpn}, {"serverProtocol", "http/1.1"}};
   json services = json::array();
   for (const auto& r : m.services) {
     json s{{"service", r.key},
@@ -291,7 +297,7 @@ ValidateOutcome validate_manifests(const ValidateOptions& options) {
   o.model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
   // What serve refuses, validate refuses too: the proxy's settings (timeouts, balancing, TLS suites) are
   // checked by building the proxy's configuration from the model, then dropping it.
-  proxy::build_proxy_config(o.model, {}, d);
+  o.https_alpn = proxy::build_proxy_config(o.model, {}, d).tls.alpn;
   o.valid = !d.has_errors();
   return o;
 }
@@ -302,9 +308,9 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
   const config::Diagnostics& d = o.diagnostics;
   const bool valid = o.valid;
   if (options.json) {
-    out << format_model_json(m, d, valid);
+    out << format_model_json(m, d, valid, o.https_alpn);
   } else {
-    out << format_model_text(m, d);
+    out << format_model_text(m, d, o.https_alpn);
     if (!valid) err << "metalgate: " << d.error_count() << " error(s); the configuration is invalid\n";
   }
   return valid ? 0 : 1;

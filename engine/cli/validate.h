@@ -24,13 +24,18 @@ struct ValidateOutcome {
   std::shared_ptr<const model::Model> model;
   config::Diagnostics diagnostics;
   bool valid = false;
+  std::vector<std::string> https_alpn;  // what HTTPS frontends offer, in order (tls-alpn)
 };
 ValidateOutcome validate_manifests(const ValidateOptions& options);
 
 // Exit codes: 0 valid, 1 invalid (every error listed).
 int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err);
 
-std::string format_model_text(const model::Model& model, const config::Diagnostics& diagnostics);
-std::string format_model_json(const model::Model& model, const config::Diagnostics& diagnostics, bool valid);
+// `https_alpn`: the protocols HTTPS frontends offer (ValidateOutcome::https_alpn); shown when TLS is
+// configured.
+std::string format_model_text(const model::Model& model, const config::Diagnostics& diagnostics,
+                              const std::vector<std::string>& https_alpn = {});
+std::string format_model_json(const model::Model& model, const config::Diagnostics& diagnostics, bool valid,
+                              const std::vector<std::string>& https_alpn = {});
 
 }  // namespace metalgate::cli

@@ -23,6 +23,9 @@ TEST(Validate, SeedTextShowsTheAddressRoutesAndMaps) {
   EXPECT_NE(text.find("5432 -> default/postgresql:5432"), std::string::npos);
   EXPECT_NE(text.find("6379 -> default/redis:6379"), std::string::npos);
   EXPECT_NE(text.find("53 -> default/coredns-custom:53 -> 2 endpoints"), std::string::npos);
+  EXPECT_NE(text.find("HTTPS offers h2, http/1.1 (ALPN, tls-alpn); servers are spoken to in HTTP/1.1"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(err.str(), "");
 }
 
@@ -35,6 +38,8 @@ TEST(Validate, SeedJsonIsMachineReadable) {
   EXPECT_EQ(j["routes"].size(), 2u);
   EXPECT_EQ(j["tcpServices"].size(), 2u);
   EXPECT_EQ(j["udpServices"][0]["port"], 53);
+  EXPECT_EQ(j["https"]["alpn"], nlohmann::json::array({"h2", "http/1.1"}));
+  EXPECT_EQ(j["https"]["serverProtocol"], "http/1.1");
 }
 
 TEST(Validate, InvalidInputExitsOneWithEveryError) {

@@ -94,6 +94,26 @@ TEST(ProxyConfigTls, WordsAndSnippetLinesMetalgateDoesNotReadAreWarned) {
   EXPECT_TRUE(find(b->diagnostics, config::Severity::kError, "ssl-min-ver 'TLSv9'"));
 }
 
+TEST(ProxyConfigTls, HttpsOffersH2FirstAsTheControllerDoes) {
+  auto b = build("    maxconn: \"100\"\n");
+  EXPECT_EQ(b->config.tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+}
+
+TEST(ProxyConfigTls, TlsAlpnKeepsWhatMetalgateSpeaksInItsOrderAndWarnsOfTheRest) {
+  auto b = build("    tls-alpn: \"http/1.1\"\n");
+  EXPECT_FALSE(b->diagnostics.has_errors()) << b->diagnostics.to_string();
+  EXPECT_EQ(b->config.tls.alpn, (std::vector<std::string>{"http/1.1"}));
+  auto mixed = build("    tls-alpn: \"h3, http/1.1 ,h2\"\n");
+  EXPECT_EQ(mixed->config.tls.alpn, (std::vector<std::string>{"http/1.1", "h2"}));
+  const auto* h3 = find(mixed->diagnostics, config::Severity::kWarning, "'h3' is not offered");
+  ASSERT_TRUE(h3) << mixed->diagnostics.to_string();
+  EXPECT_EQ(h3->where.line, 3);
+  auto none = build("    tls-alpn: \"spdy/3\"\n");
+  EXPECT_TRUE(find(none->diagnostics, config::Severity::kError, "offers no protocol metalgate speaks"));
+  EXPECT_EQ(none->config.tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}))
+      << "a refused list changes nothing";
+}
+
 // ------------------------------------------------------------------------------------------ conflicts
 
 // Builds from whole manifest files (name, text), as `metalgate validate` reads them.
