@@ -183,13 +183,17 @@ H2Connection::~H2Connection() {
   buried_.clear();
 }
 
-void H2Connection::start() {
+void H2Connection::start(std::optional<runtime::Instant> accepted) {
   idle_timer_ = rt_.create_timer([this] {
-    // Idle past timeout-http-keep-alive: GOAWAY, then close once it is out.
+    // Idle past timeout-http-request before the first stream, timeout-http-keep-alive after one: GOAWAY,
+    // then close once it is out.
     drain();
   });
   client_->start(*this);
-  arm_idle_timer();
+  const runtime::Duration waited = rt_.now() - accepted.value_or(rt_.now());
+  idle_timer_->arm(std::max(runtime::Duration::zero(), std::chrono::duration_cast<runtime::Duration>(
+                                                           proxy_.config().frontend_timeouts.http_request) -
+                                                           waited));
   if (proxy_.draining()) drain();
   flush();  // our SETTINGS go first
 }
@@ -203,7 +207,7 @@ void H2Connection::drain() {
 }
 
 void H2Connection::arm_idle_timer() {
-  if (!idle_timer_) return;
+  if (!idle_timer_ || first_stream_) return;  // before the first stream, start() armed the request timeout
   if (streams_.empty() && !closed_)
     idle_timer_->arm(
         std::chrono::duration_cast<runtime::Duration>(proxy_.config().frontend_timeouts.http_keep_alive));
@@ -248,6 +252,7 @@ void H2Connection::on_request(std::int32_t id, http2::Request request) {
   http2::H1Request h1 = http2::to_h1(request);
   auto pipe = std::make_unique<Pipe>(*this, id, request.method == "HEAD", h1.chunked);
   Pipe* raw = pipe.get();
+  if (first_stream_) idle_timer_->cancel();
   Stream& s = streams_[id];
   s.pipe = raw;
   s.session = std::make_unique<HttpSession>(proxy_, frontend_, std::move(pipe), true);
@@ -280,7 +285,9 @@ void H2Connection::on_stream_closed(std::int32_t id, std::uint32_t error_code) {
       std::make_error_code(error_code == 0 ? std::errc::connection_aborted : std::errc::connection_reset));
   bury(std::move(s));
   arm_idle_timer();
-  if (streams_.empty() && (draining_ || peer_shut_)) close(false);
+  // Called while frames are being taken (the stream's last one among them): the connection may close only
+  // after they are written, at the end of the flush.
+  request_flush();
 }
 
 void H2Connection::bury(Stream stream) {
@@ -328,7 +335,7 @@ void H2Connection::flush() {
   } while (flush_again_ && !closed_);
   flushing_ = false;
   if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large burst's buffer is not kept idle
-  if (!closed_ && session_.finished()) close(false);
+  if (!closed_ && (session_.finished() || (streams_.empty() && (draining_ || peer_shut_)))) close(false);
 }
 
 void H2Connection::report_counters() {

@@ -31,7 +31,9 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
   H2Connection(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client);
   ~H2Connection() override;
 
-  void start();
+  // `accepted`: when the connection was accepted; the first request must come within timeout-http-request
+  // of it.
+  void start(std::optional<runtime::Instant> accepted = std::nullopt);
   // GOAWAY: the streams under way finish, then the connection closes.
   void drain() override;
 

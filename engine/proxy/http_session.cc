@@ -169,10 +169,13 @@ HttpSession::~HttpSession() {
   if (own_) own_->backend().park(std::move(own_));
 }
 
-void HttpSession::start() {
-  t_start_ = rt_.now();
+void HttpSession::start(std::optional<runtime::Instant> accepted) {
+  t_start_ = accepted.value_or(rt_.now());
   timers_on_ = true;
-  set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
+  // timeout-http-request runs from the connection's accept, the TLS handshake included.
+  const Duration waited = rt_.now() - t_start_;
+  set_client_deadline(
+      std::max(Duration::zero(), to_duration(proxy_.config().frontend_timeouts.http_request) - waited));
   client_->start(*this);
 }
 

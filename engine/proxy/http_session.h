@@ -36,7 +36,9 @@ class HttpSession final : public ClientSession,
               bool http2_stream = false);
   ~HttpSession() override;
 
-  void start();
+  // `accepted`: when the client's connection was accepted, if that was before now (a TLS connection whose
+  // session waited for the handshake to choose its protocol); the request timeout runs from then.
+  void start(std::optional<runtime::Instant> accepted = std::nullopt);
   // An HTTP/2 stream after the connection's first: not the first request of the client's session, so
   // http-reuse safe may send it over an idle server connection (as HAProxy does for its h2 streams).
   void continues_session() { first_request_ = false; }

@@ -56,15 +56,32 @@ class ProxyHeaderStream final : public runtime::WrappedStream {
 
 // A TLS connection whose session is chosen by the protocol its handshake agreed on (ALPN), which is known
 // when the first plaintext arrives: `choose` then gives it to a session, whose start() makes that session
-// the handler, and the bytes go on to it.
+// the handler, and the bytes go on to it. A connection that sends nothing is given to a session at
+// timeout-http-request all the same, which then times it out as it times out any silent connection.
 class AlpnStream final : public runtime::WrappedStream {
  public:
-  AlpnStream(runtime::StreamConnectionPtr tls, std::function<void(AlpnStream&)> choose,
-             std::function<void(AlpnStream&)> gone)
-      : WrappedStream(std::move(tls)), choose_(std::move(choose)), gone_(std::move(gone)) {}
+  AlpnStream(runtime::Runtime& rt, runtime::StreamConnectionPtr tls, std::uint64_t opened,
+             std::function<void(AlpnStream&)> choose, std::function<void(AlpnStream&)> gone)
+      : WrappedStream(std::move(tls)),
+        choose_(std::move(choose)),
+        gone_(std::move(gone)),
+        accepted_(rt.now()),
+        opened_(opened) {
+    timer_ = rt.create_timer([this] {
+      if (!handler_) choose_(*this);
+    });
+  }
 
-  void begin() { raw_->start(*this); }
-  void start(runtime::StreamHandler& handler) override { handler_ = &handler; }
+  runtime::Instant accepted() const { return accepted_; }
+  std::uint64_t opened() const { return opened_; }
+  void begin(runtime::Duration request_timeout) {
+    timer_->arm(request_timeout);
+    raw_->start(*this);
+  }
+  void start(runtime::StreamHandler& handler) override {
+    handler_ = &handler;
+    timer_->cancel();
+  }
 
   void on_data(runtime::ByteView data) override {
     if (!handler_) choose_(*this);
@@ -79,9 +96,15 @@ class AlpnStream final : public runtime::WrappedStream {
     if (handler_) return handler_->on_closed(reason);
     gone_(*this);
   }
+  void on_write_drained() override {  // the handshake's flight left; no session to tell yet
+    if (handler_) handler_->on_write_drained();
+  }
 
  private:
   std::function<void(AlpnStream&)> choose_, gone_;
+  runtime::Instant accepted_;
+  std::uint64_t opened_;
+  runtime::TimerPtr timer_;
 };
 
 namespace {
@@ -119,14 +142,15 @@ Proxy::~Proxy() {
   peeking_.clear();
   gone_.clear();
   if (options_.shared) options_.shared->client_connections -= choosing_.size();
-  choosing_.clear();
+  choosing_.clear();  // in accept order
   unchosen_.clear();
   passthrough_.clear();
   tcp_services_.clear();
   udp_services_.clear();
   // Sessions go first: they hand their connections back to the backends.
   if (options_.shared) options_.shared->client_connections -= sessions_.size();
-  sessions_.clear();
+  for (ClientSession* s : sessions_in_order())
+    sessions_.erase(s);
   finished_.clear();
 }
 
@@ -274,11 +298,9 @@ void Proxy::drain(runtime::Duration keep_accepting) {
     stop_accepting();
   }
   draining_ = true;
-  std::vector<ClientSession*> open;  // a session that closes leaves sessions_ (Proxy::finished)
-  for (const auto& [session, owned] : sessions_)
-    open.push_back(session);
-  for (ClientSession* session : open)
-    session->drain();
+  // A session that closes leaves sessions_ (Proxy::finished); one that closed already is not drained.
+  for (ClientSession* session : sessions_in_order())
+    if (sessions_.count(session)) session->drain();
 }
 
 bool Proxy::idle() const {
@@ -369,13 +391,13 @@ void Proxy::terminate(std::size_t frontend, runtime::StreamConnectionPtr connect
       std::find(config_->tls.alpn.begin(), config_->tls.alpn.end(), "h2") == config_->tls.alpn.end())
     return open_session(fe, std::move(connection));
   auto choose = [this, &fe](AlpnStream& s) {
-    auto it = choosing_.find(&s);
+    auto it = choosing_.find(s.opened());
     runtime::StreamConnectionPtr c = std::move(it->second);
     choosing_.erase(it);
-    open_session(fe, std::move(c));
+    open_session(fe, std::move(c), s.accepted());
   };
   auto gone = [this](AlpnStream& s) {
-    auto it = choosing_.find(&s);
+    auto it = choosing_.find(s.opened());
     if (it == choosing_.end()) return;
     unchosen_.push_back(std::move(it->second));
     choosing_.erase(it);
@@ -385,23 +407,36 @@ void Proxy::terminate(std::size_t frontend, runtime::StreamConnectionPtr connect
         if (*alive) unchosen_.clear();
       });
   };
-  auto alpn = std::make_unique<AlpnStream>(std::move(connection), choose, gone);
+  auto alpn = std::make_unique<AlpnStream>(rt_, std::move(connection), ++opened_, choose, gone);
   AlpnStream* raw = alpn.get();
-  choosing_.emplace(raw, std::move(alpn));
-  raw->begin();
+  choosing_.emplace(raw->opened(), std::move(alpn));
+  raw->begin(std::chrono::duration_cast<runtime::Duration>(config_->frontend_timeouts.http_request));
 }
 
-void Proxy::open_session(const Frontend& fe, runtime::StreamConnectionPtr connection) {
+void Proxy::open_session(const Frontend& fe, runtime::StreamConnectionPtr connection,
+                         std::optional<runtime::Instant> accepted) {
   if (connection->application_protocol() == "h2") {
     auto session = std::make_unique<H2Connection>(*this, fe, std::move(connection));
     H2Connection* raw = session.get();
+    raw->opened = ++opened_;
     sessions_.emplace(raw, std::move(session));
-    return raw->start();
+    return raw->start(accepted);
   }
   auto session = std::make_unique<HttpSession>(*this, fe, std::move(connection));
   HttpSession* raw = session.get();
+  raw->opened = ++opened_;
   sessions_.emplace(raw, std::move(session));
-  raw->start();
+  raw->start(accepted);
+}
+
+std::vector<ClientSession*> Proxy::sessions_in_order() const {
+  std::vector<ClientSession*> out;
+  out.reserve(sessions_.size());
+  for (const auto& [session, owned] : sessions_)
+    out.push_back(session);
+  std::sort(out.begin(), out.end(),
+            [](const ClientSession* a, const ClientSession* b) { return a->opened < b->opened; });
+  return out;
 }
 
 bool Proxy::expects_proxy_header(const net::IpAddress& source) const {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <system_error>
 #include <unordered_map>
@@ -131,7 +132,8 @@ class Proxy {
   // TLS (on a TLS frontend) and an HTTP session.
   void terminate(std::size_t frontend, runtime::StreamConnectionPtr connection);
   // The session for a connection: HTTP/2 when its TLS handshake agreed on h2, HTTP/1.x otherwise.
-  void open_session(const Frontend& frontend, runtime::StreamConnectionPtr connection);
+  void open_session(const Frontend& frontend, runtime::StreamConnectionPtr connection,
+                    std::optional<runtime::Instant> accepted = std::nullopt);
   // ssl-passthrough: the ClientHello decides between a passthrough backend and terminate().
   void peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection);
   void start_passthrough();
@@ -171,7 +173,11 @@ class Proxy {
   std::unordered_map<ClientHelloStream*, std::unique_ptr<ClientHelloStream>> peeking_;
   std::vector<std::unique_ptr<ClientHelloStream>> gone_;  // closed while peeking; freed after the callback
   // TLS connections whose handshake has not yet said which HTTP they speak (ALPN); then a session of that.
-  std::unordered_map<AlpnStream*, runtime::StreamConnectionPtr> choosing_;
+  // Keyed by when they were accepted (AlpnStream::opened()), so that they are freed in that order.
+  std::map<std::uint64_t, runtime::StreamConnectionPtr> choosing_;
+  std::uint64_t opened_ = 0;  // connections given a session or a protocol choice so far
+  // The open sessions in the order they were opened (what ~Proxy and drain() go through).
+  std::vector<ClientSession*> sessions_in_order() const;
   std::vector<runtime::StreamConnectionPtr> unchosen_;  // closed before choosing; freed after the callback
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> finished_;

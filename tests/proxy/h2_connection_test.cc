@@ -1,0 +1,212 @@
+// HTTP/2 through the proxy in the in-memory world: a TLS client that agreed on h2 sends raw frames, and each
+// stream is routed, answered and logged as an HTTP/1.1 request would be; request bodies move under HTTP/2 flow
+// control; a draining proxy says GOAWAY and still answers the stream under way.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/tls/tls_stream.h"
+#include "tests/http2/frames.h"
+#include "tests/proxy/proxy_world.h"
+#include "tests/tls/test_certificates.h"
+#include "tests/tls/tls_pod.h"
+
+namespace metalgate::proxy::testing {
+namespace {
+
+using namespace http2::testing;  // NOLINT: the frame vocabulary
+using ::testing::HasSubstr;
+
+struct Answer {
+  std::string status, body;
+  bool ended = false, reset = false;
+};
+
+class H2Proxy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cert = tls::testing::make_certificate({"app.example.com"});
+    std::string yaml = R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [app.example.com], secretName: app-tls}]
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+)";
+    w.start(yaml, {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+    for (auto& [name, s] : w.servers)
+      s->options.record = true;
+    tls::ClientSettings s;
+    s.server_name = "app.example.com";
+    s.ca_pem = cert.certificate_pem;
+    s.alpn = {"h2"};
+    client = std::make_unique<tls::testing::TlsClient>(w.client_host, w.https_address(), s);
+    send(std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + frame(kSettings, 0, 0, ""));
+  }
+  void send(const std::string& bytes) { client->conn->write(runtime::as_bytes(bytes)); }
+  // Runs until `done` holds over the answers so far (or 10 s of world time).
+  void run_until(const std::function<bool()>& done) {
+    w.world.run_until([&] { return read(), done() || client->closed; }, 10s);
+    read();
+  }
+  // Reads the frames received so far into answers (by stream), window updates and GOAWAY.
+  void read() {
+    auto frames = parse(client->received);
+    std::size_t used = 0;
+    for (const Frame& f : frames) {
+      used += 9 + f.payload.size();
+      Answer& a = answers[f.stream];
+      if (f.type == kHeaders) {
+        for (auto& [name, value] : inflater.fields(f.payload))
+          if (name == ":status") a.status = value;
+      } else if (f.type == kData) {
+        a.body += f.payload;
+      } else if (f.type == kRstStream) {
+        a.reset = true;
+      } else if (f.type == kWindowUpdate) {
+        auto b = [&](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(f.payload[i])); };
+        window_updates[f.stream] += (b(0) & 0x7f) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+      } else if (f.type == kGoaway) {
+        goaway = true;
+      } else if (f.type == kSettings && !(f.flags & kAck)) {
+        send(frame(kSettings, kAck, 0, ""));
+      }
+      if (f.flags & kEndStream) a.ended = true;
+    }
+    client->received.erase(0, used);
+  }
+
+  ProxyWorld w;
+  tls::testing::TestCertificate cert;
+  std::unique_ptr<tls::testing::TlsClient> client;
+  Inflater inflater;
+  std::map<std::uint32_t, Answer> answers;
+  std::map<std::uint32_t, std::uint64_t> window_updates;
+  bool goaway = false;
+};
+
+std::vector<std::pair<std::string, std::string>> request(std::string method, std::string path,
+                                                         std::string authority = "app.example.com") {
+  return {{":method", std::move(method)}, {":scheme", "https"}, {":path", std::move(path)}, {":authority", std::move(authority)}};
+}
+
+TEST_F(H2Proxy, EachStreamOfOneConnectionIsRoutedAnsweredAndLoggedLikeAnHttp11Request) {
+  send(frame(kHeaders, kEndHeaders | kEndStream, 1, block(request("GET", "/a"))) +
+       frame(kHeaders, kEndHeaders | kEndStream, 3, block(request("GET", "/b"))) +
+       frame(kHeaders, kEndHeaders | kEndStream, 5, block(request("GET", "/", "nowhere.example"))));
+  run_until([&] { return answers[1].ended && answers[3].ended && answers[5].ended; });
+  EXPECT_EQ(answers[1].status, "200");
+  EXPECT_THAT(answers[1].body, HasSubstr(" GET /a"));
+  EXPECT_EQ(answers[3].status, "200");
+  EXPECT_THAT(answers[3].body, HasSubstr(" GET /b"));
+  EXPECT_EQ(answers[5].status, "404") << "no rule names the host: the proxy's own answer, on its stream";
+  EXPECT_FALSE(client->closed) << "the connection stays open for more streams";
+  std::size_t h2_lines = 0;
+  for (const auto& line : w.access_log)
+    if (line.find("HTTP/2.0\"") != std::string::npos) ++h2_lines;
+  EXPECT_EQ(h2_lines, 3u);
+  // The servers saw HTTP/1.1 with the authority as Host and X-Forwarded-Proto.
+  std::string heads;
+  for (auto& [name, s] : w.servers)
+    for (auto& h : s->heads)
+      heads += h;
+  EXPECT_THAT(heads, HasSubstr("GET /a HTTP/1.1\r\n"));
+  EXPECT_THAT(heads, HasSubstr("host: app.example.com\r\n"));
+  EXPECT_THAT(heads, HasSubstr("X-Forwarded-Proto: https\r\n"));
+}
+
+TEST_F(H2Proxy, ARequestBodyLargerThanTheWindowMovesAsTheServerTakesIt) {
+  const std::size_t size = 300 * 1024;  // more than four initial windows
+  auto fields = request("POST", "/upload");
+  fields.push_back({"content-length", std::to_string(size)});
+  send(frame(kHeaders, kEndHeaders, 1, block(fields)));
+  std::size_t sent = 0;
+  std::uint64_t window = 65535;  // the connection's and the stream's; the server grants both alike here
+  while (sent < size) {
+    while (sent < size && window >= 16384) {
+      const std::size_t n = std::min<std::size_t>(16384, size - sent);
+      send(frame(kData, sent + n == size ? kEndStream : 0, 1, std::string(n, 'u')));
+      sent += n;
+      window -= n;
+    }
+    if (sent == size) break;
+    const std::uint64_t before = window_updates[0];
+    run_until([&] { return window_updates[0] > before; });
+    ASSERT_GT(window_updates[0], before) << "no WINDOW_UPDATE after " << sent << " bytes";
+    window += window_updates[0] - before;
+  }
+  run_until([&] { return answers[1].ended; });
+  EXPECT_EQ(answers[1].status, "200");
+  std::size_t got = 0;
+  for (auto& [name, s] : w.servers)
+    for (auto& b : s->bodies)
+      got += b.size();
+  EXPECT_EQ(got, size);
+}
+
+TEST_F(H2Proxy, DrainingSaysGoawayAndStillAnswersTheStreamUnderWay) {
+  for (auto& [name, s] : w.servers)
+    s->set_latency(500ms);
+  send(frame(kHeaders, kEndHeaders | kEndStream, 1, block(request("GET", "/slow"))));
+  w.world.run_for(100ms);
+  w.proxy->drain();
+  run_until([&] { return answers[1].ended; });
+  EXPECT_TRUE(goaway);
+  EXPECT_EQ(answers[1].status, "200") << "reset " << answers[1].reset << " closed " << client->closed << " peer_closed "
+                                      << client->peer_closed << " log " << (w.access_log.empty() ? "" : w.access_log.back());
+  w.world.run_for(1s);
+  EXPECT_TRUE(client->closed || client->peer_closed) << "the connection closes once its streams are done";
+}
+
+TEST_F(H2Proxy, AConnectionWithoutARequestEndsAtTimeoutHttpRequestAndAnIdleOneAtKeepAlive) {
+  w.world.run_for(4s);
+  read();
+  EXPECT_FALSE(goaway) << "timeout-http-request is 5 s";
+  w.world.run_for(2s);
+  read();
+  EXPECT_TRUE(goaway);
+  EXPECT_TRUE(client->closed || client->peer_closed);
+}
+
+TEST_F(H2Proxy, AfterAnswersTheConnectionWaitsTimeoutHttpKeepAlive) {
+  send(frame(kHeaders, kEndHeaders | kEndStream, 1, block(request("GET", "/a"))));
+  run_until([&] { return answers[1].ended; });
+  w.world.run_for(30s);
+  read();
+  EXPECT_FALSE(goaway) << "timeout-http-keep-alive is 1 minute";
+  w.world.run_for(31s);
+  read();
+  EXPECT_TRUE(goaway);
+}
+
+// A TLS client that agreed on nothing and sends nothing: the session chosen at the deadline times it out,
+// as it did before the protocol was chosen by ALPN.
+TEST(H2ProxyChoice, ASilentTlsConnectionIsTimedOutFromItsAccept) {
+  ProxyWorld w;
+  auto cert = tls::testing::make_certificate({"app.example.com"});
+  w.start(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [app.example.com], secretName: app-tls}]
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+)",
+          {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+  tls::ClientSettings s;
+  s.server_name = "app.example.com";
+  tls::testing::TlsClient c(w.client_host, w.https_address(), s);
+  w.world.run_for(4s);
+  EXPECT_TRUE(c.connected);
+  EXPECT_FALSE(c.closed || c.peer_closed);
+  w.world.run_for(2s);
+  EXPECT_TRUE(c.closed || c.peer_closed) << "timeout-http-request (5 s) from the accept";
+  EXPECT_TRUE(w.proxy->idle());
+}
+
+}  // namespace
+}  // namespace metalgate::proxy::testing
