@@ -18,6 +18,10 @@ services() {  # the Service names to write
   done
 }
 serve_once() {  # start serve with --state (it reads the file, then writes it after its start), stop it
+  # Emptied here, not by the redirection below: that one happens in the forked child, which under load may
+  # not have run yet when the loop reads the log, and the previous run's proxy-started line would let the
+  # SIGTERM below reach a serve that has not installed its handler (it then dies with 143).
+  : >"$work/serve.log"
   "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
     --http-port "$(harness_free_port)" --https-port "$(harness_free_port)" --state "$work/state.json" \
     >"$work/serve.log" 2>&1 &
