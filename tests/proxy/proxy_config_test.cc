@@ -495,6 +495,13 @@ TEST(AnnotationDefaults, EveryDocumentedDefaultIsWhatTheCodeUsesWhenTheNameIsUns
       {"udp-max-flows", [&] { return std::to_string(l4.udp_max_flows); }},
       {"server-ssl", [&] { return shown(be.tls.has_value()); }},
       {"ssl-passthrough", [&] { return shown(!c.passthrough_hosts.empty()); }},
+      {"tls-alpn",
+       [&] {
+         std::string offered;
+         for (const auto& name : c.tls.alpn)
+           offered += (offered.empty() ? "" : ",") + name;
+         return offered;
+       }},
   };
   // Defaults that are not one field's value, each with where it is checked instead.
   const std::map<std::string_view, std::string_view> elsewhere = {
