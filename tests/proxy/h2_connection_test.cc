@@ -21,11 +21,10 @@ struct Answer {
   bool ended = false, reset = false;
 };
 
-class H2Proxy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    cert = tls::testing::make_certificate({"app.example.com"});
-    std::string yaml = R"(apiVersion: networking.k8s.io/v1
+// Starts `w` with one Ingress for app.example.com over TLS (a fresh certificate, returned).
+tls::testing::TestCertificate start_tls_ingress(ProxyWorld& w) {
+  auto cert = tls::testing::make_certificate({"app.example.com"});
+  w.start(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: web, namespace: default}
 spec:
@@ -34,8 +33,15 @@ spec:
   rules:
   - host: app.example.com
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
-)";
-    w.start(yaml, {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+)",
+          {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+  return cert;
+}
+
+class H2Proxy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cert = start_tls_ingress(w);
     for (auto& [name, s] : w.servers)
       s->options.record = true;
     tls::ClientSettings s;
@@ -185,18 +191,7 @@ TEST_F(H2Proxy, AfterAnswersTheConnectionWaitsTimeoutHttpKeepAlive) {
 // as it did before the protocol was chosen by ALPN.
 TEST(H2ProxyChoice, ASilentTlsConnectionIsTimedOutFromItsAccept) {
   ProxyWorld w;
-  auto cert = tls::testing::make_certificate({"app.example.com"});
-  w.start(R"(apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: web, namespace: default}
-spec:
-  ingressClassName: haproxy
-  tls: [{hosts: [app.example.com], secretName: app-tls}]
-  rules:
-  - host: app.example.com
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
-)",
-          {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+  start_tls_ingress(w);
   tls::ClientSettings s;
   s.server_name = "app.example.com";
   tls::testing::TlsClient c(w.client_host, w.https_address(), s);
