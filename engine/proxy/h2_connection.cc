@@ -37,7 +37,8 @@ class H2Connection::Pipe final : public runtime::StreamConnection, public http2:
     if (!closed_) c_.session().reset(id_, NGHTTP2_INTERNAL_ERROR);
   }
 
-  // From the connection.
+  // From the connection: the request head as it is, then body bytes (chunk-framed when chunked).
+  void deliver_head(runtime::ByteView head) { hand_on(head, 0); }
   void deliver(runtime::ByteView data) {
     if (closed_) return c_.session().consumed(id_, data.size());
     if (chunked_ && !data.empty()) {
@@ -260,7 +261,7 @@ void H2Connection::on_request(std::int32_t id, http2::Request request) {
   first_stream_ = false;
   arm_idle_timer();
   s.session->start();
-  raw->deliver(runtime::as_bytes(h1.head));
+  raw->deliver_head(runtime::as_bytes(h1.head));
   if (!request.has_body) raw->end_request();
 }
 

@@ -152,6 +152,24 @@ TEST_F(H2Proxy, ARequestBodyLargerThanTheWindowMovesAsTheServerTakesIt) {
   EXPECT_EQ(got, size);
 }
 
+// gRPC clients send no content-length: the body goes to the server chunked, and the head as it is.
+TEST_F(H2Proxy, ABodyWithoutContentLengthReachesTheServerChunkedBehindAnUnframedHead) {
+  send(frame(kHeaders, kEndHeaders, 1, block(request("POST", "/echo.Echo/Say"))) +
+       frame(kData, 0, 1, "hello ") + frame(kData, kEndStream, 1, "world"));
+  run_until([&] { return answers[1].ended; });
+  EXPECT_EQ(answers[1].status, "200");
+  std::string heads, bodies;
+  for (auto& [name, s] : w.servers) {
+    for (auto& h : s->heads)
+      heads += h;
+    for (auto& b : s->bodies)
+      bodies += b;
+  }
+  EXPECT_THAT(heads, HasSubstr("POST /echo.Echo/Say HTTP/1.1\r\n"));
+  EXPECT_THAT(heads, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_EQ(bodies, "hello world");
+}
+
 TEST_F(H2Proxy, DrainingSaysGoawayAndStillAnswersTheStreamUnderWay) {
   for (auto& [name, s] : w.servers)
     s->set_latency(500ms);
