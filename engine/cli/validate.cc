@@ -121,7 +121,7 @@ nlohmann::json forwards_json(const model::Model& m) {
 }  // namespace
 
 std::string format_model_text(const model::Model& m, const config::Diagnostics& d,
-                              const std::vector<std::string>& https_alpn) {
+                              const ProtocolFacts& protocols) {
   std::ostringstream o;
   const auto& set = m.manifests;
   o << "Loaded " << set.object_count << " objects from " << set.files.size() << " files";
@@ -164,9 +164,12 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
     o << "  default backend -> built-in 404\n";
   for (const auto& t : m.tls)
     o << "  TLS " << t.host << " with Secret " << t.secret_key << "\n";
-  if (!m.tls.empty() && !https_alpn.empty())
-    o << "  HTTPS offers " << join(https_alpn, ", ")
-      << " (ALPN, tls-alpn); servers are spoken to in HTTP/1.1\n";
+  if (!m.tls.empty() && !protocols.https_alpn.empty())
+    o << "  HTTPS offers " << join(protocols.https_alpn, ", ")
+      << " (ALPN, tls-alpn); servers are spoken to in HTTP/1.1"
+      << (protocols.h2_backends.empty() ? "" : " unless named below") << "\n";
+  if (!protocols.h2_backends.empty())
+    o << "  HTTP/2 to the servers of " << join(protocols.h2_backends, ", ") << " (server-proto h2)\n";
   for (auto [title, list] :
        {std::pair{"TCP services", &m.tcp_services}, std::pair{"UDP services", &m.udp_services}}) {
     o << "\n" << title << "\n";
@@ -189,7 +192,7 @@ std::string format_model_text(const model::Model& m, const config::Diagnostics& 
 }
 
 std::string format_model_json(const model::Model& m, const config::Diagnostics& d, bool valid,
-                              const std::vector<std::string>& https_alpn) {
+                              const ProtocolFacts& protocols) {
   using nlohmann::json;
   json j;
   j["valid"] = valid;
@@ -206,7 +209,8 @@ std::string format_model_json(const model::Model& m, const config::Diagnostics& 
                      {"avoidBuggyIPs", p.avoid_buggy_ips}});
   }
   j["pools"] = pools;
-  if (!m.tls.empty()) j["https"] = {{"alpn", https_alpn}, {"serverProtocol", "http/1.1"}};
+  if (!m.tls.empty()) j["https"] = {{"alpn", protocols.https_alpn}, {"serverProtocol", "http/1.1"}};
+  j["h2Backends"] = protocols.h2_backends;
   json services = json::array();
   for (const auto& r : m.services) {
     json s{{"service", r.key},
@@ -297,7 +301,10 @@ ValidateOutcome validate_manifests(const ValidateOptions& options) {
   o.model = std::make_shared<const model::Model>(model::resolve_model(std::move(set), ro, d));
   // What serve refuses, validate refuses too: the proxy's settings (timeouts, balancing, TLS suites) are
   // checked by building the proxy's configuration from the model, then dropping it.
-  o.https_alpn = proxy::build_proxy_config(o.model, {}, d).tls.alpn;
+  const proxy::ProxyConfig config = proxy::build_proxy_config(o.model, {}, d);
+  o.protocols.https_alpn = config.tls.alpn;
+  for (const auto& b : config.backends)
+    if (b.protocol == proxy::ServerProtocol::kHttp2) o.protocols.h2_backends.push_back(b.name);
   o.valid = !d.has_errors();
   return o;
 }
@@ -308,9 +315,9 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
   const config::Diagnostics& d = o.diagnostics;
   const bool valid = o.valid;
   if (options.json) {
-    out << format_model_json(m, d, valid, o.https_alpn);
+    out << format_model_json(m, d, valid, o.protocols);
   } else {
-    out << format_model_text(m, d, o.https_alpn);
+    out << format_model_text(m, d, o.protocols);
     if (!valid) err << "metalgate: " << d.error_count() << " error(s); the configuration is invalid\n";
   }
   return valid ? 0 : 1;

@@ -87,7 +87,7 @@ constexpr std::array kAnnotations = {
     AnnotationSpec{"send-proxy-protocol", C | I | S, C | I | S, "", kReal, "", "servers get no PROXY header"},
     AnnotationSpec{"server-ca", C | I | S, C | I | S, "", kReal, ""},
     AnnotationSpec{"server-crt", C | I | S, C | I | S, "", kReal, ""},
-    AnnotationSpec{"server-proto", C | I | S, C | I | S, "", kReal, "", "servers are spoken to in HTTP/1.1"},
+    AnnotationSpec{"server-proto", C | I | S, C | I | S, "", kReal, ""},
     AnnotationSpec{"server-ssl", C | I | S, C | I | S, "false", kReal, ""},
     AnnotationSpec{"set-host", C | I, C | I, "", kReal, ""},
     AnnotationSpec{"src-ip-header", C | I, C | I, "", kReal, "", "the client address is the connection's"},

@@ -146,4 +146,96 @@ bool ResponseReader::close(Sink& sink) {
   return false;
 }
 
+// ------------------------------------------------------------------ towards servers
+
+bool RequestReader::feed(runtime::ByteView data, Sink& sink) {
+  if (state_ == State::kBody) return feed_body(data, sink);
+  head_.append(runtime::as_chars(data));
+  return feed_head(sink);
+}
+
+bool RequestReader::feed_head(Sink& sink) {
+  http::RequestHead req;
+  http::ParseError error;
+  const http::Limits limits{1 << 20, 10000};  // written by the session, which held the client to its limits
+  auto outcome = http::parse_request(head_.data(), head_.size(), limits, req, error);
+  if (outcome == http::ParseOutcome::kIncomplete) return true;
+  if (outcome == http::ParseOutcome::kError || req.method == "CONNECT") return false;
+  Request r;
+  r.method = std::string(req.method);
+  r.scheme = scheme_;
+  r.authority = std::string(req.host);
+  r.path = req.absolute_form() ? std::string(req.path()) : std::string(req.target);
+  for (const http::Header& f : req.headers) {
+    std::string name = lower(f.name);
+    if (name == "host" || name == "content-length" || connection_specific(name)) continue;
+    if (name == "te" && !http::equals_ignore_case(f.value, "trailers")) continue;  // RFC 9113 §8.2.2
+    r.headers.push_back({std::move(name), std::string(f.value)});
+  }
+  chunked_ = req.facts.framing == http::BodyFraming::kChunked;
+  left_ = req.facts.framing == http::BodyFraming::kContentLength ? req.facts.content_length : 0;
+  if (req.facts.framing == http::BodyFraming::kContentLength)
+    r.headers.push_back({"content-length", std::to_string(left_)});
+  const bool empty = !chunked_ && left_ == 0;
+  r.has_body = !empty;
+  std::string rest = head_.substr(req.head_length);
+  std::string().swap(head_);
+  sink.on_request(std::move(r), empty);
+  if (empty) return rest.empty();  // nothing may follow until the response ends
+  state_ = State::kBody;
+  chunks_.reset();
+  return rest.empty() || feed_body(runtime::as_bytes(rest), sink);
+}
+
+bool RequestReader::feed_body(runtime::ByteView data, Sink& sink) {
+  if (!chunked_) {
+    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, data.size()));
+    if (take > 0) sink.on_request_body(data.first(take));
+    left_ -= take;
+    if (left_ > 0) return true;
+    state_ = State::kHead;
+    sink.on_request_end({});
+    return take == data.size();
+  }
+  auto r = chunks_.feed(data, [&](runtime::ByteView piece) { sink.on_request_body(piece); });
+  if (r.error) return false;
+  if (!r.done) return true;
+  state_ = State::kHead;
+  sink.on_request_end(trailer_fields(chunks_.trailers()));
+  return r.consumed == data.size();
+}
+
+void ResponseWriter::head(int status, const std::vector<Field>& fields, bool end_stream, std::string& out) {
+  out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  out.append(http::reason_phrase(status)).append("\r\n");
+  bool has_length = false;
+  for (const Field& f : fields) {
+    if (f.name == "content-length") has_length = true;
+    append_field(out, f.name, f.value);
+  }
+  const bool bodiless = request_was_head_ || status == 204 || status == 304;
+  if (end_stream && !has_length && !bodiless) out.append("content-length: 0\r\n");
+  chunked_ = !end_stream && !has_length && !bodiless;
+  if (chunked_) out.append("transfer-encoding: chunked\r\n");
+  out.append("\r\n");
+}
+
+void ResponseWriter::body(runtime::ByteView data, std::string& out) {
+  if (ended_ || data.empty()) return;
+  if (chunked_)
+    http::append_chunk(out, data);
+  else
+    out.append(runtime::as_chars(data));
+}
+
+void ResponseWriter::end(const std::vector<Field>& trailers, std::string& out) {
+  if (ended_) return;
+  ended_ = true;
+  if (!chunked_) return;
+  std::string lines;
+  for (const Field& f : trailers)
+    append_field(lines, f.name, f.value);
+  http::append_last_chunk(out, lines);
+}
+
 }  // namespace metalgate::http2

@@ -62,4 +62,55 @@ class ResponseReader {
   http::ChunkedDecoder chunks_;
 };
 
+// ------------------------------------------------------------------ towards servers (server-proto h2)
+// The same bridge the other way round: the HTTP/1.1 request a session writes to its server connection is
+// read into a stream's request, and the stream's response is written back as HTTP/1.1 for it to read.
+
+// Reads the HTTP/1.1 requests a session writes, one after the other (each after the previous response).
+class RequestReader {
+ public:
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void on_request(Request request, bool end_stream) = 0;
+    virtual void on_request_body(runtime::ByteView data) = 0;
+    // The body is complete; a chunked body's trailers (gRPC clients send none, but HTTP/1.1 may) close it.
+    virtual void on_request_end(std::vector<Field> trailers) = 0;
+  };
+  // `scheme`: what :scheme says ("https" when the connection to the server is TLS).
+  explicit RequestReader(std::string scheme) : scheme_(std::move(scheme)) {}
+  // false: nothing an HTTP/2 stream can carry (a bad head, bad chunking, bytes past the body).
+  bool feed(runtime::ByteView data, Sink& sink);
+  // Between requests: the last one's body is complete (or none started).
+  bool idle() const { return state_ == State::kHead && head_.empty(); }
+
+ private:
+  enum class State : std::uint8_t { kHead, kBody };
+  bool feed_head(Sink& sink);
+  bool feed_body(runtime::ByteView data, Sink& sink);
+
+  std::string scheme_;
+  State state_ = State::kHead;
+  std::string head_;
+  bool chunked_ = false;
+  std::uint64_t left_ = 0;
+  http::ChunkedDecoder chunks_;
+};
+
+// Writes one stream's response as the HTTP/1.1 response a session reads: Content-Length when the server
+// gave one (or the head ended the stream), chunked otherwise, so that trailers (gRPC's grpc-status) travel
+// in the chunked body's trailer section.
+class ResponseWriter {
+ public:
+  explicit ResponseWriter(bool request_was_head) : request_was_head_(request_was_head) {}
+  void head(int status, const std::vector<Field>& fields, bool end_stream, std::string& out);
+  void body(runtime::ByteView data, std::string& out);
+  void end(const std::vector<Field>& trailers, std::string& out);
+
+ private:
+  bool request_was_head_;
+  bool chunked_ = false;
+  bool ended_ = false;
+};
+
 }  // namespace metalgate::http2

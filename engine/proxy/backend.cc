@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "engine/mutants/mutants.h"
+#include "engine/proxy/h2_upstream.h"
 #include "engine/proxy/health.h"
 #include "engine/stats/check_status.h"
 #include "engine/tls/tls_stream.h"
@@ -14,12 +15,14 @@ namespace metalgate::proxy {
 
 namespace {
 
-tls::ClientSettings client_settings(const ServerTls& t) {
+// ALPN names what the connection will carry: HTTP/1.1, or HTTP/2 under server-proto h2 (the controller's
+// `alpn h2` on such servers).
+tls::ClientSettings client_settings(const ServerTls& t, ServerProtocol protocol) {
   tls::ClientSettings settings;
   settings.ca_pem = t.ca_pem;
   settings.certificate_pem = t.certificate_pem;
   settings.private_key_pem = t.private_key_pem;
-  settings.alpn = {"http/1.1"};  // the controller offers "h2,http/1.1"; metalgate speaks HTTP/1.1 to servers
+  settings.alpn = {protocol == ServerProtocol::kHttp2 ? "h2" : "http/1.1"};
   return settings;
 }
 
@@ -29,11 +32,15 @@ ServerConnection::~ServerConnection() = default;
 
 void ServerConnection::connect(runtime::Runtime& rt, const net::SocketAddress& address,
                                const runtime::ConnectOptions& options) {
-  if (const auto& tls = backend_.config().tls)
-    stream_ = tls::connect_client(rt, address, *this, client_settings(*tls),
+  if (backend_.config().protocol == ServerProtocol::kHttp2) {
+    stream_ = backend_.open_h2_pipe(server_);
+    stream_->start(*this);
+  } else if (const auto& tls = backend_.config().tls) {
+    stream_ = tls::connect_client(rt, address, *this, client_settings(*tls, ServerProtocol::kHttp1),
                                   backend_.tls_failure_logger(server_), options);
-  else
+  } else {
     stream_ = rt.connect(address, *this, options);
+  }
 }
 
 void ServerConnection::on_connected() {
@@ -243,8 +250,8 @@ void Backend::run_check(std::size_t i) {
   net::SocketAddress target = s.config.address;
   if (check.port) target.port = *check.port;
   if (config_.tls)
-    s.check_stream =
-        tls::connect_client(rt_, target, *h, client_settings(*config_.tls), tls_failure_logger(i));
+    s.check_stream = tls::connect_client(
+        rt_, target, *h, client_settings(*config_.tls, ServerProtocol::kHttp1), tls_failure_logger(i));
   else
     s.check_stream = rt_.connect(target, *h);
   h->stream = s.check_stream.get();
@@ -416,8 +423,10 @@ std::function<void(const std::string&)> Backend::tls_failure_logger(std::size_t 
 ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner, bool we_speak_first) {
   auto c = std::make_unique<ServerConnection>(*this, server);
   c->attach(owner);
-  ++connections_opened_;
-  stats_->connection_attempts.add();
+  if (config_.protocol != ServerProtocol::kHttp2) {  // an h2 connection counts when its socket opens
+    ++connections_opened_;
+    stats_->connection_attempts.add();
+  }
   runtime::ConnectOptions options;
   options.delay_ack = we_speak_first;
   c->connect(rt_, servers_[server].config.address, options);
@@ -438,6 +447,28 @@ void Backend::drop_idle(ServerConnection* connection) {
       burying_ = false;
     });
   }
+}
+
+runtime::StreamConnectionPtr Backend::open_h2_pipe(std::size_t server) {
+  if (h2_pools_.size() < servers_.size()) h2_pools_.resize(servers_.size());
+  if (!h2_pools_[server]) h2_pools_[server] = std::make_unique<H2Pool>(*this, server);
+  return h2_pools_[server]->open_pipe();
+}
+
+runtime::StreamConnectionPtr Backend::connect_h2(std::size_t server, runtime::StreamHandler& handler) {
+  ++connections_opened_;
+  stats_->connection_attempts.add();
+  runtime::ConnectOptions options;
+  options.delay_ack = true;  // the preface and the first request go at once
+  const net::SocketAddress& address = servers_[server].config.address;
+  if (config_.tls)
+    return tls::connect_client(rt_, address, handler, client_settings(*config_.tls, ServerProtocol::kHttp2),
+                               tls_failure_logger(server), options);
+  return rt_.connect(address, handler, options);
+}
+
+std::size_t Backend::h2_connections(std::size_t server) const {
+  return server < h2_pools_.size() && h2_pools_[server] ? h2_pools_[server]->connections() : 0;
 }
 
 }  // namespace metalgate::proxy

@@ -18,6 +18,7 @@
 namespace metalgate::proxy {
 
 class Backend;
+class H2Pool;
 
 std::string_view to_string(AdminState s);
 
@@ -163,6 +164,14 @@ class Backend {
   // Called when a health check changes a server's state (for logs and to move queued requests).
   std::function<void(std::size_t server, bool up)> on_state_change;
 
+  // server-proto h2: the stream connection a ServerConnection to `server` runs on, a pipe on one of the
+  // server's HTTP/2 connections (h2_upstream.h); and the socket such a connection runs on, `handler` its.
+  runtime::StreamConnectionPtr open_h2_pipe(std::size_t server);
+  runtime::StreamConnectionPtr connect_h2(std::size_t server, runtime::StreamHandler& handler);
+  // The server's HTTP/2 connections now (0 unless server-proto h2).
+  std::size_t h2_connections(std::size_t server) const;
+  runtime::Runtime& runtime() { return rt_; }
+
   static constexpr std::size_t kMaxIdlePerServer = 256;
 
  private:
@@ -197,6 +206,9 @@ class Backend {
   std::vector<stats::ServerCounters*> server_stats_;
   std::vector<ServerConnectionPtr> graveyard_;  // dropped from inside their own callbacks
   bool burying_ = false;
+  // server-proto h2: per server, created at its first request. Declared after servers_ so that it goes
+  // first: its connections let go of the pipes idle connections still hold.
+  std::vector<std::unique_ptr<H2Pool>> h2_pools_;
 };
 
 }  // namespace metalgate::proxy

@@ -157,10 +157,17 @@ struct ServerTls {
   std::string certificate_pem, private_key_pem;  // server-crt: the client certificate, for mutual TLS
 };
 
+// What the proxy speaks to a backend's servers (server-proto).
+enum class ServerProtocol : std::uint8_t {
+  kHttp1,  // HTTP/1.1, one request at a time per connection
+  kHttp2,  // server-proto h2: HTTP/2 (h2c over TCP, or ALPN h2 with server-ssl), requests as streams
+};
+
 struct BackendConfig {
   std::string name;  // HAProxy controller style: "default_web-app_80"
   std::vector<ServerConfig> servers;
   std::optional<ServerTls> tls;  // unset: plain TCP to the servers
+  ServerProtocol protocol = ServerProtocol::kHttp1;
   Balance balance = Balance::kRoundRobin;
   HealthCheck check;
   Timeouts timeouts;  // connect, server, queue, tunnel (the client side's: ProxyConfig::frontend_timeouts)

@@ -369,6 +369,7 @@ const std::vector<BackendSetting>& backend_settings() {
       {{"server-ssl"}, "TLS setting towards its servers"},
       {{"server-ca"}, "TLS setting towards its servers"},
       {{"server-crt"}, "TLS setting towards its servers"},
+      {{"server-proto"}, "protocol towards its servers"},
   };
   return k;
 }
@@ -535,6 +536,17 @@ void read_server_tls(const model::Model& m, const Lookup& l, BackendConfig& b, D
   if (enabled) b.tls = std::move(t);
 }
 
+// server-proto (the controller writes `proto h2` on the servers): HTTP/2 to them, h2c over TCP or ALPN h2
+// over server-ssl. The controller knows no other value; "h1" is taken as the default it is.
+void read_server_protocol(const Lookup& l, BackendConfig& b, Diagnostics& d) {
+  auto f = l.get("server-proto");
+  if (!f || f->value.empty() || f->value == "h1") return;
+  if (f->value == "h2")
+    b.protocol = ServerProtocol::kHttp2;
+  else
+    d.error(f->where, f->field, "'" + f->value + "' is not h2 (or h1, the default)");
+}
+
 BackendConfig build_backend(const model::Model& m, const std::string& service_key, std::uint16_t port,
                             Servers servers, const std::vector<std::string>& ingress_keys, Diagnostics& d) {
   BackendConfig b;
@@ -609,6 +621,7 @@ BackendConfig build_backend(const model::Model& m, const std::string& service_ke
     b.cookie = c;
   }
   read_server_tls(m, l, b, d);
+  read_server_protocol(l, b, d);
   return b;
 }
 

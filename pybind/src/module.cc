@@ -49,7 +49,7 @@ py::dict validate(const std::vector<std::string>& paths, const std::string& stat
   options.state_file = state_file;
   const auto o = metalgate::cli::validate_manifests(options);
   py::dict out = outcome(o.diagnostics);
-  out["model_json"] = metalgate::cli::format_model_json(*o.model, o.diagnostics, o.valid, o.https_alpn);
+  out["model_json"] = metalgate::cli::format_model_json(*o.model, o.diagnostics, o.valid, o.protocols);
   return out;
 }
 

@@ -144,5 +144,128 @@ TEST(ResponseReader, RefusesWhatAStreamCannotCarry) {
   EXPECT_FALSE(feed(bad_chunks, s, "zz\r\n"));
 }
 
+// ------------------------------------------------------------------ towards servers
+
+struct RequestSink : RequestReader::Sink {
+  std::vector<Request> requests;
+  std::vector<bool> ended_at_head;
+  std::string body;
+  std::vector<std::vector<Field>> ends;
+  void on_request(Request r, bool end) override {
+    requests.push_back(std::move(r));
+    ended_at_head.push_back(end);
+  }
+  void on_request_body(runtime::ByteView d) override { body.append(runtime::as_chars(d)); }
+  void on_request_end(std::vector<Field> t) override { ends.push_back(std::move(t)); }
+};
+
+bool feed(RequestReader& r, const std::string& bytes, RequestSink& sink) {
+  return r.feed(runtime::as_bytes(bytes), sink);
+}
+
+TEST(RequestReader, HostBecomesAuthorityAndConnectionFieldsStayBehind) {
+  RequestReader r("http");
+  RequestSink sink;
+  ASSERT_TRUE(feed(r,
+                   "GET /a?b=1 HTTP/1.1\r\nHost: grpc.example\r\nConnection: keep-alive\r\n"
+                   "TE: trailers\r\nX-Forwarded-For: 10.0.0.100\r\n\r\n",
+                   sink));
+  ASSERT_EQ(sink.requests.size(), 1u);
+  const Request& q = sink.requests[0];
+  EXPECT_EQ(q.method, "GET");
+  EXPECT_EQ(q.scheme, "http");
+  EXPECT_EQ(q.authority, "grpc.example");
+  EXPECT_EQ(q.path, "/a?b=1");
+  ASSERT_EQ(q.headers.size(), 2u);
+  EXPECT_EQ(q.headers[0].name, "te") << "te: trailers is the one TE HTTP/2 allows (gRPC needs it)";
+  EXPECT_EQ(q.headers[1].name, "x-forwarded-for");
+  EXPECT_TRUE(sink.ended_at_head[0]);
+  EXPECT_TRUE(r.idle());
+}
+
+TEST(RequestReader, AChunkedBodyArrivesWithoutFramingAndItsTrailersEndIt) {
+  RequestReader r("https");
+  RequestSink sink;
+  ASSERT_TRUE(feed(r, "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", sink));
+  ASSERT_EQ(sink.requests.size(), 1u);
+  EXPECT_FALSE(sink.ended_at_head[0]);
+  EXPECT_TRUE(sink.requests[0].has_body);
+  EXPECT_FALSE(r.idle());
+  ASSERT_TRUE(feed(r, "lo\r\n0\r\nx-check: 7\r\n\r\n", sink));
+  EXPECT_EQ(sink.body, "hello");
+  ASSERT_EQ(sink.ends.size(), 1u);
+  ASSERT_EQ(sink.ends[0].size(), 1u);
+  EXPECT_EQ(sink.ends[0][0].name, "x-check");
+  EXPECT_TRUE(r.idle()) << "ready for the next request";
+}
+
+TEST(RequestReader, AContentLengthBodyKeepsItsLengthAndTheNextRequestFollows) {
+  RequestReader r("http");
+  RequestSink sink;
+  ASSERT_TRUE(feed(r, "PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab", sink));
+  ASSERT_TRUE(feed(r, "c", sink));
+  EXPECT_EQ(sink.body, "abc");
+  ASSERT_EQ(sink.ends.size(), 1u);
+  ASSERT_EQ(sink.requests[0].headers.size(), 1u);
+  EXPECT_EQ(sink.requests[0].headers[0].value, "3");
+  ASSERT_TRUE(feed(r, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n", sink));
+  ASSERT_EQ(sink.requests.size(), 2u);
+  EXPECT_EQ(sink.requests[1].path, "/y");
+}
+
+TEST(RequestReader, RefusesBadHeadsBadChunksAndBytesPastTheBody) {
+  RequestSink sink;
+  RequestReader a("http");
+  EXPECT_FALSE(feed(a, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", sink));
+  RequestReader b("http");
+  EXPECT_FALSE(feed(b, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", sink));
+  RequestReader c("http");
+  EXPECT_FALSE(feed(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n", sink))
+      << "a second request before the first one's response";
+}
+
+TEST(ResponseWriter, ABodyOfUnknownLengthIsChunkedAndCarriesTheTrailers) {
+  ResponseWriter w(false);
+  std::string out;
+  w.head(200, {{"content-type", "application/grpc"}}, false, out);
+  w.body(runtime::as_bytes(std::string("abc")), out);
+  w.end({{"grpc-status", "0"}}, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ntransfer-encoding: chunked\r\n\r\n"
+            "3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n");
+  // Read back the way a frontend stream reads it: the trailers come out whole.
+  struct TrailerSink : ResponseReader::Sink {
+    std::vector<Field> trailers;
+    std::string body;
+    void on_head(int, std::vector<Field>, bool) override {}
+    void on_body(runtime::ByteView d) override { body.append(runtime::as_chars(d)); }
+    void on_end(std::vector<Field> t) override { trailers = std::move(t); }
+  } sink;
+  ResponseReader reader(false);
+  ASSERT_TRUE(reader.feed(runtime::as_bytes(out), sink));
+  EXPECT_EQ(sink.body, "abc");
+  ASSERT_EQ(sink.trailers.size(), 1u);
+  EXPECT_EQ(sink.trailers[0].value, "0");
+}
+
+TEST(ResponseWriter, AKnownLengthPassesAsItIsAndAnEmptyAnswerSaysZero) {
+  ResponseWriter sized(false);
+  std::string out;
+  sized.head(200, {{"content-length", "2"}}, false, out);
+  sized.body(runtime::as_bytes(std::string("ok")), out);
+  sized.end({}, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+  ResponseWriter trailers_only(false);
+  out.clear();
+  trailers_only.head(200, {{"grpc-status", "14"}}, true, out);
+  trailers_only.end({}, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\ngrpc-status: 14\r\ncontent-length: 0\r\n\r\n")
+      << "gRPC's trailers-only answer keeps its status in the head";
+  ResponseWriter head(true);
+  out.clear();
+  head.head(200, {}, true, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\n\r\n") << "an answer to HEAD claims no length of its own";
+}
+
 }  // namespace
 }  // namespace metalgate::http2

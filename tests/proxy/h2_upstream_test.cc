@@ -1,0 +1,230 @@
+// server-proto h2 in the in-memory world: HTTP/1.1 clients' requests reach an HTTP/2 server as streams of
+// one shared connection, answers and their trailers come back, a reset stream is a 502, a client that goes
+// away cancels its stream, and a server that ends its connection gets a new one for the next request.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "engine/http2/server_session.h"
+#include "tests/proxy/proxy_world.h"
+
+namespace metalgate::proxy::testing {
+namespace {
+
+// An HTTP/2 server (h2c, prior knowledge) built on the proxy's own server session. It answers
+// "h2 METHOD PATH BODY", with grpc-status trailers when the request asked for trailers; /reset is reset,
+// /hold is never answered.
+class TestH2Server {
+ public:
+  struct Seen {
+    http2::Request request;
+    std::string body;
+    std::uint32_t closed_with = ~0u;
+    std::size_t connection = 0;
+  };
+
+  TestH2Server(runtime::Runtime& rt, net::SocketAddress at) {
+    std::error_code error;
+    listener_ = rt.listen(at, {}, [this](runtime::StreamConnectionPtr c) { accept(std::move(c)); }, error);
+  }
+  // Connections that carried a request (health checks connect too, and say nothing).
+  std::size_t accepted() const {
+    std::set<std::size_t> used;
+    for (const auto& [key, s] : seen)
+      used.insert(s.connection);
+    return used.size();
+  }
+  std::map<std::pair<std::size_t, std::int32_t>, Seen> seen;
+  // Ends every connection (as a restarted server does).
+  void close_all() {
+    for (auto& c : conns_)
+      if (c->conn) c->conn->close();
+  }
+
+ private:
+  struct Conn final : runtime::StreamHandler, http2::ServerEvents {
+    Conn(TestH2Server& s, std::size_t at) : server(s), index(at), session(*this, http2::Settings{}) {}
+    void on_data(runtime::ByteView d) override {
+      session.receive(d);
+      flush();
+    }
+    void on_peer_shutdown() override {}
+    void on_closed(std::error_code) override {}
+    void on_request(std::int32_t id, http2::Request r) override {
+      const bool body = r.has_body;
+      mine(id).request = std::move(r);
+      if (!body) answer(id);
+    }
+    void on_request_data(std::int32_t id, runtime::ByteView d) override {
+      mine(id).body.append(runtime::as_chars(d));
+      session.consumed(id, d.size());
+    }
+    void on_request_end(std::int32_t id) override { answer(id); }
+    void on_stream_closed(std::int32_t id, std::uint32_t code) override { mine(id).closed_with = code; }
+    Seen& mine(std::int32_t id) {
+      Seen& s = server.seen[{index, id}];
+      s.connection = index;
+      return s;
+    }
+    void answer(std::int32_t id) {
+      const Seen& s = mine(id);
+      if (s.request.path == "/hold") return;
+      if (s.request.path == "/reset") return session.reset(id, 2 /* INTERNAL_ERROR */);
+      bool trailers = false;
+      for (const auto& f : s.request.headers)
+        trailers |= f.name == "te" && f.value == "trailers";
+      session.respond(id, 200, {{"content-type", "text/plain"}}, false);
+      const std::string text = "h2 " + s.request.method + " " + s.request.path + " " + s.body;
+      session.send_data(id, runtime::as_bytes(text));
+      session.finish(id, trailers ? std::vector<http2::Field>{{"grpc-status", "0"}} : std::vector<http2::Field>{});
+    }
+    void flush() {
+      std::string out;
+      session.take_outgoing(out);
+      if (!out.empty() && conn) conn->write(runtime::as_bytes(out));
+    }
+    TestH2Server& server;
+    std::size_t index;
+    http2::ServerSession session;
+    runtime::StreamConnectionPtr conn;
+  };
+  void accept(runtime::StreamConnectionPtr c) {
+    conns_.push_back(std::make_unique<Conn>(*this, conns_.size()));
+    conns_.back()->conn = std::move(c);
+    conns_.back()->conn->start(*conns_.back());
+    conns_.back()->flush();
+  }
+  runtime::StreamListenerPtr listener_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+};
+
+class H2Upstream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
+    server = std::make_unique<TestH2Server>(host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051});
+    w.start(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: grpc
+  namespace: default
+  annotations: {haproxy.org/server-proto: "h2"}
+spec:
+  ingressClassName: haproxy
+  rules:
+  - host: grpc.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: grpc, port: {number: 50051}}}}]}
+)",
+            {}, R"(apiVersion: v1
+kind: Service
+metadata: {name: grpc, namespace: default}
+spec:
+  selector: {app: grpc}
+  ports: [{name: grpc, port: 50051, targetPort: 50051}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: grpc, namespace: default}
+subsets:
+- addresses: [{ip: 10.0.2.1, targetRef: {kind: Pod, name: grpc-1}}]
+  ports: [{name: grpc, port: 50051}]
+)");
+  }
+  void TearDown() override {
+    w.proxy.reset();
+    server.reset();
+  }
+
+  ProxyWorld w;
+  std::unique_ptr<TestH2Server> server;
+};
+
+TEST_F(H2Upstream, RequestsOfManyClientsAreStreamsOfOneConnectionToTheServer) {
+  auto clients = w.send_on_new_clients(20, get("grpc.example", "/hello"));
+  for (auto& c : clients) {
+    auto r = w.await(*c);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "h2 GET /hello ");
+  }
+  EXPECT_EQ(server->accepted(), 1u) << "twenty requests at once, one connection";
+  ASSERT_EQ(server->seen.size(), 20u);
+  const auto& first = server->seen.begin()->second;
+  EXPECT_EQ(first.request.authority, "grpc.example");
+  EXPECT_EQ(first.request.scheme, "http");
+  bool forwarded_for = false;
+  for (const auto& f : first.request.headers)
+    forwarded_for |= f.name == "x-forwarded-for" && f.value == "10.0.0.100";
+  EXPECT_TRUE(forwarded_for) << "the proxy's request rules apply as over HTTP/1.1";
+}
+
+TEST_F(H2Upstream, AChunkedUploadArrivesWholeAndTheAnswersTrailersComeBackInItsChunkedBody) {
+  auto clients = w.send_on_new_clients(
+      1, "POST /echo.Echo/Say HTTP/1.1\r\nHost: grpc.example\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  const std::string last_chunk = "\r\n0\r\ngrpc-status: 0\r\n\r\n";
+  w.world.run_until([&] { return clients[0]->received.find(last_chunk) != std::string::npos; }, 5s);
+  EXPECT_NE(clients[0]->received.find(last_chunk), std::string::npos)
+      << "the server's trailers end the chunked body: " << clients[0]->received;
+  auto r = clients[0]->next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get("transfer-encoding"), "chunked") << "the server gave no length: trailers may follow";
+  EXPECT_EQ(r->body, "h2 POST /echo.Echo/Say hello world");
+  ASSERT_EQ(server->seen.size(), 1u);
+  EXPECT_EQ(server->seen.begin()->second.body, "hello world");
+}
+
+TEST_F(H2Upstream, AStreamTheServerResetsBeforeAnsweringIsA502) {
+  auto r = w.request(get("grpc.example", "/reset"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  auto again = w.request(get("grpc.example", "/fine"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << "the connection serves on: only the stream was reset";
+  EXPECT_EQ(server->accepted(), 1u);
+}
+
+TEST_F(H2Upstream, AClientThatResetsItsConnectionCancelsItsStream) {
+  auto clients = w.send_on_new_clients(1, get("grpc.example", "/hold"));
+  w.world.run_until([&] { return !server->seen.empty(); }, 5s);
+  ASSERT_EQ(server->seen.size(), 1u);
+  clients[0]->conn->reset();  // RST: a FIN alone is a half-close, after which the answer is still awaited
+  w.world.run_until([&] { return server->seen.begin()->second.closed_with != ~0u; }, 5s);
+  EXPECT_EQ(server->seen.begin()->second.closed_with, 8u) << "RST_STREAM CANCEL";
+}
+
+TEST_F(H2Upstream, AfterTheServerEndsItsConnectionTheNextRequestOpensANewOne) {
+  ASSERT_EQ(w.request(get("grpc.example", "/one"))->status, 200);
+  server->close_all();
+  w.world.run_for(1s);
+  auto r = w.request(get("grpc.example", "/two"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(server->accepted(), 2u);
+}
+
+TEST(H2UpstreamConfig, AServerProtoOtherThanH2OrH1IsAnErrorAtItsLine) {
+  ProxyWorld w;
+  w.serve_despite_errors = true;
+  w.start(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: default
+  annotations: {haproxy.org/server-proto: "h3"}
+spec:
+  ingressClassName: haproxy
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+)");
+  EXPECT_THAT(w.diagnostics.to_string(), ::testing::HasSubstr("ingress.yaml:6:"));
+  EXPECT_THAT(w.diagnostics.to_string(), ::testing::HasSubstr("'h3' is not h2 (or h1, the default)"));
+  ASSERT_FALSE(w.config->backends.empty());
+  EXPECT_EQ(w.config->backends[0].protocol, ServerProtocol::kHttp1) << "the old way stands";
+}
+
+}  // namespace
+}  // namespace metalgate::proxy::testing
