@@ -5,6 +5,7 @@
 
 #include "engine/http/message.h"
 #include "engine/http/parser.h"
+#include "engine/http2/client_session.h"
 #include "engine/tls/tls_stream.h"
 
 namespace metalgate::apps {
@@ -26,8 +27,9 @@ struct HttpLoadClient::Request {
   void complete(int status, std::string error);
 };
 
-// One connection; carries one request at a time (no pipelining), then idles if kept alive.
-struct HttpLoadClient::Connection final : runtime::StreamHandler {
+// One connection; carries one request at a time (no pipelining), then idles if kept alive. With `http2`, each
+// request is a stream of the connection (http2/client_session), agreed in TLS by ALPN.
+struct HttpLoadClient::Connection final : runtime::StreamHandler, http2::ClientEvents {
   HttpLoadClient& client;
   std::string host;  // SNI and the only Host it carries
   runtime::StreamConnectionPtr stream;
@@ -38,14 +40,24 @@ struct HttpLoadClient::Connection final : runtime::StreamHandler {
   bool keep = true;  // the server did not say close
   std::uint64_t served = 0;
   std::int64_t opened_us = 0;
+  std::unique_ptr<http2::ClientSession> h2;
+  int h2_status = 0;
+  std::string h2_served_by;
   Connection(HttpLoadClient& c, std::string h, std::int64_t opened)
-      : client(c), host(std::move(h)), opened_us(opened) {}
+      : client(c), host(std::move(h)), opened_us(opened) {
+    if (c.options_.http2) h2 = std::make_unique<http2::ClientSession>(*this, http2::Settings{});
+  }
 
   void on_connected() override {
     connected = true;
+    if (h2 && stream->application_protocol() != "h2") return fail("the server did not agree on h2 (ALPN)");
     if (request) client.send(*request, *this);
   }
   void on_data(runtime::ByteView data) override {
+    if (h2) {
+      if (!h2->receive(data)) fail("bad HTTP/2 from the server");
+      return flush_h2();
+    }
     in.append(runtime::as_chars(data));
     http::ResponseHead head;
     http::ParseError error;
@@ -69,20 +81,46 @@ struct HttpLoadClient::Connection final : runtime::StreamHandler {
     in.erase(0, used);
   }
   void answered(const http::ResponseHead& head) {
-    if (client.options_.cookies)
-      for (const auto& h : head.headers) {
-        if (!http::equals_ignore_case(h.name, "set-cookie")) continue;
-        std::string_view pair = h.value.substr(0, h.value.find(';'));
-        auto eq = pair.find('=');
-        if (eq != std::string_view::npos)
-          client.cookies_[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
-      }
+    for (const auto& h : head.headers)
+      if (http::equals_ignore_case(h.name, "set-cookie")) keep_cookie(h.value);
+    answered(head.status, std::string(http::find_header(head.headers, "x-served-by").value_or("")));
+  }
+  void keep_cookie(std::string_view value) {
+    if (!client.options_.cookies) return;
+    std::string_view pair = value.substr(0, value.find(';'));
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos)
+      client.cookies_[std::string(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+  }
+  void answered(int status, std::string served_by) {
     if (!request) return;
-    request->record.served_by = std::string(http::find_header(head.headers, "x-served-by").value_or(""));
+    request->record.served_by = std::move(served_by);
     Request* r = request;
     request = nullptr;
-    r->complete(head.status, "");
+    r->complete(status, "");
     if (!client.options_.keep_alive || !keep) close();
+  }
+  // HTTP/2 (ClientEvents): the answer counts when its stream ends.
+  void on_response(std::int32_t, int status, std::vector<http2::Field> fields, bool) override {
+    h2_status = status;
+    h2_served_by.clear();
+    for (const auto& f : fields) {
+      if (f.name == "x-served-by") h2_served_by = f.value;
+      if (f.name == "set-cookie") keep_cookie(f.value);
+    }
+  }
+  void on_response_data(std::int32_t id, runtime::ByteView data) override { h2->consumed(id, data.size()); }
+  void on_response_end(std::int32_t, std::vector<http2::Field>) override {
+    answered(h2_status, std::move(h2_served_by));
+  }
+  void on_stream_closed(std::int32_t, std::uint32_t error_code) override {
+    if (request && error_code != 0) fail("stream reset (HTTP/2 error " + std::to_string(error_code) + ")");
+  }
+  void flush_h2() {
+    std::string out;
+    h2->take_outgoing(out);
+    if (!out.empty() && open) stream->write(runtime::as_bytes(out));
+    if (h2->closing() && !request) keep = false;
   }
   void on_peer_shutdown() override {
     http::ResponseHead head;
@@ -221,6 +259,7 @@ void HttpLoadClient::launch(int user) {
     tls::ClientSettings ts;
     ts.server_name = raw->record.host;
     ts.resume_sessions = options_.resume_sessions;
+    if (options_.http2) ts.alpn = {"h2"};
     c->stream = tls::connect_client(rt_, options_.target, *c, ts);
   } else {
     c->stream = rt_.connect(options_.target, *c);
@@ -228,6 +267,7 @@ void HttpLoadClient::launch(int user) {
 }
 
 void HttpLoadClient::send(Request& r, Connection& c) {
+  if (c.h2) return send_h2(r, c);
   std::string req = "GET " + r.record.path + " HTTP/1.1\r\nHost: " + r.record.host + "\r\n";
   if (!options_.keep_alive) req += "Connection: close\r\n";
   if (options_.cookies && !cookies_.empty()) {
@@ -242,6 +282,19 @@ void HttpLoadClient::send(Request& r, Connection& c) {
   req += "\r\n";
   ++c.served;
   c.stream->write(runtime::as_bytes(req));
+}
+
+void HttpLoadClient::send_h2(Request& r, Connection& c) {
+  http2::Request q{"GET", "https", r.record.host, r.record.path, {}, false};
+  if (options_.cookies && !cookies_.empty()) {
+    std::string cookie;
+    for (const auto& [name, value] : cookies_)
+      cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+    q.headers.push_back({"cookie", cookie});
+  }
+  ++c.served;
+  if (c.h2->submit(q, true) < 0) return c.fail("the server refuses new streams (GOAWAY)");
+  c.flush_h2();
 }
 
 void HttpLoadClient::finish(Request* r) {

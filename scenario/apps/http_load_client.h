@@ -35,6 +35,7 @@ class HttpLoadClient {
     runtime::Duration timeout = std::chrono::seconds(2);
     bool https = false;                     // TLS with SNI = host (the certificate is not verified)
     bool resume_sessions = true;            // https: resume the last session (abbreviated handshake)
+    bool http2 = false;                     // https: ALPN h2, each request a stream (one at a time)
     bool keep_alive = false;                // reuse an idle connection to the same host
     bool cookies = false;                   // keep the Set-Cookie values and send them back
     std::function<std::string()> vip_node;  // fills RequestRecord::vip_node, called as each request starts
@@ -52,6 +53,7 @@ class HttpLoadClient {
   struct Connection;
   void launch(int user = -1);
   void send(Request& r, Connection& c);
+  void send_h2(Request& r, Connection& c);
   void finish(Request* r);
   runtime::Runtime& rt_;
   Options options_;

@@ -221,6 +221,9 @@ void read_http_client(const YamlReader& h, ScenarioClient& client) {
   client.cookies = h.boolean("cookies").value_or(false);
   client.resume = h.boolean("resume").value_or(true);
   if (h.has("resume") && !client.https) h["resume"].error("resume is for https clients (TLS sessions)");
+  client.http2 = h.boolean("http2").value_or(false);
+  if (client.http2 && !client.https)
+    h["http2"].error("http2 is for https clients (HTTP/2 is agreed in TLS, ALPN)");
 }
 
 // `target`: an address (IPv6 when the LAN has lan.subnet6), or a LoadBalancer Service as "namespace/name"
@@ -250,7 +253,7 @@ void read_client_traffic(const YamlReader& h, const Scenario& s, ScenarioClient&
   const bool shaped = client.udp
                           ? h.expect_map({"rate", "target", "port", "timeout"})
                           : h.expect_map({"host", "path", "mix", "rate", "concurrency", "think", "keepalive",
-                                          "cookies", "resume", "target", "port", "timeout"});
+                                          "cookies", "resume", "http2", "target", "port", "timeout"});
   if (!h.present() || !shaped) return;
   if (!client.udp) read_http_client(h, client);
   client.rate =

@@ -64,6 +64,7 @@ struct ScenarioClient {
   bool keep_alive = false;  // reuse connections (else a new connection per request)
   bool cookies = false;     // send back what Set-Cookie gave
   bool resume = true;       // https: resume TLS sessions
+  bool http2 = false;       // https: offer only h2 in ALPN and send each request as an HTTP/2 stream
   // Where the requests go: the address written, or the first IPv4 address of the LoadBalancer Service
   // `target_service` names (the loader resolves it from the manifests). Unset: the ingress controller's first
   // VIP.

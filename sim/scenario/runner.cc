@@ -109,6 +109,7 @@ HttpLoadClient::Options http_options(const ScenarioClient& c, ScenarioWorld& w) 
   co.keep_alive = c.keep_alive;
   co.cookies = c.cookies;
   co.resume_sessions = c.resume;
+  co.http2 = c.http2;
   co.timeout = duration_cast<runtime::Duration>(c.timeout);
   co.https = c.https;
   co.vip_node = arp_owner(w, c, co.target.ip);

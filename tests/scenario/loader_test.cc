@@ -241,6 +241,13 @@ TEST(ScenarioLoader, AnUnknownTargetServiceIsAnErrorAtTheFieldSuggestingTheClose
                         "manifests (did you mean 'default/postgresql'?)"));
 }
 
+TEST(ScenarioLoader, Http2IsAnHttpsClientsOptionAndReadAsWritten) {
+  const std::string text = errors_of(services_lan(
+      "h2-plain", kApiBackend, "  - {name: web, address: 192.168.1.101, http: {host: w, http2: true}}\n"));
+  EXPECT_THAT(text,
+              HasSubstr("clients[0].http.http2: http2 is for https clients (HTTP/2 is agreed in TLS, ALPN)"));
+}
+
 TEST(ScenarioLoader, ATargetServiceWithoutAVipOrWrittenAsNeitherIsAnError) {
   const std::string text =
       errors_of(services_lan("targets-without-vip", kApiBackend,

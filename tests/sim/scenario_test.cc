@@ -289,6 +289,22 @@ TEST(ScenarioClients, KeepAliveCookiesMixAndTheRateLimit) {
   EXPECT_GT(r.result["requests"]["total"].get<int>(), 1000);
 }
 
+// A client that speaks only h2 (ALPN) fails every request unless the proxy agrees on it: all answered means
+// every request went as an HTTP/2 stream, judged per request as HTTP/1.1 ones are, through a failover.
+TEST(ScenarioClients, AnHttp2ClientIsAnsweredStreamByStreamThroughAFailover) {
+  auto r =
+      run_file(lan_with("h2-client",
+                        "  - {name: h2-browser, address: 192.168.1.100, https: {host: app.example.com, rate: "
+                        "10, keepalive: true, http2: true}}\n",
+                        "  - {at: 5s, crash: owner}\n",
+                        "  - success_ratio: {min: 0.9}\n  - routed_to_allowed_backend: {}\n"
+                        "  - failover: {max: 2s}\n",
+                        "10s"));
+  EXPECT_TRUE(r.passed) << r.result.dump(2);
+  EXPECT_GT(r.result["requests"]["total"].get<int>(), 80);
+  EXPECT_GT(r.result["requests"]["on_reused_connections"].get<int>(), 50) << "streams of kept connections";
+}
+
 TEST(ScenarioCapture, PcapPerHostLink) {
   auto dir = std::filesystem::temp_directory_path() / "metalgate-scenario-test" / "pcap";
   std::filesystem::remove_all(dir);

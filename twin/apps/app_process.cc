@@ -114,6 +114,7 @@ apps::HttpLoadClient::Options http_options(const ClientAppSpec& c) {
   co.keep_alive = c.keep_alive;
   co.cookies = c.cookies;
   co.resume_sessions = c.resume;
+  co.http2 = c.http2;
   co.timeout = std::chrono::duration_cast<runtime::Duration>(milliseconds(c.timeout_ms));
   co.https = c.https;
   co.vip_node = arp_owner(c);

@@ -180,6 +180,7 @@ ClientAppSpec client_from_json(const json& j) {
   f.optional("keep_alive", c.keep_alive);
   f.optional("cookies", c.cookies);
   f.optional("resume", c.resume);
+  f.optional("http2", c.http2);
   f.optional("seed", c.seed);
   c.node_of_mac = node_of_mac_from_json(f);
   f.no_others();
@@ -216,6 +217,7 @@ json client_to_json(const ClientAppSpec& c) {
           {"keep_alive", c.keep_alive},
           {"cookies", c.cookies},
           {"resume", c.resume},
+          {"http2", c.http2},
           {"seed", c.seed},
           {"node_of_mac", c.node_of_mac},
           {"records_file", c.records_file}};

@@ -52,7 +52,7 @@ struct ClientAppSpec {
   int concurrency = 0;
   std::int64_t think_ms = 0;
   std::int64_t timeout_ms = 2000;
-  bool keep_alive = false, cookies = false, resume = true;
+  bool keep_alive = false, cookies = false, resume = true, http2 = false;
   std::uint64_t seed = 1;
   // Which node a neighbour-table MAC is (fills RequestRecord::vip_node).
   std::map<std::string, std::string> node_of_mac;  // "02:…" -> node name (read back in lower case)

@@ -286,6 +286,7 @@ std::string LiveWorld::start_client(const ScenarioClient& c) {
   client.keep_alive = c.keep_alive;
   client.cookies = c.cookies;
   client.resume = c.resume;
+  client.http2 = c.http2;
   client.seed = options.seed * 1000 + client_pids.size() + 1;
   client.node_of_mac = node_of_mac;
   client.records_file = options.run_dir + "/" + c.name + ".records";
