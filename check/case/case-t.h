@@ -61,6 +61,7 @@ enum ClientFlip : unsigned {
   // http <-> https, for a client of the controller's frontends (its VIP and default port) when the base
   // serves HTTPS (a certificate is bound): the same requests, over the other frontend.
   kFlipScheme = 8,
+  kFlipHttp2 = 16,  // http2: requests as HTTP/2 streams, or HTTP/1.1 (https clients alone)
 };
 
 struct CaseClient {

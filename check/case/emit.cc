@@ -65,7 +65,10 @@ YAML::Node emit_client(const Base& base, const CaseClient& cc) {
     const char* from = as_written.https ? "https" : "http";
     client[as_written.https ? "http" : "https"] = YAML::Clone(client[from]);
     client.remove(from);
-    if (as_written.https) client["http"].remove("resume");  // TLS's alone
+    if (as_written.https) {  // TLS's alone
+      client["http"].remove("resume");
+      client["http"].remove("http2");
+    }
   }
   for (const char* protocol : {"http", "https", "udp"}) {
     if (!client[protocol] || !client[protocol].IsMap()) continue;
@@ -74,6 +77,7 @@ YAML::Node emit_client(const Base& base, const CaseClient& cc) {
     if (cc.flips & kFlipKeepAlive) p["keepalive"] = !as_written.keep_alive;
     if (cc.flips & kFlipCookies) p["cookies"] = !as_written.cookies;
     if ((cc.flips & kFlipResume) && std::string(protocol) == "https") p["resume"] = !as_written.resume;
+    if ((cc.flips & kFlipHttp2) && std::string(protocol) == "https") p["http2"] = !as_written.http2;
   }
   return client;
 }

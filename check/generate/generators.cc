@@ -58,8 +58,8 @@ bool may_switch_scheme(const Base& base, const scenario::ScenarioClient& client)
 unsigned draw_flips(const Base& base, const scenario::ScenarioClient& client) {
   if (client.udp) return 0;
   unsigned flips = 0;
-  for (const unsigned flip : {kFlipKeepAlive, kFlipCookies, kFlipResume, kFlipScheme}) {
-    if (flip == kFlipResume && !client.https) continue;
+  for (const unsigned flip : {kFlipKeepAlive, kFlipCookies, kFlipResume, kFlipScheme, kFlipHttp2}) {
+    if ((flip == kFlipResume || flip == kFlipHttp2) && !client.https) continue;
     if (flip == kFlipScheme && !may_switch_scheme(base, client)) continue;
     if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) flips |= flip;
   }

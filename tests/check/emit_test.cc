@@ -168,10 +168,11 @@ TEST(EmitCase, AClientsFlipsTurnItsConnectionOptionsAroundAndLeaveTheRestAsWritt
   ASSERT_TRUE(as_written.https);
   Case c;
   c.proxy.assign(3, true);
-  c.clients = {{0, 2, kFlipKeepAlive | kFlipResume}};
+  c.clients = {{0, 2, kFlipKeepAlive | kFlipResume | kFlipHttp2}};
   auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
   EXPECT_EQ(s.clients[0].keep_alive, !as_written.keep_alive);
   EXPECT_EQ(s.clients[0].resume, !as_written.resume);
+  EXPECT_EQ(s.clients[0].http2, !as_written.http2);
   EXPECT_EQ(s.clients[0].cookies, as_written.cookies);
   c.clients[0].flips = kFlipCookies;
   s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
@@ -191,6 +192,7 @@ TEST(EmitCase, ASchemeFlipAsksTheSameRequestsOverTheOtherFrontend) {
   const auto s = reload(emit_case(base, c, {"case", "", {"single_owner: {}"}}));
   ASSERT_EQ(s.clients.size(), 2u);
   EXPECT_FALSE(s.clients[0].https) << "browser-app asks over HTTP";
+  EXPECT_FALSE(s.clients[0].http2) << "HTTP/2 is agreed in TLS: a plain client speaks HTTP/1.1";
   EXPECT_EQ(s.clients[0].port, 80);
   EXPECT_EQ(s.clients[0].host, base.scenario.clients[0].host);
   EXPECT_TRUE(s.clients[1].https) << "plain-http asks over HTTPS";
