@@ -402,8 +402,14 @@ ServerConnectionPtr Backend::take_idle(std::size_t server) {
 void Backend::park(ServerConnectionPtr connection) {
   ServerState& s = servers_[connection->server()];
   connection->attach(nullptr);
-  if (!load(connection->server()).up || s.idle.size() >= kMaxIdlePerServer ||
-      config_.http_reuse == HttpReuse::kNever || !connection->connected()) {
+  const ServerLoad now = load(connection->server());
+  // As many idle connections as requests are in flight, so a steady load of N concurrent requests (an h2
+  // client's 1,000 streams) finds one for each next request instead of connecting anew; the floor keeps a
+  // burst's connections when the load drops. Measured: with 1,000 streams over 4 servers and a flat cap of
+  // 256, one request in ten connected anew, 11% of the proxy's CPU.
+  const std::size_t cap = std::max(kMaxIdlePerServer, static_cast<std::size_t>(std::max(0, now.active)));
+  if (!now.up || s.idle.size() >= cap || config_.http_reuse == HttpReuse::kNever ||
+      !connection->connected()) {
     // Its exchange is complete, nothing is in flight: end it with RST, as HAProxy ends server connections,
     // so the proxy keeps no TIME_WAIT socket and the server three fewer segments per connection.
     connection->stream().reset();

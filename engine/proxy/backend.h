@@ -141,7 +141,8 @@ class Backend {
 
   // Connection reuse: an idle connection to `server`, or nullptr.
   ServerConnectionPtr take_idle(std::size_t server);
-  // Keeps a finished connection for reuse (or closes it when the pool is full).
+  // Keeps a finished connection for reuse (or closes it when the pool is full: more idle connections than
+  // kMaxIdlePerServer and than requests in flight to the server).
   void park(ServerConnectionPtr connection);
   // A new connection to `server`. `we_speak_first`: the owner writes as soon as connected (HTTP), so the
   // handshake's ACK may wait for those bytes; never for TCP services, whose server may speak first.

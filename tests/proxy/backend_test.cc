@@ -418,5 +418,36 @@ TEST_F(BackendTest, ParkedConnectionIsReusedUnlessReuseIsOffOrItsServerIsDown) {
   EXPECT_EQ(never.take_idle(0), nullptr) << "http-reuse never";
 }
 
+TEST_F(BackendTest, ThePoolKeepsAsManyIdleConnectionsAsRequestsAreInFlightBeyondItsFloor) {
+  add_server();
+  config.check.enabled = false;
+  listen_on(0);
+  Backend& b = make();
+  const std::size_t n = 600, finished = 300;  // 600 in flight, then half of them answered
+  std::vector<NoEvents> events(n);
+  std::vector<ServerConnectionPtr> conns;
+  for (std::size_t i = 0; i < n; ++i) {
+    b.acquire(0);
+    conns.push_back(b.open(0, &events[i], true));
+  }
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(events.begin(), events.end(), [](const NoEvents& e) { return e.connected; });
+  }));
+  for (std::size_t i = 0; i < finished; ++i) {  // each answer parks its connection while 300+ are in flight
+    b.park(std::move(conns[i]));
+    b.release(0);
+  }
+  EXPECT_EQ(b.servers()[0].idle.size(), finished) << "more than the floor of " << Backend::kMaxIdlePerServer;
+  // With nothing in flight, the floor is the bound.
+  for (std::size_t i = finished; i < n; ++i)
+    b.release(0);
+  std::vector<ServerConnectionPtr> taken;
+  while (auto c = b.take_idle(0))
+    taken.push_back(std::move(c));
+  for (auto& c : taken)
+    b.park(std::move(c));
+  EXPECT_EQ(b.servers()[0].idle.size(), Backend::kMaxIdlePerServer);
+}
+
 }  // namespace
 }  // namespace metalgate::proxy
