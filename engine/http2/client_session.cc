@@ -132,7 +132,7 @@ ClientSession::ClientSession(ClientEvents& events, const Settings& settings) : e
   nghttp2_option_set_max_continuations(opt, settings.max_continuations);
   nghttp2_option_set_max_outbound_ack(opt, settings.max_outbound_ack);
   nghttp2_option_set_max_settings(opt, settings.max_settings);
-  nghttp2_session_client_new2(&session_, cb, this, opt);
+  nghttp2_session_client_new3(&session_, cb, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   const nghttp2_settings_entry entries[] = {
@@ -224,6 +224,10 @@ void ClientSession::take_outgoing(std::string& out, std::size_t limit) {
 
 std::uint32_t ClientSession::max_streams() const {
   return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+}
+
+void ClientSession::release_idle_memory() {
+  if (streams_.empty() && nghttp2_session_want_write(session_) == 0) memory_.trim();
 }
 
 bool ClientSession::finished() const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/http2/server_session.h"
+#include "engine/http2/session_memory.h"
 #include "engine/runtime/bytes.h"
 
 namespace metalgate::http2 {
@@ -68,6 +69,8 @@ class ClientSession {
   std::size_t open_streams() const { return streams_.size(); }
   // The server's SETTINGS_MAX_CONCURRENT_STREAMS (unlimited until its SETTINGS came).
   std::uint32_t max_streams() const;
+  // No stream open and nothing to send: the frame buffer's pages go back to the kernel (SessionMemory).
+  void release_idle_memory();
 
   struct Callbacks;  // nghttp2's callbacks, in the .cc
 
@@ -87,6 +90,7 @@ class ClientSession {
   void resume(std::int32_t stream, Stream& s);
 
   ClientEvents& events_;
+  SessionMemory memory_;  // outlives session_, deleted in the destructor's body
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, Stream> streams_;
   bool closing_ = false;

@@ -168,7 +168,7 @@ ServerSession::ServerSession(ServerEvents& events, const Settings& settings)
   nghttp2_option_set_stream_reset_rate_limit(opt, settings.reset_burst, settings.reset_rate);
   nghttp2_option_set_max_outbound_ack(opt, settings.max_outbound_ack);
   nghttp2_option_set_max_settings(opt, settings.max_settings);
-  nghttp2_session_server_new2(&session_, cb, this, opt);
+  nghttp2_session_server_new3(&session_, cb, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   const nghttp2_settings_entry entries[] = {
@@ -275,6 +275,10 @@ std::size_t ServerSession::buffered(std::int32_t stream) const {
 void ServerSession::shut_down() {
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
                         NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+void ServerSession::release_idle_memory() {
+  if (streams_.empty() && nghttp2_session_want_write(session_) == 0) memory_.trim();
 }
 
 bool ServerSession::finished() const {

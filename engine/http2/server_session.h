@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/http2/counters-t.h"
+#include "engine/http2/session_memory.h"
 #include "engine/runtime/bytes.h"
 
 struct nghttp2_session;
@@ -95,6 +96,8 @@ class ServerSession {
   bool finished() const;
   std::size_t open_streams() const { return streams_.size(); }
   const Counters& counters() const { return counters_; }
+  // No stream open and nothing to send: the frame buffer's pages go back to the kernel (SessionMemory).
+  void release_idle_memory();
 
   struct Callbacks;  // nghttp2's callbacks, in the .cc
 
@@ -115,6 +118,7 @@ class ServerSession {
 
   ServerEvents& events_;
   Settings settings_;
+  SessionMemory memory_;  // outlives session_, deleted in the destructor's body
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, Stream> streams_;
   Counters counters_;

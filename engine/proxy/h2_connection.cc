@@ -336,6 +336,7 @@ void H2Connection::flush() {
   } while (flush_again_ && !closed_);
   flushing_ = false;
   if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large burst's buffer is not kept idle
+  if (streams_.empty() && !closed_) session_.release_idle_memory();
   if (!closed_ && (session_.finished() || (streams_.empty() && (draining_ || peer_shut_)))) close(false);
 }
 

@@ -329,6 +329,7 @@ void H2Upstream::flush() {
   } while (flush_again_ && !failed_);
   flushing_ = false;
   if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+  if (streams_.empty() && !failed_) session_.release_idle_memory();
 }
 
 // ------------------------------------------------------------------------------------------ the pool

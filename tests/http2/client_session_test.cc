@@ -114,6 +114,20 @@ TEST_F(ClientAgainstServer, ARequestAndItsBodyReachTheServerAndTheResponseComesB
   EXPECT_EQ(client.open_streams(), 0u);
 }
 
+TEST_F(ClientAgainstServer, IdleSessionsGiveBackTheirFrameBuffersAndServeOnAfterwards) {
+  for (int round = 0; round < 3; ++round) {
+    const std::int32_t id = client.submit(get("/" + std::to_string(round)), true);
+    shuttle();
+    server.respond(id, 200, {}, false);
+    server.send_data(id, runtime::as_bytes(std::string(20000, 'a' + round)));  // frames fill the buffer
+    server.finish(id);
+    shuttle();
+    EXPECT_EQ(client_events.streams[id].body, std::string(20000, 'a' + round));
+    server.release_idle_memory();
+    client.release_idle_memory();
+  }
+}
+
 TEST_F(ClientAgainstServer, AHeadThatEndsTheStreamIsAResponseWithoutBodyAndItsEnd) {
   client.submit(get("/"), true);
   shuttle();

@@ -1,0 +1,80 @@
+#include "engine/http2/session_memory.h"
+
+#include <malloc.h>
+#include <nghttp2/nghttp2.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace metalgate::http2 {
+
+namespace {
+
+std::size_t page_rounded(std::size_t n) {
+  static const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return (n + page - 1) / page * page;
+}
+
+SessionMemory& self(void* user) { return *static_cast<SessionMemory*>(user); }
+
+}  // namespace
+
+SessionMemory::SessionMemory() {
+  mem_.mem_user_data = this;
+  mem_.malloc = [](std::size_t size, void* user) { return self(user).allocate(size); };
+  mem_.free = [](void* p, void* user) { self(user).release(p); };
+  mem_.calloc = [](std::size_t n, std::size_t size, void* user) {
+    void* p = self(user).allocate(n * size);
+    if (p && n * size < kLarge) std::memset(p, 0, n * size);  // fresh pages are zero already
+    return p;
+  };
+  mem_.realloc = [](void* p, std::size_t size, void* user) { return self(user).resize(p, size); };
+}
+
+SessionMemory::~SessionMemory() {
+  for (const Block& b : large_)
+    munmap(b.at, b.bytes);
+}
+
+nghttp2_mem* SessionMemory::mem() {
+  return &mem_;
+}
+
+void* SessionMemory::allocate(std::size_t size) {
+  if (size < kLarge) return std::malloc(size);
+  const std::size_t bytes = page_rounded(size);
+  void* at = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (at == MAP_FAILED) return nullptr;
+  large_.push_back({at, bytes});
+  return at;
+}
+
+void SessionMemory::release(void* p) {
+  if (!p) return;
+  auto it = std::find_if(large_.begin(), large_.end(), [&](const Block& b) { return b.at == p; });
+  if (it == large_.end()) return std::free(p);
+  munmap(it->at, it->bytes);
+  large_.erase(it);
+}
+
+void* SessionMemory::resize(void* p, std::size_t size) {
+  if (!p) return allocate(size);
+  auto it = std::find_if(large_.begin(), large_.end(), [&](const Block& b) { return b.at == p; });
+  if (it == large_.end() && size < kLarge) return std::realloc(p, size);
+  const std::size_t old = it == large_.end() ? malloc_usable_size(p) : it->bytes;
+  void* moved = allocate(size);
+  if (!moved) return nullptr;
+  std::memcpy(moved, p, std::min(old, size));
+  release(p);
+  return moved;
+}
+
+void SessionMemory::trim() {
+  for (const Block& b : large_)
+    madvise(b.at, b.bytes, MADV_DONTNEED);
+}
+
+}  // namespace metalgate::http2
