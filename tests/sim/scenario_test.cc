@@ -295,14 +295,14 @@ TEST(ScenarioClients, AnHttp2ClientIsAnsweredStreamByStreamThroughAFailover) {
   auto r =
       run_file(lan_with("h2-client",
                         "  - {name: h2-browser, address: 192.168.1.100, https: {host: app.example.com, rate: "
-                        "10, keepalive: true, http2: true}}\n",
+                        "5, keepalive: true, http2: true}}\n",
                         "  - {at: 5s, crash: owner}\n",
                         "  - success_ratio: {min: 0.9}\n  - routed_to_allowed_backend: {}\n"
                         "  - failover: {max: 2s}\n",
                         "10s"));
   EXPECT_TRUE(r.passed) << r.result.dump(2);
-  EXPECT_GT(r.result["requests"]["total"].get<int>(), 80);
-  EXPECT_GT(r.result["requests"]["on_reused_connections"].get<int>(), 50) << "streams of kept connections";
+  EXPECT_GT(r.result["requests"]["total"].get<int>(), 40);  // 5/s: under the Ingress's 10 a second
+  EXPECT_GT(r.result["requests"]["on_reused_connections"].get<int>(), 25) << "streams of kept connections";
 }
 
 TEST(ScenarioCapture, PcapPerHostLink) {
