@@ -14,12 +14,6 @@ std::string_view view(const std::uint8_t* p, std::size_t n) {
   return {reinterpret_cast<const char*>(p), n};
 }
 
-nghttp2_nv field(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
-
 // The connection's receive window: one slow stream must not hold back the others sharing it, so it is
 // wider than a stream's (each stream keeps its own Settings::initial_window_size).
 constexpr std::int32_t kConnectionWindow = 1 << 20;
@@ -88,33 +82,11 @@ struct ClientSession::Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session*, std::int32_t id, std::uint8_t* buf, std::size_t length,
+  static ssize_t read_body(nghttp2_session* session, std::int32_t id, std::uint8_t* buf, std::size_t length,
                            std::uint32_t* flags, nghttp2_data_source*, void* user) {
-    ClientSession& s = self(user);
-    Stream* st = s.find(id);
+    Stream* st = self(user).find(id);
     if (!st) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const std::size_t n = std::min(length, st->out.size() - st->out_offset);
-    if (n == 0 && !st->out_done) {
-      st->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-    std::memcpy(buf, st->out.data() + st->out_offset, n);
-    st->out_offset += n;
-    if (st->out_offset == st->out.size()) {
-      st->out.clear();
-      st->out_offset = 0;
-      if (st->out_done) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (!st->trailers.empty()) {
-          *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-          std::vector<nghttp2_nv> nv;
-          for (const Field& f : st->trailers)
-            nv.push_back(field(f.name, f.value));
-          nghttp2_submit_trailer(s.session_, id, nv.data(), nv.size());
-        }
-      }
-    }
-    return static_cast<ssize_t>(n);
+    return st->body.read(session, id, buf, length, flags);
   }
 };
 
@@ -154,12 +126,12 @@ std::int32_t ClientSession::submit(const Request& r, bool end_stream) {
   if (closing_) return -1;
   std::vector<nghttp2_nv> nv;
   nv.reserve(r.headers.size() + 4);
-  nv.push_back(field(":method", r.method));
-  nv.push_back(field(":scheme", r.scheme));
-  if (!r.authority.empty()) nv.push_back(field(":authority", r.authority));
-  if (!r.path.empty()) nv.push_back(field(":path", r.path));
+  nv.push_back(as_nv(":method", r.method));
+  nv.push_back(as_nv(":scheme", r.scheme));
+  if (!r.authority.empty()) nv.push_back(as_nv(":authority", r.authority));
+  if (!r.path.empty()) nv.push_back(as_nv(":path", r.path));
   for (const Field& f : r.headers)
-    nv.push_back(field(f.name, f.value));
+    nv.push_back(as_nv(f.name, f.value));
   nghttp2_data_provider body{};
   body.read_callback = Callbacks::read_body;
   const std::int32_t id =
@@ -171,23 +143,12 @@ std::int32_t ClientSession::submit(const Request& r, bool end_stream) {
 
 void ClientSession::send_data(std::int32_t stream, runtime::ByteView data) {
   Stream* st = find(stream);
-  if (!st || st->out_done) return;
-  st->out.append(reinterpret_cast<const char*>(data.data()), data.size());
-  resume(stream, *st);
+  if (st && st->body.append(data)) st->body.resume_if_deferred(session_, stream);
 }
 
 void ClientSession::finish(std::int32_t stream, std::vector<Field> trailers) {
   Stream* st = find(stream);
-  if (!st || st->out_done) return;
-  st->out_done = true;
-  st->trailers = std::move(trailers);
-  resume(stream, *st);
-}
-
-void ClientSession::resume(std::int32_t stream, Stream& s) {
-  if (!s.deferred) return;
-  s.deferred = false;
-  nghttp2_session_resume_data(session_, stream);
+  if (st && st->body.finish(std::move(trailers))) st->body.resume_if_deferred(session_, stream);
 }
 
 void ClientSession::reset(std::int32_t stream, std::uint32_t error_code) {
@@ -200,7 +161,7 @@ void ClientSession::consumed(std::int32_t stream, std::size_t bytes) {
 
 std::size_t ClientSession::buffered(std::int32_t stream) const {
   auto it = streams_.find(stream);
-  return it == streams_.end() ? 0 : it->second.out.size() - it->second.out_offset;
+  return it == streams_.end() ? 0 : it->second.body.buffered();
 }
 
 bool ClientSession::receive(runtime::ByteView data) {
@@ -213,13 +174,7 @@ bool ClientSession::receive(runtime::ByteView data) {
 }
 
 void ClientSession::take_outgoing(std::string& out, std::size_t limit) {
-  const std::size_t start = out.size();
-  while (out.size() - start < limit) {
-    const std::uint8_t* frame = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &frame);
-    if (n <= 0) break;
-    out.append(reinterpret_cast<const char*>(frame), static_cast<std::size_t>(n));
-  }
+  take_frames(session_, out, limit);
 }
 
 std::uint32_t ClientSession::max_streams() const {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/http2/outgoing_body.h"
 #include "engine/http2/server_session.h"
 #include "engine/http2/session_memory.h"
 #include "engine/runtime/bytes.h"
@@ -76,18 +77,13 @@ class ClientSession {
 
  private:
   struct Stream {
-    std::string out;  // body bytes not yet framed
-    std::size_t out_offset = 0;
-    bool out_done = false;
-    bool deferred = false;
-    std::vector<Field> trailers;           // ours, after the body
+    OutgoingBody body;                     // the request's
     int pending_status = 0;                // :status of the head being decoded
     int status = 0;                        // the final response's, once its head is complete
     std::vector<Field> response_fields;    // its head while decoding
     std::vector<Field> response_trailers;  // the server's trailers while decoding
   };
   Stream* find(std::int32_t stream);
-  void resume(std::int32_t stream, Stream& s);
 
   ClientEvents& events_;
   SessionMemory memory_;  // outlives session_, deleted in the destructor's body

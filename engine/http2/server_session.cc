@@ -13,20 +13,6 @@ std::string_view view(const std::uint8_t* p, std::size_t n) {
   return {reinterpret_cast<const char*>(p), n};
 }
 
-nghttp2_nv field(const std::string& name, const std::string& value) {
-  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
-
-std::vector<nghttp2_nv> fields(const std::vector<Field>& in) {
-  std::vector<nghttp2_nv> out;
-  out.reserve(in.size() + 1);
-  for (const Field& f : in)
-    out.push_back(field(f.name, f.value));
-  return out;
-}
-
 // A request field: pseudo-headers into their slots, cookie crumbs joined (RFC 9113 §8.2.3), the rest kept.
 void add_field(Request& r, std::string_view name, std::string_view value) {
   if (name == ":method") return r.method.assign(value), void();
@@ -122,31 +108,11 @@ struct ServerSession::Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session*, std::int32_t id, std::uint8_t* buf, std::size_t length,
+  static ssize_t read_body(nghttp2_session* session, std::int32_t id, std::uint8_t* buf, std::size_t length,
                            std::uint32_t* flags, nghttp2_data_source*, void* user) {
-    ServerSession& s = self(user);
-    Stream* st = s.find(id);
+    Stream* st = self(user).find(id);
     if (!st) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const std::size_t n = std::min(length, st->out.size() - st->out_offset);
-    if (n == 0 && !st->out_done) {
-      st->deferred = true;
-      return NGHTTP2_ERR_DEFERRED;
-    }
-    std::memcpy(buf, st->out.data() + st->out_offset, n);
-    st->out_offset += n;
-    if (st->out_offset == st->out.size()) {
-      st->out.clear();
-      st->out_offset = 0;
-      if (st->out_done) {
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (!st->trailers.empty()) {
-          *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-          std::vector<nghttp2_nv> nv = fields(st->trailers);
-          nghttp2_submit_trailer(s.session_, id, nv.data(), nv.size());
-        }
-      }
-    }
-    return static_cast<ssize_t>(n);
+    return st->body.read(session, id, buf, length, flags);
   }
 };
 
@@ -215,13 +181,7 @@ void ServerSession::count_goaway(std::uint32_t error_code) {
 }
 
 void ServerSession::take_outgoing(std::string& out, std::size_t limit) {
-  const std::size_t start = out.size();
-  while (out.size() - start < limit) {
-    const std::uint8_t* frame = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &frame);
-    if (n <= 0) break;
-    out.append(reinterpret_cast<const char*>(frame), static_cast<std::size_t>(n));
-  }
+  take_frames(session_, out, limit);
 }
 
 void ServerSession::respond(std::int32_t stream, int status, const std::vector<Field>& headers,
@@ -230,9 +190,9 @@ void ServerSession::respond(std::int32_t stream, int status, const std::vector<F
   static const std::string kStatus = ":status";
   std::vector<nghttp2_nv> nv;
   nv.reserve(headers.size() + 1);
-  nv.push_back(field(kStatus, code));
+  nv.push_back(as_nv(kStatus, code));
   for (const Field& f : headers)
-    nv.push_back(field(f.name, f.value));
+    nv.push_back(as_nv(f.name, f.value));
   nghttp2_data_provider body{};
   body.read_callback = Callbacks::read_body;
   nghttp2_submit_response(session_, stream, nv.data(), nv.size(), end_stream ? nullptr : &body);
@@ -240,23 +200,12 @@ void ServerSession::respond(std::int32_t stream, int status, const std::vector<F
 
 void ServerSession::send_data(std::int32_t stream, runtime::ByteView data) {
   Stream* st = find(stream);
-  if (!st || st->out_done) return;
-  st->out.append(reinterpret_cast<const char*>(data.data()), data.size());
-  resume(stream, *st);
+  if (st && st->body.append(data)) st->body.resume_if_deferred(session_, stream);
 }
 
 void ServerSession::finish(std::int32_t stream, std::vector<Field> trailers) {
   Stream* st = find(stream);
-  if (!st || st->out_done) return;
-  st->out_done = true;
-  st->trailers = std::move(trailers);
-  resume(stream, *st);
-}
-
-void ServerSession::resume(std::int32_t stream, Stream& s) {
-  if (!s.deferred) return;
-  s.deferred = false;
-  nghttp2_session_resume_data(session_, stream);
+  if (st && st->body.finish(std::move(trailers))) st->body.resume_if_deferred(session_, stream);
 }
 
 void ServerSession::reset(std::int32_t stream, std::uint32_t error_code) {
@@ -269,7 +218,7 @@ void ServerSession::consumed(std::int32_t stream, std::size_t bytes) {
 
 std::size_t ServerSession::buffered(std::int32_t stream) const {
   auto it = streams_.find(stream);
-  return it == streams_.end() ? 0 : it->second.out.size() - it->second.out_offset;
+  return it == streams_.end() ? 0 : it->second.body.buffered();
 }
 
 void ServerSession::shut_down() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/http2/counters-t.h"
+#include "engine/http2/outgoing_body.h"
 #include "engine/http2/session_memory.h"
 #include "engine/runtime/bytes.h"
 
@@ -106,14 +107,9 @@ class ServerSession {
     Request request;
     std::size_t header_bytes = 0;
     bool refused = false;  // header list too large: reset once its HEADERS ends
-    std::string out;       // body bytes not yet framed
-    std::size_t out_offset = 0;
-    bool out_done = false;  // finish() called
-    bool deferred = false;  // nghttp2 asked for data when there was none: resume on more
-    std::vector<Field> trailers;
+    OutgoingBody body;     // the response's
   };
   Stream* find(std::int32_t stream);
-  void resume(std::int32_t stream, Stream& s);
   void count_goaway(std::uint32_t error_code);  // a connection is counted once, for the first reason
 
   ServerEvents& events_;

@@ -173,12 +173,11 @@ def run_case(port, c):
     return client, server_view(raw), raw
 
 
-def main():
-    backend, haproxy, metalgate = (int(a) for a in sys.argv[1:4])
-    recording_server(backend)
-    time.sleep(0.2)
+def compare(cases, run_case, haproxy, metalgate, marker, corpus):
+    """Runs every case against both proxies; prints the table (--markdown) or checks it against the docs'
+    table between `<!-- MARKER:begin -->` and `<!-- MARKER:end -->` (--check DOCS); exits 1 on a problem."""
     rows, problems = [], []
-    for c in CASES:
+    for c in cases:
         hp_client, hp_server, _ = run_case(haproxy, c)
         mg_client, mg_server, mg_raw = run_case(metalgate, c)
         same = (hp_client, hp_server) == (mg_client, mg_server)
@@ -187,7 +186,7 @@ def main():
         if not same and not c["why"]:
             problems.append(f"{c['name']}: HAProxy {hp_client} ({hp_server}), metalgate {mg_client} ({mg_server})")
         if same and c["why"]:
-            problems.append(f"{c['name']}: no longer differs; drop its reason in corpus.py")
+            problems.append(f"{c['name']}: no longer differs; drop its reason in {corpus}")
         rows.append((c["name"], f"{hp_client}; server: {hp_server}", f"{mg_client}; server: {mg_server}",
                      c["why"] or ""))
     table = ["| case | HAProxy 2.6 | metalgate | why they differ |", "| --- | --- | --- | --- |"]
@@ -197,15 +196,22 @@ def main():
         print(table)
     if "--check" in sys.argv:
         docs = open(sys.argv[sys.argv.index("--check") + 1]).read()
-        m = re.search(r"<!-- differential:begin -->\n(.*?)\n<!-- differential:end -->", docs, re.S)
+        m = re.search(rf"<!-- {marker}:begin -->\n(.*?)\n<!-- {marker}:end -->", docs, re.S)
         if not m or m.group(1).strip() != table.strip():
-            problems.append("docs/proxy.md's differential table differs from this run; regenerate it with "
-                            "tests/proxy/differential/differential_test.sh METALGATE --markdown")
+            problems.append(f"docs/proxy.md's table between the {marker} markers differs from this run; "
+                            "regenerate it with tests/proxy/differential/differential_test.sh METALGATE --markdown")
             print(table)
     for p in problems:
         print("FAIL: " + p, file=sys.stderr)
-    print(f"{len(CASES) - len(problems)} passed, {len(problems)} failed")
+    print(f"{len(cases) - len(problems)} passed, {len(problems)} failed")
     sys.exit(1 if problems else 0)
+
+
+def main():
+    backend, haproxy, metalgate = (int(a) for a in sys.argv[1:4])
+    recording_server(backend)
+    time.sleep(0.2)
+    compare(CASES, run_case, haproxy, metalgate, "differential", "corpus.py")
 
 
 if __name__ == "__main__":

@@ -167,35 +167,7 @@ def main():
     backend, haproxy, metalgate = (int(a) for a in sys.argv[1:4])
     d.recording_server(backend)
     time.sleep(0.2)
-    rows, problems = [], []
-    for c in CASES:
-        hp_client, hp_server, _ = run_case(haproxy, c)
-        mg_client, mg_server, mg_raw = run_case(metalgate, c)
-        same = (hp_client, hp_server) == (mg_client, mg_server)
-        if c["must_not_reach"] and mg_raw:
-            problems.append(f"{c['name']}: reached the server through metalgate: {mg_raw[:200]!r}")
-        if not same and not c["why"]:
-            problems.append(f"{c['name']}: HAProxy {hp_client} ({hp_server}), metalgate {mg_client} ({mg_server})")
-        if same and c["why"]:
-            problems.append(f"{c['name']}: no longer differs; drop its reason in corpus_h2.py")
-        rows.append((c["name"], f"{hp_client}; server: {hp_server}", f"{mg_client}; server: {mg_server}",
-                     c["why"] or ""))
-    table = ["| case | HAProxy 2.6 | metalgate | why they differ |", "| --- | --- | --- | --- |"]
-    table += [f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows]
-    table = "\n".join(table)
-    if "--markdown" in sys.argv:
-        print(table)
-    if "--check" in sys.argv:
-        docs = open(sys.argv[sys.argv.index("--check") + 1]).read()
-        m = re.search(r"<!-- differential-h2:begin -->\n(.*?)\n<!-- differential-h2:end -->", docs, re.S)
-        if not m or m.group(1).strip() != table.strip():
-            problems.append("docs/proxy.md's HTTP/2 differential table differs from this run; regenerate it with "
-                            "tests/proxy/differential/differential_test.sh METALGATE --markdown")
-            print(table)
-    for p in problems:
-        print("FAIL: " + p, file=sys.stderr)
-    print(f"{len(CASES) - len(problems)} passed, {len(problems)} failed")
-    sys.exit(1 if problems else 0)
+    d.compare(CASES, run_case, haproxy, metalgate, "differential-h2", "corpus_h2.py")
 
 
 if __name__ == "__main__":
