@@ -2,9 +2,12 @@
 """A gRPC service and its client for the live server-proto h2 test, with Debian's grpcio and no generated code
 (messages are raw bytes).
 
-  grpc_echo.py serve ADDRESS:PORT EVENTS_FILE   echo.Echo over h2c; what the server sees goes to EVENTS_FILE
-  grpc_echo.py call PROXY:PORT AUTHORITY CA_FILE EVENTS_FILE [after-stop]
+  grpc_echo.py serve ADDRESS:PORT EVENTS_FILE [CERT KEY]
+                                                 echo.Echo over h2c (over TLS with CERT and KEY); what the
+                                                 server sees goes to EVENTS_FILE
+  grpc_echo.py call PROXY:PORT AUTHORITY CA_FILE EVENTS_FILE [after-stop|unary]
                                                  each check through the proxy's TLS frontend; exit 1 on a failure
+                                                 (unary: the unary call alone)
 """
 import sys
 import threading
@@ -16,7 +19,7 @@ import grpc
 SERVICE = "echo.Echo"
 
 
-def serve(address, events_path):
+def serve(address, events_path, tls=None):
     events = open(events_path, "a", buffering=1)
 
     def say(request, context):
@@ -51,7 +54,11 @@ def serve(address, events_path):
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    server.add_insecure_port(address)
+    if tls:
+        with open(tls[0], "rb") as c, open(tls[1], "rb") as k:
+            server.add_secure_port(address, grpc.ssl_server_credentials([(k.read(), c.read())]))
+    else:
+        server.add_insecure_port(address)
     server.start()
     events.write("serving\n")
     server.wait_for_termination()
@@ -81,6 +88,8 @@ def call(proxy, authority, ca_path, events_path, mode):
 
     answer = method("unary_unary", "Say")(b"hello", timeout=5)
     check("unary call answered", answer == b"echo:hello", repr(answer))
+    if mode == "unary":
+        return 1 if failures else 0
 
     # Streaming both ways: each answer must come before the next message is sent.
     replies = []
@@ -131,6 +140,6 @@ def call(proxy, authority, ca_path, events_path, mode):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3])
+        serve(sys.argv[2], sys.argv[3], sys.argv[4:6] if len(sys.argv) > 5 else None)
     else:
         sys.exit(call(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else ""))

@@ -2,7 +2,8 @@
 # gRPC live through server-proto h2: a grpcio service (h2c) behind `metalgate serve --no-speaker` on loopback,
 # called by a grpcio client over the proxy's HTTPS frontend (ALPN h2). Unary calls, streams both ways and from
 # the server, an error status with its message, a deadline that cancels the call at the server, the proxy's
-# request rules on the way; with the service stopped, the client gets UNAVAILABLE. Needs no privileges.
+# request rules on the way; with the service stopped, the client gets UNAVAILABLE. A second service speaks
+# gRPC over TLS (server-ssl with server-proto h2: ALPN h2 towards it). Needs no privileges.
 set -euo pipefail
 metalgate=$1
 source "$(dirname "$0")/live_common.sh"
@@ -13,9 +14,16 @@ events="$work/grpc-events.txt"
 : > "$events"
 /usr/bin/python3 "$here/grpc_echo.py" serve "127.0.0.21:$grpc_port" "$events" > "$work/grpc.log" 2>&1 & pids+=($!)
 grpc_pid=$!
+tls_grpc_port=$(free_port)
+: > "$work/tls-events.txt"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=echo-tls \
+  -addext subjectAltName=IP:127.0.0.22 -keyout "$work/pod.key" -out "$work/pod.crt" 2>/dev/null
+/usr/bin/python3 "$here/grpc_echo.py" serve "127.0.0.22:$tls_grpc_port" "$work/tls-events.txt" "$work/pod.crt" \
+  "$work/pod.key" > "$work/grpc-tls.log" 2>&1 & pids+=($!)
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=grpc.example.com \
-  -addext subjectAltName=DNS:grpc.example.com -keyout "$work/grpc.key" -out "$work/grpc.crt" 2>/dev/null
+  -addext subjectAltName=DNS:grpc.example.com,DNS:grpc-tls.example.com -keyout "$work/grpc.key" \
+  -out "$work/grpc.crt" 2>/dev/null
 mkdir -p "$work/manifests"
 cat > "$work/manifests/grpc.yaml" <<YAML
 apiVersion: v1
@@ -45,6 +53,32 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo, port: {number: 50051}}}}]}
 ---
 apiVersion: v1
+kind: Service
+metadata:
+  name: echo-tls
+  namespace: default
+  annotations: {haproxy.org/server-proto: "h2", haproxy.org/server-ssl: "true"}
+spec:
+  ports: [{name: grpc, port: 50052, targetPort: $tls_grpc_port}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: echo-tls, namespace: default}
+subsets:
+- addresses: [{ip: 127.0.0.22, targetRef: {kind: Pod, name: echo-tls-1}}]
+  ports: [{name: grpc, port: $tls_grpc_port}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: echo-tls, namespace: default}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [grpc-tls.example.com], secretName: grpc-tls}]
+  rules:
+  - host: grpc-tls.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo-tls, port: {number: 50052}}}}]}
+---
+apiVersion: v1
 kind: Secret
 metadata: {name: grpc-tls, namespace: default}
 type: kubernetes.io/tls
@@ -53,19 +87,24 @@ data:
   tls.key: $(base64 -w0 < "$work/grpc.key")
 YAML
 "$metalgate" validate "$work/manifests" > "$work/validate.txt" || fail "validate: $(cat "$work/validate.txt")"
-grep -q 'HTTP/2 to the servers of default_echo_50051 (server-proto h2)' "$work/validate.txt" ||
+grep -Eq 'HTTP/2 to the servers of (default_echo-tls_50052, default_echo_50051|default_echo_50051, default_echo-tls_50052) \(server-proto h2\)' "$work/validate.txt" ||
   fail "validate does not say the backend speaks h2: $(cat "$work/validate.txt")"
 "$metalgate" serve --no-speaker --manifests "$work/manifests" --listen 127.0.0.1 \
   --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do
-  grep -q serving "$events" && [[ $(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/") != 000 ]] && break
+  grep -q serving "$events" && grep -q serving "$work/tls-events.txt" && [[ $(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/") != 000 ]] && break
   sleep 0.1
 done
 
 /usr/bin/python3 "$here/grpc_echo.py" call "127.0.0.1:$https_port" grpc.example.com "$work/grpc.crt" "$events" \
   > "$work/calls.txt" 2>&1 || fail "gRPC through the proxy: $(cat "$work/calls.txt" "$work/grpc.log" "$work/access.log")"
 cat "$work/calls.txt"
+# The same call to the service that speaks gRPC over TLS: the proxy offers it ALPN h2 (server-ssl, not verified).
+/usr/bin/python3 "$here/grpc_echo.py" call "127.0.0.1:$https_port" grpc-tls.example.com "$work/grpc.crt" \
+  "$work/tls-events.txt" unary > "$work/calls-tls.txt" 2>&1 ||
+  fail "gRPC over TLS to the server: $(cat "$work/calls-tls.txt" "$work/grpc-tls.log")"
+grep -q "Say b'hello'" "$work/tls-events.txt" || fail "the TLS service saw no call: $(cat "$work/tls-events.txt")"
 grep -q '"POST /echo.Echo/Say HTTP/2.0"' "$work/access.log" || fail "no access log line for the call: $(cat "$work/access.log")"
 
 kill "$grpc_pid"; wait "$grpc_pid" 2>/dev/null || true
