@@ -22,7 +22,8 @@ model_sources=("$e/config/manifest_loader.cc" "$e/config/yaml_reader.cc" "$e/con
 case $target in
   http_parser) sources=("$e/http/parser.cc" "$e/http/message.cc" "$e/http/chunked.cc"); libs=(); max_len=4096 ;;
   http2)
-    sources=("$e/http2/server_session.cc" "$e/http2/h1_bridge.cc" "$e/http/parser.cc" "$e/http/message.cc"
+    sources=("$e/http2/server_session.cc" "$e/http2/session_memory.cc" "$e/http2/outgoing_body.cc"
+             "$e/http2/h1_bridge.cc" "$e/http/parser.cc" "$e/http/message.cc"
              "$e/http/chunked.cc")
     libs=(-lnghttp2); max_len=8192 ;;
   frame)
