@@ -34,6 +34,8 @@ class H2Connection::Pipe final : public runtime::StreamConnection, public http2:
   Pipe(H2Connection& c, std::int32_t id, bool head, bool chunked)
       : c_(c), id_(id), reader_(head), chunked_(chunked) {}
   ~Pipe() override {
+    // Request bytes its session never read still hold the client's connection window: give them back.
+    if (held_raw_ > 0) c_.session().consumed(id_, held_raw_);
     if (!closed_) c_.session().reset(id_, NGHTTP2_INTERNAL_ERROR);
   }
 

@@ -31,6 +31,9 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
   Pipe(H2Upstream& up, std::uint64_t key, bool tls) : up_(&up), key_(key), reader_(tls ? "https" : "http") {}
   ~Pipe() override {
     *alive_ = false;
+    // Body bytes its session never read still hold the connection's window: give them back, or every
+    // stream cancelled while its client was slow would shrink the window the others share.
+    if (up_ && held_raw_ > 0) up_->session().consumed(stream_of_held_, held_raw_);
     cancel_stream();
     if (up_) up_->detach(this);
   }
