@@ -169,8 +169,6 @@ class Backend {
   // server's HTTP/2 connections (h2_upstream.h); and the socket such a connection runs on, `handler` its.
   runtime::StreamConnectionPtr open_h2_pipe(std::size_t server);
   runtime::StreamConnectionPtr connect_h2(std::size_t server, runtime::StreamHandler& handler);
-  // The server's HTTP/2 connections now (0 unless server-proto h2).
-  std::size_t h2_connections(std::size_t server) const;
   runtime::Runtime& runtime() { return rt_; }
 
   static constexpr std::size_t kMaxIdlePerServer = 256;

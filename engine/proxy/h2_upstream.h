@@ -97,7 +97,6 @@ class H2Pool {
   void retire(H2Upstream* upstream);
   Backend& backend() { return backend_; }
   std::size_t server() const { return server_; }
-  std::size_t connections() const { return upstreams_.size(); }
 
  private:
   Backend& backend_;
