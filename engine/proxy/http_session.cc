@@ -158,7 +158,7 @@ HttpSession::HttpSession(Proxy& proxy, const Frontend& frontend, runtime::Stream
 HttpSession::~HttpSession() {
   if (!http2_stream_) fe_stats_.sessions.sub();
   stop_timers();
-  if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
+  if (phase_ == Phase::kQueued) leave_queue();
   if (holds_slot_ && backend_ && server_) backend_->release(*server_);
   *alive_ = false;
   if (conn_) {
@@ -1138,8 +1138,12 @@ void HttpSession::append_cors(std::string& response) const {
     append_header(response, h.name, h.value);
 }
 
+void HttpSession::leave_queue() {
+  if (backend_) backend_->dequeue(this);
+}
+
 void HttpSession::send_local(const std::string& response, bool close) {
-  if (phase_ == Phase::kQueued && backend_) backend_->dequeue(this);
+  if (phase_ == Phase::kQueued) leave_queue();
   if (holds_slot_) {
     holds_slot_ = false;
     backend_->release(*server_);

@@ -88,8 +88,13 @@ class HttpSession final : public ClientSession,
   //                           kExchange -> kWaitRequest [-> kRequestHead when pipelined bytes wait]
   //   send_local              any open phase -> kLocalReply  (a local answer, then close)
   //                           any open phase -> kWaitRequest [-> kRequestHead when pipelined bytes wait]
-  //   close_client, on_closed any phase -> kClosed
-  void enter(Phase next) { phase_ = next; }
+  //   close_client, on_closed any phase -> kClosed  (a queued request leaves its backend's queue: the
+  //                           session is freed soon after, and the queue must not hand it a slot then)
+  void enter(Phase next) {
+    if (phase_ == Phase::kQueued && next == Phase::kClosed) leave_queue();
+    phase_ = next;
+  }
+  void leave_queue();
 
   void advance();
   void handle_request();

@@ -205,6 +205,26 @@ TEST(Proxy, QueuedRequestIsServedWhenASlotFrees) {
   expect_all_answered(clients, 200);
 }
 
+// A client that goes while its request waits leaves the queue: the slot that frees next goes to the one
+// behind it (the session is freed at once; a queue still naming it would hand the slot to freed memory).
+TEST(Proxy, AClientGoneWhileQueuedLeavesTheQueueToTheNextOne) {
+  ProxyWorld w;
+  for (auto& [n, s] : w.servers)
+    s->options.latency = 1s;
+  w.start(ingress("    haproxy.org/pod-maxconn: \"1\"\n"));
+  auto clients = w.send_on_new_clients(5, get("app.example.com", "/"));  // three served, two queued
+  w.world.run_for(100ms);
+  clients[3]->conn->reset();  // the first in the queue
+  clients[3]->conn.reset();
+  w.world.run_for(2500ms);  // the first three answer at 1 s, the last one at 2 s
+  for (int i : {0, 1, 2, 4}) {
+    auto r = clients[i]->next();
+    ASSERT_TRUE(r) << "client " << i;
+    EXPECT_EQ(r->status, 200) << "client " << i;
+  }
+  EXPECT_EQ(w.proxy->backends()[0]->queued(), 0u);
+}
+
 // ------------------------------------------------------------------------------------------ health
 
 TEST(Proxy, HealthChecksTakeFailingServersOutAndBringThemBack) {
