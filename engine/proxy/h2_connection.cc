@@ -34,8 +34,12 @@ class H2Connection::Pipe final : public runtime::StreamConnection, public http2:
   Pipe(H2Connection& c, std::int32_t id, bool head, bool chunked)
       : c_(c), id_(id), reader_(head), chunked_(chunked) {}
   ~Pipe() override {
-    // Request bytes its session never read still hold the client's connection window: give them back.
-    if (held_raw_ > 0) c_.session().consumed(id_, held_raw_);
+    // Request bytes its session never read still hold the client's connection window: give them back (a
+    // pipe dies after its stream's last flush, so the WINDOW_UPDATE needs one of its own).
+    if (held_raw_ > 0) {
+      c_.session().consumed(id_, held_raw_);
+      c_.request_flush();
+    }
     if (!closed_) c_.session().reset(id_, NGHTTP2_INTERNAL_ERROR);
   }
 
@@ -338,7 +342,10 @@ void H2Connection::flush() {
   } while (flush_again_ && !closed_);
   flushing_ = false;
   if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // a large burst's buffer is not kept idle
-  if (streams_.empty() && !closed_) session_.release_idle_memory();
+  if (streams_.empty() && !closed_) {
+    std::string().swap(out_);  // nor does an idle connection keep any
+    session_.release_idle_memory();
+  }
   if (!closed_ && (session_.finished() || (streams_.empty() && (draining_ || peer_shut_)))) close(false);
 }
 

@@ -33,7 +33,10 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
     *alive_ = false;
     // Body bytes its session never read still hold the connection's window: give them back, or every
     // stream cancelled while its client was slow would shrink the window the others share.
-    if (up_ && held_raw_ > 0) up_->session().consumed(stream_of_held_, held_raw_);
+    if (up_ && held_raw_ > 0) {
+      up_->session().consumed(stream_of_held_, held_raw_);
+      up_->request_flush();  // the WINDOW_UPDATE (the stream may be over, with no flush of its own to come)
+    }
     cancel_stream();
     if (up_) up_->detach(this);
   }

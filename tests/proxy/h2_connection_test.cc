@@ -21,13 +21,18 @@ struct Answer {
   bool ended = false, reset = false;
 };
 
-// Starts `w` with one Ingress for app.example.com over TLS (a fresh certificate, returned).
-tls::testing::TestCertificate start_tls_ingress(ProxyWorld& w) {
+// Starts `w` with one Ingress for app.example.com over TLS (a fresh certificate, returned); `annotations`:
+// lines to add under the Ingress's metadata.annotations.
+tls::testing::TestCertificate start_tls_ingress(ProxyWorld& w, const std::string& annotations = "") {
   auto cert = tls::testing::make_certificate({"app.example.com"});
   w.start(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
-metadata: {name: web, namespace: default}
-spec:
+metadata:
+  name: web
+  namespace: default
+  annotations:
+)" + (annotations.empty() ? std::string("    {}\n") : annotations) +
+              R"(spec:
   ingressClassName: haproxy
   tls: [{hosts: [app.example.com], secretName: app-tls}]
   rules:
@@ -168,6 +173,53 @@ TEST_F(H2Proxy, ABodyWithoutContentLengthReachesTheServerChunkedBehindAnUnframed
   EXPECT_THAT(heads, HasSubstr("POST /echo.Echo/Say HTTP/1.1\r\n"));
   EXPECT_THAT(heads, HasSubstr("Transfer-Encoding: chunked"));
   EXPECT_EQ(bodies, "hello world");
+}
+
+// A request waiting in the queue for a server holds its body: the session takes one buffer's worth (16 KiB,
+// tune.bufsize) and the stream keeps the rest. Cancelled there, the stream ends with those bytes unread; they
+// count against the window every stream of the connection shares, so they are given back. Without that, a
+// few such streams would leave the client no window to send any body at all.
+TEST(H2ProxyQueue, BodyBytesOfAStreamCancelledInTheQueueAreGivenBackToTheConnectionWindow) {
+  ProxyWorld w;
+  auto cert = start_tls_ingress(w, "    haproxy.org/pod-maxconn: \"1\"\n");
+  for (auto& [name, s] : w.servers)
+    s->options.silent = true;  // each takes one request and keeps it
+  tls::ClientSettings settings;
+  settings.server_name = "app.example.com";
+  settings.ca_pem = cert.certificate_pem;
+  settings.alpn = {"h2"};
+  tls::testing::TlsClient client(w.client_host, w.https_address(), settings);
+  std::uint64_t window_updates = 0;  // on the connection (stream 0)
+  auto read = [&] {
+    std::size_t used = 0;
+    for (const Frame& f : parse(client.received)) {
+      used += 9 + f.payload.size();
+      if (f.type == kWindowUpdate && f.stream == 0) {
+        auto b = [&](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(f.payload[i])); };
+        window_updates += (b(0) & 0x7f) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+      }
+    }
+    client.received.erase(0, used);
+  };
+  std::string opening = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + frame(kSettings, 0, 0, "");
+  for (std::uint32_t id : {1u, 3u, 5u})  // one for each of the three servers
+    opening += frame(kHeaders, kEndHeaders | kEndStream, id, block(request("GET", "/busy")));
+  client.conn->write(runtime::as_bytes(opening));
+  w.world.run_for(100ms);
+  const std::size_t size = 60000;  // within the initial 65,535 bytes
+  auto fields = request("POST", "/upload");
+  fields.push_back({"content-length", std::to_string(size)});
+  std::string upload = frame(kHeaders, kEndHeaders, 7, block(fields));
+  for (std::size_t sent = 0; sent < size; sent += 15000)  // frames within the 16,384-byte maximum
+    upload += frame(kData, sent + 15000 == size ? kEndStream : 0, 7, std::string(15000, 'u'));
+  client.conn->write(runtime::as_bytes(upload));
+  w.world.run_for(100ms);
+  read();
+  EXPECT_EQ(window_updates, 0u) << "the queued request's session has taken less than half the window";
+  client.conn->write(runtime::as_bytes(frame(kRstStream, 0, 7, std::string("\0\0\0\x08", 4))));  // CANCEL
+  w.world.run_for(100ms);
+  read();
+  EXPECT_EQ(window_updates, size) << "the whole body is given back, the bytes the session never read with it";
 }
 
 TEST_F(H2Proxy, DrainingSaysGoawayAndStillAnswersTheStreamUnderWay) {
