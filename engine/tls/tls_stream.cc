@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -51,12 +52,10 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   TlsStream(SSL_CTX* ctx, bool server, std::function<void(const std::string&)> on_failure)
       : on_failure_(std::move(on_failure)) {
     ssl_ = SSL_new(ctx);
-    BIO* rbio = BIO_new(BIO_s_mem());
-    BIO* wbio = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(rbio, -1);
-    SSL_set_bio(ssl_, rbio, wbio);
-    rbio_ = rbio;
-    wbio_ = wbio;
+    BIO* bio = BIO_new(stream_bio_method());
+    BIO_set_data(bio, this);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl_, bio, bio);  // one reference for both directions
     if (server)
       SSL_set_accept_state(ssl_);
     else
@@ -117,18 +116,28 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void on_connected() override { advance(); }  // client role: start the handshake
   void on_data(runtime::ByteView data) override {
     if (closed_) return;
-    BIO_write(rbio_, data.data(), static_cast<int>(data.size()));
     if (background_ && !hello_answered_) {
       // The answer to a ClientHello is the expensive step (key exchange and signature, most of a
       // connection's CPU). It waits while established connections have traffic ready, as HAProxy runs
       // handshakes in its bulk class: their requests are not queued behind a burst of new connections.
       hello_answered_ = true;
+      held_.insert(held_.end(), data.begin(), data.end());
       background_->post_background([this, alive = alive_] {
-        if (*alive && !closed_) advance();
+        if (*alive && !closed_) advance_held();
       });
       return;
     }
+    if (!held_.empty()) {
+      held_.insert(held_.end(), data.begin(), data.end());
+      return advance_held();
+    }
+    // The common case: OpenSSL reads the records straight from the runtime's buffer.
+    std::shared_ptr<bool> alive = alive_;
+    input_ = data;
     advance();
+    if (!*alive) return;
+    if (!input_.empty() && !closed_) held_.assign(input_.begin(), input_.end());
+    input_ = {};
   }
   void on_peer_shutdown() override {
     if (!closed_ && handler_) handler_->on_peer_shutdown();
@@ -168,6 +177,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     unsigned char buf[16384];
     while (!closed_) {
       int n = SSL_read(ssl_, buf, sizeof buf);
+      flush();  // TLS 1.3 may answer (key updates, tickets) before the handler writes
       if (n > 0) {
         runtime::ByteView plain(buf, static_cast<std::size_t>(n));
         if (forward_) {
@@ -182,13 +192,24 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
       int e = SSL_get_error(ssl_, n);
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
       if (e == SSL_ERROR_ZERO_RETURN) {  // close_notify: the peer sends nothing more
-        flush();
         if (handler_) handler_->on_peer_shutdown();
         return;
       }
       return fail("TLS error: " + openssl_error());
     }
-    flush();  // TLS 1.3 may answer (key updates, tickets)
+  }
+
+  // advance() over the bytes held back (the ClientHello waiting for the background lane, or what arrived
+  // meanwhile); what OpenSSL leaves unread stays held.
+  void advance_held() {
+    std::shared_ptr<bool> alive = alive_;
+    std::vector<std::uint8_t> held;
+    held.swap(held_);
+    input_ = runtime::ByteView(held.data(), held.size());
+    advance();
+    if (!*alive) return;
+    if (!input_.empty() && !closed_) held_.insert(held_.begin(), input_.begin(), input_.end());
+    input_ = {};
   }
 
   bool server_role() const { return SSL_is_server(ssl_) == 1; }
@@ -203,22 +224,63 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     flush(more);
   }
 
-  // `more`: the caller will write again soon (write_more), so the records may wait for it.
+  // Hands the records OpenSSL wrote during its last call to the wrapped connection. `more`: the caller will
+  // write again soon (write_more), so the records may wait for it.
   void flush(bool more = false) {
-    char buf[16384];
-    while (BIO_ctrl_pending(wbio_) > 0) {
-      int n = BIO_read(wbio_, buf, sizeof buf);
-      if (n <= 0) break;
-      runtime::ByteView records(reinterpret_cast<const std::uint8_t*>(buf), static_cast<std::size_t>(n));
-      if (more)
-        raw_->write_more(records);
-      else
-        raw_->write(records);
+    std::string& records = records_scratch();
+    if (records.empty()) return;
+    std::string out;
+    out.swap(records);  // the wrapped connection may call back into another stream that writes records
+    if (more)
+      raw_->write_more(runtime::as_bytes(out));
+    else
+      raw_->write(runtime::as_bytes(out));
+    out.clear();
+    if (records.capacity() == 0) records.swap(out);  // keep the buffer for the next call
+  }
+
+  // The BIO under the SSL object: reads take from input_, the bytes of the current on_data; writes append
+  // to a buffer per thread that flush() empties after each OpenSSL call. So an idle connection holds no
+  // buffer, and ciphertext is copied once each way (memory BIOs cost a copy more and keep their largest
+  // size for good: 21.9 KB per connection after one 16 KiB answer).
+  static std::string& records_scratch() {
+    static thread_local std::string records;
+    return records;
+  }
+  static int bio_write(BIO* bio, const char* data, int length) {
+    records_scratch().append(data, static_cast<std::size_t>(length));
+    (void)bio;
+    return length;
+  }
+  static int bio_read(BIO* bio, char* data, int length) {
+    auto* self = static_cast<TlsStream*>(BIO_get_data(bio));
+    BIO_clear_retry_flags(bio);
+    if (self->input_.empty()) {
+      BIO_set_retry_read(bio);
+      return -1;
     }
+    std::size_t n = std::min(self->input_.size(), static_cast<std::size_t>(length));
+    std::memcpy(data, self->input_.data(), n);
+    self->input_ = self->input_.subspan(n);
+    return static_cast<int>(n);
+  }
+  static long bio_ctrl(BIO*, int command, long, void*) {
+    return command == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered in the BIO itself
+  }
+  static BIO_METHOD* stream_bio_method() {
+    static BIO_METHOD* method = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "metalgate stream");
+      BIO_meth_set_write(m, bio_write);
+      BIO_meth_set_read(m, bio_read);
+      BIO_meth_set_ctrl(m, bio_ctrl);
+      return m;
+    }();
+    return method;
   }
 
   void fail(const std::string& why) {
     ERR_clear_error();
+    records_scratch().clear();  // an alert not sent by now is not sent
     closed_ = true;
     if (on_failure_) on_failure_(why);
     raw_->reset();
@@ -226,8 +288,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   }
 
   SSL* ssl_ = nullptr;
-  BIO* rbio_ = nullptr;
-  BIO* wbio_ = nullptr;
+  runtime::ByteView input_;         // ciphertext OpenSSL has yet to read, during advance()
+  std::vector<std::uint8_t> held_;  // ciphertext kept for a later advance()
   runtime::StreamConnectionPtr raw_;
   runtime::StreamHandler* handler_ = nullptr;
   runtime::StreamConnection* forward_ = nullptr;

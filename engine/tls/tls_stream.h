@@ -1,5 +1,6 @@
-// TLS termination as a stream over any stream, sans I/O: OpenSSL runs on memory BIOs, ciphertext comes from
-// and goes to the wrapped connection, plaintext goes to and from the handler. So TLS works in every world
+// TLS termination as a stream over any stream, sans I/O: OpenSSL runs on a BIO of our own that reads the
+// bytes the wrapped connection delivered and collects the records it writes; ciphertext comes from and goes
+// to the wrapped connection, plaintext goes to and from the handler. So TLS works in every world
 // of the runtime port (live, ns-3, in-memory) from the same code.
 #pragma once
 
