@@ -73,8 +73,11 @@ void* SessionMemory::resize(void* p, std::size_t size) {
 }
 
 void SessionMemory::trim() {
-  for (const Block& b : large_)
-    madvise(b.at, b.bytes, MADV_DONTNEED);
+  for (const Block& b : large_) {
+    const auto* bytes = static_cast<const unsigned char*>(b.at);
+    if (b.bytes >= kFrameBuffer || (bytes[0] == 0 && std::memcmp(bytes, bytes + 1, b.bytes - 1) == 0))
+      madvise(b.at, b.bytes, MADV_DONTNEED);
+  }
 }
 
 }  // namespace metalgate::http2

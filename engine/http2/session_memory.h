@@ -1,10 +1,13 @@
-// nghttp2's allocator for one session: small blocks from malloc, and its frame buffers (16 KiB each, held for
-// the session's whole life) in pages of their own, which an idle connection gives back to the kernel.
+// nghttp2's allocator for one session: small blocks from malloc, and blocks of a page or more in pages of
+// their own, which an idle connection gives back to the kernel.
 //
-// Why: an idle h2 connection is mostly nghttp2's outbound frame buffer. From the heap it is resident as soon
-// as the heap reused the memory (measured: 14 KB of an idle connection's 34 KB); in its own pages only the
-// pages a frame touched are, and trim() returns those while nothing is pending (MADV_DONTNEED: the next frame
-// finds zero pages, and nghttp2 writes a frame before it reads any of it).
+// Why: an idle h2 connection is mostly nghttp2's. Its outbound frame buffer (16,394 bytes, held for the
+// session's whole life) is resident as soon as the heap reused the memory (measured: 14 KB of an idle
+// connection's 34 KB); in its own pages only the pages a frame touched are, and trim() returns those while
+// nothing is pending (MADV_DONTNEED: the next frame finds zero pages, and nghttp2 writes a frame before it
+// reads any of it). Its stream map's table (256 buckets, 4,096 bytes, also for the session's life) is all
+// zero again once the last stream is gone, and zero is what a given-back page reads as: trim() returns it
+// then too. Together about 8 KB of an idle connection's 30 (tests/benchmarks/proxy/h2_vs_haproxy.sh).
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -23,11 +26,14 @@ class SessionMemory {
 
   // What nghttp2_session_*_new3 takes; valid while this object lives.
   nghttp2_mem* mem();
-  // Gives the pages of the large blocks back to the kernel. Only while the session has nothing to send and
-  // no stream open: their contents are not needed then.
+  // Gives back the pages of the frame buffers, and of the other blocks in pages of their own that hold only
+  // zeros. Only while the session has nothing to send and no stream open: the frame buffers' contents are
+  // not needed then.
   void trim();
-  // Blocks at least this large get pages of their own (nghttp2's frame buffer chunk is 16,394 bytes).
-  static constexpr std::size_t kLarge = 8192;
+  // Blocks at least this large get pages of their own.
+  static constexpr std::size_t kLarge = 4096;
+  // Blocks at least this large are frame buffers (nghttp2's chunk is 16,394 bytes; nothing else it keeps is).
+  static constexpr std::size_t kFrameBuffer = 8192;
 
   struct Block {
     void* at;

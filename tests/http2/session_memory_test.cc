@@ -1,5 +1,5 @@
-// nghttp2's allocator: large blocks in pages of their own that trim() gives back (mincore shows it), small
-// ones from malloc, and realloc across the two.
+// nghttp2's allocator: large blocks in pages of their own that trim() gives back (mincore shows it) when
+// they are frame buffers or hold only zeros, small ones from malloc, and realloc across the two.
 #include "engine/http2/session_memory.h"
 
 #include <gtest/gtest.h>
@@ -37,6 +37,23 @@ TEST(SessionMemory, ALargeBlockIsResidentOnlyWhereWrittenAndTrimGivesItBack) {
   EXPECT_EQ(block[0], 0) << "the next frame finds a zero page";
   block[0] = 'y';  // and may write again
   mem->free(block, mem->mem_user_data);
+}
+
+// nghttp2's stream map: a page-sized table, zero again once its streams are gone.
+TEST(SessionMemory, APageSizedBlockIsGivenBackOnlyWhileItHoldsNothingButZeros) {
+  SessionMemory m;
+  nghttp2_mem* mem = m.mem();
+  auto* table = static_cast<char*>(mem->calloc(256, 16, mem->mem_user_data));
+  ASSERT_NE(table, nullptr);
+  table[1000] = 7;  // a stream in the map
+  m.trim();
+  EXPECT_EQ(resident_pages(table, 4096), 1u) << "its contents are still needed";
+  EXPECT_EQ(table[1000], 7);
+  table[1000] = 0;  // the stream is gone
+  m.trim();
+  EXPECT_EQ(resident_pages(table, 4096), 0u);
+  EXPECT_EQ(table[1000], 0);
+  mem->free(table, mem->mem_user_data);
 }
 
 TEST(SessionMemory, SmallBlocksComeFromMallocAndCallocZeroes) {
