@@ -134,6 +134,9 @@ ServerSession::ServerSession(ServerEvents& events, const Settings& settings)
   nghttp2_option_set_stream_reset_rate_limit(opt, settings.reset_burst, settings.reset_rate);
   nghttp2_option_set_max_outbound_ack(opt, settings.max_outbound_ack);
   nghttp2_option_set_max_settings(opt, settings.max_settings);
+  // Answers are encoded as HAProxy encodes them: static table and literals, no dynamic table. It would keep
+  // copies of the last answer's fields on every idle connection (about 1 KB with nginx's).
+  nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
   nghttp2_session_server_new3(&session_, cb, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);

@@ -42,6 +42,19 @@ ctx.verify_mode = ssl.CERT_NONE
 ctx.set_alpn_protocols(["h2"])
 
 
+def skip_table_size_updates(block):
+    """The header block after its dynamic table size updates (001xxxxx, RFC 7541 §6.3), which an encoder
+    that keeps no dynamic table (HAProxy's, metalgate's) sends first."""
+    while block and block[0] & 0xe0 == 0x20:
+        i = 1
+        if block[0] & 0x1f == 0x1f:  # the size continues in 7-bit groups
+            while i < len(block) and block[i] & 0x80:
+                i += 1
+            i += 1
+        block = block[i:]
+    return block
+
+
 def frames(buf):
     """Complete frames at the front of buf: yields (type, flags, stream, payload), returns the rest."""
     out = []
@@ -82,6 +95,7 @@ def open_one():
                     block = block[1:len(block) - block[0]]
                 if flags & PRIORITY:
                     block = block[5:]
+                block = skip_table_size_updates(block)
                 if status is None:
                     status = 200 if block[:1] == b"\x88" else f"not 200 (first byte {block[:1].hex()})"
                 answered = answered or bool(flags & END_STREAM)
