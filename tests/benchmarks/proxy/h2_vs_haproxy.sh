@@ -36,7 +36,7 @@ load_before=$(cat /proc/loadavg)
 started_at=$(date -u '+%F %H:%M UTC')
 
 source "$here/../../lib/harness.sh"
-harness_need_packages haproxy nghttp2-client nginx-light
+harness_need_packages haproxy nghttp2-client nginx-light linux-perf
 harness_start metalgate-h2-bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 origin=$(harness_free_port); mg_http=$(harness_free_port); mg_https=$(harness_free_port)
@@ -115,22 +115,29 @@ for port in "$mg_https" "$hp_https"; do
   [ "$out" = "200 2" ] || { cat "$work"/*.log; echo "proxy on $port answered '$out' (want 200 over HTTP/2)"; exit 1; }
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15, $14}' "/proc/$1/stat"; }  # "total user" (clock ticks)
 hz=$(getconf CLK_TCK)
 alive() { kill -0 "$1" 2>/dev/null; }
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; printf "%.2f", v}' <<<"$1"; }
 
-# run NAME PID PORT PATH LOAD... -> "req_per_s cpu_us_per_req mean_ms errors proxy_cpu_share", where errors counts
-# h2load's failed + errored + timeout requests and non-2xx answers. LOAD: "-n N" or "-D S". h2load's whole
-# output goes to h2load.log.
+# run NAME PID PORT PATH LOAD... -> "req_per_s cpu_us_per_req mean_ms errors proxy_cpu_share user_us_per_req",
+# where errors counts h2load's failed + errored + timeout requests and non-2xx answers. LOAD: "-n N" or "-D S".
+# h2load's whole output goes to h2load.log. With COUNT_SYSCALLS=1 the proxy's system calls are counted over the
+# run too (perf stat on its tracepoints), appended as "syscalls_per_req epoll_ctl_per_req".
 run() {
-  local name=$1 pid=$2 port=$3 path=$4 before after t0 t1 out rc=0
+  local name=$1 pid=$2 port=$3 path=$4 before after t0 t1 out rc=0 counter=""
   shift 4
+  if [ "${COUNT_SYSCALLS:-0}" = 1 ]; then
+    perf stat -x, -o "$work/syscalls.csv" -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_ctl -p "$pid" &
+    counter=$!
+    sleep 0.5
+  fi
   before=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
   out=$(timeout $((DURATION * 20 + 60)) taskset -c 0 nice -n -20 h2load -c "$CONNS" -m "$STREAMS" "$@" \
     --connect-to="127.0.0.1:$port" "https://bench.local$path" 2>&1) || rc=$?
   t1=$(date +%s.%N)
   alive "$pid" && after=$(cpu_ticks "$pid") || after=$before
+  if [ -n "$counter" ]; then kill -INT "$counter"; wait "$counter" || true; fi
   { echo "=== $name (h2load exit $rc)"; echo "$out"; } >> "$work/h2load.log"
   local rps done_ ok failed errored timeouts non2xx proto mean
   rps=$(awk '/^finished in/{gsub(",", "", $4); print $4}' <<<"$out")
@@ -145,8 +152,13 @@ run() {
     errors=$((errors + (rc != 0) + (done_ == 0)))
   fi
   alive "$pid" || { echo "  $name: the proxy (pid $pid) has exited" >&2; errors=$((errors + 1)); }
-  awk -v t=$((after - before)) -v hz="$hz" -v n="$done_" -v r="$rps" -v m="$mean" -v e="$errors" -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')" \
-    'BEGIN{printf "%.0f %.1f %s %d %.0f\n", r, (n > 0 ? t * 1e6 / hz / n : 0), m, e, t * 100 / hz / w}'
+  local syscalls=""
+  [ -n "$counter" ] && syscalls=$(awk -F, -v n="$done_" '$3 == "raw_syscalls:sys_enter" {a = $1}
+    $3 == "syscalls:sys_enter_epoll_ctl" {b = $1} END{if (n > 0) printf " %.2f %.2f", a / n, b / n}' "$work/syscalls.csv")
+  awk -v t=$((${after% *} - ${before% *})) -v u=$((${after#* } - ${before#* })) -v hz="$hz" -v n="$done_" -v r="$rps" \
+    -v m="$mean" -v e="$errors" -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')" -v sc="$syscalls" \
+    'BEGIN{printf "%.0f %.1f %s %d %.0f %.1f%s\n", r, (n > 0 ? t * 1e6 / hz / n : 0), m, e, t * 100 / hz / w,
+           (n > 0 ? u * 1e6 / hz / n : 0), sc}'
 }
 
 # Memory per idle h2 connection: IDLE TLS connections that agreed on h2, each after one request, held open.
@@ -201,10 +213,25 @@ for round in $(seq "$ROUNDS"); do
         haproxy) pid=$hp_pid; port=$hp_https ;;
       esac
       r=$(run "round $round, $name, $proxy" "$pid" "$port" "$path" -n "${requests[$name]}")
-      echo "round $round  $name  $proxy: $r  (req/s, CPU µs/req, mean ms, errors, proxy CPU %)" >&2
+      echo "round $round  $name  $proxy: $r  (req/s, CPU µs/req, mean ms, errors, proxy CPU %, user µs/req)" >&2
       echo "round $round | $name | $proxy | $r" >> "$work/runs.txt"
       results["$name|$proxy"]+="$r;"
     done
+  done
+done
+# System calls per request: one more run per case and proxy with perf stat counting them on the proxy's
+# tracepoints (not in the medians: the counting costs a little).
+declare -A syscalls
+for c in "${cases[@]}"; do
+  IFS='|' read -r name path <<<"$c"
+  for proxy in metalgate haproxy; do
+    case $proxy in
+      metalgate) pid=$mg_pid; port=$mg_https ;;
+      haproxy) pid=$hp_pid; port=$hp_https ;;
+    esac
+    r=$(COUNT_SYSCALLS=1 run "system calls, $name, $proxy" "$pid" "$port" "$path" -n "${requests[$name]}")
+    echo "system calls  $name  $proxy: $r" >&2
+    syscalls["$name|$proxy"]=$(awk '{print $7, $8}' <<<"$r")
   done
 done
 load_after=$(cat /proc/loadavg)
@@ -224,6 +251,17 @@ total() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{s += $f} END{print s + 0}'
       'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.1f | %.1f | **%.2f×** | %.2f | %.2f | %s%d / %d%s |\n",
              n, mr, hr, (hr > 0 ? mr / hr : 0), mc, hc, (mc > 0 ? hc / mc : 0), mm, hm,
              (me + he > 0 ? "**" : ""), me, he, (me + he > 0 ? "**" : "")}'
+  done
+  echo
+  echo "| where the CPU goes (medians, µs per request) | metalgate user | metalgate system | HAProxy user | HAProxy system | metalgate system calls per request (epoll_ctl) | HAProxy system calls per request (epoll_ctl) |"
+  echo "|---|---|---|---|---|---|---|"
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name _ <<<"$c"
+    m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
+    read -r ms me_ <<<"${syscalls["$name|metalgate"]:-0 0}"; read -r hs he_ <<<"${syscalls["$name|haproxy"]:-0 0}"
+    awk -v n="$name" -v mc="$(median 2 <<<"$m")" -v hc="$(median 2 <<<"$h")" -v mu="$(median 6 <<<"$m")" \
+      -v hu="$(median 6 <<<"$h")" -v ms="$ms" -v me="$me_" -v hs="$hs" -v he="$he_" \
+      'BEGIN{printf "| %s | %.1f | %.1f | %.1f | %.1f | %.2f (%.2f) | %.2f (%.2f) |\n", n, mu, mc - mu, hu, hc - hu, ms, me, hs, he}'
   done
   if [ "$IDLE" -gt 0 ]; then
     read -r mb mn ma <<<"$mg_idle"; read -r hb hn ha <<<"$hp_idle"
@@ -258,14 +296,16 @@ if [ -n "$report" ]; then
     echo "HTTP/1.1 keep-alive from the proxy to the nginx origin; each run a fixed number of requests, the same for"
     echo "both proxies (\`-n\`: $(for c in "${cases[@]}"; do n=${c%%|*}; printf '%s %s; ' "$n" "${requests[$n]}"; done | sed 's/; $//'),"
     echo "about $DURATION s at the two proxies' mean rate), median of $ROUNDS rounds per case. CPU µs/req is the proxy's"
-    echo "utime+stime over the run ÷ requests h2load completed. Errors: h2load's failed + errored + timeout"
+    echo "utime+stime over the run ÷ requests h2load completed (user: utime alone; system: the rest). System calls:"
+    echo "one more run per case and proxy, \`perf stat\` counting the proxy's \`raw_syscalls:sys_enter\` and"
+    echo "\`syscalls:sys_enter_epoll_ctl\` tracepoints, ÷ requests. Errors: h2load's failed + errored + timeout"
     echo "requests and non-2xx answers, summed over all runs (bold when not zero). Both proxies and h2load/nginx at"
     echo "nice -20 in a session of their own whose autogroup is niced to -20 too (without it, nice does not rank"
     echo "them against a build running from another session)."
     echo
     cat "$work/table.md"
     echo
-    echo "<details><summary>Every run (req/s, CPU µs/req, mean ms, errors, proxy CPU %)</summary>"
+    echo "<details><summary>Every run (req/s, CPU µs/req, mean ms, errors, proxy CPU %, user µs/req)</summary>"
     echo
     echo '```'
     cat "$work/runs.txt"
