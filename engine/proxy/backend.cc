@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "engine/http2/client_session.h"
 #include "engine/mutants/mutants.h"
 #include "engine/proxy/h2_upstream.h"
 #include "engine/proxy/health.h"
@@ -112,6 +113,56 @@ class CheckHandler final : public runtime::StreamHandler {
     done_(passed, std::move(what));
   }
   std::function<void(bool, std::string)> done_;
+  bool finished_ = false;
+};
+
+// An HTTP check of an HTTP/2 backend (server-proto h2, whose servers may speak nothing else, as gRPC servers
+// do): the preface, the check's request as one stream, its :status. HAProxy checks a `proto h2` server in
+// HTTP/2 likewise (check-proto defaults to the server's proto).
+class H2CheckHandler final : public runtime::StreamHandler, public http2::ClientEvents {
+ public:
+  H2CheckHandler(http2::Request request, std::function<void(bool, std::string)> done)
+      : request_(std::move(request)), done_(std::move(done)), session_(*this, http2::Settings{}) {}
+  runtime::StreamConnection* stream = nullptr;
+
+  void on_connected() override {
+    session_.submit(request_, /*end_stream=*/true);
+    flush();
+  }
+  void on_data(runtime::ByteView data) override {
+    if (!session_.receive(data)) return finish(false, "L7RSP invalid HTTP/2");
+    if (!finished_) flush();  // SETTINGS and PING acknowledgements
+  }
+  void on_peer_shutdown() override { finish(false, "L7RSP connection closed before the status line"); }
+  void on_closed(std::error_code reason) override { finish(false, "L4CON " + reason.message()); }
+
+  void on_response(std::int32_t, int status, std::vector<http2::Field>, bool) override {
+    const bool passed = status >= 200 && status < 400;
+    finish(passed, (passed ? "L7OK " : "L7STS ") + std::to_string(status));
+  }
+  void on_response_data(std::int32_t id, runtime::ByteView data) override {
+    session_.consumed(id, data.size());
+  }
+  void on_response_end(std::int32_t, std::vector<http2::Field>) override {}
+  void on_stream_closed(std::int32_t, std::uint32_t error_code) override {
+    finish(false,
+           "L7RSP stream reset before the status line (HTTP/2 error " + std::to_string(error_code) + ")");
+  }
+
+ private:
+  void flush() {
+    std::string out;
+    session_.take_outgoing(out);
+    if (!out.empty() && stream) stream->write(runtime::as_bytes(out));
+  }
+  void finish(bool passed, std::string what) {
+    if (finished_) return;
+    finished_ = true;
+    done_(passed, std::move(what));
+  }
+  http2::Request request_;
+  std::function<void(bool, std::string)> done_;
+  http2::ClientSession session_;
   bool finished_ = false;
 };
 
@@ -236,25 +287,38 @@ void Backend::run_check(std::size_t i) {
         config_.check.timeout.value_or(config_.check.interval)));
     return;
   }
-  auto handler = std::make_unique<CheckHandler>(
-      [this, i](bool passed, std::string what) { finish_check(i, passed, std::move(what)); });
-  CheckHandler* h = handler.get();
   const HealthCheck& check = config_.check;
-  h->on_up = [this, i, http = check.http,
-              request = check.method + " " + check.uri +
-                        " HTTP/1.0\r\nConnection: close\r\n\r\n"](runtime::StreamConnection& stream) {
-    if (!http) return finish_check(i, true, "L4OK");
-    stream.write(runtime::as_bytes(request));
-  };
-  s.check_handler = std::move(handler);
   net::SocketAddress target = s.config.address;
   if (check.port) target.port = *check.port;
+  auto done = [this, i](bool passed, std::string what) { finish_check(i, passed, std::move(what)); };
+  const bool h2 = check.http && config_.protocol == ServerProtocol::kHttp2;
+  runtime::StreamConnection** check_stream = nullptr;  // the handler's view of its connection
+  if (h2) {
+    auto handler = std::make_unique<H2CheckHandler>(
+        http2::Request{
+            check.method, config_.tls ? "https" : "http", target.to_string(), check.uri, {}, false},
+        done);
+    check_stream = &handler->stream;
+    s.check_handler = std::move(handler);
+  } else {
+    auto handler = std::make_unique<CheckHandler>(done);
+    handler->on_up = [this, i, http = check.http,
+                      request = check.method + " " + check.uri +
+                                " HTTP/1.0\r\nConnection: close\r\n\r\n"](runtime::StreamConnection& stream) {
+      if (!http) return finish_check(i, true, "L4OK");
+      stream.write(runtime::as_bytes(request));
+    };
+    check_stream = &handler->stream;
+    s.check_handler = std::move(handler);
+  }
   if (config_.tls)
     s.check_stream = tls::connect_client(
-        rt_, target, *h, client_settings(*config_.tls, ServerProtocol::kHttp1), tls_failure_logger(i));
+        rt_, target, *s.check_handler,
+        client_settings(*config_.tls, h2 ? ServerProtocol::kHttp2 : ServerProtocol::kHttp1),
+        tls_failure_logger(i));
   else
-    s.check_stream = rt_.connect(target, *h);
-  h->stream = s.check_stream.get();
+    s.check_stream = rt_.connect(target, *s.check_handler);
+  *check_stream = s.check_stream.get();
   auto timeout = std::chrono::duration_cast<runtime::Duration>(check.timeout.value_or(check.interval));
   s.check_timer->arm(timeout);
 }

@@ -71,6 +71,10 @@ class TestH2Server {
       const Seen& s = mine(id);
       if (s.request.path == "/hold") return;
       if (s.request.path == "/reset") return session.reset(id, 2 /* INTERNAL_ERROR */);
+      if (s.request.path == "/unwell") {
+        session.respond(id, 503, {}, true);
+        return flush();
+      }
       bool trailers = false;
       for (const auto& f : s.request.headers)
         trailers |= f.name == "te" && f.value == "trailers";
@@ -101,6 +105,8 @@ class TestH2Server {
 
 class H2Upstream : public ::testing::Test {
  protected:
+  // The Ingress's annotations.
+  virtual std::string annotations() const { return R"({haproxy.org/server-proto: "h2"})"; }
   void SetUp() override {
     auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
     server = std::make_unique<TestH2Server>(host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051});
@@ -109,7 +115,9 @@ kind: Ingress
 metadata:
   name: grpc
   namespace: default
-  annotations: {haproxy.org/server-proto: "h2"}
+  annotations: )" +
+                annotations() +
+                R"(
 spec:
   ingressClassName: haproxy
   rules:
@@ -224,6 +232,53 @@ spec:
   EXPECT_THAT(w.diagnostics.to_string(), ::testing::HasSubstr("'h3' is not h2 (or h1, the default)"));
   ASSERT_FALSE(w.config->backends.empty());
   EXPECT_EQ(w.config->backends[0].protocol, ServerProtocol::kHttp1) << "the old way stands";
+}
+
+// HTTP checks of an h2 backend speak HTTP/2, as HAProxy's do for a `proto h2` server: a gRPC server would
+// not understand an HTTP/1.1 check and would be taken down for it.
+class H2UpstreamChecked : public H2Upstream {
+ protected:
+  std::string annotations() const override {
+    return R"({haproxy.org/server-proto: "h2", haproxy.org/check-http: )" + check_path +
+           R"(, haproxy.org/check-interval: 1s})";
+  }
+  std::string check_path = "/healthz";
+};
+
+TEST_F(H2UpstreamChecked, AnHttpCheckIsAStreamOfItsOwnAndItsStatusDecides) {
+  w.world.run_for(2500ms);
+  const auto& state = w.proxy->backends()[0]->servers()[0];
+  EXPECT_TRUE(state.load.up);
+  EXPECT_EQ(state.last_check, "L7OK 200");
+  std::size_t checks = 0;
+  for (const auto& [key, seen] : server->seen)
+    if (seen.request.path == "/healthz") {
+      ++checks;
+      EXPECT_EQ(seen.request.method, "GET");
+      EXPECT_EQ(seen.request.authority, "10.0.2.1:50051");
+    }
+  EXPECT_GE(checks, 2u) << "a check a second, each in HTTP/2";
+  auto r = w.request(get("grpc.example", "/after"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+class H2UpstreamUnwell : public H2UpstreamChecked {
+ protected:
+  void SetUp() override {
+    check_path = "/unwell";
+    H2UpstreamChecked::SetUp();
+  }
+};
+
+TEST_F(H2UpstreamUnwell, AServerWhoseCheckAnswers503IsTakenDown) {
+  w.world.run_for(2500ms);
+  const auto& state = w.proxy->backends()[0]->servers()[0];
+  EXPECT_FALSE(state.load.up);
+  EXPECT_EQ(state.last_check, "L7STS 503");
+  auto r = w.request(get("grpc.example", "/after"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << "no server up";
 }
 
 }  // namespace
