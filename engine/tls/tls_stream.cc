@@ -83,6 +83,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void shutdown_write() override {
     if (closed_) return;
     SSL_shutdown(ssl_);  // close_notify
+    ERR_clear_error();
     flush();
     raw_->shutdown_write();
   }
@@ -91,6 +92,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     closed_ = true;
     if (handshake_done_) {
       SSL_shutdown(ssl_);
+      ERR_clear_error();
       flush();
     }
     raw_->close();
@@ -155,6 +157,8 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void advance() {
     std::shared_ptr<bool> alive = alive_;
     if (!handshake_done_) {
+      ERR_clear_error();  // SSL_get_error reads the thread's error queue: stale errors would be taken for
+                          // ours
       int r = SSL_do_handshake(ssl_);
       flush();
       if (r != 1) {
@@ -165,6 +169,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
       handshake_done_ = true;
       if (!pending_.empty()) {
         SSL_write(ssl_, pending_.data(), static_cast<int>(pending_.size()));
+        ERR_clear_error();
         pending_.clear();
         pending_.shrink_to_fit();
         flush();
@@ -176,6 +181,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
     }
     unsigned char buf[16384];
     while (!closed_) {
+      ERR_clear_error();  // the handler may have run other streams' OpenSSL calls since our last one
       int n = SSL_read(ssl_, buf, sizeof buf);
       flush();  // TLS 1.3 may answer (key updates, tickets) before the handler writes
       if (n > 0) {
@@ -220,7 +226,9 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
       pending_.insert(pending_.end(), data.begin(), data.end());
       return;
     }
-    SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    // A write after our own close_notify fails; what fails must not stay in the thread's error queue, where
+    // the next SSL_get_error of any connection of this thread would find it and end that connection.
+    if (SSL_write(ssl_, data.data(), static_cast<int>(data.size())) <= 0) ERR_clear_error();
     flush(more);
   }
 
