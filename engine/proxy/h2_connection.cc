@@ -64,6 +64,7 @@ class H2Connection::Pipe final : public runtime::StreamConnection, public http2:
     ended_ = true;
     if (held_.empty() && handler_) handler_->on_peer_shutdown();
   }
+  bool request_ended() const { return ended_; }
   // The stream was reset or the connection ended under the session.
   void abort(std::error_code why) {
     if (closed_) return;
@@ -237,7 +238,13 @@ void H2Connection::on_data(runtime::ByteView data) {
 
 void H2Connection::on_peer_shutdown() {
   peer_shut_ = true;
-  if (streams_.empty()) close(false);
+  // No frame can come any more: a request whose END_STREAM has not come never will. Its stream is reset
+  // (CANCEL), which its session hears as a client gone mid-request, as an HTTP/1.1 client's FIN mid-body;
+  // the answers to complete requests still go out on the open half.
+  for (const auto& [id, s] : streams_)
+    if (!s.pipe->request_ended()) session_.reset(id, NGHTTP2_CANCEL);
+  if (streams_.empty()) return close(false);
+  flush();
 }
 
 void H2Connection::on_closed(std::error_code reason) {

@@ -222,6 +222,26 @@ TEST(H2ProxyQueue, BodyBytesOfAStreamCancelledInTheQueueAreGivenBackToTheConnect
   EXPECT_EQ(window_updates, size) << "the whole body is given back, the bytes the session never read with it";
 }
 
+// A client that shuts its sending side can send no more frames: a request still without its END_STREAM is
+// cancelled (its session hears a client gone mid-request), while a complete one still gets its answer.
+// Found by the stream properties (h2_stream_properties_test.cc): the unfinished stream used to wait for the
+// client timeout and keep the connection open.
+TEST_F(H2Proxy, AClientThatShutsItsSideCancelsItsUnfinishedRequestsAndStillGetsItsAnswers) {
+  for (auto& [name, s] : w.servers)
+    s->set_latency(500ms);
+  send(frame(kHeaders, kEndHeaders | kEndStream, 1, block(request("GET", "/whole"))) +
+       frame(kHeaders, kEndHeaders, 3, block(request("POST", "/half"))) +
+       frame(kData, 0, 3, "part of a body"));
+  w.world.run_for(100ms);
+  client->conn->shutdown_write();
+  run_until([&] { return answers[1].ended && answers[3].reset; });
+  EXPECT_EQ(answers[1].status, "200") << "the complete request is answered on the open half";
+  EXPECT_TRUE(answers[3].reset) << "the request that can never end is cancelled";
+  w.world.run_for(1s);
+  EXPECT_TRUE(client->closed || client->peer_closed) << "the connection closes once its streams are done";
+  EXPECT_TRUE(w.proxy->idle());
+}
+
 TEST_F(H2Proxy, DrainingSaysGoawayAndStillAnswersTheStreamUnderWay) {
   for (auto& [name, s] : w.servers)
     s->set_latency(500ms);
