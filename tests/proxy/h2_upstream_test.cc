@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
 #include <set>
 
 #include "engine/http2/server_session.h"
@@ -36,10 +39,17 @@ class TestH2Server {
     return used.size();
   }
   std::map<std::pair<std::size_t, std::int32_t>, Seen> seen;
+  // Streams neither closed nor gone with their connection.
+  std::size_t open_streams() const {
+    std::size_t n = 0;
+    for (const auto& [key, s] : seen)
+      n += s.closed_with == ~0u && !conns_[s.connection]->closed;
+    return n;
+  }
   // Ends every connection (as a restarted server does).
   void close_all() {
     for (auto& c : conns_)
-      if (c->conn) c->conn->close();
+      if (c->conn && !c->closed) c->conn->close(), c->closed = true;
   }
 
  private:
@@ -49,8 +59,8 @@ class TestH2Server {
       session.receive(d);
       flush();
     }
-    void on_peer_shutdown() override {}
-    void on_closed(std::error_code) override {}
+    void on_peer_shutdown() override { closed = true; }
+    void on_closed(std::error_code) override { closed = true; }
     void on_request(std::int32_t id, http2::Request r) override {
       const bool body = r.has_body;
       mine(id).request = std::move(r);
@@ -90,6 +100,7 @@ class TestH2Server {
     }
     TestH2Server& server;
     std::size_t index;
+    bool closed = false;  // the proxy ended it, or it was ended here
     http2::ServerSession session;
     runtime::StreamConnectionPtr conn;
   };
@@ -103,28 +114,27 @@ class TestH2Server {
   std::vector<std::unique_ptr<Conn>> conns_;
 };
 
-class H2Upstream : public ::testing::Test {
- protected:
-  // The Ingress's annotations.
-  virtual std::string annotations() const { return R"({haproxy.org/server-proto: "h2"})"; }
-  void SetUp() override {
-    auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
-    server = std::make_unique<TestH2Server>(host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051});
-    w.start(R"(apiVersion: networking.k8s.io/v1
+// Starts `w` with an Ingress for grpc.example whose Service's one endpoint is an HTTP/2 server at
+// 10.0.2.1:50051 (returned); `annotations`: the Ingress's, as a YAML flow map.
+std::unique_ptr<TestH2Server> start_h2_backend(ProxyWorld& w, const std::string& annotations) {
+  auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
+  auto server =
+      std::make_unique<TestH2Server>(host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051});
+  w.start(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: grpc
   namespace: default
   annotations: )" +
-                annotations() +
-                R"(
+              annotations +
+              R"(
 spec:
   ingressClassName: haproxy
   rules:
   - host: grpc.example
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: grpc, port: {number: 50051}}}}]}
 )",
-            {}, R"(apiVersion: v1
+          {}, R"(apiVersion: v1
 kind: Service
 metadata: {name: grpc, namespace: default}
 spec:
@@ -138,7 +148,14 @@ subsets:
 - addresses: [{ip: 10.0.2.1, targetRef: {kind: Pod, name: grpc-1}}]
   ports: [{name: grpc, port: 50051}]
 )");
-  }
+  return server;
+}
+
+class H2Upstream : public ::testing::Test {
+ protected:
+  // The Ingress's annotations.
+  virtual std::string annotations() const { return R"({haproxy.org/server-proto: "h2"})"; }
+  void SetUp() override { server = start_h2_backend(w, annotations()); }
   void TearDown() override {
     w.proxy.reset();
     server.reset();
@@ -279,6 +296,92 @@ TEST_F(H2UpstreamUnwell, AServerWhoseCheckAnswers503IsTakenDown) {
   auto r = w.request(get("grpc.example", "/after"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503) << "no server up";
+}
+
+// Any mix of HTTP/1.1 clients through an h2 backend: requests answered, reset by the server (/reset) or never
+// answered (/hold), uploads, clients that go mid-way, the server ending every connection. Every client that
+// stays gets an answer whose status says what happened (200, 502, or 504 at timeout-server), and once the
+// clients are gone the proxy holds nothing: no session, no server slot, no stream left open at the server
+// (idle connections may wait in the pool). AddressSanitizer watches every case.
+enum class UpOp { kGet, kHold, kReset, kUpload, kAbort, kServerCloses, kWait };
+
+struct UpAction {
+  UpOp op;
+  int client;  // which client (modulo how many there are), for kAbort
+  int amount;  // milliseconds for kWait, body bytes for kUpload
+};
+
+void showValue(const UpAction& a, std::ostream& os) {
+  static const char* names[] = {"GET", "HOLD", "RESET", "UPLOAD", "ABORT", "SERVER-CLOSES", "WAIT"};
+  os << names[static_cast<int>(a.op)] << "(" << a.client << ", " << a.amount << ")";
+}
+
+RC_GTEST_PROP(H2UpstreamProperties, EveryClientGetsItsAnswerAndNothingIsLeftOnceTheyGo, ()) {
+  const auto actions =
+      *rc::gen::resize(25, rc::gen::nonEmpty(rc::gen::container<std::vector<UpAction>>(rc::gen::apply(
+                               [](UpOp op, int client, int amount) {
+                                 return UpAction{op, client, amount};
+                               },
+                               rc::gen::element(UpOp::kGet, UpOp::kHold, UpOp::kReset, UpOp::kUpload,
+                                                UpOp::kAbort, UpOp::kServerCloses, UpOp::kWait),
+                               rc::gen::inRange(0, 10), rc::gen::inRange(1, 40000)))));
+  ProxyWorld w;
+  auto server = start_h2_backend(w, R"({haproxy.org/server-proto: "h2", haproxy.org/timeout-server: "2s"})");
+  struct Client {
+    std::unique_ptr<TestClient> c;
+    int want;  // the status its request must get
+    bool aborted = false;
+  };
+  std::vector<Client> clients;
+  auto open = [&](const std::string& raw, int want) {
+    clients.push_back({std::move(w.send_on_new_clients(1, raw)[0]), want});
+  };
+  for (const UpAction& a : actions) {
+    switch (a.op) {
+      case UpOp::kGet:
+        open(get("grpc.example", "/fine"), 200);
+        break;
+      case UpOp::kHold:
+        open(get("grpc.example", "/hold"), 504);
+        break;
+      case UpOp::kReset:
+        open(get("grpc.example", "/reset"), 502);
+        break;
+      case UpOp::kUpload:
+        open("POST /up HTTP/1.1\r\nHost: grpc.example\r\nContent-Length: " + std::to_string(a.amount) +
+                 "\r\n\r\n" + std::string(static_cast<std::size_t>(a.amount), 'u'),
+             200);
+        break;
+      case UpOp::kAbort:
+        if (!clients.empty()) {
+          Client& victim = clients[static_cast<std::size_t>(a.client) % clients.size()];
+          if (!victim.aborted) victim.c->conn->reset(), victim.aborted = true;
+        }
+        break;
+      case UpOp::kServerCloses:
+        server->close_all();
+        break;
+      case UpOp::kWait:
+        w.world.run_for(std::chrono::milliseconds(a.amount % 3000));
+        break;
+    }
+  }
+  w.world.run_for(5s);  // past timeout-server (2 s) for the held ones
+  for (Client& c : clients) {
+    if (c.aborted) continue;
+    auto r = c.c->next();
+    RC_ASSERT(r.has_value());
+    // A server that ends its connections under a request answers it with 502 (the stream died with it).
+    RC_ASSERT(r->status == c.want || r->status == 502);
+  }
+  for (Client& c : clients)
+    if (!c.aborted) c.c->conn->reset();
+  w.world.run_for(10s);  // the pool keeps an idle h2 connection 5 s (pool-purge-delay)
+  RC_ASSERT(w.proxy->idle());
+  const auto& backend = w.proxy->backends()[0];
+  RC_ASSERT(backend->queued() == 0u);
+  RC_ASSERT(backend->load(0).active == 0);
+  RC_ASSERT(server->open_streams() == 0u);  // idle connections may stay in the pool; no stream may
 }
 
 }  // namespace
