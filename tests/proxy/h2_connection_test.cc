@@ -7,6 +7,7 @@
 #include "engine/tls/tls_stream.h"
 #include "tests/http2/frames.h"
 #include "tests/proxy/proxy_world.h"
+#include "tests/proxy/tls_ingress.h"
 #include "tests/tls/test_certificates.h"
 #include "tests/tls/tls_pod.h"
 
@@ -20,28 +21,6 @@ struct Answer {
   std::string status, body;
   bool ended = false, reset = false;
 };
-
-// Starts `w` with one Ingress for app.example.com over TLS (a fresh certificate, returned); `annotations`:
-// lines to add under the Ingress's metadata.annotations.
-tls::testing::TestCertificate start_tls_ingress(ProxyWorld& w, const std::string& annotations = "") {
-  auto cert = tls::testing::make_certificate({"app.example.com"});
-  w.start(R"(apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: default
-  annotations:
-)" + (annotations.empty() ? std::string("    {}\n") : annotations) +
-              R"(spec:
-  ingressClassName: haproxy
-  tls: [{hosts: [app.example.com], secretName: app-tls}]
-  rules:
-  - host: app.example.com
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
-)",
-          {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
-  return cert;
-}
 
 class H2Proxy : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include "engine/tls/tls_stream.h"
 #include "tests/http2/frames.h"
 #include "tests/proxy/proxy_world.h"
+#include "tests/proxy/tls_ingress.h"
 #include "tests/tls/test_certificates.h"
 #include "tests/tls/tls_pod.h"
 
@@ -62,21 +63,9 @@ struct Stream {
 // Runs one case; RC_ASSERTs its properties.
 void run_case(const std::vector<ServerPlan>& plans, const std::vector<Action>& actions, bool close_with_fin) {
   ProxyWorld w;
-  auto cert = tls::testing::make_certificate({"app.example.com"});
-  w.start(R"(apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: default
-  annotations: {haproxy.org/pod-maxconn: "1", haproxy.org/timeout-queue: "2s", haproxy.org/timeout-server: "3s"}
-spec:
-  ingressClassName: haproxy
-  tls: [{hosts: [app.example.com], secretName: app-tls}]
-  rules:
-  - host: app.example.com
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
-)",
-          {}, tls::testing::secret_yaml("app-tls", cert, true, "kubernetes.io/tls"));
+  auto cert = start_tls_ingress(w,
+                                "    haproxy.org/pod-maxconn: \"1\"\n    haproxy.org/timeout-queue: 2s\n"
+                                "    haproxy.org/timeout-server: 3s\n");
   std::size_t n = 0;
   for (auto& [name, s] : w.servers) {
     s->options.latency = std::chrono::milliseconds(plans[n].latency_ms);
