@@ -261,8 +261,8 @@ void HttpSession::on_peer_shutdown() {
     drop_server(false);
     return close_client(true);
   }
-  // Request complete: the response still goes out (HAProxy's default without abortonclose), then close.
-  client_keep_alive_ = false;
+  // Request complete: its response still goes out (HAProxy's default without abortonclose), and so do the
+  // answers to requests pipelined behind it; then the connection closes (finish_exchange).
 }
 
 void HttpSession::on_closed(std::error_code) {
@@ -351,7 +351,7 @@ void HttpSession::handle_request() {
     x().request_line_.append(http::version_text(x().req_.version));
   is_head_ = x().req_.is_head();
   client_http10_ = x().req_.version == http::Version::kHttp10;
-  client_keep_alive_ = x().req_.facts.keep_alive && !client_shut_ && !proxy_.draining();
+  client_keep_alive_ = x().req_.facts.keep_alive && !proxy_.draining();
   is_upgrade_ = x().req_.facts.upgrade;
   head_sent_ = false;
   auto accept_encoding = http::find_header(x().req_.headers, "accept-encoding");
@@ -964,7 +964,7 @@ void HttpSession::finish_exchange() {
   }
   drop_server(x().resp_.facts.keep_alive && req_body_done_);
   x().out_.clear();
-  if (!client_keep_alive_ || client_shut_) {
+  if (!client_keep_alive_ || (client_shut_ && in_.empty())) {  // after a FIN, what was pipelined is answered
     enter(Phase::kLocalReply);
     if (client_->write_backlog() == 0) close_client();
     return;
@@ -982,6 +982,8 @@ void HttpSession::finish_exchange() {
     t_start_ = rt_.now();
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
     advance();
+    // Half a request pipelined before the client's FIN will never be whole: 400, as on_peer_shutdown says.
+    if (client_shut_ && phase_ == Phase::kRequestHead) reply_error(400, termination::kClientAbortRequest);
   } else {
     // Idle keep-alive connections hold no buffers (memory per idle connection is what limits 10k+ clients).
     std::string().swap(in_);
