@@ -252,8 +252,10 @@ void HttpSession::on_peer_shutdown() {
   }
   if (phase_ == Phase::kWaitRequest || (phase_ == Phase::kRequestHead && in_.empty())) return close_client();
   if (phase_ == Phase::kRequestHead) {
+    advance();  // a whole request may be waiting (pipelined behind a local answer, its parse posted)
     // Half a request and then FIN: HAProxy answers 400 ("CR").
-    return reply_error(400, termination::kClientAbortRequest);
+    if (phase_ == Phase::kRequestHead) reply_error(400, termination::kClientAbortRequest);
+    return;
   }
   if (!req_body_done_ && !request_body_buffered()) {
     // The client gave up while sending its body: the server will never get a complete request.
@@ -829,6 +831,7 @@ void HttpSession::build_response_head() {
   if (until_close_to_client) client_keep_alive_ = false;
   if (!req_body_done_) client_keep_alive_ = false;  // answered before the request body ended: close after
   if (x().req_.facts.close_after || x().resp_.facts.close_after) client_keep_alive_ = false;
+  if (last_answer_after_fin()) client_keep_alive_ = false;
   dechunk_to_client_ = client_http10_ && x().resp_.facts.framing == http::BodyFraming::kChunked && !compress;
 
   x().out_.append(http::version_text(client_http10_ ? http::Version::kHttp10 : http::Version::kHttp11));
@@ -1096,7 +1099,7 @@ void HttpSession::retry_or_fail(std::string_view why) {
 void HttpSession::reply(int status, std::string_view extra_headers, bool close, Termination term) {
   status_ = status;
   term_ = term;
-  if (close || !req_body_done_) client_keep_alive_ = false;
+  if (close || !req_body_done_ || last_answer_after_fin()) client_keep_alive_ = false;
   if (!client_keep_alive_) close = true;
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
                          std::string(http::reason_phrase(status)) +
@@ -1113,7 +1116,8 @@ void HttpSession::reply_error(int status, Termination term, std::string_view ext
   term_ = term;
   std::string body = error_body(status);
   // HAProxy closes after its own errors, except 404/403 from rules on a healthy request stream.
-  bool close = status == 400 || status == 408 || status >= 500 || !req_body_done_ || !client_keep_alive_;
+  bool close = status == 400 || status == 408 || status >= 500 || !req_body_done_ || !client_keep_alive_ ||
+               last_answer_after_fin();
   if (close) client_keep_alive_ = false;
   std::string response = "HTTP/1.1 " + std::to_string(status) + " " +
                          std::string(http::reason_phrase(status)) +
@@ -1138,6 +1142,12 @@ void HttpSession::append_hsts(std::string& response) const {
 void HttpSession::append_cors(std::string& response) const {
   for (const HeaderSetting& h : x().cors_)
     append_header(response, h.name, h.value);
+}
+
+bool HttpSession::last_answer_after_fin() const {
+  if (!client_shut_) return false;
+  const std::size_t own = head_sent_ ? 0 : std::min(in_.size(), x().req_.head_length);  // this request's head
+  return in_.size() == own;  // nothing pipelined behind it
 }
 
 void HttpSession::leave_queue() {

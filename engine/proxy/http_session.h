@@ -95,6 +95,9 @@ class HttpSession final : public ClientSession,
     phase_ = next;
   }
   void leave_queue();
+  // The client's FIN has come and nothing is pipelined behind the current request: its answer is the last
+  // one, with Connection: close.
+  bool last_answer_after_fin() const;
 
   void advance();
   void handle_request();

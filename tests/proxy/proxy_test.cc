@@ -547,6 +547,32 @@ TEST(Proxy, RequestsPipelinedBeforeAFinAreAllAnsweredThenTheConnectionCloses) {
   EXPECT_TRUE(c.peer_closed || c.closed);
 }
 
+// The proxy's own answers follow the same rule: a 404 kept alive, then the pipelined request, then the close
+// (a kept-alive local answer after the FIN used to leave the connection waiting for the keep-alive timeout).
+TEST(Proxy, AFinAfterRequestsTheProxyAnswersItselfStillClosesAfterTheLastAnswer) {
+  ProxyWorld w;
+  w.start(ingress());
+  TestClient c(w.client_host, w.http_address());
+  c.send(get("nowhere.example", "/") + get("app.example.com", "/after"));
+  c.conn->shutdown_write();
+  auto first = w.await(c);
+  auto second = w.await(c);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, 404);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->get("connection"), "close") << "the last answer says so";
+  w.world.run_for(100ms);
+  EXPECT_TRUE(c.peer_closed || c.closed);
+  TestClient alone(w.client_host, w.http_address());
+  alone.send(get("nowhere.example", "/"));
+  alone.conn->shutdown_write();
+  auto r = w.await(alone);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  w.world.run_for(100ms);
+  EXPECT_TRUE(alone.peer_closed || alone.closed) << "not left waiting for timeout-http-keep-alive";
+}
+
 TEST(Proxy, ReusesServerConnectionsTheWayHttpReuseSafeSays) {
   ProxyWorld w;
   w.start(ingress("    haproxy.org/load-balance: source\n    haproxy.org/check: \"false\"\n"));
