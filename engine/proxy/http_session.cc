@@ -252,10 +252,7 @@ void HttpSession::on_peer_shutdown() {
   }
   if (phase_ == Phase::kWaitRequest || (phase_ == Phase::kRequestHead && in_.empty())) return close_client();
   if (phase_ == Phase::kRequestHead) {
-    advance();  // a whole request may be waiting (pipelined behind a local answer, its parse posted)
-    // Half a request and then FIN: HAProxy answers 400 ("CR").
-    if (phase_ == Phase::kRequestHead) reply_error(400, termination::kClientAbortRequest);
-    return;
+    return advance();  // a whole request may be waiting (its parse posted); half a one gets its 400 there
   }
   if (!req_body_done_ && !request_body_buffered()) {
     // The client gave up while sending its body: the server will never get a complete request.
@@ -303,7 +300,11 @@ void HttpSession::advance() {
   }
   http::ParseError error;
   auto outcome = http::parse_request(in_.data(), in_.size(), proxy_.config().limits, x().req_, error);
-  if (outcome == http::ParseOutcome::kIncomplete) return;
+  if (outcome == http::ParseOutcome::kIncomplete) {
+    // Half a request and then FIN: it will never be whole. HAProxy answers 400 ("CR").
+    if (client_shut_) reply_error(400, termination::kClientAbortRequest);
+    return;
+  }
   t_head_ = rt_.now();
   if (outcome == http::ParseOutcome::kError) {
     ++proxy_.counters().bad_requests;
@@ -985,8 +986,6 @@ void HttpSession::finish_exchange() {
     t_start_ = rt_.now();
     set_client_deadline(to_duration(proxy_.config().frontend_timeouts.http_request));
     advance();
-    // Half a request pipelined before the client's FIN will never be whole: 400, as on_peer_shutdown says.
-    if (client_shut_ && phase_ == Phase::kRequestHead) reply_error(400, termination::kClientAbortRequest);
   } else {
     // Idle keep-alive connections hold no buffers (memory per idle connection is what limits 10k+ clients).
     std::string().swap(in_);
