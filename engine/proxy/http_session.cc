@@ -323,7 +323,6 @@ void HttpSession::advance() {
     if (auto r = http::ChunkedDecoder{}.check(body); r.error) {
       ++proxy_.counters().bad_requests;
       fe_stats_.request_errors.add();
-    fe_stats_.request_errors.add();
       rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "bad-request-body",
                        {{"client", client_->peer_address().to_string()}, {"reason", r.why}});
       return reply_error(400, termination::kProxyRequest);
