@@ -189,19 +189,15 @@ H2Connection::~H2Connection() {
   proxy_.frontend_stats(frontend_).sessions.sub();
   streams_.clear();  // each session's pipe resets its stream in a session_ still alive
   buried_.clear();
+  set_deadline(std::nullopt);
 }
 
 void H2Connection::start(std::optional<runtime::Instant> accepted) {
-  idle_timer_ = rt_.create_timer([this] {
-    // Idle past timeout-http-request before the first stream, timeout-http-keep-alive after one: GOAWAY,
-    // then close once it is out.
-    drain();
-  });
   client_->start(*this);
   const runtime::Duration waited = rt_.now() - accepted.value_or(rt_.now());
-  idle_timer_->arm(std::max(runtime::Duration::zero(), std::chrono::duration_cast<runtime::Duration>(
-                                                           proxy_.config().frontend_timeouts.http_request) -
-                                                           waited));
+  set_deadline(std::max(runtime::Duration::zero(), std::chrono::duration_cast<runtime::Duration>(
+                                                       proxy_.config().frontend_timeouts.http_request) -
+                                                       waited));
   if (proxy_.draining()) drain();
   flush();  // our SETTINGS go first
 }
@@ -215,12 +211,23 @@ void H2Connection::drain() {
 }
 
 void H2Connection::arm_idle_timer() {
-  if (!idle_timer_ || first_stream_) return;  // before the first stream, start() armed the request timeout
+  if (first_stream_) return;  // before the first stream, start() set the request timeout
   if (streams_.empty() && !closed_)
-    idle_timer_->arm(
+    set_deadline(
         std::chrono::duration_cast<runtime::Duration>(proxy_.config().frontend_timeouts.http_keep_alive));
   else
-    idle_timer_->cancel();
+    set_deadline(std::nullopt);
+}
+
+void H2Connection::set_deadline(std::optional<runtime::Duration> after) {
+  if (deadline_) proxy_.deadlines().remove(*deadline_);
+  deadline_.reset();
+  if (after) deadline_ = proxy_.deadlines().add(rt_.now() + *after, this);
+}
+
+void H2Connection::on_deadline() {
+  deadline_.reset();  // the queue has let go of the entry
+  drain();            // GOAWAY, then close once it is out
 }
 
 // ------------------------------------------------------------------------------------------ client events
@@ -252,7 +259,7 @@ void H2Connection::on_closed(std::error_code reason) {
   closed_ = true;
   for (auto& [id, s] : streams_)
     s.pipe->abort(reason);
-  if (idle_timer_) idle_timer_->cancel();
+  set_deadline(std::nullopt);
   proxy_.finished(this);
 }
 
@@ -266,7 +273,7 @@ void H2Connection::on_request(std::int32_t id, http2::Request request) {
   http2::H1Request h1 = http2::to_h1(request);
   auto pipe = std::make_unique<Pipe>(*this, id, request.method == "HEAD", h1.chunked);
   Pipe* raw = pipe.get();
-  if (first_stream_) idle_timer_->cancel();
+  if (first_stream_) set_deadline(std::nullopt);
   Stream& s = streams_[id];
   s.pipe = raw;
   s.session = std::make_unique<HttpSession>(proxy_, frontend_, std::move(pipe), true);
@@ -308,7 +315,7 @@ void H2Connection::bury(Stream stream) {
   buried_.push_back(std::move(stream));
   if (buried_.size() == 1)
     rt_.post([this, alive = alive_] {
-      if (*alive) buried_.clear();
+      if (*alive) std::vector<Stream>().swap(buried_);  // an idle connection keeps no block for it
     });
 }
 
@@ -376,7 +383,7 @@ void H2Connection::close(bool reset) {
   closed_ = true;
   for (auto& [id, s] : streams_)
     s.pipe->abort(std::make_error_code(std::errc::connection_aborted));
-  if (idle_timer_) idle_timer_->cancel();
+  set_deadline(std::nullopt);
   if (reset)
     client_->reset();
   else

@@ -1,7 +1,7 @@
 // One client connection speaking HTTP/2 (its TLS handshake agreed on "h2"). Each stream runs an HttpSession
 // of its own over a Pipe, a stream connection in memory that carries the request to the session as HTTP/1.1
 // and the session's answer back into the stream (http2/h1_bridge.h says why). The connection owns the
-// nghttp2 session (http2/server_session.h), the client's socket and an idle timer; the per-request work,
+// nghttp2 session (http2/server_session.h), the client's socket and an idle deadline; the per-request work,
 // timeouts and logs are the sessions'.
 //
 // Flow control: a stream's request body reaches its session only while the session reads, and the client
@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/http2/server_session.h"
 #include "engine/proxy/client_session.h"
+#include "engine/proxy/deadline_queue.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/runtime/runtime.h"
 
@@ -26,7 +28,10 @@ namespace metalgate::proxy {
 class Proxy;
 class HttpSession;
 
-class H2Connection final : public ClientSession, public runtime::StreamHandler, public http2::ServerEvents {
+class H2Connection final : public ClientSession,
+                           public runtime::StreamHandler,
+                           public http2::ServerEvents,
+                           public DeadlineOwner {
  public:
   H2Connection(Proxy& proxy, const Frontend& frontend, runtime::StreamConnectionPtr client);
   ~H2Connection() override;
@@ -49,6 +54,10 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
   void on_request_end(std::int32_t stream) override;
   void on_stream_closed(std::int32_t stream, std::uint32_t error_code) override;
 
+  // The proxy's deadline queue's: idle past timeout-http-request before the first stream,
+  // timeout-http-keep-alive after one.
+  void on_deadline() override;
+
   // Sends what the session has ready and lets the streams' sessions read and write on; closes when all is
   // said. Only from the loop's own callbacks, never inside a session's call.
   void flush();
@@ -68,6 +77,8 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
   // Adds what the session counted since the last call into the frontend's stats.
   void report_counters();
   void arm_idle_timer();
+  // The idle deadline `after` from now in the proxy's queue (none: no deadline).
+  void set_deadline(std::optional<runtime::Duration> after);
   // Frees ended streams' sessions after the current callback (they may be on the stack).
   void bury(Stream stream);
 
@@ -78,7 +89,9 @@ class H2Connection final : public ClientSession, public runtime::StreamHandler, 
   http2::ServerSession session_;
   std::map<std::int32_t, Stream> streams_;
   std::vector<Stream> buried_;
-  runtime::TimerPtr idle_timer_;
+  // The idle deadline's entry in the proxy's queue: a map node instead of a timer of its own with its
+  // pending wait (deadline_queue.h).
+  std::optional<DeadlineQueue::Handle> deadline_;
   std::string out_;         // frames on their way to the socket (reused)
   http2::Counters reported_;
   bool receiving_ = false;  // inside session_.receive(): flush after it

@@ -33,7 +33,7 @@ namespace metalgate::proxy {
 
 class HttpSession;
 class ClientHelloStream;
-class AlpnStream;
+class AlpnChooser;
 
 struct ProxyOptions {
   AccessLogSink access_log;  // where access lines go (none: not logged)
@@ -132,8 +132,12 @@ class Proxy {
   // TLS (on a TLS frontend) and an HTTP session.
   void terminate(std::size_t frontend, runtime::StreamConnectionPtr connection);
   // The session for a connection: HTTP/2 when its TLS handshake agreed on h2, HTTP/1.x otherwise.
-  void open_session(const Frontend& frontend, runtime::StreamConnectionPtr connection,
-                    std::optional<runtime::Instant> accepted = std::nullopt);
+  // Returns the session's handler of the connection.
+  runtime::StreamHandler& open_session(const Frontend& frontend, runtime::StreamConnectionPtr connection,
+                                       std::optional<runtime::Instant> accepted = std::nullopt);
+  // Frees a chooser after the current callback (it may be on the stack), and the connections closed
+  // before choosing with it.
+  void retire(std::unique_ptr<AlpnChooser> chooser);
   // ssl-passthrough: the ClientHello decides between a passthrough backend and terminate().
   void peek_hello(std::size_t frontend, runtime::StreamConnectionPtr connection);
   void start_passthrough();
@@ -172,13 +176,19 @@ class Proxy {
   std::vector<std::unique_ptr<l4::TcpService>> passthrough_;
   std::unordered_map<ClientHelloStream*, std::unique_ptr<ClientHelloStream>> peeking_;
   std::vector<std::unique_ptr<ClientHelloStream>> gone_;  // closed while peeking; freed after the callback
-  // TLS connections whose handshake has not yet said which HTTP they speak (ALPN); then a session of that.
-  // Keyed by when they were accepted (AlpnStream::opened()), so that they are freed in that order.
-  std::map<std::uint64_t, runtime::StreamConnectionPtr> choosing_;
+  // TLS connections whose handshake has not yet said which HTTP they speak (ALPN), each with the handler
+  // that waits for it; then a session of that. Keyed by when they were accepted (AlpnChooser::opened()), so
+  // that they are freed in that order.
+  struct Choosing {
+    std::unique_ptr<AlpnChooser> chooser;
+    runtime::StreamConnectionPtr tls;  // freed before its chooser, which is its handler
+  };
+  std::map<std::uint64_t, Choosing> choosing_;
   std::uint64_t opened_ = 0;  // connections given a session or a protocol choice so far
   // The open sessions in the order they were opened (what ~Proxy and drain() go through).
   std::vector<ClientSession*> sessions_in_order() const;
   std::vector<runtime::StreamConnectionPtr> unchosen_;  // closed before choosing; freed after the callback
+  std::vector<std::unique_ptr<AlpnChooser>> chosen_;    // done choosing; freed after the callback
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::vector<std::unique_ptr<ClientSession>> finished_;
   bool sweeping_ = false;

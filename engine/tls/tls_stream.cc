@@ -73,8 +73,12 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   void set_client_handler(runtime::StreamHandler& handler) { handler_ = &handler; }
 
   // StreamConnection: the plaintext face.
+  // Again (with the TLS connection started): only the handler changes, from the next plaintext on. A
+  // connection whose session is chosen by ALPN starts with a chooser (proxy.cc), then with its session.
   void start(runtime::StreamHandler& handler) override {
     handler_ = &handler;
+    if (raw_started_) return;
+    raw_started_ = true;
     raw_->start(*this);
   }
   void write(runtime::ByteView data) override { encrypt(data, false); }
@@ -304,6 +308,7 @@ class TlsStream final : public runtime::StreamConnection, public runtime::Stream
   std::vector<std::uint8_t> pending_;  // plaintext written before the handshake finished
   bool handshake_done_ = false;
   bool closed_ = false;
+  bool raw_started_ = false;
   runtime::Runtime* background_ = nullptr;
   bool hello_answered_ = false;  // the first flight has been handed to the background lane
   std::function<void(const std::string&)> on_failure_;

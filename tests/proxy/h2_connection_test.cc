@@ -272,5 +272,21 @@ TEST(H2ProxyChoice, ASilentTlsConnectionIsTimedOutFromItsAccept) {
   EXPECT_TRUE(w.proxy->idle());
 }
 
+// A TLS client that says close_notify before its first request: the proxy closes its side, and nothing of
+// the connection is left (the handler that waited for its protocol included).
+TEST(H2ProxyChoice, ATlsClientThatLeavesBeforeItsFirstRequestLeavesNothingBehind) {
+  ProxyWorld w;
+  start_tls_ingress(w);
+  tls::ClientSettings s;
+  s.server_name = "app.example.com";
+  tls::testing::TlsClient c(w.client_host, w.https_address(), s);
+  ASSERT_TRUE(w.world.run_until([&] { return c.connected; }, 5s));
+  c.conn->shutdown_write();
+  w.world.run_for(1s);
+  EXPECT_TRUE(c.peer_closed || c.closed) << "the proxy closed its side too";
+  EXPECT_TRUE(w.proxy->idle());
+  EXPECT_EQ(w.proxy->client_connections(), 0u);
+}
+
 }  // namespace
 }  // namespace metalgate::proxy::testing
