@@ -114,7 +114,9 @@ class ServerSession {
 
   ServerEvents& events_;
   Settings settings_;
-  SessionMemory memory_;  // outlives session_, deleted in the destructor's body
+  // Outlives session_, deleted in the destructor's body. The deflater has no dynamic table (the
+  // constructor): its ring is never written.
+  SessionMemory memory_{true};
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, Stream> streams_;
   Counters counters_;
