@@ -244,7 +244,7 @@ total() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{s += $f} END{print s + 0}'
   echo "|---|---|---|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ <<<"$c"
-    m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
+    m="${results["$name|metalgate"]:-}"; h="${results["$name|haproxy"]:-}"
     awk -v n="$name" -v mr="$(median 1 <<<"$m")" -v hr="$(median 1 <<<"$h")" -v mc="$(median 2 <<<"$m")" \
       -v hc="$(median 2 <<<"$h")" -v mm="$(median 3 <<<"$m")" -v hm="$(median 3 <<<"$h")" \
       -v me="$(total 4 <<<"$m")" -v he="$(total 4 <<<"$h")" \
@@ -257,7 +257,7 @@ total() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{s += $f} END{print s + 0}'
   echo "|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ <<<"$c"
-    m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
+    m="${results["$name|metalgate"]:-}"; h="${results["$name|haproxy"]:-}"
     read -r ms me_ <<<"${syscalls["$name|metalgate"]:-0 0}"; read -r hs he_ <<<"${syscalls["$name|haproxy"]:-0 0}"
     awk -v n="$name" -v mc="$(median 2 <<<"$m")" -v hc="$(median 2 <<<"$h")" -v mu="$(median 6 <<<"$m")" \
       -v hu="$(median 6 <<<"$h")" -v ms="$ms" -v me="$me_" -v hs="$hs" -v he="$he_" \
