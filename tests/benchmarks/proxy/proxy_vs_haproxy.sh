@@ -3,7 +3,9 @@
 # both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
 # the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
 # The plain-HTTP cases also run through bare_relay (../bare_relay.cc), the least work any proxy must do: what
-# a proxy's own CPU can buy on this machine shows in how its rate compares with HAProxy's.
+# a proxy's own CPU can buy on this machine shows in how its rate compares with HAProxy's. The TLS handshake
+# case gets its floors in the same run: OpenSSL's own server work per handshake (../tls_handshake_floor.cc)
+# and its cryptography alone (openssl speed), pinned as the proxies are.
 #   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
 # CASES=TLS runs only the cases whose name contains it; IDLE=0 leaves out the memory case; PROFILE=FILE
 # records metalgate with perf.
@@ -176,6 +178,22 @@ done
 
 median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
+# Floors under a full handshake: OpenSSL's server handshake alone, in process (with its default two session
+# tickets, and without), and the cryptography of one: an ECDSA P-256 signature and two X25519 operations (the
+# key share's generation, the shared secret), from openssl speed.
+handshakes="TLS new handshakes (ECDSA P-256)"
+floors=""
+if [ -n "${results["$handshakes|metalgate"]:-}" ]; then
+  c++ -O2 -Wall -Wextra -Werror -o "$work/tls_handshake_floor" "$here/../tls_handshake_floor.cc" -lssl -lcrypto
+  read -r alone_tickets alone_none < <(taskset -c 1 nice -n -20 "$work/tls_handshake_floor" "$work/tls.crt" \
+    "$work/tls.key" 2000)
+  speed=$(taskset -c 1 nice -n -20 openssl speed -seconds 2 ecdsap256 ecdhx25519 2>/dev/null)
+  sign=$(awk '/ecdsa \(nistp256\)/{print $(NF-1)}' <<<"$speed")
+  x25519=$(awk '/ecdh \(X25519\)/{print $NF}' <<<"$speed")
+  floors="$alone_tickets $alone_none $(awk -v s="$sign" -v x="$x25519" 'BEGIN{printf "%.1f", 1e6 / s + 2e6 / x}')"
+  echo "floors: OpenSSL alone $alone_tickets µs (no tickets $alone_none), ECDSA P-256 sign/s $sign, X25519 op/s $x25519" >&2
+fi
+
 {
   echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | bare relay req/s | bare relay ÷ HAProxy |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -192,6 +210,18 @@ median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | aw
   done
   [ "$IDLE" -gt 0 ] && awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
     'BEGIN{printf "\n| memory per idle keep-alive connection (%d connections) | metalgate %d B | HAProxy %d B | **%.2f×** |\n|---|---|---|---|\n", n, m, h, m/h}'
+  if [ -n "$floors" ]; then
+    read -r at an cf <<<"$floors"
+    awk -v m="$(median 3 <<<"${results["$handshakes|metalgate"]}")" \
+      -v h="$(median 3 <<<"${results["$handshakes|haproxy"]}")" -v at="$at" -v an="$an" -v cf="$cf" 'BEGIN{
+      print "\n| full TLS 1.3 handshake: CPU per new connection | µs | ÷ HAProxy |\n|---|---|---|"
+      printf "| HAProxy, per request (handshake, request, server connection) | %.1f | 1.00× |\n", h
+      printf "| metalgate, the same | %.1f | **%.2f×** |\n", m, m / h
+      printf "| 0.6× HAProxy (issue 22 target) | %.1f | 0.60× |\n", 0.6 * h
+      printf "| OpenSSL server handshake alone, in process, two session tickets | %.1f | %.2f× |\n", at, at / h
+      printf "| the same without session tickets | %.1f | %.2f× |\n", an, an / h
+      printf "| its cryptography (openssl speed: ECDSA P-256 sign, X25519 twice) | %.1f | %.2f× |\n", cf, cf / h}'
+  fi
 } > "$work/table.md"
 cat "$work/table.md"
 if [ -n "$report" ]; then
