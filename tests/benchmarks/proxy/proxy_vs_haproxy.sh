@@ -3,7 +3,8 @@
 # both single-threaded on CPU 1, wrk and the nginx origin on CPU 0, runs alternating between the two proxies,
 # the median of ROUNDS rounds per case. Prints (and with --report writes) the table for reports/proxy-bench.md.
 # The plain-HTTP cases also run through bare_relay (../bare_relay.cc), the least work any proxy must do: what
-# a proxy's own CPU can buy on this machine shows in how its rate compares with HAProxy's. The TLS handshake
+# a proxy's own CPU can buy on this machine shows in how its rate compares with HAProxy's; and through the
+# same relay on io_uring (../bare_relay_uring.cc), what an io_uring proxy could save below it. The TLS handshake
 # case gets its floors in the same run: OpenSSL's own server work per handshake (../tls_handshake_floor.cc)
 # and its cryptography alone (openssl speed), pinned as the proxies are.
 #   tests/benchmarks/proxy/proxy_vs_haproxy.sh build/release/engine/metalgate [--report reports/proxy-bench.md]
@@ -21,13 +22,14 @@ IDLE=${IDLE:-9000}  # 2 descriptors each; the open-file limit here is 20,000
 here=$(cd "$(dirname "$0")" && pwd)
 
 source "$here/../../lib/harness.sh"
-harness_need_packages haproxy wrk nginx-light
+harness_need_packages haproxy wrk nginx-light liburing-dev
 harness_start metalgate-proxy-bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 free_port() { harness_free_port "$@"; }
 origin=$(free_port); mg_http=$(free_port); mg_https=$(free_port); hp_http=$(free_port); hp_https=$(free_port)
-relay_http=$(free_port)
+relay_http=$(free_port); uring_http=$(free_port)
 c++ -O2 -Wall -Wextra -Werror -o "$work/bare_relay" "$here/../bare_relay.cc"
+c++ -O2 -Wall -Wextra -Werror -o "$work/bare_relay_uring" "$here/../bare_relay_uring.cc" -luring
 
 # The origin: nginx, keep-alive, 100 B and 16 KiB bodies.
 mkdir -p "$work/www"
@@ -101,8 +103,10 @@ hp_pid=$!
 # The bare relay: metalgate's socket hints (a request's ACK rides on its answer), nothing else.
 taskset -c 1 nice -n -20 "$work/bare_relay" "$relay_http" "$origin" --delay-ack & pids+=($!)
 relay_pid=$!
+taskset -c 1 nice -n -20 "$work/bare_relay_uring" "$uring_http" "$origin" --delay-ack & pids+=($!)
+uring_pid=$!
 sleep 1
-for port in "$mg_http" "$hp_http" "$relay_http"; do
+for port in "$mg_http" "$hp_http" "$relay_http" "$uring_http"; do
   code=$(curl -s -o /dev/null -w "%{http_code}" -H "Host: bench.local" "http://127.0.0.1:$port/100b" || true)
   [ "$code" = 200 ] || { cat "$work"/*.log; echo "proxy on $port answered $code"; exit 1; }
 done
@@ -158,7 +162,7 @@ for round in $(seq "$ROUNDS"); do
   for c in "${cases[@]}"; do
     IFS='|' read -r name scheme path extra <<<"$c"
     [[ -n "${CASES:-}" && "$name" != *"$CASES"* ]] && continue  # CASES=TLS: only the cases whose name has it
-    proxies=(metalgate haproxy); [ "$scheme" = http ] && proxies+=(relay)
+    proxies=(metalgate haproxy); [ "$scheme" = http ] && proxies+=(relay uring)
     # Each round starts with the next one, so that no proxy always runs first (or right after another).
     shift_by=$((round % ${#proxies[@]}))
     proxies=("${proxies[@]:shift_by}" "${proxies[@]:0:shift_by}")
@@ -167,6 +171,7 @@ for round in $(seq "$ROUNDS"); do
         metalgate) pid=$mg_pid; port=$([ "$scheme" = https ] && echo "$mg_https" || echo "$mg_http") ;;
         haproxy) pid=$hp_pid; port=$([ "$scheme" = https ] && echo "$hp_https" || echo "$hp_http") ;;
         relay) pid=$relay_pid; port=$relay_http ;;
+        uring) pid=$uring_pid; port=$uring_http ;;
       esac
       if [ "$extra" = close ]; then r=$(run "$pid" "$scheme://127.0.0.1:$port$path" -H "Connection: close")
       else r=$(run "$pid" "$scheme://127.0.0.1:$port$path"); fi
@@ -195,18 +200,20 @@ if [ -n "${results["$handshakes|metalgate"]:-}" ]; then
 fi
 
 {
-  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | bare relay req/s | bare relay ÷ HAProxy |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| case | metalgate req/s | HAProxy req/s | req/s ratio | metalgate p99 ms | HAProxy p99 ms | p99 ratio | metalgate CPU µs/req | HAProxy CPU µs/req | CPU ratio (HAProxy ÷ metalgate) | bare relay req/s | bare relay ÷ HAProxy | bare relay CPU µs/req | io_uring relay CPU µs/req | io_uring relay CPU ÷ HAProxy's |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for c in "${cases[@]}"; do
     IFS='|' read -r name _ _ _ <<<"$c"
     [ -z "${results["$name|metalgate"]:-}" ] && continue  # left out by CASES
     m="${results["$name|metalgate"]}"; h="${results["$name|haproxy"]}"
     mr=$(median 1 <<<"$m"); hr=$(median 1 <<<"$h"); mp=$(median 2 <<<"$m"); hp=$(median 2 <<<"$h")
     mc=$(median 3 <<<"$m"); hc=$(median 3 <<<"$h")
-    cr=$(median 1 <<<"${results["$name|relay"]:-}")
+    cr=$(median 1 <<<"${results["$name|relay"]:-}"); cc=$(median 3 <<<"${results["$name|relay"]:-}")
+    uc=$(median 3 <<<"${results["$name|uring"]:-}")
     awk -v n="$name" -v mr="$mr" -v hr="$hr" -v mp="$mp" -v hp="$hp" -v mc="$mc" -v hc="$hc" -v cr="$cr" \
+      -v cc="$cc" -v uc="$uc" \
       'BEGIN{printf "| %s | %.0f | %.0f | **%.2f×** | %.2f | %.2f | **%.2f×** | %.1f | %.1f | **%.2f×** | ", n, mr, hr, mr/hr, mp, hp, mp/hp, mc, hc, hc/mc
-             if (cr != "") printf "%.0f | %.2f× |\n", cr, cr/hr; else print "– | – |"}'
+             if (cr != "") printf "%.0f | %.2f× | %.1f | %.1f | %.2f× |\n", cr, cr/hr, cc, uc, uc/hc; else print "– | – | – | – | – |"}'
   done
   [ "$IDLE" -gt 0 ] && awk -v m="$mg_idle" -v h="$hp_idle" -v n="$IDLE" \
     'BEGIN{printf "\n| memory per idle keep-alive connection (%d connections) | metalgate %d B | HAProxy %d B | **%.2f×** |\n|---|---|---|---|\n", n, m, h, m/h}'
