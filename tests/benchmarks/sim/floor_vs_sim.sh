@@ -25,7 +25,9 @@ grep -q "wrote" "$work/out.log" || { cat "$work/out.log"; echo "the simulation d
 "$build/engine/metalgate" sim "$work/large-lan.yaml" --out "$work/recorded" --pcap > /dev/null 2>&1 || true
 "$here/pcap_to_replay.py" "$work/recorded/pcap" > "$work/replay.txt"
 rm -rf "$work/recorded/pcap"
+[ -s "$work/replay.txt" ] || { echo "the recorded run left no frames to replay" >&2; exit 1; }
 floor=$(wall "$build/tests/benchmarks/bare_lan" --replay "$work/replay.txt" --seconds "$seconds")
+grep -q "^hosts" "$work/out.log" || { cat "$work/out.log"; echo "the replay did not finish" >&2; exit 1; }
 frames=$(awk '{print $NF}' "$work/out.log")
 echo "| nodes | metalgate sim wall | bare ns-3 replay wall | ratio | real-time factor (sim) | real-time factor (replay) | frames |"
 echo "|---|---|---|---|---|---|---|"

@@ -51,8 +51,8 @@ def main():
             print("host", host, ip)
     for t, host, to, ip_bytes in sorted(sent):
         target = "*" if to == BROADCAST else own_mac.get(to)
-        if target is None or (target != "*" and not address.get(target)):
-            continue  # to no host of the LAN
+        if not address.get(host) or target is None or (target != "*" and not address.get(target)):
+            continue  # from or to no host with an address (one that only ever sent ARP)
         print("send", t, host, target, ip_bytes)
 
 
