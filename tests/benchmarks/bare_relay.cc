@@ -1,7 +1,6 @@
 // A bare relay: the least work a proxy must do, and nothing else. Each accepted connection gets one new
 // connection to the upstream; each read is one recv and one send, in one thread, with the same socket hints
-// as metalgate (TCP_NODELAY; with --delay-ack the ACK of a request rides on its answer, as HAProxy's
-// tcp-smart-accept and tcp-smart-connect do). Its sends wait for the end of each epoll batch, as HAProxy's
+// as metalgate (relay_sockets.h). Its sends wait for the end of each epoll batch, as HAProxy's
 // tasklets run after polling: measured here, that got more requests through than sending at once. It parses
 // nothing, routes nothing, adds no header and keeps no pool, so no HTTP proxy spends less CPU per request.
 //
@@ -13,10 +12,7 @@
 //
 // Benchmark tooling, not product: it is plain epoll on purpose, so that nothing stands between it and the
 // kernel.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,26 +23,18 @@
 #include <cstring>
 #include <vector>
 
+#include "relay_sockets.h"
+
 namespace {
 
-constexpr std::size_t kBufferSize =
-    65536;  // as metalgate's read buffer: one recv takes a 16 KiB answer whole
+using relay::kBufferSize;
 
 struct Pair;
 
-// One socket of a pair, and the bytes read from it that its peer has not taken yet.
-struct Side {
-  Pair* pair = nullptr;
-  Side* peer = nullptr;
-  int fd = -1;
-  char buffer[kBufferSize];
-  std::size_t start = 0;
-  std::size_t end = 0;
-  bool read_closed = false;   // EOF seen on this socket
-  bool write_closed = false;  // FIN sent on this socket
-  unsigned events = 0;        // what epoll watches now
-  bool added = false;         // registered with epoll
-  bool queued = false;        // in to_send
+struct Side : relay::SideBase<Pair, Side> {
+  unsigned events = 0;  // what epoll watches now
+  bool added = false;   // registered with epoll
+  bool queued = false;  // in to_send
 };
 
 struct Pair {
@@ -61,9 +49,7 @@ bool delay_ack = false;
 std::vector<Side*> to_send;    // read in this batch, sent at its end
 std::vector<Pair*> graveyard;  // freed after the epoll batch that may still point at them
 
-void set_int(int fd, int level, int option, int value) {
-  ::setsockopt(fd, level, option, &value, sizeof value);
-}
+using relay::set_int;
 
 void watch(Side& s, unsigned events) {
   if (s.added && s.events == events) return;
@@ -152,16 +138,8 @@ void on_accept(int listener, const sockaddr_in& upstream) {
   for (;;) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    int server = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    set_int(server, IPPROTO_TCP, TCP_NODELAY, 1);
-    if (delay_ack) set_int(server, IPPROTO_TCP, TCP_QUICKACK, 0);
-    auto* p = new Pair;
-    p->client.pair = p->server.pair = p;
-    p->client.peer = &p->server;
-    p->server.peer = &p->client;
-    p->client.fd = fd;
-    p->server.fd = server;
+    auto* p = relay::new_pair<Pair>(fd, SOCK_NONBLOCK, delay_ack);
+    const int server = p->server.fd;
     if (::connect(server, reinterpret_cast<const sockaddr*>(&upstream), sizeof upstream) != 0 &&
         errno != EINPROGRESS) {
       kill(p);
@@ -174,25 +152,10 @@ void on_accept(int listener, const sockaddr_in& upstream) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT [--delay-ack]\n", argv[0]);
-    return 2;
-  }
-  delay_ack = argc > 3 && std::strcmp(argv[3], "--delay-ack") == 0;
-  sockaddr_in bind_to{}, upstream{};
-  bind_to.sin_family = upstream.sin_family = AF_INET;
-  bind_to.sin_addr.s_addr = upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind_to.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[1])));
-  upstream.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
-
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  set_int(listener, SOL_SOCKET, SO_REUSEADDR, 1);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to) != 0 ||
-      ::listen(listener, 4096) != 0) {
-    std::perror("bare_relay: listen");
-    return 1;
-  }
-  if (delay_ack) set_int(listener, IPPROTO_TCP, TCP_QUICKACK, 0);  // after listen(2), as metalgate sets it
+  const relay::Args args = relay::parse(argc, argv);
+  delay_ack = args.delay_ack;
+  const sockaddr_in upstream = args.upstream;
+  int listener = relay::listen_on(args, SOCK_NONBLOCK, "bare_relay: listen");
   epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;

@@ -8,11 +8,7 @@
 //   bare_relay_uring LISTEN_PORT UPSTREAM_PORT [--delay-ack]     (both on 127.0.0.1)
 //
 // Benchmark tooling, not product: liburing directly, nothing between it and the kernel.
-#include <arpa/inet.h>
 #include <liburing.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,21 +17,15 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "relay_sockets.h"
+
 namespace {
 
-constexpr std::size_t kBufferSize = 65536;  // as bare_relay.cc and metalgate's read buffer
+using relay::kBufferSize;
 
 struct Pair;
 
-// One socket of a pair: what was received from it and is being sent to its peer.
-struct Side {
-  Pair* pair = nullptr;
-  Side* peer = nullptr;
-  int fd = -1;
-  char buffer[kBufferSize];
-  std::size_t start = 0, end = 0;
-  bool read_closed = false, write_closed = false;
-};
+struct Side : relay::SideBase<Pair, Side> {};
 
 struct Pair {
   Side client, server;
@@ -50,9 +40,7 @@ io_uring ring;
 sockaddr_in upstream{};
 bool delay_ack = false;
 
-void set_int(int fd, int level, int option, int value) {
-  ::setsockopt(fd, level, option, &value, sizeof value);
-}
+using relay::set_int;
 
 io_uring_sqe* sqe() {
   io_uring_sqe* e = io_uring_get_sqe(&ring);
@@ -95,18 +83,9 @@ void kill(Pair* p) {
 }
 
 void on_accept(int fd) {
-  int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-  set_int(server, IPPROTO_TCP, TCP_NODELAY, 1);
-  if (delay_ack) set_int(server, IPPROTO_TCP, TCP_QUICKACK, 0);
-  auto* p = new Pair;
-  p->client.pair = p->server.pair = p;
-  p->client.peer = &p->server;
-  p->server.peer = &p->client;
-  p->client.fd = fd;
-  p->server.fd = server;
+  Pair* p = relay::new_pair<Pair>(fd, 0, delay_ack);
   io_uring_sqe* e = sqe();
-  io_uring_prep_connect(e, server, reinterpret_cast<const sockaddr*>(&upstream), sizeof upstream);
+  io_uring_prep_connect(e, p->server.fd, reinterpret_cast<const sockaddr*>(&upstream), sizeof upstream);
   tag(e, &p->server, kConnect);
 }
 
@@ -167,25 +146,10 @@ void complete(io_uring_cqe* cqe, int listener) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s LISTEN_PORT UPSTREAM_PORT [--delay-ack]\n", argv[0]);
-    return 2;
-  }
-  delay_ack = argc > 3 && std::strcmp(argv[3], "--delay-ack") == 0;
-  sockaddr_in bind_to{};
-  bind_to.sin_family = upstream.sin_family = AF_INET;
-  bind_to.sin_addr.s_addr = upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind_to.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[1])));
-  upstream.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[2])));
-
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  set_int(listener, SOL_SOCKET, SO_REUSEADDR, 1);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to) != 0 ||
-      ::listen(listener, 4096) != 0) {
-    std::perror("bare_relay_uring: listen");
-    return 1;
-  }
-  if (delay_ack) set_int(listener, IPPROTO_TCP, TCP_QUICKACK, 0);
+  const relay::Args args = relay::parse(argc, argv);
+  delay_ack = args.delay_ack;
+  upstream = args.upstream;
+  const int listener = relay::listen_on(args, 0, "bare_relay_uring: listen");
   // Completions' work runs in this thread when it asks for them (kernel 6.1+), or is only kept from
   // interrupting it (older kernels).
   io_uring_params params{};

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "engine/tls/tls_stream.h"
 #include "tests/http2/frames.h"
 #include "tests/proxy/proxy_world.h"
@@ -256,34 +258,37 @@ TEST_F(H2Proxy, AfterAnswersTheConnectionWaitsTimeoutHttpKeepAlive) {
   EXPECT_TRUE(goaway);
 }
 
+// A TLS client of the seed's ingress, connecting when the test starts; it says nothing of its own.
+class H2ProxyChoice : public ::testing::Test {
+ protected:
+  H2ProxyChoice() {
+    start_tls_ingress(w);
+    tls::ClientSettings s;
+    s.server_name = "app.example.com";
+    client = std::make_unique<tls::testing::TlsClient>(w.client_host, w.https_address(), s);
+  }
+  ProxyWorld w;
+  std::unique_ptr<tls::testing::TlsClient> client;
+};
+
 // A TLS client that agreed on nothing and sends nothing: the session chosen at the deadline times it out,
 // as it did before the protocol was chosen by ALPN.
-TEST(H2ProxyChoice, ASilentTlsConnectionIsTimedOutFromItsAccept) {
-  ProxyWorld w;
-  start_tls_ingress(w);
-  tls::ClientSettings s;
-  s.server_name = "app.example.com";
-  tls::testing::TlsClient c(w.client_host, w.https_address(), s);
+TEST_F(H2ProxyChoice, ASilentTlsConnectionIsTimedOutFromItsAccept) {
   w.world.run_for(4s);
-  EXPECT_TRUE(c.connected);
-  EXPECT_FALSE(c.closed || c.peer_closed);
+  EXPECT_TRUE(client->connected);
+  EXPECT_FALSE(client->closed || client->peer_closed);
   w.world.run_for(2s);
-  EXPECT_TRUE(c.closed || c.peer_closed) << "timeout-http-request (5 s) from the accept";
+  EXPECT_TRUE(client->closed || client->peer_closed) << "timeout-http-request (5 s) from the accept";
   EXPECT_TRUE(w.proxy->idle());
 }
 
 // A TLS client that says close_notify before its first request: the proxy closes its side, and nothing of
 // the connection is left (the handler that waited for its protocol included).
-TEST(H2ProxyChoice, ATlsClientThatLeavesBeforeItsFirstRequestLeavesNothingBehind) {
-  ProxyWorld w;
-  start_tls_ingress(w);
-  tls::ClientSettings s;
-  s.server_name = "app.example.com";
-  tls::testing::TlsClient c(w.client_host, w.https_address(), s);
-  ASSERT_TRUE(w.world.run_until([&] { return c.connected; }, 5s));
-  c.conn->shutdown_write();
+TEST_F(H2ProxyChoice, ATlsClientThatLeavesBeforeItsFirstRequestLeavesNothingBehind) {
+  ASSERT_TRUE(w.world.run_until([&] { return client->connected; }, 5s));
+  client->conn->shutdown_write();
   w.world.run_for(1s);
-  EXPECT_TRUE(c.peer_closed || c.closed) << "the proxy closed its side too";
+  EXPECT_TRUE(client->peer_closed || client->closed) << "the proxy closed its side too";
   EXPECT_TRUE(w.proxy->idle());
   EXPECT_EQ(w.proxy->client_connections(), 0u);
 }
