@@ -131,6 +131,36 @@ TEST_F(BackendTest, ServersStartUpAndStayUpWhenChecksAreOff) {
   EXPECT_TRUE(changes.empty());
 }
 
+// HAProxy ends a check's connection with a reset once the verdict is in (a FIN would leave it in TIME_WAIT
+// on the checking node, a socket and a port per check): the server sees its connection reset, not closed.
+TEST_F(BackendTest, APassedCheckEndsItsConnectionWithAReset) {
+  struct Server final : runtime::StreamHandler {
+    void on_data(runtime::ByteView) override {}
+    void on_peer_shutdown() override { ++shut; }
+    void on_closed(std::error_code reason) override { ends.push_back(reason); }
+    int shut = 0;
+    std::vector<std::error_code> ends;
+  } handler;
+  add_server();
+  std::vector<runtime::StreamConnectionPtr> accepted;
+  std::error_code ec;
+  auto listener = hosts[0]->listen(
+      config.servers[0].address, {},
+      [&](runtime::StreamConnectionPtr c) {
+        c->start(handler);
+        accepted.push_back(std::move(c));
+      },
+      ec);
+  ASSERT_FALSE(ec);
+  Backend& b = make();
+  b.start_checks();
+  ASSERT_TRUE(run_until([&] { return handler.ends.size() >= 2; }));
+  EXPECT_EQ(server(0).last_check, "L4OK");
+  EXPECT_EQ(handler.shut, 0) << "no FIN";
+  for (const std::error_code& reason : handler.ends)
+    EXPECT_EQ(reason, std::make_error_code(std::errc::connection_reset));
+}
+
 TEST_F(BackendTest, FreshServerGoesDownOnItsFirstFailedCheck) {
   add_server();
   Backend& b = make();
