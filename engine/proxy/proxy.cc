@@ -60,24 +60,28 @@ class ProxyHeaderStream final : public runtime::WrappedStream {
 // and gives that handler the bytes that decided. A connection that sends nothing is given to a session at
 // timeout-http-request all the same, which then times it out as it times out any silent connection. Once
 // the choice is made nothing of this stays with the connection: no layer between the TLS stream and its
-// session, no timer (about 330 bytes per idle HTTP/2 connection, tests/benchmarks/proxy/h2_vs_haproxy.sh).
-class AlpnChooser final : public runtime::StreamHandler {
+// session (about 330 bytes per idle HTTP/2 connection with the timer it had, h2_vs_haproxy.sh). Until then
+// its deadline waits in the proxy's DeadlineQueue, as the sessions' do, not in a timer of its own.
+class AlpnChooser final : public runtime::StreamHandler, public DeadlineOwner {
  public:
   // Returns the chosen session's handler.
   using Choose = std::function<runtime::StreamHandler&(AlpnChooser&)>;
-  AlpnChooser(runtime::Runtime& rt, std::uint64_t opened, Choose on_choose,
+  AlpnChooser(DeadlineQueue& deadlines, runtime::Instant now, std::uint64_t opened, Choose on_choose,
               std::function<void(AlpnChooser&)> on_gone)
-      : choose_(std::move(on_choose)), gone_(std::move(on_gone)), accepted_(rt.now()), opened_(opened) {
-    timer_ = rt.create_timer([this] {
-      if (!chosen_) choose();
-    });
-  }
+      : deadlines_(deadlines),
+        choose_(std::move(on_choose)),
+        gone_(std::move(on_gone)),
+        accepted_(now),
+        opened_(opened) {}
+  ~AlpnChooser() { forget_deadline(); }
+  AlpnChooser(const AlpnChooser&) = delete;
+  AlpnChooser& operator=(const AlpnChooser&) = delete;
 
   runtime::Instant accepted() const { return accepted_; }
   std::uint64_t opened() const { return opened_; }
   void begin(runtime::StreamConnection& tls, runtime::Duration request_timeout) {
     tls_ = &tls;
-    timer_->arm(request_timeout);
+    deadline_ = deadlines_.add(accepted_ + request_timeout, this);
     tls.start(*this);
   }
 
@@ -90,27 +94,36 @@ class AlpnChooser final : public runtime::StreamHandler {
   }
   void on_closed(std::error_code) override { gone(); }
   void on_write_drained() override {}  // the handshake's flight left; no session to tell yet
+  void on_deadline() override {        // timeout-http-request: a session times the connection out
+    deadline_.reset();                 // the queue has let go of the entry
+    if (!chosen_) choose();
+  }
 
  private:
   runtime::StreamHandler& choose() {
     chosen_ = true;
-    timer_->cancel();
+    forget_deadline();
     return choose_(*this);
   }
   void gone() {
     if (chosen_) return;
     chosen_ = true;
-    timer_->cancel();
+    forget_deadline();
     gone_(*this);
   }
+  void forget_deadline() {
+    if (deadline_) deadlines_.remove(*deadline_);
+    deadline_.reset();
+  }
 
+  DeadlineQueue& deadlines_;
   Choose choose_;
   std::function<void(AlpnChooser&)> gone_;
   runtime::Instant accepted_;
   std::uint64_t opened_;
-  runtime::TimerPtr timer_;
-  runtime::StreamConnection* tls_ = nullptr;  // beside this in Proxy::choosing_
-  bool chosen_ = false;                       // or gone
+  std::optional<DeadlineQueue::Handle> deadline_;  // in the proxy's queue until the choice
+  runtime::StreamConnection* tls_ = nullptr;       // beside this in Proxy::choosing_
+  bool chosen_ = false;                            // or gone
 };
 
 namespace {
@@ -412,7 +425,7 @@ void Proxy::terminate(std::size_t frontend, runtime::StreamConnectionPtr connect
     choosing_.erase(it);
     if (options_.shared) --options_.shared->client_connections;
   };
-  auto chooser = std::make_unique<AlpnChooser>(rt_, ++opened_, choose, gone);
+  auto chooser = std::make_unique<AlpnChooser>(deadlines_, rt_.now(), ++opened_, choose, gone);
   AlpnChooser* raw = chooser.get();
   runtime::StreamConnection& tls = *connection;
   choosing_.emplace(raw->opened(), Choosing{std::move(chooser), std::move(connection)});
