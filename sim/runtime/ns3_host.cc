@@ -103,6 +103,26 @@ class Ns3Timer final : public runtime::Timer {
 
 // ------------------------------------------------------------------------------------------------ streams
 
+namespace {
+
+// ns-3 3.37 sends a RST only on its own: TcpSocketBase::SendRST (RST, error-close, endpoint freed at once) is
+// protected and there is no public abort. A pointer to it formed in a derived class's scope reaches it
+// without changing ns-3 ([class.protected]); the class is never instantiated. Without it a reset() was a FIN,
+// and each health check (which ends with a reset, as HAProxy's do) left both ends in TIME_WAIT: 1,200
+// endpoints per proxy and pod host at 600 checks a second, which ns-3 walks for every segment it receives.
+struct TcpAbort : ns3::TcpSocketBase {
+  static void send_rst(ns3::TcpSocketBase& s) { (s.*(&TcpAbort::SendRST))(); }
+};
+
+// ns-3 reports a received RST as a normal close, as it does a FIN; a FIN has moved the socket to one of these
+// states before it says so, a RST leaves the state it found (CloseAndNotify).
+bool after_peer_fin(ns3::TcpSocket::TcpStates_t state) {
+  return state == ns3::TcpSocket::CLOSE_WAIT || state == ns3::TcpSocket::TIME_WAIT ||
+         state == ns3::TcpSocket::CLOSING || state == ns3::TcpSocket::LAST_ACK;
+}
+
+}  // namespace
+
 // The state of one TCP connection; shared so that a connection its owner closed can finish sending.
 class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
  public:
@@ -114,6 +134,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
     socket_->SetSendCallback(ns3::MakeCallback(&Ns3StreamState::on_send_space, this));
     socket_->SetCloseCallbacks(ns3::MakeCallback(&Ns3StreamState::on_normal_close, this),
                                ns3::MakeCallback(&Ns3StreamState::on_error_close, this));
+    socket_->TraceConnectWithoutContext("State", ns3::MakeCallback(&Ns3StreamState::on_state, this));
   }
   void detach() {
     if (!socket_) return;
@@ -123,6 +144,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
                                ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
     socket_->SetConnectCallback(ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>(),
                                 ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>>());
+    socket_->TraceDisconnectWithoutContext("State", ns3::MakeCallback(&Ns3StreamState::on_state, this));
   }
 
   void on_connect_ok(ns3::Ptr<ns3::Socket>) {
@@ -186,9 +208,13 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
     owner_closed_ = silenced_ = true;
     queue_.clear();
     queued_bytes_ = 0;
-    if (!terminated_) socket_->Close();  // ns-3 has no user RST (see the header)
-    terminated_ = true;
     detach();
+    auto* tcp = dynamic_cast<ns3::TcpSocketBase*>(ns3::PeekPointer(socket_));
+    if (!terminated_ && connected_ && tcp)
+      TcpAbort::send_rst(*tcp);
+    else if (!terminated_)
+      socket_->Close();  // before the handshake ends ns-3 owns the answer; a FIN or nothing
+    terminated_ = true;
   }
   void set_reading(bool enabled) {
     reading_ = enabled;
@@ -272,10 +298,12 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
 
   void on_normal_close(ns3::Ptr<ns3::Socket>) {
     if (!connected_) return fail(std::make_error_code(std::errc::connection_refused));  // RST to our SYN
+    if (!after_peer_fin(tcp_state_)) return fail(std::make_error_code(std::errc::connection_reset));
     // ns-3 says "normal close" when the peer's FIN arrives (half-close): pass it on after the data.
     peer_fin_ = true;
     drain();
   }
+  void on_state(ns3::TcpSocket::TcpStates_t, ns3::TcpSocket::TcpStates_t now) { tcp_state_ = now; }
   void on_error_close(ns3::Ptr<ns3::Socket>) {
     fail(std::make_error_code(connected_ ? std::errc::connection_reset : std::errc::connection_refused));
   }
@@ -304,6 +332,7 @@ class Ns3StreamState : public std::enable_shared_from_this<Ns3StreamState> {
   Bytes buffer_;
   net::SocketAddress local_, peer_;
   std::uint16_t connect_port_ = 0;  // while our SYN waits for its answer
+  ns3::TcpSocket::TcpStates_t tcp_state_ = ns3::TcpSocket::ESTABLISHED;  // its latest change, once attached
   bool started_ = false, reading_ = true, connected_ = false, silenced_ = false, owner_closed_ = false;
   bool fin_queued_ = false, terminated_ = false, peer_fin_ = false, fin_delivered_ = false;
 };

@@ -5,8 +5,8 @@
 // which delivers traffic to them as a VIP on Linux's loopback is, while ns-3's own ARP never answers for
 // them. The engine cannot tell this world from the live one.
 //
-// Limits of the model, documented in docs/simulator.md: ns-3 TCP has no user-triggered RST, so reset() ends a
-// connection with a FIN-and-close the peer sees as on_peer_shutdown; CSMA links have no up/down state.
+// Limits of the model, documented in docs/simulator.md: reset() before the handshake ends is a FIN-and-close
+// (ns-3 answers for the connection then); CSMA links have no up/down state.
 #pragma once
 
 #include <map>

@@ -62,7 +62,6 @@ class Ns3ContractWorld final : public ContractWorld {
   std::string interface_b() const override { return "eth0"; }
   bool frames_supported() const override { return true; }
   bool local_addresses_supported() const override { return true; }
-  bool resets_supported() const override { return false; }
   bool link_changes_supported() const override { return false; }
 
   void set_link_b(bool) override {}

@@ -26,7 +26,7 @@ class ContractWorld {
   virtual bool frames_supported() const = 0;
   virtual bool local_addresses_supported() const = 0;
   virtual void set_link_b(bool up) = 0;
-  // What a world's model leaves out (ns-3: no user RST, no link state changes on CSMA).
+  // What a world's model leaves out (ns-3: no link state changes on CSMA).
   virtual bool resets_supported() const { return true; }
   virtual bool link_changes_supported() const { return true; }
   // Lets time pass until done() holds or `limit` elapses; returns done().
