@@ -7,6 +7,7 @@
 #include "engine/mutants/mutants.h"
 #include "engine/proxy/h2_upstream.h"
 #include "engine/proxy/health.h"
+#include "engine/proxy/probe_cache.h"
 #include "engine/stats/check_status.h"
 #include "engine/tls/tls_stream.h"
 
@@ -193,9 +194,11 @@ void Backend::count_into(stats::BackendCounters* backend, std::vector<stats::Ser
 }
 
 Backend::~Backend() {
-  for (auto& s : servers_)
+  for (auto& s : servers_) {
     for (auto& c : s.idle)
       c->attach(nullptr);
+    if (probes_ && !s.probe_key.empty()) probes_->abandoned(s.probe_key);
+  }
 }
 
 bool Backend::any_up() const {
@@ -267,6 +270,38 @@ void Backend::begin_checks() {
 void Backend::run_check(std::size_t i) {
   ServerState& s = servers_[i];
   s.check_started = rt_.now();
+  std::string key = probes_ ? probe_key(i) : std::string();
+  if (!key.empty()) {
+    const ProbeCache::Verdict* verdict = nullptr;
+    const auto fresh = std::chrono::duration_cast<runtime::Duration>(config_.check.interval) / 2;
+    switch (probes_->ask(key, rt_.now(), fresh, &verdict)) {
+      case ProbeCache::Ask::kUse:
+        return finish_check(i, verdict->passed, verdict->what);
+      case ProbeCache::Ask::kWait:
+        return s.check_timer->arm(kProbeWait);
+      case ProbeCache::Ask::kRun:
+        s.probe_key = std::move(key);
+        break;
+    }
+  }
+  probe(i);
+}
+
+// What makes two checks of a server the same probe; empty (never shared) over TLS, whose settings (SNI, CA,
+// client certificate) are the backend's own.
+std::string Backend::probe_key(std::size_t i) const {
+  const HealthCheck& check = config_.check;
+  if (config_.tls) return {};
+  net::SocketAddress target = servers_[i].config.address;
+  if (check.udp) return "udp " + target.to_string() + "\n" + check.udp_send + "\n" + check.udp_expect;
+  if (check.port) target.port = *check.port;
+  if (!check.http) return "tcp " + target.to_string();
+  const bool h2 = config_.protocol == ServerProtocol::kHttp2;
+  return (h2 ? "h2 " : "http ") + target.to_string() + " " + check.method + " " + check.uri;
+}
+
+void Backend::probe(std::size_t i) {
+  ServerState& s = servers_[i];
   if (config_.check.udp) {
     // A UDP probe: one datagram out, any answer that starts with the expected bytes passes.
     std::error_code ec;
@@ -325,6 +360,10 @@ void Backend::run_check(std::size_t i) {
 
 void Backend::finish_check(std::size_t i, bool passed, std::string what) {
   ServerState& s = servers_[i];
+  if (!s.probe_key.empty()) {
+    probes_->finished(s.probe_key, {passed, what, rt_.now()});
+    s.probe_key.clear();
+  }
   // The check's objects may be the caller: let them go after this callback returns.
   if (s.check_stream) {
     // A reset, as HAProxy ends its checks once the verdict is in: a FIN would leave the connection in

@@ -17,6 +17,8 @@
 
 namespace metalgate::proxy {
 
+class ProbeCache;
+
 class Backend;
 class H2Pool;
 
@@ -82,6 +84,9 @@ struct ServerState {
   std::uint64_t failed_connects = 0;
   std::string last_check;  // "L7OK 200", "L4CON refused", … for logs and stats
   runtime::Instant check_started{};
+  // The key of the shared probe this server's check runs now for the backends of its proxy (ProbeCache),
+  // or empty.
+  std::string probe_key;
   // Health checking.
   runtime::TimerPtr check_timer;
   runtime::StreamConnectionPtr check_stream;
@@ -114,6 +119,9 @@ class Backend {
   // Starts the health checks (when enabled; with check.on_demand, at the first choose()); until a check says
   // otherwise every server is up.
   void start_checks();
+  // Checks share their probes with the other backends of `probes` that check a server the same way
+  // (probe_cache.h); without it each backend probes its servers itself. Set before the first check runs.
+  void share_probes(ProbeCache* probes) { probes_ = probes; }
   // A server's state for routing: its own, or, when loops share it, what the checking loop published and
   // the requests every loop has in flight.
   ServerLoad load(std::size_t server) const;
@@ -176,6 +184,8 @@ class Backend {
  private:
   void begin_checks();
   void run_check(std::size_t server);
+  void probe(std::size_t server);
+  std::string probe_key(std::size_t server) const;
   void finish_check(std::size_t server, bool passed, std::string what);
   void count_check(std::size_t server, bool passed, bool changed);
   void serve_queue();
@@ -185,6 +195,9 @@ class Backend {
   SharedServer* shared_ = nullptr;
   bool runs_checks_ = true;
   bool checks_begun_ = false;
+  ProbeCache* probes_ = nullptr;
+  // A check that finds another backend's probe of its server under way asks again after this.
+  static constexpr runtime::Duration kProbeWait = std::chrono::milliseconds(10);
   // With shared state, a slot freed in another loop or a server brought up by the checking loop is no event
   // here: queued requests look again at this interval until they are served or time out.
   runtime::TimerPtr queue_retry_;

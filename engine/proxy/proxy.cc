@@ -147,6 +147,7 @@ Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, Pr
   for (std::size_t i = 0; i < config_->backends.size(); ++i) {
     backends_.push_back(std::make_unique<Backend>(rt_, config_->backends[i],
                                                   shared ? shared->servers(i) : nullptr, options_.primary));
+    backends_.back()->share_probes(&probes_);
     count_backend_into(*backends_.back(), *options_.stats, options_.loop);
   }
   for (std::size_t i = 0; i < config_->rate_periods.size(); ++i)
@@ -232,6 +233,7 @@ std::error_code Proxy::start(Proxy* previous) {
       for (auto& old : previous->tcp_services_)
         if (old->config().bind == l4.bind) theirs = old.get();
     count_into_registry(*svc, l4.name);
+    svc->backend().share_probes(&probes_);
     auto ec = svc->start(theirs);
     if (!ec && theirs) services_taken.emplace_back(svc.get(), theirs);
     tcp_services_.push_back(std::move(svc));
@@ -279,6 +281,7 @@ void Proxy::start_passthrough() {
     auto unix_time = [this](runtime::Instant t) { return unix_ms(t); };
     passthrough_.push_back(std::make_unique<l4::TcpService>(rt_, p, nullptr, std::move(sink), unix_time));
     count_into_registry(*passthrough_.back(), "https");
+    passthrough_.back()->backend().share_probes(&probes_);
     passthrough_.back()->start_unlistened();
   }
 }
@@ -288,6 +291,7 @@ std::error_code Proxy::start_datagram_services() {
   for (const auto& l4 : config_->l4_services) {
     if (!options_.primary || !l4.udp) continue;  // the primary loop runs them
     auto svc = std::make_unique<l4::UdpService>(rt_, l4::config_on_node(l4, options_.node));
+    svc->backend().share_probes(&probes_);
     if (auto ec = svc->start()) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",
                        {{"service", l4.name}, {"address", l4.bind.to_string()}, {"error", ec.message()}});

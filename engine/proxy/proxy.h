@@ -15,6 +15,7 @@
 #include "engine/proxy/backend.h"
 #include "engine/proxy/client_session.h"
 #include "engine/proxy/deadline_queue.h"
+#include "engine/proxy/probe_cache.h"
 #include "engine/proxy/proxy_config-t.h"
 #include "engine/proxy/rate_limiter.h"
 #include "engine/proxy/shared_state.h"
@@ -153,6 +154,7 @@ class Proxy {
 
   runtime::Runtime& rt_;
   DeadlineQueue deadlines_{rt_};  // every session's timeouts, behind one timer
+  ProbeCache probes_;             // health probes shared by its backends and services; outlives them
   std::shared_ptr<const ProxyConfig> config_;
   ProxyOptions options_;
   ProxyCounters counters_;

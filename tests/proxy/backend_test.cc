@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/proxy/probe_cache.h"
 #include "engine/runtime/memory/memory_world.h"
 #include "tests/proxy/proxy_world.h"
 
@@ -284,6 +285,88 @@ TEST_F(BackendTest, LoopWithoutChecksRoutesByTheSharedHealthAndCountsEveryLoopsR
   EXPECT_TRUE(all_full);
   checking.release(0);
   EXPECT_EQ(other.choose(kClient, &all_full), 0u);
+}
+
+// ------------------------------------------------------------------------------------------ shared probes
+
+// Ten backends of one proxy over the same pod (ten Services selecting it) checking it every second for 10 s:
+// with their probes shared the pod sees at most two probes a second (a verdict is taken while younger than
+// half an interval), and without, one per backend and second.
+std::vector<std::unique_ptr<Backend>> ten_backends(runtime::Runtime& rt, const BackendConfig& config,
+                                                   ProbeCache* probes) {
+  std::vector<std::unique_ptr<Backend>> backends;
+  for (int i = 0; i < 10; ++i) {
+    BackendConfig c = config;
+    c.name = "default_svc" + std::to_string(i) + "_80";
+    backends.push_back(std::make_unique<Backend>(rt, c));
+    backends.back()->share_probes(probes);
+    backends.back()->start_checks();
+  }
+  return backends;
+}
+
+TEST_F(BackendTest, BackendsThatCheckAPodTheSameWayShareOneProbeAndEachCountsItsOwnChecks) {
+  add_server();
+  Listener& pod = listen_on(0);
+  ProbeCache probes;
+  auto backends = ten_backends(proxy, config, &probes);
+  world.run_for(10s);
+  EXPECT_LE(pod.accepted, 22) << "at most two probes a second, not one per backend";
+  EXPECT_GE(pod.accepted, 9);
+  for (const auto& b : backends)
+    EXPECT_EQ(b->servers()[0].last_check, "L4OK") << b->name();
+  // The pod goes away: every backend sees it within its own fall (3) checks and half an interval, and
+  // counts each failed check itself.
+  listeners.clear();
+  world.run_for(3500ms + 500ms);
+  for (auto& b : backends) {
+    EXPECT_FALSE(b->load(0).up) << b->name();
+    EXPECT_GE(b->server_stats(0).check_failures.get(), 3u) << b->name();
+  }
+}
+
+TEST_F(BackendTest, WithoutSharedProbesEachBackendProbesThePodItself) {
+  add_server();
+  Listener& pod = listen_on(0);
+  auto backends = ten_backends(proxy, config, nullptr);
+  world.run_for(10s);
+  EXPECT_GE(pod.accepted, 90);
+}
+
+TEST_F(BackendTest, ChecksOfAnotherKindOrPortAreNotTheSameProbe) {
+  add_server();
+  Listener& pod = listen_on(0);
+  ProbeCache probes;
+  config.check.interval = 10s;
+  Backend tcp(proxy, config);
+  config.check.port = 9090;  // a readiness probe's port: refused here
+  Backend other_port(proxy, config);
+  for (Backend* b : {&tcp, &other_port}) {
+    b->share_probes(&probes);
+    b->start_checks();
+  }
+  world.run_for(11s);
+  EXPECT_EQ(tcp.servers()[0].last_check, "L4OK");
+  EXPECT_EQ(other_port.servers()[0].last_check.rfind("L4CON", 0), 0u) << other_port.servers()[0].last_check;
+  EXPECT_EQ(pod.accepted, 1);
+}
+
+// A reload frees a backend whose probe is under way: the next backend to ask probes the pod itself instead of
+// waiting for a verdict that will never come.
+TEST_F(BackendTest, AProbeWhoseBackendWentAwayIsRunAgainByTheNextBackend) {
+  add_server();
+  config.check.http = true;
+  Listener& pod = listen_on(0);  // accepts, never answers: the first probe stays under way
+  ProbeCache probes;
+  auto first = std::make_unique<Backend>(proxy, config);
+  first->share_probes(&probes);
+  first->start_checks();
+  ASSERT_TRUE(run_until([&] { return pod.accepted == 1; }));
+  Backend second(proxy, config);
+  second.share_probes(&probes);
+  second.start_checks();
+  first.reset();
+  EXPECT_TRUE(run_until([&] { return pod.accepted == 2; }, 2s));
 }
 
 // ------------------------------------------------------------------------------------------ queue, maxconn
