@@ -24,8 +24,8 @@ Judgement single_owner(const Observations& o, const ScenarioExpectation& x);
 // Every failover (of every VIP a client sends to) recovered, within `max`; a run without a failover proves
 // nothing and fails.
 Judgement failover(const Observations& o, const ScenarioExpectation& x);
-// Answered ÷ counted requests ≥ `min` (of `client`'s alone when given), `exclude`d clients and (with
-// `outside_failover`) requests around a failover of their VIP left out.
+// Answered ÷ counted requests ≥ `min` (of `client`'s alone when given), `exclude`d clients, requests that
+// started before `from` and (with `outside_failover`) requests around a failover of their VIP left out.
 Judgement success_ratio(const Observations& o, const ScenarioExpectation& x);
 // Every answer that names a backend names one of the world's pods; at least one answer.
 Judgement routed_to_allowed_backend(const Observations& o, const ScenarioExpectation& x);

@@ -36,6 +36,7 @@ Judgement success_ratio(const Observations& o, const ScenarioExpectation& x) {
   for (const auto& r : o.records) {
     if (!counted(r) || (x.outside_failover && in_failover(r, o.failovers)) || excluded(x, r.client)) continue;
     if (!x.client.empty() && r.client != x.client) continue;
+    if (r.start_us < x.from.count() * 1000) continue;
     ++n;
     good += answered(r) ? 1 : 0;
   }
@@ -46,6 +47,7 @@ Judgement success_ratio(const Observations& o, const ScenarioExpectation& x) {
   j.bound = {{"min", x.min}, {"outside_failover", x.outside_failover}};
   if (!x.exclude.empty()) j.bound["exclude"] = x.exclude;
   if (!x.client.empty()) j.bound["client"] = x.client;
+  if (x.from.count()) j.bound["from_ms"] = x.from.count();
   return j;
 }
 

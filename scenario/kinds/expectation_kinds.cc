@@ -39,7 +39,7 @@ void failover(const YamlReader& p, const Scenario&, ScenarioExpectation& x) {
 }
 
 void success_ratio(const YamlReader& p, const Scenario& s, ScenarioExpectation& x) {
-  if (!p.expect_map({"min", "outside_failover", "exclude", "client"})) return;
+  if (!p.expect_map({"min", "outside_failover", "exclude", "client", "from"})) return;
   x.exclude = p.string_list("exclude");
   x.client = p.string("client").value_or("");
   check_client(p, s, x);
@@ -53,6 +53,7 @@ void success_ratio(const YamlReader& p, const Scenario& s, ScenarioExpectation& 
     if (x.min < 0 || x.min > 1) p["min"].error("'" + *m + "' is not a ratio from 0 to 1");
   }
   x.outside_failover = p.boolean("outside_failover").value_or(false);
+  x.from = duration_field(p, "from").value_or(x.from);
   check_excluded_clients(p, s, x);
 }
 

@@ -110,6 +110,7 @@ struct ScenarioExpectation {
   milliseconds settle{2000};  // single_owner: after a heal, NIC up or restart, how long claims may overlap
   double percentile = 0.99;   // latency: which percentile (its bound is `max`)
   bool outside_failover = false;  // success_ratio: leave out requests started while a failover was under way
+  milliseconds from{0};  // success_ratio: leave out requests started before this (a large LAN forming)
   // counter: a node's stats counter at the end of the run (engine/stats/json.h names them, "a.b.c"), summed
   // over every node unless `node` names one, and its bounds (at least one).
   std::string node;

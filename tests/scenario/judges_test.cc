@@ -364,6 +364,18 @@ TEST(SuccessRatio, OutsideFailoverLeavesOutRequestsFromTwoSecondsBeforeTheFaultU
   EXPECT_EQ(j.measured, 1.0);
 }
 
+TEST(SuccessRatio, FromLeavesOutTheRequestsThatStartedBeforeIt) {
+  Observations o;
+  o.records = {request(1000, 1, 0), request(1900, 1, 0), request(2000, 1), request(3000, 1)};
+  auto x = expectation("success_ratio");
+  x.min = 1;
+  EXPECT_FALSE(success_ratio(o, x).passed);
+  x.from = milliseconds(2000);
+  Judgement j = success_ratio(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.bound["from_ms"], 2000);
+}
+
 TEST(SuccessRatio, FailsWithoutACountedRequest) {
   Observations o;
   o.records = {request(500, 1)};

@@ -398,6 +398,15 @@ TEST(ScenarioLoader, ASuccessRatioOfOneClientNamesAClientOfAnyKind) {
   EXPECT_THAT(text, HasSubstr("expect[1].success_ratio.exclude: a ratio of one client excludes no other"));
 }
 
+TEST(ScenarioLoader, ASuccessRatioFromIsADurationLikeEveryOther) {
+  config::Diagnostics d;
+  Scenario s = load_scenario(lan_with("ratio-from", "", "  - success_ratio: {min: 0.9, from: 5s}\n"), d);
+  ASSERT_FALSE(d.has_errors()) << d.to_string();
+  EXPECT_EQ(s.expectations[0].from, std::chrono::milliseconds(5000));
+  const std::string text = errors_of(lan_with("ratio-from-bad", "", "  - success_ratio: {min: 0.9, from: soon}\n"));
+  EXPECT_THAT(text, HasSubstr("expect[0].success_ratio.from"));
+}
+
 TEST(FaultKinds, AWorldMissingAnActionIsToldWhichKinds) {
   auto missing = missing_fault_actions([](std::string_view kind) { return kind != "heal" && kind != "reload"; });
   EXPECT_THAT(missing, ElementsAre("heal", "reload"));
