@@ -3,7 +3,8 @@
 # fastest), in one invocation: bulk throughput of a 1 GiB download, new connections per second, and UDP (DNS)
 # queries per second through metalgate against the same queries sent straight to the server.
 # Proxies single-threaded on CPU 1; curl, wrk, dnsperf, nginx and dnsmasq on CPU 0. Median of ROUNDS rounds.
-# New connections also run through bare_relay (../bare_relay.cc), the least work any TCP proxy must do.
+# New connections also run through bare_relay (../bare_relay.cc), the least work any TCP proxy must do, and
+# through the same relay on io_uring (../bare_relay_uring.cc), what an io_uring proxy could save below it.
 #   tests/benchmarks/l4/l4_vs_haproxy.sh build/release/engine/metalgate [--report reports/l4-bench.md]
 set -euo pipefail
 metalgate=$(realpath "$1")
@@ -13,13 +14,14 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 
 source "$(dirname "$0")/../../lib/harness.sh"
-harness_need_packages haproxy wrk nginx-light dnsperf dnsmasq-base curl
+harness_need_packages haproxy wrk nginx-light dnsperf dnsmasq-base curl liburing-dev
 harness_start metalgate-l4-bench
 free_port() { harness_free_port "$@"; }
 # dnsmasq binds its port for TCP and UDP both.
 origin=$(free_port); dns=$(free_port both); mg_tcp=$(free_port); mg_udp=$(free_port udp); hp_tcp=$(free_port)
-relay_tcp=$(free_port)
+relay_tcp=$(free_port); uring_tcp=$(free_port)
 c++ -O2 -Wall -Wextra -Werror -o "$work/bare_relay" "$(dirname "$0")/../bare_relay.cc"
+c++ -O2 -Wall -Wextra -Werror -o "$work/bare_relay_uring" "$(dirname "$0")/../bare_relay_uring.cc" -luring
 
 mkdir -p "$work/www"
 truncate -s 1G "$work/www/1g"
@@ -83,6 +85,8 @@ taskset -c 1 nice -n -20 haproxy -f "$work/haproxy.cfg" -db > "$work/haproxy.log
 hp_pid=$!
 taskset -c 1 nice -n -20 "$work/bare_relay" "$relay_tcp" "$origin" & pids+=($!)
 relay_pid=$!
+taskset -c 1 nice -n -20 "$work/bare_relay_uring" "$uring_tcp" "$origin" & pids+=($!)
+uring_pid=$!
 sleep 1
 kill -0 "$hp_pid" 2>/dev/null || { cat "$work/haproxy.log"; exit 1; }
 kill -0 "$dns_pid" 2>/dev/null || { echo "dnsmasq did not start on port $dns"; exit 1; }
@@ -116,14 +120,14 @@ declare -A r
 for round in $(seq "$ROUNDS"); do
   r[bulk_mg]+="$(bulk "$mg_pid" "$mg_tcp");"; r[bulk_hp]+="$(bulk "$hp_pid" "$hp_tcp");"
   # Each round starts the new-connection runs with the next proxy, so that none always goes first.
-  order=("mg $mg_pid $mg_tcp" "hp $hp_pid $hp_tcp" "relay $relay_pid $relay_tcp")
-  for i in 0 1 2; do
-    read -r who pid port <<<"${order[$(((round + i) % 3))]}"
+  order=("mg $mg_pid $mg_tcp" "hp $hp_pid $hp_tcp" "relay $relay_pid $relay_tcp" "uring $uring_pid $uring_tcp")
+  for i in 0 1 2 3; do
+    read -r who pid port <<<"${order[$(((round + i) % 4))]}"
     r[conn_$who]+="$(conns "$pid" "$port");"
   done
   r[udp_mg]+="$(qps "$mg_udp");"; r[udp_direct]+="$(qps "$dns");"
   last() { tr ";" "\n" <<<"$1" | sed "/^$/d" | tail -1; }
-  echo "round $round: bulk $(last "${r[bulk_mg]}") / $(last "${r[bulk_hp]}"); conns metalgate $(last "${r[conn_mg]}"), haproxy $(last "${r[conn_hp]}"), bare relay $(last "${r[conn_relay]}")" >&2
+  echo "round $round: bulk $(last "${r[bulk_mg]}") / $(last "${r[bulk_hp]}"); conns metalgate $(last "${r[conn_mg]}"), haproxy $(last "${r[conn_hp]}"), bare relay $(last "${r[conn_relay]}"), io_uring relay $(last "${r[conn_uring]}")" >&2
 done
 median() { tr ';' '\n' | sed '/^$/d' | awk -v f="$1" '{print $f}' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 bm=$(median 1 <<<"${r[bulk_mg]}"); bh=$(median 1 <<<"${r[bulk_hp]}")
@@ -131,14 +135,16 @@ bmc=$(median 2 <<<"${r[bulk_mg]}"); bhc=$(median 2 <<<"${r[bulk_hp]}")
 cm=$(median 1 <<<"${r[conn_mg]}"); ch=$(median 1 <<<"${r[conn_hp]}")
 cmc=$(median 2 <<<"${r[conn_mg]}"); chc=$(median 2 <<<"${r[conn_hp]}")
 cc=$(median 1 <<<"${r[conn_relay]}"); ccc=$(median 2 <<<"${r[conn_relay]}")
+cu=$(median 1 <<<"${r[conn_uring]}"); cuc=$(median 2 <<<"${r[conn_uring]}")
 um=$(median 1 <<<"${r[udp_mg]}"); ud=$(median 1 <<<"${r[udp_direct]}")
 {
-  echo "| case | metalgate | HAProxy (mode tcp, splice) / direct | ratio |"
-  echo "|---|---|---|---|"
-  awk -v a="$bm" -v b="$bh" -v ac="$bmc" -v bc="$bhc" 'BEGIN{printf "| TCP bulk, 1 GiB download | %.2f Gbit/s (%.2f CPU-s) | %.2f Gbit/s (%.2f CPU-s) | **%.2f×** |\n", a, ac, b, bc, a/b}'
-  awk -v a="$cm" -v b="$ch" -v ac="$cmc" -v bc="$chc" 'BEGIN{printf "| TCP new connections | %.0f /s (%.1f µs CPU each) | %.0f /s (%.1f µs CPU each) | **%.2f×** |\n", a, ac, b, bc, a/b}'
-  awk -v a="$cc" -v b="$ch" -v ac="$ccc" 'BEGIN{printf "| TCP new connections, bare relay (no proxy does less) | %.0f /s (%.1f µs CPU each) | %.0f /s | %.2f× |\n", a, ac, b, a/b}'
-  awk -v a="$um" -v b="$ud" 'BEGIN{printf "| UDP DNS queries (dnsperf, 20 clients) | %.0f /s | %.0f /s direct to dnsmasq | **%.2f×** of direct |\n", a, b, a/b}'
+  echo "| case | metalgate | HAProxy (mode tcp, splice) / direct | ratio | CPU ÷ HAProxy's |"
+  echo "|---|---|---|---|---|"
+  awk -v a="$bm" -v b="$bh" -v ac="$bmc" -v bc="$bhc" 'BEGIN{printf "| TCP bulk, 1 GiB download | %.2f Gbit/s (%.2f CPU-s) | %.2f Gbit/s (%.2f CPU-s) | **%.2f×** | %.2f× |\n", a, ac, b, bc, a/b, ac/bc}'
+  awk -v a="$cm" -v b="$ch" -v ac="$cmc" -v bc="$chc" 'BEGIN{printf "| TCP new connections | %.0f /s (%.1f µs CPU each) | %.0f /s (%.1f µs CPU each) | **%.2f×** | **%.2f×** |\n", a, ac, b, bc, a/b, ac/bc}'
+  awk -v a="$cc" -v b="$ch" -v ac="$ccc" -v bc="$chc" 'BEGIN{printf "| TCP new connections, bare relay (no proxy does less) | %.0f /s (%.1f µs CPU each) | %.0f /s | %.2f× | %.2f× |\n", a, ac, b, a/b, ac/bc}'
+  awk -v a="$cu" -v b="$ch" -v ac="$cuc" -v bc="$chc" 'BEGIN{printf "| TCP new connections, bare relay on io_uring | %.0f /s (%.1f µs CPU each) | %.0f /s | %.2f× | %.2f× |\n", a, ac, b, a/b, ac/bc}'
+  awk -v a="$um" -v b="$ud" 'BEGIN{printf "| UDP DNS queries (dnsperf, 20 clients) | %.0f /s | %.0f /s direct to dnsmasq | **%.2f×** of direct | |\n", a, b, a/b}'
 } > "$work/table.md"
 cat "$work/table.md"
 [ -n "$report" ] && cp "$work/table.md" "$report.table"  # the text around the table is written by hand
