@@ -26,6 +26,9 @@ constexpr Termination kLocalReturn{'L', 'R'};
 
 // Stop reading the other side while this much is queued towards a slow peer (bounded buffering).
 constexpr std::size_t kHighWater = 256 * 1024;
+// The most of a request body kept for a retry of a refused stream: HAProxy's buffer (tune.bufsize), which
+// bounds its L7 retries the same way.
+constexpr std::size_t kReplayBody = 16 * 1024;
 
 Duration to_duration(milliseconds ms) {
   return duration_cast<Duration>(ms);
@@ -624,8 +627,10 @@ void HttpSession::send_request_head() {
     }
     x().req_chunks_.reset();
   }
-  // out_ holds the head until the response starts, so a retry on a new connection sends it again.
+  // out_ holds the head until the response starts, so a retry on a new connection sends it again, and
+  // sent_body_ what of the body had gone (send_request_body).
   conn_->stream().write(runtime::as_bytes(x().out_));
+  if (!x().sent_body_.empty()) conn_->stream().write(runtime::as_bytes(x().sent_body_));
   pump_request_body();
   set_server_deadline(to_duration(backend_->config().timeouts.server));
 }
@@ -652,6 +657,7 @@ std::optional<std::size_t> HttpSession::send_request_body(ByteView data) {
     const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(req_body_left_, data.size()));
     req_body_left_ -= take;
     req_body_done_ = req_body_left_ == 0;
+    keep_for_replay(data.subspan(0, take));
     conn_->stream().write(data.subspan(0, take));
     return take;
   }
@@ -667,8 +673,20 @@ std::optional<std::size_t> HttpSession::send_request_body(ByteView data) {
     return std::nullopt;
   }
   req_body_done_ = r.done;
+  keep_for_replay(runtime::as_bytes(framed));
   if (!framed.empty()) conn_->stream().write(runtime::as_bytes(framed));
   return r.consumed;
+}
+
+void HttpSession::keep_for_replay(ByteView sent) {
+  Exchange& e = x();
+  if (!e.body_replayable_ || response_started_ || sent.empty()) return;
+  if (e.sent_body_.size() + sent.size() > kReplayBody) {
+    e.body_replayable_ = false;
+    std::string().swap(e.sent_body_);
+    return;
+  }
+  e.sent_body_.append(runtime::as_chars(sent));
 }
 
 bool HttpSession::request_body_buffered() const {
@@ -730,6 +748,7 @@ void HttpSession::server_data(ByteView data) {
     return;
   }
   if (phase_ != Phase::kExchange) return;
+  if (!response_started_) std::string().swap(x().sent_body_);  // no retry from here on
   response_started_ = true;
   if (resp_head_done_) return forward_response_body(data);
 
@@ -1048,6 +1067,12 @@ void HttpSession::on_server_closed(std::error_code reason) {
     return retry_or_fail(reason.message());
   }
   if (phase_ != Phase::kExchange) return;
+  // An HTTP/2 server refused the stream without processing it (RFC 9113 §8.7): it goes again, body and all,
+  // as a failed connect would (retries, then redispatch).
+  if (!response_started_ && reason == std::errc::connection_refused && x().body_replayable_) {
+    count_on_server([](stats::ServiceCounters& c) { c.connection_errors.add(); });
+    return retry_or_fail("stream refused");
+  }
   if (!response_started_ && sent_on_reused_ && x().req_.facts.framing == http::BodyFraming::kNone) {
     // A kept-alive connection the server had closed meanwhile: send the request again on a new one.
     conn_->attach(nullptr);

@@ -115,6 +115,7 @@ class HttpSession final : public ClientSession,
   // Sends what of `data` belongs to the request body: as it is under Content-Length, re-framed when
   // chunked. The bytes taken, or nullopt when the chunked framing was invalid (the client got a 400).
   std::optional<std::size_t> send_request_body(runtime::ByteView data);
+  void keep_for_replay(runtime::ByteView sent);
   // Whether the bytes received complete the request body although not all were forwarded yet.
   bool request_body_buffered() const;
   void forward_response_body(runtime::ByteView data);
@@ -162,6 +163,11 @@ class HttpSession final : public ClientSession,
   struct Exchange {
     std::string held_;    // bytes that arrived while the parsed head waited for a server (in_ must not move)
     std::string out_;     // the outgoing request head (kept until the response starts, for retries)
+    // The request body as sent (framed), kept until the response starts while it fits kReplayBody, so that a
+    // stream the server refused unprocessed (REFUSED_STREAM, or above a GOAWAY's last stream) goes again
+    // whole on another connection, as HAProxy's L7 retries do with a request that fits its buffer.
+    std::string sent_body_;
+    bool body_replayable_ = true;
     std::string srv_in_;  // response head bytes while incomplete
     std::string cork_;    // client-bound bytes gathered during one server read
     int cork_depth_ = 0;

@@ -17,7 +17,7 @@ namespace {
 
 // An HTTP/2 server (h2c, prior knowledge) built on the proxy's own server session. It answers
 // "h2 METHOD PATH BODY", with grpc-status trailers when the request asked for trailers; /reset is reset,
-// /hold is never answered.
+// /hold is never answered, /refuse-once is refused (REFUSED_STREAM) the first time, /refuse every time.
 class TestH2Server {
  public:
   struct Seen {
@@ -39,6 +39,7 @@ class TestH2Server {
     return used.size();
   }
   std::map<std::pair<std::size_t, std::int32_t>, Seen> seen;
+  std::set<std::int32_t> refused;  // streams refused for /refuse-once
   // Streams neither closed nor gone with their connection.
   std::size_t open_streams() const {
     std::size_t n = 0;
@@ -81,6 +82,11 @@ class TestH2Server {
       const Seen& s = mine(id);
       if (s.request.path == "/hold") return;
       if (s.request.path == "/reset") return session.reset(id, 2 /* INTERNAL_ERROR */);
+      if (s.request.path == "/refuse" || (s.request.path == "/refuse-once" &&
+                                          server.refused.insert(id).second && server.refused.size() == 1)) {
+        session.reset(id, 7 /* REFUSED_STREAM */);
+        return flush();
+      }
       if (s.request.path == "/unwell") {
         session.respond(id, 503, {}, true);
         return flush();
@@ -209,6 +215,38 @@ TEST_F(H2Upstream, AStreamTheServerResetsBeforeAnsweringIsA502) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200) << "the connection serves on: only the stream was reset";
   EXPECT_EQ(server->accepted(), 1u);
+}
+
+// A refused stream was not processed (RFC 9113 §8.7): the request goes again with its body, as HAProxy's L7
+// retries send one that fits their buffer; a larger body, or a server that keeps refusing, ends in an error.
+std::string post(const std::string& path, const std::string& body) {
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: grpc.example\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         body;
+}
+
+TEST_F(H2Upstream, ARefusedStreamGoesAgainWithItsBody) {
+  auto r = w.request(post("/refuse-once", "hello"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "h2 POST /refuse-once hello");
+  ASSERT_EQ(server->seen.size(), 2u);
+  for (const auto& [key, s] : server->seen)
+    EXPECT_EQ(s.body, "hello") << "both streams carried the whole body";
+}
+
+TEST_F(H2Upstream, ARefusedStreamWhoseBodyOutgrewTheRetryBufferIsNotSentAgain) {
+  auto r = w.request(post("/refuse-once", std::string(20000, 'x')));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502);
+  EXPECT_EQ(server->seen.size(), 1u);
+}
+
+TEST_F(H2Upstream, AServerThatKeepsRefusingGetsTheRequestAFewTimesThenTheClientA503) {
+  auto r = w.request(post("/refuse", "hello"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(server->seen.size(), 4u) << "the first send and HAProxy's three retries";
 }
 
 TEST_F(H2Upstream, AClientThatResetsItsConnectionCancelsItsStream) {
