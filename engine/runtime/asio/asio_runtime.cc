@@ -111,7 +111,10 @@ class AsioTimer final : public Timer {
 // the kernel does not take is queued. Both matter at 10,000 connections and at 30,000 requests a second.
 struct StreamState : std::enable_shared_from_this<StreamState> {
   explicit StreamState(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
+  // Bound to the io_context's own executor, not the type-erased any_io_executor (48 bytes): 32 bytes less
+  // in the socket and 40 in the read wait every idle connection keeps pending (measured with sizeof:
+  // socket 80 -> 48, wait operation 120 -> 80).
+  asio::basic_stream_socket<tcp, asio::io_context::executor_type> socket;
   StreamHandler* handler = nullptr;
   bool started = false, reading = true, read_wait = false, peer_eof = false;
   bool connected = false, silenced = false, owner_closed = false, fin_queued = false, write_wait = false;
