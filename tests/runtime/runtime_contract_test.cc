@@ -203,7 +203,6 @@ TEST_P(RuntimeContract, HalfCloseKeepsTheOtherDirectionOpen) {
 }
 
 TEST_P(RuntimeContract, ResetReachesThePeerAsConnectionReset) {
-  if (!w().resets_supported()) GTEST_SKIP() << "this world's TCP model has no user-triggered RST";
   auto p = open_pair({w().addr_b(), 0});
   ASSERT_TRUE(p);
   p->client->reset();

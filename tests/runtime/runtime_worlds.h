@@ -27,7 +27,6 @@ class ContractWorld {
   virtual bool local_addresses_supported() const = 0;
   virtual void set_link_b(bool up) = 0;
   // What a world's model leaves out (ns-3: no link state changes on CSMA).
-  virtual bool resets_supported() const { return true; }
   virtual bool link_changes_supported() const { return true; }
   // Lets time pass until done() holds or `limit` elapses; returns done().
   virtual bool run_until(const std::function<bool()>& done, Duration limit) = 0;
