@@ -189,7 +189,7 @@ H2Connection::~H2Connection() {
   proxy_.frontend_stats(frontend_).sessions.sub();
   streams_.clear();  // each session's pipe resets its stream in a session_ still alive
   buried_.clear();
-  set_deadline(std::nullopt);
+  drop_deadline();
 }
 
 void H2Connection::start(std::optional<runtime::Instant> accepted) {
@@ -220,14 +220,27 @@ void H2Connection::arm_idle_timer() {
 }
 
 void H2Connection::set_deadline(std::optional<runtime::Duration> after) {
+  due_ = after ? std::optional<runtime::Instant>(rt_.now() + *after) : std::nullopt;
+  if (!due_ || (deadline_ && (*deadline_)->first <= *due_)) return;
+  if (deadline_) proxy_.deadlines().remove(*deadline_);
+  deadline_ = proxy_.deadlines().add(*due_, this);
+}
+
+void H2Connection::drop_deadline() {
+  due_.reset();
   if (deadline_) proxy_.deadlines().remove(*deadline_);
   deadline_.reset();
-  if (after) deadline_ = proxy_.deadlines().add(rt_.now() + *after, this);
 }
 
 void H2Connection::on_deadline() {
   deadline_.reset();  // the queue has let go of the entry
-  drain();            // GOAWAY, then close once it is out
+  if (!due_) return;
+  if (rt_.now() < *due_) {
+    deadline_ = proxy_.deadlines().add(*due_, this);
+    return;
+  }
+  due_.reset();
+  drain();  // GOAWAY, then close once it is out
 }
 
 // ------------------------------------------------------------------------------------------ client events
@@ -259,7 +272,7 @@ void H2Connection::on_closed(std::error_code reason) {
   closed_ = true;
   for (auto& [id, s] : streams_)
     s.pipe->abort(reason);
-  set_deadline(std::nullopt);
+  drop_deadline();
   proxy_.finished(this);
 }
 
@@ -383,7 +396,7 @@ void H2Connection::close(bool reset) {
   closed_ = true;
   for (auto& [id, s] : streams_)
     s.pipe->abort(std::make_error_code(std::errc::connection_aborted));
-  set_deadline(std::nullopt);
+  drop_deadline();
   if (reset)
     client_->reset();
   else

@@ -77,8 +77,11 @@ class H2Connection final : public ClientSession,
   // Adds what the session counted since the last call into the frontend's stats.
   void report_counters();
   void arm_idle_timer();
-  // The idle deadline `after` from now in the proxy's queue (none: no deadline).
+  // The idle deadline `after` from now (none: no deadline). Its queue entry moves only to an earlier time;
+  // one left for an earlier deadline finds nothing due and re-arms (as HttpSession::rearm), so streams that
+  // come and go do not each take an entry out of the queue and put one back.
   void set_deadline(std::optional<runtime::Duration> after);
+  void drop_deadline();  // entry included: before the connection goes
   // Frees ended streams' sessions after the current callback (they may be on the stack).
   void bury(Stream stream);
 
@@ -92,6 +95,7 @@ class H2Connection final : public ClientSession,
   // The idle deadline's entry in the proxy's queue: a map node instead of a timer of its own with its
   // pending wait (deadline_queue.h).
   std::optional<DeadlineQueue::Handle> deadline_;
+  std::optional<runtime::Instant> due_;  // the deadline itself
   std::string out_;         // frames on their way to the socket (reused)
   http2::Counters reported_;
   bool receiving_ = false;  // inside session_.receive(): flush after it

@@ -258,6 +258,22 @@ TEST_F(H2Proxy, AfterAnswersTheConnectionWaitsTimeoutHttpKeepAlive) {
   EXPECT_TRUE(goaway);
 }
 
+// The idle deadline's queue entry stays where the first idle period put it; when it comes due after a later
+// stream, it finds the deadline moved and waits again, so the keep-alive time counts from the last answer.
+TEST_F(H2Proxy, TheKeepAliveTimeCountsFromTheLastAnswer) {
+  send(frame(kHeaders, kEndHeaders | kEndStream, 1, block(request("GET", "/a"))));
+  run_until([&] { return answers[1].ended; });
+  w.world.run_for(40s);
+  send(frame(kHeaders, kEndHeaders | kEndStream, 3, block(request("GET", "/b"))));
+  run_until([&] { return answers[3].ended; });
+  w.world.run_for(40s);  // 80 s after the first answer, 40 s after the second
+  read();
+  EXPECT_FALSE(goaway) << "a minute from the second answer, not from the first";
+  w.world.run_for(21s);
+  read();
+  EXPECT_TRUE(goaway);
+}
+
 // A TLS client of the seed's ingress, connecting when the test starts; it says nothing of its own.
 class H2ProxyChoice : public ::testing::Test {
  protected:
