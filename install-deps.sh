@@ -19,8 +19,9 @@ packages=(
   # The Debian packages: manual pages from --help (help2man), and lintian on the .debs (tests/packaging).
   lintian help2man
   # HTTP/2 (engine/http2): nghttp2's session API without its I/O; curl, nghttp and h2load as clients, and
-  # grpcio for a gRPC round trip through the proxy.
-  libnghttp2-dev nghttp2-client python3-grpcio
+  # grpcio for a gRPC round trip through the proxy; h2, wsproto and websockets for WebSockets over HTTP/2
+  # (RFC 8441) on both sides of it.
+  libnghttp2-dev nghttp2-client python3-grpcio python3-h2 python3-wsproto python3-websockets
   # tests/stats: a real Prometheus scrapes /metrics and evaluates the tutorial dashboard's queries; promtool
   # lints the exposition.
   prometheus

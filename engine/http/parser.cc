@@ -198,6 +198,8 @@ struct FramingHeaders {
   bool connection_keep_alive = false;
   bool connection_upgrade = false;
   bool has_upgrade = false;
+  bool websocket = false;  // Upgrade names websocket
+  bool has_websocket_key = false;
   bool expect_continue = false;
 };
 
@@ -245,6 +247,9 @@ bool read_framing(const std::vector<Header>& headers, FramingHeaders& f, std::st
       f.connection_upgrade |= list_contains(h.value, "upgrade");
     } else if (equals_ignore_case(h.name, "upgrade")) {
       f.has_upgrade = true;
+      f.websocket |= list_contains(h.value, "websocket");
+    } else if (equals_ignore_case(h.name, "sec-websocket-key")) {
+      f.has_websocket_key = true;
     } else if (equals_ignore_case(h.name, "expect")) {
       f.expect_continue |= equals_ignore_case(h.value, "100-continue");
     }
@@ -363,6 +368,11 @@ ParseOutcome parse_request(char* data, std::size_t size, const Limits& limits, R
   if (!frame_request(out, f, out.facts, error)) return ParseOutcome::kError;
   out.facts.keep_alive = keep_alive(out.version, f) && !out.facts.close_after;
   out.facts.upgrade = f.connection_upgrade && f.has_upgrade;
+  if (out.facts.upgrade && f.websocket && !f.has_websocket_key) {
+    // RFC 6455 §4.1 makes the key mandatory; HAProxy refuses such a handshake with 400 as well.
+    error = {400, "WebSocket Upgrade without Sec-WebSocket-Key", 0};
+    return ParseOutcome::kError;
+  }
   out.facts.expect_continue = f.expect_continue && out.version == Version::kHttp11;
   if (!find_request_host(out, error)) return ParseOutcome::kError;
   out.head_length = head_end;

@@ -47,6 +47,8 @@ struct ClientSession::Callbacks {
     const std::int32_t id = frame->hd.stream_id;
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (frame->hd.type == NGHTTP2_GOAWAY) s.closing_ = true;
+    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK))
+      s.settings_received_ = true;
     Stream* st = s.find(id);
     if (!st) return 0;
     if (frame->hd.type == NGHTTP2_HEADERS) {
@@ -125,11 +127,12 @@ ClientSession::~ClientSession() {
 std::int32_t ClientSession::submit(const Request& r, bool end_stream) {
   if (closing_) return -1;
   std::vector<nghttp2_nv> nv;
-  nv.reserve(r.headers.size() + 4);
+  nv.reserve(r.headers.size() + 5);
   nv.push_back(as_nv(":method", r.method));
   nv.push_back(as_nv(":scheme", r.scheme));
   if (!r.authority.empty()) nv.push_back(as_nv(":authority", r.authority));
   if (!r.path.empty()) nv.push_back(as_nv(":path", r.path));
+  if (!r.protocol.empty()) nv.push_back(as_nv(":protocol", r.protocol));
   for (const Field& f : r.headers)
     nv.push_back(as_nv(f.name, f.value));
   nghttp2_data_provider body{};
@@ -179,6 +182,10 @@ void ClientSession::take_outgoing(std::string& out, std::size_t limit) {
 
 std::uint32_t ClientSession::max_streams() const {
   return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+}
+
+bool ClientSession::extended_connect() const {
+  return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
 }
 
 void ClientSession::release_idle_memory() {

@@ -70,6 +70,10 @@ class ClientSession {
   std::size_t open_streams() const { return streams_.size(); }
   // The server's SETTINGS_MAX_CONCURRENT_STREAMS (unlimited until its SETTINGS came).
   std::uint32_t max_streams() const;
+  // The server's first SETTINGS came: what it allows is known.
+  bool settings_received() const { return settings_received_; }
+  // It takes extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441): a request with a :protocol.
+  bool extended_connect() const;
   // No stream open and nothing to send: the frame buffer's pages go back to the kernel (SessionMemory).
   void release_idle_memory();
 
@@ -90,6 +94,7 @@ class ClientSession {
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, Stream> streams_;
   bool closing_ = false;
+  bool settings_received_ = false;
 };
 
 }  // namespace metalgate::http2

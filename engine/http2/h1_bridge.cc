@@ -5,6 +5,7 @@
 
 #include "engine/http/message.h"
 #include "engine/http/parser.h"
+#include "engine/http/websocket.h"
 
 namespace metalgate::http2 {
 
@@ -50,21 +51,28 @@ std::vector<Field> trailer_fields(const std::string& lines) {
 
 }  // namespace
 
-H1Request to_h1(const Request& r) {
+H1Request to_h1(const Request& r, std::string_view new_key) {
   H1Request out;
+  out.tunnel = r.method == "CONNECT" && !r.protocol.empty();
   std::string& h = out.head;
   h.reserve(128 + r.path.size() + r.authority.size() + 48 * r.headers.size());
-  h.append(r.method).append(" ");
+  h.append(out.tunnel ? "GET" : r.method).append(" ");
   h.append(r.path.empty() ? r.authority : r.path);  // CONNECT carries only :authority
   h.append(" HTTP/1.1\r\n");
   if (!r.authority.empty()) append_field(h, "host", r.authority);
-  bool has_length = false;
+  bool has_length = false, has_key = false;
   for (const Field& f : r.headers) {
     if (!r.authority.empty() && f.name == "host") continue;
     if (f.name == "content-length") has_length = true;
+    if (f.name == "sec-websocket-key") has_key = true;
     append_field(h, f.name, f.value);
   }
-  if (r.has_body && !has_length) {
+  if (out.tunnel) {
+    append_field(h, "connection", "upgrade");
+    append_field(h, "upgrade", r.protocol);
+    if (http::is_websocket(r.protocol) && !has_key && !new_key.empty())
+      append_field(h, "sec-websocket-key", new_key);
+  } else if (r.has_body && !has_length) {
     h.append("transfer-encoding: chunked\r\n");
     out.chunked = true;
   }
@@ -75,6 +83,10 @@ H1Request to_h1(const Request& r) {
 bool ResponseReader::feed(runtime::ByteView data, Sink& sink) {
   if (state_ == State::kDone) return true;
   if (state_ == State::kBody) return feed_body(data, sink);
+  if (state_ == State::kTunnel) {
+    if (!data.empty()) sink.on_body(data);
+    return true;
+  }
   head_.append(runtime::as_chars(data));
   return feed_head(sink);
 }
@@ -86,16 +98,32 @@ bool ResponseReader::feed_head(Sink& sink) {
     const http::Limits limits{1 << 20, 10000};  // the session has already held the server to its own limits
     auto outcome = http::parse_response(head_.data(), head_.size(), limits, request_was_head_, resp, error);
     if (outcome == http::ParseOutcome::kIncomplete) return true;
-    if (outcome == http::ParseOutcome::kError || resp.status == 101) return false;
+    if (outcome == http::ParseOutcome::kError || (resp.status == 101 && !tunnel_)) return false;
     const std::size_t length = resp.head_length;
-    if (resp.status >= 100 && resp.status < 200) {  // interim (100 Continue): HTTP/2 clients need not see it
+    if (resp.status >= 100 && resp.status < 200 &&
+        resp.status != 101) {  // interim: HTTP/2 clients need not see it
       head_.erase(0, length);
       continue;
     }
     std::vector<Field> fields;
     fields.reserve(resp.headers.size());
     for (const http::Header& f : resp.headers)
-      if (!connection_specific(f.name)) fields.push_back({lower(f.name), std::string(f.value)});
+      if (!connection_specific(f.name) &&
+          !(resp.status == 101 && http::equals_ignore_case(f.name, "sec-websocket-accept")))
+        fields.push_back({lower(f.name), std::string(f.value)});
+    if (tunnel_ && resp.status == 101) {  // switched (the session checked the accept): the stream's 200
+      state_ = State::kTunnel;
+      sink.on_head(200, std::move(fields), false);
+      std::string rest = head_.substr(length);
+      std::string().swap(head_);
+      if (!rest.empty()) sink.on_body(runtime::as_bytes(rest));
+      return true;
+    }
+    if (tunnel_ && resp.status < 300) {  // not switched, yet a 2xx would open the client's tunnel
+      state_ = State::kDone;
+      sink.on_head(502, {}, true);
+      return true;
+    }
     framing_ = resp.facts.framing;
     left_ = resp.facts.content_length;
     const bool empty =
@@ -138,7 +166,7 @@ bool ResponseReader::feed_body(runtime::ByteView data, Sink& sink) {
 
 bool ResponseReader::close(Sink& sink) {
   if (state_ == State::kDone) return true;
-  if (state_ == State::kBody && framing_ == http::BodyFraming::kUntilClose) {
+  if (state_ == State::kTunnel || (state_ == State::kBody && framing_ == http::BodyFraming::kUntilClose)) {
     state_ = State::kDone;
     sink.on_end({});
     return true;
@@ -150,6 +178,10 @@ bool ResponseReader::close(Sink& sink) {
 
 bool RequestReader::feed(runtime::ByteView data, Sink& sink) {
   if (state_ == State::kBody) return feed_body(data, sink);
+  if (state_ == State::kTunnel) {
+    if (!data.empty()) sink.on_request_body(data);
+    return true;
+  }
   head_.append(runtime::as_chars(data));
   return feed_head(sink);
 }
@@ -166,11 +198,29 @@ bool RequestReader::feed_head(Sink& sink) {
   r.scheme = scheme_;
   r.authority = std::string(req.host);
   r.path = req.absolute_form() ? std::string(req.path()) : std::string(req.target);
+  websocket_key_.clear();
+  if (req.facts.upgrade && req.method == "GET") {  // RFC 8441 §5: the Upgrade request's CONNECT form
+    r.method = "CONNECT";
+    r.protocol = lower(http::find_header(req.headers, "upgrade").value_or(""));
+  }
   for (const http::Header& f : req.headers) {
     std::string name = lower(f.name);
     if (name == "host" || name == "content-length" || connection_specific(name)) continue;
     if (name == "te" && !http::equals_ignore_case(f.value, "trailers")) continue;  // RFC 9113 §8.2.2
+    if (!r.protocol.empty() && name == "sec-websocket-key") {  // HTTP/2 carries no key (RFC 8441 §5)
+      websocket_key_ = std::string(f.value);
+      continue;
+    }
     r.headers.push_back({std::move(name), std::string(f.value)});
+  }
+  if (!r.protocol.empty()) {
+    std::string rest = head_.substr(req.head_length);
+    std::string().swap(head_);
+    r.has_body = true;
+    state_ = State::kTunnel;
+    sink.on_request(std::move(r), false);
+    if (!rest.empty()) sink.on_request_body(runtime::as_bytes(rest));
+    return true;
   }
   chunked_ = req.facts.framing == http::BodyFraming::kChunked;
   left_ = req.facts.framing == http::BodyFraming::kContentLength ? req.facts.content_length : 0;
@@ -206,6 +256,17 @@ bool RequestReader::feed_body(runtime::ByteView data, Sink& sink) {
 }
 
 void ResponseWriter::head(int status, const std::vector<Field>& fields, bool end_stream, std::string& out) {
+  if (!upgrade_.empty() && status >= 200 && status < 300) {  // the extended CONNECT's tunnel is open
+    switched_ = true;
+    out.append("HTTP/1.1 101 Switching Protocols\r\n");
+    append_field(out, "connection", "upgrade");
+    append_field(out, "upgrade", upgrade_);
+    if (!key_.empty()) append_field(out, "sec-websocket-accept", http::websocket_accept(key_));
+    for (const Field& f : fields)
+      if (f.name != "content-length") append_field(out, f.name, f.value);
+    out.append("\r\n");
+    return;
+  }
   out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
   out.append(http::reason_phrase(status)).append("\r\n");
   bool has_length = false;
@@ -222,7 +283,7 @@ void ResponseWriter::head(int status, const std::vector<Field>& fields, bool end
 
 void ResponseWriter::body(runtime::ByteView data, std::string& out) {
   if (ended_ || data.empty()) return;
-  if (chunked_)
+  if (chunked_ && !switched_)
     http::append_chunk(out, data);
   else
     out.append(runtime::as_chars(data));
@@ -231,7 +292,7 @@ void ResponseWriter::body(runtime::ByteView data, std::string& out) {
 void ResponseWriter::end(const std::vector<Field>& trailers, std::string& out) {
   if (ended_) return;
   ended_ = true;
-  if (!chunked_) return;
+  if (!chunked_ || switched_) return;
   std::string lines;
   for (const Field& f : trailers)
     append_field(lines, f.name, f.value);

@@ -19,7 +19,8 @@ void add_field(Request& r, std::string_view name, std::string_view value) {
   if (name == ":scheme") return r.scheme.assign(value), void();
   if (name == ":authority") return r.authority.assign(value), void();
   if (name == ":path") return r.path.assign(value), void();
-  if (name.empty() || name.front() == ':') return;  // :protocol (RFC 8441) is not enabled; nghttp2 refuses it
+  if (name == ":protocol") return r.protocol.assign(value), void();  // nghttp2 checked it goes with CONNECT
+  if (name.empty() || name.front() == ':') return;
   if (name == "cookie")
     for (Field& f : r.headers)
       if (f.name == "cookie") {
@@ -146,6 +147,7 @@ ServerSession::ServerSession(ServerEvents& events, const Settings& settings)
       {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, settings.max_frame_size},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, settings.header_table_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings.max_header_list_size},
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, settings.extended_connect ? 1u : 0u},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries, std::size(entries));
 }

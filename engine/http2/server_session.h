@@ -40,6 +40,9 @@ struct Settings {
   std::uint64_t reset_rate = 33;        // ... and per second after that; past both, GOAWAY
   std::size_t max_outbound_ack = 1000;  // unsent PING/SETTINGS ACKs before GOAWAY (ping and settings floods)
   std::size_t max_settings = 32;        // entries in one SETTINGS frame
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441): clients may open WebSockets (any Upgrade protocol) as
+  // extended CONNECT streams. HAProxy advertises it by default.
+  bool extended_connect = true;
 };
 
 struct Field {
@@ -51,6 +54,7 @@ struct Request {
   std::string method, scheme, authority, path;
   std::vector<Field> headers;  // regular fields, in order; cookie crumbs joined into one field (§8.2.3)
   bool has_body = false;       // no END_STREAM on the HEADERS: DATA follows
+  std::string protocol;        // :protocol of an extended CONNECT (RFC 8441 §4), e.g. "websocket"
 };
 
 class ServerEvents {

@@ -331,7 +331,7 @@ void Backend::probe(std::size_t i) {
   if (h2) {
     auto handler = std::make_unique<H2CheckHandler>(
         http2::Request{
-            check.method, config_.tls ? "https" : "http", target.to_string(), check.uri, {}, false},
+            check.method, config_.tls ? "https" : "http", target.to_string(), check.uri, {}, false, {}},
         done);
     check_stream = &handler->stream;
     s.check_handler = std::move(handler);

@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "engine/http/chunked.h"
+#include "engine/http/websocket.h"
 #include "engine/http2/h1_bridge.h"
 #include "engine/proxy/http_session.h"
 #include "engine/proxy/proxy.h"
@@ -31,8 +32,9 @@ http2::Settings settings_for(const ProxyConfig& config) {
 // HTTP/1.1; what the session writes is read back (http2::ResponseReader) into the stream.
 class H2Connection::Pipe final : public runtime::StreamConnection, public http2::ResponseReader::Sink {
  public:
-  Pipe(H2Connection& c, std::int32_t id, bool head, bool chunked)
-      : c_(c), id_(id), reader_(head), chunked_(chunked) {}
+  // `tunnel`: an extended CONNECT, whose DATA go to the session as they are (after the switch, the tunnel's).
+  Pipe(H2Connection& c, std::int32_t id, bool head, bool chunked, bool tunnel)
+      : c_(c), id_(id), reader_(head, tunnel), chunked_(chunked) {}
   ~Pipe() override {
     // Request bytes its session never read still hold the client's connection window: give them back (a
     // pipe dies after its stream's last flush, so the WINDOW_UPDATE needs one of its own).
@@ -283,8 +285,14 @@ void H2Connection::on_write_drained() {
 // ------------------------------------------------------------------------------------------ streams
 
 void H2Connection::on_request(std::int32_t id, http2::Request request) {
-  http2::H1Request h1 = http2::to_h1(request);
-  auto pipe = std::make_unique<Pipe>(*this, id, request.method == "HEAD", h1.chunked);
+  std::string key;  // an RFC 8441 WebSocket carries none; the HTTP/1.1 server needs one
+  if (request.method == "CONNECT" && http::is_websocket(request.protocol)) {
+    runtime::SeededRandom& random = rt_.random();
+    const std::uint64_t a = random.next_u64();
+    key = http::websocket_key(a, random.next_u64());
+  }
+  http2::H1Request h1 = http2::to_h1(request, key);
+  auto pipe = std::make_unique<Pipe>(*this, id, request.method == "HEAD", h1.chunked, h1.tunnel);
   Pipe* raw = pipe.get();
   if (first_stream_) set_deadline(std::nullopt);
   Stream& s = streams_[id];

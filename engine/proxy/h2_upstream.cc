@@ -85,7 +85,12 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
   std::size_t write_backlog() const override {
     return up_ && stream_ >= 0 ? up_->session().buffered(stream_) : 0;
   }
-  void shutdown_write() override {}  // a request's end is its framing's; the stream carries it
+  // A request's end is its framing's, which the stream carries; a tunnel's is the client's FIN.
+  void shutdown_write() override {
+    if (!up_ || stream_ < 0 || !writer_.switched()) return;
+    up_->session().finish(stream_);
+    up_->request_flush();
+  }
   void close() override {
     if (!response_done_) cancel_stream();
     closed_ = true;
@@ -98,7 +103,7 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
     reading_ = enabled;
     if (enabled && !held_.empty() && up_) up_->request_flush();
   }
-  void forward_to(runtime::StreamConnection*) override {}  // no tunnels over a stream (Upgrade is dropped)
+  void forward_to(runtime::StreamConnection*) override {}  // the session relays a tunnel's bytes itself
   net::SocketAddress local_address() const override {
     return up_ && up_->stream() ? up_->stream()->local_address() : net::SocketAddress{};
   }
@@ -109,9 +114,22 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
 
   // RequestReader::Sink.
   void on_request(http2::Request request, bool end_stream) override {
-    if (stream_ >= 0) return fail_write();  // a second request before the first one's response ended
-    writer_ = http2::ResponseWriter(request.method == "HEAD");
+    if (stream_ >= 0 || pending_) return fail_write();  // a second request before the first one's response
+    writer_ = http2::ResponseWriter(request.method == "HEAD", request.protocol, reader_.websocket_key());
     response_done_ = false;
+    if (!request.protocol.empty() && !up_->session().settings_received()) {
+      pending_ = std::move(request);  // whether the server takes an extended CONNECT is in its SETTINGS
+      return;
+    }
+    submit(request, end_stream);
+  }
+  void submit(const http2::Request& request, bool end_stream) {
+    if (!request.protocol.empty() && !up_->session().extended_connect()) {
+      // RFC 8441 §3: without SETTINGS_ENABLE_CONNECT_PROTOCOL the server cannot take it. 502, as HAProxy.
+      up_->runtime().logger().log(runtime::LogLevel::kWarning, "proxy", "h2-server-refuses-upgrade",
+                                  {{"upgrade", request.protocol}});
+      return fail_write();
+    }
     stream_ = up_->session().submit(request, end_stream);
     if (stream_ < 0) return fail_write(std::errc::connection_refused);  // GOAWAY came: another connection
     up_->bind(stream_, this);
@@ -148,7 +166,9 @@ class H2Upstream::Pipe final : public runtime::StreamConnection, public http2::R
   std::string held_;                  // response bytes (HTTP/1.1) the session has not been given
   std::size_t held_raw_ = 0;          // of which body bytes of the stream, to give back as window
   std::optional<std::error_code> error_;
+  std::optional<http2::Request> pending_;  // an extended CONNECT waiting for the server's SETTINGS
   bool told_connected_ = false;
+  bool told_end_ = false;  // a tunnel's end from the server was passed on as the peer's FIN
   bool response_done_ = true;
   bool reading_ = true;
   bool waits_drain_ = false;
@@ -178,10 +198,20 @@ void H2Upstream::Pipe::pump() {
     handler_->on_connected();
     if (!*alive || closed_) return;
   }
+  if (pending_ && up_ && up_->session().settings_received()) {
+    http2::Request request = std::move(*pending_);
+    pending_.reset();
+    submit(request, false);
+  }
   if (!deliver_held()) return;
   if (error_ && held_.empty()) {
     closed_ = true;
     return handler_->on_closed(*error_);
+  }
+  if (response_done_ && writer_.switched() && !told_end_ && held_.empty()) {
+    told_end_ = true;  // the server ended its side of the tunnel
+    handler_->on_peer_shutdown();
+    if (!*alive || closed_) return;
   }
   if (waits_drain_ && write_backlog() == 0) {
     waits_drain_ = false;

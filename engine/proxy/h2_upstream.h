@@ -44,6 +44,7 @@ class H2Upstream final : public runtime::StreamHandler, public http2::ClientEven
   bool has_room() const;
   http2::ClientSession& session() { return session_; }
   runtime::StreamConnection* stream() { return stream_.get(); }
+  runtime::Runtime& runtime() { return rt_; }
   bool connected() const { return connected_; }
   // Sends what the session has ready, then lets the pipes deliver and hear of drained writes. Only from the
   // loop's own callbacks; request_flush() posts one from anywhere else.

@@ -6,6 +6,7 @@
 
 #include "engine/http/message.h"
 #include "engine/http/parser.h"
+#include "engine/http/websocket.h"
 #include "engine/proxy/basic_auth.h"
 #include "engine/proxy/compression.h"
 #include "engine/proxy/cors.h"
@@ -358,6 +359,9 @@ void HttpSession::handle_request() {
   client_http10_ = x().req_.version == http::Version::kHttp10;
   client_keep_alive_ = x().req_.facts.keep_alive && !proxy_.draining();
   is_upgrade_ = x().req_.facts.upgrade;
+  x().websocket_key_.clear();
+  if (is_upgrade_ && http::is_websocket(http::find_header(x().req_.headers, "upgrade").value_or("")))
+    x().websocket_key_ = http::find_header(x().req_.headers, "sec-websocket-key").value_or("");
   head_sent_ = false;
   auto accept_encoding = http::find_header(x().req_.headers, "accept-encoding");
   accepts_gzip_ = accept_encoding && http::accepts_coding(*accept_encoding, "gzip");
@@ -778,6 +782,18 @@ void HttpSession::server_data(ByteView data) {
   t_response_ = rt_.now();
   status_ = x().resp_.status;
   x().out_.clear();
+  if (x().resp_.status == 101 && is_upgrade_ && !x().websocket_key_.empty() &&
+      http::find_header(x().resp_.headers, "sec-websocket-accept") !=
+          std::optional<std::string_view>(http::websocket_accept(x().websocket_key_))) {
+    // RFC 6455 §4.2.2: a switch whose accept is not the key's is no WebSocket; its client gets 502, as from
+    // HAProxy (which, between two HTTP/1.1 sides, checks only that the field is there).
+    rt_.logger().log(runtime::LogLevel::kWarning, "proxy", "bad-websocket-accept",
+                     {{"backend", backend_->name()}});
+    term_ = termination::kServerAbortHeaders;
+    count_on_server([](stats::ServiceCounters& c) { c.response_errors.add(); });
+    drop_server(false);
+    return reply_error(502, termination::kServerAbortHeaders);
+  }
   if (x().resp_.status == 101 && is_upgrade_) {
     // Switching Protocols: forward the head untouched and tunnel both ways.
     to_client(runtime::as_bytes(std::string_view(x().srv_in_).substr(0, x().resp_.head_length)));

@@ -179,6 +179,7 @@ class HttpSession final : public ClientSession,
     std::string host_;  // normalized, for redirects and logs
     std::string request_line_;
     std::string client_ip_text_;       // for X-Forwarded-For
+    std::string websocket_key_;        // a WebSocket Upgrade's Sec-WebSocket-Key, to check the 101's accept
     std::vector<HeaderSetting> cors_;  // the route's CORS headers for this request (cors.h); cleared after it
     Exchange();
     ~Exchange();

@@ -285,7 +285,7 @@ void HttpLoadClient::send(Request& r, Connection& c) {
 }
 
 void HttpLoadClient::send_h2(Request& r, Connection& c) {
-  http2::Request q{"GET", "https", r.record.host, r.record.path, {}, false};
+  http2::Request q{"GET", "https", r.record.host, r.record.path, {}, false, {}};
   if (options_.cookies && !cookies_.empty()) {
     std::string cookie;
     for (const auto& [name, value] : cookies_)

@@ -27,7 +27,7 @@ struct Answering : http2::ServerEvents {
   std::set<std::int32_t> opened, closed;
   void on_request(std::int32_t stream, http2::Request request) override {
     check(opened.insert(stream).second);
-    http2::H1Request h1 = http2::to_h1(request);
+    http2::H1Request h1 = http2::to_h1(request, "AAAAAAAAAAAAAAAAAAAAAA==");  // an extended CONNECT's key
     http::RequestHead head;
     http::ParseError error;
     const auto outcome = http::parse_request(h1.head.data(), h1.head.size(), http::Limits{}, head, error);

@@ -24,8 +24,8 @@ case $target in
   http2)
     sources=("$e/http2/server_session.cc" "$e/http2/session_memory.cc" "$e/http2/outgoing_body.cc"
              "$e/http2/h1_bridge.cc" "$e/http/parser.cc" "$e/http/message.cc"
-             "$e/http/chunked.cc")
-    libs=(-lnghttp2); max_len=8192 ;;
+             "$e/http/chunked.cc" "$e/http/websocket.cc")
+    libs=(-lnghttp2 -lcrypto); max_len=8192 ;;
   frame)
     sources=("$e/speaker/arp.cc" "$e/speaker/ndp.cc" "$e/speaker/speaker.cc" "$e/net/ip_address.cc"
              "$e/net/mac_address.cc")

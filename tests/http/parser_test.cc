@@ -56,11 +56,24 @@ TEST(RequestParser, KeepAliveFollowsVersionAndConnection) {
   EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")->head.facts.keep_alive);
   EXPECT_FALSE(parse("GET / HTTP/1.0\r\n\r\n")->head.facts.keep_alive);
   EXPECT_TRUE(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")->head.facts.keep_alive);
-  auto up =
-      parse("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  auto up = parse(
+      "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
   EXPECT_TRUE(up->head.facts.upgrade);
   EXPECT_TRUE(parse("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
                   ->head.facts.expect_continue);
+}
+
+TEST(RequestParser, AWebSocketUpgradeWithoutItsKeyIsA400AsFromHaproxy) {
+  auto p = parse("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  ASSERT_EQ(p->outcome, ParseOutcome::kError);
+  EXPECT_EQ(p->error.status, 400);
+  EXPECT_EQ(p->error.reason, "WebSocket Upgrade without Sec-WebSocket-Key");
+  auto other = parse("GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+  EXPECT_EQ(other->outcome, ParseOutcome::kComplete) << "only WebSocket has a key";
+  auto no_connection = parse("GET /x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
+  EXPECT_EQ(no_connection->outcome, ParseOutcome::kComplete)
+      << "no upgrade asked without Connection: upgrade";
 }
 
 TEST(RequestParser, AcceptsBareLineFeedsAsHaproxyDoes) {

@@ -74,7 +74,7 @@ class ClientAgainstServer : public ::testing::Test {
       if (to_server.empty() && to_client.empty()) return;
     }
   }
-  Request get(std::string path) { return {"GET", "http", "grpc.example", std::move(path), {}, false}; }
+  Request get(std::string path) { return {"GET", "http", "grpc.example", std::move(path), {}, false, {}}; }
 
   ServerSide server_events;
   ClientSide client_events;
@@ -84,7 +84,13 @@ class ClientAgainstServer : public ::testing::Test {
 };
 
 TEST_F(ClientAgainstServer, ARequestAndItsBodyReachTheServerAndTheResponseComesBackWithItsTrailers) {
-  Request r{"POST", "http", "grpc.example", "/echo.Echo/Say", {{"content-type", "application/grpc"}, {"te", "trailers"}}, true};
+  Request r{"POST",
+            "http",
+            "grpc.example",
+            "/echo.Echo/Say",
+            {{"content-type", "application/grpc"}, {"te", "trailers"}},
+            true,
+            {}};
   const std::int32_t id = client.submit(r, false);
   ASSERT_EQ(id, 1);
   client.send_data(id, runtime::as_bytes(std::string("hello ")));
@@ -209,6 +215,61 @@ TEST_F(ClientAgainstServer, GarbageFromTheServerEndsTheConnection) {
   }
   EXPECT_TRUE(sent_goaway) << "nghttp2's GOAWAY went out";
   EXPECT_TRUE(client.finished());
+}
+
+// RFC 8441: a server that says SETTINGS_ENABLE_CONNECT_PROTOCOL takes a CONNECT with :protocol, and the
+// stream is a tunnel both ways; one that does not say it refuses such a stream.
+TEST_F(ClientAgainstServer, AnExtendedConnectOpensATunnelOnlyOnAServerThatOffersIt) {
+  EXPECT_FALSE(client.settings_received());
+  shuttle();
+  ASSERT_TRUE(client.settings_received());
+  ASSERT_TRUE(client.extended_connect()) << "the server session offers it by default, as HAProxy";
+  Request ws{"CONNECT", "https",    "chat.example", "/socket", {{"sec-websocket-version", "13"}},
+             true,      "websocket"};
+  const std::int32_t id = client.submit(ws, false);
+  client.send_data(id, runtime::as_bytes(std::string("ping")));
+  shuttle();
+  ASSERT_EQ(server_events.streams[id].request.protocol, "websocket");
+  EXPECT_EQ(server_events.streams[id].request.method, "CONNECT");
+  EXPECT_EQ(server_events.streams[id].request.path, "/socket");
+  EXPECT_EQ(server_events.streams[id].body, "ping");
+  server.respond(id, 200, {}, false);
+  server.send_data(id, runtime::as_bytes(std::string("pong")));
+  shuttle();
+  EXPECT_EQ(client_events.streams[id].status, 200);
+  EXPECT_EQ(client_events.streams[id].body, "pong");
+  client.finish(id);
+  server.finish(id);
+  shuttle();
+  EXPECT_TRUE(client_events.streams[id].ended);
+  EXPECT_EQ(client_events.streams[id].closed_with, 0u);
+
+  ServerSide plain_events;
+  Settings without;
+  without.extended_connect = false;
+  ServerSession plain(plain_events, without);
+  ClientSide events;
+  ClientSession c(events, settings);
+  events.session = &c;
+  for (int round = 0; round < 10; ++round) {
+    std::string up, down;
+    c.take_outgoing(up);
+    plain.receive(runtime::as_bytes(up));
+    plain.take_outgoing(down);
+    c.receive(runtime::as_bytes(down));
+  }
+  ASSERT_TRUE(c.settings_received());
+  EXPECT_FALSE(c.extended_connect());
+  const std::int32_t refused = c.submit(ws, true);
+  for (int round = 0; round < 10; ++round) {
+    std::string up, down;
+    c.take_outgoing(up);
+    plain.receive(runtime::as_bytes(up));
+    plain.take_outgoing(down);
+    c.receive(runtime::as_bytes(down));
+  }
+  EXPECT_TRUE(plain_events.streams[refused].request.method.empty()) << "no request reached the server";
+  EXPECT_EQ(events.streams[refused].closed_with, static_cast<std::uint32_t>(NGHTTP2_PROTOCOL_ERROR));
 }
 
 }  // namespace

@@ -46,6 +46,31 @@ TEST(ToH1, NoBodyNoFraming) {
   EXPECT_EQ(h.head, "DELETE /a?b=1 HTTP/1.1\r\nhost: app.example.com\r\n\r\n");
 }
 
+// RFC 8441 §5: an extended CONNECT is the HTTP/1.1 Upgrade it stands for. HTTP/2 clients send no
+// Sec-WebSocket-Key; the server is given the one the proxy made, and no body framing: after the switch the
+// stream's DATA are the tunnel's bytes.
+TEST(ToH1, AnExtendedConnectBecomesAnUpgradeRequestWithAKeyOfItsOwn) {
+  Request r = request("CONNECT", true);
+  r.protocol = "websocket";
+  r.headers = {{"sec-websocket-version", "13"}};
+  H1Request h = to_h1(r, "AAAAAAAAAAAAAAAAAAAAAA==");
+  EXPECT_TRUE(h.tunnel);
+  EXPECT_FALSE(h.chunked);
+  EXPECT_EQ(
+      h.head,
+      "GET /a?b=1 HTTP/1.1\r\nhost: app.example.com\r\nsec-websocket-version: 13\r\n"
+      "connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n");
+  r.headers.push_back({"sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="});
+  h = to_h1(r, "AAAAAAAAAAAAAAAAAAAAAA==");
+  EXPECT_EQ(h.head.find("AAAA"), std::string::npos) << "a key the client sent is the one the server gets";
+  r.protocol = "custom_protocol";
+  r.headers.clear();
+  h = to_h1(r, "AAAAAAAAAAAAAAAAAAAAAA==");
+  EXPECT_NE(h.head.find("upgrade: custom_protocol\r\n"), std::string::npos) << "any protocol, as HAProxy";
+  EXPECT_EQ(h.head.find("sec-websocket-key"), std::string::npos) << "only WebSocket has a key";
+  EXPECT_FALSE(to_h1(request("CONNECT")).tunnel) << "a CONNECT without :protocol is no tunnel of ours";
+}
+
 struct Sink : ResponseReader::Sink {
   int status = 0;
   std::vector<Field> fields, trailers;
@@ -144,6 +169,40 @@ TEST(ResponseReader, RefusesWhatAStreamCannotCarry) {
   EXPECT_FALSE(feed(bad_chunks, s, "zz\r\n"));
 }
 
+TEST(ResponseReader, AnExtendedConnectsSwitchIsItsStreamsTwoHundredAndThenTheTunnel) {
+  ResponseReader r(false, true);
+  Sink s;
+  ASSERT_TRUE(feed(
+      r, s,
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\nfirst"));
+  EXPECT_EQ(s.status, 200);
+  EXPECT_FALSE(s.head_ends);
+  EXPECT_TRUE(s.has("sec-websocket-protocol"));
+  EXPECT_FALSE(s.has("sec-websocket-accept")) << "HTTP/2 carries no accept (RFC 8441 §5)";
+  EXPECT_FALSE(s.has("upgrade"));
+  EXPECT_FALSE(s.has("connection"));
+  ASSERT_TRUE(feed(r, s, "\r\n\r\nHTTP/1.1 anything"));
+  EXPECT_EQ(s.body, "first\r\n\r\nHTTP/1.1 anything") << "the tunnel's bytes, never parsed";
+  EXPECT_FALSE(s.ended);
+  EXPECT_TRUE(r.close(s));
+  EXPECT_TRUE(s.ended) << "the server's FIN is the stream's END_STREAM";
+}
+
+TEST(ResponseReader, AnExtendedConnectNotSwitchedGetsItsRefusalOrA502NeverATwoHundred) {
+  ResponseReader refused(false, true);
+  Sink s;
+  ASSERT_TRUE(feed(refused, s, "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"));
+  EXPECT_EQ(s.status, 403);
+  EXPECT_EQ(s.body, "no");
+  ResponseReader ignored(false, true);
+  Sink t;
+  ASSERT_TRUE(feed(ignored, t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  EXPECT_EQ(t.status, 502) << "a 200 would open the client's tunnel to a server that never switched";
+  EXPECT_TRUE(t.head_ends);
+  EXPECT_EQ(t.body, "");
+}
+
 // ------------------------------------------------------------------ towards servers
 
 struct RequestSink : RequestReader::Sink {
@@ -222,6 +281,49 @@ TEST(RequestReader, RefusesBadHeadsBadChunksAndBytesPastTheBody) {
   RequestReader c("http");
   EXPECT_FALSE(feed(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\n", sink))
       << "a second request before the first one's response";
+}
+
+TEST(RequestReader, AnUpgradeBecomesAnExtendedConnectWhoseKeyStaysBehindAndThenTheTunnel) {
+  RequestReader r("https");
+  RequestSink sink;
+  ASSERT_TRUE(
+      feed(r,
+           "GET /socket HTTP/1.1\r\nHost: chat.example\r\nConnection: upgrade\r\nUpgrade: WebSocket\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nhello",
+           sink));
+  ASSERT_EQ(sink.requests.size(), 1u);
+  const Request& q = sink.requests[0];
+  EXPECT_EQ(q.method, "CONNECT");
+  EXPECT_EQ(q.protocol, "websocket");
+  EXPECT_EQ(q.path, "/socket");
+  EXPECT_EQ(q.authority, "chat.example");
+  ASSERT_EQ(q.headers.size(), 1u);
+  EXPECT_EQ(q.headers[0].name, "sec-websocket-version");
+  EXPECT_FALSE(sink.ended_at_head[0]);
+  EXPECT_EQ(r.websocket_key(), "dGhlIHNhbXBsZSBub25jZQ==");
+  ASSERT_TRUE(feed(r, "GET / HTTP/1.1\r\n\r\n", sink));
+  EXPECT_EQ(sink.body, "helloGET / HTTP/1.1\r\n\r\n") << "bytes after the head are the tunnel's";
+  EXPECT_EQ(sink.requests.size(), 1u);
+  EXPECT_FALSE(r.idle());
+}
+
+TEST(ResponseWriter, AnExtendedConnectsTwoHundredIsTheSwitchWithTheKeysAccept) {
+  ResponseWriter w(false, "websocket", "dGhlIHNhbXBsZSBub25jZQ==");
+  std::string out;
+  w.head(200, {{"sec-websocket-protocol", "chat"}}, false, out);
+  EXPECT_TRUE(w.switched());
+  EXPECT_EQ(out,
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n"
+            "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nsec-websocket-protocol: chat\r\n\r\n");
+  out.clear();
+  w.body(runtime::as_bytes(std::string("0\r\n\r\n")), out);
+  w.end({}, out);
+  EXPECT_EQ(out, "0\r\n\r\n") << "tunnel bytes as they are, no chunk framing, nothing at the end";
+  ResponseWriter refused(false, "websocket", "dGhlIHNhbXBsZSBub25jZQ==");
+  out.clear();
+  refused.head(404, {}, true, out);
+  EXPECT_FALSE(refused.switched());
+  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
 }
 
 TEST(ResponseWriter, ABodyOfUnknownLengthIsChunkedAndCarriesTheTrailers) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "engine/http/websocket.h"
 #include "engine/tls/tls_stream.h"
 #include "tests/http2/frames.h"
 #include "tests/proxy/proxy_world.h"
@@ -26,8 +27,10 @@ struct Answer {
 
 class H2Proxy : public ::testing::Test {
  protected:
+  // Starts the proxy (the seed's TLS Ingress) and returns its certificate.
+  virtual tls::testing::TestCertificate start_proxy() { return start_tls_ingress(w); }
   void SetUp() override {
-    cert = start_tls_ingress(w);
+    cert = start_proxy();
     for (auto& [name, s] : w.servers)
       s->options.record = true;
     tls::ClientSettings s;
@@ -63,6 +66,7 @@ class H2Proxy : public ::testing::Test {
       } else if (f.type == kGoaway) {
         goaway = true;
       } else if (f.type == kSettings && !(f.flags & kAck)) {
+        settings_seen += f.payload;
         send(frame(kSettings, kAck, 0, ""));
       }
       if (f.flags & kEndStream) a.ended = true;
@@ -77,6 +81,7 @@ class H2Proxy : public ::testing::Test {
   std::map<std::uint32_t, Answer> answers;
   std::map<std::uint32_t, std::uint64_t> window_updates;
   bool goaway = false;
+  std::string settings_seen;  // the server's SETTINGS payloads
 };
 
 std::vector<std::pair<std::string, std::string>> request(std::string method, std::string path,
@@ -272,6 +277,144 @@ TEST_F(H2Proxy, TheKeepAliveTimeCountsFromTheLastAnswer) {
   w.world.run_for(21s);
   read();
   EXPECT_TRUE(goaway);
+}
+
+// ------------------------------------------------------------------------------------------ WebSockets
+
+// A WebSocket server over HTTP/1.1 (RFC 6455's handshake, then an echo of every byte), as the pods behind a
+// chat Ingress are. It switches only when the key is there, and answers the key's accept (or a wrong one when
+// told to, as a broken server would).
+class WsEchoServer final : public runtime::StreamHandler {
+ public:
+  WsEchoServer(runtime::Runtime& rt, net::SocketAddress at) {
+    std::error_code error;
+    listener_ = rt.listen(
+        at, {},
+        [this](runtime::StreamConnectionPtr c) {
+          conn_ = std::move(c);
+          conn_->start(*this);
+        },
+        error);
+  }
+  void on_data(runtime::ByteView d) override {
+    if (switched) return conn_->write(d);
+    head.append(runtime::as_chars(d));
+    const std::size_t end = head.find("\r\n\r\n");
+    if (end == std::string::npos) return;
+    const std::size_t at = head.find("sec-websocket-key: ");
+    if (at == std::string::npos) {
+      conn_->write(runtime::as_bytes("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"));
+      return;
+    }
+    const std::string key = head.substr(at + 19, head.find("\r\n", at) - at - 19);
+    switched = true;
+    conn_->write(
+        runtime::as_bytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                          "Sec-WebSocket-Accept: " +
+                          (wrong_accept ? std::string("bm90IHRoZSBrZXk=") : http::websocket_accept(key)) +
+                          "\r\nSec-WebSocket-Protocol: chat\r\n\r\n"));
+    if (head.size() > end + 4) conn_->write(runtime::as_bytes(head.substr(end + 4)));
+  }
+  void on_peer_shutdown() override {
+    peer_shut = true;
+    conn_->shutdown_write();
+  }
+  void on_closed(std::error_code) override { closed = true; }
+
+  std::string head;
+  bool switched = false, wrong_accept = false, peer_shut = false, closed = false;
+
+ private:
+  runtime::StreamListenerPtr listener_;
+  runtime::StreamConnectionPtr conn_;
+};
+
+// An HTTP/2 client opens a WebSocket as an extended CONNECT (RFC 8441), which Chromium and Firefox do once
+// the server says SETTINGS_ENABLE_CONNECT_PROTOCOL; the pod behind the proxy speaks HTTP/1.1.
+class H2WebSocket : public H2Proxy {
+ protected:
+  tls::testing::TestCertificate start_proxy() override {
+    auto& host = w.world.add_host("chat-1", {*net::IpAddress::parse("10.0.3.1")});
+    ws = std::make_unique<WsEchoServer>(host, net::SocketAddress{*net::IpAddress::parse("10.0.3.1"), 7000});
+    auto c = tls::testing::make_certificate({"app.example.com"});
+    w.start(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: chat
+  namespace: default
+  annotations: {haproxy.org/check: "false", haproxy.org/timeout-tunnel: 5s}
+spec:
+  ingressClassName: haproxy
+  tls: [{hosts: [app.example.com], secretName: app-tls}]
+  rules:
+  - host: app.example.com
+    http: {paths: [{path: /chat, pathType: Prefix, backend: {service: {name: chat, port: {number: 80}}}}]}
+)",
+            {}, tls::testing::secret_yaml("app-tls", c, true, "kubernetes.io/tls") + R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: chat, namespace: default}
+spec:
+  ports: [{port: 80, targetPort: 7000}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: chat, namespace: default}
+subsets:
+- addresses: [{ip: 10.0.3.1}]
+  ports: [{port: 7000}]
+)");
+    return c;
+  }
+  std::vector<std::pair<std::string, std::string>> connect_websocket() {
+    return {{":method", "CONNECT"}, {":protocol", "websocket"},        {":scheme", "https"},
+            {":path", "/chat"},     {":authority", "app.example.com"}, {"sec-websocket-version", "13"}};
+  }
+  std::unique_ptr<WsEchoServer> ws;
+};
+
+TEST_F(H2WebSocket, TheServerOffersExtendedConnectInItsSettings) {
+  run_until([&] { return false; });
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8) = 1 in the server's first SETTINGS.
+  EXPECT_TRUE(settings_seen.find(std::string("\x00\x08\x00\x00\x00\x01", 6)) != std::string::npos);
+}
+
+TEST_F(H2WebSocket, AnExtendedConnectReachesAnHttp11PodAsAnUpgradeWithAKeyAndTunnelsBothWays) {
+  send(frame(kHeaders, kEndHeaders, 1, block(connect_websocket())));
+  run_until([&] { return !answers[1].status.empty(); });
+  EXPECT_EQ(answers[1].status, "200") << "the pod's 101 is the stream's 200 (RFC 8441 §5)";
+  EXPECT_FALSE(answers[1].ended);
+  EXPECT_THAT(ws->head, HasSubstr("GET /chat HTTP/1.1\r\n"));
+  EXPECT_THAT(ws->head, ::testing::ContainsRegex("[Uu]pgrade: websocket\r\n"));
+  EXPECT_THAT(ws->head, HasSubstr("sec-websocket-key: ")) << "made by the proxy: HTTP/2 has none";
+  send(frame(kData, 0, 1, "hello over h2"));
+  run_until([&] { return answers[1].body == "hello over h2"; });
+  EXPECT_EQ(answers[1].body, "hello over h2");
+  send(frame(kData, kEndStream, 1, ""));
+  run_until([&] { return answers[1].ended; });
+  EXPECT_TRUE(ws->peer_shut) << "the client's END_STREAM is the pod's FIN";
+  EXPECT_TRUE(answers[1].ended) << "and the pod's FIN the client's END_STREAM";
+  EXPECT_FALSE(answers[1].reset);
+  EXPECT_FALSE(client->closed) << "the connection carries on";
+}
+
+TEST_F(H2WebSocket, APodWhoseAcceptIsNotTheKeysGivesTheStreamA502) {
+  ws->wrong_accept = true;
+  send(frame(kHeaders, kEndHeaders, 1, block(connect_websocket())));
+  run_until([&] { return !answers[1].status.empty(); });
+  EXPECT_EQ(answers[1].status, "502") << "as HAProxy: a switch that is no WebSocket handshake";
+}
+
+TEST_F(H2WebSocket, AnIdleTunnelEndsAtTimeoutTunnel) {
+  send(frame(kHeaders, kEndHeaders, 1, block(connect_websocket())));
+  run_until([&] { return !answers[1].status.empty(); });
+  ASSERT_EQ(answers[1].status, "200");
+  w.world.run_for(4s);
+  read();
+  EXPECT_FALSE(answers[1].ended || answers[1].reset);
+  w.world.run_for(2s);
+  read();
+  EXPECT_TRUE(answers[1].ended || answers[1].reset) << "timeout-tunnel 5s";
 }
 
 // A TLS client of the seed's ingress, connecting when the test starts; it says nothing of its own.

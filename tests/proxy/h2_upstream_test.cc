@@ -27,7 +27,9 @@ class TestH2Server {
     std::size_t connection = 0;
   };
 
-  TestH2Server(runtime::Runtime& rt, net::SocketAddress at) {
+  // `extended_connect`: whether its SETTINGS offer RFC 8441's extended CONNECT.
+  TestH2Server(runtime::Runtime& rt, net::SocketAddress at, bool extended_connect = true)
+      : extended_connect_(extended_connect) {
     std::error_code error;
     listener_ = rt.listen(at, {}, [this](runtime::StreamConnectionPtr c) { accept(std::move(c)); }, error);
   }
@@ -55,23 +57,42 @@ class TestH2Server {
 
  private:
   struct Conn final : runtime::StreamHandler, http2::ServerEvents {
-    Conn(TestH2Server& s, std::size_t at) : server(s), index(at), session(*this, http2::Settings{}) {}
+    Conn(TestH2Server& s, std::size_t at) : server(s), index(at), session(*this, settings(s)) {}
+    static http2::Settings settings(const TestH2Server& s) {
+      http2::Settings out;
+      out.extended_connect = s.extended_connect_;
+      return out;
+    }
     void on_data(runtime::ByteView d) override {
       session.receive(d);
       flush();
     }
     void on_peer_shutdown() override { closed = true; }
     void on_closed(std::error_code) override { closed = true; }
+    // An extended CONNECT (a WebSocket) is a tunnel: 200 at once, then every DATA echoed, and its end ends
+    // it.
     void on_request(std::int32_t id, http2::Request r) override {
-      const bool body = r.has_body;
+      const bool body = r.has_body, tunnel = !r.protocol.empty();
       mine(id).request = std::move(r);
+      if (tunnel) {
+        session.respond(id, 200, {{"sec-websocket-protocol", "chat"}}, false);
+        return flush();
+      }
       if (!body) answer(id);
     }
     void on_request_data(std::int32_t id, runtime::ByteView d) override {
       mine(id).body.append(runtime::as_chars(d));
       session.consumed(id, d.size());
+      if (!mine(id).request.protocol.empty()) {
+        session.send_data(id, d);
+        flush();
+      }
     }
-    void on_request_end(std::int32_t id) override { answer(id); }
+    void on_request_end(std::int32_t id) override {
+      if (mine(id).request.protocol.empty()) return answer(id);
+      session.finish(id);
+      flush();
+    }
     void on_stream_closed(std::int32_t id, std::uint32_t code) override { mine(id).closed_with = code; }
     Seen& mine(std::int32_t id) {
       Seen& s = server.seen[{index, id}];
@@ -116,16 +137,18 @@ class TestH2Server {
     conns_.back()->conn->start(*conns_.back());
     conns_.back()->flush();
   }
+  bool extended_connect_;
   runtime::StreamListenerPtr listener_;
   std::vector<std::unique_ptr<Conn>> conns_;
 };
 
 // Starts `w` with an Ingress for grpc.example whose Service's one endpoint is an HTTP/2 server at
 // 10.0.2.1:50051 (returned); `annotations`: the Ingress's, as a YAML flow map.
-std::unique_ptr<TestH2Server> start_h2_backend(ProxyWorld& w, const std::string& annotations) {
+std::unique_ptr<TestH2Server> start_h2_backend(ProxyWorld& w, const std::string& annotations,
+                                               bool extended_connect = true) {
   auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
-  auto server =
-      std::make_unique<TestH2Server>(host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051});
+  auto server = std::make_unique<TestH2Server>(
+      host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051}, extended_connect);
   w.start(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -266,6 +289,53 @@ TEST_F(H2Upstream, AfterTheServerEndsItsConnectionTheNextRequestOpensANewOne) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(server->accepted(), 2u);
+}
+
+// RFC 8441 the other way: an HTTP/1.1 client's WebSocket Upgrade reaches an HTTP/2 pod as an extended
+// CONNECT on the shared connection, and the pod's 200 comes back as the 101 with the key's accept.
+TEST_F(H2Upstream, AWebSocketUpgradeIsAnExtendedConnectToTheServerAndTunnelsBothWays) {
+  auto clients = w.send_on_new_clients(
+      1,
+      "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  TestClient& c = *clients[0];
+  w.world.run_until([&] { return c.received.find("\r\n\r\n") != std::string::npos; }, 5s);
+  EXPECT_THAT(c.received, ::testing::StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+  EXPECT_THAT(c.received, ::testing::HasSubstr("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+  EXPECT_THAT(c.received, ::testing::HasSubstr("sec-websocket-protocol: chat\r\n"));
+  ASSERT_EQ(server->seen.size(), 1u);
+  const auto& seen = server->seen.begin()->second;
+  EXPECT_EQ(seen.request.method, "CONNECT");
+  EXPECT_EQ(seen.request.protocol, "websocket");
+  EXPECT_EQ(seen.request.path, "/chat");
+  for (const auto& f : seen.request.headers)
+    EXPECT_NE(f.name, "sec-websocket-key") << "HTTP/2 carries no key (RFC 8441 §5)";
+  c.received.clear();
+  c.send("frame one");
+  w.world.run_until([&] { return c.received == "frame one"; }, 5s);
+  EXPECT_EQ(c.received, "frame one");
+  c.conn->shutdown_write();
+  w.world.run_until([&] { return c.peer_closed || c.closed; }, 5s);
+  EXPECT_TRUE(c.peer_closed || c.closed)
+      << "the client's FIN ends the stream, and the server's end the client's";
+  EXPECT_EQ(server->seen.begin()->second.closed_with, 0u) << "closed cleanly, not reset";
+}
+
+class H2UpstreamWithoutExtendedConnect : public H2Upstream {
+ protected:
+  void SetUp() override { server = start_h2_backend(w, annotations(), false); }
+};
+
+TEST_F(H2UpstreamWithoutExtendedConnect, AWebSocketUpgradeToAServerThatDoesNotOfferItIsA502) {
+  auto r = w.request(
+      "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502) << "as HAProxy (reg-tests/http-messaging/protocol_upgrade.vtc)";
+  EXPECT_TRUE(server->seen.empty()) << "nothing was sent that the server could not take";
+  auto plain = w.request(get("grpc.example", "/hello"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 200) << "other requests go on as before";
 }
 
 TEST(H2UpstreamConfig, AServerProtoOtherThanH2OrH1IsAnErrorAtItsLine) {

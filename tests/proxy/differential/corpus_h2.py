@@ -107,6 +107,14 @@ CASES = [
     case("duplicate :method", get(fields=[(":method", "GET")] + request()), True),
     case("line feed in a field value", get(fields=request(extra=[("x-a", "1\nx-b: 2")])), True),
     case("host differing from :authority", get(fields=request(extra=[("host", "b.example")]))),
+    # WebSockets over HTTP/2 (RFC 8441): the extended CONNECT both offer in their SETTINGS.
+    case("extended CONNECT (WebSocket)", frame(HEADERS, END_HEADERS, 1, block(request(
+        "CONNECT", extra=[(":protocol", "websocket"), ("sec-websocket-version", "13")])))),
+    case("extended CONNECT without :path", frame(HEADERS, END_HEADERS, 1, block(request(
+        "CONNECT", drop=(":path",), extra=[(":protocol", "websocket")]))), True),
+    case(":protocol on a GET", get(fields=request(extra=[(":protocol", "websocket")])), True,
+         why="RFC 8441 §4 defines :protocol for CONNECT only, and RFC 9113 §8.1.1 makes a request with an invalid "
+             "pseudo-header malformed: nghttp2 resets the stream; HAProxy 2.6 ignores the field and serves the GET"),
     # Framing and connection rules.
     case("DATA on stream 0", frame(DATA, 0, 0, b"x") + get(3), True),
     case("even stream id", get(2), True),

@@ -3,11 +3,13 @@
 
 usage: differential.py BACKEND_PORT HAPROXY_PORT METALGATE_PORT [--markdown] [--check DOCS.md]
 
-The recording server (started here, on 127.0.0.1:BACKEND_PORT) answers every complete request with 200 and
-keeps every byte it receives. A verdict is what a client sees (the status of each response, or how the
+The recording server (started here, on 127.0.0.1:BACKEND_PORT) answers every complete request with 200 (a
+WebSocket handshake with 101 and the key's accept) and keeps every byte it receives. A verdict is what a client sees (the status of each response, or how the
 connection ended) and what the server received (nothing, or the framing headers and body length of the
 first request). --markdown prints the table for docs/proxy.md; --check compares it with the table there.
 """
+import base64
+import hashlib
 import re
 import socket
 import sys
@@ -59,6 +61,12 @@ def serve_connection(conn):
             with received_lock:
                 received.extend(data)
             pending += data
+            key = websocket_key(pending)
+            if key:  # a WebSocket handshake: switch, with the key's accept, and keep what comes after
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                             b"Sec-WebSocket-Accept: " + accept(key) + b"\r\n\r\n")
+                pending = b""
+                continue
             n, pending = complete_requests(pending)
             for _ in range(n):
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -66,6 +74,21 @@ def serve_connection(conn):
         return
     finally:
         conn.close()
+
+
+def websocket_key(buf):
+    """The Sec-WebSocket-Key of a complete WebSocket Upgrade at the start of buf, else None."""
+    end = buf.find(b"\r\n\r\n")
+    head = buf[:end].decode("latin-1").lower() if end >= 0 else ""
+    m = re.search(r"\r\nsec-websocket-key: *([^\r]+)", head)
+    if not m or not re.search(r"\r\nupgrade: *websocket", head):
+        return None
+    return re.search(r"(?i)\r\nsec-websocket-key: *([^\r]+)", buf[:end].decode("latin-1")).group(1).encode()
+
+
+def accept(key):
+    """RFC 6455 §4.2.2."""
+    return base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
 
 
 def recording_server(port):
