@@ -16,16 +16,14 @@ events="$work/grpc-events.txt"
 grpc_pid=$!
 tls_grpc_port=$(free_port)
 : > "$work/tls-events.txt"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=echo-tls \
-  -addext subjectAltName=IP:127.0.0.22 -keyout "$work/pod.key" -out "$work/pod.crt" 2>/dev/null
+live_certificate pod echo-tls IP:127.0.0.22
 /usr/bin/python3 "$here/grpc_echo.py" serve "127.0.0.22:$tls_grpc_port" "$work/tls-events.txt" "$work/pod.crt" \
   "$work/pod.key" > "$work/grpc-tls.log" 2>&1 & pids+=($!)
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=grpc.example.com \
-  -addext subjectAltName=DNS:grpc.example.com,DNS:grpc-tls.example.com -keyout "$work/grpc.key" \
-  -out "$work/grpc.crt" 2>/dev/null
+live_certificate grpc grpc.example.com DNS:grpc.example.com,DNS:grpc-tls.example.com
 mkdir -p "$work/manifests"
-cat > "$work/manifests/grpc.yaml" <<YAML
+{
+  cat <<YAML
 apiVersion: v1
 kind: Service
 metadata: {name: echo, namespace: default}
@@ -78,24 +76,17 @@ spec:
   - host: grpc-tls.example.com
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo-tls, port: {number: 50052}}}}]}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {name: grpc-tls, namespace: default}
-type: kubernetes.io/tls
-data:
-  tls.crt: $(base64 -w0 < "$work/grpc.crt")
-  tls.key: $(base64 -w0 < "$work/grpc.key")
 YAML
+  live_tls_secret grpc-tls grpc
+} > "$work/manifests/grpc.yaml"
 "$metalgate" validate "$work/manifests" > "$work/validate.txt" || fail "validate: $(cat "$work/validate.txt")"
 grep -Eq 'HTTP/2 to the servers of (default_echo-tls_50052, default_echo_50051|default_echo_50051, default_echo-tls_50052) \(server-proto h2\)' "$work/validate.txt" ||
   fail "validate does not say the backend speaks h2: $(cat "$work/validate.txt")"
 "$metalgate" serve --no-speaker --manifests "$work/manifests" --listen 127.0.0.1 \
   --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do
-  grep -q serving "$events" && grep -q serving "$work/tls-events.txt" && [[ $(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/") != 000 ]] && break
-  sleep 0.1
-done
+ready() { grep -q serving "$events" && grep -q serving "$work/tls-events.txt" && [[ $(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$https_port/") != 000 ]]; }
+live_wait_for "the proxy and both gRPC services" ready
 
 /usr/bin/python3 "$here/grpc_echo.py" call "127.0.0.1:$https_port" grpc.example.com "$work/grpc.crt" "$events" \
   > "$work/calls.txt" 2>&1 || fail "gRPC through the proxy: $(cat "$work/calls.txt" "$work/grpc.log" "$work/access.log")"

@@ -9,9 +9,7 @@ source "$(dirname "$0")/live_common.sh"
 live_common_start metalgate-live-h2
 https_port=$(free_port)
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=app.example.com \
-  -addext subjectAltName=DNS:app.example.com,DNS:limited.example.com \
-  -keyout "$work/app.key" -out "$work/app.crt" 2>/dev/null
+live_certificate app app.example.com DNS:app.example.com,DNS:limited.example.com
 {
   cat <<YAML
 apiVersion: v1
@@ -53,14 +51,8 @@ spec:
   - host: limited.example.com
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
 ---
-apiVersion: v1
-kind: Secret
-metadata: {name: app-tls, namespace: default}
-type: kubernetes.io/tls
-data:
-  tls.crt: $(base64 -w0 < "$work/app.crt")
-  tls.key: $(base64 -w0 < "$work/app.key")
 YAML
+  live_tls_secret app-tls app
 } > "$work/manifests.yaml"
 metrics_port=$(free_port)
 mkdir -p "$work/values"
@@ -70,10 +62,12 @@ cp "$work/manifests.yaml" "$work/values/"
 "$metalgate" serve --no-speaker --manifests "$work/values" --listen 127.0.0.1 --metrics-port "$metrics_port" \
   --http-port "$http_port" --https-port "$https_port" --access-log "$work/access.log" \
   > "$work/metalgate.log" 2>&1 & pids+=($!)
-for _ in $(seq 100); do  # the proxy and both backends answer
-  [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: app.example.com' "http://127.0.0.1:$http_port/") == 200 ]] && break
-  sleep 0.1
-done
+# HTTPS: plain HTTP is redirected (ssl-redirect), so a 200 there never comes.
+answers() {
+  [[ $(curl -sk -o /dev/null -w '%{http_code}' --resolve "app.example.com:$https_port:127.0.0.1" \
+    "https://app.example.com:$https_port/") == 200 ]]
+}
+live_wait_for "the proxy and a backend" answers
 
 c() { curl -sS --max-time 10 "$@"; }
 h2() { c --http2 --cacert "$work/app.crt" --resolve "$1.example.com:$https_port:127.0.0.1" "https://$1.example.com:$https_port$2" "${@:3}"; }

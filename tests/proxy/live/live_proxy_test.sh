@@ -11,14 +11,8 @@ source "$(dirname "$0")/live_common.sh"
 live_common_start metalgate-live-proxy
 https_port=$(free_port)
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=app.example.com \
-  -addext subjectAltName=DNS:app.example.com -keyout "$work/app.key" -out "$work/app.crt" 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=api.example.com \
-  -addext subjectAltName=DNS:api.example.com -keyout "$work/api.key" -out "$work/api.crt" 2>/dev/null
-secret() {  # name crt key
-  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: default}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: %s\n  tls.key: %s\n' \
-    "$1" "$(base64 -w0 < "$2")" "$(base64 -w0 < "$3")"
-}
+live_certificate app app.example.com DNS:app.example.com
+live_certificate api api.example.com DNS:api.example.com
 {
   cat <<YAML
 apiVersion: v1
@@ -71,9 +65,9 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
 ---
 YAML
-  secret app-tls "$work/app.crt" "$work/app.key"
+  live_tls_secret app-tls app
   echo ---
-  secret api-tls "$work/api.crt" "$work/api.key"
+  live_tls_secret api-tls api
 } > "$work/manifests.yaml"
 
 "$metalgate" serve --no-speaker --manifests "$work/manifests.yaml" --listen 127.0.0.1 \
