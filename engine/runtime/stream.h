@@ -27,7 +27,10 @@ class StreamHandler {
   virtual void on_peer_shutdown() = 0;
   // The connection ended without our asking: refused, reset by the peer, timed out, unreachable.
   virtual void on_closed(std::error_code reason) = 0;
-  // Everything written so far has left our send queue.
+  // Everything written so far has left our send queue. The contract, in every world: after a write that
+  // left bytes queued (write_backlog() > 0 right after it), this comes once the queue is empty again. After
+  // a write that queued nothing, a world may call it or not (the in-memory world does, live and ns-3 do
+  // not), so a caller that waits for it checks write_backlog() > 0 first.
   virtual void on_write_drained() {}
   // While forwarding (StreamConnection::forward_to), `bytes` more went straight to the destination.
   virtual void on_forwarded(std::size_t bytes) { (void)bytes; }

@@ -226,6 +226,20 @@ TEST_P(RuntimeContract, LargeTransferArrivesWholeAndInOrder) {
   EXPECT_EQ(p->client->write_backlog(), 0u);
 }
 
+// Flow control's promise (stream.h): a write that leaves bytes queued is followed by on_write_drained once
+// they have all left, so a writer that stopped at its high-water mark is woken.
+TEST_P(RuntimeContract, AWriteThatQueuedIsFollowedByDrainedOnceTheQueueIsEmpty) {
+  auto p = open_pair({w().addr_b(), 0});
+  ASSERT_TRUE(p);
+  const std::string big(8 << 20, 'q');  // more than any kernel's or ns-3's socket buffer takes at once
+  p->client_rec.drained = false;
+  p->client->write(as_bytes(big));
+  ASSERT_GT(p->client->write_backlog(), 0u) << "the write must queue for this test to say anything";
+  ASSERT_TRUE(w().run_until([&] { return p->client_rec.drained; }, 20s));
+  EXPECT_EQ(p->client->write_backlog(), 0u) << "drained means nothing is left queued";
+  ASSERT_TRUE(w().run_until([&] { return p->server_rec.data.size() == big.size(); }, 20s));
+}
+
 TEST_P(RuntimeContract, SecondListenerOnTheSameAddressIsRefused) {
   std::error_code ec;
   auto first = w().b().listen(
