@@ -10,6 +10,14 @@
 
 namespace metalgate::sim {
 
+namespace {
+
+double round_to_tenth(double s) {
+  return static_cast<double>(static_cast<long>(s * 10 + 0.5)) / 10.0;
+}
+
+}  // namespace
+
 int run_sim_command(const SimCommandOptions& options) {
   config::Diagnostics d;
   Scenario s = load_scenario(options.scenario, d);
@@ -49,7 +57,9 @@ int run_sim_command(const SimCommandOptions& options) {
             << "): " << s.duration.count() / 1000.0 << " s simulated in "
             << static_cast<int>(wall * 100) / 100.0 << " s ("
             << static_cast<int>(s.duration.count() / 1000.0 / std::max(wall, 1e-3) * 10) / 10.0
-            << "x real time)\n";
+            << "x real time; " << round_to_tenth(r.wall.setup_s) << " s set-up, "
+            << round_to_tenth(r.wall.simulation_s) << " s simulating, " << round_to_tenth(r.wall.after_s)
+            << " s collecting, judging and reporting)\n";
   scenario::print_run_summary(std::cout, res);
   std::cout << "  wrote " << out_dir << "/result.json, junit.xml and report.html"
             << (ro.pcap_directory.empty() ? "" : ", pcap/") << "\n";

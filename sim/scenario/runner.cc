@@ -1,5 +1,7 @@
 #include "sim/scenario/runner.h"
 
+#include <chrono>
+
 #include "engine/model/model-t.h"
 #include "engine/stats/json.h"
 #include "ns3/simulator.h"
@@ -157,15 +159,24 @@ void collect(ScenarioWorld& w) {
   scenario::observe::complete_observations(w.observations, w.candidates);
 }
 
-// Phases 2 to 6 in ns-3: false when a node did not start (nothing ran then).
-bool simulate(ScenarioWorld& w, std::uint64_t seed) {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Phases 2 to 6 in ns-3: false when a node did not start (nothing ran then). `wall` gets the set-up's and
+// the simulation's wall time.
+bool simulate(ScenarioWorld& w, std::uint64_t seed, RunResult::WallTime& wall) {
+  const auto start = std::chrono::steady_clock::now();
   build_lan(w, seed);
   if (!start_pods_and_nodes(w)) return false;
   start_clients(w);
   schedule_ownership_samples(w);
   schedule_faults(w);
   ns3::Simulator::Stop(ns3::MilliSeconds(w.scenario.duration.count()) + ns3::MilliSeconds(1));
+  wall.setup_s = seconds_since(start);
+  const auto running = std::chrono::steady_clock::now();
   ns3::Simulator::Run();
+  wall.simulation_s = seconds_since(running);
   collect(w);
   return true;
 }
@@ -182,6 +193,7 @@ void tear_down(ScenarioWorld& w) {
 }  // namespace
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Diagnostics& d) {
+  const auto start = std::chrono::steady_clock::now();
   RunResult out;
   const std::size_t diagnostics_before = d.items().size();  // a caller may run several scenarios on one `d`
   const std::uint64_t seed = options.seed.value_or(s.seed);
@@ -191,7 +203,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   {
     // Every TLS handshake of the run draws from the seed; loading the manifests drew nothing.
     DeterministicOpensslRandomness tls_randomness(seed);
-    ran = simulate(w, seed);
+    ran = simulate(w, seed, out.wall);
     tear_down(w);
   }
   ns3::Simulator::Destroy();
@@ -202,6 +214,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
                                          d.since(diagnostics_before).warning_lines());
   out.passed = scenario::all_passed(verdicts);
   out.requests = std::move(w.observations.records);
+  out.wall.after_s = seconds_since(start) - out.wall.setup_s - out.wall.simulation_s;
   return out;
 }
 
