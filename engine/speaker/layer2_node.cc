@@ -120,6 +120,10 @@ void Layer2Node::set_assignments(std::vector<Layer2Assignment> assignments) {
 }
 
 bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) const {
+  // Most Services may be announced by any node (no node selector, Cluster policy): then nothing of the node
+  // matters, and the two lookups below are skipped. Elections ask at every view change, once per Service and
+  // candidate: at 256 nodes x 1,000 Services those lookups were a seventh of the simulated LAN's time.
+  if (!a.local_traffic_policy && a.node_selectors.empty()) return true;
   auto it = config_.node_labels.find(node);
   config::Labels undescribed;  // a member the configuration does not describe has its name only
   if (it == config_.node_labels.end()) undescribed.emplace("kubernetes.io/hostname", node);
