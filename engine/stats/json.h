@@ -10,7 +10,16 @@
 //   speaker.{requests_received, responses_sent, gratuitous_sent, failovers, probes, indirect_probes}
 //   speaker.membership.{datagrams_sent, bytes_sent, datagrams_received, bytes_received, views_sent,
 //                       views_received}
+//
+// In frontend, backend and server rows a counter that is zero is left out, and so is a group of them
+// (`responses`, `h2`) with nothing counted; gauges stay (a backend's response_time_ms and active_servers, a
+// server's status), and so does every row. Why: a LAN of 64 nodes with 1,000 Services each has 320,000
+// such rows at the end of a run, of which 18 counted anything; written whole they were 143 MB of result.json
+// and about a quarter of the run's wall time. The `counter` judge reads a left-out counter of a row that is
+// there as zero (is_counter below).
 #pragma once
+
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,5 +28,9 @@
 namespace metalgate::stats {
 
 nlohmann::json to_json(const Snapshot& snapshot);
+
+// Whether `field` (dotted, within a row: "requests", "responses.5xx", "h2.floods") is a counter of the rows
+// of `section` ("frontends", "backends", "servers"), i.e. zero when it is not in the row.
+bool is_counter(std::string_view section, std::string_view field);
 
 }  // namespace metalgate::stats

@@ -80,12 +80,16 @@ class Result:
     @property
     def node_counters(self):
         """Each node's stats counters at the end of the run (nodes running then), one row per node indexed by
-        name, nested keys joined by dots: "speaker.membership.bytes_sent", "frontends.<name>.requests"."""
+        name, nested keys joined by dots: "speaker.membership.bytes_sent", "frontends.<name>.requests".
+        result.json leaves zero counters out of its rows; a counter another node has is 0 here, gauges
+        (status, active_servers, response_time_ms) stay empty where a node has no such row."""
         import pandas as pd
         nodes = self.document.get("nodes", {})
         frame = pd.json_normalize([nodes[n] for n in sorted(nodes)], sep=".")
         frame.index = sorted(nodes)
         frame.index.name = "node"
+        counters = [c for c in frame.columns if c.split(".")[-1] not in _GAUGES]
+        frame[counters] = frame[counters].fillna(0)
         return frame
 
     @property
@@ -110,6 +114,8 @@ class Result:
             self.document.get("scenario"), self.world, self.seed, r.get("ok"), r.get("total"),
             len(self.document.get("failovers", [])))
 
+
+_GAUGES = {"status", "active_servers", "response_time_ms"}
 
 _REQUEST_COLUMNS = ["client", "start_ms", "end_ms", "status", "served_by", "vip_node", "host", "path",
                     "error", "reused", "target"]

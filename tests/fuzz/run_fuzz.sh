@@ -39,7 +39,7 @@ case $target in
     sc=$src/scenario
     sources=("$sc/schema/loader.cc" "$sc/schema/fields.cc" "$sc/kinds/fault_kinds.cc" "$sc/kinds/expectation_kinds.cc"
              "$sc/judge/requests.cc" "$sc/judge/ownership.cc" "$sc/judge/traffic.cc" "$sc/judge/counters.cc" "$sc/judge/recovery.cc"
-             "$sc/judge/reloads.cc"
+             "$sc/judge/reloads.cc" "$e/stats/json.cc"
              "$sc/observe/observations.cc"
              "${model_sources[@]}" "$e/membership/membership.cc" "$e/runtime/seeded_random.cc"
              "$e/runtime/log.cc")

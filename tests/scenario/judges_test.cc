@@ -647,5 +647,30 @@ TEST(Counter, APathNoNodeHasFailsNamingIt) {
   EXPECT_EQ(j.measured, "no counter 'speaker.prob' in any node's stats");
 }
 
+// result.json leaves zero counters out of the rows it keeps (engine/stats/json.h): a counter of a row that is
+// there reads as zero, and a row or field that does not exist still fails.
+TEST(Counter, ACounterLeftOutOfARowThatIsThereIsZeroAndAMisspeltOneStillFails) {
+  Observations o;
+  o.node_stats["node-1"] = {{"backends", {{"default_web_80", {{"active_servers", 3}}}}}};
+  o.node_stats["node-2"] = {{"backends", {{"default_web_80", {{"responses", {{"5xx", 1}}}}}}}};
+  auto x = expectation("counter");
+  x.path = "backends.default_web_80.responses.5xx";
+  x.at_most = 0;
+  x.node = "node-1";
+  Judgement j = counter(o, x);
+  EXPECT_TRUE(j.passed) << j.measured;
+  EXPECT_EQ(j.measured, 0.0);
+  x.node.clear();
+  EXPECT_EQ(counter(o, x).measured, 1.0) << "summed with the node that counted one";
+  x.path = "backends.default_web_80.responses.6xx";
+  EXPECT_EQ(counter(o, x).measured, "no counter 'backends.default_web_80.responses.6xx' in any node's stats");
+  x.path = "backends.default_other_80.requests";
+  EXPECT_FALSE(counter(o, x).passed) << "no such row: not a zero";
+  x.path = "backends.default_web_80.active_servers";
+  x.at_most = 3;
+  x.node = "node-2";
+  EXPECT_FALSE(counter(o, x).passed) << "a gauge is never left out, so its absence is no zero";
+}
+
 }  // namespace
 }  // namespace metalgate::scenario::judge
