@@ -199,9 +199,12 @@ bool RequestReader::feed_head(Sink& sink) {
   r.authority = std::string(req.host);
   r.path = req.absolute_form() ? std::string(req.path()) : std::string(req.target);
   websocket_key_.clear();
-  if (req.facts.upgrade && req.method == "GET") {  // RFC 8441 §5: the Upgrade request's CONNECT form
+  const std::string upgrade = lower(http::find_header(req.headers, "upgrade").value_or(""));
+  // RFC 8441 §5: the Upgrade request's CONNECT form. Not h2c (curl --http2 over plain HTTP asks for it):
+  // the server already speaks HTTP/2, so that request goes as a plain one, its Upgrade dropped, as before.
+  if (req.facts.upgrade && req.method == "GET" && upgrade != "h2c") {
     r.method = "CONNECT";
-    r.protocol = lower(http::find_header(req.headers, "upgrade").value_or(""));
+    r.protocol = upgrade;
   }
   for (const http::Header& f : req.headers) {
     std::string name = lower(f.name);

@@ -91,6 +91,7 @@ class RequestReader {
   // false: nothing an HTTP/2 stream can carry (a bad head, bad chunking, bytes past the body).
   // An Upgrade request (GET with `connection: upgrade`) becomes an extended CONNECT with the Upgrade
   // protocol as :protocol (RFC 8441 §5); the bytes after its head are the tunnel's, sent as they come.
+  // Except h2c, which an HTTP/2 server has no use for: that request goes as it is, without its Upgrade.
   bool feed(runtime::ByteView data, Sink& sink);
   // Between requests: the last one's body is complete (or none started).
   bool idle() const { return state_ == State::kHead && head_.empty(); }

@@ -307,6 +307,20 @@ TEST(RequestReader, AnUpgradeBecomesAnExtendedConnectWhoseKeyStaysBehindAndThenT
   EXPECT_FALSE(r.idle());
 }
 
+TEST(RequestReader, AnH2cUpgradeIsAPlainRequestToAnHttp2Server) {
+  RequestReader r("http");
+  RequestSink sink;
+  ASSERT_TRUE(feed(r,
+                   "GET / HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                   "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n",
+                   sink));
+  ASSERT_EQ(sink.requests.size(), 1u);
+  EXPECT_EQ(sink.requests[0].method, "GET") << "curl --http2 over plain HTTP asks this of every server";
+  EXPECT_TRUE(sink.requests[0].protocol.empty());
+  EXPECT_TRUE(sink.ended_at_head[0]);
+  EXPECT_TRUE(r.idle());
+}
+
 TEST(ResponseWriter, AnExtendedConnectsTwoHundredIsTheSwitchWithTheKeysAccept) {
   ResponseWriter w(false, "websocket", "dGhlIHNhbXBsZSBub25jZQ==");
   std::string out;
