@@ -163,17 +163,17 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Phases 2 to 6 in ns-3: false when a node did not start (nothing ran then). `wall` gets the set-up's and
-// the simulation's wall time.
-bool simulate(ScenarioWorld& w, std::uint64_t seed, RunResult::WallTime& wall) {
-  const auto start = std::chrono::steady_clock::now();
+// Phases 2 to 6 in ns-3: false when a node did not start (nothing ran then). `wall` gets the set-up's wall
+// time (from `started`, before the manifests were loaded) and the simulation's.
+bool simulate(ScenarioWorld& w, std::uint64_t seed, std::chrono::steady_clock::time_point started,
+              RunResult::WallTime& wall) {
   build_lan(w, seed);
   if (!start_pods_and_nodes(w)) return false;
   start_clients(w);
   schedule_ownership_samples(w);
   schedule_faults(w);
   ns3::Simulator::Stop(ns3::MilliSeconds(w.scenario.duration.count()) + ns3::MilliSeconds(1));
-  wall.setup_s = seconds_since(start);
+  wall.setup_s = seconds_since(started);
   const auto running = std::chrono::steady_clock::now();
   ns3::Simulator::Run();
   wall.simulation_s = seconds_since(running);
@@ -203,7 +203,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options, config::Dia
   {
     // Every TLS handshake of the run draws from the seed; loading the manifests drew nothing.
     DeterministicOpensslRandomness tls_randomness(seed);
-    ran = simulate(w, seed, out.wall);
+    ran = simulate(w, seed, start, out.wall);
     tear_down(w);
   }
   ns3::Simulator::Destroy();

@@ -32,9 +32,9 @@ struct RunResult {
   // Every client's requests, as the judges read them (result.json keeps only the failures): for those who
   // look at each request, as the Python module's DataFrame does.
   std::vector<scenario::observe::RequestRecord> requests;
-  // Where the wall time went, in seconds: building the LAN and starting everything, ns-3 running the
-  // simulated time, and the rest (collecting stats, tearing down, judging, the document). What a bare ns-3
-  // program moving the same frames costs is the floor of the second (reports/sim-speed.md).
+  // Where the wall time went, in seconds: loading the manifests, building the LAN and starting everything;
+  // ns-3 running the simulated time; and the rest (collecting stats, tearing down, judging, the document).
+  // What a bare ns-3 program moving the same frames costs is the floor of the second (reports/sim-speed.md).
   struct WallTime {
     double setup_s = 0, simulation_s = 0, after_s = 0;
   } wall;
