@@ -202,6 +202,9 @@ void H2Upstream::Pipe::pump() {
     http2::Request request = std::move(*pending_);
     pending_.reset();
     submit(request, false);
+    // The HEADERS go out now: the SETTINGS may have been the server's last bytes for a while (with its ACK
+    // of ours in the same read), and live no write-drained callback comes to flush them later.
+    if (up_) up_->request_flush();
   }
   if (!deliver_held()) return;
   if (error_ && held_.empty()) {

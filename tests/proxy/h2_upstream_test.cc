@@ -27,9 +27,12 @@ class TestH2Server {
     std::size_t connection = 0;
   };
 
-  // `extended_connect`: whether its SETTINGS offer RFC 8441's extended CONNECT.
-  TestH2Server(runtime::Runtime& rt, net::SocketAddress at, bool extended_connect = true)
-      : extended_connect_(extended_connect) {
+  // `extended_connect`: whether its SETTINGS offer RFC 8441's extended CONNECT. `speaks_first`: whether
+  // it sends its SETTINGS on accepting, or only with its answer to the client's preface (SETTINGS and the
+  // ACK of the client's in one segment, as an asyncio server may).
+  TestH2Server(runtime::Runtime& rt, net::SocketAddress at, bool extended_connect = true,
+               bool speaks_first = true)
+      : extended_connect_(extended_connect), speaks_first_(speaks_first) {
     std::error_code error;
     listener_ = rt.listen(at, {}, [this](runtime::StreamConnectionPtr c) { accept(std::move(c)); }, error);
   }
@@ -135,9 +138,9 @@ class TestH2Server {
     conns_.push_back(std::make_unique<Conn>(*this, conns_.size()));
     conns_.back()->conn = std::move(c);
     conns_.back()->conn->start(*conns_.back());
-    conns_.back()->flush();
+    if (speaks_first_) conns_.back()->flush();
   }
-  bool extended_connect_;
+  bool extended_connect_, speaks_first_;
   runtime::StreamListenerPtr listener_;
   std::vector<std::unique_ptr<Conn>> conns_;
 };
@@ -145,10 +148,10 @@ class TestH2Server {
 // Starts `w` with an Ingress for grpc.example whose Service's one endpoint is an HTTP/2 server at
 // 10.0.2.1:50051 (returned); `annotations`: the Ingress's, as a YAML flow map.
 std::unique_ptr<TestH2Server> start_h2_backend(ProxyWorld& w, const std::string& annotations,
-                                               bool extended_connect = true) {
+                                               bool extended_connect = true, bool speaks_first = true) {
   auto& host = w.world.add_host("grpc-1", {*net::IpAddress::parse("10.0.2.1")});
   auto server = std::make_unique<TestH2Server>(
-      host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051}, extended_connect);
+      host, net::SocketAddress{*net::IpAddress::parse("10.0.2.1"), 50051}, extended_connect, speaks_first);
   w.start(R"(apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -319,6 +322,25 @@ TEST_F(H2Upstream, AWebSocketUpgradeIsAnExtendedConnectToTheServerAndTunnelsBoth
   EXPECT_TRUE(c.peer_closed || c.closed)
       << "the client's FIN ends the stream, and the server's end the client's";
   EXPECT_EQ(server->seen.begin()->second.closed_with, 0u) << "closed cleanly, not reset";
+}
+
+class H2UpstreamToAServerThatAnswersThePrefaceFirst : public H2Upstream {
+ protected:
+  void SetUp() override { server = start_h2_backend(w, annotations(), true, false); }
+};
+
+// The extended CONNECT waits for the server's SETTINGS; when they come with nothing after them (their ACK
+// of ours in the same read), it must still leave then, not with the server's next bytes, which never come.
+TEST_F(H2UpstreamToAServerThatAnswersThePrefaceFirst, AWebSocketUpgradeLeavesAsSoonAsTheServersSettingsCome) {
+  auto clients = w.send_on_new_clients(
+      1,
+      "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  TestClient& c = *clients[0];
+  w.world.run_until([&] { return c.received.find("\r\n\r\n") != std::string::npos; }, 5s);
+  EXPECT_THAT(c.received, ::testing::StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+  ASSERT_EQ(server->seen.size(), 1u);
+  EXPECT_EQ(server->seen.begin()->second.request.protocol, "websocket");
 }
 
 class H2UpstreamWithoutExtendedConnect : public H2Upstream {

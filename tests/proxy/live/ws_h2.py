@@ -55,7 +55,8 @@ class H2Pod(asyncio.Protocol):
         self.transport = transport
         self.h2.initiate_connection()
         self.h2.update_settings({h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
-        self.transport.write(self.h2.data_to_send())
+        # Its SETTINGS leave with its answer to the proxy's preface, ACK included, in one segment: the
+        # proxy's extended CONNECT, which waits for them, must go out without more bytes from here.
 
     def data_received(self, data):
         for event in self.h2.receive_data(data):
@@ -79,7 +80,7 @@ class H2Pod(asyncio.Protocol):
 
     def frames(self, stream, data):
         ws = self.ws.get(stream)
-        if ws is None:
+        if ws is None or not data:  # an empty DATA frame carries only END_STREAM, maybe after the close
             return
         ws.receive_data(data)
         for event in ws.events():
