@@ -1,15 +1,19 @@
 #include "engine/runtime/asio/asio_runtime.h"
+#include "engine/runtime/asio/stream_reactor.h"
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <cerrno>
 #include <deque>
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,19 +110,27 @@ class AsioTimer final : public Timer {
 
 // ------------------------------------------------------------------------------------------------ streams
 
-// Reactor style: wait for readiness, then read or write without blocking. Reads land in one buffer per
-// thread (an idle connection holds no read buffer at all); writes go straight to the socket and only what
-// the kernel does not take is queued. Both matter at 10,000 connections and at 30,000 requests a second.
+// Reactor style: wait for readiness (StreamReactor: edge-triggered, no record per waiting connection), then
+// read or write without blocking. Reads land in one buffer per thread (an idle connection holds no read
+// buffer at all); writes go straight to the socket and only what the kernel does not take is queued. Both
+// matter at 10,000 connections and at 30,000 requests a second.
 struct StreamState : std::enable_shared_from_this<StreamState> {
-  explicit StreamState(asio::io_context& io) : socket(io) {}
-  // Bound to the io_context's own executor, not the type-erased any_io_executor (48 bytes): 32 bytes less
-  // in the socket and 40 in the read wait every idle connection keeps pending (measured with sizeof:
-  // socket 80 -> 48, wait operation 120 -> 80).
-  asio::basic_stream_socket<tcp, asio::io_context::executor_type> socket;
+  explicit StreamState(boost::intrusive_ptr<StreamReactor> r) : reactor(std::move(r)) {}
+  ~StreamState() { close_fd(); }
+  boost::intrusive_ptr<StreamReactor> reactor;
   StreamHandler* handler = nullptr;
-  bool started = false, reading = true, read_wait = false, peer_eof = false;
+  int fd = -1;
+  bool started = false, reading = true, peer_eof = false, connecting = false;
   bool connected = false, silenced = false, owner_closed = false, fin_queued = false, write_wait = false;
   bool fin_sent = false;
+  bool delay_ack = false;  // ConnectOptions::delay_ack
+  // Edge-triggered readiness: true once a read found the socket empty, until the reactor reports it
+  // readable again. A read that stops early (its rounds used up, or reading paused) leaves it false, and
+  // start_read() continues from the loop instead of waiting for an edge that will not come.
+  bool read_drained = false, read_posted = false;
+  // The peer's FIN (or an error) came with the last report: a short read then is not the end of what
+  // there is to read, since no later edge will announce the end of stream.
+  bool peer_hung_up = false;
   // The local address is asked for rarely (a wildcard listener's VIP, logs): getsockname(2) on first use.
   bool local_known = false;
   // Unsent bytes: out[out_offset, end). One flat buffer (a std::deque would allocate ~600 bytes even empty,
@@ -127,7 +139,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   std::size_t out_offset = 0;
   std::size_t out_bytes = 0;
   net::SocketAddress local, peer;
-  // forward_to(): an Asio destination is spliced to through a pipe (created on first use); any other stream
+  // forward_to(): a live destination is spliced to through a pipe (created on first use); any other stream
   // gets a copy. Only TCP services forward, so this lives apart, allocated on first use: an HTTP client
   // connection (10,000 idle ones are common) does not carry it.
   struct Forwarding {
@@ -138,6 +150,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     std::size_t copied_before_splice = 0;
     bool eof_after_pipe = false;
     std::weak_ptr<StreamState> resume_reader;  // a splicing source waiting for this one's queue to drain
+    std::weak_ptr<StreamState> splice_waiter;  // a splicing source waiting for this one to take more
     ~Forwarding() {
       if (pipe_read >= 0) ::close(pipe_read);
       if (pipe_write >= 0) ::close(pipe_write);
@@ -157,26 +170,105 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     return buffer;
   }
 
-  // The descriptor is already non-blocking (accept4 with SOCK_NONBLOCK, or Asio's connect); every read and
-  // write passes MSG_DONTWAIT anyway.
+  template <typename F>
+  void post(F&& task) {
+    asio::post(reactor->io(), std::forward<F>(task));
+  }
+
+  // Takes a non-blocking descriptor over and watches it; false (the descriptor closed) when it cannot be.
+  bool adopt(int descriptor) {
+    fd = descriptor;
+    if (reactor->watch(fd, this)) {
+      ::close(fd);
+      fd = -1;
+      return false;
+    }
+    return true;
+  }
+
+  void close_fd() {
+    if (fd < 0) return;
+    reactor->forget(fd);
+    ::close(fd);
+    fd = -1;
+  }
+
+  static void dispatch(void* owner, std::uint32_t events) {
+    auto self = static_cast<StreamState*>(owner)->shared_from_this();
+    self->on_events(events);
+  }
+
+  void on_events(std::uint32_t events) {
+    if (connecting) {
+      if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      finish_connect();
+      if (silenced || fd < 0) return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      read_drained = false;
+      if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_hung_up = true;
+      if (may_read()) read_ready();
+    }
+    if (silenced || fd < 0 || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (write_wait) {
+      write_wait = false;
+      flush(true);
+    }
+    if (auto waiter = fwd ? fwd->splice_waiter.lock() : nullptr) {
+      fwd->splice_waiter.reset();
+      if (!waiter->silenced && waiter->fwd)
+        if (auto d = waiter->fwd->splice_to.lock()) waiter->splice_ready(d);
+    }
+  }
+
+  // The descriptor is already non-blocking (accept4 with SOCK_NONBLOCK, or socket(2) with it); every read
+  // and write passes MSG_DONTWAIT anyway.
   void on_established() {
     connected = true;
-    boost::system::error_code e;
-    socket.set_option(tcp::no_delay(true), e);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+
+  void finish_connect() {
+    connecting = false;
+    read_drained = true;  // the event that said so also says whether the server spoke first
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    if (error != 0) return fail(std::error_code(error, std::system_category()));
+    established_by_connect();
+  }
+
+  void established_by_connect() {
+    on_established();
+    if (delay_ack) {  // the handshake left delayed-ACK mode; go back to it
+      const int zero = 0;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+    }
+    handler->on_connected();
+    if (silenced) return;
+    start_read();
+    if (out_bytes > 0)
+      flush(true);  // written before the connection was up: on_write_drained is due once it has gone
+    else if (fin_queued)
+      flush(false);
   }
 
   const net::SocketAddress& local_address() {
-    if (!local_known && socket.is_open()) {
-      boost::system::error_code e;
-      local = from_endpoint(socket.local_endpoint(e));
-      local_known = !e;
+    if (!local_known && fd >= 0) {
+      tcp::endpoint e;
+      auto length = static_cast<socklen_t>(e.capacity());
+      if (::getsockname(fd, e.data(), &length) == 0) {
+        e.resize(length);
+        local = from_endpoint(e);
+        local_known = true;
+      }
     }
     return local;
   }
 
   void fail(std::error_code reason) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
+    close_fd();
     Bytes().swap(out);
     out_offset = 0;
     out_bytes = 0;
@@ -188,7 +280,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
 
   bool may_read() const {
-    return started && reading && !read_wait && !silenced && !peer_eof && connected && !pipe_holds_bytes();
+    return started && reading && !silenced && !peer_eof && connected && fd >= 0 && !pipe_holds_bytes();
   }
 
   // Reads what is there without waiting for readiness (nothing there: one EAGAIN, then the usual wait).
@@ -196,19 +288,14 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     if (may_read()) read_ready();
   }
 
+  // Reading may go on: at once from the loop if bytes may be waiting, else at the next edge.
   void start_read() {
-    if (!may_read()) return;
-    read_wait = true;
-    socket.async_wait(tcp::socket::wait_read,
-                      [self = shared_from_this()](const boost::system::error_code& ec) {
-                        self->read_wait = false;
-                        if (self->silenced) return;
-                        if (ec) {
-                          if (ec != asio::error::operation_aborted) self->fail(to_std(ec));
-                          return;
-                        }
-                        self->read_ready();
-                      });
+    if (!may_read() || read_drained || read_posted) return;
+    read_posted = true;
+    post([self = shared_from_this()] {
+      self->read_posted = false;
+      if (!self->read_drained) self->read_speculatively();
+    });
   }
 
   // splice(2): socket -> pipe -> destination socket, never through user space. The pipe is the only buffer:
@@ -225,7 +312,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     }
     for (int round = 0; round < 8 && !silenced; ++round) {
       if (f.pipe_pending > 0) {
-        ssize_t m = ::splice(f.pipe_read, nullptr, dst->socket.native_handle(), nullptr, f.pipe_pending,
+        ssize_t m = ::splice(f.pipe_read, nullptr, dst->fd, nullptr, f.pipe_pending,
                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
           return fail(std::error_code(errno, std::system_category()));
@@ -234,7 +321,11 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
           handler->on_forwarded(static_cast<std::size_t>(m));
           if (silenced) return;
         }
-        if (f.pipe_pending > 0) return wait_destination(dst);
+        // The destination took part: try again; took nothing (EAGAIN): it is full, and says when it is not.
+        if (f.pipe_pending > 0) {
+          if (m > 0) continue;
+          return wait_destination(dst);
+        }
       }
       if (f.eof_after_pipe) {
         f.eof_after_pipe = false;
@@ -247,44 +338,51 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         dst->forwarding().resume_reader = weak_from_this();
         return;
       }
-      ssize_t n = ::splice(socket.native_handle(), nullptr, f.pipe_write, nullptr, 1 << 16,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      ssize_t n = ::splice(fd, nullptr, f.pipe_write, nullptr, 1 << 16, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n == 0) {
         f.eof_after_pipe = true;
         continue;
       }
       if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        return fail(std::error_code(errno, std::system_category()));
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+          return fail(std::error_code(errno, std::system_category()));
+        read_drained = true;
+        break;
       }
       f.pipe_pending += static_cast<std::size_t>(n);
     }
     if (silenced) return;
-    // Out of rounds with bytes still in the pipe (or the end of stream still to pass on): continue once the
-    // destination can take more, without waiting for the source.
-    if (f.pipe_pending > 0 || f.eof_after_pipe) return wait_destination(dst);
+    // Out of rounds with bytes still in the pipe (or the end of stream still to pass on): continue from the
+    // loop, without waiting for either side.
+    if (f.pipe_pending > 0 || f.eof_after_pipe) {
+      post([self = shared_from_this(), weak = std::weak_ptr<StreamState>(dst)] {
+        if (self->silenced) return;
+        if (auto d = weak.lock()) self->splice_ready(d);
+      });
+      return;
+    }
     start_read();
   }
 
   void wait_destination(const std::shared_ptr<StreamState>& dst) {
-    dst->socket.async_wait(tcp::socket::wait_write,
-                           [self = shared_from_this(),
-                            weak = std::weak_ptr<StreamState>(dst)](const boost::system::error_code& ec) {
-                             if (ec || self->silenced) return;
-                             if (auto d = weak.lock()) self->splice_ready(d);
-                           });
+    if (dst->fd < 0) return;
+    dst->forwarding().splice_waiter = weak_from_this();
   }
 
   void read_ready() {
     if (fwd && (fwd->copied_before_splice >= kSpliceAfter || fwd->pipe_pending > 0 || fwd->eof_after_pipe))
       if (auto dst = fwd->splice_to.lock()) return splice_ready(dst);
     auto& buffer = read_buffer();
-    // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others.
+    // A few reads per wake-up, then back to the loop so one busy peer cannot starve the others. A short
+    // read took all there was (later bytes bring a new edge), unless the peer's FIN is behind it.
     for (int round = 0; round < 4 && reading && !silenced && !peer_eof; ++round) {
-      ssize_t got = ::recv(socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+      ssize_t got = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (got < 0) {
         if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          read_drained = true;
+          break;
+        }
         return fail(std::error_code(errno, std::system_category()));
       }
       if (got == 0) {
@@ -293,47 +391,62 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
         return;
       }
       auto n = static_cast<std::size_t>(got);
-      if (auto dst = fwd ? fwd->splice_to.lock() : nullptr) {
-        // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe).
-        // A short read may have stopped just before the peer's FIN (a server's last answer and its close
-        // come together): look once more, so that the bytes and the FIN leave in one segment and the peer
-        // wakes once (HAProxy learns the same from EPOLLRDHUP, which Asio does not ask for).
-        int after = 0;  // 0: more may come; -1: end of stream; else an errno to fail with once forwarded
-        if (n < buffer.size()) {
-          ssize_t more = ::recv(socket.native_handle(), buffer.data() + n, buffer.size() - n, MSG_DONTWAIT);
-          if (more > 0)
-            n += static_cast<std::size_t>(more);
-          else if (more == 0)
-            after = -1;
-          else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            after = errno;
-        }
-        dst->write(ByteView(buffer.data(), n), /*more=*/after == -1);
-        fwd->copied_before_splice += n;
-        handler->on_forwarded(n);
-        if (silenced) return;
-        if (after > 0) return fail(std::error_code(after, std::system_category()));
-        if (after == -1) {
-          peer_eof = true;
-          handler->on_peer_shutdown();
-          // The owner passes the end on at once (a TCP service does); if it did not, the held-back bytes
-          // must not wait for it: TCP_NODELAY set again pushes them.
-          if (!dst->fin_queued && dst->socket.is_open()) {
-            const int one = 1;
-            ::setsockopt(dst->socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          }
-          return;
-        }
-        if (fwd->copied_before_splice >= kSpliceAfter) break;
-      } else if (fwd && fwd->copy_to) {
-        fwd->copy_to->write(ByteView(buffer.data(), n));
-        handler->on_forwarded(n);
-      } else {
-        handler->on_data(ByteView(buffer.data(), n));
-      }
-      if (n < buffer.size()) break;
+      const bool all_there_was = n < buffer.size() && !peer_hung_up;
+      if (all_there_was) read_drained = true;
+      if (!deliver(buffer, n)) return;
+      if (all_there_was || (fwd && fwd->copied_before_splice >= kSpliceAfter)) break;
     }
     start_read();
+  }
+
+  // Hands `n` bytes read to the handler, or to the forwarding destination; false when this connection ended
+  // (failed, closed by its owner, or at the end of stream).
+  bool deliver(std::array<std::uint8_t, 65536>& buffer, std::size_t n) {
+    if (auto dst = fwd ? fwd->splice_to.lock() : nullptr) return copy_forward(buffer, n, *dst);
+    if (fwd && fwd->copy_to) {
+      fwd->copy_to->write(ByteView(buffer.data(), n));
+      handler->on_forwarded(n);
+    } else {
+      handler->on_data(ByteView(buffer.data(), n));
+    }
+    return !silenced;
+  }
+
+  // Forwarding, still below the splice threshold: a copy (a short exchange never needs a pipe). When the
+  // peer's FIN came with the bytes (a server's last answer and its close come together), it is read now, so
+  // that the bytes and the FIN leave in one segment and the peer wakes once (HAProxy does the same on
+  // EPOLLRDHUP).
+  bool copy_forward(std::array<std::uint8_t, 65536>& buffer, std::size_t n, StreamState& dst) {
+    int after = 0;  // 0: more may come; -1: end of stream; else an errno to fail with once forwarded
+    if (n < buffer.size() && peer_hung_up) {
+      ssize_t more = ::recv(fd, buffer.data() + n, buffer.size() - n, MSG_DONTWAIT);
+      if (more > 0)
+        n += static_cast<std::size_t>(more);
+      else if (more == 0)
+        after = -1;
+      else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        after = errno;
+    }
+    dst.write(ByteView(buffer.data(), n), /*more=*/after == -1);
+    fwd->copied_before_splice += n;
+    handler->on_forwarded(n);
+    if (silenced) return false;
+    if (after > 0) {
+      fail(std::error_code(after, std::system_category()));
+      return false;
+    }
+    if (after == -1) {
+      peer_eof = true;
+      handler->on_peer_shutdown();
+      // The owner passes the end on at once (a TCP service does); if it did not, the held-back bytes must
+      // not wait for it: TCP_NODELAY set again pushes them.
+      if (!dst.fin_queued && dst.fd >= 0) {
+        const int one = 1;
+        ::setsockopt(dst.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
+      return false;
+    }
+    return true;
   }
 
   // Sends what it can now; returns false after a failure. `more`: MSG_MORE (see
@@ -342,7 +455,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     sent = 0;
     const int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
     while (sent < data.size()) {
-      ssize_t n = ::send(socket.native_handle(), data.data() + sent, data.size() - sent, flags);
+      ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, flags);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
@@ -371,19 +484,9 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     }
   }
 
+  // The socket took less than it was given (EAGAIN), so it is full: the reactor reports when it is not.
   void wait_writable() {
-    if (write_wait || !connected || !socket.is_open()) return;
-    write_wait = true;
-    socket.async_wait(tcp::socket::wait_write,
-                      [self = shared_from_this()](const boost::system::error_code& ec) {
-                        self->write_wait = false;
-                        if (ec) {
-                          if (ec != asio::error::operation_aborted && self->socket.is_open())
-                            self->fail(to_std(ec));
-                          return;
-                        }
-                        self->flush(true);
-                      });
+    if (connected && fd >= 0) write_wait = true;
   }
 
   // Sends queued bytes; when the queue empties, sends FIN or closes as the owner asked, and (from the loop
@@ -399,7 +502,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       out_offset = 0;
       if (auto reader = fwd ? fwd->resume_reader.lock() : nullptr) {
         fwd->resume_reader.reset();
-        asio::post(socket.get_executor(), [reader] {
+        post([reader] {
           if (reader->silenced || !reader->fwd) return;
           if (auto d = reader->fwd->splice_to.lock()) reader->splice_ready(d);
         });
@@ -407,21 +510,15 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     }
     if (fin_queued && !fin_sent) {
       fin_sent = true;
-      boost::system::error_code ignored;
-      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      ::shutdown(fd, SHUT_WR);
     }
-    if (owner_closed) {
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      return;
-    }
+    if (owner_closed) return close_fd();
     if (notify && !silenced && handler) handler->on_write_drained();
   }
 
+  // Queued bytes wait for the socket to take them (write_wait); with none, the FIN or close goes now.
   void finish_when_drained() {
-    if (!connected) return;
-    if (out_bytes == 0 && !write_wait) return flush(false);
-    wait_writable();
+    if (connected && !write_wait) flush(false);
   }
 };
 
@@ -437,13 +534,13 @@ class AsioStreamConnection final : public StreamConnection {
     // Deliver from the loop, never from inside start(): the contract forbids re-entrant callbacks. Read at
     // once rather than wait for readiness: a client's first bytes (an HTTP request, a ClientHello) are
     // usually there already, and a turn through epoll would queue them behind everything else that is ready.
-    asio::post(s_->socket.get_executor(), [s = s_] { s->read_speculatively(); });
+    s_->post([s = s_] { s->read_speculatively(); });
   }
   void write(ByteView data) override { send(data, false); }
   void write_more(ByteView data) override { send(data, true); }
   void ack_promptly() override {
     const int one = 1;
-    ::setsockopt(s_->socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    ::setsockopt(s_->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   }
   std::size_t write_backlog() const override { return s_->out_bytes; }
   void shutdown_write() override {
@@ -462,24 +559,24 @@ class AsioStreamConnection final : public StreamConnection {
   void reset() override {
     s_->owner_closed = true;
     s_->silenced = true;
-    boost::system::error_code ignored;
-    if (s_->socket.is_open()) {
-      s_->socket.set_option(asio::socket_base::linger(true, 0), ignored);  // close() then sends RST
-      s_->socket.close(ignored);
+    if (s_->fd >= 0) {
+      const linger abort{1, 0};  // close() then sends RST
+      ::setsockopt(s_->fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+      s_->close_fd();
     }
     Bytes().swap(s_->out);
     s_->out_bytes = 0;
   }
   void set_reading(bool enabled) override {
     s_->reading = enabled;
-    if (enabled) asio::post(s_->socket.get_executor(), [s = s_] { s->start_read(); });
+    if (enabled) s_->start_read();
   }
   void forward_to(StreamConnection* destination) override {
     auto& f = s_->forwarding();
     f.splice_to.reset();
     f.copy_to = nullptr;
-    if (auto* asio_destination = dynamic_cast<AsioStreamConnection*>(destination))
-      f.splice_to = asio_destination->s_;
+    if (auto* live_destination = dynamic_cast<AsioStreamConnection*>(destination))
+      f.splice_to = live_destination->s_;
     else
       f.copy_to = destination;
   }
@@ -488,7 +585,7 @@ class AsioStreamConnection final : public StreamConnection {
 
  private:
   void send(ByteView data, bool more) {
-    if (s_->fin_queued || s_->owner_closed || data.empty() || !s_->socket.is_open()) return;
+    if (s_->fin_queued || s_->owner_closed || data.empty() || s_->fd < 0) return;
     s_->write(data, more);
   }
 
@@ -496,9 +593,10 @@ class AsioStreamConnection final : public StreamConnection {
 };
 
 struct ListenerState : std::enable_shared_from_this<ListenerState> {
-  explicit ListenerState(asio::io_context& io) : acceptor(io), io_ref(io) {}
+  ListenerState(asio::io_context& io, boost::intrusive_ptr<StreamReactor> r)
+      : acceptor(io), reactor(std::move(r)) {}
   tcp::acceptor acceptor;
-  asio::io_context& io_ref;
+  boost::intrusive_ptr<StreamReactor> reactor;
   AcceptCallback on_accept;
   bool open = true;
   // What the listener is bound to: every accepted socket's local address, unless it is a wildcard.
@@ -517,22 +615,15 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
 
   void accept_batch() {
     for (int i = 0; i < 64 && open; ++i) {
-      // accept4(2) hands over the peer's address and a non-blocking descriptor: no getpeername. (Asio still
-      // issues one FIONBIO ioctl at the first asynchronous wait: it cannot be told the descriptor is
-      // non-blocking.)
+      // accept4(2) hands over the peer's address and a non-blocking descriptor: no getpeername, no fcntl.
       tcp::endpoint peer;
-      socklen_t length = static_cast<socklen_t>(peer.capacity());
+      auto length = static_cast<socklen_t>(peer.capacity());
       int fd = ::accept4(acceptor.native_handle(), peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
       // EAGAIN ends the batch; EMFILE, ECONNABORTED and friends are transient: try again on the next wake-up.
       if (fd < 0) return;
       peer.resize(length);
-      auto s = std::make_shared<StreamState>(io_ref);
-      boost::system::error_code ec;
-      s->socket.assign(peer.protocol(), fd, ec);
-      if (ec) {
-        ::close(fd);
-        continue;
-      }
+      auto s = std::make_shared<StreamState>(reactor);
+      if (!s->adopt(fd)) continue;
       s->on_established();
       s->peer = from_endpoint(peer);
       if (!bound.ip.is_unspecified()) {
@@ -686,9 +777,12 @@ AsioRuntime::AsioRuntime(asio::io_context& io, AsioRuntimeOptions options)
     : io_(io),
       options_(std::move(options)),
       random_(options_.seed),
-      logger_([this] { return now(); }, options_.log_sink, options_.log_level) {}
+      logger_([this] { return now(); }, options_.log_sink, options_.log_level),
+      streams_(new StreamReactor(io, &StreamState::dispatch)) {}
 
-AsioRuntime::~AsioRuntime() = default;
+AsioRuntime::~AsioRuntime() {
+  streams_->stop();
+}
 
 Instant AsioRuntime::now() const {
   return Instant(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
@@ -744,7 +838,7 @@ void allow_free_bind(int fd, const net::IpAddress& ip, boost::system::error_code
 
 StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const ListenOptions& options,
                                       AcceptCallback on_accept, std::error_code& error) {
-  auto s = std::make_shared<ListenerState>(io_);
+  auto s = std::make_shared<ListenerState>(io_, streams_);
   s->on_accept = std::move(on_accept);
   tcp::endpoint endpoint(to_asio(local.ip), local.port);
   boost::system::error_code ec;
@@ -774,42 +868,51 @@ StreamListenerPtr AsioRuntime::listen(const net::SocketAddress& local, const Lis
   return std::make_unique<AsioListener>(std::move(s));
 }
 
+namespace {
+std::error_code last_error() {
+  return {errno, std::system_category()};
+}
+
+// A non-blocking socket(2) and connect(2), watched from then on; its outcome comes as the reactor's first
+// event (StreamState::finish_connect), or at once from the loop when the kernel settled it in the call.
+std::error_code start_connect(const std::shared_ptr<StreamState>& s, const tcp::endpoint& target,
+                              const ConnectOptions& options) {
+  int fd = ::socket(target.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return last_error();
+  auto fail = [fd] {
+    std::error_code e = last_error();
+    ::close(fd);
+    return e;
+  };
+  if (options.source) {
+    const tcp::endpoint from(to_asio(*options.source), 0);
+    if (::bind(fd, from.data(), static_cast<socklen_t>(from.size())) != 0) return fail();
+  }
+  const int zero = 0;
+  if (options.delay_ack) ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);
+  int rc = ::connect(fd, target.data(), static_cast<socklen_t>(target.size()));
+  if (rc != 0 && errno != EINPROGRESS) return fail();
+  s->delay_ack = options.delay_ack;
+  s->connecting = rc != 0;
+  if (!s->adopt(fd)) return std::make_error_code(std::errc::too_many_files_open);
+  if (rc == 0)
+    s->post([s] {
+      if (!s->silenced) s->established_by_connect();
+    });
+  return {};
+}
+}  // namespace
+
 StreamConnectionPtr AsioRuntime::connect(const net::SocketAddress& remote, StreamHandler& handler,
                                          const ConnectOptions& options) {
-  auto s = std::make_shared<StreamState>(io_);
+  auto s = std::make_shared<StreamState>(streams_);
   s->handler = &handler;
   s->started = true;
   s->peer = remote;
-  using quick_ack = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>;
-  if (options.source || options.delay_ack) {
-    boost::system::error_code ec;
-    const tcp::endpoint target(to_asio(remote.ip), remote.port);
-    s->socket.open(target.protocol(), ec);
-    if (!ec && options.source) s->socket.bind(tcp::endpoint(to_asio(*options.source), 0), ec);
-    if (!ec && options.delay_ack) s->socket.set_option(quick_ack(false), ec);
-    if (ec) {
-      // Report from the loop, never from inside connect().
-      asio::post(io_, [s, reason = to_std(ec)] {
-        if (!s->silenced) s->fail(reason);
-      });
-      return std::make_unique<AsioStreamConnection>(std::move(s));
-    }
-  }
-  s->socket.async_connect(tcp::endpoint(to_asio(remote.ip), remote.port),
-                          [s, delay_ack = options.delay_ack](const boost::system::error_code& ec) {
-                            if (s->silenced) return;
-                            if (ec) return s->fail(to_std(ec));
-                            if (delay_ack) {
-                              // The handshake left delayed-ACK mode; go back to it.
-                              boost::system::error_code ignored;
-                              s->socket.set_option(quick_ack(false), ignored);
-                            }
-                            s->on_established();
-                            s->handler->on_connected();
-                            if (s->silenced) return;
-                            s->start_read();
-                            if (s->out_bytes > 0 || s->fin_queued) s->finish_when_drained();
-                          });
+  if (std::error_code error = start_connect(s, tcp::endpoint(to_asio(remote.ip), remote.port), options))
+    s->post([s, error] {  // reported from the loop, never from inside connect()
+      if (!s->silenced) s->fail(error);
+    });
   return std::make_unique<AsioStreamConnection>(std::move(s));
 }
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <deque>
 #include <functional>
 #include <map>
@@ -14,6 +15,8 @@
 #include "engine/runtime/runtime.h"
 
 namespace metalgate::runtime::asio_live {
+
+class StreamReactor;
 
 struct AsioRuntimeOptions {
   std::uint64_t seed = 1;
@@ -61,7 +64,9 @@ class AsioRuntime final : public Runtime {
   SeededRandom random_;
   Logger logger_;
   std::deque<std::function<void()>> background_;
-  std::unique_ptr<class Handovers> handovers_;  // nftables rules, while an address is handed over
+  std::unique_ptr<class Handovers> handovers_;
+  boost::intrusive_ptr<StreamReactor> streams_;  // TCP connections' readiness (stream_reactor.h)  // nftables
+                                                 // rules, while an address is handed over
   // Pending background work is work: the io_context must not stop as idle while some waits.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> background_work_;
 };
