@@ -309,7 +309,7 @@ void HttpSession::advance() {
     if (client_shut_) reply_error(400, termination::kClientAbortRequest);
     return;
   }
-  t_head_ = rt_.now();
+  x().t_head_ = rt_.now();
   if (outcome == http::ParseOutcome::kError) {
     ++proxy_.counters().bad_requests;
     fe_stats_.request_errors.add();
@@ -373,8 +373,8 @@ void HttpSession::handle_request() {
   status_ = 0;
   bytes_out_ = 0;
   term_ = termination::kNormal;
-  retries_ = 0;
-  connect_attempts_ = 0;
+  x().retries_ = 0;
+  x().connect_attempts_ = 0;
   logged_ = false;
   backend_ = nullptr;
   dispatched_ = false;
@@ -475,7 +475,7 @@ void HttpSession::redirect(std::string_view scheme, std::string_view authority, 
 void HttpSession::dispatch() {
   dispatched_ = true;
   const net::IpAddress client_ip = client_->peer_address().ip;
-  t_dispatched_ = rt_.now();
+  x().t_dispatched_ = rt_.now();
   cookie_valid_ = false;
   server_.reset();
   if (backend_->config().cookie) {
@@ -526,18 +526,18 @@ void HttpSession::connect_server() {
   if (!conn_) return open_server_connection(/*retry=*/false);
   conn_->attach(this);
   ++conn_->uses;
-  t_connected_ = rt_.now();
+  x().t_connected_ = rt_.now();
   enter(Phase::kExchange);
   send_request_head();
 }
 
 void HttpSession::open_server_connection(bool retry) {
   if (retry) {
-    ++retries_;
+    ++x().retries_;
     ++proxy_.counters().connect_retries;  // a resend after a reused connection failed too, as HAProxy counts
     count_on_server([](stats::ServiceCounters& c) { c.retries.add(); });
   }
-  ++connect_attempts_;
+  ++x().connect_attempts_;
   enter(Phase::kConnecting);
   conn_ = backend_->open(*server_, this, /*we_speak_first=*/true);
   set_server_deadline(to_duration(backend_->config().timeouts.connect));
@@ -545,7 +545,7 @@ void HttpSession::open_server_connection(bool retry) {
 
 void HttpSession::on_server_connected() {
   if (phase_ != Phase::kConnecting) return;
-  t_connected_ = rt_.now();
+  x().t_connected_ = rt_.now();
   enter(Phase::kExchange);
   ++conn_->uses;
   send_request_head();
@@ -779,7 +779,7 @@ void HttpSession::server_data(ByteView data) {
     break;
   }
   resp_head_done_ = true;
-  t_response_ = rt_.now();
+  x().t_response_ = rt_.now();
   status_ = x().resp_.status;
   x().out_.clear();
   if (x().resp_.status == 101 && is_upgrade_ && !x().websocket_key_.empty() &&
@@ -1109,9 +1109,9 @@ void HttpSession::retry_or_fail(std::string_view why) {
     conn_->attach(nullptr);
     conn_.reset();
   }
-  if (connect_attempts_ <= bc.timeouts.connect_retries) {
+  if (x().connect_attempts_ <= bc.timeouts.connect_retries) {
     // The last retry goes to another server when there is one (HAProxy's option redispatch).
-    if (connect_attempts_ == bc.timeouts.connect_retries && backend_->servers().size() > 1) {
+    if (x().connect_attempts_ == bc.timeouts.connect_retries && backend_->servers().size() > 1) {
       bool all_full = false;
       if (auto other = backend_->choose(client_->peer_address().ip, &all_full, server_);
           other && *other != *server_) {
@@ -1300,18 +1300,20 @@ void HttpSession::log_request() {
 
 AccessRecord HttpSession::record() const {
   const runtime::Instant now = rt_.now();
+  const Exchange& e = x();
   AccessRecord r;
   auto since = [&](runtime::Instant from, runtime::Instant to) { return ms_between(from, to); };
-  r.t_request = t_head_ >= t_start_ ? since(t_start_, t_head_) : -1;
-  const bool dispatched = t_dispatched_ >= t_head_ && server_.has_value();
+  r.t_request = e.t_head_ >= t_start_ ? since(t_start_, e.t_head_) : -1;
+  const bool dispatched = e.t_dispatched_ >= e.t_head_ && server_.has_value();
   r.t_queue = dispatched ? 0 : -1;
-  r.t_connect = dispatched && t_connected_ >= t_dispatched_ ? since(t_dispatched_, t_connected_) : -1;
-  r.t_response = resp_head_done_ && t_response_ >= t_connected_ ? since(t_connected_, t_response_) : -1;
+  r.t_connect = dispatched && e.t_connected_ >= e.t_dispatched_ ? since(e.t_dispatched_, e.t_connected_) : -1;
+  r.t_response =
+      resp_head_done_ && e.t_response_ >= e.t_connected_ ? since(e.t_connected_, e.t_response_) : -1;
   r.t_active = since(t_start_, now);
   r.status = status_;
   r.bytes = bytes_out_;
   r.termination = term_;
-  r.retries = retries_;
+  r.retries = e.retries_;
   return r;
 }
 
