@@ -193,8 +193,20 @@ class H2Upstream : public ::testing::Test {
     server.reset();
   }
 
+  // A client's WebSocket Upgrade for /chat, once the head of its answer has come (or 5 s have passed).
+  TestClient& upgrade_to_websocket() {
+    clients_ = w.send_on_new_clients(
+        1,
+        "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    TestClient& c = *clients_[0];
+    w.world.run_until([&] { return c.received.find("\r\n\r\n") != std::string::npos; }, 5s);
+    return c;
+  }
+
   ProxyWorld w;
   std::unique_ptr<TestH2Server> server;
+  std::vector<std::unique_ptr<TestClient>> clients_;
 };
 
 TEST_F(H2Upstream, RequestsOfManyClientsAreStreamsOfOneConnectionToTheServer) {
@@ -297,12 +309,7 @@ TEST_F(H2Upstream, AfterTheServerEndsItsConnectionTheNextRequestOpensANewOne) {
 // RFC 8441 the other way: an HTTP/1.1 client's WebSocket Upgrade reaches an HTTP/2 pod as an extended
 // CONNECT on the shared connection, and the pod's 200 comes back as the 101 with the key's accept.
 TEST_F(H2Upstream, AWebSocketUpgradeIsAnExtendedConnectToTheServerAndTunnelsBothWays) {
-  auto clients = w.send_on_new_clients(
-      1,
-      "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-  TestClient& c = *clients[0];
-  w.world.run_until([&] { return c.received.find("\r\n\r\n") != std::string::npos; }, 5s);
+  TestClient& c = upgrade_to_websocket();
   EXPECT_THAT(c.received, ::testing::StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
   EXPECT_THAT(c.received, ::testing::HasSubstr("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
   EXPECT_THAT(c.received, ::testing::HasSubstr("sec-websocket-protocol: chat\r\n"));
@@ -331,13 +338,10 @@ class H2UpstreamToAServerThatAnswersThePrefaceFirst : public H2Upstream {
 
 // The extended CONNECT waits for the server's SETTINGS; when they come with nothing after them (their ACK
 // of ours in the same read), it must still leave then, not with the server's next bytes, which never come.
+// (Here the in-memory world's write-drained callback would flush it anyway; live, where none comes, the
+// h2 pod of proxy.live_ws_h2 answers this way and showed it.)
 TEST_F(H2UpstreamToAServerThatAnswersThePrefaceFirst, AWebSocketUpgradeLeavesAsSoonAsTheServersSettingsCome) {
-  auto clients = w.send_on_new_clients(
-      1,
-      "GET /chat HTTP/1.1\r\nHost: grpc.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-  TestClient& c = *clients[0];
-  w.world.run_until([&] { return c.received.find("\r\n\r\n") != std::string::npos; }, 5s);
+  TestClient& c = upgrade_to_websocket();
   EXPECT_THAT(c.received, ::testing::StartsWith("HTTP/1.1 101 Switching Protocols\r\n"));
   ASSERT_EQ(server->seen.size(), 1u);
   EXPECT_EQ(server->seen.begin()->second.request.protocol, "websocket");

@@ -39,41 +39,42 @@ struct SocketPair {
   }
 };
 
-void run_briefly(boost::asio::io_context& io) {
-  io.restart();
-  io.run_for(std::chrono::milliseconds(50));
-}
-
-TEST(StreamReactor, ReportsReadinessOnceAtFirstThenAtEachNewEdge) {
+class LiveStreamReactor : public ::testing::Test {
+ protected:
+  void TearDown() override { reactor->stop(); }
+  void run_briefly() {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(50));
+  }
   boost::asio::io_context io;
-  boost::intrusive_ptr<StreamReactor> reactor(new StreamReactor(io, &record));
+  boost::intrusive_ptr<StreamReactor> reactor{new StreamReactor(io, &record)};
+};
+
+TEST_F(LiveStreamReactor, ReportsReadinessOnceAtFirstThenAtEachNewEdge) {
   SocketPair pair;
   Owner owner;
   ASSERT_FALSE(reactor->watch(pair.a, &owner));
-  run_briefly(io);
+  run_briefly();
   ASSERT_EQ(owner.events.size(), 1u);  // writable from the start
   EXPECT_TRUE(owner.events[0] & EPOLLOUT);
   EXPECT_FALSE(owner.events[0] & EPOLLIN);
-  run_briefly(io);
+  run_briefly();
   EXPECT_EQ(owner.events.size(), 1u);  // edge-triggered: nothing new, nothing reported
   ASSERT_EQ(::write(pair.b, "x", 1), 1);
-  run_briefly(io);
+  run_briefly();
   ASSERT_EQ(owner.events.size(), 2u);
   EXPECT_TRUE(owner.events[1] & EPOLLIN);
   ::shutdown(pair.b, SHUT_WR);
-  run_briefly(io);
+  run_briefly();
   ASSERT_EQ(owner.events.size(), 3u);
   EXPECT_TRUE(owner.events[2] & EPOLLRDHUP);
-  reactor->stop();
 }
 
-TEST(StreamReactor, AForgottenDescriptorIsNotReportedEvenWhenItsNumberIsReusedAtOnce) {
-  boost::asio::io_context io;
-  boost::intrusive_ptr<StreamReactor> reactor(new StreamReactor(io, &record));
+TEST_F(LiveStreamReactor, AForgottenDescriptorIsNotReportedEvenWhenItsNumberIsReusedAtOnce) {
   SocketPair first;
   Owner gone, next;
   ASSERT_FALSE(reactor->watch(first.a, &gone));
-  run_briefly(io);
+  run_briefly();
   gone.events.clear();
   // Readable now; forgotten and closed before the loop gathers it, and its number given to a new socket
   // that has nothing to read.
@@ -85,39 +86,33 @@ TEST(StreamReactor, AForgottenDescriptorIsNotReportedEvenWhenItsNumberIsReusedAt
   SocketPair second;
   ASSERT_EQ(second.a, number);
   ASSERT_FALSE(reactor->watch(second.a, &next));
-  run_briefly(io);
+  run_briefly();
   EXPECT_TRUE(gone.events.empty());
   ASSERT_EQ(next.events.size(), 1u);
   EXPECT_FALSE(next.events[0] & EPOLLIN);
-  reactor->stop();
 }
 
-TEST(StreamReactor, NothingIsReportedAfterStop) {
-  boost::asio::io_context io;
-  boost::intrusive_ptr<StreamReactor> reactor(new StreamReactor(io, &record));
+TEST_F(LiveStreamReactor, NothingIsReportedAfterStop) {
   SocketPair pair;
   Owner owner;
   ASSERT_FALSE(reactor->watch(pair.a, &owner));
   reactor->stop();
   ASSERT_EQ(::write(pair.b, "x", 1), 1);
-  run_briefly(io);
+  run_briefly();
   EXPECT_TRUE(owner.events.empty());
   EXPECT_TRUE(reactor->watch(pair.b, &owner));  // refused
 }
 
-TEST(StreamReactor, ManyReadyAtOnceAreAllReported) {
-  boost::asio::io_context io;
-  boost::intrusive_ptr<StreamReactor> reactor(new StreamReactor(io, &record));
+TEST_F(LiveStreamReactor, ManyReadyAtOnceAreAllReported) {
   std::vector<SocketPair> pairs(300);  // more than the four batches of 64 one pass gathers
   std::vector<Owner> owners(pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i)
     ASSERT_FALSE(reactor->watch(pairs[i].a, &owners[i]));
-  run_briefly(io);
+  run_briefly();
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     ASSERT_EQ(owners[i].events.size(), 1u) << i;
     EXPECT_TRUE(owners[i].events[0] & EPOLLOUT);
   }
-  reactor->stop();
 }
 
 }  // namespace
