@@ -98,9 +98,9 @@ def call(proxy, authority, ca_path, events_path, mode):
 
     def messages():
         for m in (b"a", b"b", b"c"):
+            sent.clear()  # before the message leaves: its answer may come before the next one is asked for
             outbox.append(m)
             yield m
-            sent.clear()
             if not sent.wait(5):
                 return
 
