@@ -240,6 +240,24 @@ TEST_P(RuntimeContract, AWriteThatQueuedIsFollowedByDrainedOnceTheQueueIsEmpty) 
   ASSERT_TRUE(w().run_until([&] { return p->server_rec.data.size() == big.size(); }, 20s));
 }
 
+// close() flushes: an owner that closes while its writes are queued (here from inside on_data, while the
+// peer is reading, so readiness to read and to write come together) still gets every byte out, then the FIN.
+TEST_P(RuntimeContract, ACloseWhileWritesAreQueuedStillSendsThemAllThenTheFin) {
+  auto p = open_pair({w().addr_b(), 0});
+  ASSERT_TRUE(p);
+  const std::string big(8 << 20, 'q');
+  p->server->write(as_bytes(big));
+  ASSERT_GT(p->server->write_backlog(), 0u) << "the write must queue for this test to say anything";
+  p->client_rec.on_bytes = [&, said = false](ByteView) mutable {
+    if (!said) p->client->write(as_bytes("bye"));
+    said = true;
+  };
+  p->server_rec.on_bytes = [&](ByteView) { p->server->close(); };
+  ASSERT_TRUE(w().run_until([&] { return p->client_rec.peer_shutdown || p->client_rec.closed; }, 20s));
+  EXPECT_EQ(p->client_rec.data.size(), big.size());
+  EXPECT_TRUE(p->client_rec.peer_shutdown) << "a FIN after the bytes, not a reset";
+}
+
 TEST_P(RuntimeContract, SecondListenerOnTheSameAddressIsRefused) {
   std::error_code ec;
   auto first = w().b().listen(

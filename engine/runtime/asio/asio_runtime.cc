@@ -209,7 +209,8 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
       if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_hung_up = true;
       if (may_read()) read_ready();
     }
-    if (silenced || fd < 0 || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    // Writing goes on after the owner closed (silenced): close() flushes what it queued, then the FIN.
+    if (fd < 0 || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     if (write_wait) {
       write_wait = false;
       flush(true);
