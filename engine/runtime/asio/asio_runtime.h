@@ -64,9 +64,8 @@ class AsioRuntime final : public Runtime {
   SeededRandom random_;
   Logger logger_;
   std::deque<std::function<void()>> background_;
-  std::unique_ptr<class Handovers> handovers_;
-  boost::intrusive_ptr<StreamReactor> streams_;  // TCP connections' readiness (stream_reactor.h)  // nftables
-                                                 // rules, while an address is handed over
+  std::unique_ptr<class Handovers> handovers_;   // nftables rules, while an address is handed over
+  boost::intrusive_ptr<StreamReactor> streams_;  // TCP connections' readiness (stream_reactor.h)
   // Pending background work is work: the io_context must not stop as idle while some waits.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> background_work_;
 };

@@ -63,8 +63,9 @@ void StreamReactor::wait() {
                       });
 }
 
-// Asio's loop reports the set at each new event in it (edge-triggered), so everything gathered is handled
-// now; past a few full batches, the rest waits behind the loop's other work.
+// Asio re-arms its watch of the set at each wait (an epoll_ctl that reports it again while anything in it is
+// ready), and reports it at each new event; past a few full batches, the rest waits behind the loop's other
+// work.
 void StreamReactor::gather() {
   std::array<epoll_event, 64> events;
   for (int pass = 0; pass < 4; ++pass) {
