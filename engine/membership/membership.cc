@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <numeric>
@@ -114,8 +115,30 @@ class Reader {
 Membership::Membership(std::string self, net::SocketAddress self_address, MembershipConfig config,
                        std::uint64_t seed)
     : self_(std::move(self)), config_(config), random_(seed) {
-  self_member_ = &(members_[self_] = Member{self_, self_address, 0, MemberState::kAlive});
+  self_member_ = &add(Member{self_, self_address, 0, MemberState::kAlive});
   self_member_->runs_proxy = config_.runs_proxy;
+}
+
+const Member* Membership::find(std::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+Member* Membership::find(std::string_view name) {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+Member& Membership::member(std::string_view name) {
+  Member* m = find(name);
+  if (!m) std::abort();  // a name taken from members_ or the probe round, both only ever grow
+  return *m;
+}
+
+Member& Membership::add(const Member& m) {
+  auto [it, fresh] = members_.try_emplace(m.name, m);
+  if (fresh) by_name_.emplace(it->first, &it->second);
+  return it->second;
 }
 
 namespace {
@@ -141,13 +164,13 @@ void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Ins
   view_grew_ = now;
   next_probe_ = now;
   next_reconnect_ = now + config_.reconnect_interval;
-  gossip(members_[self_]);
+  gossip(*self_member_);
   handle_timeout(now);
 }
 
 void Membership::set_ready(runtime::Instant now) {
   (void)now;
-  Member& me = members_[self_];
+  Member& me = *self_member_;
   if (me.ready) return;
   me.ready = true;
   ++view_version_;
@@ -158,7 +181,7 @@ void Membership::set_ready(runtime::Instant now) {
 void Membership::leave(runtime::Instant now) {
   (void)now;
   if (left_) return;
-  Member& me = members_[self_];
+  Member& me = *self_member_;
   set_state(me, MemberState::kLeft, "graceful leave");
   gossip(me);
   // Everyone hears it directly: the next owner takes over without waiting for failure detection.
@@ -200,8 +223,12 @@ void Membership::gossip(const Member& m) {
 }
 
 bool Membership::apply(const Member& u, runtime::Instant now, const std::string& reason) {
-  if (u.name == self_) {
-    Member& me = members_[self_];
+  return apply(u, find(u.name), now, reason);
+}
+
+bool Membership::apply(const Member& u, Member* known, runtime::Instant now, const std::string& reason) {
+  if (known == self_member_) {
+    Member& me = *self_member_;
     // Suspected, declared dead, or said to have left (a restart after a graceful leave): refute.
     if (left_ || u.state == MemberState::kAlive) return false;
     if (u.incarnation < me.incarnation) return false;
@@ -210,12 +237,11 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
     gossip(me);
     return false;
   }
-  auto it = members_.find(u.name);
-  if (it == members_.end()) {
+  if (!known) {
     Member m = u;
     auto state = m.state;
     m.state = MemberState::kDead;  // placeholder so set_state reports the transition
-    auto& stored = members_[u.name] = m;
+    auto& stored = add(m);
     if (state == MemberState::kDead) {
       stored.state = state;  // learned of a member already gone: remember it, no event
     } else {
@@ -226,7 +252,7 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
     gossip(stored);
     return true;
   }
-  Member& e = it->second;
+  Member& e = *known;
   bool gone = e.state == MemberState::kDead || e.state == MemberState::kLeft;
   bool accept = false;
   switch (u.state) {
@@ -252,7 +278,10 @@ bool Membership::apply(const Member& u, runtime::Instant now, const std::string&
   if (e.ready != u.ready || e.runs_proxy != u.runs_proxy) ++view_version_;
   e.ready = u.ready;
   e.runs_proxy = u.runs_proxy;
-  if (u.state == MemberState::kAlive) e.address = u.address;
+  if (u.state == MemberState::kAlive) {
+    if (!(e.address == u.address)) seed_known_.clear();
+    e.address = u.address;
+  }
   bool rejoined = gone && u.state == MemberState::kAlive;
   set_state(e, u.state, rejoined ? "rejoined" : reason);
   if (u.state == MemberState::kSuspect)
@@ -406,15 +435,13 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
   Member about_sender{sender, from, sender_incarnation,
                       kind == Kind::kLeave ? MemberState::kLeft : MemberState::kAlive};
   set_flags(about_sender, sender_flags);
-  auto known = members_.find(sender);
-  const bool stranger = known == members_.end() || known->second.state == MemberState::kDead ||
-                        known->second.state == MemberState::kLeft;
-  if (!apply(about_sender, now, kind == Kind::kLeave ? "left" : "")) {
+  Member* known = find(sender);  // the one lookup of the sender: members_ nodes stay put
+  const bool stranger = !known || known->state == MemberState::kDead || known->state == MemberState::kLeft;
+  if (!apply(about_sender, known, now, kind == Kind::kLeave ? "left" : "")) {
     // A member we hold as gone talks to us: tell it, so it can refute with a higher incarnation.
-    auto it = members_.find(sender);
-    if (it != members_.end() && kind != Kind::kLeave &&
-        (it->second.state == MemberState::kDead || it->second.state == MemberState::kLeft))
-      gossip(it->second);
+    if (known && kind != Kind::kLeave &&
+        (known->state == MemberState::kDead || known->state == MemberState::kLeft))
+      gossip(*known);
   }
   if (!updates.empty()) {
     const std::string reason = "gossip from " + sender;
@@ -448,18 +475,22 @@ void Membership::on_datagram(const net::SocketAddress& from, runtime::ByteView p
       break;
   }
   // A newcomer (or a member back from the dead) gets our whole view at once, and so does whoever asks.
-  const bool alive = members_.at(sender).state == MemberState::kAlive;
+  const bool alive = (known ? *known : member(sender)).state == MemberState::kAlive;
   if (alive && (kind == Kind::kPull || (stranger && kind != Kind::kView))) send_view(sender, from, now);
 }
 
 void Membership::knock_on_seeds(bool unknown_only) {
-  std::set<net::SocketAddress> known;
-  if (unknown_only)
-    for (const auto& [name, m] : members_)
-      known.insert(m.address);
   std::vector<const net::SocketAddress*> chosen;
-  for (const auto& s : seeds_)
-    if (!known.contains(s)) chosen.push_back(&s);
+  if (seed_known_.size() != seeds_.size()) seed_known_.assign(seeds_.size(), false);
+  std::set<net::SocketAddress> known;  // every member's address, built only while a seed is not known
+  for (std::size_t i = 0; i < seeds_.size(); ++i) {
+    if (unknown_only && seed_known_[i]) continue;
+    if (unknown_only && known.empty())
+      for (const auto& [name, m] : members_)
+        known.insert(m.address);
+    if (unknown_only) seed_known_[i] = known.contains(seeds_[i]);
+    if (!unknown_only || !seed_known_[i]) chosen.push_back(&seeds_[i]);
+  }
   for (std::size_t i = 0; i < chosen.size() && i < config_.seeds_per_round; ++i)
     std::swap(chosen[i], chosen[i + random_.below(chosen.size() - i)]);
   chosen.resize(std::min(chosen.size(), config_.seeds_per_round));
@@ -469,37 +500,35 @@ void Membership::knock_on_seeds(bool unknown_only) {
   }
 }
 
-std::string Membership::next_probe_target() {
-  auto live = [&](const std::string& n) {
-    auto it = members_.find(n);
-    return it != members_.end() && n != self_ &&
-           (it->second.state == MemberState::kAlive || it->second.state == MemberState::kSuspect);
+Member* Membership::next_probe_target() {
+  auto live = [&](const Member* m) {
+    return m != self_member_ && (m->state == MemberState::kAlive || m->state == MemberState::kSuspect);
   };
   while (!round_.empty() && !live(round_.back()))
     round_.pop_back();
   if (round_.empty()) {
-    for (const auto& [name, m] : members_)
-      if (live(name)) round_.push_back(name);
+    for (auto& [name, m] : members_)
+      if (live(&m)) round_.push_back(&m);
     for (std::size_t i = round_.size(); i > 1; --i)
       std::swap(round_[i - 1], round_[random_.below(i)]);
   }
-  if (round_.empty()) return {};
-  std::string t = round_.back();
+  if (round_.empty()) return nullptr;
+  Member* t = round_.back();
   round_.pop_back();
   return t;
 }
 
 void Membership::start_probe(runtime::Instant now) {
-  std::string target = next_probe_target();
-  if (target.empty()) {
+  const Member* target = next_probe_target();
+  if (!target) {
     knock_on_seeds();  // nobody known yet
     return;
   }
   std::uint32_t seq = ++seq_;
-  send(Kind::kPing, members_[target].address, seq);
-  if (pulling_) send(Kind::kPull, members_[target].address, ++seq_);
+  send(Kind::kPing, target->address, seq);
+  if (pulling_) send(Kind::kPull, target->address, ++seq_);
   ++probes_;
-  probe_ = Probe{target, seq, now + config_.probe_timeout, now + config_.probe_interval, false};
+  probe_ = Probe{target->name, seq, now + config_.probe_timeout, now + config_.probe_interval, false};
 }
 
 void Membership::handle_timeout(runtime::Instant now) {
@@ -510,7 +539,7 @@ void Membership::handle_timeout(runtime::Instant now) {
     }
     std::string name = it->first;
     it = suspect_deadlines_.erase(it);
-    Member& m = members_[name];
+    Member& m = member(name);
     if (m.state != MemberState::kSuspect) continue;
     set_state(m, MemberState::kDead, "suspicion not refuted");
     gossip(m);
@@ -520,7 +549,7 @@ void Membership::handle_timeout(runtime::Instant now) {
       ++it;
       continue;
     }
-    send(Kind::kPing, members_[it->first].address, ++seq_);
+    send(Kind::kPing, member(it->first).address, ++seq_);
     it = suspect_rechecks_.erase(it);
   }
   for (auto it = relays_.begin(); it != relays_.end();)
@@ -539,12 +568,12 @@ void Membership::handle_timeout(runtime::Instant now) {
     for (std::size_t i = helpers.size(); i > 1; --i)
       std::swap(helpers[i - 1], helpers[random_.below(i)]);
     helpers.resize(std::min<std::size_t>(helpers.size(), static_cast<std::size_t>(config_.indirect_probes)));
-    const Member& t = members_[probe_->target];
+    const Member& t = member(probe_->target);
     for (const auto& h : helpers)
-      send(Kind::kPingReq, members_[h].address, probe_->seq, t.name, t.address);
+      send(Kind::kPingReq, member(h).address, probe_->seq, t.name, t.address);
   }
   if (probe_ && now >= probe_->final_deadline) {
-    Member& t = members_[probe_->target];
+    Member& t = member(probe_->target);
     if (t.state == MemberState::kAlive) {
       set_state(t, MemberState::kSuspect, "no ack, direct or indirect");
       suspect(t, now);

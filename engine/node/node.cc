@@ -141,12 +141,11 @@ std::shared_ptr<const proxy::ProxyConfig> Node::serving_config(const Configurati
 }
 
 void Node::follow_proxy_peers() {
-  const auto& members = layer2_->membership().core().members();
   std::vector<l4::ProxyPeer> peers;
-  for (const auto& name : layer2_->membership().core().live_members()) {
-    auto it = members.find(name);
-    if (name != spec_.name && it != members.end() && it->second.runs_proxy)
-      peers.push_back({name, it->second.address.ip});
+  for (const auto& [name, m] : layer2_->membership().core().members()) {
+    const bool live =
+        m.state == membership::MemberState::kAlive || m.state == membership::MemberState::kSuspect;
+    if (live && name != spec_.name && m.runs_proxy) peers.push_back({name, m.address.ip});
   }
   std::sort(peers.begin(), peers.end(), [](const auto& a, const auto& b) { return a.node < b.node; });
   if (peers == proxy_peers_ || !proxy_) return;

@@ -128,9 +128,8 @@ bool Layer2Node::eligible(const std::string& node, const Layer2Assignment& a) co
   config::Labels undescribed;  // a member the configuration does not describe has its name only
   if (it == config_.node_labels.end()) undescribed.emplace("kubernetes.io/hostname", node);
   const config::Labels& labels = it == config_.node_labels.end() ? undescribed : it->second;
-  const auto& members = membership_->core().members();
-  auto member = members.find(node);
-  const bool runs_proxy = member != members.end() && member->second.runs_proxy;
+  const membership::Member* member = membership_->core().find(node);
+  const bool runs_proxy = member && member->runs_proxy;
   return may_announce(a, {node, labels, runs_proxy});
 }
 
@@ -202,10 +201,9 @@ void Layer2Node::apply(bool membership_changed, bool restart_bursts) {
 }
 
 std::optional<net::IpAddress> Layer2Node::left_gracefully(const std::string& node) const {
-  const auto& members = membership_->core().members();
-  auto it = members.find(node);
-  if (it == members.end() || it->second.state != membership::MemberState::kLeft) return std::nullopt;
-  return it->second.address.ip;
+  const membership::Member* member = membership_->core().find(node);
+  if (!member || member->state != membership::MemberState::kLeft) return std::nullopt;
+  return member->address.ip;
 }
 
 void Layer2Node::start_handovers(const std::map<net::IpAddress, std::string>& before) {
@@ -228,12 +226,11 @@ void Layer2Node::start_handovers(const std::map<net::IpAddress, std::string>& be
 }
 
 void Layer2Node::end_handovers() {
-  const auto& members = membership_->core().members();
   std::optional<runtime::Instant> next;
   for (auto it = handovers_.begin(); it != handovers_.end();) {
     const auto owner = owners_.find(it->first);
-    const auto member = members.find(it->second.from);
-    const bool returned = member != members.end() && member->second.state != membership::MemberState::kLeft;
+    const membership::Member* member = membership_->core().find(it->second.from);
+    const bool returned = member && member->state != membership::MemberState::kLeft;
     const bool done = runtime_.now() >= it->second.until || returned || owner == owners_.end() ||
                       owner->second != config_.name;
     if (!done) {

@@ -311,6 +311,37 @@ TEST(Membership, ANodeAloneKnocksOnAFewOfItsSeedsARoundNotOnAll) {
   EXPECT_EQ(m.take_outgoing().size(), 6u);  // the next round, three more at random
 }
 
+TEST(Membership, ASeedIsKnockedOnAgainOnceTheMemberAtItsAddressMovesAway) {
+  const auto at = [](int i) { return ColdStartHub::at(i); };
+  const auto now = runtime::Instant{};
+  const auto reconnect = MembershipConfig{}.reconnect_interval;
+  Membership m("a", at(1), {}, 1);
+  m.join({at(2), at(3), at(4)}, now);
+  (void)m.take_outgoing();
+  auto hear_from_b = [&](const net::SocketAddress& from, bool ready) {
+    Membership b("b", from, {}, 2);
+    if (ready) b.set_ready(now);  // a newer incarnation, so its new address is taken
+    b.join({at(1)}, now);
+    for (const auto& d : b.take_outgoing())
+      if (d.to == at(1)) m.on_datagram(from, d.payload, now);
+    (void)m.take_outgoing();
+  };
+  auto knocked_at = [&](runtime::Instant t) {
+    m.handle_timeout(t);
+    std::set<net::SocketAddress> to;
+    for (const auto& d : m.take_outgoing())
+      to.insert(d.to);
+    return to;
+  };
+  hear_from_b(at(2), false);
+  auto first = knocked_at(now + reconnect);
+  EXPECT_TRUE(first.contains(at(3)) && first.contains(at(4)));
+  hear_from_b(at(9), true);  // b restarted elsewhere: nobody is known at at(2) any more
+  auto second = knocked_at(now + 2 * reconnect);
+  EXPECT_TRUE(second.contains(at(2)));
+  EXPECT_TRUE(second.contains(at(3)) && second.contains(at(4)));
+}
+
 TEST(Membership, ANewcomerLearnsTheWholeViewFromTheFirstMemberItReaches) {
   const auto now = runtime::Instant{};
   Membership hub("hub", ColdStartHub::at(0), {}, 1);
