@@ -18,6 +18,16 @@ proxy::L4ServiceConfig config_on_node(const proxy::L4ServiceConfig& config, cons
   return out;
 }
 
+std::shared_ptr<const proxy::L4ServiceConfig> config_on_node(
+    std::shared_ptr<const proxy::L4ServiceConfig> config, const std::string& node) {
+  const auto& servers = config->backend.servers;
+  const auto ready = std::count_if(servers.begin(), servers.end(), [](const auto& s) { return s.ready; });
+  const bool all_kept =
+      !config->local_only && (ready == 0 || static_cast<std::size_t>(ready) == servers.size());
+  if (config->service.empty() || all_kept) return config;
+  return std::make_shared<const proxy::L4ServiceConfig>(config_on_node(*config, node));
+}
+
 proxy::ProxyConfig forwarding_only(proxy::ProxyConfig config) {
   config.frontends.clear();
   config.monitor = {};

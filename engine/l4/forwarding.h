@@ -4,6 +4,7 @@
 // terminate. A ConfigMap's port keeps every server it was built with.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@
 namespace metalgate::l4 {
 
 proxy::L4ServiceConfig config_on_node(const proxy::L4ServiceConfig& config, const std::string& node);
+// The same, shared: `config` itself when the node changes nothing (the common case), else a copy.
+std::shared_ptr<const proxy::L4ServiceConfig> config_on_node(
+    std::shared_ptr<const proxy::L4ServiceConfig> config, const std::string& node);
 
 // What a node that runs no proxy serves: kube-proxy's part only, the other LoadBalancer Services' own ports.
 // The controller's frontends, routes' backends (and their health checks), certificates, ConfigMap TCP/UDP

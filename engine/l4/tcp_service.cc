@@ -325,14 +325,20 @@ class TcpSession final : public runtime::StreamHandler,
 
 TcpService::TcpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config, tls::ServerContext* tls,
                        LogSink log, std::function<std::int64_t(runtime::Instant)> unix_ms)
+    : TcpService(rt, std::make_shared<const proxy::L4ServiceConfig>(config), tls, std::move(log),
+                 std::move(unix_ms)) {}
+
+TcpService::TcpService(runtime::Runtime& rt, std::shared_ptr<const proxy::L4ServiceConfig> config,
+                       tls::ServerContext* tls, LogSink log,
+                       std::function<std::int64_t(runtime::Instant)> unix_ms)
     : rt_(rt),
-      config_(config),
+      config_(std::move(config)),
       tls_(tls),
       log_(std::move(log)),
       unix_ms_(std::move(unix_ms)),
-      backend_(rt, config.backend) {
-  if (config.client_ip_affinity)
-    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config.client_ip_affinity));
+      backend_(rt, std::shared_ptr<const proxy::BackendConfig>(config_, &config_->backend)) {
+  if (config_->client_ip_affinity)
+    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config_->client_ip_affinity));
 }
 
 TcpService::~TcpService() {
@@ -356,8 +362,8 @@ std::optional<std::size_t> TcpService::choose(const net::IpAddress& client, bool
 std::error_code TcpService::start(TcpService* previous) {
   // A LoadBalancer Service's port without a server here is not listened on: the kernel refuses connections
   // to it at once, as kube-proxy rejects them.
-  if (!config_.service.empty() && config_.backend.servers.empty()) return {};
-  if (previous && previous->listener_ && previous->config_.bind == config_.bind) {
+  if (!config_->service.empty() && config_->backend.servers.empty()) return {};
+  if (previous && previous->listener_ && previous->config_->bind == config_->bind) {
     listener_ = std::move(previous->listener_);
     target_ = std::move(previous->target_);
     *target_ = this;
@@ -367,7 +373,7 @@ std::error_code TcpService::start(TcpService* previous) {
     lo.reuse_port = true;
     target_ = std::make_shared<TcpService*>(this);
     listener_ = rt_.listen(
-        config_.bind, lo,
+        config_->bind, lo,
         [target = target_](runtime::StreamConnectionPtr c) { (*target)->accept(std::move(c)); }, ec);
     if (ec) return ec;
   }
@@ -384,7 +390,7 @@ void TcpService::give_back(TcpService& previous) {
 
 void TcpService::accept(runtime::StreamConnectionPtr c) {
   ++counters_.connections;
-  if (config_.ssl && tls_) c = tls_->wrap(rt_, std::move(c));
+  if (config_->ssl && tls_) c = tls_->wrap(rt_, std::move(c));
   auto s = std::make_unique<TcpSession>(*this, std::move(c));
   TcpSession* raw = s.get();
   sessions_.emplace(raw, std::move(s));

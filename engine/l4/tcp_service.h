@@ -35,6 +35,9 @@ class TcpService {
   using LogSink = std::function<void(std::string_view)>;
   TcpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config, tls::ServerContext* tls, LogSink log,
              std::function<std::int64_t(runtime::Instant)> unix_ms);
+  // Without a copy of `config` (a proxy's services point into its configuration; proxy::Backend says why).
+  TcpService(runtime::Runtime& rt, std::shared_ptr<const proxy::L4ServiceConfig> config,
+             tls::ServerContext* tls, LogSink log, std::function<std::int64_t(runtime::Instant)> unix_ms);
   ~TcpService();
 
   // With `previous` (a reload): takes over its listening socket when it listens on the same address, so that
@@ -48,7 +51,7 @@ class TcpService {
   // Hands a socket taken over by start() back, when the reload it belonged to fails.
   void give_back(TcpService& previous);
   // Where it listens (its configured address when it does not: a Service port without a server here).
-  net::SocketAddress address() const { return listener_ ? listener_->local_address() : config_.bind; }
+  net::SocketAddress address() const { return listener_ ? listener_->local_address() : config_->bind; }
   bool listening() const { return listener_ != nullptr; }
   // A server for a new connection from `client`: the one its affinity names (sessionAffinity: ClientIP) while
   // that one is up with room, else the balancer's choice (nullopt, *all_full: every up server is full).
@@ -64,7 +67,7 @@ class TcpService {
 
   // Used by sessions.
   runtime::Runtime& runtime() { return rt_; }
-  const proxy::L4ServiceConfig& config() const { return config_; }
+  const proxy::L4ServiceConfig& config() const { return *config_; }
   TcpServiceCounters& mutable_counters() { return counters_; }
   bool logging() const { return static_cast<bool>(log_); }
   void log(std::string_view line) {
@@ -77,7 +80,7 @@ class TcpService {
 
  private:
   runtime::Runtime& rt_;
-  proxy::L4ServiceConfig config_;
+  std::shared_ptr<const proxy::L4ServiceConfig> config_;  // never null
   tls::ServerContext* tls_;
   LogSink log_;
   std::function<std::int64_t(runtime::Instant)> unix_ms_;

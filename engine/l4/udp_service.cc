@@ -3,24 +3,29 @@
 namespace metalgate::l4 {
 
 UdpService::UdpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config)
-    : rt_(rt), config_(config), backend_(rt, config.backend) {
-  if (config.client_ip_affinity)
-    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config.client_ip_affinity));
+    : UdpService(rt, std::make_shared<const proxy::L4ServiceConfig>(config)) {}
+
+UdpService::UdpService(runtime::Runtime& rt, std::shared_ptr<const proxy::L4ServiceConfig> config)
+    : rt_(rt),
+      config_(std::move(config)),
+      backend_(rt, std::shared_ptr<const proxy::BackendConfig>(config_, &config_->backend)) {
+  if (config_->client_ip_affinity)
+    affinity_.emplace(std::chrono::duration_cast<runtime::Duration>(*config_->client_ip_affinity));
 }
 
 UdpService::~UdpService() = default;
 
 std::error_code UdpService::start() {
-  if (!config_.service.empty() && config_.backend.servers.empty()) return {};
+  if (!config_->service.empty() && config_->backend.servers.empty()) return {};
   std::error_code ec;
   front_ = rt_.open_datagram(
-      config_.bind,
+      config_->bind,
       [this](const net::SocketAddress& from, const net::SocketAddress& local, runtime::ByteView payload) {
         on_client(from, local, payload);
       },
       ec);
   if (ec) return ec;
-  auto idle = std::chrono::duration_cast<runtime::Duration>(config_.udp_idle_timeout);
+  auto idle = std::chrono::duration_cast<runtime::Duration>(config_->udp_idle_timeout);
   expiry_ = rt_.create_timer([this] { expire(); });
   expiry_->arm_periodic(std::max<runtime::Duration>(idle / 4, std::chrono::milliseconds(10)));
   backend_.start_checks();
@@ -62,7 +67,7 @@ std::optional<std::size_t> UdpService::choose(const net::IpAddress& client) {
 }
 
 UdpService::Flow* UdpService::open_flow(const net::SocketAddress& client, const net::IpAddress& local) {
-  if (flows_.size() >= config_.udp_max_flows) {
+  if (flows_.size() >= config_->udp_max_flows) {
     ++counters_.dropped_table_full;
     return nullptr;
   }
@@ -109,7 +114,7 @@ void UdpService::on_client(const net::SocketAddress& from, const net::SocketAddr
 
 void UdpService::expire() {
   const auto now = rt_.now();
-  const auto idle = std::chrono::duration_cast<runtime::Duration>(config_.udp_idle_timeout);
+  const auto idle = std::chrono::duration_cast<runtime::Duration>(config_->udp_idle_timeout);
   for (auto it = flows_.begin(); it != flows_.end();) {
     if (now - it->second->last >= idle) {
       ++counters_.flows_expired;

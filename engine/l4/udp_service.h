@@ -29,12 +29,14 @@ struct UdpServiceCounters {
 class UdpService {
  public:
   UdpService(runtime::Runtime& rt, const proxy::L4ServiceConfig& config);
+  // Without a copy of `config` (as TcpService).
+  UdpService(runtime::Runtime& rt, std::shared_ptr<const proxy::L4ServiceConfig> config);
   ~UdpService();
 
   // A LoadBalancer Service's port without a server here opens no socket: the kernel refuses its datagrams
   // (ICMP port unreachable), as kube-proxy rejects them.
   std::error_code start();
-  net::SocketAddress address() const { return front_ ? front_->local_address() : config_.bind; }
+  net::SocketAddress address() const { return front_ ? front_->local_address() : config_->bind; }
   bool listening() const { return front_ != nullptr; }
   proxy::Backend& backend() { return backend_; }
   const UdpServiceCounters& counters() const { return counters_; }
@@ -58,7 +60,7 @@ class UdpService {
   void expire();
 
   runtime::Runtime& rt_;
-  proxy::L4ServiceConfig config_;
+  std::shared_ptr<const proxy::L4ServiceConfig> config_;  // never null
   proxy::Backend backend_;
   std::optional<AffinityTable> affinity_;
   runtime::DatagramSocketPtr front_;

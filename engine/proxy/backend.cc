@@ -172,13 +172,21 @@ class H2CheckHandler final : public runtime::StreamHandler, public http2::Client
 // ------------------------------------------------------------------------------------------ Backend
 
 Backend::Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer* shared, bool runs_checks)
-    : rt_(rt), config_(config), shared_(shared), runs_checks_(runs_checks), balancer_(config.balance) {
-  servers_.resize(config_.servers.size());
+    : Backend(rt, std::make_shared<const BackendConfig>(config), shared, runs_checks) {}
+
+Backend::Backend(runtime::Runtime& rt, std::shared_ptr<const BackendConfig> config, SharedServer* shared,
+                 bool runs_checks)
+    : rt_(rt),
+      config_(std::move(config)),
+      shared_(shared),
+      runs_checks_(runs_checks),
+      balancer_(config_->balance) {
+  servers_.resize(config_->servers.size());
   for (std::size_t i = 0; i < servers_.size(); ++i) {
-    servers_[i].config = config_.servers[i];
-    servers_[i].load.weight = config_.servers[i].weight;
-    servers_[i].load.maxconn = config_.servers[i].maxconn;
-    servers_[i].health = initial_health(config_.check.rise);
+    servers_[i].config = config_->servers[i];
+    servers_[i].load.weight = config_->servers[i].weight;
+    servers_[i].load.maxconn = config_->servers[i].maxconn;
+    servers_[i].health = initial_health(config_->check.rise);
   }
   loads_.resize(servers_.size());
   own_stats_ = std::make_unique<stats::BackendCounters>();
@@ -191,6 +199,10 @@ Backend::Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer
 void Backend::count_into(stats::BackendCounters* backend, std::vector<stats::ServerCounters*> servers) {
   stats_ = backend;
   server_stats_ = std::move(servers);
+  if (backend == own_stats_.get()) return;
+  own_stats_.reset();
+  own_server_stats_.clear();
+  own_server_stats_.shrink_to_fit();
 }
 
 Backend::~Backend() {
@@ -226,7 +238,7 @@ void Backend::set_admin(std::size_t server, AdminState state) {
   if (shared_) shared_[server].admin.store(state, std::memory_order_relaxed);
   if (state == AdminState::kMaint) servers_[server].idle.clear();
   rt_.logger().log(runtime::LogLevel::kInfo, "proxy", "server-admin-state",
-                   {{"backend", config_.name},
+                   {{"backend", config_->name},
                     {"server", servers_[server].config.name},
                     {"state", std::string(to_string(state))}});
   if (state == AdminState::kReady) serve_queue();
@@ -246,14 +258,14 @@ std::string_view to_string(AdminState s) {
 
 void Backend::start_checks() {
   // On demand, choose() starts them; not when loops share the servers' state, as only this loop checks.
-  if (config_.check.on_demand && !shared_) return;
+  if (config_->check.on_demand && !shared_) return;
   begin_checks();
 }
 
 void Backend::begin_checks() {
-  if (!config_.check.enabled || !runs_checks_ || checks_begun_) return;
+  if (!config_->check.enabled || !runs_checks_ || checks_begun_) return;
   checks_begun_ = true;
-  auto interval = std::chrono::duration_cast<runtime::Duration>(config_.check.interval);
+  auto interval = std::chrono::duration_cast<runtime::Duration>(config_->check.interval);
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].check_timer = rt_.create_timer([this, i] {
       ServerState& s = servers_[i];
@@ -273,7 +285,7 @@ void Backend::run_check(std::size_t i) {
   std::string key = probes_ ? probe_key(i) : std::string();
   if (!key.empty()) {
     const ProbeCache::Verdict* verdict = nullptr;
-    const auto fresh = std::chrono::duration_cast<runtime::Duration>(config_.check.interval) / 2;
+    const auto fresh = std::chrono::duration_cast<runtime::Duration>(config_->check.interval) / 2;
     switch (probes_->ask(key, rt_.now(), fresh, &verdict)) {
       case ProbeCache::Ask::kUse:
         return finish_check(i, verdict->passed, verdict->what);
@@ -290,19 +302,19 @@ void Backend::run_check(std::size_t i) {
 // What makes two checks of a server the same probe; empty (never shared) over TLS, whose settings (SNI, CA,
 // client certificate) are the backend's own.
 std::string Backend::probe_key(std::size_t i) const {
-  const HealthCheck& check = config_.check;
-  if (config_.tls) return {};
+  const HealthCheck& check = config_->check;
+  if (config_->tls) return {};
   net::SocketAddress target = servers_[i].config.address;
   if (check.udp) return "udp " + target.to_string() + "\n" + check.udp_send + "\n" + check.udp_expect;
   if (check.port) target.port = *check.port;
   if (!check.http) return "tcp " + target.to_string();
-  const bool h2 = config_.protocol == ServerProtocol::kHttp2;
+  const bool h2 = config_->protocol == ServerProtocol::kHttp2;
   return (h2 ? "h2 " : "http ") + target.to_string() + " " + check.method + " " + check.uri;
 }
 
 void Backend::probe(std::size_t i) {
   ServerState& s = servers_[i];
-  if (config_.check.udp) {
+  if (config_->check.udp) {
     // A UDP probe: one datagram out, any answer that starts with the expected bytes passes.
     std::error_code ec;
     net::SocketAddress any{s.config.address.ip.is_v4() ? net::IpAddress::v4(0) : net::IpAddress::v6({}), 0};
@@ -312,26 +324,26 @@ void Backend::probe(std::size_t i) {
           ServerState& st = servers_[i];
           if (!st.check_datagram || from != st.config.address) return;
           std::string_view got = runtime::as_chars(payload);
-          if (got.substr(0, config_.check.udp_expect.size()) == config_.check.udp_expect)
+          if (got.substr(0, config_->check.udp_expect.size()) == config_->check.udp_expect)
             finish_check(i, true, "UDPOK");
         },
         ec);
     if (ec) return finish_check(i, false, "UDP " + ec.message());
-    s.check_datagram->send_to(s.config.address, runtime::as_bytes(config_.check.udp_send));
+    s.check_datagram->send_to(s.config.address, runtime::as_bytes(config_->check.udp_send));
     s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(
-        config_.check.timeout.value_or(config_.check.interval)));
+        config_->check.timeout.value_or(config_->check.interval)));
     return;
   }
-  const HealthCheck& check = config_.check;
+  const HealthCheck& check = config_->check;
   net::SocketAddress target = s.config.address;
   if (check.port) target.port = *check.port;
   auto done = [this, i](bool passed, std::string what) { finish_check(i, passed, std::move(what)); };
-  const bool h2 = check.http && config_.protocol == ServerProtocol::kHttp2;
+  const bool h2 = check.http && config_->protocol == ServerProtocol::kHttp2;
   runtime::StreamConnection** check_stream = nullptr;  // the handler's view of its connection
   if (h2) {
     auto handler = std::make_unique<H2CheckHandler>(
         http2::Request{
-            check.method, config_.tls ? "https" : "http", target.to_string(), check.uri, {}, false, {}},
+            check.method, config_->tls ? "https" : "http", target.to_string(), check.uri, {}, false, {}},
         done);
     check_stream = &handler->stream;
     s.check_handler = std::move(handler);
@@ -346,10 +358,10 @@ void Backend::probe(std::size_t i) {
     check_stream = &handler->stream;
     s.check_handler = std::move(handler);
   }
-  if (config_.tls)
+  if (config_->tls)
     s.check_stream = tls::connect_client(
         rt_, target, *s.check_handler,
-        client_settings(*config_.tls, h2 ? ServerProtocol::kHttp2 : ServerProtocol::kHttp1),
+        client_settings(*config_->tls, h2 ? ServerProtocol::kHttp2 : ServerProtocol::kHttp1),
         tls_failure_logger(i));
   else
     s.check_stream = rt_.connect(target, *s.check_handler);
@@ -379,19 +391,19 @@ void Backend::finish_check(std::size_t i, bool passed, std::string what) {
     rt_.post([socket] {});  // the probe's socket may be the caller
   }
   s.last_check = std::move(what);
-  bool changed = record_check(s.health, passed, config_.check.rise, config_.check.fall);
+  bool changed = record_check(s.health, passed, config_->check.rise, config_->check.fall);
   count_check(i, passed, changed);
   s.load.up = s.health.up;
   if (shared_) shared_[i].up.store(s.health.up, std::memory_order_relaxed);
   if (changed) {
     rt_.logger().log(s.health.up ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning, "proxy",
                      s.health.up ? "server-up" : "server-down",
-                     {{"backend", config_.name}, {"server", s.config.name}, {"check", s.last_check}});
+                     {{"backend", config_->name}, {"server", s.config.name}, {"check", s.last_check}});
     if (!s.health.up) s.idle.clear();
     if (on_state_change) on_state_change(i, s.health.up);
     if (s.health.up) serve_queue();
   }
-  s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(config_.check.interval));
+  s.check_timer->arm(std::chrono::duration_cast<runtime::Duration>(config_->check.interval));
 }
 
 // What a check's outcome is in the stats: HAProxy's check_status (the first word of last_check), its HTTP
@@ -514,7 +526,7 @@ void Backend::park(ServerConnectionPtr connection) {
   // burst's connections when the load drops. Measured: with h2load's 1,000 streams to one server and a flat
   // cap of 256, one request in ten connected anew, 11% of the proxy's CPU.
   const std::size_t cap = std::max(kMaxIdlePerServer, static_cast<std::size_t>(std::max(0, now.active)));
-  if (!now.up || s.idle.size() >= cap || config_.http_reuse == HttpReuse::kNever ||
+  if (!now.up || s.idle.size() >= cap || config_->http_reuse == HttpReuse::kNever ||
       !connection->connected()) {
     // Its exchange is complete, nothing is in flight: end it with RST, as HAProxy ends server connections,
     // so the proxy keeps no TIME_WAIT socket and the server three fewer segments per connection.
@@ -528,14 +540,14 @@ void Backend::park(ServerConnectionPtr connection) {
 std::function<void(const std::string&)> Backend::tls_failure_logger(std::size_t server) {
   return [this, name = servers_[server].config.name](const std::string& why) {
     rt_.logger().log(runtime::LogLevel::kDebug, "proxy", "server-tls-failed",
-                     {{"backend", config_.name}, {"server", name}, {"reason", why}});
+                     {{"backend", config_->name}, {"server", name}, {"reason", why}});
   };
 }
 
 ServerConnectionPtr Backend::open(std::size_t server, ServerEvents* owner, bool we_speak_first) {
   auto c = std::make_unique<ServerConnection>(*this, server);
   c->attach(owner);
-  if (config_.protocol != ServerProtocol::kHttp2) {  // an h2 connection counts when its socket opens
+  if (config_->protocol != ServerProtocol::kHttp2) {  // an h2 connection counts when its socket opens
     ++connections_opened_;
     stats_->connection_attempts.add();
   }
@@ -573,8 +585,8 @@ runtime::StreamConnectionPtr Backend::connect_h2(std::size_t server, runtime::St
   runtime::ConnectOptions options;
   options.delay_ack = true;  // the preface and the first request go at once
   const net::SocketAddress& address = servers_[server].config.address;
-  if (config_.tls)
-    return tls::connect_client(rt_, address, handler, client_settings(*config_.tls, ServerProtocol::kHttp2),
+  if (config_->tls)
+    return tls::connect_client(rt_, address, handler, client_settings(*config_->tls, ServerProtocol::kHttp2),
                                tls_failure_logger(server), options);
   return rt_.connect(address, handler, options);
 }

@@ -108,10 +108,15 @@ class Backend {
   // proxy alone in its process. With it, only the loop with `runs_checks` checks health; the others read.
   Backend(runtime::Runtime& rt, const BackendConfig& config, SharedServer* shared = nullptr,
           bool runs_checks = true);
+  // The same without a copy of `config`: a proxy's backends and services point into its configuration. A
+  // node forwards every Service of the cluster, and a copy per node and Service was a sixth of a 256-node
+  // simulated LAN's memory (reports/sim-speed.md).
+  Backend(runtime::Runtime& rt, std::shared_ptr<const BackendConfig> config, SharedServer* shared = nullptr,
+          bool runs_checks = true);
   ~Backend();
 
-  const BackendConfig& config() const { return config_; }
-  const std::string& name() const { return config_.name; }
+  const BackendConfig& config() const { return *config_; }
+  const std::string& name() const { return config_->name; }
   std::vector<ServerState>& servers() { return servers_; }
   const std::vector<ServerState>& servers() const { return servers_; }
   bool any_up() const;
@@ -191,7 +196,7 @@ class Backend {
   void serve_queue();
 
   runtime::Runtime& rt_;
-  BackendConfig config_;
+  std::shared_ptr<const BackendConfig> config_;  // never null
   SharedServer* shared_ = nullptr;
   bool runs_checks_ = true;
   bool checks_begun_ = false;
@@ -212,6 +217,7 @@ class Backend {
   std::deque<Waiting> queue_;
   std::uint64_t connections_opened_ = 0;
   std::uint64_t connections_reused_ = 0;
+  // Where the backend counts until count_into() points it elsewhere (a proxy's registry), then released.
   std::unique_ptr<stats::BackendCounters> own_stats_;
   std::vector<std::unique_ptr<stats::ServerCounters>> own_server_stats_;
   stats::BackendCounters* stats_ = nullptr;

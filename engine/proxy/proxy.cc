@@ -145,8 +145,9 @@ Proxy::Proxy(runtime::Runtime& rt, std::shared_ptr<const ProxyConfig> config, Pr
   for (const Frontend& fe : config_->frontends)
     frontend_stats_.push_back(&options_.stats->frontend(options_.loop, fe.name));
   for (std::size_t i = 0; i < config_->backends.size(); ++i) {
-    backends_.push_back(std::make_unique<Backend>(rt_, config_->backends[i],
-                                                  shared ? shared->servers(i) : nullptr, options_.primary));
+    backends_.push_back(
+        std::make_unique<Backend>(rt_, std::shared_ptr<const BackendConfig>(config_, &config_->backends[i]),
+                                  shared ? shared->servers(i) : nullptr, options_.primary));
     backends_.back()->share_probes(&probes_);
     count_backend_into(*backends_.back(), *options_.stats, options_.loop);
   }
@@ -226,8 +227,9 @@ std::error_code Proxy::start(Proxy* previous) {
       sink = [this, alive = alive_](std::string_view line) {
         if (*alive) options_.access_log(line);
       };
-    auto svc = std::make_unique<l4::TcpService>(rt_, l4::config_on_node(l4, options_.node), tls_, std::move(sink),
-                                                [this](runtime::Instant t) { return unix_ms(t); });
+    auto svc = std::make_unique<l4::TcpService>(
+        rt_, l4::config_on_node(std::shared_ptr<const L4ServiceConfig>(config_, &l4), options_.node), tls_,
+        std::move(sink), [this](runtime::Instant t) { return unix_ms(t); });
     l4::TcpService* theirs = nullptr;
     if (previous)
       for (auto& old : previous->tcp_services_)
@@ -290,7 +292,8 @@ std::error_code Proxy::start_datagram_services() {
   udp_services_.clear();
   for (const auto& l4 : config_->l4_services) {
     if (!options_.primary || !l4.udp) continue;  // the primary loop runs them
-    auto svc = std::make_unique<l4::UdpService>(rt_, l4::config_on_node(l4, options_.node));
+    auto svc = std::make_unique<l4::UdpService>(
+        rt_, l4::config_on_node(std::shared_ptr<const L4ServiceConfig>(config_, &l4), options_.node));
     svc->backend().share_probes(&probes_);
     if (auto ec = svc->start()) {
       rt_.logger().log(runtime::LogLevel::kError, "proxy", "listen-failed",

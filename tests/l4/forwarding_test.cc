@@ -52,6 +52,27 @@ TEST(ConfigOnNode, TerminatingServingEndpointsAreUsedOnlyWhenNoneIsReady) {
   EXPECT_EQ(names(config_on_node(local, "n1")), (Names{"t"}));
 }
 
+// Every node forwards every Service: the node's variant is the configuration itself unless the node changes
+// it, so that 256 nodes with 1,000 Services do not keep 256,000 copies (reports/sim-speed.md).
+TEST(ConfigOnNode, TheSharedConfigurationIsTheNodesOwnUnlessTheNodeFiltersIt) {
+  auto all_ready =
+      std::make_shared<const proxy::L4ServiceConfig>(service(false, {server("a", "n1"), server("b", "n2")}));
+  EXPECT_EQ(config_on_node(all_ready, "n3"), all_ready);
+  auto none_ready = std::make_shared<const proxy::L4ServiceConfig>(
+      service(false, {server("t1", "n1", false), server("t2", "n2", false)}));
+  EXPECT_EQ(config_on_node(none_ready, "n3"), none_ready);
+
+  auto some_ready = std::make_shared<const proxy::L4ServiceConfig>(
+      service(false, {server("a", "n1"), server("t", "n1", false)}));
+  auto filtered = config_on_node(some_ready, "n3");
+  EXPECT_NE(filtered, some_ready);
+  EXPECT_EQ(names(*filtered), (Names{"a"}));
+  EXPECT_EQ(names(*some_ready), (Names{"a", "t"}));  // the shared one is left as it was
+  auto local =
+      std::make_shared<const proxy::L4ServiceConfig>(service(true, {server("a", "n1"), server("b", "n2")}));
+  EXPECT_EQ(names(*config_on_node(local, "n2")), (Names{"b"}));
+}
+
 TEST(ConfigOnNode, AConfigMapServiceKeepsEveryServerItWasBuiltWith) {
   auto c = service(true, {server("a", "n1"), server("b", "n2")});
   c.service.clear();
