@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 
 #include "scenario/report/html_report.h"
 #include "scenario/report/junit.h"
@@ -10,7 +11,7 @@ namespace metalgate::scenario {
 
 void write_run_outputs(const std::string& out_dir, const nlohmann::json& result) {
   std::filesystem::create_directories(out_dir);
-  std::ofstream(out_dir + "/result.json") << result.dump(2) << "\n";
+  std::ofstream(out_dir + "/result.json") << std::setw(2) << result << "\n";  // dump(2), written as it goes
   std::ofstream(out_dir + "/junit.xml") << junit_xml(result);
   std::ofstream(out_dir + "/report.html") << html_report(result);
 }

@@ -266,9 +266,12 @@ bool all_passed(const std::vector<Verdict>& verdicts) {
   return true;
 }
 
-json result_document(const Scenario& s, std::string_view world, std::uint64_t seed,
-                     const observe::Observations& o, const std::vector<Verdict>& verdicts,
-                     const std::vector<std::string>& warnings) {
+json result_document(const Scenario& s, std::string_view world, std::uint64_t seed, observe::Observations& o,
+                     const std::vector<Verdict>& verdicts, const std::vector<std::string>& warnings) {
+  json nodes = json::object();
+  for (auto& [name, stats] : o.node_stats)
+    nodes[name] = std::move(stats);
+  o.node_stats.clear();
   RequestTables tables;
   json requests = requests_section(s, o, tables);
   json faults = json::array();
@@ -288,7 +291,7 @@ json result_document(const Scenario& s, std::string_view world, std::uint64_t se
           {"per_second", std::move(tables.per_second)},
           {"clients", std::move(tables.clients)},
           {"classes", classes_section(o)},
-          {"nodes", o.node_stats},
+          {"nodes", std::move(nodes)},
           {"expectations", expectations_section(verdicts)},
           {"passed", all_passed(verdicts)},
           {"warnings", warnings}};

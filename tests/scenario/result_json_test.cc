@@ -20,7 +20,7 @@ observe::OwnershipSample sample(std::int64_t at_ms, std::map<net::IpAddress, std
   return s;
 }
 
-json document(const observe::Observations& o) {
+json document(observe::Observations o) {
   Scenario s;
   s.name = "owners";
   return result_document(s, "simulated", 1, o, {}, {});
@@ -56,6 +56,17 @@ TEST(ResultJson, ClaimsOnTwoSidesOfAPartitionAreNotSeveralOwners) {
 TEST(ResultJson, ARunWithoutSamplesHasNoSeveralOwners) {
   observe::Observations o;
   EXPECT_EQ(document(o)["several_owners"], json::array());
+}
+
+TEST(ResultJson, TheNodesCountersAreMovedIntoTheDocumentNotCopied) {
+  observe::Observations o;
+  o.node_stats["node-1"] = {{"speaker", {{"probes", 10}}}};
+  o.node_stats["node-2"] = {{"backends", {{"default_web_80", {{"active_servers", 3}}}}}};
+  Scenario s;
+  const json result = result_document(s, "simulated", 1, o, {}, {});
+  EXPECT_EQ(result["nodes"]["node-1"]["speaker"]["probes"], 10);
+  EXPECT_EQ(result["nodes"]["node-2"]["backends"]["default_web_80"]["active_servers"], 3);
+  EXPECT_TRUE(o.node_stats.empty());  // given to the document: a 256-node LAN's are a million rows
 }
 
 }  // namespace
