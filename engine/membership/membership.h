@@ -200,7 +200,7 @@ class Membership {
   std::vector<net::SocketAddress> seeds_;
   // Per seed, whether a member has its address: members are never erased, so a known seed stays known until
   // a member's address changes (then this is cleared). Building the set of every member's address for each
-  // reconnect round was a twentieth of a 256-node LAN's simulation.
+  // reconnect round was about 2 % of a 256-node LAN's simulation.
   std::vector<bool> seed_known_;
   runtime::Instant next_probe_{};
   runtime::Instant next_reconnect_{};
