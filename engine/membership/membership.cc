@@ -158,6 +158,7 @@ constexpr std::uint8_t kKnownFlags = 3;
 
 void Membership::join(const std::vector<net::SocketAddress>& seeds, runtime::Instant now) {
   seeds_ = seeds;
+  seed_known_.clear();  // of the seeds before, if any
   joined_ = true;
   left_ = false;
   pulling_ = true;

@@ -342,6 +342,26 @@ TEST(Membership, ASeedIsKnockedOnAgainOnceTheMemberAtItsAddressMovesAway) {
   EXPECT_TRUE(second.contains(at(3)) && second.contains(at(4)));
 }
 
+TEST(Membership, JoiningAgainWithOtherSeedsKnocksOnTheNewOnes) {
+  const auto at = [](int i) { return ColdStartHub::at(i); };
+  const auto now = runtime::Instant{};
+  const auto reconnect = MembershipConfig{}.reconnect_interval;
+  Membership m("a", at(1), {}, 1);
+  m.join({at(2), at(3)}, now);
+  Membership b("b", at(2), {}, 2);
+  b.join({at(1)}, now);
+  for (const auto& d : b.take_outgoing())
+    if (d.to == at(1)) m.on_datagram(at(2), d.payload, now);
+  m.handle_timeout(now + reconnect);  // at(2) is b's: known from now on
+  m.join({at(4), at(5)}, now + reconnect);
+  (void)m.take_outgoing();
+  m.handle_timeout(now + 2 * reconnect);
+  std::set<net::SocketAddress> to;
+  for (const auto& d : m.take_outgoing())
+    to.insert(d.to);
+  EXPECT_TRUE(to.contains(at(4)) && to.contains(at(5)));
+}
+
 TEST(Membership, ANewcomerLearnsTheWholeViewFromTheFirstMemberItReaches) {
   const auto now = runtime::Instant{};
   Membership hub("hub", ColdStartHub::at(0), {}, 1);
