@@ -59,7 +59,10 @@ class TcpService {
   proxy::Backend& backend() { return backend_; }
   const TcpServiceCounters& counters() const { return counters_; }
   // Where its frontend counts for the stats (this loop's block of its name); its own block until then.
-  void count_into(stats::FrontendCounters* frontend) { frontend_stats_ = frontend; }
+  void count_into(stats::FrontendCounters* frontend) {
+    frontend_stats_ = frontend;
+    if (frontend != own_frontend_stats_.get()) own_frontend_stats_.reset();  // a proxy's registry counts now
+  }
   stats::FrontendCounters& frontend_stats() { return *frontend_stats_; }
   std::size_t sessions() const { return sessions_.size(); }
   // Takes no new connections; those open go on to their end (a configuration reload drains this service).
@@ -91,8 +94,8 @@ class TcpService {
   runtime::StreamListenerPtr listener_;
   std::shared_ptr<TcpService*> target_;  // where listener_'s connections go; re-pointed by a takeover
   TcpServiceCounters counters_;
-  stats::FrontendCounters own_frontend_stats_;
-  stats::FrontendCounters* frontend_stats_ = &own_frontend_stats_;
+  std::unique_ptr<stats::FrontendCounters> own_frontend_stats_ = std::make_unique<stats::FrontendCounters>();
+  stats::FrontendCounters* frontend_stats_ = own_frontend_stats_.get();
   std::unordered_map<TcpSession*, std::unique_ptr<TcpSession>> sessions_;
   std::vector<std::unique_ptr<TcpSession>> finished_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -134,9 +134,16 @@ std::shared_ptr<const proxy::ProxyConfig> Node::serving_config(const Configurati
   if (spec_.proxy && (!spec_.speaker || self.is_unspecified())) return c.proxy_config;
   if (spec_.proxy)
     return std::make_shared<proxy::ProxyConfig>(l4::with_peer_listeners(*c.proxy_config, *c.model, self));
+  std::string peers;
+  for (const auto& p : proxy_peers_)
+    peers += p.node + '\0' + p.address.to_string() + '\n';
+  std::lock_guard lock(c.forwarding_mutex);
+  auto& shared = c.forwarding[peers];
+  if (auto config = shared.lock()) return config;
   auto config = std::make_shared<proxy::ProxyConfig>(l4::forwarding_only(*c.proxy_config));
   auto forwards = l4::controller_forwards(*c.model, proxy_peers_);
   config->l4_services.insert(config->l4_services.end(), forwards.begin(), forwards.end());
+  shared = config;
   return config;
 }
 

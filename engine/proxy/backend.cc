@@ -181,9 +181,9 @@ Backend::Backend(runtime::Runtime& rt, std::shared_ptr<const BackendConfig> conf
       shared_(shared),
       runs_checks_(runs_checks),
       balancer_(config_->balance) {
-  servers_.resize(config_->servers.size());
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    servers_[i].config = config_->servers[i];
+  servers_.reserve(config_->servers.size());
+  for (std::size_t i = 0; i < config_->servers.size(); ++i) {
+    servers_.emplace_back(config_->servers[i]);
     servers_[i].load.weight = config_->servers[i].weight;
     servers_[i].load.maxconn = config_->servers[i].maxconn;
     servers_[i].health = initial_health(config_->check.rise);

@@ -75,7 +75,10 @@ class ServerConnection final : public runtime::StreamHandler {
 using ServerConnectionPtr = std::unique_ptr<ServerConnection>;
 
 struct ServerState {
-  ServerConfig config;
+  explicit ServerState(const ServerConfig& c) : config(c) {}
+  // In the backend's configuration, which the backend holds: a copy per node, Service and server was 400
+  // bytes a node and Service of a simulated LAN where every node forwards every Service.
+  const ServerConfig& config;
   ServerLoad load;
   HealthState health;
   AdminState admin = AdminState::kReady;
