@@ -187,7 +187,7 @@ Snapshot take_snapshot(proxy::Proxy& primary, runtime::Instant now) {
   const proxy::ProxyConfig& config = primary.config();
   const Registry& registry = primary.stats();
   const auto limit = static_cast<std::int64_t>(config.maxconn);
-  // Room for every row at once: a node forwarding 1,000 Services has 5,000 rows of 700 bytes, and growing
+  // Room for every row at once: a node forwarding 1,000 Services has 5,000 rows of 640 bytes, and growing
   // to them took a dozen reallocations, each into fresh pages.
   std::size_t rows = config.frontends.size() + primary.tcp_services().size();
   for (auto& b : primary.backends())
